@@ -1,0 +1,139 @@
+/*
+ * IDT and trap dispatch. Every exception ends in a report with the vector,
+ * its name, the error code, RIP, CR2 and all registers, then a failure halt:
+ * until user processes exist, any exception is a kernel bug.
+ */
+#include <arch/cpu.h>
+#include <arch/layout.h>
+#include <arch/paging.h>
+#include <arch/platform.h>
+#include <arch/trap.h>
+#include <stdint.h>
+
+#include "kprintf.h"
+#include "lapic.h"
+
+struct __attribute__((packed)) idt_gate {
+    uint16_t offset_lo;
+    uint16_t selector;
+    uint8_t ist;
+    uint8_t type_attr;
+    uint16_t offset_mid;
+    uint32_t offset_hi;
+    uint32_t reserved;
+};
+
+static struct idt_gate idt[256];
+extern const uint64_t isr_table[256];
+
+static const char *const exception_names[32] = {
+    "divide error",
+    "debug",
+    "non-maskable interrupt",
+    "breakpoint",
+    "overflow",
+    "bound range exceeded",
+    "invalid opcode",
+    "device not available",
+    "double fault",
+    "coprocessor segment overrun",
+    "invalid TSS",
+    "segment not present",
+    "stack-segment fault",
+    "general protection fault",
+    "page fault",
+    "reserved (15)",
+    "x87 floating-point error",
+    "alignment check",
+    "machine check",
+    "SIMD floating-point error",
+    "virtualization exception",
+    "control protection exception",
+    "reserved (22)",
+    "reserved (23)",
+    "reserved (24)",
+    "reserved (25)",
+    "reserved (26)",
+    "reserved (27)",
+    "hypervisor injection",
+    "VMM communication",
+    "security exception",
+    "reserved (31)",
+};
+
+static void set_gate(int vec, uint64_t handler, uint8_t ist)
+{
+    idt[vec] = (struct idt_gate){
+        .offset_lo = handler & 0xffff,
+        .selector = GDT_KERNEL_CODE,
+        .ist = ist,
+        .type_attr = 0x8e, /* present, DPL 0, 64-bit interrupt gate */
+        .offset_mid = (handler >> 16) & 0xffff,
+        .offset_hi = handler >> 32,
+    };
+}
+
+void idt_init(void)
+{
+    for (int v = 0; v < 256; v++)
+        set_gate(v, isr_table[v], 0);
+    set_gate(2, isr_table[2], IST_NMI);
+    set_gate(8, isr_table[8], IST_DOUBLE_FAULT);
+    struct __attribute__((packed)) {
+        uint16_t limit;
+        uint64_t base;
+    } idtr = {sizeof(idt) - 1, (uint64_t)idt};
+    __asm__ volatile("lidt %0" : : "m"(idtr));
+}
+
+static void report_exception(const struct trap_frame *tf)
+{
+    uint64_t cr2 = read_cr2();
+    kprintf("\ncapOS: EXCEPTION %lu (%s), error code 0x%lx\n", tf->vector,
+            exception_names[tf->vector & 31], tf->error_code);
+    if (tf->vector == 14) {
+        uint64_t e = tf->error_code;
+        kprintf("  page fault at address CR2=%016lx: %s, %s access, %s mode%s%s\n", cr2,
+                e & 1 ? "protection violation" : "page not present", e & 2 ? "write" : "read",
+                e & 4 ? "user" : "kernel", e & 8 ? ", reserved bit set" : "",
+                e & 16 ? ", instruction fetch" : "");
+    }
+    uint64_t pa;
+    uint32_t flags;
+    if (cr2 >= KSTACK_REGION_BASE && cr2 < KSTACK_REGION_BASE + KSTACK_REGION_SIZE &&
+        !paging_translate(cr2 & ~0xfffull, &pa, &flags))
+        kprintf("  CR2=%016lx is a kernel stack guard page: stack overflow\n", cr2);
+    kprintf("  RIP=%016lx CS=%04lx RFLAGS=%016lx\n", tf->rip, tf->cs, tf->rflags);
+    kprintf("  RSP=%016lx SS=%04lx CR2=%016lx CR3=%016lx\n", tf->rsp, tf->ss, cr2, read_cr3());
+    kprintf("  RAX=%016lx RBX=%016lx RCX=%016lx RDX=%016lx\n", tf->rax, tf->rbx, tf->rcx,
+            tf->rdx);
+    kprintf("  RSI=%016lx RDI=%016lx RBP=%016lx R8 =%016lx\n", tf->rsi, tf->rdi, tf->rbp, tf->r8);
+    kprintf("  R9 =%016lx R10=%016lx R11=%016lx R12=%016lx\n", tf->r9, tf->r10, tf->r11, tf->r12);
+    kprintf("  R13=%016lx R14=%016lx R15=%016lx\n", tf->r13, tf->r14, tf->r15);
+}
+
+void trap_dispatch(struct trap_frame *tf)
+{
+    if (tf->vector < 32) {
+        report_exception(tf);
+        arch_halt(HALT_FAILURE);
+    }
+    switch (tf->vector) {
+    case VEC_LAPIC_TIMER:
+        timer_tick();
+        lapic_eoi();
+        return;
+    case VEC_PIT:
+        timer_tick();
+        pic_eoi(0);
+        return;
+    case VEC_SPURIOUS:
+        return; /* spurious LAPIC interrupts need no EOI */
+    default:
+        kprintf("capOS: unexpected interrupt vector %lu ignored\n", tf->vector);
+        if (tf->vector >= VEC_PIC_BASE && tf->vector < VEC_PIC_BASE + 16)
+            pic_eoi((int)(tf->vector - VEC_PIC_BASE));
+        else
+            lapic_eoi();
+    }
+}

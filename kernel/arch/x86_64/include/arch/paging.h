@@ -1,0 +1,47 @@
+/*
+ * Kernel page tables. Generic code asks for mappings by virtual address and
+ * abstract permissions; the x86_64 bits stay in paging.c.
+ */
+#ifndef CAPOS_ARCH_PAGING_H
+#define CAPOS_ARCH_PAGING_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <arch/layout.h>
+
+#define VM_READ 0u /* every mapping is readable */
+#define VM_WRITE (1u << 0)
+#define VM_EXEC (1u << 1)
+#define VM_USER (1u << 2)
+#define VM_UNCACHED (1u << 3)
+
+/* A physical range [base, end) of RAM to place in the direct map. */
+struct paging_ram_range {
+    uint64_t base, end;
+};
+
+static inline void *phys_to_virt(uint64_t pa)
+{
+    return (void *)(DIRECT_MAP_BASE + pa);
+}
+
+static inline uint64_t kernel_virt_to_phys(const void *va)
+{
+    return (uint64_t)va - KERNEL_VMA;
+}
+
+/*
+ * Build the kernel's own page tables (image sections with their own
+ * permissions, the direct map over `ram`) and switch to them. The boot
+ * identity map is gone afterwards, so a NULL dereference faults.
+ */
+void paging_init(const struct paging_ram_range *ram, int nram);
+
+/* Map one 4 KiB page into the kernel half. False if out of frames. */
+bool paging_map(uint64_t va, uint64_t pa, uint32_t vm_flags);
+void paging_unmap(uint64_t va);
+/* Translate va; false if not mapped. */
+bool paging_translate(uint64_t va, uint64_t *pa_out, uint32_t *vm_flags_out);
+
+#endif

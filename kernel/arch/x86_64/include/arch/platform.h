@@ -1,0 +1,60 @@
+/*
+ * What generic kernel code may ask of the architecture. Everything
+ * x86_64-specific sits behind these functions (kernel/arch/x86_64/).
+ */
+#ifndef CAPOS_ARCH_PLATFORM_H
+#define CAPOS_ARCH_PLATFORM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Serial console (16550 UART on COM1). */
+void arch_console_init(void);
+void arch_console_putc(char c);
+bool arch_console_present(void);
+
+/* GDT, TSS and IDT; exception reports from then on. */
+void arch_cpu_init(void);
+/* CPU features worth reporting at boot, as text ("nx smep smap ..."). */
+const char *arch_cpu_feature_string(void);
+
+/* The cycle counter (rdtsc). Under QEMU -icount shift=0 it counts executed
+ * guest instructions. */
+uint64_t arch_cycles(void);
+/* The cycle counter value sampled at the very first kernel instruction. */
+uint64_t arch_boot_cycles(void);
+
+/*
+ * Timer: a periodic tick plus a monotonic nanosecond clock.
+ * arch_timer_init() calibrates and starts it; it returns the name of the
+ * source in use ("lapic" or "pit").
+ */
+const char *arch_timer_init(void);
+uint64_t arch_timer_tick_hz(void);
+uint64_t arch_clock_ns(void);
+/* Frequency found by calibration, for the boot report. */
+uint64_t arch_timer_source_hz(void);
+uint64_t arch_cycles_hz(void);
+
+/* Called by the interrupt path on every tick; defined by generic code
+ * (kernel/clock.c). */
+void timer_tick(void);
+
+void arch_interrupts_enable(void);
+void arch_interrupts_disable(void);
+/* Enable interrupts and sleep until one arrives. */
+void arch_wait_for_interrupt(void);
+
+enum halt_status {
+    HALT_SUCCESS,
+    HALT_FAILURE,
+};
+
+/* Stop the machine. Under QEMU the isa-debug-exit device turns the status
+ * into QEMU's exit code (success 33, failure 35); elsewhere the CPU halts. */
+_Noreturn void arch_halt(enum halt_status status);
+
+/* Deliberately fault, for the exception-report tests. */
+_Noreturn void arch_trigger_fault(const char *kind);
+
+#endif

@@ -1,0 +1,40 @@
+/* The register frame built by isr.S for every interrupt and exception. */
+#ifndef CAPOS_ARCH_TRAP_H
+#define CAPOS_ARCH_TRAP_H
+
+#include <stdint.h>
+
+struct trap_frame {
+    uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
+    uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+    uint64_t vector, error_code;
+    /* Pushed by the CPU. */
+    uint64_t rip, cs, rflags, rsp, ss;
+};
+
+#define TRAP_FRAME_SIZE (22 * 8)
+_Static_assert(sizeof(struct trap_frame) == TRAP_FRAME_SIZE, "isr.S depends on this layout");
+
+/* Interrupt vectors. The legacy PIC is remapped to 0x20-0x2f and masked
+ * (only the PIT fallback unmasks IRQ 0). */
+#define VEC_PIC_BASE 0x20
+#define VEC_PIT (VEC_PIC_BASE + 0)
+#define VEC_LAPIC_TIMER 0x30
+#define VEC_SPURIOUS 0xff
+
+#define GDT_KERNEL_CODE 0x08
+#define GDT_KERNEL_DATA 0x10
+#define GDT_TSS 0x28
+
+/* Interrupt stack table slots (1-based, as the IDT encodes them). */
+#define IST_DOUBLE_FAULT 1
+#define IST_NMI 2
+
+void trap_dispatch(struct trap_frame *tf);
+void idt_init(void);
+void gdt_init(void);
+/* Point an IST slot at a stack (once guarded stacks exist). */
+void tss_set_ist(int slot, uint64_t stack_top);
+void tss_set_rsp0(uint64_t stack_top);
+
+#endif

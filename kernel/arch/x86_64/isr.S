@@ -1,0 +1,85 @@
+/*
+ * Interrupt and exception entry stubs. Each vector pushes a zero where the
+ * CPU pushes no error code, then its vector number, so that every entry
+ * reaches trap_common with the same struct trap_frame layout.
+ */
+    .text
+
+/* Vectors whose exceptions push an error code: 8, 10-14, 17, 21, 29, 30. */
+.macro isr_stub vec
+    .balign 16
+isr_\vec:
+    .if !(\vec == 8 || (\vec >= 10 && \vec <= 14) || \vec == 17 || \vec == 21 || \vec == 29 || \vec == 30)
+    pushq $0
+    .endif
+    pushq $\vec
+    jmp trap_common
+.endm
+
+.altmacro
+.macro isr_stub_n n
+    isr_stub %n
+.endm
+
+vec = 0
+.rept 256
+    isr_stub_n %vec
+    vec = vec + 1
+.endr
+
+trap_common:
+    pushq %rax
+    pushq %rbx
+    pushq %rcx
+    pushq %rdx
+    pushq %rsi
+    pushq %rdi
+    pushq %rbp
+    pushq %r8
+    pushq %r9
+    pushq %r10
+    pushq %r11
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    cld
+    mov %rsp, %rdi
+    /* The frame may sit at any 8-byte offset; the C ABI wants 16. */
+    mov %rsp, %rbx
+    and $-16, %rsp
+    call trap_dispatch
+    mov %rbx, %rsp
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %r11
+    popq %r10
+    popq %r9
+    popq %r8
+    popq %rbp
+    popq %rdi
+    popq %rsi
+    popq %rdx
+    popq %rcx
+    popq %rbx
+    popq %rax
+    add $16, %rsp       /* vector and error code */
+    iretq
+
+/* Table of stub addresses for idt_init(). */
+.macro isr_addr n
+    .quad isr_\n
+.endm
+    .section .rodata
+    .balign 8
+    .globl isr_table
+isr_table:
+vec = 0
+.rept 256
+    isr_addr %vec
+    vec = vec + 1
+.endr
+
+    .section .note.GNU-stack, "", @progbits

@@ -1,0 +1,177 @@
+/*
+ * x86_64 four-level page tables for the kernel half.
+ *
+ * All 256 kernel-half PML4 slots get their PDPT up front. It costs 1 MiB,
+ * but every future address space can then share the kernel half by copying
+ * those 256 entries once, and no later kernel mapping ever has to be
+ * propagated into existing address spaces.
+ */
+#include <arch/cpu.h>
+#include <arch/paging.h>
+
+#include "kprintf.h"
+#include "memory.h"
+#include "string.h"
+
+#define PTE_P (1ull << 0)
+#define PTE_W (1ull << 1)
+#define PTE_U (1ull << 2)
+#define PTE_PWT (1ull << 3)
+#define PTE_PCD (1ull << 4)
+#define PTE_PS (1ull << 7)
+#define PTE_G (1ull << 8)
+#define PTE_NX (1ull << 63)
+#define PTE_ADDR 0x000ffffffffff000ull
+
+#define LARGE_PAGE (2ull << 20)
+
+static uint64_t *kernel_pml4;
+static uint64_t kernel_pml4_phys;
+/* NX is a reserved bit (faults) when EFER.NXE is off. */
+static uint64_t pte_nx;
+
+extern char __text_start[], __text_end[], __rodata_start[], __rodata_end[];
+extern char __data_start[], __data_end[];
+extern char __kernel_phys_start[], __boot_phys_end[];
+
+static uint64_t *alloc_table(void)
+{
+    uint64_t pa;
+    if (!frame_alloc_zeroed(&pa))
+        return 0;
+    return phys_to_virt(pa);
+}
+
+static unsigned idx(uint64_t va, int level)
+{
+    return (va >> (12 + 9 * level)) & 511;
+}
+
+/* The entry for va at `level` (0 = PT), creating tables above it. */
+static uint64_t *walk(uint64_t va, int level, bool create)
+{
+    uint64_t *table = kernel_pml4;
+    for (int l = 3; l > level; l--) {
+        uint64_t *e = &table[idx(va, l)];
+        if (!(*e & PTE_P)) {
+            if (!create)
+                return 0;
+            uint64_t *t = alloc_table();
+            if (!t)
+                return 0;
+            *e = ((uint64_t)t - DIRECT_MAP_BASE) | PTE_P | PTE_W;
+        } else if (*e & PTE_PS) {
+            return 0; /* covered by a large page */
+        }
+        table = phys_to_virt(*e & PTE_ADDR);
+    }
+    return &table[idx(va, level)];
+}
+
+static uint64_t pte_bits(uint32_t f)
+{
+    uint64_t b = PTE_P | PTE_G;
+    if (f & VM_WRITE)
+        b |= PTE_W;
+    if (!(f & VM_EXEC))
+        b |= pte_nx;
+    if (f & VM_UNCACHED)
+        b |= PTE_PCD | PTE_PWT;
+    if (f & VM_USER)
+        b = (b | PTE_U) & ~PTE_G;
+    return b;
+}
+
+bool paging_map(uint64_t va, uint64_t pa, uint32_t vm_flags)
+{
+    uint64_t *e = walk(va, 0, true);
+    if (!e)
+        return false;
+    *e = (pa & PTE_ADDR) | pte_bits(vm_flags);
+    invlpg(va);
+    return true;
+}
+
+void paging_unmap(uint64_t va)
+{
+    uint64_t *e = walk(va, 0, false);
+    if (e) {
+        *e = 0;
+        invlpg(va);
+    }
+}
+
+bool paging_translate(uint64_t va, uint64_t *pa_out, uint32_t *flags_out)
+{
+    uint64_t *table = kernel_pml4;
+    for (int l = 3; l >= 0; l--) {
+        uint64_t e = table[idx(va, l)];
+        if (!(e & PTE_P))
+            return false;
+        if (l == 0 || (e & PTE_PS)) {
+            uint64_t page = l == 0 ? 4096 : 1ull << (12 + 9 * l);
+            *pa_out = (e & PTE_ADDR & ~(page - 1)) | (va & (page - 1));
+            *flags_out = (e & PTE_W ? VM_WRITE : 0) | (e & pte_nx ? 0 : VM_EXEC) |
+                         (e & PTE_U ? VM_USER : 0) | (e & PTE_PCD ? VM_UNCACHED : 0);
+            return true;
+        }
+        table = phys_to_virt(e & PTE_ADDR);
+    }
+    return false;
+}
+
+static void map_range(uint64_t va, uint64_t va_end, uint64_t pa, uint32_t flags)
+{
+    for (; va < va_end; va += 4096, pa += 4096)
+        if (!paging_map(va, pa, flags))
+            panic("paging: out of memory mapping the kernel image at %lx", va);
+}
+
+static void map_image(void)
+{
+    uint64_t boot_pa = (uint64_t)__kernel_phys_start;
+    /* The .boot sections hold the boot stack we are still running on.
+     * Their code is never executed again, so map them without X. */
+    map_range(KERNEL_VMA + boot_pa, KERNEL_VMA + (uint64_t)__boot_phys_end, boot_pa, VM_WRITE);
+    map_range((uint64_t)__text_start, (uint64_t)__text_end, kernel_virt_to_phys(__text_start),
+              VM_EXEC);
+    map_range((uint64_t)__rodata_start, (uint64_t)__rodata_end,
+              kernel_virt_to_phys(__rodata_start), VM_READ);
+    map_range((uint64_t)__data_start, (uint64_t)__data_end, kernel_virt_to_phys(__data_start),
+              VM_WRITE);
+}
+
+static void map_direct(const struct paging_ram_range *ram, int nram)
+{
+    for (int i = 0; i < nram; i++) {
+        uint64_t pa = ram[i].base & ~(LARGE_PAGE - 1);
+        for (; pa < ram[i].end && pa < DIRECT_MAP_SIZE; pa += LARGE_PAGE) {
+            uint64_t *e = walk(DIRECT_MAP_BASE + pa, 1, true);
+            if (!e)
+                panic("paging: out of memory building the direct map");
+            *e = pa | PTE_P | PTE_W | PTE_PS | PTE_G | pte_nx;
+        }
+    }
+}
+
+void paging_init(const struct paging_ram_range *ram, int nram)
+{
+    pte_nx = cpu_features.nx ? PTE_NX : 0;
+    kernel_pml4 = alloc_table();
+    if (!kernel_pml4)
+        panic("paging: no frame for the kernel PML4");
+    kernel_pml4_phys = (uint64_t)kernel_pml4 - DIRECT_MAP_BASE;
+
+    /* Until CR3 changes, the new tables are reached through the boot
+     * direct map, which covers the first 4 GiB: memory_init() hands out
+     * frames only from there. */
+    for (int i = 256; i < 512; i++) {
+        uint64_t *t = alloc_table();
+        if (!t)
+            panic("paging: no frame for the kernel half");
+        kernel_pml4[i] = ((uint64_t)t - DIRECT_MAP_BASE) | PTE_P | PTE_W;
+    }
+    map_direct(ram, nram);
+    map_image();
+    write_cr3(kernel_pml4_phys);
+}

@@ -1,0 +1,49 @@
+/* 16550 UART on COM1, polled output, 115200 8N1. */
+#include <arch/cpu.h>
+#include <arch/platform.h>
+
+#define COM1 0x3f8
+#define REG_DATA 0
+#define REG_IER 1
+#define REG_FCR 2
+#define REG_LCR 3
+#define REG_MCR 4
+#define REG_LSR 5
+#define REG_SCRATCH 7
+#define LSR_THR_EMPTY 0x20
+
+static bool present;
+
+void arch_console_init(void)
+{
+    /* A missing UART reads back 0xff; the scratch register tells us
+     * whether anything is there before we wait on its status bits. */
+    outb(COM1 + REG_SCRATCH, 0x5a);
+    if (inb(COM1 + REG_SCRATCH) != 0x5a)
+        return;
+    outb(COM1 + REG_IER, 0x00);
+    outb(COM1 + REG_LCR, 0x80); /* DLAB: next two writes are the divisor */
+    outb(COM1 + REG_DATA, 1);   /* 115200 baud */
+    outb(COM1 + REG_IER, 0);
+    outb(COM1 + REG_LCR, 0x03); /* 8N1 */
+    outb(COM1 + REG_FCR, 0xc7); /* FIFOs on and cleared */
+    outb(COM1 + REG_MCR, 0x03); /* DTR, RTS */
+    present = true;
+}
+
+bool arch_console_present(void)
+{
+    return present;
+}
+
+void arch_console_putc(char c)
+{
+    if (!present)
+        return;
+    if (c == '\n')
+        arch_console_putc('\r');
+    /* Bounded wait: a wedged UART must not hang the kernel. */
+    for (int i = 0; i < 100000 && !(inb(COM1 + REG_LSR) & LSR_THR_EMPTY); i++)
+        cpu_pause();
+    outb(COM1 + REG_DATA, (uint8_t)c);
+}

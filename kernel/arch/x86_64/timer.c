@@ -1,0 +1,98 @@
+/*
+ * Timer and clock. The LAPIC timer gives the periodic tick; the TSC gives
+ * the monotonic nanosecond clock. Both are calibrated in one 10 ms window
+ * of PIT channel 2. Without a LAPIC (or if its calibration fails) the PIT
+ * itself ticks through the legacy PIC.
+ *
+ * Why the TSC for the clock: reading it is one instruction, it never wraps,
+ * and interpolating between ticks with the LAPIC current-count register
+ * would race with the tick interrupt when interrupts are off.
+ */
+#include <arch/cpu.h>
+#include <arch/paging.h>
+#include <arch/platform.h>
+#include <arch/trap.h>
+
+#include "kprintf.h"
+#include "lapic.h"
+
+#define TICK_HZ 100
+#define CALIBRATION_PIT_COUNTS 11932 /* 10 ms of the 1.193182 MHz PIT */
+#define LAPIC_DIVIDE_16 0x3
+#define LVT_MASKED (1u << 16)
+#define LVT_PERIODIC (1u << 17)
+
+static uint64_t tsc_hz, tsc_base, ns_mult; /* ns = (tsc - base) * mult >> 32 */
+static uint64_t source_hz;
+
+uint64_t arch_cycles(void)
+{
+    return rdtsc();
+}
+
+uint64_t arch_cycles_hz(void)
+{
+    return tsc_hz;
+}
+
+uint64_t arch_timer_tick_hz(void)
+{
+    return TICK_HZ;
+}
+
+uint64_t arch_timer_source_hz(void)
+{
+    return source_hz;
+}
+
+uint64_t arch_clock_ns(void)
+{
+    if (!ns_mult)
+        return 0;
+    uint64_t delta = rdtsc() - tsc_base;
+    return (uint64_t)(((unsigned __int128)delta * ns_mult) >> 32);
+}
+
+static void set_tsc_hz(uint64_t hz)
+{
+    tsc_hz = hz;
+    tsc_base = rdtsc();
+    /* 1e9 << 32 still fits in 64 bits, so no 128-bit division is needed. */
+    ns_mult = hz ? (1000000000ull << 32) / hz : 0;
+}
+
+/* Returns the LAPIC timer input frequency (after the /16 divider), or 0. */
+static uint64_t calibrate(uint64_t *tsc_hz_out)
+{
+    bool have_lapic = cpu_features.apic && lapic_init();
+    if (have_lapic) {
+        lapic_write(LAPIC_TIMER_DIVIDE, LAPIC_DIVIDE_16);
+        lapic_write(LAPIC_LVT_TIMER, LVT_MASKED | VEC_LAPIC_TIMER);
+        lapic_write(LAPIC_TIMER_INIT, 0xffffffff);
+    }
+    uint64_t t0 = rdtsc();
+    bool pit_ok = pit_oneshot_wait(CALIBRATION_PIT_COUNTS);
+    uint64_t t1 = rdtsc();
+    uint32_t lapic_left = have_lapic ? lapic_read(LAPIC_TIMER_CURRENT) : 0xffffffff;
+    if (!pit_ok)
+        panic("timer: the PIT never counted down, so nothing can calibrate the clock");
+    *tsc_hz_out = (t1 - t0) * PIT_HZ / CALIBRATION_PIT_COUNTS;
+    return (uint64_t)(0xffffffffu - lapic_left) * PIT_HZ / CALIBRATION_PIT_COUNTS;
+}
+
+const char *arch_timer_init(void)
+{
+    uint64_t tsc;
+    uint64_t lapic_hz = calibrate(&tsc);
+    set_tsc_hz(tsc);
+    if (lapic_hz >= TICK_HZ) {
+        source_hz = lapic_hz;
+        lapic_write(LAPIC_TIMER_INIT, (uint32_t)(lapic_hz / TICK_HZ));
+        lapic_write(LAPIC_LVT_TIMER, LVT_PERIODIC | VEC_LAPIC_TIMER);
+        return "lapic";
+    }
+    source_hz = PIT_HZ;
+    pit_periodic(TICK_HZ);
+    pic_unmask(0);
+    return "pit";
+}

@@ -1,0 +1,31 @@
+#ifndef CAPOS_HEAP_H
+#define CAPOS_HEAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Kernel heap. Small blocks (up to 2 KiB) come from per-size-class slabs of
+ * single frames; larger ones are runs of whole frames. All memory is
+ * reached through the direct map. Not interrupt-safe: never call it from
+ * an interrupt handler.
+ */
+void *kmalloc(size_t size);
+void *kzalloc(size_t size);
+/* Panics on a pointer that kmalloc did not return or that was already
+ * freed: heap corruption must stop the kernel, not spread. */
+void kfree(void *p);
+
+struct heap_stats {
+    uint64_t live_blocks;
+    uint64_t live_bytes;    /* as requested */
+    uint64_t frames_in_use; /* slab pages plus large runs */
+};
+void heap_stats(struct heap_stats *out);
+
+/* Allocate and free a mix of sizes, checking contents and that every frame
+ * comes back. Returns false (after printing why) on any inconsistency. */
+bool heap_self_test(void);
+
+#endif

@@ -1,0 +1,7 @@
+# Pure freestanding logic in lib/: compiled into the kernel (mk/kernel.mk)
+# and, unchanged, into host unit tests and fuzz targets.
+
+LIB_SRCS := lib/mb2.c lib/frame_bitmap.c
+
+$(eval $(call host_test,host-mb2,tests/host/test_mb2.c lib/mb2.c))
+$(eval $(call host_test,host-frame-bitmap,tests/host/test_frame_bitmap.c lib/frame_bitmap.c lib/mb2.c))

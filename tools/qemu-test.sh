@@ -1,0 +1,65 @@
+#!/bin/sh
+# qemu-test.sh SPEC RESULT_FILE
+# Boot capOS under QEMU as a test described by SPEC (a shell fragment in
+# tests/qemu/*.test, documented in tests/qemu/README.md), with a timeout, and
+# check the serial log and the isa-debug-exit status. Writes one TAP line.
+set -u
+spec=$1; out=$2
+name=$(basename "$spec" .test)
+
+KERNEL=release      # release | test (test hooks compiled in)
+CMDLINE=""
+MODULES=1           # how many copies of the boot module GRUB loads
+FIRMWARE=bios       # bios | uefi
+CPU=max
+MEMORY=256M
+QEMU_EXTRA=""
+TIMEOUT=90
+EXPECT_STATUS=33    # 33: clean halt, 35: failure halt
+EXPECT=""           # lines (fixed strings) that must appear, one per line
+REJECT="PANIC
+EXCEPTION"          # lines that must not appear
+. "./$spec"
+
+work=build/test/qemu/$name
+mkdir -p "$work" "$(dirname "$out")"
+log="$out.log"
+fail() {
+    echo "not ok - qemu $name: $*" >"$out"
+    echo "[qemu-$name] FAILED: $* (serial log: $log)" >&2
+    exit 0
+}
+
+kernel=build/kernel.elf
+[ "$KERNEL" = test ] && kernel=build/test/kernel.elf
+set --
+i=0
+while [ "$i" -lt "$MODULES" ]; do
+    set -- "$@" build/boot-module.bin
+    i=$((i + 1))
+done
+tools/mkiso.sh "$work/capos.iso" "$kernel" "$CMDLINE" "$@" || fail "could not build the ISO"
+
+set -- -M q35 -m "$MEMORY" -accel tcg -cpu "$CPU" -display none -no-reboot \
+    -serial "file:$log" -monitor none -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+    -cdrom "$work/capos.iso"
+if [ "$FIRMWARE" = uefi ]; then
+    cp /usr/share/OVMF/OVMF_VARS_4M.fd "$work/vars.fd"
+    set -- "$@" -drive if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd \
+        -drive if=pflash,format=raw,file="$work/vars.fd"
+fi
+# shellcheck disable=SC2086
+timeout --kill-after=5 "$TIMEOUT" qemu-system-x86_64 "$@" $QEMU_EXTRA </dev/null >"$work/qemu.out" 2>&1
+status=$?
+[ "$status" -eq 124 ] || [ "$status" -eq 137 ] && fail "timed out after ${TIMEOUT}s"
+[ "$status" -eq "$EXPECT_STATUS" ] || fail "QEMU exit status $status, expected $EXPECT_STATUS ($(head -c 300 "$work/qemu.out"))"
+
+missing=$(printf '%s\n' "$EXPECT" | while IFS= read -r line; do
+    [ -n "$line" ] && ! grep -qF -- "$line" "$log" && echo "$line"
+done)
+[ -z "$missing" ] || fail "expected in the serial log but missing: $(echo "$missing" | head -3 | tr '\n' '|')"
+unwanted=$(printf '%s\n' "$REJECT" | while IFS= read -r line; do
+    [ -n "$line" ] && grep -qF -- "$line" "$log" && echo "$line"
+done)
+[ -z "$unwanted" ] || fail "unexpected in the serial log: $(echo "$unwanted" | head -3 | tr '\n' '|')"
+echo "ok - qemu $name" >"$out"
