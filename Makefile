@@ -16,9 +16,12 @@ RESULTS := $(BUILD)/results
 
 include mk/config.mk
 include mk/lib.mk
-include mk/kernel.mk
-include mk/iso.mk
+# Suite fragments may add pure sources to LIB_SRCS, so they come before the
+# kernel, which links LIB_SRCS.
 include $(sort $(wildcard mk/suite-*.mk))
+include mk/kernel.mk
+include mk/user.mk
+include mk/iso.mk
 include mk/qemu-tests.mk
 
 .PHONY: all deps test fuzz clean format

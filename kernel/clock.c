@@ -3,13 +3,16 @@
 
 #include <arch/platform.h>
 
+#include "sched.h"
+
 /* Written only by the interrupt handler on this (only) CPU; readers load
  * it once per use, hence volatile rather than atomics. */
 static volatile uint64_t ticks;
 
-void timer_tick(void)
+void timer_tick(int from_user)
 {
     ticks++;
+    sched_tick(from_user);
 }
 
 uint64_t clock_ticks(void)

@@ -19,6 +19,8 @@
 #include "kprintf.h"
 #include "mb2.h"
 #include "memory.h"
+#include "process.h"
+#include "sched.h"
 #include "string.h"
 
 /* Test kernels (build/test/) honour fault=pf|ud|gp|stack on the command
@@ -105,6 +107,17 @@ static void setup_paging(void)
 
 static _Noreturn void kmain_on_kernel_stack(void);
 
+/* Until the system manifest arrives, the boot module is the one program
+ * the kernel starts. */
+static void start_boot_program(void)
+{
+    const struct mb2_module *m = &boot_info.modules[0];
+    if (!process_create("boot", phys_to_virt(m->start), m->end - m->start, 0, 0)) {
+        kprintf("capOS: boot stopped: the boot module is not a program the kernel can start\n");
+        arch_halt(HALT_FAILURE);
+    }
+}
+
 /* Leave the boot stack (no guard page) for a guarded one. */
 static _Noreturn void switch_to_kernel_stack(void)
 {
@@ -172,13 +185,19 @@ static _Noreturn void kmain_on_kernel_stack(void)
 
     kprintf("capOS: up. %lu free frames (%lu MiB)\n", frames_free(), frames_free() >> 8);
     uint64_t start_ns = arch_clock_ns(), start_ticks = clock_ticks();
-    for (int i = 1; i <= 5; i++) {
-        clock_wait_ticks(10);
+    for (int i = 1; i <= 3; i++) {
+        clock_wait_ticks(5);
         kprintf("tick %lu: %lu ms since the timer started\n", clock_ticks(),
                 (arch_clock_ns() - start_ns) / 1000000);
     }
-    uint64_t ticks = clock_ticks() - start_ticks;
-    uint64_t ms = (arch_clock_ns() - start_ns) / 1000000;
-    kprintf("timer: %lu ticks in %lu ms of clock time\n", ticks, ms);
+    kprintf("timer: %lu ticks in %lu ms of clock time\n", clock_ticks() - start_ticks,
+            (arch_clock_ns() - start_ns) / 1000000);
+
+    arch_interrupts_disable();
+    sched_init();
+    frame_ledger_init(&process_frames);
+    start_boot_program();
+    sched_run_until_idle();
+    kprintf("capOS: all processes have exited\n");
     arch_halt(HALT_SUCCESS);
 }

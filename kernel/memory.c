@@ -151,12 +151,47 @@ void memory_report(const struct mb2_info *info)
             (total_frames_free_at_boot * FRAME_SIZE) >> 20);
 }
 
-/* Kernel stacks are carved from the stack region by a bump pointer; they
- * are never freed before processes exist. */
+/* Kernel stacks are carved from the stack region by a bump pointer. Freed
+ * stacks stay mapped in a small cache keyed by size and are reused first;
+ * past the cache they are unmapped and their frames freed. */
 static uint64_t kstack_next = KSTACK_REGION_BASE;
+
+#define KSTACK_CACHE 32
+static struct {
+    uint64_t top;
+    unsigned pages;
+} kstack_cache[KSTACK_CACHE];
+static unsigned kstack_cached;
+
+void kstack_free(uint64_t top, unsigned pages)
+{
+    if (kstack_cached < KSTACK_CACHE) {
+        kstack_cache[kstack_cached].top = top;
+        kstack_cache[kstack_cached].pages = pages;
+        kstack_cached++;
+        return;
+    }
+    /* The virtual range is not reused: the region has room for 2^18 pages
+     * and the cache absorbs the usual churn. */
+    for (unsigned i = 1; i <= pages; i++) {
+        uint64_t va = top - (uint64_t)i * PAGE_SIZE, pa;
+        uint32_t flags;
+        if (paging_translate(va, &pa, &flags)) {
+            paging_unmap(va);
+            frame_free(pa);
+        }
+    }
+}
 
 uint64_t kstack_alloc(unsigned pages)
 {
+    for (unsigned i = 0; i < kstack_cached; i++) {
+        if (kstack_cache[i].pages == pages) {
+            uint64_t top = kstack_cache[i].top;
+            kstack_cache[i] = kstack_cache[--kstack_cached];
+            return top;
+        }
+    }
     uint64_t span = (uint64_t)(pages + 1) * PAGE_SIZE;
     if (pages == 0 || kstack_next + span > KSTACK_REGION_BASE + KSTACK_REGION_SIZE)
         return 0;

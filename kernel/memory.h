@@ -43,5 +43,6 @@ int memory_ram_ranges(struct paging_ram_range *out, int max);
  * memory. Returns the top (initial RSP), or 0 when out of memory.
  */
 uint64_t kstack_alloc(unsigned pages);
+void kstack_free(uint64_t top, unsigned pages);
 
 #endif

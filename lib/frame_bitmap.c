@@ -32,36 +32,32 @@ static uint64_t nwords(uint64_t nframes)
     return nframes / WORD_BITS + (nframes % WORD_BITS != 0);
 }
 
-/* Mask of bits [lo, hi) within one word, 0 <= lo < hi <= 64. */
-static uint64_t word_mask(unsigned lo, unsigned hi)
+/* Set or clear the bits of *w under mask m; return how many changed. */
+static uint64_t change_word(uint64_t *w, uint64_t m, bool set)
 {
-    uint64_t m = hi == WORD_BITS ? ~0ull : (1ull << hi) - 1;
-    return m & ~((1ull << lo) - 1);
+    uint64_t flip = (set ? ~*w : *w) & m;
+    *w ^= flip;
+    return popcount64(flip); /* branch-free: cheap natively and under fuzzing */
 }
 
 /*
  * Set (set=true) or clear bits [first, end), end <= nframes, and return how
- * many bits actually changed.
+ * many bits actually changed. Whole words in the middle go one at a time
+ * with no masking: releasing 4 GiB of RAM is 16K iterations.
  */
 static uint64_t change_range(struct frame_bitmap *fb, uint64_t first, uint64_t end, bool set)
 {
-    uint64_t changed = 0;
-    while (first < end) {
-        uint64_t w = first / WORD_BITS;
-        unsigned lo = (unsigned)(first % WORD_BITS);
-        uint64_t left = end - first;
-        unsigned hi = left >= WORD_BITS - lo ? WORD_BITS : lo + (unsigned)left;
-        uint64_t m = word_mask(lo, hi);
-        if (set) {
-            changed += popcount64(~fb->bits[w] & m);
-            fb->bits[w] |= m;
-        } else {
-            changed += popcount64(fb->bits[w] & m);
-            fb->bits[w] &= ~m;
-        }
-        first = w * WORD_BITS + hi;
-    }
-    return changed;
+    if (first >= end)
+        return 0;
+    uint64_t w = first / WORD_BITS, last = (end - 1) / WORD_BITS;
+    uint64_t head = ~0ull << (first % WORD_BITS);
+    uint64_t tail = ~0ull >> (WORD_BITS - 1 - (end - 1) % WORD_BITS);
+    if (w == last)
+        return change_word(&fb->bits[w], head & tail, set);
+    uint64_t changed = change_word(&fb->bits[w], head, set);
+    for (w++; w < last; w++)
+        changed += change_word(&fb->bits[w], ~0ull, set);
+    return changed + change_word(&fb->bits[last], tail, set);
 }
 
 /* First frame in [first, end) whose bit equals `set`, or end if none. */
@@ -363,23 +359,42 @@ bool physmem_find_free(const struct mb2_mem_region *map, uint32_t n, const struc
     return found;
 }
 
+static void release_if_covered(struct frame_bitmap *fb, const struct mb2_mem_region *map,
+                               uint32_t n, uint64_t f)
+{
+    /* f < nframes keeps the work bounded; the topmost frame of the address
+     * space cannot be covered (no region ends at 2^64), and skipping it
+     * keeps (f + 1) << FRAME_SHIFT from overflowing. */
+    if (f >= fb->nframes || f >= UINT64_MAX >> FRAME_SHIFT)
+        return;
+    if (covered(map, n, f << FRAME_SHIFT, (f + 1) << FRAME_SHIFT))
+        fb_release_range(fb, f, 1);
+}
+
 void fb_init_from_map(struct frame_bitmap *fb, uint64_t *storage, uint64_t nframes,
                       const struct mb2_mem_region *map, uint32_t n,
                       const struct phys_range *reserved, uint32_t nreserved)
 {
     fb_init(fb, storage, nframes);
     /* Free what is available, then reserve on top: where entries overlap,
-     * anything that is not "available" wins. */
+     * anything that is not "available" wins. A frame is free exactly when
+     * physmem_find_free would consider it usable. */
     for (uint32_t i = 0; i < n; i++) {
         if (map[i].type != MB2_MEM_AVAILABLE || map[i].length == 0)
             continue;
-        /* Only frames wholly inside the region. */
-        uint64_t first = frame_ceil(map[i].base);
-        uint64_t end = frame_floor(region_end(&map[i]));
+        uint64_t b = map[i].base, e = region_end(&map[i]);
+        /* Frames wholly inside the region. */
+        uint64_t first = frame_ceil(b), end = frame_floor(e);
         if (first < end)
             fb_release_range(fb, first, end - first);
+        /* A frame cut by entries meeting mid-frame is still usable if the
+         * union covers it. Checking the frame holding each unaligned base is
+         * enough: the entry covering such a frame's last byte either holds
+         * the whole frame or starts inside it. */
+        if (b & PAGE_MASK)
+            release_if_covered(fb, map, n, frame_floor(b));
     }
-    fb_reserve_range(fb, 0, 1);
+    fb_reserve_range(fb, 0, 1); /* already never released; stated for clarity */
     for (uint32_t i = 0; i < n; i++) {
         if (map[i].type == MB2_MEM_AVAILABLE || map[i].length == 0)
             continue;

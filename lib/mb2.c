@@ -25,12 +25,12 @@
  */
 #include "mb2.h"
 
-#define HDR_SIZE 8u   /* total_size, reserved */
-#define TAG_HDR 8u    /* type, size */
-#define MMAP_HDR 8u   /* entry_size, entry_version (after the tag header) */
+#define HDR_SIZE       8u /* total_size, reserved */
+#define TAG_HDR        8u /* type, size */
+#define MMAP_HDR       8u /* entry_size, entry_version (after the tag header) */
 #define MMAP_MIN_ENTRY 24u
-#define RSDP_V1_LEN 20u
-#define RSDP_V2_LEN 36u
+#define RSDP_V1_LEN    20u
+#define RSDP_V2_LEN    36u
 
 static uint32_t ld32(const uint8_t *p)
 {

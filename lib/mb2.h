@@ -18,27 +18,27 @@
 #define MB2_BOOTLOADER_MAGIC 0x36d76289u
 
 /* Tag types we interpret (Multiboot2 spec, section 3.6). */
-#define MB2_TAG_END 0
-#define MB2_TAG_CMDLINE 1
-#define MB2_TAG_BOOTLOADER_NAME 2
-#define MB2_TAG_MODULE 3
-#define MB2_TAG_BASIC_MEMINFO 4
-#define MB2_TAG_MMAP 6
-#define MB2_TAG_ACPI_OLD 14
-#define MB2_TAG_ACPI_NEW 15
-#define MB2_TAG_EFI64 12
+#define MB2_TAG_END                   0
+#define MB2_TAG_CMDLINE               1
+#define MB2_TAG_BOOTLOADER_NAME       2
+#define MB2_TAG_MODULE                3
+#define MB2_TAG_BASIC_MEMINFO         4
+#define MB2_TAG_MMAP                  6
+#define MB2_TAG_ACPI_OLD              14
+#define MB2_TAG_ACPI_NEW              15
+#define MB2_TAG_EFI64                 12
 #define MB2_TAG_EFI_BS_NOT_TERMINATED 18
 
 /* Memory map entry types. */
-#define MB2_MEM_AVAILABLE 1
-#define MB2_MEM_RESERVED 2
+#define MB2_MEM_AVAILABLE        1
+#define MB2_MEM_RESERVED         2
 #define MB2_MEM_ACPI_RECLAIMABLE 3
-#define MB2_MEM_NVS 4
-#define MB2_MEM_BADRAM 5
+#define MB2_MEM_NVS              4
+#define MB2_MEM_BADRAM           5
 
 /* Fixed capacity of the parsed result; more entries is an error, never a
  * silent truncation. */
-#define MB2_MAX_MMAP 128
+#define MB2_MAX_MMAP    128
 #define MB2_MAX_MODULES 8
 /* The largest boot information structure we accept. GRUB's is a few KiB. */
 #define MB2_MAX_TOTAL_SIZE (1u << 20)

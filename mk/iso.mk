@@ -2,15 +2,16 @@
 # kernel and exactly one boot module.
 
 ISO         := $(BUILD)/capos.iso
-BOOT_MODULE := $(BUILD)/boot-module.bin
+# Until the system manifest exists, the boot module is the one program the
+# kernel starts.
+BOOT_PROGRAM ?= ring-nop
+BOOT_MODULE  := $(BUILD)/user/$(BOOT_PROGRAM).elf
 
-# Until the system manifest exists, the boot module is a small file the
-# build writes; the kernel only checks that there is exactly one.
-$(BOOT_MODULE):
-	@mkdir -p $(dir $@)
-	printf 'capOS boot module\n' > $@
+# Rebuild the ISO when BOOT_PROGRAM changes, not on every make.
+BOOT_STAMP := $(BUILD)/boot-program.txt
+$(shell mkdir -p $(BUILD); [ "$$(cat $(BOOT_STAMP) 2>/dev/null)" = "$(BOOT_PROGRAM)" ] || echo "$(BOOT_PROGRAM)" > $(BOOT_STAMP))
 
-$(ISO): $(KERNEL) $(BOOT_MODULE) tools/mkiso.sh
+$(ISO): $(KERNEL) $(BOOT_MODULE) $(BOOT_STAMP) tools/mkiso.sh
 	tools/mkiso.sh $@ $(KERNEL) "" $(BOOT_MODULE)
 
 QEMU_ACCEL := $(if $(filter 1,$(KVM)),-accel kvm -cpu host,-accel tcg -cpu max)

@@ -1,7 +1,7 @@
 # The kernel: build/kernel.elf, and build/test/kernel.elf with test hooks
 # (deliberate faults chosen on the command line) for the QEMU tests.
 
-KERNEL_C   := $(wildcard kernel/*.c kernel/arch/x86_64/*.c) $(LIB_SRCS)
+KERNEL_C   := $(wildcard kernel/*.c kernel/arch/x86_64/*.c) lib/freestanding/string.c $(LIB_SRCS)
 KERNEL_S   := $(wildcard kernel/arch/x86_64/*.S)
 KERNEL_LD  := kernel/arch/x86_64/kernel.ld
 

@@ -5,7 +5,7 @@ QEMU_TESTS := $(basename $(notdir $(wildcard tests/qemu/*.test)))
 
 define qemu_test
 .PHONY: test-qemu-$(1)
-test-qemu-$(1): $(KERNEL) $(TEST_KERNEL) $(BOOT_MODULE) | $(RESULTS)
+test-qemu-$(1): $(KERNEL) $(TEST_KERNEL) $(addprefix $(BUILD)/user/,$(addsuffix .elf,$(USER_PROGRAMS))) | $(RESULTS)
 	@echo "== qemu-$(1)"
 	@tools/qemu-test.sh tests/qemu/$(1).test $(RESULTS)/qemu-$(1).tap
 TEST_SUITES += qemu-$(1)

@@ -9,6 +9,7 @@ name=$(basename "$spec" .test)
 
 KERNEL=release      # release | test (test hooks compiled in)
 CMDLINE=""
+MODULE=ring-nop     # the boot module: build/user/$MODULE.elf, or a path
 MODULES=1           # how many copies of the boot module GRUB loads
 FIRMWARE=bios       # bios | uefi
 CPU=max
@@ -34,8 +35,10 @@ kernel=build/kernel.elf
 [ "$KERNEL" = test ] && kernel=build/test/kernel.elf
 set --
 i=0
+module=$MODULE
+[ -f "$module" ] || module=build/user/$MODULE.elf
 while [ "$i" -lt "$MODULES" ]; do
-    set -- "$@" build/boot-module.bin
+    set -- "$@" "$module"
     i=$((i + 1))
 done
 tools/mkiso.sh "$work/capos.iso" "$kernel" "$CMDLINE" "$@" || fail "could not build the ISO"

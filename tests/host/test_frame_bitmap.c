@@ -8,8 +8,8 @@
 #include "frame_bitmap.h"
 
 #define AVAIL MB2_MEM_AVAILABLE
-#define RSVD MB2_MEM_RESERVED
-#define MiB (1ull << 20)
+#define RSVD  MB2_MEM_RESERVED
+#define MiB   (1ull << 20)
 
 static uint64_t store[(1u << 20) / 64]; /* up to 1M frames (4 GiB) */
 
@@ -28,8 +28,7 @@ static void check(const struct frame_bitmap *fb)
     cr_assert_not(fb_is_free(fb, 0));
     cr_assert_not(fb_is_free(fb, fb->nframes));
     if (fb->nframes % 64) /* the tail of the last word stays set */
-        cr_assert_eq(fb->bits[fb->nframes / 64] >> (fb->nframes % 64),
-                     ~0ull >> (fb->nframes % 64));
+        cr_assert_eq(fb->bits[fb->nframes / 64] >> (fb->nframes % 64), ~0ull >> (fb->nframes % 64));
 }
 
 static void all_free(struct frame_bitmap *fb, uint64_t n)
@@ -241,12 +240,8 @@ Test(fb, free_contig_all_or_nothing)
 /* ---- Memory map ---- */
 
 static const struct mb2_mem_region grub_map[] = {
-    {0x0, 0x9fc00, AVAIL},
-    {0x9fc00, 0x400, RSVD},
-    {0xf0000, 0x10000, RSVD},
-    {0x100000, 0x1fee0000, AVAIL},
-    {0x1ffe0000, 0x20000, RSVD},
-    {0xfffc0000, 0x40000, RSVD},
+    {0x0, 0x9fc00, AVAIL},         {0x9fc00, 0x400, RSVD},      {0xf0000, 0x10000, RSVD},
+    {0x100000, 0x1fee0000, AVAIL}, {0x1ffe0000, 0x20000, RSVD}, {0xfffc0000, 0x40000, RSVD},
 };
 
 Test(fb, frame_count)
@@ -254,10 +249,10 @@ Test(fb, frame_count)
     cr_assert_eq(physmem_frame_count(NULL, 0), 0);
     cr_assert_eq(physmem_frame_count(grub_map, 6), 0x1ffe0);
     const struct mb2_mem_region m[] = {
-        {0x1000, 0x800, AVAIL},         /* partial frame: rounded up */
-        {0x10000000, 0x1000, RSVD},     /* ignored: not available */
-        {0x5000000, 0, AVAIL},          /* ignored: empty */
-        {UINT64_MAX - 10, 100, RSVD},   /* overflowing, not available */
+        {0x1000, 0x800, AVAIL},       /* partial frame: rounded up */
+        {0x10000000, 0x1000, RSVD},   /* ignored: not available */
+        {0x5000000, 0, AVAIL},        /* ignored: empty */
+        {UINT64_MAX - 10, 100, RSVD}, /* overflowing, not available */
     };
     cr_assert_eq(physmem_frame_count(m, 4), 2);
     const struct mb2_mem_region top[] = {{UINT64_MAX - 10, 100, AVAIL}};
@@ -286,12 +281,20 @@ Test(fb, partial_frames_at_region_edges)
         {0x1800, 0x4000, AVAIL}, /* [0x1800, 0x5800): frames 2..4 whole */
         {0x3800, 0x100, RSVD},   /* inside frame 3 */
         {0x8000, 0xfff, AVAIL},  /* one byte short of a frame */
+        {0xa000, 0x1800, AVAIL}, /* two entries meeting inside frame 11 */
+        {0xb800, 0x800, AVAIL},  /* ... cover it together */
+        {0xd000, 0x800, AVAIL},  /* a gap inside frame 13 ... */
+        {0xd900, 0x700, AVAIL},  /* ... keeps it reserved */
     };
     struct frame_bitmap fb;
-    fb_init_from_map(&fb, store, 16, m, 3, NULL, 0);
+    fb_init_from_map(&fb, store, 16, m, 7, NULL, 0);
     for (uint64_t f = 0; f < 16; f++)
-        cr_assert_eq(fb_is_free(&fb, f), f == 2 || f == 4, "frame %lu", f);
+        cr_assert_eq(fb_is_free(&fb, f), f == 2 || f == 4 || f == 10 || f == 11, "frame %lu", f);
     check(&fb);
+    /* physmem_find_free agrees on frame granularity. */
+    uint64_t b;
+    cr_assert(physmem_find_free(m, 7, NULL, 0, 0x2000, UINT64_MAX, &b));
+    cr_assert_eq(b, 0xa000);
 }
 
 Test(fb, overlapping_entries_reserved_wins)
@@ -589,8 +592,7 @@ Test(fb, random_ops_match_model)
             }
             uint64_t nfree = 0;
             for (uint64_t i = 0; i < n; i++) {
-                cr_assert_eq(fb_is_free(&fb, i), !used[i], "seed %lu op %d frame %lu", seed, op,
-                             i);
+                cr_assert_eq(fb_is_free(&fb, i), !used[i], "seed %lu op %d frame %lu", seed, op, i);
                 nfree += !used[i];
             }
             cr_assert_eq(fb.free_count, nfree);

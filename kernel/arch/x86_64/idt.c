@@ -115,17 +115,23 @@ static void report_exception(const struct trap_frame *tf)
 void trap_dispatch(struct trap_frame *tf)
 {
     if (tf->vector < 32) {
+        /* A fault in user mode is the process's problem: it ends, the
+         * kernel goes on. NMI and machine checks are never the process's. */
+        if (trap_from_user(tf) && tf->vector != 2 && tf->vector != 18) {
+            user_fault(tf, read_cr2(), exception_names[tf->vector]);
+            return;
+        }
         report_exception(tf);
         arch_halt(HALT_FAILURE);
     }
     switch (tf->vector) {
     case VEC_LAPIC_TIMER:
-        timer_tick();
         lapic_eoi();
+        timer_tick(trap_from_user(tf));
         return;
     case VEC_PIT:
-        timer_tick();
         pic_eoi(0);
+        timer_tick(trap_from_user(tf));
         return;
     case VEC_SPURIOUS:
         return; /* spurious LAPIC interrupts need no EOI */

@@ -28,7 +28,12 @@ vec = 0
 .endr
 
 trap_common:
-    pushq %rax
+    /* From user mode (CPL 3 in the saved CS), GS still holds the user's
+     * base: swap in the kernel's per-CPU area. */
+    testb $3, 24(%rsp)
+    jz 1f
+    swapgs
+1:  pushq %rax
     pushq %rbx
     pushq %rcx
     pushq %rdx
@@ -50,6 +55,11 @@ trap_common:
     and $-16, %rsp
     call trap_dispatch
     mov %rbx, %rsp
+
+/* Pop a struct trap_frame and return to where it says. New threads start
+ * here (see arch_thread_init_user). */
+    .globl trap_return
+trap_return:
     popq %r15
     popq %r14
     popq %r13
@@ -66,7 +76,51 @@ trap_common:
     popq %rbx
     popq %rax
     add $16, %rsp       /* vector and error code */
-    iretq
+    testb $3, 8(%rsp)
+    jz 2f
+    swapgs
+2:  iretq
+
+/*
+ * System call entry (LSTAR). The CPU has put the user RIP in RCX and
+ * RFLAGS in R11, cleared IF (SFMASK), and left RSP on the user stack. Build
+ * the same struct trap_frame an interrupt from user mode would, so that
+ * blocking, switching and returning work one way for both.
+ */
+#define PERCPU_KERNEL_RSP 0
+#define PERCPU_USER_RSP 8
+#define SYSCALL_VECTOR 256
+    .globl syscall_entry
+syscall_entry:
+    swapgs
+    mov %rsp, %gs:PERCPU_USER_RSP
+    mov %gs:PERCPU_KERNEL_RSP, %rsp
+    pushq $0x1b                 /* user SS: GDT_USER_DATA | 3 */
+    pushq %gs:PERCPU_USER_RSP
+    pushq %r11
+    pushq $0x23                 /* user CS: GDT_USER_CODE | 3 */
+    pushq %rcx
+    pushq $0
+    pushq $SYSCALL_VECTOR
+    pushq %rax
+    pushq %rbx
+    pushq %rcx
+    pushq %rdx
+    pushq %rsi
+    pushq %rdi
+    pushq %rbp
+    pushq %r8
+    pushq %r9
+    pushq %r10
+    pushq %r11
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    cld
+    mov %rsp, %rdi
+    call syscall_dispatch
+    jmp trap_return
 
 /* Table of stub addresses for idt_init(). */
 .macro isr_addr n

@@ -8,6 +8,7 @@
  */
 #include <arch/cpu.h>
 #include <arch/paging.h>
+#include <capos/layout.h>
 
 #include "kprintf.h"
 #include "memory.h"
@@ -20,6 +21,7 @@
 #define PTE_PCD (1ull << 4)
 #define PTE_PS (1ull << 7)
 #define PTE_G (1ull << 8)
+#define PTE_OWNED (1ull << 9) /* software bit: the address space owns this frame */
 #define PTE_NX (1ull << 63)
 #define PTE_ADDR 0x000ffffffffff000ull
 
@@ -47,10 +49,15 @@ static unsigned idx(uint64_t va, int level)
     return (va >> (12 + 9 * level)) & 511;
 }
 
-/* The entry for va at `level` (0 = PT), creating tables above it. */
-static uint64_t *walk(uint64_t va, int level, bool create)
+/*
+ * The entry for va at `level` (0 = PT) under root, creating tables above it
+ * when asked. Tables on the way to a user page carry the U bit (the CPU
+ * checks it at every level); kernel-half tables never do.
+ */
+static uint64_t *walk_in(uint64_t *root, uint64_t va, int level, bool create)
 {
-    uint64_t *table = kernel_pml4;
+    uint64_t *table = root;
+    uint64_t table_bits = PTE_P | PTE_W | (va < CAPOS_USER_LIMIT ? PTE_U : 0);
     for (int l = 3; l > level; l--) {
         uint64_t *e = &table[idx(va, l)];
         if (!(*e & PTE_P)) {
@@ -59,13 +66,18 @@ static uint64_t *walk(uint64_t va, int level, bool create)
             uint64_t *t = alloc_table();
             if (!t)
                 return 0;
-            *e = ((uint64_t)t - DIRECT_MAP_BASE) | PTE_P | PTE_W;
+            *e = ((uint64_t)t - DIRECT_MAP_BASE) | table_bits;
         } else if (*e & PTE_PS) {
             return 0; /* covered by a large page */
         }
         table = phys_to_virt(*e & PTE_ADDR);
     }
     return &table[idx(va, level)];
+}
+
+static uint64_t *walk(uint64_t va, int level, bool create)
+{
+    return walk_in(kernel_pml4, va, level, create);
 }
 
 static uint64_t pte_bits(uint32_t f)
@@ -101,9 +113,9 @@ void paging_unmap(uint64_t va)
     }
 }
 
-bool paging_translate(uint64_t va, uint64_t *pa_out, uint32_t *flags_out)
+static bool translate_in(uint64_t *root, uint64_t va, uint64_t *pa_out, uint32_t *flags_out)
 {
-    uint64_t *table = kernel_pml4;
+    uint64_t *table = root;
     for (int l = 3; l >= 0; l--) {
         uint64_t e = table[idx(va, l)];
         if (!(e & PTE_P))
@@ -118,6 +130,11 @@ bool paging_translate(uint64_t va, uint64_t *pa_out, uint32_t *flags_out)
         table = phys_to_virt(e & PTE_ADDR);
     }
     return false;
+}
+
+bool paging_translate(uint64_t va, uint64_t *pa_out, uint32_t *flags_out)
+{
+    return translate_in(kernel_pml4, va, pa_out, flags_out);
 }
 
 static void map_range(uint64_t va, uint64_t va_end, uint64_t pa, uint32_t flags)
@@ -174,4 +191,122 @@ void paging_init(const struct paging_ram_range *ram, int nram)
     map_direct(ram, nram);
     map_image();
     write_cr3(kernel_pml4_phys);
+}
+
+/* ---- User address spaces ---- */
+
+static uint64_t *root_of(const struct vmspace *vs)
+{
+    return phys_to_virt(vs->pml4_phys);
+}
+
+bool vmspace_create(struct vmspace *vs)
+{
+    uint64_t *pml4 = alloc_table();
+    if (!pml4)
+        return false;
+    /* The kernel half is shared: its 256 PDPTs were allocated once by
+     * paging_init, so copying the entries is enough forever. */
+    for (int i = 256; i < 512; i++)
+        pml4[i] = kernel_pml4[i];
+    vs->pml4_phys = (uint64_t)pml4 - DIRECT_MAP_BASE;
+    return true;
+}
+
+bool vmspace_map(struct vmspace *vs, uint64_t va, uint64_t pa, uint32_t vm_flags, bool owned)
+{
+    if (va >= CAPOS_USER_LIMIT || (va & 0xfff))
+        return false;
+    uint64_t *e = walk_in(root_of(vs), va, 0, true);
+    if (!e || (*e & PTE_P))
+        return false;
+    *e = (pa & PTE_ADDR) | (pte_bits(vm_flags | VM_USER)) | (owned ? PTE_OWNED : 0);
+    return true;
+}
+
+bool vmspace_unmap(struct vmspace *vs, uint64_t va, uint64_t *pa_out, bool *owned_out)
+{
+    if (va >= CAPOS_USER_LIMIT)
+        return false;
+    uint64_t *e = walk_in(root_of(vs), va, 0, false);
+    if (!e || !(*e & PTE_P))
+        return false;
+    *pa_out = *e & PTE_ADDR;
+    *owned_out = *e & PTE_OWNED;
+    *e = 0;
+    if (read_cr3() == vs->pml4_phys)
+        invlpg(va);
+    return true;
+}
+
+bool vmspace_protect(struct vmspace *vs, uint64_t va, uint32_t vm_flags)
+{
+    if (va >= CAPOS_USER_LIMIT)
+        return false;
+    uint64_t *e = walk_in(root_of(vs), va, 0, false);
+    if (!e || !(*e & PTE_P))
+        return false;
+    *e = (*e & (PTE_ADDR | PTE_OWNED)) | pte_bits(vm_flags | VM_USER);
+    if (read_cr3() == vs->pml4_phys)
+        invlpg(va);
+    return true;
+}
+
+bool vmspace_translate(const struct vmspace *vs, uint64_t va, uint64_t *pa_out,
+                       uint32_t *flags_out)
+{
+    if (va >= CAPOS_USER_LIMIT)
+        return false;
+    return translate_in(root_of(vs), va, pa_out, flags_out);
+}
+
+void vmspace_activate(const struct vmspace *vs)
+{
+    if (read_cr3() != vs->pml4_phys)
+        write_cr3(vs->pml4_phys);
+}
+
+void vmspace_activate_kernel(void)
+{
+    if (read_cr3() != kernel_pml4_phys)
+        write_cr3(kernel_pml4_phys);
+}
+
+/* Free the tables below `table` at `level`; owned leaf frames go back to
+ * the allocator and are counted so the caller can settle its ledger. */
+static uint64_t free_level(uint64_t *table, int level)
+{
+    uint64_t owned = 0;
+    for (int i = 0; i < 512; i++) {
+        uint64_t e = table[i];
+        if (!(e & PTE_P))
+            continue;
+        if (level == 0) {
+            if (e & PTE_OWNED) {
+                frame_free(e & PTE_ADDR);
+                owned++;
+            }
+        } else {
+            owned += free_level(phys_to_virt(e & PTE_ADDR), level - 1);
+            frame_free(e & PTE_ADDR);
+        }
+    }
+    return owned;
+}
+
+uint64_t vmspace_destroy(struct vmspace *vs)
+{
+    uint64_t *pml4 = root_of(vs);
+    if (read_cr3() == vs->pml4_phys)
+        vmspace_activate_kernel();
+    uint64_t owned = 0;
+    for (int i = 0; i < 256; i++) {
+        if (pml4[i] & PTE_P) {
+            owned += free_level(phys_to_virt(pml4[i] & PTE_ADDR), 2);
+            frame_free(pml4[i] & PTE_ADDR);
+        }
+    }
+    frame_free(vs->pml4_phys);
+    vs->pml4_phys = 0;
+    return owned;
 }

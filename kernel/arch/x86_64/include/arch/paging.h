@@ -44,4 +44,26 @@ void paging_unmap(uint64_t va);
 /* Translate va; false if not mapped. */
 bool paging_translate(uint64_t va, uint64_t *pa_out, uint32_t *vm_flags_out);
 
+/*
+ * User address spaces: a private lower half and the shared kernel half.
+ * `owned` marks frames the address space frees when it is destroyed (ELF
+ * segments, stack, anonymous memory); shared frames (MemoryObject mappings)
+ * are not owned.
+ */
+struct vmspace {
+    uint64_t pml4_phys;
+};
+
+bool vmspace_create(struct vmspace *vs);
+/* Map one user page; fails if va is not a user address or already mapped. */
+bool vmspace_map(struct vmspace *vs, uint64_t va, uint64_t pa, uint32_t vm_flags, bool owned);
+bool vmspace_unmap(struct vmspace *vs, uint64_t va, uint64_t *pa_out, bool *owned_out);
+bool vmspace_protect(struct vmspace *vs, uint64_t va, uint32_t vm_flags);
+bool vmspace_translate(const struct vmspace *vs, uint64_t va, uint64_t *pa_out,
+                       uint32_t *flags_out);
+void vmspace_activate(const struct vmspace *vs);
+void vmspace_activate_kernel(void);
+/* Free every user page table and owned frame; returns the owned frames freed. */
+uint64_t vmspace_destroy(struct vmspace *vs);
+
 #endif

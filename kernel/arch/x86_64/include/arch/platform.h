@@ -36,9 +36,10 @@ uint64_t arch_clock_ns(void);
 uint64_t arch_timer_source_hz(void);
 uint64_t arch_cycles_hz(void);
 
-/* Called by the interrupt path on every tick; defined by generic code
- * (kernel/clock.c). */
-void timer_tick(void);
+/* Called by the interrupt path on every tick (after the EOI, since it may
+ * switch threads); defined by generic code (kernel/clock.c). from_user
+ * says whether user mode was interrupted, i.e. whether preempting is safe. */
+void timer_tick(int from_user);
 
 void arch_interrupts_enable(void);
 void arch_interrupts_disable(void);

@@ -24,7 +24,24 @@ _Static_assert(sizeof(struct trap_frame) == TRAP_FRAME_SIZE, "isr.S depends on t
 
 #define GDT_KERNEL_CODE 0x08
 #define GDT_KERNEL_DATA 0x10
+#define GDT_USER_DATA 0x18
+#define GDT_USER_CODE 0x20
 #define GDT_TSS 0x28
+#define USER_CS (GDT_USER_CODE | 3)
+#define USER_DS (GDT_USER_DATA | 3)
+
+/* trap_frame.vector of a system call. */
+#define SYSCALL_VECTOR 256
+
+static inline int trap_from_user(const struct trap_frame *tf)
+{
+    return (tf->cs & 3) == 3;
+}
+
+/* Generic code's entry points from the architecture. */
+void syscall_dispatch(struct trap_frame *tf);
+/* A user-mode exception: the process is at fault, not the kernel. */
+void user_fault(struct trap_frame *tf, uint64_t fault_addr, const char *what);
 
 /* Interrupt stack table slots (1-based, as the IDT encodes them). */
 #define IST_DOUBLE_FAULT 1

@@ -1,5 +1,6 @@
-/* The few C library routines the kernel uses, and that the compiler may
- * call on its own even in freestanding code (struct copies, zeroing). */
+/* The few C library routines the kernel and the user runtime need, and
+ * that the compiler may call on its own even in freestanding code. Only
+ * for freestanding builds: host tests use the C library instead. */
 #include "string.h"
 
 #include <stdint.h>

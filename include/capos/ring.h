@@ -1,0 +1,136 @@
+/*
+ * The capability ring: the one shared page through which a process makes
+ * every capability call (docs/abi.md). Shared by the kernel and userspace;
+ * every size and offset is fixed by static assertions below.
+ *
+ * Userspace writes SQEs and advances sq_tail; the kernel consumes them in
+ * cap_enter, advances sq_head, writes CQEs and advances cq_tail; userspace
+ * reads CQEs and advances cq_head. Indices are free-running 32-bit counters,
+ * masked on use. The kernel trusts none of it: the whole page is writable
+ * by a possibly hostile process.
+ */
+#ifndef CAPOS_RING_H
+#define CAPOS_RING_H
+
+#include <stdint.h>
+
+#define CAPOS_SQ_ENTRIES 16u
+#define CAPOS_CQ_ENTRIES 32u
+#define CAPOS_SQ_MASK (CAPOS_SQ_ENTRIES - 1)
+#define CAPOS_CQ_MASK (CAPOS_CQ_ENTRIES - 1)
+
+/* Opcodes. 0 is deliberately invalid so that a zeroed SQE is an error. */
+enum capos_op {
+    CAPOS_OP_NOP = 1,
+    CAPOS_OP_CALL = 2,    /* invoke a method of a capability */
+    CAPOS_OP_RECV = 3,    /* wait for a CALL on an endpoint this process owns */
+    CAPOS_OP_RETURN = 4,  /* answer a received CALL (call_id) */
+    CAPOS_OP_RELEASE = 5, /* drop a capability-table slot */
+    CAPOS_OP_FINISH = 6,  /* reserved: completes with CAPOS_E_RESERVED_OPCODE */
+};
+
+/* SQE flags. Any other bit set is an error (CAPOS_E_BAD_FLAGS). */
+#define CAPOS_SQE_F_NONE 0u
+#define CAPOS_SQE_F_VALID_MASK 0u
+
+/* Submission entry, 64 bytes. */
+struct capos_sqe {
+    uint8_t opcode;        /* enum capos_op */
+    uint8_t flags;         /* CAPOS_SQE_F_* */
+    uint16_t method;       /* method ordinal (CALL) */
+    uint32_t cap;          /* capability id (CALL, RECV, RELEASE) */
+    uint64_t interface_id; /* Cap'n Proto interface id the caller expects (CALL) */
+    uint64_t params_addr;  /* Cap'n Proto message, standard framing (CALL, RETURN) */
+    uint32_t params_len;
+    uint32_t result_len;   /* capacity of the result buffer */
+    uint64_t result_addr;  /* where the result message lands (CALL, RECV) */
+    uint64_t user_data;    /* echoed in the CQE */
+    uint32_t call_id;      /* RETURN: the call being answered */
+    uint16_t xfer_count;   /* number of struct capos_xfer at xfer_addr */
+    uint16_t reserved;     /* must be 0 */
+    uint64_t xfer_addr;
+};
+
+/* Completion entry, 32 bytes. */
+struct capos_cqe {
+    uint64_t user_data;
+    int32_t result;      /* >= 0: success; < 0: a CAPOS_E_* transport error */
+    uint32_t flags;      /* CAPOS_CQE_F_* */
+    uint32_t result_len; /* bytes written to the result buffer */
+    uint32_t call_id;    /* RECV: id to RETURN with */
+    uint16_t cap_count;  /* capabilities received (result-capability records) */
+    uint16_t reserved0;
+    uint32_t reserved1;
+};
+
+/* The result buffer holds a serialized CapException, not a result. */
+#define CAPOS_CQE_F_EXCEPTION (1u << 0)
+
+/* Kernel-set status bits in the ring header (sticky until cleared by
+ * userspace writing 0; the kernel only ever sets them). */
+#define CAPOS_RING_SQ_CORRUPT (1u << 0) /* sq_tail was more than 16 ahead; reset */
+#define CAPOS_RING_CQ_CORRUPT (1u << 1) /* cq_head was inconsistent; reset */
+#define CAPOS_RING_CQ_FULL (1u << 2)    /* SQEs left unconsumed: the CQ was full */
+
+/* ABI limits, checked on every SQE (CAPOS_E_TOO_LARGE above them). */
+#define CAPOS_MAX_PARAMS_LEN 65536u /* params (CALL) or result message (RETURN), bytes */
+#define CAPOS_MAX_RESULT_LEN 65536u /* result buffer capacity (CALL, RECV), bytes */
+#define CAPOS_MAX_XFER 16u          /* transfer descriptors per CALL or RETURN */
+
+/* Capability transfer descriptor (CALL and RETURN). */
+struct capos_xfer {
+    uint32_t cap;  /* sender's capability id */
+    uint32_t mode; /* CAPOS_XFER_COPY or CAPOS_XFER_MOVE */
+};
+#define CAPOS_XFER_COPY 1u
+#define CAPOS_XFER_MOVE 2u
+
+/* A received capability, as reported in a result or a RECV. */
+struct capos_cap_record {
+    uint32_t cap; /* the receiver's new capability id */
+    uint32_t reserved;
+    uint64_t interface_id;
+};
+
+/*
+ * The ring page. Kernel-written and user-written indices sit in separate
+ * cache lines so that neither side's stores bounce the other's line.
+ */
+struct capos_ring {
+    /* Written by the kernel. */
+    uint32_t sq_head;
+    uint32_t cq_tail;
+    uint32_t status; /* CAPOS_RING_* bits */
+    uint32_t cq_overflow_count;
+    uint8_t pad0[48];
+    /* Written by userspace. */
+    uint32_t sq_tail;
+    uint32_t cq_head;
+    uint8_t pad1[56];
+    uint8_t pad2[128];
+    struct capos_sqe sq[CAPOS_SQ_ENTRIES];
+    struct capos_cqe cq[CAPOS_CQ_ENTRIES];
+};
+
+#define CAPOS_RING_SQ_OFFSET 256
+#define CAPOS_RING_CQ_OFFSET (CAPOS_RING_SQ_OFFSET + 64 * CAPOS_SQ_ENTRIES)
+
+_Static_assert(sizeof(struct capos_sqe) == 64, "SQE is 64 bytes");
+_Static_assert(sizeof(struct capos_cqe) == 32, "CQE is 32 bytes");
+_Static_assert(sizeof(struct capos_xfer) == 8, "transfer descriptor");
+_Static_assert(sizeof(struct capos_cap_record) == 16, "result-capability record");
+_Static_assert(__builtin_offsetof(struct capos_sqe, interface_id) == 8, "SQE layout");
+_Static_assert(__builtin_offsetof(struct capos_sqe, params_addr) == 16, "SQE layout");
+_Static_assert(__builtin_offsetof(struct capos_sqe, result_addr) == 32, "SQE layout");
+_Static_assert(__builtin_offsetof(struct capos_sqe, user_data) == 40, "SQE layout");
+_Static_assert(__builtin_offsetof(struct capos_sqe, call_id) == 48, "SQE layout");
+_Static_assert(__builtin_offsetof(struct capos_sqe, xfer_addr) == 56, "SQE layout");
+_Static_assert(__builtin_offsetof(struct capos_cqe, result) == 8, "CQE layout");
+_Static_assert(__builtin_offsetof(struct capos_cqe, result_len) == 16, "CQE layout");
+_Static_assert(__builtin_offsetof(struct capos_cqe, cap_count) == 24, "CQE layout");
+_Static_assert(__builtin_offsetof(struct capos_ring, sq_tail) == 64, "ring header layout");
+_Static_assert(__builtin_offsetof(struct capos_ring, sq) == CAPOS_RING_SQ_OFFSET, "SQ offset");
+_Static_assert(__builtin_offsetof(struct capos_ring, cq) == CAPOS_RING_CQ_OFFSET, "CQ offset");
+_Static_assert(sizeof(struct capos_ring) <= 4096, "the ring fits one page");
+
+#endif

@@ -1,0 +1,39 @@
+/*
+ * Per-thread architecture state and the context switch. Each thread has its
+ * own kernel stack; a thread that is not running is suspended inside
+ * arch_switch() with its callee-saved registers on that stack. A thread in
+ * user mode always has a full struct trap_frame at the top of its kernel
+ * stack (built by the interrupt or system call entry).
+ */
+#ifndef CAPOS_ARCH_THREAD_H
+#define CAPOS_ARCH_THREAD_H
+
+#include <stdint.h>
+
+struct vmspace;
+
+struct arch_thread {
+    uint64_t saved_rsp;  /* valid while switched out */
+    uint64_t kstack_top; /* RSP0 and the system call stack */
+    /* FXSAVE area: user code may use SSE, the kernel never does, so the
+     * state is saved and restored at every switch between threads. */
+    uint8_t fpu[512] __attribute__((aligned(16)));
+};
+
+/* Prepare a thread that will enter user mode at `entry` with the given
+ * stack and the three argument registers RDI, RSI, RDX. */
+void arch_thread_init_user(struct arch_thread *t, uint64_t kstack_top, uint64_t entry,
+                           uint64_t user_rsp, uint64_t rdi, uint64_t rsi, uint64_t rdx);
+
+/* Switch from `from` to `to`, whose address space is `space` (NULL: keep the
+ * current one). Returns when `from` is switched back in. */
+void arch_switch(struct arch_thread *from, struct arch_thread *to, const struct vmspace *space);
+
+/* Set up syscall/sysret and the per-CPU area; `boot` becomes the thread
+ * running now (it never enters user mode). */
+void arch_syscall_init(struct arch_thread *boot);
+
+/* Set a user thread's return value register (RAX) in its saved frame. */
+struct trap_frame *arch_thread_frame(struct arch_thread *t);
+
+#endif

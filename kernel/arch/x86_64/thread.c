@@ -1,0 +1,92 @@
+/* Thread state, context switch glue, syscall MSRs and the per-CPU area. */
+#include <arch/cpu.h>
+#include <arch/paging.h>
+#include <arch/thread.h>
+#include <arch/trap.h>
+
+#include "string.h"
+
+#define MSR_STAR 0xc0000081
+#define MSR_LSTAR 0xc0000082
+#define MSR_SFMASK 0xc0000084
+#define MSR_GS_BASE 0xc0000101
+#define MSR_KERNEL_GS_BASE 0xc0000102
+#define EFER_SCE (1ull << 0)
+#define RFLAGS_IF (1ull << 9)
+
+/* Reached through GS by isr.S; offsets fixed there. */
+static struct percpu {
+    uint64_t kernel_rsp; /* 0: the running thread's kernel stack top */
+    uint64_t user_rsp;   /* 8: scratch for syscall_entry */
+} percpu;
+
+extern void syscall_entry(void);
+extern void trap_return(void);
+void context_switch(uint64_t *save_rsp, uint64_t new_rsp);
+
+void arch_syscall_init(struct arch_thread *boot)
+{
+    (void)boot;
+    wrmsr(MSR_GS_BASE, (uint64_t)&percpu);
+    wrmsr(MSR_KERNEL_GS_BASE, 0);
+    /* sysret loads CS = STAR[63:48] + 16 and SS = STAR[63:48] + 8. */
+    wrmsr(MSR_STAR, ((uint64_t)(GDT_USER_DATA - 8) << 48) | ((uint64_t)GDT_KERNEL_CODE << 32));
+    wrmsr(MSR_LSTAR, (uint64_t)syscall_entry);
+    /* Enter the kernel with IF, DF, TF and AC clear. */
+    wrmsr(MSR_SFMASK, 0x40700);
+    wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
+    /* User code may use SSE: enable FXSAVE/FXRSTOR and SSE exceptions,
+     * no x87 emulation, monitor coprocessor. */
+    write_cr0((read_cr0() & ~(1ull << 2)) | (1ull << 1));
+    write_cr4(read_cr4() | (1ull << 9) | (1ull << 10));
+}
+
+struct trap_frame *arch_thread_frame(struct arch_thread *t)
+{
+    return (struct trap_frame *)(t->kstack_top - sizeof(struct trap_frame));
+}
+
+void arch_thread_init_user(struct arch_thread *t, uint64_t kstack_top, uint64_t entry,
+                           uint64_t user_rsp, uint64_t rdi, uint64_t rsi, uint64_t rdx)
+{
+    t->kstack_top = kstack_top;
+    struct trap_frame *tf = arch_thread_frame(t);
+    memset(tf, 0, sizeof(*tf));
+    tf->rip = entry;
+    tf->cs = USER_CS;
+    tf->rflags = RFLAGS_IF;
+    tf->rsp = user_rsp;
+    tf->ss = USER_DS;
+    tf->rdi = rdi;
+    tf->rsi = rsi;
+    tf->rdx = rdx;
+    /* Below the frame: what context_switch pops (six callee-saved
+     * registers, zero) and the address it returns to. */
+    uint64_t *sp = (uint64_t *)tf;
+    *--sp = (uint64_t)trap_return;
+    for (int i = 0; i < 6; i++)
+        *--sp = 0;
+    t->saved_rsp = (uint64_t)sp;
+    /* A clean FPU state: default control words (x87 0x37f, MXCSR 0x1f80). */
+    memset(t->fpu, 0, sizeof(t->fpu));
+    t->fpu[0] = 0x7f;
+    t->fpu[1] = 0x03;
+    t->fpu[24] = 0x80;
+    t->fpu[25] = 0x1f;
+}
+
+void arch_switch(struct arch_thread *from, struct arch_thread *to, const struct vmspace *space)
+{
+    /* Load the next thread's FPU state now rather than after the switch:
+     * a new thread never returns through here, and the kernel itself never
+     * touches FPU/SSE registers in between. */
+    __asm__ volatile("fxsave64 %0" : "=m"(from->fpu));
+    __asm__ volatile("fxrstor64 %0" : : "m"(to->fpu));
+    if (space)
+        vmspace_activate(space);
+    else
+        vmspace_activate_kernel();
+    percpu.kernel_rsp = to->kstack_top;
+    tss_set_rsp0(to->kstack_top);
+    context_switch(&from->saved_rsp, to->saved_rsp);
+}

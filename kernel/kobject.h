@@ -1,0 +1,45 @@
+/*
+ * Kernel objects: what a capability-table entry points at. Each object
+ * type lives in its own file under kernel/objects/ and describes itself
+ * with a struct kobject_type; objects are reference counted, one reference
+ * per capability-table entry plus any the kernel holds while using them.
+ */
+#ifndef CAPOS_KOBJECT_H
+#define CAPOS_KOBJECT_H
+
+#include <stdint.h>
+
+struct kobject;
+struct kcall;
+
+struct kobject_type {
+    const char *name;      /* for logs and the debug tap */
+    uint64_t interface_id; /* the Cap'n Proto interface it implements */
+    /* Handle one CALL (NULL: the object has no methods, e.g. an endpoint
+     * client facet, which is used through ring opcodes). Returns 0 or a
+     * CAPOS_E_* transport error. */
+    int (*call)(struct kobject *obj, struct kcall *call);
+    void (*destroy)(struct kobject *obj);
+};
+
+struct kobject {
+    const struct kobject_type *type;
+    uint32_t refs;
+};
+
+static inline void kobject_init(struct kobject *o, const struct kobject_type *type)
+{
+    o->type = type;
+    o->refs = 1;
+}
+
+static inline struct kobject *kobject_ref(struct kobject *o)
+{
+    o->refs++;
+    return o;
+}
+
+/* Drop a reference; the last one destroys the object. */
+void kobject_unref(struct kobject *o);
+
+#endif

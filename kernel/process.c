@@ -1,0 +1,211 @@
+/*
+ * Process creation from an ELF image, and process exit.
+ *
+ * Every frame a process owns (ELF segments, stack, ring, CapSet page) is
+ * mapped "owned" in its address space and charged to its frame account, so
+ * destroying the address space frees exactly what the account holds and
+ * the ledger balances at exit; a mismatch is a kernel bug and panics.
+ */
+#include "process.h"
+
+#include <arch/paging.h>
+#include <capos/capset.h>
+#include <capos/errors.h>
+#include <capos/layout.h>
+
+#include "elf64.h"
+#include "heap.h"
+#include "kobject.h"
+#include "kprintf.h"
+#include "memory.h"
+#include "sched.h"
+#include "string.h"
+
+struct frame_ledger process_frames;
+static uint32_t next_pid = 1;
+
+struct process *process_current(void)
+{
+    return thread_current()->process;
+}
+
+const struct vmspace *process_vmspace(const struct process *p)
+{
+    return &p->vm;
+}
+
+void kobject_unref(struct kobject *o)
+{
+    if (--o->refs == 0 && o->type->destroy)
+        o->type->destroy(o);
+}
+
+/* Map one fresh zeroed page, owned by and charged to p. */
+static bool map_new_page(struct process *p, uint64_t va, uint32_t flags, uint64_t *pa_out)
+{
+    uint64_t pa;
+    if (frame_ledger_charge(&process_frames, &p->frames, 1) != FL_OK)
+        return false;
+    if (!frame_alloc_zeroed(&pa)) {
+        frame_ledger_release(&process_frames, &p->frames, 1);
+        return false;
+    }
+    if (!vmspace_map(&p->vm, va, pa, flags, true)) {
+        frame_free(pa);
+        frame_ledger_release(&process_frames, &p->frames, 1);
+        return false;
+    }
+    if (pa_out)
+        *pa_out = pa;
+    return true;
+}
+
+static bool load_segment(struct process *p, const uint8_t *image, const struct elf64_segment *s)
+{
+    uint32_t flags = (s->perms & ELF64_PERM_W ? VM_WRITE : 0) |
+                     (s->perms & ELF64_PERM_X ? VM_EXEC : 0);
+    uint64_t first = s->vaddr & ~0xfffull, end = s->vaddr + s->memsz;
+    for (uint64_t va = first; va < end; va += PAGE_SIZE) {
+        uint64_t pa;
+        if (!map_new_page(p, va, flags, &pa))
+            return false;
+        /* The part of [vaddr, vaddr + filesz) that falls in this page. */
+        uint64_t lo = va > s->vaddr ? va : s->vaddr;
+        uint64_t hi = va + PAGE_SIZE < s->vaddr + s->filesz ? va + PAGE_SIZE : s->vaddr + s->filesz;
+        if (lo < hi)
+            memcpy((uint8_t *)phys_to_virt(pa) + (lo - va), image + s->offset + (lo - s->vaddr),
+                   hi - lo);
+    }
+    return true;
+}
+
+static bool build_capset(struct process *p, const struct process_grant *grants, unsigned n)
+{
+    uint64_t pa;
+    if (!map_new_page(p, CAPOS_USER_CAPSET_ADDR, VM_READ, &pa))
+        return false;
+    struct capos_capset *cs = phys_to_virt(pa);
+    cs->magic = CAPOS_CAPSET_MAGIC;
+    for (unsigned i = 0; i < n; i++) {
+        struct cap_entry e = {
+            .object = grants[i].object,
+            .interface_id = grants[i].interface_id,
+            .kind = 0,
+            .flags = grants[i].flags,
+        };
+        uint32_t id;
+        if (cap_table_insert(&p->caps, &e, &id) != CAP_OK)
+            return false;
+        kobject_ref(grants[i].object);
+        struct capos_capset_entry *ce = &cs->entries[cs->count++];
+        size_t len = strlen(grants[i].name);
+        memcpy(ce->name, grants[i].name, len < CAPOS_CAPSET_NAME_MAX ? len : CAPOS_CAPSET_NAME_MAX);
+        ce->interface_id = grants[i].interface_id;
+        ce->cap = id;
+    }
+    return true;
+}
+
+static void drop_cap(void *ctx, uint32_t id, const struct cap_entry *e)
+{
+    (void)ctx;
+    (void)id;
+    kobject_unref(e->object);
+}
+
+/* Free everything a process holds except its thread and the struct. */
+static void process_release(struct process *p)
+{
+    cap_table_drain(&p->caps, drop_cap, 0);
+    if (p->vm.pml4_phys) {
+        uint64_t owned = vmspace_destroy(&p->vm);
+        enum fl_status st = frame_ledger_release(&process_frames, &p->frames, owned);
+        if (st != FL_OK || !frame_account_balanced(&p->frames))
+            panic("process %s: frame ledger off after exit: %lu frames freed, %lu charged (%s)",
+                  p->name, owned, p->frames.held, fl_status_str(st));
+    }
+    frame_ledger_close(&process_frames, &p->frames);
+}
+
+struct process *process_create(const char *name, const void *elf, size_t elf_len,
+                               const struct process_grant *grants, unsigned ngrants)
+{
+    struct elf64_info info;
+    enum elf64_status es = elf64_parse(elf, elf_len, CAPOS_USER_IMAGE_BASE,
+                                       CAPOS_USER_IMAGE_LIMIT, &info);
+    if (es != ELF64_OK) {
+        kprintf("process %s: invalid ELF image: %s (program header %u)\n", name,
+                elf64_status_str(es), info.error_phdr);
+        return 0;
+    }
+    if (ngrants > CAPOS_CAPSET_MAX_ENTRIES || ngrants > PROCESS_CAP_SLOTS) {
+        kprintf("process %s: %u bootstrap capabilities, at most %u fit\n", name, ngrants,
+                (unsigned)CAPOS_CAPSET_MAX_ENTRIES);
+        return 0;
+    }
+    struct process *p = kzalloc(sizeof(*p));
+    if (!p) {
+        kprintf("process %s: out of kernel memory\n", name);
+        return 0;
+    }
+    size_t nlen = strlen(name);
+    memcpy(p->name, name, nlen < PROCESS_NAME_MAX - 1 ? nlen : PROCESS_NAME_MAX - 1);
+    cap_table_init(&p->caps, p->cap_slots, PROCESS_CAP_SLOTS, PROCESS_CAP_SLOTS);
+    frame_ledger_open(&process_frames, &p->frames, PROCESS_FRAME_QUOTA);
+    if (!vmspace_create(&p->vm))
+        goto fail;
+
+    for (uint32_t i = 0; i < info.nsegs; i++)
+        if (!load_segment(p, elf, &info.segs[i]))
+            goto fail;
+    /* The stack; the page below it stays unmapped as a guard. */
+    for (uint64_t va = CAPOS_USER_STACK_TOP - CAPOS_USER_STACK_SIZE; va < CAPOS_USER_STACK_TOP;
+         va += PAGE_SIZE)
+        if (!map_new_page(p, va, VM_WRITE, 0))
+            goto fail;
+    uint64_t ring_pa;
+    if (!map_new_page(p, CAPOS_USER_RING_ADDR, VM_WRITE, &ring_pa))
+        goto fail;
+    p->ring = phys_to_virt(ring_pa);
+    ring_init(p->ring, &p->ring_state);
+    if (!build_capset(p, grants, ngrants))
+        goto fail;
+
+    p->pid = next_pid++;
+    p->main_thread = thread_create_user(p, info.entry, CAPOS_USER_STACK_TOP, CAPOS_USER_RING_ADDR,
+                                        p->pid, CAPOS_USER_CAPSET_ADDR);
+    if (!p->main_thread)
+        goto fail;
+    kprintf("process %s: pid %u started, %lu frames\n", p->name, p->pid, p->frames.held);
+    return p;
+
+fail:
+    kprintf("process %s: out of memory or frame quota while loading\n", name);
+    process_release(p);
+    kfree(p);
+    return 0;
+}
+
+void process_exit_current(int code)
+{
+    struct process *p = process_current();
+    p->exit_code = code;
+    p->exited = true;
+    kprintf("process %s: pid %u exited with code %d\n", p->name, p->pid, code);
+    process_release(p);
+    /* The thread outlives the struct by one switch; schedule() does not
+     * look at a dead thread's process. */
+    thread_current()->process = 0;
+    kfree(p);
+    sched_exit_thread();
+}
+
+void process_notify_completion(struct process *p)
+{
+    struct thread *t = p->cap_enter_waiter;
+    if (!t)
+        return;
+    uint32_t events = 0;
+    if (ring_cq_ready(p->ring, &p->ring_state, &events) >= p->cap_enter_min)
+        sched_wake(t);
+}

@@ -1,0 +1,68 @@
+/* Processes: an address space, a capability table, a ring, threads. */
+#ifndef CAPOS_PROCESS_H
+#define CAPOS_PROCESS_H
+
+#include <arch/paging.h>
+#include <capos/ring.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cap_table.h"
+#include "frame_ledger.h"
+#include "ring.h"
+
+struct thread;
+struct kobject;
+
+#define PROCESS_NAME_MAX 32
+#define PROCESS_CAP_SLOTS CAP_DEFAULT_QUOTA
+#define PROCESS_FRAME_QUOTA 16384 /* 64 MiB */
+
+struct process {
+    uint32_t pid;
+    char name[PROCESS_NAME_MAX];
+    struct vmspace vm;
+    struct cap_table caps;
+    struct cap_slot cap_slots[PROCESS_CAP_SLOTS];
+    /* The ring page, as the kernel sees it (direct map). */
+    volatile struct capos_ring *ring;
+    struct ring_state ring_state;
+    struct frame_account frames;
+    struct thread *main_thread;
+    /* A thread blocked in cap_enter waiting for completions, if any. */
+    struct thread *cap_enter_waiter;
+    uint32_t cap_enter_min;
+    int exit_code;
+    bool exited;
+};
+
+/* Every frame a process holds is charged here. */
+extern struct frame_ledger process_frames;
+
+/* A bootstrap capability for process_create. */
+struct process_grant {
+    const char *name;
+    struct kobject *object; /* a reference is taken */
+    uint64_t interface_id;
+    uint32_t flags;
+};
+
+/*
+ * Load an ELF image into a new process with the given bootstrap
+ * capabilities (listed in its CapSet page in this order) and make its main
+ * thread runnable. On failure prints why and returns NULL, having freed
+ * everything it allocated.
+ */
+struct process *process_create(const char *name, const void *elf, size_t elf_len,
+                               const struct process_grant *grants, unsigned ngrants);
+
+/* End the running thread's process with `code`. Does not return. */
+_Noreturn void process_exit_current(int code);
+
+struct process *process_current(void);
+const struct vmspace *process_vmspace(const struct process *p);
+
+/* Wake the process's cap_enter waiter if enough completions are ready. */
+void process_notify_completion(struct process *p);
+
+#endif

@@ -1,0 +1,75 @@
+/*
+ * Ring opcode dispatch: a table with one entry per opcode (io_uring
+ * style). lib/ring.c has already validated the SQE's shape (known opcode,
+ * flags, reserved fields, lengths, user-half addresses); the handlers here
+ * check what needs kernel state: capabilities, interfaces, mappings.
+ */
+#include "ringops.h"
+
+#include <capos/errors.h>
+
+#include "kobject.h"
+#include "process.h"
+#include "ring.h"
+
+typedef enum ring_action (*op_handler)(struct process *p, const struct capos_sqe *sqe,
+                                       struct capos_cqe *cqe);
+
+static enum ring_action op_call(struct process *p, const struct capos_sqe *sqe,
+                                struct capos_cqe *cqe)
+{
+    struct cap_entry e;
+    enum cap_status st = cap_table_lookup_typed(&p->caps, sqe->cap, sqe->interface_id, &e);
+    if (st != CAP_OK) {
+        cqe->result = cap_status_to_capos(st);
+        return RING_POST;
+    }
+    /* Method dispatch arrives with the generated tables. */
+    cqe->result = CAPOS_E_BAD_METHOD;
+    return RING_POST;
+}
+
+static enum ring_action op_release(struct process *p, const struct capos_sqe *sqe,
+                                   struct capos_cqe *cqe)
+{
+    struct cap_entry e;
+    enum cap_status st = cap_table_remove(&p->caps, sqe->cap, &e);
+    if (st == CAP_OK)
+        kobject_unref(e.object);
+    cqe->result = cap_status_to_capos(st);
+    return RING_POST;
+}
+
+static enum ring_action op_endpoint(struct process *p, const struct capos_sqe *sqe,
+                                    struct capos_cqe *cqe)
+{
+    /* RECV and RETURN need an endpoint this process owns; the capability
+     * must exist, and no object here is an endpoint yet. */
+    struct cap_entry e;
+    enum cap_status st = cap_table_lookup(&p->caps, sqe->cap, &e);
+    cqe->result = st != CAP_OK ? cap_status_to_capos(st) : CAPOS_E_NOT_PERMITTED;
+    return RING_POST;
+}
+
+static const op_handler op_table[] = {
+    [CAPOS_OP_CALL] = op_call,
+    [CAPOS_OP_RECV] = op_endpoint,
+    [CAPOS_OP_RETURN] = op_endpoint,
+    [CAPOS_OP_RELEASE] = op_release,
+};
+
+static enum ring_action handle(void *ctx, const struct capos_sqe *sqe, struct capos_cqe *cqe)
+{
+    /* ring_check_sqe admitted only known opcodes; NOP never gets here. */
+    op_handler h = sqe->opcode < sizeof(op_table) / sizeof(op_table[0]) ? op_table[sqe->opcode] : 0;
+    if (!h) {
+        cqe->result = CAPOS_E_BAD_OPCODE;
+        return RING_POST;
+    }
+    return h(ctx, sqe, cqe);
+}
+
+void ring_dispatch(struct process *p)
+{
+    ring_process(p->ring, &p->ring_state, CAPOS_SQ_ENTRIES, handle, p);
+}

@@ -1,0 +1,10 @@
+/* Ring opcodes: what the kernel does with each valid SQE. */
+#ifndef CAPOS_RINGOPS_H
+#define CAPOS_RINGOPS_H
+
+struct process;
+
+/* Consume the process's pending SQEs (at most CAPOS_SQ_ENTRIES). */
+void ring_dispatch(struct process *p);
+
+#endif

@@ -1,0 +1,69 @@
+/*
+ * Threads and the scheduler: preemptive round robin on one CPU.
+ *
+ * The kernel is not preemptible: it runs with interrupts off except in the
+ * idle loop, so kernel data needs no locks on this single CPU. A thread in
+ * user mode is preempted by the timer after its time slice; a thread in
+ * the kernel gives up the CPU only by blocking or yielding.
+ */
+#ifndef CAPOS_SCHED_H
+#define CAPOS_SCHED_H
+
+#include <arch/thread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct process;
+
+enum thread_state {
+    THREAD_RUNNABLE,
+    THREAD_RUNNING,
+    THREAD_BLOCKED,
+    THREAD_DEAD,
+};
+
+/* Why a blocked thread woke up. */
+enum wake_reason {
+    WAKE_NONE,
+    WAKE_SIGNALLED, /* sched_wake() */
+    WAKE_TIMEOUT,   /* its deadline passed */
+};
+
+struct thread {
+    struct arch_thread arch; /* first: keeps the FPU area 16-byte aligned */
+    struct process *process; /* NULL for the idle thread */
+    enum thread_state state;
+    enum wake_reason wake_reason;
+    uint64_t deadline_ns; /* blocked with a timeout; UINT64_MAX: none */
+    struct thread *run_next;   /* run queue */
+    struct thread *sleep_next; /* threads blocked with a deadline */
+    uint64_t kstack_top;
+    unsigned slice_left; /* ticks before preemption */
+};
+
+#define THREAD_KSTACK_PAGES 4
+#define SCHED_SLICE_TICKS 2 /* 20 ms at 100 Hz */
+
+/* The running context becomes the idle thread. */
+void sched_init(void);
+/* A new user thread of `p`, runnable at once. NULL when out of memory. */
+struct thread *thread_create_user(struct process *p, uint64_t entry, uint64_t user_rsp,
+                                  uint64_t rdi, uint64_t rsi, uint64_t rdx);
+struct thread *thread_current(void);
+
+/* Block the running thread until sched_wake() or until the clock reaches
+ * deadline_ns (UINT64_MAX: no deadline). Returns why it woke. */
+enum wake_reason sched_block(uint64_t deadline_ns);
+void sched_wake(struct thread *t);
+void sched_yield(void);
+/* The running thread is finished: never scheduled again; its stack is
+ * reclaimed later, by someone else. */
+_Noreturn void sched_exit_thread(void);
+/* Timer hook: wake expired sleepers, preempt a user thread whose slice ran
+ * out. */
+void sched_tick(bool from_user);
+
+/* Run threads until none is left, then return (on the idle thread). */
+void sched_run_until_idle(void);
+
+#endif

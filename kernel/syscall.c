@@ -1,0 +1,66 @@
+/*
+ * The two system calls, and what happens when user code faults.
+ *
+ * cap_enter(min_complete, timeout_ns) processes the caller's pending SQEs
+ * (at most one SQ's worth: bounded work per call, so one process cannot
+ * hold the CPU with its ring), then waits until min_complete CQEs are
+ * available or the timeout passes, and returns how many are available.
+ */
+#include <arch/platform.h>
+#include <arch/trap.h>
+#include <capos/errors.h>
+#include <capos/syscall.h>
+
+#include "kprintf.h"
+#include "process.h"
+#include "ringops.h"
+#include "sched.h"
+
+static int64_t cap_enter(uint64_t min_complete, uint64_t timeout_ns)
+{
+    struct process *p = process_current();
+    ring_dispatch(p);
+
+    if (min_complete > CAPOS_CQ_ENTRIES)
+        min_complete = CAPOS_CQ_ENTRIES;
+    uint64_t deadline = UINT64_MAX;
+    if (timeout_ns != UINT64_MAX) {
+        uint64_t now = arch_clock_ns();
+        deadline = timeout_ns > UINT64_MAX - now ? UINT64_MAX - 1 : now + timeout_ns;
+    }
+    for (;;) {
+        uint32_t events = 0;
+        uint32_t ready = ring_cq_ready(p->ring, &p->ring_state, &events);
+        if (ready >= min_complete || arch_clock_ns() >= deadline)
+            return ready;
+        p->cap_enter_waiter = thread_current();
+        p->cap_enter_min = (uint32_t)min_complete;
+        sched_block(deadline);
+        p->cap_enter_waiter = 0;
+    }
+}
+
+void syscall_dispatch(struct trap_frame *tf)
+{
+    switch (tf->rax) {
+    case CAPOS_SYS_CAP_ENTER:
+        tf->rax = (uint64_t)cap_enter(tf->rdi, tf->rsi);
+        break;
+    case CAPOS_SYS_EXIT:
+        process_exit_current((int)tf->rdi);
+    default:
+        tf->rax = (uint64_t)(int64_t)CAPOS_E_NO_SYSCALL;
+    }
+}
+
+void user_fault(struct trap_frame *tf, uint64_t fault_addr, const char *what)
+{
+    struct process *p = process_current();
+    kprintf("process %s: pid %u killed: %s at RIP=%016lx", p->name, p->pid, what, tf->rip);
+    if (tf->vector == 14)
+        kprintf(", address %016lx (%s %s)", fault_addr, tf->error_code & 2 ? "write" : "read",
+                tf->error_code & 1 ? "denied" : "of an unmapped page");
+    kprintf("\n");
+    /* Exit codes of killed processes are negative exception vectors. */
+    process_exit_current(-(int)tf->vector - 1);
+}

@@ -1,0 +1,264 @@
+/*
+ * Cap'n Proto builder. Included by capnp.h; do not include directly.
+ *
+ * A builder writes a message into segments the caller provides. When they
+ * are full it calls `more` (if set) for another zero-or-dirty buffer; without
+ * it, allocation fails with CAPN_ERR_NO_SPACE recorded in capn_bld.err and
+ * the failed object comes back "null": writes to it are ignored, so code can
+ * build a whole message and check err once at the end.
+ *
+ * Allocated words are zeroed by the builder, so buffers may be reused
+ * without clearing. Overwriting a non-null pointer zeroes the object it
+ * pointed at (as the reference implementation does) so that no stale bytes
+ * travel with the message.
+ */
+#ifndef CAPOS_LIB_CAPNP_BUILD_H
+#define CAPOS_LIB_CAPNP_BUILD_H
+
+#ifndef CAPOS_LIB_CAPNP_H
+#error "include capnp/capnp.h"
+#endif
+
+/* Returns a buffer of at least min_bytes (any alignment, contents ignored)
+ * and its size in *got, or NULL. It must stay valid while the builder is. */
+typedef void *(*capn_more_fn)(void *ctx, size_t min_bytes, size_t *got);
+
+struct capn_bld {
+    struct capn_seg *segs; /* caller's array of max_segs entries */
+    uint32_t nsegs;
+    uint32_t max_segs;
+    capn_more_fn more;
+    void *more_ctx;
+    enum capn_err err; /* first error, CAPN_OK if none */
+};
+
+struct capn_bptr {
+    struct capn_bld *b;
+    uint8_t *loc; /* the pointer word; NULL = nowhere (writes ignored) */
+    uint32_t seg;
+};
+
+struct capn_bstruct {
+    struct capn_bld *b;
+    uint8_t *data;
+    uint8_t *ptrs;
+    uint32_t seg;
+    uint32_t data_bytes;
+    uint16_t nptrs;
+};
+
+struct capn_blist {
+    struct capn_bld *b;
+    uint8_t *data;
+    uint32_t seg;
+    uint32_t len;
+    uint32_t step;
+    uint32_t data_bits;
+    uint16_t nptrs;
+    uint8_t esize;
+};
+
+/* buf/bytes is the first segment (may be NULL/0 if `more` is set). */
+void capn_bld_init(struct capn_bld *b, struct capn_seg *segs, uint32_t max_segs, void *buf,
+                   size_t bytes);
+/* Offer another buffer; used when earlier segments are full. */
+enum capn_err capn_bld_add_seg(struct capn_bld *b, void *buf, size_t bytes);
+/* Forget the message but keep every segment for reuse. */
+void capn_bld_reset(struct capn_bld *b);
+/* The root pointer (segment 0, word 0), allocated on first use. */
+struct capn_bptr capn_bld_root(struct capn_bld *b);
+struct capn_bstruct capn_bld_init_root(struct capn_bld *b, uint16_t data_words, uint16_t nptrs);
+/* A reader over what was built so far (default limits). */
+void capn_bld_msg(const struct capn_bld *b, struct capn_msg *m);
+size_t capn_bld_frame_size(const struct capn_bld *b);
+enum capn_err capn_bld_write(const struct capn_bld *b, void *out, size_t cap, size_t *len);
+
+/* Allocate a new object at p (zeroing whatever p pointed at). */
+struct capn_bstruct capn_bptr_init_struct(struct capn_bptr p, uint16_t data_words, uint16_t nptrs);
+/* esize is CAPN_VOID..CAPN_PTR; use init_struct_list for CAPN_COMPOSITE. */
+struct capn_blist capn_bptr_init_list(struct capn_bptr p, enum capn_esize esize, uint32_t len);
+struct capn_blist capn_bptr_init_struct_list(struct capn_bptr p, uint32_t len, uint16_t data_words,
+                                             uint16_t nptrs);
+/* Text: len bytes plus a NUL. init_text returns the buffer to fill. */
+bool capn_bptr_set_text(struct capn_bptr p, const char *s, uint32_t len);
+char *capn_bptr_init_text(struct capn_bptr p, uint32_t len);
+bool capn_bptr_set_data(struct capn_bptr p, const void *d, uint32_t len);
+uint8_t *capn_bptr_init_data(struct capn_bptr p, uint32_t len);
+void capn_bptr_set_cap(struct capn_bptr p, uint32_t index);
+void capn_bptr_clear(struct capn_bptr p);
+
+/* Point p at an object already in the same builder (far or double-far
+ * pointers are used when it lives in another segment). */
+bool capn_bptr_set_struct(struct capn_bptr p, const struct capn_bstruct *s);
+bool capn_bptr_set_list(struct capn_bptr p, const struct capn_blist *l);
+
+/* The existing object at p. A null pointer initialises a new struct; a
+ * struct smaller than asked for is copied into a larger one. */
+struct capn_bstruct capn_bptr_get_struct(struct capn_bptr p, uint16_t data_words, uint16_t nptrs);
+/* Existing list if compatible with `want` (reader rules), else null. */
+struct capn_blist capn_bptr_get_list(struct capn_bptr p, enum capn_esize want);
+
+/*
+ * Deep copy of a reader's subtree (from any message, including this
+ * builder's own) into p. The source is read with its own limits; anything
+ * malformed in it is copied as null. Capability pointers keep their index:
+ * the caller carries the capability table. Returns the first error, from
+ * either side.
+ */
+enum capn_err capn_bptr_copy(struct capn_bptr p, struct capn_ptr src);
+enum capn_err capn_bptr_copy_struct(struct capn_bptr p, const struct capn_struct *src);
+enum capn_err capn_bptr_copy_list(struct capn_bptr p, const struct capn_list *src);
+
+static inline bool capn_bptr_is_null(struct capn_bptr p)
+{
+    return p.loc == NULL || capn_load64_(p.loc) == 0;
+}
+
+static inline struct capn_bptr capn_bstruct_ptr(const struct capn_bstruct *s, uint32_t i)
+{
+    struct capn_bptr p = {s->b, NULL, s->seg};
+    if (i < s->nptrs)
+        p.loc = s->ptrs + (size_t)i * 8;
+    return p;
+}
+
+static inline void capn_bstruct_set_bool(const struct capn_bstruct *s, uint32_t bit, bool v,
+                                         bool def)
+{
+    if (bit / 8 >= s->data_bytes)
+        return;
+    uint8_t m = (uint8_t)(1u << (bit % 8));
+    if (v != def)
+        s->data[bit / 8] |= m;
+    else
+        s->data[bit / 8] &= (uint8_t)~m;
+}
+
+static inline bool capn_bstruct_bool(const struct capn_bstruct *s, uint32_t bit, bool def)
+{
+    if (bit / 8 >= s->data_bytes)
+        return def;
+    return (((s->data[bit / 8] >> (bit % 8)) & 1) != 0) != def;
+}
+
+#define CAPN_BSTRUCT_ACC_(name, type, utype)                                                       \
+    static inline void capn_bstruct_set_##name(const struct capn_bstruct *s, uint32_t off, type v, \
+                                               type def)                                           \
+    {                                                                                              \
+        utype u = (utype)((utype)v ^ (utype)def);                                                  \
+        if ((size_t)off + sizeof(u) <= s->data_bytes)                                              \
+            __builtin_memcpy(s->data + off, &u, sizeof(u));                                        \
+    }                                                                                              \
+    static inline type capn_bstruct_##name(const struct capn_bstruct *s, uint32_t off, type def)  \
+    {                                                                                              \
+        utype u;                                                                                   \
+        if ((size_t)off + sizeof(u) > s->data_bytes)                                               \
+            return def;                                                                            \
+        __builtin_memcpy(&u, s->data + off, sizeof(u));                                            \
+        return (type)(u ^ (utype)def);                                                             \
+    }
+CAPN_BSTRUCT_ACC_(u8, uint8_t, uint8_t)
+CAPN_BSTRUCT_ACC_(u16, uint16_t, uint16_t)
+CAPN_BSTRUCT_ACC_(u32, uint32_t, uint32_t)
+CAPN_BSTRUCT_ACC_(u64, uint64_t, uint64_t)
+CAPN_BSTRUCT_ACC_(i8, int8_t, uint8_t)
+CAPN_BSTRUCT_ACC_(i16, int16_t, uint16_t)
+CAPN_BSTRUCT_ACC_(i32, int32_t, uint32_t)
+CAPN_BSTRUCT_ACC_(i64, int64_t, uint64_t)
+
+static inline void capn_blist_set_bool(const struct capn_blist *l, uint32_t i, bool v)
+{
+    size_t bit = (size_t)i * l->step;
+    if (i >= l->len || l->data_bits < 1)
+        return;
+    uint8_t m = (uint8_t)(1u << (bit % 8));
+    if (v)
+        l->data[bit / 8] |= m;
+    else
+        l->data[bit / 8] &= (uint8_t)~m;
+}
+
+static inline bool capn_blist_bool(const struct capn_blist *l, uint32_t i)
+{
+    size_t bit = (size_t)i * l->step;
+    if (i >= l->len || l->data_bits < 1)
+        return false;
+    return (l->data[bit / 8] >> (bit % 8)) & 1;
+}
+
+#define CAPN_BLIST_ACC_(name, type, utype)                                                         \
+    static inline void capn_blist_set_##name(const struct capn_blist *l, uint32_t i, type v)       \
+    {                                                                                              \
+        utype u = (utype)v;                                                                        \
+        if (i < l->len && l->data_bits >= 8 * sizeof(u))                                           \
+            __builtin_memcpy(l->data + ((size_t)i * l->step) / 8, &u, sizeof(u));                  \
+    }                                                                                              \
+    static inline type capn_blist_##name(const struct capn_blist *l, uint32_t i)                   \
+    {                                                                                              \
+        utype u;                                                                                   \
+        if (i >= l->len || l->data_bits < 8 * sizeof(u))                                           \
+            return 0;                                                                              \
+        __builtin_memcpy(&u, l->data + ((size_t)i * l->step) / 8, sizeof(u));                      \
+        return (type)u;                                                                            \
+    }
+CAPN_BLIST_ACC_(u8, uint8_t, uint8_t)
+CAPN_BLIST_ACC_(u16, uint16_t, uint16_t)
+CAPN_BLIST_ACC_(u32, uint32_t, uint32_t)
+CAPN_BLIST_ACC_(u64, uint64_t, uint64_t)
+CAPN_BLIST_ACC_(i8, int8_t, uint8_t)
+CAPN_BLIST_ACC_(i16, int16_t, uint16_t)
+CAPN_BLIST_ACC_(i32, int32_t, uint32_t)
+CAPN_BLIST_ACC_(i64, int64_t, uint64_t)
+
+static inline struct capn_bstruct capn_blist_struct(const struct capn_blist *l, uint32_t i)
+{
+    struct capn_bstruct s = {0};
+    if (i >= l->len || l->esize == CAPN_BIT)
+        return s;
+    s.b = l->b;
+    s.seg = l->seg;
+    s.data = l->data + ((size_t)i * l->step) / 8;
+    s.data_bytes = l->data_bits / 8;
+    s.ptrs = s.data + s.data_bytes;
+    s.nptrs = l->nptrs;
+    return s;
+}
+
+static inline struct capn_bptr capn_blist_ptr(const struct capn_blist *l, uint32_t i)
+{
+    struct capn_bptr p = {l->b, NULL, l->seg};
+    if (i < l->len && l->nptrs > 0)
+        p.loc = l->data + ((size_t)i * l->step + l->data_bits) / 8;
+    return p;
+}
+
+#ifdef CAPN_HAVE_FLOAT
+static inline void capn_bstruct_set_f32(const struct capn_bstruct *s, uint32_t off, float v,
+                                        uint32_t def_bits)
+{
+    uint32_t u;
+    __builtin_memcpy(&u, &v, 4);
+    capn_bstruct_set_u32(s, off, u, def_bits);
+}
+static inline void capn_bstruct_set_f64(const struct capn_bstruct *s, uint32_t off, double v,
+                                        uint64_t def_bits)
+{
+    uint64_t u;
+    __builtin_memcpy(&u, &v, 8);
+    capn_bstruct_set_u64(s, off, u, def_bits);
+}
+static inline void capn_blist_set_f32(const struct capn_blist *l, uint32_t i, float v)
+{
+    uint32_t u;
+    __builtin_memcpy(&u, &v, 4);
+    capn_blist_set_u32(l, i, u);
+}
+static inline void capn_blist_set_f64(const struct capn_blist *l, uint32_t i, double v)
+{
+    uint64_t u;
+    __builtin_memcpy(&u, &v, 8);
+    capn_blist_set_u64(l, i, u);
+}
+#endif
+
+#endif

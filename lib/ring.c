@@ -1,0 +1,352 @@
+/*
+ * The kernel side of the capability ring. See ring.h for the contract and
+ * docs/abi.md for the rules as userspace sees them.
+ *
+ * Memory ordering. Userspace and the kernel run concurrently on different
+ * CPUs (a sibling thread of the process may touch the page while the kernel
+ * works on it), so the page is accessed only with __atomic builtins:
+ *   - sq_tail: acquire load; pairs with userspace's release store after it
+ *     wrote the SQEs, so the slot words we copy are the ones it published.
+ *   - SQ slot words: relaxed loads, each word once, after that acquire.
+ *   - sq_head: release store after the copies, so userspace cannot reuse a
+ *     slot (its acquire load of sq_head) before we finished reading it.
+ *   - cq_head: acquire load; pairs with userspace's release store after it
+ *     read the CQEs, so our later writes into those slots cannot race its
+ *     reads.
+ *   - CQ slot words: relaxed stores, then a release store of cq_tail that
+ *     publishes them (userspace acquires cq_tail before reading).
+ *   - status, cq_overflow_count: relaxed; advisory, publish nothing else.
+ * On x86 all of these are plain movs (plus one locked or for status bits,
+ * only on error paths); the orderings mainly keep the compiler honest.
+ *
+ * A hostile process may change any word at any time. That can only make
+ * the kernel copy garbage (which validation rejects) or see an index it
+ * treats as corruption; it can never make the kernel index outside the
+ * page, since every slot index is masked.
+ */
+#include "ring.h"
+
+#include <capos/errors.h>
+#include <capos/layout.h>
+
+#define SQ_N CAPOS_SQ_ENTRIES
+#define CQ_N CAPOS_CQ_ENTRIES
+
+/* The copies are moved as whole words; these unions are how C lets us view
+ * the same bytes as words and as fields. */
+union sqe_words {
+    struct capos_sqe s;
+    uint64_t w[8];
+};
+
+union cqe_words {
+    struct capos_cqe c;
+    uint64_t w[4];
+};
+
+_Static_assert(sizeof(union sqe_words) == sizeof(struct capos_sqe), "SQE is 8 words");
+_Static_assert(sizeof(union cqe_words) == sizeof(struct capos_cqe), "CQE is 4 words");
+/* The NOP fast path reads opcode, flags, method and cap as word 0. */
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "x86_64 is little-endian");
+_Static_assert(__builtin_offsetof(struct capos_sqe, cap) == 4, "word 0: opcode flags method cap");
+_Static_assert((SQ_N & (SQ_N - 1)) == 0 && (CQ_N & (CQ_N - 1)) == 0,
+               "ring sizes are powers of two, so masking free-running indices is exact");
+
+static void raise_status(volatile struct capos_ring *r, uint32_t bit, uint32_t *events)
+{
+    *events |= bit;
+    /* Relaxed: the status bits are advisory and publish no other data. */
+    __atomic_fetch_or(&r->status, bit, __ATOMIC_RELAXED);
+}
+
+void ring_init(volatile struct capos_ring *r, struct ring_state *st)
+{
+    *st = (struct ring_state){0};
+    /* Relaxed: the process cannot run yet; its first entry into user mode
+     * is ordered after these stores by the context switch. */
+    __atomic_store_n(&r->sq_head, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&r->cq_tail, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&r->status, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&r->cq_overflow_count, 0, __ATOMIC_RELAXED);
+}
+
+uint32_t ring_sq_pending(volatile struct capos_ring *r, struct ring_state *st, uint32_t *events)
+{
+    /* Acquire: pairs with userspace's release store of sq_tail; SQEs written
+     * before it are visible to the slot loads that follow. Read once: every
+     * decision below uses this one value. */
+    uint32_t tail = __atomic_load_n(&r->sq_tail, __ATOMIC_ACQUIRE);
+    /* Free-running u32 arithmetic: correct across the 2^32 wrap. A tail
+     * behind the head wraps to a huge count and is caught here too. */
+    uint32_t n = tail - st->sq_head;
+    if (n <= SQ_N)
+        return n;
+    /* Corrupt: consume nothing, discard everything. The SQ reads as empty
+     * from here on (head == tail); the process sees the status bit. */
+    st->sq_head = tail;
+    /* Release: like every sq_head store, after all our reads of the SQ. */
+    __atomic_store_n(&r->sq_head, tail, __ATOMIC_RELEASE);
+    raise_status(r, CAPOS_RING_SQ_CORRUPT, events);
+    return 0;
+}
+
+uint32_t ring_cq_ready(volatile struct capos_ring *r, struct ring_state *st, uint32_t *events)
+{
+    /* Acquire: pairs with userspace's release store of cq_head; its reads of
+     * the CQEs it consumed happen before we overwrite those slots. */
+    uint32_t head = __atomic_load_n(&r->cq_head, __ATOMIC_ACQUIRE);
+    /* Userspace can only consume what we posted and cannot un-consume:
+     * head must lie in [last accepted head, our tail]. This keeps the
+     * outstanding count from ever growing behind our back, which is what
+     * makes a reserved slot a guaranteed slot. */
+    if (head - st->cq_head <= st->cq_tail - st->cq_head) {
+        st->cq_head = head;
+        return st->cq_tail - head;
+    }
+    /* Corrupt: treat the CQ as empty by moving our tail to its head. We
+     * write only our own index, never the one userspace owns. */
+    st->cq_head = head;
+    st->cq_tail = head;
+    /* Release: nothing new is published, but cq_tail is always released. */
+    __atomic_store_n(&r->cq_tail, head, __ATOMIC_RELEASE);
+    raise_status(r, CAPOS_RING_CQ_CORRUPT, events);
+    return 0;
+}
+
+uint32_t ring_cq_space(volatile struct capos_ring *r, struct ring_state *st, uint32_t *events)
+{
+    uint32_t busy = ring_cq_ready(r, st, events) + st->cq_reserved;
+    /* busy <= CQ_N by the invariant; the test keeps a kernel bug (say, a
+     * reservation leak) from turning into an overwrite. */
+    return busy < CQ_N ? CQ_N - busy : 0;
+}
+
+static inline uint64_t load_word(const volatile uint64_t *p)
+{
+    /* Relaxed: ordered after the acquire load of sq_tail. The producer may
+     * still be scribbling; every check runs on the copy, never the page. */
+    return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+/* Copy SQ slot (index & mask), each word read once. Unrolled by hand: the
+ * compiler will not unroll a loop of atomic loads. */
+static inline void fetch(const volatile struct capos_ring *r, uint32_t index, union sqe_words *u)
+{
+    const volatile uint64_t *slot = (const volatile uint64_t *)&r->sq[index & CAPOS_SQ_MASK];
+    u->w[0] = load_word(&slot[0]);
+    u->w[1] = load_word(&slot[1]);
+    u->w[2] = load_word(&slot[2]);
+    u->w[3] = load_word(&slot[3]);
+    u->w[4] = load_word(&slot[4]);
+    u->w[5] = load_word(&slot[5]);
+    u->w[6] = load_word(&slot[6]);
+    u->w[7] = load_word(&slot[7]);
+}
+
+void ring_fetch_sqe(const volatile struct capos_ring *r, uint32_t index, struct capos_sqe *out)
+{
+    union sqe_words u;
+    fetch(r, index, &u);
+    *out = u.s;
+}
+
+/* A user buffer: inside the user half, not NULL unless empty. Written so
+ * that nothing can overflow: addr + len is never computed. This implies a
+ * canonical (lower-half) address; mapping and permissions are checked later
+ * by the kernel's user-copy helpers. */
+static inline bool bad_buffer(uint64_t addr, uint64_t len)
+{
+    return addr > CAPOS_USER_LIMIT || len > CAPOS_USER_LIMIT - addr || (len != 0 && addr == 0);
+}
+
+static inline int32_t check(const struct capos_sqe *s)
+{
+    /* Fields the opcode does not use must be 0, so that they can be given a
+     * meaning later without old binaries sending garbage in them. */
+    uint64_t unused;
+    switch (s->opcode) {
+    case CAPOS_OP_NOP:
+        unused = s->method | s->cap | s->interface_id | s->params_addr | s->params_len |
+                 s->result_len | s->result_addr | s->call_id | s->xfer_count | s->xfer_addr;
+        break;
+    case CAPOS_OP_CALL:
+        unused = s->call_id;
+        break;
+    case CAPOS_OP_RECV:
+        unused = s->method | s->interface_id | s->params_addr | s->params_len | s->call_id |
+                 s->xfer_count | s->xfer_addr;
+        break;
+    case CAPOS_OP_RETURN:
+        unused = s->method | s->cap | s->interface_id | s->result_len | s->result_addr;
+        break;
+    case CAPOS_OP_RELEASE:
+        unused = s->method | s->interface_id | s->params_addr | s->params_len | s->result_len |
+                 s->result_addr | s->call_id | s->xfer_count | s->xfer_addr;
+        break;
+    case CAPOS_OP_FINISH:
+        return CAPOS_E_RESERVED_OPCODE;
+    default:
+        return CAPOS_E_BAD_OPCODE;
+    }
+    if ((s->flags & ~CAPOS_SQE_F_VALID_MASK) | s->reserved | unused)
+        return CAPOS_E_BAD_FLAGS;
+    if (s->opcode == CAPOS_OP_NOP || s->opcode == CAPOS_OP_RELEASE)
+        return CAPOS_OK;
+    /* Unused lengths are 0 by now, so one test per field covers all opcodes. */
+    if (s->params_len > CAPOS_MAX_PARAMS_LEN || s->result_len > CAPOS_MAX_RESULT_LEN ||
+        s->xfer_count > CAPOS_MAX_XFER)
+        return CAPOS_E_TOO_LARGE;
+    if (bad_buffer(s->params_addr, s->params_len) || bad_buffer(s->result_addr, s->result_len) ||
+        bad_buffer(s->xfer_addr, (uint64_t)s->xfer_count * sizeof(struct capos_xfer)))
+        return CAPOS_E_BAD_ADDRESS;
+    /* Cap'n Proto interface ids are never 0; the kernel issues call ids from 1. */
+    if (s->opcode == CAPOS_OP_CALL && s->interface_id == 0)
+        return CAPOS_E_WRONG_INTERFACE;
+    if (s->opcode == CAPOS_OP_RETURN && s->call_id == 0)
+        return CAPOS_E_BAD_CALL_ID;
+    return CAPOS_OK;
+}
+
+int32_t ring_check_sqe(const struct capos_sqe *sqe)
+{
+    return check(sqe);
+}
+
+/* Write a CQE, given as its four words, into the next slot and publish it.
+ * The caller has made sure the slot is free. */
+static inline void cq_store(volatile struct capos_ring *r, struct ring_state *st, uint64_t w0,
+                            uint64_t w1, uint64_t w2, uint64_t w3)
+{
+    uint32_t tail = st->cq_tail;
+    volatile uint64_t *slot = (volatile uint64_t *)&r->cq[tail & CAPOS_CQ_MASK];
+    /* Relaxed: made visible by the release store of cq_tail below. */
+    __atomic_store_n(&slot[0], w0, __ATOMIC_RELAXED);
+    __atomic_store_n(&slot[1], w1, __ATOMIC_RELAXED);
+    __atomic_store_n(&slot[2], w2, __ATOMIC_RELAXED);
+    __atomic_store_n(&slot[3], w3, __ATOMIC_RELAXED);
+    st->cq_tail = tail + 1;
+    /* Release: the CQE words above happen before userspace can see the new
+     * tail (it loads cq_tail with acquire before reading the entry). */
+    __atomic_store_n(&r->cq_tail, tail + 1, __ATOMIC_RELEASE);
+}
+
+static inline void cq_write(volatile struct capos_ring *r, struct ring_state *st,
+                            const struct capos_cqe *cqe)
+{
+    union cqe_words u = {.c = *cqe};
+    cq_store(r, st, u.w[0], u.w[1], u.w[2], u.w[3]);
+}
+
+bool ring_post_cqe(volatile struct capos_ring *r, struct ring_state *st,
+                   const struct capos_cqe *cqe)
+{
+    uint32_t events = 0;
+    if (ring_cq_space(r, st, &events) == 0)
+        return false;
+    cq_write(r, st, cqe);
+    return true;
+}
+
+bool ring_post_reserved(volatile struct capos_ring *r, struct ring_state *st,
+                        const struct capos_cqe *cqe)
+{
+    uint32_t events = 0;
+    if (st->cq_reserved == 0)
+        return false;
+    /* The reservation becomes the slot: ready + reserved <= CQ_N held, so
+     * with one reservation returned there is at least one free slot. */
+    st->cq_reserved--;
+    if (ring_cq_space(r, st, &events) == 0) {
+        st->cq_reserved++; /* unreachable unless the invariant broke */
+        return false;
+    }
+    cq_write(r, st, cqe);
+    return true;
+}
+
+void ring_cancel_reserved(struct ring_state *st)
+{
+    if (st->cq_reserved > 0)
+        st->cq_reserved--;
+}
+
+static void cq_full(volatile struct capos_ring *r, struct ring_state *st, uint32_t *events)
+{
+    st->cq_full_count++;
+    /* Relaxed: a statistic for userspace; publishes nothing else. */
+    __atomic_store_n(&r->cq_overflow_count, st->cq_full_count, __ATOMIC_RELAXED);
+    raise_status(r, CAPOS_RING_CQ_FULL, events);
+}
+
+struct ring_counts ring_process(volatile struct capos_ring *r, struct ring_state *st, uint32_t max,
+                                ring_handler handler, void *ctx)
+{
+    struct ring_counts c = {0};
+    uint32_t n = ring_sq_pending(r, st, &c.events);
+    uint32_t todo = n < max ? n : max;
+    uint32_t head = st->sq_head;
+
+    for (uint32_t i = 0; i < todo; i++) {
+        /* Each entry takes one CQ slot (posted or reserved). Judge by the
+         * last accepted cq_head first, which is safe (it only lags), and
+         * re-read the page only when that says full: userspace may have
+         * reaped meanwhile. Computed from *st every time, so completions a
+         * handler posted itself (ring_post_cqe, ring_post_reserved) count. */
+        if (st->cq_tail - st->cq_head + st->cq_reserved >= CQ_N &&
+            ring_cq_space(r, st, &c.events) == 0) {
+            cq_full(r, st, &c.events);
+            break;
+        }
+        /* Copy the slot into locals (registers, mostly): the fast path
+         * below never needs it in memory. */
+        const volatile uint64_t *slot = (const volatile uint64_t *)&r->sq[head & CAPOS_SQ_MASK];
+        uint64_t w0 = load_word(&slot[0]), w1 = load_word(&slot[1]);
+        uint64_t w2 = load_word(&slot[2]), w3 = load_word(&slot[3]);
+        uint64_t w4 = load_word(&slot[4]), w5 = load_word(&slot[5]);
+        uint64_t w6 = load_word(&slot[6]), w7 = load_word(&slot[7]);
+        head++;
+        /* Fast path: a NOP with every other field but user_data zero is
+         * exactly what check() accepts for NOP; its CQE is user_data and
+         * zeros. Anything else, including a bad NOP, takes the slow path. */
+        if (w0 == CAPOS_OP_NOP && (w1 | w2 | w3 | w4 | w6 | w7) == 0) {
+            cq_store(r, st, w5, 0, 0, 0);
+            c.posted++;
+            continue;
+        }
+        union sqe_words u = {.w = {w0, w1, w2, w3, w4, w5, w6, w7}};
+        struct capos_cqe cqe = {.user_data = u.s.user_data};
+        int32_t err = check(&u.s);
+        if (err != CAPOS_OK) {
+            cqe.result = err;
+            c.invalid++;
+        } else {
+            /* The slot checked above is this SQE's: reserve it while the
+             * handler runs, so that completions the handler posts itself
+             * cannot take it. A deferral simply keeps the reservation. */
+            st->cq_reserved++;
+            enum ring_action a = handler(ctx, &u.s, &cqe);
+            if (a == RING_DEFER) {
+                c.deferred++;
+                continue;
+            }
+            st->cq_reserved--;
+            if (a == RING_STOP) {
+                head--; /* not consumed after all */
+                break;
+            }
+            cqe.user_data = u.s.user_data; /* the echo is the ABI's, not the handler's */
+        }
+        cq_write(r, st, &cqe);
+        c.posted++;
+    }
+
+    c.consumed = head - st->sq_head;
+    c.left = n - c.consumed;
+    if (c.consumed != 0) {
+        st->sq_head = head;
+        /* Release: all copies of the consumed slots are done before
+         * userspace can see them free. One store per batch. */
+        __atomic_store_n(&r->sq_head, head, __ATOMIC_RELEASE);
+    }
+    return c;
+}

@@ -1,0 +1,117 @@
+/*
+ * The kernel side of the capability ring (include/capos/ring.h,
+ * docs/abi.md): pure functions over the shared page, which a hostile
+ * process can rewrite at any moment, and a small kernel-private state.
+ *
+ * The kernel's own copies of sq_head and cq_tail live in struct ring_state
+ * and are the only ones it believes; it writes them out to the page for
+ * userspace to see and never reads them back. From the page it reads only
+ * sq_tail, cq_head and SQE slots, each once, and validates what it read.
+ *
+ * Invariants, after every call (checked by the tests):
+ *   - st->cq_tail - st->cq_head + st->cq_reserved <= CAPOS_CQ_ENTRIES, so
+ *     at most 32 CQEs are ever outstanding, counting promised ones;
+ *   - a deferred completion always finds a free CQ slot;
+ *   - no CQE is overwritten before userspace consumed it, unless userspace
+ *     itself corrupted cq_head;
+ *   - SQ slots are read only through masked indices.
+ *
+ * The functions are not reentrant for one ring: the kernel serialises all
+ * calls on a given ring (one lock per process ring).
+ */
+#ifndef CAPOS_LIB_RING_H
+#define CAPOS_LIB_RING_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <capos/ring.h>
+
+struct ring_state {
+    uint32_t sq_head;       /* next SQE to consume */
+    uint32_t cq_tail;       /* next CQ slot to fill */
+    uint32_t cq_head;       /* last cq_head accepted from userspace */
+    uint32_t cq_reserved;   /* CQ slots promised to deferred completions */
+    uint32_t cq_full_count; /* times SQEs were left because the CQ was full */
+};
+
+/* What a handler wants done with the SQE it was given. */
+enum ring_action {
+    RING_POST,  /* post *cqe now */
+    RING_DEFER, /* completes later through ring_post_reserved (a CQ slot is reserved) */
+    RING_STOP,  /* not now: leave this SQE queued and stop (e.g. a CALL in IRQ context) */
+};
+
+/*
+ * Called for every valid SQE except NOP (which the ring completes itself).
+ * sqe is the kernel's private copy, already checked by ring_check_sqe.
+ * cqe is pre-filled: user_data echoed, everything else 0; user_data is
+ * echoed whatever the handler writes there. A CQ slot is reserved for this
+ * SQE while the handler runs, so it may post other completions on the same
+ * ring (ring_post_cqe, ring_post_reserved) without taking that slot. It
+ * must not call ring_process.
+ */
+typedef enum ring_action (*ring_handler)(void *ctx, const struct capos_sqe *sqe,
+                                         struct capos_cqe *cqe);
+
+struct ring_counts {
+    uint32_t consumed; /* SQEs taken off the SQ */
+    uint32_t posted;   /* CQEs written by this call */
+    uint32_t invalid;  /* of them, error CQEs for SQEs that failed validation */
+    uint32_t deferred; /* SQEs whose completion was deferred */
+    uint32_t left;     /* SQEs still queued when the call returned */
+    uint32_t events;   /* CAPOS_RING_* conditions met by this call */
+};
+
+/* Start a ring: zero state, and the kernel-written header of the page. */
+void ring_init(volatile struct capos_ring *r, struct ring_state *st);
+
+/*
+ * SQEs waiting, 0..CAPOS_SQ_ENTRIES. A sq_tail more than 16 ahead of the
+ * kernel's head (or behind it) is corruption: everything queued is
+ * discarded, CAPOS_RING_SQ_CORRUPT is set in the page and in *events, and
+ * 0 is returned.
+ */
+uint32_t ring_sq_pending(volatile struct capos_ring *r, struct ring_state *st, uint32_t *events);
+
+/*
+ * CQEs posted and not yet consumed by userspace. A cq_head outside
+ * [last accepted head, cq_tail] is corruption: the CQ is treated as empty
+ * (the kernel's tail moves to userspace's head), CAPOS_RING_CQ_CORRUPT is
+ * set in the page and in *events. This is what cap_enter returns.
+ */
+uint32_t ring_cq_ready(volatile struct capos_ring *r, struct ring_state *st, uint32_t *events);
+
+/* CQ slots free for new completions (excluding reserved ones). */
+uint32_t ring_cq_space(volatile struct capos_ring *r, struct ring_state *st, uint32_t *events);
+
+/* Copy SQ slot (index & mask) into *out, reading each word of the page once. */
+void ring_fetch_sqe(const volatile struct capos_ring *r, uint32_t index, struct capos_sqe *out);
+
+/* 0 if the copy is a well-formed SQE, else the CAPOS_E_* its CQE carries. */
+int32_t ring_check_sqe(const struct capos_sqe *sqe);
+
+/* Post one CQE if a free slot exists; false (nothing written) if full. */
+bool ring_post_cqe(volatile struct capos_ring *r, struct ring_state *st,
+                   const struct capos_cqe *cqe);
+
+/*
+ * Post the completion of a deferred SQE into its reserved slot. Cannot
+ * fail while a reservation is held; false only if none is (a kernel bug).
+ */
+bool ring_post_reserved(volatile struct capos_ring *r, struct ring_state *st,
+                        const struct capos_cqe *cqe);
+
+/* Give back a reservation whose completion will never be posted. */
+void ring_cancel_reserved(struct ring_state *st);
+
+/*
+ * Consume up to max SQEs: NOPs complete here, invalid SQEs get an error CQE,
+ * the rest go to handler. Stops early when the CQ has no free slot (sets
+ * CAPOS_RING_CQ_FULL; the SQEs stay queued) or when the handler says
+ * RING_STOP. sq_head is published once, at the end.
+ */
+struct ring_counts ring_process(volatile struct capos_ring *r, struct ring_state *st, uint32_t max,
+                                ring_handler handler, void *ctx);
+
+#endif

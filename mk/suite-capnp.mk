@@ -1,0 +1,22 @@
+# Cap'n Proto runtime (lib/capnp): unit tests, the freestanding build check
+# and the reader fuzz target.
+#
+# CAPNP_SRCS is everything the kernel and userspace need; capnp_host.c adds
+# malloc-based helpers for host programs and tests only.
+
+CAPNP_SRCS      := lib/capnp/read.c lib/capnp/build.c lib/capnp/copy.c lib/capnp/frame.c \
+                   lib/capnp/packed.c
+CAPNP_HOST_SRCS := $(CAPNP_SRCS) lib/capnp/capnp_host.c
+CAPNP_TESTS     := $(sort $(wildcard tests/capnp/test_*.c))
+
+$(eval $(call host_test,capnp-unit,$(CAPNP_TESTS) $(CAPNP_HOST_SRCS)))
+$(eval $(call fuzz_target,capnp_reader,tests/fuzz/fuzz_capnp_reader.c $(CAPNP_SRCS)))
+
+# Every runtime source must build with the kernel's flags and reference no
+# symbol outside the runtime (no libc, no compiler-inserted memcpy).
+TEST_SUITES += capnp-freestanding
+.PHONY: test-capnp-freestanding
+test-capnp-freestanding: | $(RESULTS)
+	@echo "== capnp-freestanding"
+	@tools/run-tap.sh capnp-freestanding $(RESULTS)/capnp-freestanding.tap \
+	    sh tests/capnp/freestanding.sh $(BUILD)/capnp-fs "$(KCC) $(KCFLAGS)" $(CAPNP_SRCS)

@@ -1,0 +1,116 @@
+# capnpc-c: the C code generator plugin for the official capnp compiler
+# (tools/capnpc-c), the generated code for schema/capos.capnp, and its tests.
+#
+# For the kernel and userspace:
+#   $(GEN_CAPOS_H)  build/gen/capos.capnp.h   accessors, ids, stubs, dispatch
+#   $(GEN_CAPOS_C)  build/gen/capos.capnp.c   add to the sources
+#   $(GEN_DIR)      add -I$(GEN_DIR) (the header includes capnpc_rt.h from
+#                   there, and capnp/capnp.h through -Ilib)
+# Objects that include the header must depend on $(GEN_CAPOS_H).
+
+CAPNP_WANT := 0.9.2
+CAPNPC     := $(BUILD)/tools/capnpc-c
+GEN_DIR    := $(BUILD)/gen
+GEN_CAPOS_H  := $(GEN_DIR)/capos.capnp.h
+GEN_CAPOS_C  := $(GEN_DIR)/capos.capnp.c
+GEN_CAPOS_MD := $(GEN_DIR)/capos.md
+
+CAPNPC_SRCS     := $(sort $(wildcard tools/capnpc-c/*.c))
+CAPNPC_HDRS     := $(sort $(wildcard tools/capnpc-c/*.h))
+CAPNPC_LIB_SRCS := $(filter-out lib/capnp/capnp_host.c,$(sort $(wildcard lib/capnp/*.c)))
+CAPNPC_CFLAGS   := -std=c17 -O1 -g $(WARN) -fsanitize=address,undefined \
+                   -fno-sanitize-recover=all -Iinclude -Ilib
+
+# The generated code and the checked-in bootstrap come from this compiler
+# version; anything else fails the build with a clear message.
+CAPNP_CHECK = v=$$(capnp --version 2>/dev/null); \
+    [ "$$v" = "Cap'n Proto version $(CAPNP_WANT)" ] || { \
+    echo "error: capnpc-c needs the capnp compiler $(CAPNP_WANT) (Debian 12 package capnproto), found: $${v:-no capnp in PATH}" >&2; \
+    exit 1; }
+
+# $(call capnpc_run,SRC_PREFIX,OUT_DIR,SCHEMA)
+capnpc_run = capnp compile --src-prefix=$(1) -o$(abspath $(CAPNPC)):$(2) $(3)
+
+$(CAPNPC): $(CAPNPC_SRCS) $(CAPNPC_HDRS) $(CAPNPC_LIB_SRCS) $(wildcard lib/capnp/*.h)
+	@$(CAPNP_CHECK)
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $@"
+	$(Q)$(HOST_CC) $(CAPNPC_CFLAGS) -o $@ $(CAPNPC_SRCS) $(CAPNPC_LIB_SRCS)
+
+# The transport and dispatch header goes next to every generated directory.
+$(BUILD)/%/capnpc_rt.h: tools/capnpc-c/capnpc_rt.h
+	@mkdir -p $(dir $@)
+	$(Q)cp $< $@
+
+$(GEN_CAPOS_H) $(GEN_CAPOS_C) $(GEN_CAPOS_MD) &: schema/capos.capnp $(CAPNPC) $(GEN_DIR)/capnpc_rt.h
+	@$(CAPNP_CHECK)
+	@echo "  CAPNPC  $<"
+	$(Q)$(call capnpc_run,schema,$(GEN_DIR),$<)
+
+# The interface reference is committed; "make" keeps it current and the
+# capnpc-docs suite fails when it is stale.
+all: docs/interfaces.md
+docs/interfaces.md: $(GEN_CAPOS_MD)
+	@echo "  DOCS    $@"
+	$(Q)cp $< $@
+
+# The schema.capnp accessors the plugin reads its input with are generated
+# by the plugin itself. capnpc-bootstrap-check regenerates them into build/
+# and compares; capnpc-bootstrap updates the checked-in copy.
+CAPNPC_BOOT := $(BUILD)/capnpc-bootstrap
+SCHEMA_CAPNP := /usr/include/capnp/schema.capnp
+
+$(CAPNPC_BOOT)/schema.capnp.h $(CAPNPC_BOOT)/schema.capnp.c &: $(CAPNPC) $(SCHEMA_CAPNP)
+	@$(CAPNP_CHECK)
+	@mkdir -p $(CAPNPC_BOOT)
+	@echo "  CAPNPC  $(SCHEMA_CAPNP)"
+	$(Q)$(call capnpc_run,/usr/include/capnp,$(CAPNPC_BOOT),$(SCHEMA_CAPNP))
+
+.PHONY: capnpc-bootstrap capnpc-bootstrap-check
+capnpc-bootstrap-check: $(CAPNPC_BOOT)/schema.capnp.h $(CAPNPC_BOOT)/schema.capnp.c
+	@sh tests/capnpc/check.sh bootstrap $(CAPNPC_BOOT) tools/capnpc-c $(CAPNP_WANT)
+capnpc-bootstrap: $(CAPNPC_BOOT)/schema.capnp.h $(CAPNPC_BOOT)/schema.capnp.c
+	cp $^ tools/capnpc-c/
+
+TEST_SUITES += capnpc-bootstrap capnpc-docs capnpc-freestanding
+.PHONY: test-capnpc-bootstrap test-capnpc-docs test-capnpc-freestanding
+test-capnpc-bootstrap: $(CAPNPC_BOOT)/schema.capnp.h $(CAPNPC_BOOT)/schema.capnp.c | $(RESULTS)
+	@echo "== capnpc-bootstrap"
+	@tools/run-tap.sh capnpc-bootstrap $(RESULTS)/capnpc-bootstrap.tap \
+	    sh tests/capnpc/check.sh bootstrap $(CAPNPC_BOOT) tools/capnpc-c $(CAPNP_WANT)
+test-capnpc-docs: $(GEN_CAPOS_MD) | $(RESULTS)
+	@echo "== capnpc-docs"
+	@tools/run-tap.sh capnpc-docs $(RESULTS)/capnpc-docs.tap \
+	    sh tests/capnpc/check.sh docs $(GEN_CAPOS_MD) docs/interfaces.md
+
+# The test schema, generated for the host tests, the fuzz target and the
+# freestanding check.
+CAPNPC_TEST_DIR := $(BUILD)/capnpc/gen
+CAPNPC_TEST_H   := $(CAPNPC_TEST_DIR)/test.capnp.h
+CAPNPC_TEST_C   := $(CAPNPC_TEST_DIR)/test.capnp.c
+
+$(CAPNPC_TEST_H) $(CAPNPC_TEST_C) $(CAPNPC_TEST_DIR)/test.md &: tests/capnpc/test.capnp $(CAPNPC) \
+        $(CAPNPC_TEST_DIR)/capnpc_rt.h
+	@$(CAPNP_CHECK)
+	@echo "  CAPNPC  $<"
+	$(Q)$(call capnpc_run,tests/capnpc,$(CAPNPC_TEST_DIR),$<)
+
+# The generated code must build with the kernel's flags. -fno-pic is needed
+# with -mcmodel=kernel by Debian's gcc, which defaults to PIE.
+CAPNPC_FS_FLAGS := -std=c17 -O2 -ffreestanding -fno-builtin -mno-red-zone -mgeneral-regs-only \
+                   -mcmodel=kernel -fno-pic $(WARN) -Ilib -Ilib/freestanding -Iinclude
+test-capnpc-freestanding: $(GEN_CAPOS_H) $(GEN_CAPOS_C) $(CAPNPC_TEST_H) $(CAPNPC_TEST_C) | $(RESULTS)
+	@echo "== capnpc-freestanding"
+	@tools/run-tap.sh capnpc-freestanding $(RESULTS)/capnpc-freestanding.tap \
+	    sh tests/capnpc/freestanding.sh $(BUILD)/capnpc/fs "$(CAPNPC_FS_FLAGS)" \
+	    $(GEN_CAPOS_C) $(CAPNPC_TEST_C)
+
+CAPNPC_UNIT_SRCS := tests/capnpc/test_accessors.c tests/capnpc/test_dispatch.c
+$(eval $(call host_test,capnpc-unit,$(CAPNPC_UNIT_SRCS) $(CAPNPC_TEST_C) $(CAPNPC_LIB_SRCS)))
+$(eval $(call host_test,capnpc-oracle,tests/capnpc/test_oracle.c $(CAPNPC_TEST_C) $(CAPNPC_LIB_SRCS) lib/capnp/capnp_host.c))
+$(BUILD)/host/capnpc-unit $(BUILD)/host/capnpc-oracle: HOST_CFLAGS += -I$(CAPNPC_TEST_DIR)
+$(BUILD)/host/capnpc-unit $(BUILD)/host/capnpc-oracle: tests/capnpc/testgen.h $(CAPNPC_TEST_H)
+
+$(eval $(call fuzz_target,capnpc_walk,tests/fuzz/fuzz_capnpc_walk.c $(CAPNPC_TEST_C) $(CAPNPC_LIB_SRCS)))
+$(BUILD)/fuzz/capnpc_walk: FUZZ_CFLAGS += -I$(CAPNPC_TEST_DIR)
+$(BUILD)/fuzz/capnpc_walk: tests/capnpc/walk.h $(CAPNPC_TEST_H)

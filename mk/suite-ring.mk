@@ -1,0 +1,2 @@
+# The ring consumer (lib/ring.c) and its verification.
+LIB_SRCS += lib/ring.c

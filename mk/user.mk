@@ -1,0 +1,35 @@
+# Userspace: libcapos-rt and the programs built on it. Programs are static
+# ELF64 executables linked at CAPOS_USER_IMAGE_BASE, each segment on its own
+# pages (the kernel's ELF loader refuses pages shared between segments).
+
+UCC      := gcc
+UCFLAGS  := -std=c17 -O2 -g $(WARN) -ffreestanding -fno-builtin -nostdlib -fno-pic -fno-pie \
+            -fno-stack-protector -fno-asynchronous-unwind-tables -MMD -MP \
+            -Iinclude -Ilib/freestanding -Ilib -Iuser/rt -I$(BUILD)/gen
+ULDFLAGS := -nostdlib -static -no-pie -Wl,-z,max-page-size=0x1000 -Wl,-z,separate-code \
+            -Wl,-Ttext-segment=0x400000 -Wl,--build-id=none
+
+RT_SRCS := user/rt/start.S user/rt/rt.c lib/freestanding/string.c lib/fmt.c $(RT_EXTRA_SRCS)
+RT_OBJS := $(addprefix $(BUILD)/obj/user/,$(addsuffix .o,$(basename $(RT_SRCS))))
+
+$(BUILD)/obj/user/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  UCC     $@"
+	$(Q)$(UCC) $(UCFLAGS) -c $< -o $@
+$(BUILD)/obj/user/%.o: %.S
+	@mkdir -p $(dir $@)
+	@echo "  UAS     $@"
+	$(Q)$(UCC) $(UCFLAGS) -c $< -o $@
+
+USER_PROGRAMS :=
+
+# $(call user_program,NAME,SOURCES) builds build/user/NAME.elf.
+define user_program
+$(BUILD)/user/$(1).elf: $(addprefix $(BUILD)/obj/user/,$(addsuffix .o,$(basename $(2)))) $(RT_OBJS)
+	@mkdir -p $$(dir $$@)
+	@echo "  ULD     $$@"
+	$$(Q)$$(UCC) $$(ULDFLAGS) -o $$@ $$^
+USER_PROGRAMS += $(1)
+endef
+
+$(foreach t,$(basename $(notdir $(wildcard user/tests/*.c))),$(eval $(call user_program,$(t),user/tests/$(t).c)))

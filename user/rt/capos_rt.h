@@ -1,0 +1,71 @@
+/*
+ * libcapos-rt: the userspace runtime. A program defines
+ * `int main(void)`; the runtime sets up the ring client and the CapSet,
+ * calls main, and exits with its return value.
+ */
+#ifndef CAPOS_RT_H
+#define CAPOS_RT_H
+
+#include <capos/capset.h>
+#include <capos/errors.h>
+#include <capos/ring.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+int main(void);
+
+/* ---- System calls (the only two) ---- */
+
+/* Process pending SQEs; wait until min_complete CQEs are available or
+ * timeout_ns passes (UINT64_MAX: forever). Returns CQEs available. */
+int64_t capos_cap_enter(uint32_t min_complete, uint64_t timeout_ns);
+_Noreturn void capos_exit(int code);
+/* Any system call number, for tests of the kernel's refusal. */
+int64_t capos_syscall_raw(uint64_t nr, uint64_t a0, uint64_t a1);
+
+/* ---- Process information ---- */
+
+uint32_t capos_pid(void);
+volatile struct capos_ring *capos_ring(void);
+
+/* ---- The ring client ---- */
+
+/*
+ * Queue an SQE (its user_data should be unique among outstanding ones);
+ * false if the SQ has no free slot even after letting the kernel consume.
+ */
+bool capos_ring_submit(const struct capos_sqe *sqe);
+
+/*
+ * Wait for the CQE with this user_data and copy it to *out. CQEs for other
+ * user_data that arrive first are kept and returned by later waits, so
+ * completions may arrive in any order. Returns false only if the kernel
+ * stops making progress (a CQ corrupted by this very process).
+ */
+bool capos_ring_wait(uint64_t user_data, struct capos_cqe *out);
+
+/* A fresh user_data value. */
+uint64_t capos_ring_next_id(void);
+
+/* Submit one NOP and wait for it; returns its CQE result. */
+int32_t capos_nop(void);
+
+/* ---- CapSet ---- */
+
+/*
+ * The capability id of the bootstrap capability `name`, if it exists and
+ * implements interface_id; otherwise 0 (never a valid id) and *why says
+ * what was wrong (not found / wrong interface), if why is not NULL.
+ */
+uint32_t capos_capset_find(const char *name, uint64_t interface_id, const char **why);
+const struct capos_capset *capos_capset(void);
+
+/* ---- Releases ---- */
+
+/* Queue a RELEASE of cap; it goes out with the next submission or
+ * capos_flush_releases(). */
+void capos_release(uint32_t cap);
+void capos_flush_releases(void);
+
+#endif

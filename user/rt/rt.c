@@ -1,0 +1,209 @@
+/* Runtime start-up, system calls, the ring client, CapSet and releases. */
+#include "capos_rt.h"
+
+#include <capos/syscall.h>
+#include <string.h>
+
+static volatile struct capos_ring *ring;
+static const struct capos_capset *capset;
+static uint32_t pid;
+
+/* CQEs reaped while waiting for a different user_data. The CQ holds at
+ * most 32, so 32 stashed entries always suffice. */
+static struct capos_cqe stash[CAPOS_CQ_ENTRIES];
+static bool stash_used[CAPOS_CQ_ENTRIES];
+
+static uint32_t pending_release[CAPOS_SQ_ENTRIES];
+static uint32_t npending_release;
+
+_Noreturn void capos_rt_start(volatile struct capos_ring *r, uint32_t p,
+                              const struct capos_capset *cs);
+
+_Noreturn void capos_rt_start(volatile struct capos_ring *r, uint32_t p,
+                              const struct capos_capset *cs)
+{
+    ring = r;
+    pid = p;
+    capset = cs && cs->magic == CAPOS_CAPSET_MAGIC ? cs : 0;
+    int code = main();
+    capos_flush_releases();
+    capos_exit(code);
+}
+
+int64_t capos_syscall_raw(uint64_t nr, uint64_t a0, uint64_t a1)
+{
+    int64_t ret;
+    __asm__ volatile("syscall"
+                     : "=a"(ret)
+                     : "a"(nr), "D"(a0), "S"(a1)
+                     : "rcx", "r11", "rdx", "r8", "r9", "r10", "memory");
+    return ret;
+}
+
+int64_t capos_cap_enter(uint32_t min_complete, uint64_t timeout_ns)
+{
+    return capos_syscall_raw(CAPOS_SYS_CAP_ENTER, min_complete, timeout_ns);
+}
+
+void capos_exit(int code)
+{
+    capos_syscall_raw(CAPOS_SYS_EXIT, (uint64_t)(int64_t)code, 0);
+    for (;;)
+        __asm__ volatile("ud2");
+}
+
+uint32_t capos_pid(void)
+{
+    return pid;
+}
+
+volatile struct capos_ring *capos_ring(void)
+{
+    return ring;
+}
+
+uint64_t capos_ring_next_id(void)
+{
+    static uint64_t next = 1;
+    return next++;
+}
+
+static bool submit_one(const struct capos_sqe *sqe)
+{
+    /* We own sq_tail; the kernel publishes sq_head with release order. */
+    uint32_t tail = ring->sq_tail;
+    uint32_t head = __atomic_load_n(&ring->sq_head, __ATOMIC_ACQUIRE);
+    if (tail - head >= CAPOS_SQ_ENTRIES) {
+        /* Full: let the kernel consume without waiting for anything. */
+        capos_cap_enter(0, 0);
+        head = __atomic_load_n(&ring->sq_head, __ATOMIC_ACQUIRE);
+        if (tail - head >= CAPOS_SQ_ENTRIES)
+            return false;
+    }
+    memcpy((void *)&ring->sq[tail & CAPOS_SQ_MASK], sqe, sizeof(*sqe));
+    /* Publish the entry before the tail that makes it visible. */
+    __atomic_store_n(&ring->sq_tail, tail + 1, __ATOMIC_RELEASE);
+    return true;
+}
+
+void capos_flush_releases(void)
+{
+    uint32_t n = npending_release;
+    npending_release = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        struct capos_sqe sqe = {
+            .opcode = CAPOS_OP_RELEASE,
+            .cap = pending_release[i],
+            .user_data = 0, /* nobody waits for it; reaped as stray */
+        };
+        submit_one(&sqe);
+    }
+    if (n)
+        capos_cap_enter(0, 0);
+}
+
+void capos_release(uint32_t cap)
+{
+    if (npending_release == CAPOS_SQ_ENTRIES)
+        capos_flush_releases();
+    pending_release[npending_release++] = cap;
+}
+
+bool capos_ring_submit(const struct capos_sqe *sqe)
+{
+    /* Queued releases ride along with the next submission. */
+    uint32_t n = npending_release;
+    npending_release = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        struct capos_sqe rel = {.opcode = CAPOS_OP_RELEASE, .cap = pending_release[i]};
+        if (!submit_one(&rel))
+            return false;
+    }
+    return submit_one(sqe);
+}
+
+/* Take every posted CQE into the stash; the matching one into *out. */
+static bool reap(uint64_t user_data, struct capos_cqe *out)
+{
+    bool found = false;
+    uint32_t head = ring->cq_head;
+    uint32_t tail = __atomic_load_n(&ring->cq_tail, __ATOMIC_ACQUIRE);
+    for (; head != tail; head++) {
+        struct capos_cqe c;
+        memcpy(&c, (const void *)&ring->cq[head & CAPOS_CQ_MASK], sizeof(c));
+        if (c.user_data == 0)
+            continue; /* completion of a fire-and-forget RELEASE */
+        if (!found && c.user_data == user_data) {
+            *out = c;
+            found = true;
+            continue;
+        }
+        unsigned i = 0;
+        while (i < CAPOS_CQ_ENTRIES && stash_used[i])
+            i++;
+        if (i == CAPOS_CQ_ENTRIES)
+            break; /* stash full: leave the rest in the CQ, never drop one */
+        stash[i] = c;
+        stash_used[i] = true;
+    }
+    /* Hand the slots back to the kernel once read. */
+    __atomic_store_n(&ring->cq_head, head, __ATOMIC_RELEASE);
+    return found;
+}
+
+bool capos_ring_wait(uint64_t user_data, struct capos_cqe *out)
+{
+    for (unsigned i = 0; i < CAPOS_CQ_ENTRIES; i++) {
+        if (stash_used[i] && stash[i].user_data == user_data) {
+            *out = stash[i];
+            stash_used[i] = false;
+            return true;
+        }
+    }
+    for (unsigned spins = 0; spins < 1000000; spins++) {
+        if (reap(user_data, out))
+            return true;
+        capos_cap_enter(1, UINT64_MAX);
+    }
+    return false;
+}
+
+int32_t capos_nop(void)
+{
+    struct capos_sqe sqe = {.opcode = CAPOS_OP_NOP, .user_data = capos_ring_next_id()};
+    struct capos_cqe cqe;
+    if (!capos_ring_submit(&sqe) || !capos_ring_wait(sqe.user_data, &cqe))
+        return CAPOS_E_INTERNAL;
+    return cqe.result;
+}
+
+const struct capos_capset *capos_capset(void)
+{
+    return capset;
+}
+
+uint32_t capos_capset_find(const char *name, uint64_t interface_id, const char **why)
+{
+    size_t len = strlen(name);
+    if (!capset || len > CAPOS_CAPSET_NAME_MAX) {
+        if (why)
+            *why = "no such capability in the CapSet";
+        return 0;
+    }
+    uint32_t n = capset->count < CAPOS_CAPSET_MAX_ENTRIES ? capset->count
+                                                          : CAPOS_CAPSET_MAX_ENTRIES;
+    for (uint32_t i = 0; i < n; i++) {
+        const struct capos_capset_entry *e = &capset->entries[i];
+        if (memcmp(e->name, name, len) != 0 || (len < CAPOS_CAPSET_NAME_MAX && e->name[len]))
+            continue;
+        if (e->interface_id != interface_id) {
+            if (why)
+                *why = "the capability has a different interface";
+            return 0;
+        }
+        return e->cap;
+    }
+    if (why)
+        *why = "no such capability in the CapSet";
+    return 0;
+}
