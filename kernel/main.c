@@ -15,6 +15,7 @@
 #include <arch/trap.h>
 
 #include "clock.h"
+#include "entropy.h"
 #include "heap.h"
 #include "kprintf.h"
 #include "mb2.h"
@@ -166,6 +167,8 @@ static _Noreturn void kmain_on_kernel_stack(void)
     if (!heap_self_test())
         panic("heap: self-test failed");
     kprintf("heap: self-test passed (slab and large blocks, all frames returned)\n");
+
+    kprintf("entropy: CSPRNG seeded from %s\n", entropy_init());
 
     const char *source = arch_timer_init();
     boot_phase("timer-calibrated");

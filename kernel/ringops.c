@@ -73,3 +73,22 @@ void ring_dispatch(struct process *p)
 {
     ring_process(p->ring, &p->ring_state, CAPOS_SQ_ENTRIES, handle, p);
 }
+
+/*
+ * From the timer: only work that is safe in interrupt context. NOPs
+ * complete inside ring_process; RELEASE is done here; anything else stops
+ * the batch (SQEs are consumed in order) and waits for cap_enter. The timer
+ * only polls a process it interrupted in user mode, so no kernel code is
+ * half-way through anything and dropping a last reference may free memory.
+ */
+static enum ring_action handle_irq(void *ctx, const struct capos_sqe *sqe, struct capos_cqe *cqe)
+{
+    if (sqe->opcode != CAPOS_OP_RELEASE)
+        return RING_STOP;
+    return op_release(ctx, sqe, cqe);
+}
+
+void ring_poll_irq(struct process *p)
+{
+    ring_process(p->ring, &p->ring_state, CAPOS_SQ_ENTRIES, handle_irq, p);
+}

@@ -6,5 +6,7 @@ struct process;
 
 /* Consume the process's pending SQEs (at most CAPOS_SQ_ENTRIES). */
 void ring_dispatch(struct process *p);
+/* From the timer interrupt: NOP and RELEASE only. */
+void ring_poll_irq(struct process *p);
 
 #endif

@@ -8,6 +8,7 @@
 #include "kprintf.h"
 #include "memory.h"
 #include "process.h"
+#include "ringops.h"
 
 static struct thread idle_thread;
 static struct thread *current = &idle_thread;
@@ -177,6 +178,7 @@ void sched_tick(bool from_user)
     /* Only a thread interrupted in user mode may be preempted: kernel code
      * is never interrupted half-way through changing shared state. */
     if (from_user && current != &idle_thread) {
+        ring_poll_irq(current->process);
         if (current->slice_left > 0)
             current->slice_left--;
         if (current->slice_left == 0 && run_head)

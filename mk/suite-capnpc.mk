@@ -95,15 +95,24 @@ $(CAPNPC_TEST_H) $(CAPNPC_TEST_C) $(CAPNPC_TEST_DIR)/test.md &: tests/capnpc/tes
 	@echo "  CAPNPC  $<"
 	$(Q)$(call capnpc_run,tests/capnpc,$(CAPNPC_TEST_DIR),$<)
 
+# Two files declaring the same name: the importer's names get a prefix.
+CAPNPC_CLASH_C := $(CAPNPC_TEST_DIR)/clash_a.capnp.c $(CAPNPC_TEST_DIR)/clash_b.capnp.c
+$(CAPNPC_CLASH_C) &: tests/capnpc/clash_a.capnp tests/capnpc/clash_b.capnp $(CAPNPC) \
+        $(CAPNPC_TEST_DIR)/capnpc_rt.h
+	@$(CAPNP_CHECK)
+	@echo "  CAPNPC  tests/capnpc/clash_[ab].capnp"
+	$(Q)$(call capnpc_run,tests/capnpc,$(CAPNPC_TEST_DIR),tests/capnpc/clash_a.capnp tests/capnpc/clash_b.capnp)
+
 # The generated code must build with the kernel's flags. -fno-pic is needed
 # with -mcmodel=kernel by Debian's gcc, which defaults to PIE.
 CAPNPC_FS_FLAGS := -std=c17 -O2 -ffreestanding -fno-builtin -mno-red-zone -mgeneral-regs-only \
                    -mcmodel=kernel -fno-pic $(WARN) -Ilib -Ilib/freestanding -Iinclude
-test-capnpc-freestanding: $(GEN_CAPOS_H) $(GEN_CAPOS_C) $(CAPNPC_TEST_H) $(CAPNPC_TEST_C) | $(RESULTS)
+test-capnpc-freestanding: $(GEN_CAPOS_H) $(GEN_CAPOS_C) $(CAPNPC_TEST_H) $(CAPNPC_TEST_C) \
+        $(CAPNPC_CLASH_C) | $(RESULTS)
 	@echo "== capnpc-freestanding"
 	@tools/run-tap.sh capnpc-freestanding $(RESULTS)/capnpc-freestanding.tap \
 	    sh tests/capnpc/freestanding.sh $(BUILD)/capnpc/fs "$(CAPNPC_FS_FLAGS)" \
-	    $(GEN_CAPOS_C) $(CAPNPC_TEST_C)
+	    $(GEN_CAPOS_C) $(CAPNPC_TEST_C) $(CAPNPC_CLASH_C)
 
 CAPNPC_UNIT_SRCS := tests/capnpc/test_accessors.c tests/capnpc/test_dispatch.c
 $(eval $(call host_test,capnpc-unit,$(CAPNPC_UNIT_SRCS) $(CAPNPC_TEST_C) $(CAPNPC_LIB_SRCS)))

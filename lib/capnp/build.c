@@ -210,10 +210,10 @@ static void zap(struct capn_bld *b, uint32_t seg, uint8_t *loc, int depth)
     capn_zero_bytes_(c, (size_t)words * 8);
 }
 
-static inline void release(struct capn_bptr p)
+static inline void release(const struct capn_bptr *p)
 {
-    if (capn_load64_(p.loc) != 0)
-        zap(p.b, p.seg, p.loc, CAPN_NESTING_LIMIT);
+    if (capn_load64_(p->loc) != 0)
+        zap(p->b, p->seg, p->loc, CAPN_NESTING_LIMIT);
 }
 
 /* Point the word at (sseg, loc) at content at (tseg, tpos) described by
@@ -244,20 +244,20 @@ static bool point(struct capn_bld *b, uint32_t sseg, uint8_t *loc, uint32_t tseg
 
 /* Allocate `words` for a new object referred to by p and write p.
  * Returns the object's first byte, zeroed if `zero`, or NULL. */
-static inline uint8_t *place(struct capn_bptr p, uint64_t words, uint64_t tag, bool zero,
+static inline uint8_t *place(const struct capn_bptr *p, uint64_t words, uint64_t tag, bool zero,
                              uint32_t *seg)
 {
-    struct capn_bld *b = p.b;
+    struct capn_bld *b = p->b;
     uint32_t pos;
     uint8_t *o;
-    if (take(b, p.seg, words, &pos)) {
-        *seg = p.seg;
-        int64_t off = (int64_t)pos - pos_of(b, p.seg, p.loc) - 1;
-        capn_store64_(p.loc, tag | capn_off_bits_(off));
-    } else if (alloc(b, p.seg, words + 1, seg, &pos)) {
+    if (take(b, p->seg, words, &pos)) {
+        *seg = p->seg;
+        int64_t off = (int64_t)pos - pos_of(b, p->seg, p->loc) - 1;
+        capn_store64_(p->loc, tag | capn_off_bits_(off));
+    } else if (alloc(b, p->seg, words + 1, seg, &pos)) {
         /* Landing pad first, content right after it. */
         capn_store64_(base(b, *seg) + (size_t)pos * 8, tag);
-        capn_store64_(p.loc, capn_far_word_(false, *seg, pos));
+        capn_store64_(p->loc, capn_far_word_(false, *seg, pos));
         pos++;
     } else {
         return NULL;
@@ -268,25 +268,26 @@ static inline uint8_t *place(struct capn_bptr p, uint64_t words, uint64_t tag, b
     return o;
 }
 
-struct capn_bstruct capn_bptr_init_struct(struct capn_bptr p, uint16_t data_words, uint16_t nptrs)
+struct capn_bstruct capn_bptr_init_struct_(const struct capn_bptr *p, uint16_t data_words,
+                                           uint16_t nptrs)
 {
     struct capn_bstruct s = {0};
     uint32_t seg;
-    if (p.loc == NULL)
+    if (p->loc == NULL)
         return s;
     release(p);
     if (data_words == 0 && nptrs == 0) {
-        capn_store64_(p.loc, CAPN_EMPTY_STRUCT);
-        s.b = p.b;
-        s.seg = p.seg;
-        s.data = s.ptrs = p.loc;
+        capn_store64_(p->loc, CAPN_EMPTY_STRUCT);
+        s.b = p->b;
+        s.seg = p->seg;
+        s.data = s.ptrs = p->loc;
         return s;
     }
-    uint8_t *o = place(p, (uint64_t)data_words + nptrs, capn_struct_word_(0, data_words, nptrs),
-                       true, &seg);
+    uint8_t *o =
+        place(p, (uint64_t)data_words + nptrs, capn_struct_word_(0, data_words, nptrs), true, &seg);
     if (o == NULL)
         return s;
-    s.b = p.b;
+    s.b = p->b;
     s.seg = seg;
     s.data = o;
     s.ptrs = s.data + (size_t)data_words * 8;
@@ -295,18 +296,19 @@ struct capn_bstruct capn_bptr_init_struct(struct capn_bptr p, uint16_t data_word
     return s;
 }
 
-struct capn_blist capn_bptr_init_list(struct capn_bptr p, enum capn_esize esize, uint32_t len)
+struct capn_blist capn_bptr_init_list_(const struct capn_bptr *p, enum capn_esize esize,
+                                       uint32_t len)
 {
     struct capn_blist l = {0};
     uint32_t seg;
-    if (p.loc == NULL)
+    if (p->loc == NULL)
         return l;
     if ((unsigned)esize > CAPN_PTR) {
-        bfail(p.b, CAPN_ERR_ARG);
+        bfail(p->b, CAPN_ERR_ARG);
         return l;
     }
     if (len > CAPN_MAX_LIST_LEN) {
-        bfail(p.b, CAPN_ERR_TOO_BIG);
+        bfail(p->b, CAPN_ERR_TOO_BIG);
         return l;
     }
     release(p);
@@ -315,7 +317,7 @@ struct capn_blist capn_bptr_init_list(struct capn_bptr p, enum capn_esize esize,
     uint8_t *o = place(p, words, capn_list_word_(0, esize, len), true, &seg);
     if (o == NULL)
         return l;
-    l.b = p.b;
+    l.b = p->b;
     l.data = o;
     l.seg = seg;
     l.len = len;
@@ -326,25 +328,26 @@ struct capn_blist capn_bptr_init_list(struct capn_bptr p, enum capn_esize esize,
     return l;
 }
 
-struct capn_blist capn_bptr_init_struct_list(struct capn_bptr p, uint32_t len, uint16_t data_words,
-                                             uint16_t nptrs)
+struct capn_blist capn_bptr_init_struct_list_(const struct capn_bptr *p, uint32_t len,
+                                              uint16_t data_words, uint16_t nptrs)
 {
     struct capn_blist l = {0};
     uint32_t seg;
-    if (p.loc == NULL)
+    if (p->loc == NULL)
         return l;
     uint64_t per = (uint64_t)data_words + nptrs, words = per * len;
     if (len > CAPN_MAX_LIST_LEN || words >= CAPN_MAX_SEG_WORDS) {
-        bfail(p.b, CAPN_ERR_TOO_BIG);
+        bfail(p->b, CAPN_ERR_TOO_BIG);
         return l;
     }
     release(p);
-    uint8_t *c = place(p, words + 1, capn_list_word_(0, CAPN_COMPOSITE, (uint32_t)words), true, &seg);
+    uint8_t *c =
+        place(p, words + 1, capn_list_word_(0, CAPN_COMPOSITE, (uint32_t)words), true, &seg);
     if (c == NULL)
         return l;
     /* The tag is a struct pointer whose offset field holds the count. */
     capn_store64_(c, capn_struct_word_(len, data_words, nptrs));
-    l.b = p.b;
+    l.b = p->b;
     l.data = c + 8;
     l.seg = seg;
     l.len = len;
@@ -357,13 +360,13 @@ struct capn_blist capn_bptr_init_struct_list(struct capn_bptr p, uint32_t len, u
 
 /* A byte list of n bytes whose first `fill` bytes the caller writes: only
  * the rest is zeroed. Text and Data are the hottest allocations. */
-static uint8_t *init_bytes(struct capn_bptr p, uint32_t n, uint32_t fill)
+static uint8_t *init_bytes(const struct capn_bptr *p, uint32_t n, uint32_t fill)
 {
     uint32_t seg;
-    if (p.loc == NULL)
+    if (p->loc == NULL)
         return NULL;
     if (n > CAPN_MAX_LIST_LEN) {
-        bfail(p.b, CAPN_ERR_TOO_BIG);
+        bfail(p->b, CAPN_ERR_TOO_BIG);
         return NULL;
     }
     release(p);
@@ -374,12 +377,12 @@ static uint8_t *init_bytes(struct capn_bptr p, uint32_t n, uint32_t fill)
     return o;
 }
 
-char *capn_bptr_init_text(struct capn_bptr p, uint32_t len)
+char *capn_bptr_init_text_(const struct capn_bptr *p, uint32_t len)
 {
     return (char *)init_bytes(p, len + (len < UINT32_MAX), 0);
 }
 
-bool capn_bptr_set_text(struct capn_bptr p, const char *s, uint32_t len)
+bool capn_bptr_set_text_(const struct capn_bptr *p, const char *s, uint32_t len)
 {
     uint8_t *d = init_bytes(p, len + (len < UINT32_MAX), len);
     if (d == NULL)
@@ -388,12 +391,12 @@ bool capn_bptr_set_text(struct capn_bptr p, const char *s, uint32_t len)
     return true;
 }
 
-uint8_t *capn_bptr_init_data(struct capn_bptr p, uint32_t len)
+uint8_t *capn_bptr_init_data_(const struct capn_bptr *p, uint32_t len)
 {
     return init_bytes(p, len, 0);
 }
 
-bool capn_bptr_set_data(struct capn_bptr p, const void *d, uint32_t len)
+bool capn_bptr_set_data_(const struct capn_bptr *p, const void *d, uint32_t len)
 {
     uint8_t *o = init_bytes(p, len, len);
     if (o == NULL)
@@ -402,17 +405,17 @@ bool capn_bptr_set_data(struct capn_bptr p, const void *d, uint32_t len)
     return true;
 }
 
-void capn_bptr_set_cap(struct capn_bptr p, uint32_t index)
+void capn_bptr_set_cap_(const struct capn_bptr *p, uint32_t index)
 {
-    if (p.loc == NULL)
+    if (p->loc == NULL)
         return;
     release(p);
-    capn_store64_(p.loc, CAPN_K_OTHER | (uint64_t)index << 32);
+    capn_store64_(p->loc, CAPN_K_OTHER | (uint64_t)index << 32);
 }
 
-void capn_bptr_clear(struct capn_bptr p)
+void capn_bptr_clear_(const struct capn_bptr *p)
 {
-    if (p.loc != NULL)
+    if (p->loc != NULL)
         release(p);
 }
 
@@ -420,44 +423,44 @@ void capn_bptr_clear(struct capn_bptr p)
  * Linking does not zero what p pointed at before: the object being linked
  * may live inside it. The old object just becomes unreachable.
  */
-bool capn_bptr_set_struct(struct capn_bptr p, const struct capn_bstruct *s)
+bool capn_bptr_set_struct_(const struct capn_bptr *p, const struct capn_bstruct *s)
 {
-    if (p.loc == NULL)
+    if (p->loc == NULL)
         return false;
     if (s->b == NULL) {
-        capn_store64_(p.loc, 0);
+        capn_store64_(p->loc, 0);
         return true;
     }
-    if (s->b != p.b) {
-        bfail(p.b, CAPN_ERR_FOREIGN);
+    if (s->b != p->b) {
+        bfail(p->b, CAPN_ERR_FOREIGN);
         return false;
     }
     if (s->data_bytes % 8 != 0) {
-        bfail(p.b, CAPN_ERR_ARG);
+        bfail(p->b, CAPN_ERR_ARG);
         return false;
     }
     uint16_t dw = (uint16_t)(s->data_bytes / 8);
     if (dw == 0 && s->nptrs == 0) {
-        capn_store64_(p.loc, CAPN_EMPTY_STRUCT);
+        capn_store64_(p->loc, CAPN_EMPTY_STRUCT);
         return true;
     }
-    return point(p.b, p.seg, p.loc, s->seg, pos_of(p.b, s->seg, s->data),
+    return point(p->b, p->seg, p->loc, s->seg, pos_of(p->b, s->seg, s->data),
                  capn_struct_word_(0, dw, s->nptrs));
 }
 
-bool capn_bptr_set_list(struct capn_bptr p, const struct capn_blist *l)
+bool capn_bptr_set_list_(const struct capn_bptr *p, const struct capn_blist *l)
 {
-    if (p.loc == NULL)
+    if (p->loc == NULL)
         return false;
     if (l->b == NULL) {
-        capn_store64_(p.loc, 0);
+        capn_store64_(p->loc, 0);
         return true;
     }
-    if (l->b != p.b) {
-        bfail(p.b, CAPN_ERR_FOREIGN);
+    if (l->b != p->b) {
+        bfail(p->b, CAPN_ERR_FOREIGN);
         return false;
     }
-    uint32_t pos = pos_of(p.b, l->seg, l->data);
+    uint32_t pos = pos_of(p->b, l->seg, l->data);
     uint64_t tag;
     if (l->esize == CAPN_COMPOSITE) {
         tag = capn_list_word_(0, CAPN_COMPOSITE, (uint32_t)((uint64_t)l->len * (l->step / 64)));
@@ -465,7 +468,7 @@ bool capn_bptr_set_list(struct capn_bptr p, const struct capn_blist *l)
     } else {
         tag = capn_list_word_(0, l->esize, l->len);
     }
-    return point(p.b, p.seg, p.loc, l->seg, pos, tag);
+    return point(p->b, p->seg, p->loc, l->seg, pos, tag);
 }
 
 /* Move the pointer at `from` to `to` (re-encoding its offset), leaving
@@ -489,19 +492,20 @@ static void move_ptr(struct capn_bld *b, uint32_t fseg, uint8_t *from, uint32_t 
     point(b, tseg, to, seg_index(b, r.seg), (uint32_t)r.pos, r.tag & ~(uint64_t)0xfffffffc);
 }
 
-struct capn_bstruct capn_bptr_get_struct(struct capn_bptr p, uint16_t data_words, uint16_t nptrs)
+struct capn_bstruct capn_bptr_get_struct_(const struct capn_bptr *p, uint16_t data_words,
+                                          uint16_t nptrs)
 {
     struct capn_bstruct s = {0};
-    struct capn_bld *b = p.b;
+    struct capn_bld *b = p->b;
     struct capn_res r;
-    if (p.loc == NULL)
+    if (p->loc == NULL)
         return s;
-    uint64_t w = capn_load64_(p.loc);
+    uint64_t w = capn_load64_(p->loc);
     if (w == 0)
-        return capn_bptr_init_struct(p, data_words, nptrs);
+        return capn_bptr_init_struct_(p, data_words, nptrs);
     enum capn_err e = capn_kind_(w) == CAPN_K_OTHER
                           ? CAPN_ERR_PTR_KIND
-                          : capn_resolve_(b->segs, b->nsegs, &b->segs[p.seg], p.loc, &r);
+                          : capn_resolve_(b->segs, b->nsegs, &b->segs[p->seg], p->loc, &r);
     if (e == CAPN_OK && capn_kind_(r.tag) != CAPN_K_STRUCT)
         e = CAPN_ERR_PTR_KIND;
     uint16_t odw = e == CAPN_OK ? capn_sdata_(r.tag) : 0;
@@ -510,7 +514,7 @@ struct capn_bstruct capn_bptr_get_struct(struct capn_bptr p, uint16_t data_words
         e = CAPN_ERR_BOUNDS;
     if (e != CAPN_OK) {
         bfail(b, e);
-        return capn_bptr_init_struct(p, data_words, nptrs);
+        return capn_bptr_init_struct_(p, data_words, nptrs);
     }
     uint32_t oseg = seg_index(b, r.seg);
     uint8_t *old = base(b, oseg) + (size_t)r.pos * 8;
@@ -524,9 +528,9 @@ struct capn_bstruct capn_bptr_get_struct(struct capn_bptr p, uint16_t data_words
         return s;
     }
     /* Written by an older schema: move it into a struct of the new size. */
-    capn_store64_(p.loc, 0);
+    capn_store64_(p->loc, 0);
     zero_pad(b, &r);
-    s = capn_bptr_init_struct(p, odw > data_words ? odw : data_words, onp > nptrs ? onp : nptrs);
+    s = capn_bptr_init_struct_(p, odw > data_words ? odw : data_words, onp > nptrs ? onp : nptrs);
     if (s.b == NULL)
         return s;
     capn_copy_bytes_(s.data, old, (size_t)odw * 8);
@@ -536,25 +540,25 @@ struct capn_bstruct capn_bptr_get_struct(struct capn_bptr p, uint16_t data_words
     return s;
 }
 
-struct capn_blist capn_bptr_get_list(struct capn_bptr p, enum capn_esize want)
+struct capn_blist capn_bptr_get_list_(const struct capn_bptr *p, enum capn_esize want)
 {
     struct capn_blist l = {0};
     struct capn_msg m;
-    if (p.loc == NULL)
+    if (p->loc == NULL)
         return l;
-    capn_bld_msg(p.b, &m);
+    capn_bld_msg(p->b, &m);
     m.read_left = UINT64_MAX;
-    struct capn_ptr rp = {&m, &p.b->segs[p.seg], p.loc, 2};
-    struct capn_list r = capn_ptr_list(rp, want, NULL);
+    struct capn_ptr rp = {&m, &p->b->segs[p->seg], p->loc, 2};
+    struct capn_list r = capn_ptr_list_(&rp, want, NULL);
     if (m.err != CAPN_OK) {
-        bfail(p.b, m.err);
+        bfail(p->b, m.err);
         return l;
     }
     if (r.seg == NULL)
         return l;
-    l.b = p.b;
-    l.seg = seg_index(p.b, r.seg);
-    l.data = base(p.b, l.seg) + (size_t)(r.data - r.seg->data);
+    l.b = p->b;
+    l.seg = seg_index(p->b, r.seg);
+    l.data = base(p->b, l.seg) + (size_t)(r.data - r.seg->data);
     l.len = r.len;
     l.step = r.step;
     l.data_bits = r.data_bits;

@@ -74,29 +74,88 @@ size_t capn_bld_frame_size(const struct capn_bld *b);
 enum capn_err capn_bld_write(const struct capn_bld *b, void *out, size_t cap, size_t *len);
 
 /* Allocate a new object at p (zeroing whatever p pointed at). */
-struct capn_bstruct capn_bptr_init_struct(struct capn_bptr p, uint16_t data_words, uint16_t nptrs);
+struct capn_bstruct capn_bptr_init_struct_(const struct capn_bptr *p, uint16_t data_words,
+                                           uint16_t nptrs);
+static inline struct capn_bstruct capn_bptr_init_struct(struct capn_bptr p, uint16_t data_words,
+                                                        uint16_t nptrs)
+{
+    return capn_bptr_init_struct_(&p, data_words, nptrs);
+}
 /* esize is CAPN_VOID..CAPN_PTR; use init_struct_list for CAPN_COMPOSITE. */
-struct capn_blist capn_bptr_init_list(struct capn_bptr p, enum capn_esize esize, uint32_t len);
-struct capn_blist capn_bptr_init_struct_list(struct capn_bptr p, uint32_t len, uint16_t data_words,
-                                             uint16_t nptrs);
+struct capn_blist capn_bptr_init_list_(const struct capn_bptr *p, enum capn_esize esize,
+                                       uint32_t len);
+static inline struct capn_blist capn_bptr_init_list(struct capn_bptr p, enum capn_esize esize,
+                                                    uint32_t len)
+{
+    return capn_bptr_init_list_(&p, esize, len);
+}
+struct capn_blist capn_bptr_init_struct_list_(const struct capn_bptr *p, uint32_t len,
+                                              uint16_t data_words, uint16_t nptrs);
+static inline struct capn_blist capn_bptr_init_struct_list(struct capn_bptr p, uint32_t len,
+                                                           uint16_t data_words, uint16_t nptrs)
+{
+    return capn_bptr_init_struct_list_(&p, len, data_words, nptrs);
+}
 /* Text: len bytes plus a NUL. init_text returns the buffer to fill. */
-bool capn_bptr_set_text(struct capn_bptr p, const char *s, uint32_t len);
-char *capn_bptr_init_text(struct capn_bptr p, uint32_t len);
-bool capn_bptr_set_data(struct capn_bptr p, const void *d, uint32_t len);
-uint8_t *capn_bptr_init_data(struct capn_bptr p, uint32_t len);
-void capn_bptr_set_cap(struct capn_bptr p, uint32_t index);
-void capn_bptr_clear(struct capn_bptr p);
+bool capn_bptr_set_text_(const struct capn_bptr *p, const char *s, uint32_t len);
+static inline bool capn_bptr_set_text(struct capn_bptr p, const char *s, uint32_t len)
+{
+    return capn_bptr_set_text_(&p, s, len);
+}
+char *capn_bptr_init_text_(const struct capn_bptr *p, uint32_t len);
+static inline char *capn_bptr_init_text(struct capn_bptr p, uint32_t len)
+{
+    return capn_bptr_init_text_(&p, len);
+}
+bool capn_bptr_set_data_(const struct capn_bptr *p, const void *d, uint32_t len);
+static inline bool capn_bptr_set_data(struct capn_bptr p, const void *d, uint32_t len)
+{
+    return capn_bptr_set_data_(&p, d, len);
+}
+uint8_t *capn_bptr_init_data_(const struct capn_bptr *p, uint32_t len);
+static inline uint8_t *capn_bptr_init_data(struct capn_bptr p, uint32_t len)
+{
+    return capn_bptr_init_data_(&p, len);
+}
+void capn_bptr_set_cap_(const struct capn_bptr *p, uint32_t index);
+static inline void capn_bptr_set_cap(struct capn_bptr p, uint32_t index)
+{
+    capn_bptr_set_cap_(&p, index);
+}
+void capn_bptr_clear_(const struct capn_bptr *p);
+static inline void capn_bptr_clear(struct capn_bptr p)
+{
+    capn_bptr_clear_(&p);
+}
 
 /* Point p at an object already in the same builder (far or double-far
  * pointers are used when it lives in another segment). */
-bool capn_bptr_set_struct(struct capn_bptr p, const struct capn_bstruct *s);
-bool capn_bptr_set_list(struct capn_bptr p, const struct capn_blist *l);
+bool capn_bptr_set_struct_(const struct capn_bptr *p, const struct capn_bstruct *s);
+static inline bool capn_bptr_set_struct(struct capn_bptr p, const struct capn_bstruct *s)
+{
+    return capn_bptr_set_struct_(&p, s);
+}
+bool capn_bptr_set_list_(const struct capn_bptr *p, const struct capn_blist *l);
+static inline bool capn_bptr_set_list(struct capn_bptr p, const struct capn_blist *l)
+{
+    return capn_bptr_set_list_(&p, l);
+}
 
 /* The existing object at p. A null pointer initialises a new struct; a
  * struct smaller than asked for is copied into a larger one. */
-struct capn_bstruct capn_bptr_get_struct(struct capn_bptr p, uint16_t data_words, uint16_t nptrs);
+struct capn_bstruct capn_bptr_get_struct_(const struct capn_bptr *p, uint16_t data_words,
+                                          uint16_t nptrs);
+static inline struct capn_bstruct capn_bptr_get_struct(struct capn_bptr p, uint16_t data_words,
+                                                       uint16_t nptrs)
+{
+    return capn_bptr_get_struct_(&p, data_words, nptrs);
+}
 /* Existing list if compatible with `want` (reader rules), else null. */
-struct capn_blist capn_bptr_get_list(struct capn_bptr p, enum capn_esize want);
+struct capn_blist capn_bptr_get_list_(const struct capn_bptr *p, enum capn_esize want);
+static inline struct capn_blist capn_bptr_get_list(struct capn_bptr p, enum capn_esize want)
+{
+    return capn_bptr_get_list_(&p, want);
+}
 
 /*
  * Deep copy of a reader's subtree (from any message, including this
@@ -105,9 +164,21 @@ struct capn_blist capn_bptr_get_list(struct capn_bptr p, enum capn_esize want);
  * the caller carries the capability table. Returns the first error, from
  * either side.
  */
-enum capn_err capn_bptr_copy(struct capn_bptr p, struct capn_ptr src);
-enum capn_err capn_bptr_copy_struct(struct capn_bptr p, const struct capn_struct *src);
-enum capn_err capn_bptr_copy_list(struct capn_bptr p, const struct capn_list *src);
+enum capn_err capn_bptr_copy_(const struct capn_bptr *p, const struct capn_ptr *src);
+static inline enum capn_err capn_bptr_copy(struct capn_bptr p, struct capn_ptr src)
+{
+    return capn_bptr_copy_(&p, &src);
+}
+enum capn_err capn_bptr_copy_struct_(const struct capn_bptr *p, const struct capn_struct *src);
+static inline enum capn_err capn_bptr_copy_struct(struct capn_bptr p, const struct capn_struct *src)
+{
+    return capn_bptr_copy_struct_(&p, src);
+}
+enum capn_err capn_bptr_copy_list_(const struct capn_bptr *p, const struct capn_list *src);
+static inline enum capn_err capn_bptr_copy_list(struct capn_bptr p, const struct capn_list *src)
+{
+    return capn_bptr_copy_list_(&p, src);
+}
 
 static inline bool capn_bptr_is_null(struct capn_bptr p)
 {
@@ -149,7 +220,7 @@ static inline bool capn_bstruct_bool(const struct capn_bstruct *s, uint32_t bit,
         if ((size_t)off + sizeof(u) <= s->data_bytes)                                              \
             __builtin_memcpy(s->data + off, &u, sizeof(u));                                        \
     }                                                                                              \
-    static inline type capn_bstruct_##name(const struct capn_bstruct *s, uint32_t off, type def)  \
+    static inline type capn_bstruct_##name(const struct capn_bstruct *s, uint32_t off, type def)   \
     {                                                                                              \
         utype u;                                                                                   \
         if ((size_t)off + sizeof(u) > s->data_bytes)                                               \

@@ -56,8 +56,8 @@ static uint64_t header_bytes(uint64_t nsegs)
     return (4 + 4 * nsegs + 7) & ~(uint64_t)7;
 }
 
-enum capn_err capn_frame_read(const void *buf, size_t len, struct capn_seg *segs,
-                              uint32_t max_segs, uint32_t *nsegs, size_t *used)
+enum capn_err capn_frame_read(const void *buf, size_t len, struct capn_seg *segs, uint32_t max_segs,
+                              uint32_t *nsegs, size_t *used)
 {
     const uint8_t *b = buf;
     if (b == NULL || segs == NULL || nsegs == NULL)
@@ -97,8 +97,8 @@ size_t capn_frame_size(const struct capn_seg *segs, uint32_t nsegs)
     return (size_t)size;
 }
 
-enum capn_err capn_frame_header(const struct capn_seg *segs, uint32_t nsegs, void *out,
-                                size_t cap, size_t *len)
+enum capn_err capn_frame_header(const struct capn_seg *segs, uint32_t nsegs, void *out, size_t cap,
+                                size_t *len)
 {
     uint8_t *o = out;
     if (segs == NULL || out == NULL || nsegs == 0 || nsegs > CAPN_MAX_SEGS)

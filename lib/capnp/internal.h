@@ -82,9 +82,9 @@ static inline uint32_t capn_esize_bits_(uint32_t es)
 
 /* A pointer followed through any far pointer to its content. */
 struct capn_res {
-    const struct capn_seg *seg; /* segment holding the content */
-    uint64_t tag;               /* struct or list pointer describing it */
-    int64_t pos;                /* first content word; NOT yet bounds-checked */
+    const struct capn_seg *seg;     /* segment holding the content */
+    uint64_t tag;                   /* struct or list pointer describing it */
+    int64_t pos;                    /* first content word; NOT yet bounds-checked */
     const struct capn_seg *pad_seg; /* landing pad, if there was a far pointer */
     uint32_t pad_pos;
     uint32_t pad_words; /* 0 (no far), 1 or 2 (double far) */
@@ -111,7 +111,7 @@ static inline uint64_t capn_list_words_(uint64_t w)
 }
 
 /* Classify p; on CAPN_PT_INVALID *err says why. Records nothing. */
-enum capn_ptype capn_classify_(struct capn_ptr p, enum capn_err *err);
+enum capn_ptype capn_classify_(const struct capn_ptr *p, enum capn_err *err);
 
 /* Byte copies and clears; the kernel has no memcpy or memset to call. */
 static inline void capn_copy_bytes_(uint8_t *dst, const uint8_t *src, size_t n)

@@ -146,12 +146,12 @@ static enum capn_err resolve(const struct capn_ptr *p, struct capn_res *r)
     return capn_resolve_(segs, nsegs, p->seg, p->loc, r);
 }
 
-enum capn_ptype capn_classify_(struct capn_ptr p, enum capn_err *err)
+enum capn_ptype capn_classify_(const struct capn_ptr *p, enum capn_err *err)
 {
     *err = CAPN_OK;
-    if (capn_ptr_is_null(p))
+    if (p->loc == NULL || capn_load64_(p->loc) == 0)
         return CAPN_PT_NULL;
-    uint64_t w = capn_load64_(p.loc);
+    uint64_t w = capn_load64_(p->loc);
     if (capn_kind_(w) == CAPN_K_OTHER) {
         if ((uint32_t)w >> 2 == 0)
             return CAPN_PT_CAP;
@@ -159,13 +159,13 @@ enum capn_ptype capn_classify_(struct capn_ptr p, enum capn_err *err)
         return CAPN_PT_INVALID;
     }
     struct capn_res r;
-    *err = resolve(&p, &r);
+    *err = resolve(p, &r);
     if (*err != CAPN_OK)
         return CAPN_PT_INVALID;
     return capn_kind_(r.tag) == CAPN_K_STRUCT ? CAPN_PT_STRUCT : CAPN_PT_LIST;
 }
 
-enum capn_ptype capn_ptr_type(struct capn_ptr p)
+enum capn_ptype capn_ptr_type_(const struct capn_ptr *p)
 {
     enum capn_err e;
     return capn_classify_(p, &e);
@@ -202,38 +202,38 @@ static inline int follow(const struct capn_ptr *p, uint32_t kind, bool leaf, str
     return 1;
 }
 
-static struct capn_struct null_struct(struct capn_ptr p)
+static struct capn_struct null_struct(const struct capn_ptr *p)
 {
-    struct capn_struct s = {p.msg, NULL, NULL, NULL, 0, 0, p.nest - 1};
+    struct capn_struct s = {p->msg, NULL, NULL, NULL, 0, 0, p->nest - 1};
     return s;
 }
 
-struct capn_struct capn_ptr_struct(struct capn_ptr p, const struct capn_seg *def)
+struct capn_struct capn_ptr_struct_(const struct capn_ptr *p, const struct capn_seg *def)
 {
     struct capn_res r;
-    if (follow(&p, CAPN_K_STRUCT, false, &r) > 0) {
+    if (follow(p, CAPN_K_STRUCT, false, &r) > 0) {
         uint16_t dw = capn_sdata_(r.tag), np = capn_sptrs_(r.tag);
         uint64_t words = (uint64_t)dw + np;
         if (!fits(r.seg, r.pos, words)) {
-            capn_msg_fail(p.msg, CAPN_ERR_BOUNDS);
-        } else if (charge(p.msg, words)) {
+            capn_msg_fail(p->msg, CAPN_ERR_BOUNDS);
+        } else if (charge(p->msg, words)) {
             struct capn_struct s;
-            s.msg = p.msg;
+            s.msg = p->msg;
             s.seg = r.seg;
             s.data = r.seg->data + (size_t)r.pos * 8;
             s.ptrs = s.data + (size_t)dw * 8;
             s.data_bytes = (uint32_t)dw * 8;
             s.nptrs = np;
-            s.nest = p.nest - 1;
+            s.nest = p->nest - 1;
             return s;
         }
     }
     if (def != NULL && def->words > 0) {
         /* Defaults are trusted constants: read without the message, so
          * they cost no budget and work even when it is spent. */
-        struct capn_ptr d = {NULL, def, def->data, p.nest};
-        struct capn_struct s = capn_ptr_struct(d, NULL);
-        s.nest = p.nest - 1;
+        struct capn_ptr d = {NULL, def, def->data, p->nest};
+        struct capn_struct s = capn_ptr_struct_(&d, NULL);
+        s.nest = p->nest - 1;
         return s;
     }
     return null_struct(p);
@@ -336,19 +336,19 @@ static inline bool read_list(const struct capn_ptr *p, uint32_t want, bool leaf,
     return e == CAPN_OK;
 }
 
-struct capn_list capn_ptr_list(struct capn_ptr p, enum capn_esize want,
-                               const struct capn_seg *def)
+struct capn_list capn_ptr_list_(const struct capn_ptr *p, enum capn_esize want,
+                                const struct capn_seg *def)
 {
     struct capn_list l;
-    if (read_list(&p, want, false, &l))
+    if (read_list(p, want, false, &l))
         return l;
     if (def != NULL && def->words > 0) {
-        struct capn_ptr d = {NULL, def, def->data, p.nest};
-        struct capn_list dl = capn_ptr_list(d, want, NULL);
-        dl.nest = p.nest - 1;
+        struct capn_ptr d = {NULL, def, def->data, p->nest};
+        struct capn_list dl = capn_ptr_list_(&d, want, NULL);
+        dl.nest = p->nest - 1;
         return dl;
     }
-    struct capn_list n = {p.msg, NULL, NULL, 0, 0, 0, 0, (uint8_t)(want & 7), p.nest - 1};
+    struct capn_list n = {p->msg, NULL, NULL, 0, 0, 0, 0, (uint8_t)(want & 7), p->nest - 1};
     return n;
 }
 
@@ -365,17 +365,17 @@ static inline bool read_bytes(const struct capn_ptr *p, struct capn_list *l)
     return true;
 }
 
-struct capn_text capn_ptr_text(struct capn_ptr p, const char *def, uint32_t def_len)
+struct capn_text capn_ptr_text_(const struct capn_ptr *p, const char *def, uint32_t def_len)
 {
     struct capn_list l;
     struct capn_text t = {empty_text, 0};
-    if (read_bytes(&p, &l)) {
+    if (read_bytes(p, &l)) {
         if (l.len > 0 && l.data[l.len - 1] == 0) {
             t.str = (const char *)l.data;
             t.len = l.len - 1;
             return t;
         }
-        capn_msg_fail(p.msg, CAPN_ERR_TEXT);
+        capn_msg_fail(p->msg, CAPN_ERR_TEXT);
     }
     if (def != NULL) {
         t.str = def;
@@ -384,11 +384,11 @@ struct capn_text capn_ptr_text(struct capn_ptr p, const char *def, uint32_t def_
     return t;
 }
 
-struct capn_data capn_ptr_data(struct capn_ptr p, const void *def, uint32_t def_len)
+struct capn_data capn_ptr_data_(const struct capn_ptr *p, const void *def, uint32_t def_len)
 {
     struct capn_list l;
     struct capn_data d = {(const uint8_t *)empty_text, 0};
-    if (read_bytes(&p, &l)) {
+    if (read_bytes(p, &l)) {
         d.ptr = l.data;
         d.len = l.len;
         return d;
@@ -402,20 +402,20 @@ struct capn_data capn_ptr_data(struct capn_ptr p, const void *def, uint32_t def_
 
 /* Capability pointers are never behind far pointers (they have no
  * content), so the word is read in place. */
-bool capn_ptr_cap(struct capn_ptr p, uint32_t *index)
+bool capn_ptr_cap_(const struct capn_ptr *p, uint32_t *index)
 {
-    if (capn_ptr_is_null(p))
+    if (p->loc == NULL || capn_load64_(p->loc) == 0)
         return false;
-    uint64_t w = capn_load64_(p.loc);
+    uint64_t w = capn_load64_(p->loc);
     enum capn_err e = CAPN_OK;
     if (capn_kind_(w) != CAPN_K_OTHER)
         e = CAPN_ERR_PTR_KIND;
     else if ((uint32_t)w >> 2 != 0)
         e = CAPN_ERR_RESERVED;
-    else if (p.msg != NULL && (uint32_t)(w >> 32) >= p.msg->cap_count)
+    else if (p->msg != NULL && (uint32_t)(w >> 32) >= p->msg->cap_count)
         e = CAPN_ERR_CAP_INDEX;
     if (e != CAPN_OK) {
-        capn_msg_fail(p.msg, e);
+        capn_msg_fail(p->msg, e);
         return false;
     }
     *index = (uint32_t)(w >> 32);

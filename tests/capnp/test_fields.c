@@ -340,5 +340,5 @@ Test(fields, error_strings)
             cr_assert_str_neq(s, capn_err_str((enum capn_err)f));
     }
     cr_assert_str_eq(capn_err_str(CAPN_ERR_COUNT_), "unknown error");
-    cr_assert_str_eq(capn_err_str((enum capn_err)-1), "unknown error");
+    cr_assert_str_eq(capn_err_str((enum capn_err) - 1), "unknown error");
 }

@@ -250,9 +250,14 @@ Test(hostile, deep_nesting)
 Test(hostile, list_size_overflow)
 {
     /* Counts whose byte size would overflow 32 bits, in an 8-word segment. */
-    uint64_t w[] = {sp(0, 0, 6), lp(5, 5, (1u << 29) - 1), lp(4, 1, (1u << 29) - 1),
-                    lp(3, 6, (1u << 29) - 1), lp(2, 7, (1u << 29) - 1), lp(1, 4, (1u << 29) - 1),
-                    lp(0, 7, 0), sp(0x3fffffff, 0xffff, 0xffff)};
+    uint64_t w[] = {sp(0, 0, 6),
+                    lp(5, 5, (1u << 29) - 1),
+                    lp(4, 1, (1u << 29) - 1),
+                    lp(3, 6, (1u << 29) - 1),
+                    lp(2, 7, (1u << 29) - 1),
+                    lp(1, 4, (1u << 29) - 1),
+                    lp(0, 7, 0),
+                    sp(0x3fffffff, 0xffff, 0xffff)};
     struct capn_msg m;
     struct capn_seg s;
     msg1(&m, &s, w, 8);
@@ -272,8 +277,8 @@ Test(hostile, list_size_overflow)
 
 Test(hostile, composite_tag_malformed)
 {
-    uint64_t w[] = {sp(0, 0, 3), lp(2, 7, 2), lp(3, 7, 1), lp(4, 7, 0),
-                    sp(5, 1, 0), 1, lp(0, 2, 1), 0, sp(1, 0, 0)};
+    uint64_t w[] = {sp(0, 0, 3), lp(2, 7, 2), lp(3, 7, 1), lp(4, 7, 0), sp(5, 1, 0),
+                    1,           lp(0, 2, 1), 0,           sp(1, 0, 0)};
     struct capn_msg m;
     struct capn_seg s;
     msg1(&m, &s, w, 9);
@@ -325,8 +330,7 @@ Test(hostile, segment_count_2_pow_32_minus_1)
     buf[0] = 4;
     cr_assert_eq(capn_frame_read(buf, sizeof(buf), segs, 4, &n, NULL), CAPN_ERR_SEG_COUNT);
     buf[0] = CAPN_MAX_SEGS;
-    cr_assert_eq(capn_frame_read(buf, sizeof(buf), segs, UINT32_MAX, &n, NULL),
-                 CAPN_ERR_SEG_COUNT);
+    cr_assert_eq(capn_frame_read(buf, sizeof(buf), segs, UINT32_MAX, &n, NULL), CAPN_ERR_SEG_COUNT);
     /* capn_msg_read leaves a message with no segments and the error. */
     struct capn_msg m;
     buf[0] = 0xffffffffu;
@@ -427,8 +431,8 @@ Test(hostile, wrong_element_size_for_schema)
 {
     /* A struct list where the schema says List(Bool), a bit list where it
      * says List(Inner), u16 where it says u64. */
-    uint64_t w[] = {sp(0, 0, 3), lp(2, 7, 1), lp(3, 1, 4), lp(3, 3, 4), sp(1, 1, 0), 5, 0xf,
-                    0x0004000300020001};
+    uint64_t w[] = {sp(0, 0, 3), lp(2, 7, 1), lp(3, 1, 4), lp(3, 3, 4),
+                    sp(1, 1, 0), 5,           0xf,         0x0004000300020001};
     struct capn_msg m;
     struct capn_seg s;
     msg1(&m, &s, w, 8);

@@ -21,8 +21,24 @@
 /* struct All: 8 data words, 18 pointers. */
 enum { ALL_DW = 8, ALL_NP = 18 };
 enum {
-    P_TEXT, P_DATA, P_INNER, P_BOOLS, P_BYTES, P_SHORTS, P_INTS, P_LONGS, P_TEXTS,
-    P_INNERS, P_VOIDS, P_NESTED, P_STR, P_DEFTEXT, P_ANY, P_SELF, P_DEFINNER, P_DEFINTS
+    P_TEXT,
+    P_DATA,
+    P_INNER,
+    P_BOOLS,
+    P_BYTES,
+    P_SHORTS,
+    P_INTS,
+    P_LONGS,
+    P_TEXTS,
+    P_INNERS,
+    P_VOIDS,
+    P_NESTED,
+    P_STR,
+    P_DEFTEXT,
+    P_ANY,
+    P_SELF,
+    P_DEFINNER,
+    P_DEFINTS
 };
 #define DEF_I32 1234
 

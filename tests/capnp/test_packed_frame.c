@@ -111,8 +111,7 @@ Test(packed, hostile_input)
     cr_assert_eq(capn_unpack(trunc_word, sizeof(trunc_word), out, sizeof(out), &len),
                  CAPN_ERR_PACKED_TRUNCATED);
     static const uint8_t no_zero_count[] = {0x00};
-    cr_assert_eq(capn_unpack(no_zero_count, 1, out, sizeof(out), &len),
-                 CAPN_ERR_PACKED_TRUNCATED);
+    cr_assert_eq(capn_unpack(no_zero_count, 1, out, sizeof(out), &len), CAPN_ERR_PACKED_TRUNCATED);
     static const uint8_t no_raw_count[] = {0xff, 1, 2, 3, 4, 5, 6, 7, 8};
     cr_assert_eq(capn_unpack(no_raw_count, sizeof(no_raw_count), out, sizeof(out), &len),
                  CAPN_ERR_PACKED_TRUNCATED);

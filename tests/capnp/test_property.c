@@ -42,7 +42,8 @@ static void gen_struct_body(struct gen *g, int depth, const struct capn_bstruct 
         if (bs)
             capn_bstruct_set_u64(bs, i * 8, v, 0);
         else
-            cr_assert_eq(capn_struct_u64(rs, i * 8, 0), v, "seed %llu", (unsigned long long)g->seed);
+            cr_assert_eq(capn_struct_u64(rs, i * 8, 0), v, "seed %llu",
+                         (unsigned long long)g->seed);
     }
     for (uint32_t i = 0; i < np; i++) {
         if (bs) {
@@ -80,7 +81,8 @@ static void gen_list(struct gen *g, int depth, const struct capn_bptr *b, const 
             b ? capn_blist_set_bool(&bl, i, v & 1) : (void)(ok = capn_list_bool(&rl, i) == (v & 1));
             break;
         case CAPN_BYTE:
-            b ? capn_blist_set_u8(&bl, i, (uint8_t)v) : (void)(ok = capn_list_u8(&rl, i) == (uint8_t)v);
+            b ? capn_blist_set_u8(&bl, i, (uint8_t)v)
+              : (void)(ok = capn_list_u8(&rl, i) == (uint8_t)v);
             break;
         case CAPN_TWO:
             b ? capn_blist_set_u16(&bl, i, (uint16_t)v)
@@ -193,8 +195,7 @@ static void check_msg(uint64_t seed, struct capn_msg *m)
     m->cap_count = 10;
     struct capn_ptr root = capn_msg_root(m);
     gen_ptr(&g, 0, NULL, &root);
-    cr_assert_eq(m->err, CAPN_OK, "seed %llu: %s", (unsigned long long)seed,
-                 capn_err_str(m->err));
+    cr_assert_eq(m->err, CAPN_OK, "seed %llu: %s", (unsigned long long)seed, capn_err_str(m->err));
 }
 
 /* Segments of a random small size, so objects spill with far pointers. */
@@ -255,8 +256,7 @@ static void round_trip(uint64_t seed)
     struct capn_hbld *h = capn_hbld_new(1 << 20);
     capn_msg_read(&m, rsegs, CAPN_MAX_SEGS, framed, len, NULL);
     m.cap_count = 10;
-    cr_assert_eq(capn_bptr_copy(capn_bld_root(&h->b), capn_msg_root(&m)), CAPN_OK, "seed %llu",
-                 s);
+    cr_assert_eq(capn_bptr_copy(capn_bld_root(&h->b), capn_msg_root(&m)), CAPN_OK, "seed %llu", s);
     cr_assert_eq(h->b.nsegs, 1);
     struct capn_msg cm;
     capn_bld_msg(&h->b, &cm);

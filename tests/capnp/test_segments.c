@@ -339,3 +339,44 @@ Test(segments, copy_into_own_subtree_terminates)
     cr_assert_eq(capn_bptr_copy_struct(capn_bstruct_ptr(&r, 0), &s), CAPN_ERR_NESTING);
     cr_assert_eq(t.b.err, CAPN_OK);
 }
+
+Test(segments, reset_reuses_dirty_arena)
+{
+    /* Fill the arena with garbage, then build: everything not written must
+     * still read as zero/default (the builder zeroes what it allocates). */
+    struct tbld t;
+    memset(&t, 0xa5, sizeof(t));
+    tbld_init(&t);
+    for (int round = 0; round < 2; round++) {
+        capn_bld_reset(&t.b);
+        struct capn_bstruct r = capn_bld_init_root(&t.b, 2, 4);
+        capn_bstruct_set_u8(&r, 3, 1, 0);
+        char *tx = capn_bptr_init_text(capn_bstruct_ptr(&r, 0), 5);
+        memcpy(tx, "ab", 2); /* the rest stays NUL */
+        capn_bptr_set_text(capn_bstruct_ptr(&r, 1), "xyz", 3);
+        capn_bptr_init_data(capn_bstruct_ptr(&r, 2), 0);
+        capn_bptr_init_list(capn_bstruct_ptr(&r, 3), CAPN_BIT, 70);
+        cr_assert_eq(t.b.err, CAPN_OK);
+
+        struct capn_msg m;
+        capn_bld_msg(&t.b, &m);
+        struct capn_struct s = root_struct(&m);
+        cr_assert_eq(capn_struct_u64(&s, 0, 0), (uint64_t)1 << 24);
+        cr_assert_eq(capn_struct_u64(&s, 8, 0), 0);
+        struct capn_text t0 = capn_ptr_text(capn_struct_ptr(&s, 0), NULL, 0);
+        cr_assert_eq(t0.len, 5);
+        cr_assert_arr_eq(t0.str, "ab\0\0\0", 6);
+        cr_assert_str_eq(capn_ptr_text(capn_struct_ptr(&s, 1), NULL, 0).str, "xyz");
+        struct capn_data d = capn_ptr_data(capn_struct_ptr(&s, 2), NULL, 0);
+        cr_assert_eq(d.len, 0);
+        cr_assert(!capn_ptr_is_null(capn_struct_ptr(&s, 2)));
+        struct capn_list bits = capn_ptr_list(capn_struct_ptr(&s, 3), CAPN_BIT, NULL);
+        for (uint32_t i = 0; i < 70; i++)
+            cr_assert(!capn_list_bool(&bits, i));
+        cr_assert_eq(m.err, CAPN_OK);
+        /* Padding after the text is zero too, so frames are deterministic. */
+        const uint8_t *w = (const uint8_t *)t.mem;
+        for (uint32_t i = 0; i < t.segs[0].words * 8; i++)
+            cr_assert_neq(w[i], 0xa5, "byte %u of the message is stale", i);
+    }
+}

@@ -48,6 +48,25 @@
 #define INIT 5
 #define TOTAL 6
 
+/*
+ * The hostile producer may write any value to sq_tail, cq_head and the SQ
+ * slots at any moment. The kernel reads each of them once per use and
+ * never reads them back, so that is the same as each kernel read returning
+ * an arbitrary value: the model does exactly that (a nondeterministic
+ * select) instead of running a scribbling process, which keeps the search
+ * small. The values carried in entries do not matter to the kernel and are
+ * not modelled in that mode.
+ */
+#ifdef HOSTILE
+#define READ_SQ_TAIL(x) select(x : 0 .. IDX - 1); x = x /* (no jump into the d_step) */
+#define READ_CQ_HEAD(x) select(x : 0 .. IDX - 1); x = x
+#define WELL_BEHAVED(stmt) skip
+#else
+#define READ_SQ_TAIL(x) x = sq_tail
+#define READ_CQ_HEAD(x) x = cq_head
+#define WELL_BEHAVED(stmt) stmt
+#endif
+
 /* The ring page. */
 byte sq_head = INIT; /* kernel-written */
 byte cq_tail = INIT; /* kernel-written */
@@ -55,7 +74,6 @@ byte sq_tail = INIT; /* user-written */
 byte cq_head = INIT; /* user-written */
 byte sq[SQ_N];
 byte cq[CQ_N];
-bit status_sq_corrupt, status_cq_corrupt, status_cq_full;
 
 /* struct ring_state: the kernel's private copies. */
 byte k_sq_head = INIT;
@@ -63,15 +81,17 @@ byte k_cq_tail = INIT;
 byte k_cq_head = INIT;
 byte k_res = 0;
 
-/* Deferred completions waiting for their answer, FIFO (ids). */
+#ifndef HOSTILE
+/* Deferred SQEs waiting for their answer (ids, FIFO). */
 byte dq[CQ_N];
 byte dq_h = 0;
 byte dq_n = 0;
 
 /* Ghosts for the checks. */
 bit cq_busy[CQ_N]; /* posted and not yet consumed */
-byte received = 0; /* completions consumed by the well-behaved user */
+byte received = 0; /* completions consumed by the user */
 byte stops = 0;    /* RING_STOP answers so far (bounded: see below) */
+#endif
 
 #define USED WRAP(k_cq_tail - k_cq_head)
 #define INV (USED + k_res <= CQ_N)
@@ -85,44 +105,56 @@ ltl done { <> (received == TOTAL) }
  * [last accepted head, kernel tail], else treat the CQ as empty. */
 inline cq_ready()
 {
-    d_step { /* one read of cq_head, then private computation */
-        h = cq_head;
+#ifdef HOSTILE
+    READ_CQ_HEAD(h);
+#endif
+    d_step {
+#ifndef HOSTILE
+        READ_CQ_HEAD(h); /* acquire, once; the rest is private */
+#endif
         if
         :: WRAP(h - k_cq_head) <= WRAP(k_cq_tail - k_cq_head) ->
             k_cq_head = h; fix = 0
         :: else ->
             k_cq_head = h; k_cq_tail = h; fix = 1
-        fi
+        fi;
+        h = 0
     }
     if
     :: fix ->
-        cq_tail = h;
-        status_cq_corrupt = 1
-#ifndef HOSTILE
-        ; assert(false) /* a well-behaved producer never trips this */
-#endif
+        WELL_BEHAVED(assert(false)); /* a well-behaved producer never trips this */
+        cq_tail = k_cq_tail; /* CAPOS_RING_CQ_CORRUPT is raised here */
+        fix = 0
     :: else
-    fi;
-    h = 0; fix = 0
+    fi
 }
 
 /* cq_write: the entry first, then the release store of cq_tail. */
 inline post(v)
 {
-    slot = k_cq_tail & CQ_MASK;
-    assert(slot < CQ_N);
-#ifndef HOSTILE
-    assert(!cq_busy[slot]); /* never overwrite an unconsumed CQE */
-#endif
-    d_step { cq[slot] = v; cq_busy[slot] = 1; k_cq_tail = WRAP(k_cq_tail + 1); slot = 0; v = 0 }
+    d_step {
+        slot = k_cq_tail & CQ_MASK;
+        assert(slot < CQ_N);
+        WELL_BEHAVED(assert(!cq_busy[slot])); /* never overwrite an unconsumed CQE */
+        WELL_BEHAVED(cq[slot] = v);
+        WELL_BEHAVED(cq_busy[slot] = 1);
+        k_cq_tail = WRAP(k_cq_tail + 1);
+        slot = 0;
+        v = 0
+    }
     cq_tail = k_cq_tail /* release */
 }
 
 /* ring_process(r, st, max, handler). */
 inline ring_process()
 {
+#ifdef HOSTILE
+    READ_SQ_TAIL(tail);
+#endif
     d_step {
-        tail = sq_tail; /* acquire, read once */
+#ifndef HOSTILE
+        READ_SQ_TAIL(tail); /* acquire, once */
+#endif
         n = WRAP(tail - k_sq_head);
         if
         :: n > SQ_N -> k_sq_head = tail; n = 0; fix = 1
@@ -133,15 +165,13 @@ inline ring_process()
         :: else -> todo = max
         fi;
         head = k_sq_head;
-        i = 0
+        tail = 0; n = 0; max = 0; i = 0
     }
     if
     :: fix ->
-        sq_head = tail;
-        status_sq_corrupt = 1
-#ifndef HOSTILE
-        ; assert(false)
-#endif
+        WELL_BEHAVED(assert(false));
+        sq_head = k_sq_head; /* CAPOS_RING_SQ_CORRUPT is raised here */
+        fix = 0
     :: else
     fi;
     do
@@ -150,7 +180,7 @@ inline ring_process()
         :: USED + k_res >= CQ_N ->
             cq_ready();
             if
-            :: USED + k_res >= CQ_N -> status_cq_full = 1; break
+            :: USED + k_res >= CQ_N -> break /* CAPOS_RING_CQ_FULL; the SQEs stay */
             :: else
             fi
         :: else
@@ -158,17 +188,21 @@ inline ring_process()
         d_step {
             slot = head & SQ_MASK;
             assert(slot < SQ_N);
-            v = sq[slot]; /* the one copy; everything below uses v */
+            WELL_BEHAVED(v = sq[slot]); /* the one copy; everything below uses v */
             head = WRAP(head + 1);
             slot = 0
         }
         /* The handler. Its slot is reserved while it runs. */
         k_res++;
         if
-        :: true -> k_res--; post(v) /* RING_POST */
-        :: true -> d_step { dq[(dq_h + dq_n) & CQ_MASK] = v; dq_n++ } /* RING_DEFER */
-        :: stops < 1 -> /* RING_STOP; bounded, or it could stop forever */
-            k_res--; stops++; head = WRAP(head - 1); break
+        :: k_res--; post(v) /* RING_POST */
+        :: WELL_BEHAVED(d_step { dq[(dq_h + dq_n) & CQ_MASK] = v; dq_n++; v = 0 }) /* RING_DEFER */
+#ifdef HOSTILE
+        :: k_res--; head = WRAP(head - 1); break /* RING_STOP */
+#else
+        :: stops < 1 -> /* RING_STOP; bounded, or the kernel could stop forever */
+            k_res--; stops++; v = 0; head = WRAP(head - 1); break
+#endif
         fi;
         i++
     :: else -> break
@@ -179,21 +213,16 @@ inline ring_process()
         sq_head = head /* release, once per batch */
     :: else -> idle = 1 /* consumed nothing */
     fi;
-    d_step { /* forget the call's locals: dead values only multiply states */
-        tail = 0; n = 0; todo = 0; head = 0; i = 0; v = 0; max = 0; fix = 0
-    }
+    d_step { todo = 0; head = 0; i = 0 } /* dead values only multiply states */
 }
 
 /* ring_post_reserved: the answer to a deferred SQE arrived. */
 inline post_reserved()
 {
     k_res--;
-    if
-    :: USED + k_res >= CQ_N -> cq_ready()
-    :: else
-    fi;
+    cq_ready();
     assert(USED + k_res < CQ_N); /* a reserved completion always has a slot */
-    d_step { v = dq[dq_h]; dq_h = (dq_h + 1) & CQ_MASK; dq_n-- }
+    WELL_BEHAVED(d_step { v = dq[dq_h]; dq_h = (dq_h + 1) & CQ_MASK; dq_n-- });
     post(v)
 }
 
@@ -203,7 +232,7 @@ active proctype kernel()
     bit fix, idle;
     do
     :: k_res > 0 -> post_reserved(); idle = 0
-    :: !(idle && k_res > 0) -> /* an idle kernel answers deferred calls first */
+    :: !(idle && k_res > 0) -> /* an idle kernel waits for deferred answers */
         if
         :: max = 1
         :: max = MAXWORK
@@ -246,19 +275,5 @@ active proctype user()
     :: received == TOTAL -> break
     od;
     assert(seen == (1 << TOTAL) - 1)
-}
-#else
-/* A hostile process: any value into any field it can write, any time. */
-active proctype hostile()
-{
-    byte x;
-    do
-    :: select(x : 0 .. IDX - 1); sq_tail = x
-    :: select(x : 0 .. IDX - 1); cq_head = x
-    :: select(x : 0 .. 1); sq[0] = x
-    :: select(x : 0 .. 1); sq[1] = x
-    :: cq_head = cq_tail /* sometimes it behaves */
-    :: sq_tail = WRAP(sq_head + 1)
-    od
 }
 #endif

@@ -51,9 +51,10 @@ _Noreturn void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)))
 struct node {
     uint64_t id;
     Node_r n;
-    uint64_t file;   /* id of the file node it belongs to */
+    uint64_t file;      /* id of the file node it belongs to */
     const char *scoped; /* e.g. "Console_write_Params", "" for files */
     const char *cname;  /* scoped, with the file stem prefix if needed */
+    const char *dotted; /* schema spelling, e.g. "CapException.Type" */
     Node_SourceInfo_r info;
     bool has_info;
 };

@@ -9,13 +9,6 @@
 
 #include "capnpc.h"
 
-static const char *dotted(const struct node *n)
-{
-    const char *dn = txt(Node_get_displayName(n->n));
-    const char *colon = strchr(dn, ':');
-    return colon ? colon + 1 : dn;
-}
-
 /* A doc comment as one table cell: lines joined, '|' escaped. */
 static void cell(struct buf *b, const char *doc)
 {
@@ -60,7 +53,7 @@ static void value_text(const struct gen *g, struct buf *b, Type_r t, Value_r v)
     switch (c.kind) {
     case K_TEXT: {
         struct capn_text s = Value_get_text(v);
-        bprintf(b, "`\"%s\"`", s.str);
+        bprintf(b, "`%s`", c_string((const uint8_t *)s.str, s.len));
         return;
     }
     case K_FLOAT: {
@@ -143,7 +136,7 @@ static void field_rows(const struct gen *g, struct buf *b, const struct node *n,
 static const char *params_text(const struct gen *g, const struct node *p)
 {
     if (Node_get_scopeId(p->n) != 0)
-        return dotted(p);
+        return p->dotted;
     struct buf b = {0};
     bprintf(&b, "(");
     List_Field_r fs = Node_struct_get_fields(Node_get_struct(p->n));
@@ -161,13 +154,16 @@ static void doc_iface(struct gen *g, const struct node *n)
 {
     struct buf *b = &g->md;
     Node_interface_r in = Node_get_interface(n->n);
-    bprintf(b, "### %s\n\nInterface id `0x%016" PRIx64 "`", dotted(n), n->id);
+    bprintf(b, "### %s\n\nInterface id `0x%016" PRIx64 "`", n->dotted, n->id);
     List_Superclass_r ss = Node_interface_get_superclasses(in);
     for (uint32_t i = 0; i < List_Superclass_len(ss); i++)
         bprintf(b, "%s`%s`", i ? ", " : "; extends ",
-                dotted(node_need(g, Superclass_get_id(List_Superclass_get(ss, i)))));
+                node_need(g, Superclass_get_id(List_Superclass_get(ss, i)))->dotted);
     bprintf(b, ".\n\n");
     para(b, doc_node(n));
+    bprintf(b,
+            "C: `%s_INTERFACE_ID`, `struct %s_ops`, `%s_dispatch`, stubs `%s_<method>_call`.\n\n",
+            n->cname, n->cname, n->cname, n->cname);
     List_Method_r ms = Node_interface_get_methods(in);
     if (List_Method_len(ms) == 0) {
         bprintf(b, "No methods.\n\n");
@@ -188,8 +184,9 @@ static void doc_iface(struct gen *g, const struct node *n)
 static void doc_struct(struct gen *g, const struct node *n)
 {
     struct buf *b = &g->md;
-    bprintf(b, "### %s\n\n", dotted(n));
+    bprintf(b, "### %s\n\n", n->dotted);
     para(b, doc_node(n));
+    bprintf(b, "C: `%s_r` (reader), `%s_b` (builder).\n\n", n->cname, n->cname);
     if (List_Field_len(Node_struct_get_fields(Node_get_struct(n->n))) == 0) {
         bprintf(b, "No fields.\n\n");
         return;
@@ -202,8 +199,9 @@ static void doc_struct(struct gen *g, const struct node *n)
 static void doc_enum(struct gen *g, const struct node *n)
 {
     struct buf *b = &g->md;
-    bprintf(b, "### %s\n\n", dotted(n));
+    bprintf(b, "### %s\n\n", n->dotted);
     para(b, doc_node(n));
+    bprintf(b, "C: `%s`, values `%s_<name>`.\n\n", n->cname, n->cname);
     bprintf(b, "| Value | Name | Description |\n|---:|---|---|\n");
     List_Enumerant_r es = Node_enum_get_enumerants(Node_get_enum(n->n));
     for (uint32_t i = 0; i < List_Enumerant_len(es); i++) {
@@ -218,7 +216,7 @@ static void doc_const(struct gen *g, const struct node *n)
 {
     struct buf *b = &g->md;
     Node_const_r k = Node_get_const(n->n);
-    bprintf(b, "| `%s` | `%s` | ", dotted(n), type_name(g, Node_const_get_type(k)));
+    bprintf(b, "| `%s` | `%s` | ", n->dotted, type_name(g, Node_const_get_type(k)));
     value_text(g, b, Node_const_get_type(k), Node_const_get_value(k));
     bprintf(b, " | ");
     cell(b, doc_node(n));

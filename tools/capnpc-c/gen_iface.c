@@ -17,13 +17,6 @@
 
 #include "capnpc.h"
 
-static const char *dotted(const struct node *n)
-{
-    const char *dn = txt(Node_get_displayName(n->n));
-    const char *colon = strchr(dn, ':');
-    return colon ? colon + 1 : dn;
-}
-
 struct method {
     const char *name; /* schema name */
     const char *id;   /* C identifier for a struct member */
@@ -139,7 +132,7 @@ void gen_iface_header(struct gen *g, const struct node *n)
     /* Server side. */
     sym_add(g, "struct %s_ops", I);
     bprintf(h, "\n/* Handlers of %s, one per method; NULL ones answer CAPNPC_E_BAD_METHOD. */\n",
-            dotted(n));
+            n->dotted);
     bprintf(h, "struct %s_ops {\n", I);
     for (uint32_t i = 0; i < nm; i++) {
         struct method m = method_at(g, n, List_Method_get(ms, i));
@@ -166,7 +159,7 @@ void gen_iface_header(struct gen *g, const struct node *n)
         const struct node *P = m.params;
         sym_add(g, "%s_%s_begin", I, m.name);
         sym_add(g, "%s_%s_send", I, m.name);
-        bprintf(h, "\n/* %s.%s */\n", dotted(n), m.name);
+        bprintf(h, "\n/* %s.%s */\n", n->dotted, m.name);
         bprintf(h,
                 "static inline %s_b %s_%s_begin(struct capnpc_call *c)\n{\n"
                 "    %s_b p = {capnpc_call_begin(c, %s_DATA_WORDS, %s_PTR_COUNT)};\n"
@@ -207,8 +200,8 @@ static void gen_call(struct gen *g, const struct node *n, const struct method *m
             call_proto(n, m, call_args(g, P)));
     uint32_t nargs = 0;
     for (uint32_t i = 0; i < nf; i++)
-        nargs += type_of(g, Field_slot_get_type(Field_get_slot(List_Field_get(fs, i)))).kind !=
-                 K_VOID;
+        nargs +=
+            type_of(g, Field_slot_get_type(Field_get_slot(List_Field_get(fs, i)))).kind != K_VOID;
     if (nargs == 0)
         bprintf(c, "    (void)%s_%s_begin(c);\n", n->cname, m->name);
     else
@@ -253,18 +246,19 @@ void gen_iface_source(struct gen *g, const struct node *n)
     List_Method_r ms = Node_interface_get_methods(in);
     uint32_t nm = List_Method_len(ms);
 
-    bprintf(c, "\n/* ---- %s ---- */\n", dotted(n));
+    bprintf(c, "\n/* ---- %s ---- */\n", n->dotted);
     for (uint32_t i = 0; i < nm; i++) {
         struct method m = method_at(g, n, List_Method_get(ms, i));
-        bprintf(c,
-                "\nstatic int %s_%s_invoke(const void *ops, void *self, struct capn_struct params,\n"
-                "    struct capn_bld *results, void *ctx)\n{\n"
-                "    const struct %s_ops *o = ops;\n"
-                "    if (o->%s == NULL)\n        return CAPNPC_E_BAD_METHOD;\n"
-                "    %s_r p = {params};\n"
-                "    %s_b r = {capn_bld_init_root(results, %s_DATA_WORDS, %s_PTR_COUNT)};\n"
-                "    return o->%s(self, p, r, ctx);\n}\n",
-                I, m.name, I, m.id, m.P, m.R, m.results->cname, m.results->cname, m.id);
+        bprintf(
+            c,
+            "\nstatic int %s_%s_invoke(const void *ops, void *self, struct capn_struct params,\n"
+            "    struct capn_bld *results, void *ctx)\n{\n"
+            "    const struct %s_ops *o = ops;\n"
+            "    if (o->%s == NULL)\n        return CAPNPC_E_BAD_METHOD;\n"
+            "    %s_r p = {params};\n"
+            "    %s_b r = {capn_bld_init_root(results, %s_DATA_WORDS, %s_PTR_COUNT)};\n"
+            "    return o->%s(self, p, r, ctx);\n}\n",
+            I, m.name, I, m.id, m.P, m.R, m.results->cname, m.results->cname, m.id);
     }
     bprintf(c, "\nconst struct capnpc_method %s_METHODS[] = {\n", I);
     for (uint32_t i = 0; i < nm; i++) {
@@ -286,7 +280,7 @@ void gen_iface_source(struct gen *g, const struct node *n)
     bprintf(c,
             "\nconst struct capnpc_iface %s_IFACE = {\n"
             "    %s_INTERFACE_ID, \"%s\", %u, %u, %s_METHODS, %s,\n};\n",
-            I, I, dotted(n), nm, ns, I, ns > 0 ? xprintf("%s_supers", I) : "NULL");
+            I, I, n->dotted, nm, ns, I, ns > 0 ? xprintf("%s_supers", I) : "NULL");
     bprintf(c,
             "\nint %s_dispatch(const struct %s_ops *ops, void *self, uint16_t method,\n"
             "    struct capn_msg *params, struct capn_bld *results, void *ctx)\n{\n"

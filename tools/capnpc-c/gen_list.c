@@ -93,8 +93,8 @@ static void gen_elem_access(struct gen *g, const char *w, Type_r elem, const str
                            "%s_DATA_WORDS, %s_PTR_COUNT)",
                            sn, sn);
         } else {
-            init = xprintf("capn_bptr_init_list(capn_blist_ptr(&l.l, i), %s, n)",
-                           esize_of(g, inner));
+            init =
+                xprintf("capn_bptr_init_list(capn_blist_ptr(&l.l, i), %s, n)", esize_of(g, inner));
         }
         fn(h, e->c, w, "get", rl,
            xprintf("    %s v = {capn_ptr_list(capn_list_ptr(&l.l, i), %s, NULL)};\n"

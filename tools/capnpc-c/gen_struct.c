@@ -92,8 +92,8 @@ static void acc(struct gen *g, const char *ret, const char *N, const char *verb,
 {
     sym_add(g, "%s_%s_%s", N, verb, f);
     size_t n = strlen(ret);
-    bprintf(&g->h, "static inline %s%s%s_%s_%s(%s)\n{\n%s}\n", ret, ret[n - 1] == '*' ? "" : " ",
-            N, verb, f, args, body);
+    bprintf(&g->h, "static inline %s%s%s_%s_%s(%s)\n{\n%s}\n", ret, ret[n - 1] == '*' ? "" : " ", N,
+            verb, f, args, body);
 }
 
 /* Statements that zero every field of group `n` (raw zero bits: every
@@ -119,8 +119,7 @@ static void clear_group(const struct gen *g, const struct node *n, struct buf *o
         if (c.kind == K_BOOL)
             bprintf(out, "    capn_bstruct_set_bool(&b.s, %u, false, false);\n", off);
         else if (c.bits > 0)
-            bprintf(out, "    capn_bstruct_set_u%u(&b.s, %u, 0, 0);\n", c.bits,
-                    off * (c.bits / 8));
+            bprintf(out, "    capn_bstruct_set_u%u(&b.s, %u, 0, 0);\n", c.bits, off * (c.bits / 8));
         else
             bprintf(out, "    capn_bptr_clear(capn_bstruct_ptr(&b.s, %u));\n", off);
     }
@@ -128,8 +127,9 @@ static void clear_group(const struct gen *g, const struct node *n, struct buf *o
 
 static bool has_pointer_default(Value_r v, enum kind k, struct capn_ptr *p)
 {
-    *p = k == K_STRUCT ? Value_get_struct(v) : k == K_LIST ? Value_get_list(v)
-                                                           : Value_get_anyPointer(v);
+    *p = k == K_STRUCT ? Value_get_struct(v)
+         : k == K_LIST ? Value_get_list(v)
+                       : Value_get_anyPointer(v);
     return !capn_ptr_is_null(*p);
 }
 
@@ -231,8 +231,8 @@ static void gen_slot(struct gen *g, const struct node *n, Field_r f, const char 
             get = xprintf("capn_ptr_list(%s, %s, %s)", rp, esize_of(g, e), dseg);
             if (ec.kind == K_STRUCT) {
                 const char *sn = node_need(g, ec.id)->cname;
-                init = xprintf("capn_bptr_init_struct_list(%s, n, %s_DATA_WORDS, %s_PTR_COUNT)",
-                               bp, sn, sn);
+                init = xprintf("capn_bptr_init_struct_list(%s, n, %s_DATA_WORDS, %s_PTR_COUNT)", bp,
+                               sn, sn);
             } else {
                 init = xprintf("capn_bptr_init_list(%s, %s, n)", bp, esize_of(g, e));
             }

@@ -219,8 +219,8 @@ static const char *file_stem(const struct gen *g, uint64_t file)
     base = base ? base + 1 : dn;
     const char *dot = strchr(base, '.');
     size_t n = dot ? (size_t)(dot - base) : strlen(base);
-    char *s = xprintf("%s%.*s", (n == 0 || (base[0] >= '0' && base[0] <= '9')) ? "_" : "",
-                      (int)n, base);
+    char *s =
+        xprintf("%s%.*s", (n == 0 || (base[0] >= '0' && base[0] <= '9')) ? "_" : "", (int)n, base);
     for (char *p = s; *p; p++)
         if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')))
             *p = '_';
@@ -251,8 +251,12 @@ void model_init(struct gen *g, struct capn_msg *msg)
             fatal("duplicate node id 0x%016llx", (unsigned long long)g->nodes[i].id);
     for (size_t i = 0; i < g->nnodes; i++)
         g->nodes[i].file = file_of(g, &g->nodes[i]);
-    for (size_t i = 0; i < g->nnodes; i++)
+    for (size_t i = 0; i < g->nnodes; i++) {
+        const char *dn = txt(Node_get_displayName(g->nodes[i].n));
+        const char *colon = strchr(dn, ':');
         g->nodes[i].scoped = scoped_name(g, &g->nodes[i]);
+        g->nodes[i].dotted = colon ? colon + 1 : dn;
+    }
     prefix_state = xcalloc(g->nnodes, sizeof(int));
     for (size_t i = 0; i < g->nnodes; i++)
         g->nodes[i].cname = final_name(g, &g->nodes[i]);
@@ -288,7 +292,8 @@ const char *doc_member(const struct node *n, uint32_t index)
     List_Node_SourceInfo_Member_r ms = Node_SourceInfo_get_members(n->info);
     if (index >= List_Node_SourceInfo_Member_len(ms))
         return NULL;
-    return nonempty(Node_SourceInfo_Member_get_docComment(List_Node_SourceInfo_Member_get(ms, index)));
+    return nonempty(
+        Node_SourceInfo_Member_get_docComment(List_Node_SourceInfo_Member_get(ms, index)));
 }
 
 /* ---- Symbols ---- */
@@ -325,13 +330,24 @@ void sym_check(struct gen *g)
 
 /* ---- Identifiers ---- */
 
-static const char *const reserved[] = {
-    "_Alignas", "_Alignof", "_Atomic", "_Bool", "_Complex", "_Generic", "_Imaginary",
-    "_Noreturn", "_Static_assert", "_Thread_local", "auto", "bool", "break", "c", "cap", "case",
-    "char", "const", "continue", "default", "do", "double", "else", "enum", "extern", "false",
-    "float", "for", "goto", "if", "inline", "int", "long", "out", "p", "register", "restrict",
-    "return", "short", "signed", "sizeof", "static", "struct", "switch", "t", "true", "typedef",
-    "union", "unsigned", "void", "volatile", "while"};
+static const char *const reserved[] = {"_Alignas",      "_Alignof",  "_Atomic",
+                                       "_Bool",         "_Complex",  "_Generic",
+                                       "_Imaginary",    "_Noreturn", "_Static_assert",
+                                       "_Thread_local", "auto",      "bool",
+                                       "break",         "c",         "cap",
+                                       "case",          "char",      "const",
+                                       "continue",      "default",   "do",
+                                       "double",        "else",      "enum",
+                                       "extern",        "false",     "float",
+                                       "for",           "goto",      "if",
+                                       "inline",        "int",       "long",
+                                       "out",           "p",         "register",
+                                       "restrict",      "return",    "short",
+                                       "signed",        "sizeof",    "static",
+                                       "struct",        "switch",    "t",
+                                       "true",          "typedef",   "union",
+                                       "unsigned",      "void",      "volatile",
+                                       "while"};
 
 const char *c_ident(const char *name)
 {
@@ -419,20 +435,20 @@ struct ctype type_of(const struct gen *g, Type_r t)
     }
     case Type_which_enum:
         n = node_need(g, Type_enum_get_typeId(Type_get_enum(t)));
-        r = prim(K_ENUM, 16, false, n->cname, "u16", n->scoped);
+        r = prim(K_ENUM, 16, false, n->cname, "u16", n->dotted);
         r.list = xprintf("List_%s", n->cname);
         r.id = n->id;
         return r;
     case Type_which_struct:
         n = node_need(g, Type_struct_get_typeId(Type_get_struct(t)));
-        r = prim(K_STRUCT, 0, false, xprintf("%s_r", n->cname), NULL, n->scoped);
+        r = prim(K_STRUCT, 0, false, xprintf("%s_r", n->cname), NULL, n->dotted);
         r.b = xprintf("%s_b", n->cname);
         r.list = xprintf("List_%s", n->cname);
         r.id = n->id;
         return r;
     case Type_which_interface:
         n = node_need(g, Type_interface_get_typeId(Type_get_interface(t)));
-        r = prim(K_IFACE, 0, false, "uint32_t", NULL, n->scoped);
+        r = prim(K_IFACE, 0, false, "uint32_t", NULL, n->dotted);
         r.list = xprintf("List_%s", n->cname);
         r.id = n->id;
         return r;
@@ -456,7 +472,7 @@ const char *esize_of(const struct gen *g, Type_r elem)
     case K_INT:
     case K_FLOAT:
     case K_ENUM:
-        return e.bits == 8 ? "CAPN_BYTE"
+        return e.bits == 8    ? "CAPN_BYTE"
                : e.bits == 16 ? "CAPN_TWO"
                : e.bits == 32 ? "CAPN_FOUR"
                               : "CAPN_EIGHT";

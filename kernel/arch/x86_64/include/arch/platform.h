@@ -6,6 +6,7 @@
 #define CAPOS_ARCH_PLATFORM_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Serial console (16550 UART on COM1). */
@@ -45,6 +46,10 @@ void arch_interrupts_enable(void);
 void arch_interrupts_disable(void);
 /* Enable interrupts and sleep until one arrives. */
 void arch_wait_for_interrupt(void);
+
+/* Fill buf with up to len bytes from the CPU's random-number instructions
+ * (RDSEED, then RDRAND); returns how many it could get (0 without them). */
+size_t arch_hw_random(void *buf, size_t len);
 
 enum halt_status {
     HALT_SUCCESS,
