@@ -12,9 +12,12 @@
 struct kobject;
 struct kcall;
 
+struct capnpc_iface;
+
 struct kobject_type {
-    const char *name;      /* for logs and the debug tap */
-    uint64_t interface_id; /* the Cap'n Proto interface it implements */
+    const char *name; /* for logs and the debug tap */
+    /* The Cap'n Proto interface it implements (generated: id, methods). */
+    const struct capnpc_iface *iface;
     /* Handle one CALL (NULL: the object has no methods, e.g. an endpoint
      * client facet, which is used through ring opcodes). Returns 0 or a
      * CAPOS_E_* transport error. */

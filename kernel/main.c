@@ -18,7 +18,9 @@
 #include "entropy.h"
 #include "heap.h"
 #include "kprintf.h"
+#include "capos.capnp.h"
 #include "mb2.h"
+#include "objects/objects.h"
 #include "memory.h"
 #include "process.h"
 #include "sched.h"
@@ -113,7 +115,15 @@ static _Noreturn void kmain_on_kernel_stack(void);
 static void start_boot_program(void)
 {
     const struct mb2_module *m = &boot_info.modules[0];
-    if (!process_create("boot", phys_to_virt(m->start), m->end - m->start, 0, 0)) {
+    const struct process_grant grants[] = {
+        {"console", console_object(), Console_INTERFACE_ID, 0},
+        {"timer", timer_object(), Timer_INTERFACE_ID, 0},
+        {"entropy", entropy_object(), EntropySource_INTERFACE_ID, 0},
+        {"frames", frame_allocator_object(), FrameAllocator_INTERFACE_ID, 0},
+        {"vm", virtual_memory_object(), VirtualMemory_INTERFACE_ID, 0},
+    };
+    if (!process_create("boot", phys_to_virt(m->start), m->end - m->start, grants,
+                        sizeof(grants) / sizeof(grants[0]))) {
         kprintf("capOS: boot stopped: the boot module is not a program the kernel can start\n");
         arch_halt(HALT_FAILURE);
     }
@@ -201,6 +211,9 @@ static _Noreturn void kmain_on_kernel_stack(void)
     frame_ledger_init(&process_frames);
     start_boot_program();
     sched_run_until_idle();
-    kprintf("capOS: all processes have exited\n");
+    kprintf("capOS: all processes have exited; frames held by processes: %lu, by orphaned "
+            "MemoryObjects: %lu\n",
+            process_frames.total - memory_objects_orphaned_frames(),
+            memory_objects_orphaned_frames());
     arch_halt(HALT_SUCCESS);
 }

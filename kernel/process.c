@@ -18,6 +18,7 @@
 #include "kobject.h"
 #include "kprintf.h"
 #include "memory.h"
+#include "objects/objects.h"
 #include "sched.h"
 #include "string.h"
 
@@ -57,6 +58,25 @@ static bool map_new_page(struct process *p, uint64_t va, uint32_t flags, uint64_
     }
     if (pa_out)
         *pa_out = pa;
+    return true;
+}
+
+bool process_map_anon(struct process *p, uint64_t va, uint32_t vm_flags)
+{
+    return map_new_page(p, va, vm_flags, 0);
+}
+
+bool process_unmap_anon(struct process *p, uint64_t va)
+{
+    uint64_t pa;
+    uint32_t flags;
+    bool owned;
+    /* Only owned pages: a MemoryObject's pages go through its unmap. */
+    if (!vmspace_translate(&p->vm, va, &pa, &flags) || !(flags & VM_OWNED))
+        return false;
+    vmspace_unmap(&p->vm, va, &pa, &owned);
+    frame_free(pa);
+    frame_ledger_release(&process_frames, &p->frames, 1);
     return true;
 }
 
@@ -116,7 +136,9 @@ static void drop_cap(void *ctx, uint32_t id, const struct cap_entry *e)
 /* Free everything a process holds except its thread and the struct. */
 static void process_release(struct process *p)
 {
+    timer_cancel_process(p);
     cap_table_drain(&p->caps, drop_cap, 0);
+    memory_objects_process_exit(p);
     if (p->vm.pml4_phys) {
         uint64_t owned = vmspace_destroy(&p->vm);
         enum fl_status st = frame_ledger_release(&process_frames, &p->frames, owned);

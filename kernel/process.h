@@ -32,6 +32,10 @@ struct process {
     /* A thread blocked in cap_enter waiting for completions, if any. */
     struct thread *cap_enter_waiter;
     uint32_t cap_enter_min;
+    /* MemoryObjects mapped into this process, and those charged to it
+     * (kernel/objects/memory_object.c). */
+    struct mo_mapping *mo_mappings;
+    struct memory_object *mo_charged;
     int exit_code;
     bool exited;
 };
@@ -61,6 +65,13 @@ _Noreturn void process_exit_current(int code);
 
 struct process *process_current(void);
 const struct vmspace *process_vmspace(const struct process *p);
+
+/* Map a fresh zeroed page at va, owned by the address space and charged to
+ * the process; false (nothing changed) at quota, out of memory, or if va is
+ * already mapped. Undo with process_unmap_anon. */
+bool process_map_anon(struct process *p, uint64_t va, uint32_t vm_flags);
+/* Unmap an owned page and give its frame back; false if va is not one. */
+bool process_unmap_anon(struct process *p, uint64_t va);
 
 /* Wake the process's cap_enter waiter if enough completions are ready. */
 void process_notify_completion(struct process *p);

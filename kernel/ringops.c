@@ -8,6 +8,7 @@
 
 #include <capos/errors.h>
 
+#include "kcall.h"
 #include "kobject.h"
 #include "process.h"
 #include "ring.h"
@@ -24,9 +25,7 @@ static enum ring_action op_call(struct process *p, const struct capos_sqe *sqe,
         cqe->result = cap_status_to_capos(st);
         return RING_POST;
     }
-    /* Method dispatch arrives with the generated tables. */
-    cqe->result = CAPOS_E_BAD_METHOD;
-    return RING_POST;
+    return kcall_execute(p, e.object, sqe, cqe) ? RING_POST : RING_DEFER;
 }
 
 static enum ring_action op_release(struct process *p, const struct capos_sqe *sqe,

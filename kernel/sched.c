@@ -7,6 +7,7 @@
 #include "heap.h"
 #include "kprintf.h"
 #include "memory.h"
+#include "objects/objects.h"
 #include "process.h"
 #include "ringops.h"
 
@@ -170,6 +171,7 @@ void sched_exit_thread(void)
 void sched_tick(bool from_user)
 {
     uint64_t now = arch_clock_ns();
+    timer_expire(now);
     for (struct thread *t = sleepers, *next; t; t = next) {
         next = t->sleep_next;
         if (t->deadline_ns <= now)

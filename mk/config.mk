@@ -17,7 +17,8 @@ KCFLAGS := -std=c17 -O2 -g $(WARN) -ffreestanding -fno-builtin -nostdlib \
            -fno-stack-protector -fno-pic -fno-pie -mno-red-zone \
            -mgeneral-regs-only -mcmodel=kernel -fno-omit-frame-pointer \
            -fno-asynchronous-unwind-tables -MMD -MP \
-           -Iinclude -Ilib -Ilib/freestanding -Ikernel -Ikernel/arch/x86_64/include
+           -Iinclude -Ilib -Ilib/freestanding -Ikernel -Ikernel/arch/x86_64/include \
+           -I$(BUILD)/gen
 KASFLAGS := -g -MMD -MP -Iinclude -Ikernel/arch/x86_64/include
 KLDFLAGS := -nostdlib -static -no-pie -Wl,-z,max-page-size=0x1000 -Wl,--build-id=none \
             -Wl,--no-warn-rwx-segments

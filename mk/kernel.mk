@@ -1,7 +1,8 @@
 # The kernel: build/kernel.elf, and build/test/kernel.elf with test hooks
 # (deliberate faults chosen on the command line) for the QEMU tests.
 
-KERNEL_C   := $(wildcard kernel/*.c kernel/arch/x86_64/*.c) lib/freestanding/string.c $(LIB_SRCS)
+KERNEL_C   := $(wildcard kernel/*.c kernel/objects/*.c kernel/arch/x86_64/*.c) \
+              lib/freestanding/string.c $(LIB_SRCS) $(CAPNP_SRCS) $(GEN_CAPOS_C)
 KERNEL_S   := $(wildcard kernel/arch/x86_64/*.S)
 KERNEL_LD  := kernel/arch/x86_64/kernel.ld
 
@@ -10,7 +11,7 @@ TEST_KERNEL := $(BUILD)/test/kernel.elf
 
 # $(call kernel_build,OUTPUT,OBJDIR,EXTRA_CFLAGS)
 define kernel_build
-$(2)/%.o: %.c
+$(2)/%.o: %.c | $(GEN_CAPOS_H)
 	@mkdir -p $$(dir $$@)
 	@echo "  CC      $$@"
 	$$(Q)$$(KCC) $$(KCFLAGS) $(3) -c $$< -o $$@

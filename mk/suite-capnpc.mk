@@ -72,8 +72,12 @@ capnpc-bootstrap-check: $(CAPNPC_BOOT)/schema.capnp.h $(CAPNPC_BOOT)/schema.capn
 capnpc-bootstrap: $(CAPNPC_BOOT)/schema.capnp.h $(CAPNPC_BOOT)/schema.capnp.c
 	cp $^ tools/capnpc-c/
 
-TEST_SUITES += capnpc-bootstrap capnpc-docs capnpc-freestanding
-.PHONY: test-capnpc-bootstrap test-capnpc-docs test-capnpc-freestanding
+.PHONY: capnpc-version-check
+capnpc-version-check:
+	@$(CAPNP_CHECK)
+
+TEST_SUITES += capnpc-bootstrap capnpc-docs capnpc-errors capnpc-freestanding
+.PHONY: test-capnpc-bootstrap test-capnpc-docs test-capnpc-errors test-capnpc-freestanding
 test-capnpc-bootstrap: $(CAPNPC_BOOT)/schema.capnp.h $(CAPNPC_BOOT)/schema.capnp.c | $(RESULTS)
 	@echo "== capnpc-bootstrap"
 	@tools/run-tap.sh capnpc-bootstrap $(RESULTS)/capnpc-bootstrap.tap \
@@ -82,6 +86,11 @@ test-capnpc-docs: $(GEN_CAPOS_MD) | $(RESULTS)
 	@echo "== capnpc-docs"
 	@tools/run-tap.sh capnpc-docs $(RESULTS)/capnpc-docs.tap \
 	    sh tests/capnpc/check.sh docs $(GEN_CAPOS_MD) docs/interfaces.md
+
+test-capnpc-errors: $(CAPNPC) | $(RESULTS)
+	@echo "== capnpc-errors"
+	@tools/run-tap.sh capnpc-errors $(RESULTS)/capnpc-errors.tap \
+	    sh tests/capnpc/check.sh errors $(CAPNPC) $(BUILD)/capnpc/errors
 
 # The test schema, generated for the host tests, the fuzz target and the
 # freestanding check.

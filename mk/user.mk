@@ -9,10 +9,11 @@ UCFLAGS  := -std=c17 -O2 -g $(WARN) -ffreestanding -fno-builtin -nostdlib -fno-p
 ULDFLAGS := -nostdlib -static -no-pie -Wl,-z,max-page-size=0x1000 -Wl,-z,separate-code \
             -Wl,-Ttext-segment=0x400000 -Wl,--build-id=none
 
-RT_SRCS := user/rt/start.S user/rt/rt.c lib/freestanding/string.c lib/fmt.c $(RT_EXTRA_SRCS)
+RT_SRCS := user/rt/start.S user/rt/rt.c user/rt/call.c user/rt/print.c \
+           lib/freestanding/string.c lib/fmt.c $(CAPNP_SRCS) $(GEN_CAPOS_C)
 RT_OBJS := $(addprefix $(BUILD)/obj/user/,$(addsuffix .o,$(basename $(RT_SRCS))))
 
-$(BUILD)/obj/user/%.o: %.c
+$(BUILD)/obj/user/%.o: %.c | $(GEN_CAPOS_H)
 	@mkdir -p $(dir $@)
 	@echo "  UCC     $@"
 	$(Q)$(UCC) $(UCFLAGS) -c $< -o $@

@@ -63,8 +63,18 @@ struct capos_cqe {
     uint32_t reserved1;
 };
 
-/* The result buffer holds a serialized CapException, not a result. */
+/* The result buffer holds a serialized CapException, not a result; the
+ * CQE's result is then CAPOS_RESULT_EXCEPTION. */
 #define CAPOS_CQE_F_EXCEPTION (1u << 0)
+#define CAPOS_RESULT_EXCEPTION 1
+
+/*
+ * A completed CALL's result buffer: the framed result message
+ * (cqe.result_len bytes), then, at the next 8-byte boundary, cqe.cap_count
+ * struct capos_cap_record, one per capability in the message's capability
+ * table (capability pointer i is record i).
+ */
+#define CAPOS_CAP_RECORDS_OFFSET(result_len) (((result_len) + 7u) & ~7u)
 
 /* Kernel-set status bits in the ring header (sticky until cleared by
  * userspace writing 0; the kernel only ever sets them). */

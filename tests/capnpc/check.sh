@@ -1,8 +1,10 @@
 #!/bin/sh
 # check.sh bootstrap GEN_DIR CHECKED_IN_DIR CAPNP_VERSION
 # check.sh docs GENERATED_MD COMMITTED_MD
-# TAP: generated files are identical to their committed copies. Exits
-# non-zero if any differs, so it also serves "make capnpc-bootstrap-check".
+# check.sh errors PLUGIN SCRATCH_DIR
+# TAP: generated files are identical to their committed copies (exits
+# non-zero if any differs, so it also serves "make capnpc-bootstrap-check");
+# or the plugin and the build refuse bad input with a clear message.
 set -u
 n=0
 fail=0
@@ -35,8 +37,43 @@ bootstrap)
 docs)
     same "$2" "$3" "run 'make docs/interfaces.md' after changing schema/capos.capnp"
     ;;
+errors)
+    plugin=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
+    dir=$3
+    rm -rf "$dir" && mkdir -p "$dir/out" "$dir/bin"
+    refuses() { # refuses NAME EXPECTED_MESSAGE SCHEMA_TEXT
+        printf '%s\n' "$3" >"$dir/$1.capnp"
+        (cd "$dir" && capnp compile -o"$plugin":out "$1.capnp") >"$dir/$1.log" 2>&1
+        rc=$?
+        [ "$rc" -ne 0 ] && grep -q "$2" "$dir/$1.log"
+        tap $? "plugin refuses $1: $2"
+    }
+    refuses shadow "cannot be a C global" '@0xd1f0e0a5e2c1b3a5;
+const r :UInt32 = 5;'
+    refuses keyword "cannot be a C global" '@0xd1f0e0a5e2c1b3a6;
+const int :UInt32 = 5;'
+    refuses twice "is defined twice" '@0xd1f0e0a5e2c1b3a7;
+struct A { which :group { x @0 :UInt8; } union { a @1 :Void; b @2 :Void; } }'
+    "$plugin" </dev/null >"$dir/empty.log" 2>&1
+    rc=$?
+    [ "$rc" -eq 1 ] && grep -q "cannot read the CodeGeneratorRequest" "$dir/empty.log"
+    tap $? "plugin refuses an empty request"
+    head -c 4096 /dev/urandom >"$dir/garbage.bin"
+    "$plugin" <"$dir/garbage.bin" >"$dir/garbage.log" 2>&1
+    rc=$?
+    [ "$rc" -eq 1 ]
+    tap $? "plugin refuses a random request cleanly (status $rc)"
+    printf '#!/bin/sh\necho "Cap'"'"'n Proto version 1.0.1"\n' >"$dir/bin/capnp"
+    chmod +x "$dir/bin/capnp"
+    PATH="$dir/bin:$PATH" MAKEFLAGS= MFLAGS= make --no-print-directory capnpc-version-check \
+        >"$dir/version.log" 2>&1
+    rc=$?
+    [ "$rc" -ne 0 ] && grep -q "needs the capnp compiler 0.9.2.*found: Cap'n Proto version 1.0.1" \
+        "$dir/version.log"
+    tap $? "the build refuses another capnp version with a clear message"
+    ;;
 *)
-    echo "usage: $0 bootstrap|docs ..." >&2
+    echo "usage: $0 bootstrap|docs|errors ..." >&2
     exit 2
     ;;
 esac

@@ -251,7 +251,8 @@ static void gen_slot(struct gen *g, const struct node *n, Field_r f, const char 
             const char *name = xprintf("%s_%s_DEFAULT", N, F);
             value_segment(g, name, dp);
             body = xprintf("    struct capn_ptr p = %s;\n"
-                           "    struct capn_ptr d = {r.s.msg, &%s, %s.data, r.s.nest};\n"
+                           "    struct capn_ptr d = {.msg = r.s.msg, .seg = &%s, .loc = %s.data, "
+                           ".nest = r.s.nest};\n"
                            "    return capn_ptr_is_null(p) ? d : p;\n",
                            rp, name, name);
         }

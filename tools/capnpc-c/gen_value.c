@@ -200,7 +200,10 @@ void gen_const(struct gen *g, const struct node *n)
         const char *seg = xprintf("%s_VALUE", name);
         value_segment(g, seg, p);
         bprintf(h, "static inline %s %s(void)\n{\n", c.c, name);
-        bprintf(h, "    struct capn_ptr p = {NULL, &%s, %s.data, CAPN_NESTING_LIMIT};\n", seg, seg);
+        bprintf(
+            h,
+            "    struct capn_ptr p = {.seg = &%s, .loc = %s.data, .nest = CAPN_NESTING_LIMIT};\n",
+            seg, seg);
         if (c.kind == K_STRUCT)
             bprintf(h, "    %s v = {capn_ptr_struct(p, NULL)};\n    return v;\n", c.c);
         else if (c.kind == K_LIST)

@@ -319,6 +319,14 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Names of parameters and locals in generated functions: a global of the
+ * same name (a top-level constant) would be shadowed (-Wshadow). */
+static const char *const locals[] = {
+    "b", "bld", "c",   "cap", "ctx",    "d", "i",  "index",   "l", "len",  "m", "method", "n",
+    "o", "ops", "out", "p",   "params", "r", "rc", "results", "s", "self", "t", "v"};
+
+static bool is_reserved(const char *name);
+
 void sym_check(struct gen *g)
 {
     qsort(g->syms, g->nsyms, sizeof(*g->syms), cmp_str);
@@ -326,6 +334,15 @@ void sym_check(struct gen *g)
         if (!strcmp(g->syms[i], g->syms[i + 1]))
             fatal("%s: generated name %s is defined twice; rename a declaration", g->filename,
                   g->syms[i]);
+    for (size_t i = 0; i < g->nsyms; i++) {
+        bool local = false;
+        for (size_t j = 0; j < sizeof(locals) / sizeof(locals[0]); j++)
+            local |= !strcmp(g->syms[i], locals[j]);
+        if (local || is_reserved(g->syms[i]))
+            fatal("%s: the name %s cannot be a C global (a keyword or a name generated code "
+                  "uses); rename it",
+                  g->filename, g->syms[i]);
+    }
 }
 
 /* ---- Identifiers ---- */
@@ -349,12 +366,17 @@ static const char *const reserved[] = {"_Alignas",      "_Alignof",  "_Atomic",
                                        "unsigned",      "void",      "volatile",
                                        "while"};
 
-const char *c_ident(const char *name)
+static bool is_reserved(const char *name)
 {
     for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
         if (!strcmp(name, reserved[i]))
-            return xprintf("%s_", name);
-    return name;
+            return true;
+    return false;
+}
+
+const char *c_ident(const char *name)
+{
+    return is_reserved(name) ? xprintf("%s_", name) : name;
 }
 
 static Node_struct_r code_order_s;

@@ -9,6 +9,7 @@
 #include <capos/capset.h>
 #include <capos/errors.h>
 #include <capos/ring.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -67,5 +68,23 @@ const struct capos_capset *capos_capset(void);
  * capos_flush_releases(). */
 void capos_release(uint32_t cap);
 void capos_flush_releases(void);
+
+/* ---- Calls ---- */
+
+struct capnpc_transport;
+/* The ring as the transport for generated client stubs (capos.capnp.h):
+ * e.g. Timer_now_call(&capos_transport, cap, &call, &results). Stubs
+ * return CAPNPC_OK, CAPNPC_EXCEPTION (the reply holds a CapException), or
+ * a negative CAPOS_E_* transport error. */
+extern const struct capnpc_transport capos_transport;
+
+/* ---- Output ---- */
+
+/* Through the Console capability named "console". */
+int capos_write(const char *s, size_t len);
+int capos_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int capos_vprintf(const char *fmt, va_list ap);
+/* Print "panic: ..." and exit with code 127. */
+_Noreturn void capos_panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

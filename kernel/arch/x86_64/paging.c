@@ -124,7 +124,8 @@ static bool translate_in(uint64_t *root, uint64_t va, uint64_t *pa_out, uint32_t
             uint64_t page = l == 0 ? 4096 : 1ull << (12 + 9 * l);
             *pa_out = (e & PTE_ADDR & ~(page - 1)) | (va & (page - 1));
             *flags_out = (e & PTE_W ? VM_WRITE : 0) | (e & pte_nx ? 0 : VM_EXEC) |
-                         (e & PTE_U ? VM_USER : 0) | (e & PTE_PCD ? VM_UNCACHED : 0);
+                         (e & PTE_U ? VM_USER : 0) | (e & PTE_PCD ? VM_UNCACHED : 0) |
+                         (l == 0 && (e & PTE_OWNED) ? VM_OWNED : 0);
             return true;
         }
         table = phys_to_virt(e & PTE_ADDR);

@@ -15,6 +15,8 @@
 #define VM_EXEC (1u << 1)
 #define VM_USER (1u << 2)
 #define VM_UNCACHED (1u << 3)
+/* Reported by vmspace_translate only: the address space owns the frame. */
+#define VM_OWNED (1u << 4)
 
 /* A physical range [base, end) of RAM to place in the direct map. */
 struct paging_ram_range {

@@ -1,0 +1,60 @@
+/* Console: the kernel's serial console as a capability. */
+#include "objects/objects.h"
+
+#include <arch/platform.h>
+
+#include "kcall.h"
+#include "kobject.h"
+
+static void put_text(struct capn_text t)
+{
+    /* Bytes go out as they are; the UART does not care about encoding. */
+    for (uint32_t i = 0; i < t.len; i++)
+        arch_console_putc(t.str[i]);
+}
+
+static int console_write(void *self, Console_write_Params_r params, Console_write_Results_b results,
+                         void *ctx)
+{
+    struct capn_text t = Console_write_Params_get_text(params);
+    if (!kcall_params_ok(ctx))
+        return CAPNPC_OK; /* kcall reports the malformed params */
+    put_text(t);
+    return CAPNPC_OK;
+}
+
+static int console_write_line(void *self, Console_writeLine_Params_r params,
+                              Console_writeLine_Results_b results, void *ctx)
+{
+    struct capn_text t = Console_writeLine_Params_get_text(params);
+    if (!kcall_params_ok(ctx))
+        return CAPNPC_OK;
+    put_text(t);
+    arch_console_putc('\n');
+    return CAPNPC_OK;
+}
+
+static const struct Console_ops console_ops = {
+    .write = console_write,
+    .writeLine = console_write_line,
+};
+
+static int console_call(struct kobject *obj, struct kcall *kc)
+{
+    return Console_dispatch(&console_ops, obj, kc->sqe->method, &kc->params, &kc->results, kc);
+}
+
+static const struct kobject_type console_type = {
+    .name = "Console",
+    .iface = &Console_IFACE,
+    .call = console_call,
+};
+
+/* One console for everyone; never destroyed (the reference count starts
+ * at 1 for the kernel's own reference). */
+static struct kobject console = {.type = &console_type, .refs = 1};
+
+struct kobject *console_object(void)
+{
+    return &console;
+}

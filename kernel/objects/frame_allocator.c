@@ -1,0 +1,52 @@
+/* FrameAllocator: zeroed pages as MemoryObjects, charged to the caller. */
+#include "kcall.h"
+#include "kobject.h"
+#include "memory_object.h"
+#include "objects/objects.h"
+#include "process.h"
+
+#define MAX_ALLOCATION_PAGES 4096 /* 16 MiB per MemoryObject */
+
+static int allocate(void *self, FrameAllocator_allocate_Params_r params,
+                    FrameAllocator_allocate_Results_b results, void *ctx)
+{
+    struct kcall *kc = ctx;
+    uint32_t pages = FrameAllocator_allocate_Params_get_pages(params);
+    if (!kcall_params_ok(kc))
+        return CAPNPC_OK;
+    if (pages == 0 || pages > MAX_ALLOCATION_PAGES)
+        return kcall_fail(kc, CapException_Type_invalidArgument,
+                          "FrameAllocator.allocate: pages must be 1..4096");
+    const char *why;
+    struct memory_object *mo = memory_object_create(kc->caller, pages, &why);
+    if (!mo)
+        return kcall_fail(kc, CapException_Type_overloaded, why);
+    uint32_t index = kcall_add_result_cap(kc, &mo->obj, MemoryObject_INTERFACE_ID);
+    /* The caller's capability (once delivered) is the only reference. */
+    kobject_unref(&mo->obj);
+    if (index == CAPNPC_NO_CAP)
+        return kcall_fail(kc, CapException_Type_failed, "no room for the result capability");
+    FrameAllocator_allocate_Results_set_memory(results, index);
+    return CAPNPC_OK;
+}
+
+static const struct FrameAllocator_ops frame_allocator_ops = {.allocate = allocate};
+
+static int frame_allocator_call(struct kobject *obj, struct kcall *kc)
+{
+    return FrameAllocator_dispatch(&frame_allocator_ops, obj, kc->sqe->method, &kc->params,
+                                   &kc->results, kc);
+}
+
+static const struct kobject_type frame_allocator_type = {
+    .name = "FrameAllocator",
+    .iface = &FrameAllocator_IFACE,
+    .call = frame_allocator_call,
+};
+
+static struct kobject frame_allocator = {.type = &frame_allocator_type, .refs = 1};
+
+struct kobject *frame_allocator_object(void)
+{
+    return &frame_allocator;
+}

@@ -1,0 +1,220 @@
+/*
+ * MemoryObject: pages from FrameAllocator, mappable into the caller.
+ *
+ * Ownership: the frames belong to the object and die with its last
+ * reference. A mapping holds a reference, so releasing the capability
+ * while the pages are mapped cannot free memory still in use. The frames
+ * are charged to the allocating process; if it exits while others still
+ * hold the object, the charge moves to the orphan account so that the
+ * exiting process's account can balance and close.
+ */
+#include "memory_object.h"
+
+#include <arch/paging.h>
+#include <capos/layout.h>
+
+#include "heap.h"
+#include "kcall.h"
+#include "memory.h"
+#include "objects/objects.h"
+#include "process.h"
+
+static struct frame_account orphan_account;
+static bool orphan_open;
+
+static const struct kobject_type memory_object_type;
+
+static void creator_unlink(struct memory_object *mo)
+{
+    if (!mo->creator)
+        return;
+    if (mo->creator_prev)
+        mo->creator_prev->creator_next = mo->creator_next;
+    else
+        mo->creator->mo_charged = mo->creator_next;
+    if (mo->creator_next)
+        mo->creator_next->creator_prev = mo->creator_prev;
+    mo->creator = 0;
+    mo->creator_next = mo->creator_prev = 0;
+}
+
+static void free_frames(struct memory_object *mo, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++)
+        frame_free(mo->frames[i]);
+    frame_ledger_release(&process_frames, mo->charged, mo->pages);
+}
+
+struct memory_object *memory_object_create(struct process *p, uint32_t pages, const char **why)
+{
+    *why = "out of kernel memory";
+    struct memory_object *mo = kzalloc(sizeof(*mo));
+    if (!mo)
+        return 0;
+    mo->frames = kzalloc(pages * sizeof(uint64_t));
+    if (!mo->frames) {
+        kfree(mo);
+        return 0;
+    }
+    if (frame_ledger_charge(&process_frames, &p->frames, pages) != FL_OK) {
+        *why = "frame quota exhausted";
+        kfree(mo->frames);
+        kfree(mo);
+        return 0;
+    }
+    mo->pages = pages;
+    mo->charged = &p->frames;
+    for (uint32_t i = 0; i < pages; i++) {
+        if (!frame_alloc_zeroed(&mo->frames[i])) {
+            free_frames(mo, i);
+            kfree(mo->frames);
+            kfree(mo);
+            *why = "out of physical memory";
+            return 0;
+        }
+    }
+    kobject_init(&mo->obj, &memory_object_type);
+    mo->creator = p;
+    mo->creator_next = p->mo_charged;
+    if (p->mo_charged)
+        p->mo_charged->creator_prev = mo;
+    p->mo_charged = mo;
+    return mo;
+}
+
+static void memory_object_destroy(struct kobject *obj)
+{
+    struct memory_object *mo = (struct memory_object *)obj;
+    creator_unlink(mo);
+    free_frames(mo, mo->pages);
+    kfree(mo->frames);
+    kfree(mo);
+}
+
+static bool vm_range_ok(uint64_t va, uint64_t pages)
+{
+    return (va & (PAGE_SIZE - 1)) == 0 && va >= CAPOS_USER_VM_BASE && pages > 0 &&
+           va < CAPOS_USER_VM_LIMIT && pages <= (CAPOS_USER_VM_LIMIT - va) / PAGE_SIZE;
+}
+
+static int mo_info(void *self, MemoryObject_info_Params_r params, MemoryObject_info_Results_b results,
+                   void *ctx)
+{
+    MemoryObject_info_Results_set_pages(results, ((struct memory_object *)self)->pages);
+    return CAPNPC_OK;
+}
+
+static int mo_map(void *self, MemoryObject_map_Params_r params, MemoryObject_map_Results_b results,
+                  void *ctx)
+{
+    struct kcall *kc = ctx;
+    struct memory_object *mo = self;
+    struct process *p = kc->caller;
+    uint64_t va = MemoryObject_map_Params_get_address(params);
+    bool writable = MemoryObject_map_Params_get_writable(params);
+    if (!kcall_params_ok(kc))
+        return CAPNPC_OK;
+    if (!vm_range_ok(va, mo->pages))
+        return kcall_fail(kc, CapException_Type_invalidArgument,
+                          "MemoryObject.map: address not page aligned or outside the VM range");
+    struct mo_mapping *m = kzalloc(sizeof(*m));
+    if (!m)
+        return kcall_fail(kc, CapException_Type_overloaded, "out of kernel memory");
+    for (uint32_t i = 0; i < mo->pages; i++) {
+        if (!vmspace_map(&p->vm, va + (uint64_t)i * PAGE_SIZE, mo->frames[i],
+                         writable ? VM_WRITE : VM_READ, false)) {
+            for (uint32_t j = 0; j < i; j++) {
+                uint64_t pa;
+                bool owned;
+                vmspace_unmap(&p->vm, va + (uint64_t)j * PAGE_SIZE, &pa, &owned);
+            }
+            kfree(m);
+            return kcall_fail(kc, CapException_Type_invalidArgument,
+                              "MemoryObject.map: the range is already (partly) mapped");
+        }
+    }
+    m->mo = (struct memory_object *)kobject_ref(&mo->obj);
+    m->va = va;
+    m->writable = writable;
+    m->next = p->mo_mappings;
+    p->mo_mappings = m;
+    return CAPNPC_OK;
+}
+
+static void unmap_pages(struct process *p, const struct mo_mapping *m)
+{
+    for (uint32_t i = 0; i < m->mo->pages; i++) {
+        uint64_t pa;
+        bool owned;
+        vmspace_unmap(&p->vm, m->va + (uint64_t)i * PAGE_SIZE, &pa, &owned);
+    }
+}
+
+static int mo_unmap(void *self, MemoryObject_unmap_Params_r params,
+                    MemoryObject_unmap_Results_b results, void *ctx)
+{
+    struct kcall *kc = ctx;
+    struct process *p = kc->caller;
+    uint64_t va = MemoryObject_unmap_Params_get_address(params);
+    if (!kcall_params_ok(kc))
+        return CAPNPC_OK;
+    for (struct mo_mapping **pp = &p->mo_mappings; *pp; pp = &(*pp)->next) {
+        struct mo_mapping *m = *pp;
+        if (m->mo == self && m->va == va) {
+            unmap_pages(p, m);
+            *pp = m->next;
+            kobject_unref(&m->mo->obj);
+            kfree(m);
+            return CAPNPC_OK;
+        }
+    }
+    return kcall_fail(kc, CapException_Type_invalidArgument,
+                      "MemoryObject.unmap: this object is not mapped at that address");
+}
+
+void memory_objects_process_exit(struct process *p)
+{
+    /* Mappings first: their references may be the last ones. The address
+     * space is about to go; its page tables need no cleaning. */
+    while (p->mo_mappings) {
+        struct mo_mapping *m = p->mo_mappings;
+        p->mo_mappings = m->next;
+        unmap_pages(p, m);
+        kobject_unref(&m->mo->obj);
+        kfree(m);
+    }
+    while (p->mo_charged) {
+        struct memory_object *mo = p->mo_charged;
+        if (!orphan_open) {
+            frame_ledger_open(&process_frames, &orphan_account, UINT64_MAX);
+            orphan_open = true;
+        }
+        frame_ledger_transfer(&process_frames, mo->charged, &orphan_account, mo->pages);
+        mo->charged = &orphan_account;
+        creator_unlink(mo);
+    }
+}
+
+uint64_t memory_objects_orphaned_frames(void)
+{
+    return orphan_account.held;
+}
+
+static const struct MemoryObject_ops memory_object_ops = {
+    .info = mo_info,
+    .map = mo_map,
+    .unmap = mo_unmap,
+};
+
+static int memory_object_call(struct kobject *obj, struct kcall *kc)
+{
+    return MemoryObject_dispatch(&memory_object_ops, obj, kc->sqe->method, &kc->params,
+                                 &kc->results, kc);
+}
+
+static const struct kobject_type memory_object_type = {
+    .name = "MemoryObject",
+    .iface = &MemoryObject_IFACE,
+    .call = memory_object_call,
+    .destroy = memory_object_destroy,
+};
