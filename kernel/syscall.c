@@ -23,20 +23,24 @@ static int64_t cap_enter(uint64_t min_complete, uint64_t timeout_ns)
 
     if (min_complete > CAPOS_CQ_ENTRIES)
         min_complete = CAPOS_CQ_ENTRIES;
+    uint32_t events = 0;
+    uint32_t ready = ring_cq_ready(p->ring, &p->ring_state, &events);
+    /* The common case returns here, without reading the clock. */
+    if (ready >= min_complete || timeout_ns == 0)
+        return ready;
     uint64_t deadline = UINT64_MAX;
     if (timeout_ns != UINT64_MAX) {
         uint64_t now = arch_clock_ns();
-        deadline = timeout_ns > UINT64_MAX - now ? UINT64_MAX - 1 : now + timeout_ns;
+        deadline = timeout_ns > UINT64_MAX - 1 - now ? UINT64_MAX - 1 : now + timeout_ns;
     }
     for (;;) {
-        uint32_t events = 0;
-        uint32_t ready = ring_cq_ready(p->ring, &p->ring_state, &events);
-        if (ready >= min_complete || arch_clock_ns() >= deadline)
-            return ready;
         p->cap_enter_waiter = thread_current();
         p->cap_enter_min = (uint32_t)min_complete;
         sched_block(deadline);
         p->cap_enter_waiter = 0;
+        ready = ring_cq_ready(p->ring, &p->ring_state, &events);
+        if (ready >= min_complete || arch_clock_ns() >= deadline)
+            return ready;
     }
 }
 

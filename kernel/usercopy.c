@@ -27,6 +27,9 @@ int copy_from_user(const struct process *p, void *dst, uint64_t uaddr, size_t le
 {
     if (!user_range_ok(uaddr, len))
         return CAPOS_E_BAD_ADDRESS;
+    /* The caller's own memory: copy through its mapping, faults caught. */
+    if (p == process_current())
+        return arch_user_copy(dst, (const void *)uaddr, len) ? CAPOS_E_BAD_ADDRESS : 0;
     uint8_t *d = dst;
     while (len) {
         uint64_t pa;
@@ -47,6 +50,8 @@ int copy_to_user(const struct process *p, uint64_t uaddr, const void *src, size_
 {
     if (!user_range_ok(uaddr, len))
         return CAPOS_E_BAD_ADDRESS;
+    if (p == process_current())
+        return arch_user_copy((void *)uaddr, src, len) ? CAPOS_E_BAD_ADDRESS : 0;
     /* Check every page first so that a failure writes nothing. */
     for (uint64_t va = uaddr & ~(uint64_t)(PAGE_SIZE - 1); va < uaddr + len; va += PAGE_SIZE) {
         uint64_t pa;

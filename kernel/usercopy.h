@@ -1,9 +1,9 @@
 /*
- * Copying between the kernel and a process's memory. A user pointer is
- * never dereferenced: every page is looked up in the process's page tables
- * (present, user, writable when writing) and reached through the direct
- * map, so a bad pointer is an error return, never a kernel fault, and SMAP
- * can stay on everywhere.
+ * Copying between the kernel and a process's memory. A bad user pointer is
+ * an error return, never a kernel fault: the range is checked to lie in the
+ * user half, and then either the copy runs under a page-fault fixup
+ * (arch_user_copy, the running process) or every page is looked up in the
+ * process's page tables and reached through the direct map (any process).
  */
 #ifndef CAPOS_USERCOPY_H
 #define CAPOS_USERCOPY_H
@@ -14,9 +14,14 @@
 
 struct process;
 
-/* 0, or CAPOS_E_BAD_ADDRESS when any byte is not mapped for user access
- * (or, for copy_to_user, not writable). Nothing is written on failure of
- * copy_to_user's checks; copy_from_user may have filled part of dst. */
+/*
+ * 0, or CAPOS_E_BAD_ADDRESS when any byte is not mapped for user access
+ * (or, for copy_to_user, not writable). For the running process the copy
+ * goes through its own mapping and a fault ends it (fast; a failed
+ * copy_to_user may have written the bytes before the bad page). For any
+ * other process every page is looked up first and nothing is written on
+ * failure.
+ */
 int copy_from_user(const struct process *p, void *dst, uint64_t uaddr, size_t len);
 int copy_to_user(const struct process *p, uint64_t uaddr, const void *src, size_t len);
 

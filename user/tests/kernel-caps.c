@@ -92,6 +92,29 @@ int main(void)
     capos_ring_wait(sqe.user_data, &cqe);
     CHECK(cqe.result == CAPOS_E_BAD_METHOD, "method 9 of Timer: transport error %d", cqe.result);
 
+    /* Unmapped params, and a result buffer in read-only text: the kernel's
+     * copy faults, recovers, and answers CAPOS_E_BAD_ADDRESS. */
+    static const uint64_t empty_params[2] = {0x0000000100000000ull, 0x00000000fffffffcull};
+    struct capos_sqe bad = {.opcode = CAPOS_OP_CALL, .cap = timer, .method = Timer_now_METHOD,
+                            .interface_id = Timer_INTERFACE_ID, .params_addr = 0x10000000,
+                            .params_len = 16, .result_addr = (uint64_t)results,
+                            .result_len = sizeof(results), .user_data = capos_ring_next_id()};
+    capos_ring_submit(&bad);
+    capos_ring_wait(bad.user_data, &cqe);
+    CHECK(cqe.result == CAPOS_E_BAD_ADDRESS, "unmapped params: transport error %d", cqe.result);
+    bad.params_addr = (uint64_t)empty_params;
+    bad.result_addr = (uint64_t)&main; /* text: mapped, not writable */
+    bad.user_data = capos_ring_next_id();
+    capos_ring_submit(&bad);
+    capos_ring_wait(bad.user_data, &cqe);
+    CHECK(cqe.result == CAPOS_E_BAD_ADDRESS, "read-only result buffer: transport error %d",
+          cqe.result);
+    bad.result_addr = (uint64_t)results;
+    bad.user_data = capos_ring_next_id();
+    capos_ring_submit(&bad);
+    capos_ring_wait(bad.user_data, &cqe);
+    CHECK(cqe.result == 0 && cqe.result_len == 24, "the same call with good buffers works");
+
     capos_printf("kernel-caps: %d failures\n", failures);
     return failures;
 }

@@ -13,6 +13,8 @@
 #define DEBUG_EXIT_FAILURE 0x11 /* QEMU exit status 35 */
 
 struct cpu_features cpu_features;
+/* Read by usercopy.S: stac/clac exist only with SMAP. */
+uint8_t smap_enabled;
 extern uint64_t boot_tsc;
 
 void cpu_detect(void)
@@ -60,6 +62,7 @@ void cpu_enable_protections(void)
     if (cpu_features.smap)
         cr4 |= CR4_SMAP;
     write_cr4(cr4);
+    smap_enabled = cpu_features.smap;
 }
 
 const char *arch_cpu_feature_string(void)

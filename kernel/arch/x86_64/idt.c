@@ -112,8 +112,17 @@ static void report_exception(const struct trap_frame *tf)
     kprintf("  R13=%016lx R14=%016lx R15=%016lx\n", tf->r13, tf->r14, tf->r15);
 }
 
+extern const char arch_user_copy_end[], arch_user_copy_fault[];
+
 void trap_dispatch(struct trap_frame *tf)
 {
+    /* A page fault inside arch_user_copy is a bad user pointer, not a
+     * kernel bug: resume at its fault exit, which reports the error. */
+    if (tf->vector == 14 && !trap_from_user(tf) && tf->rip >= (uint64_t)&arch_user_copy &&
+        tf->rip < (uint64_t)arch_user_copy_end) {
+        tf->rip = (uint64_t)arch_user_copy_fault;
+        return;
+    }
     if (tf->vector < 32) {
         /* A fault in user mode is the process's problem: it ends, the
          * kernel goes on. NMI and machine checks are never the process's. */

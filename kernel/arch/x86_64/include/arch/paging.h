@@ -6,6 +6,7 @@
 #define CAPOS_ARCH_PAGING_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <arch/layout.h>
@@ -45,6 +46,10 @@ bool paging_map(uint64_t va, uint64_t pa, uint32_t vm_flags);
 void paging_unmap(uint64_t va);
 /* Translate va; false if not mapped. */
 bool paging_translate(uint64_t va, uint64_t *pa_out, uint32_t *vm_flags_out);
+
+/* Copy between kernel memory and the current address space's user memory
+ * (range-checked by the caller); 0, or nonzero after a page fault. */
+int arch_user_copy(void *dst, const void *src, size_t n);
 
 /*
  * User address spaces: a private lower half and the shared kernel half.
