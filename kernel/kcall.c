@@ -15,6 +15,7 @@
 #include "process.h"
 #include "sched.h"
 #include "string.h"
+#include "tap.h"
 #include "usercopy.h"
 
 static uint8_t params_buf[CAPOS_MAX_PARAMS_LEN] __attribute__((aligned(8)));
@@ -55,6 +56,8 @@ void kcall_complete_deferred(const struct kcall_token *token, int32_t result)
     struct process *p = token->caller;
     struct capos_cqe cqe = {.user_data = token->user_data, .result = result};
     ring_post_reserved(p->ring, &p->ring_state, &cqe);
+    if (tap_enabled)
+        tap_cqe(p, &cqe);
     process_notify_completion(p);
 }
 

@@ -25,6 +25,7 @@
 #include "process.h"
 #include "sched.h"
 #include "string.h"
+#include "tap.h"
 
 /* Test kernels (build/test/) honour fault=pf|ud|gp|stack on the command
  * line; the shipped kernel compiles that path away. */
@@ -122,10 +123,21 @@ static void start_boot_program(void)
         {"frames", frame_allocator_object(), FrameAllocator_INTERFACE_ID, 0},
         {"vm", virtual_memory_object(), VirtualMemory_INTERFACE_ID, 0},
     };
-    if (!process_create("boot", phys_to_virt(m->start), m->end - m->start, grants,
-                        sizeof(grants) / sizeof(grants[0]))) {
-        kprintf("capOS: boot stopped: the boot module is not a program the kernel can start\n");
-        arch_halt(HALT_FAILURE);
+    /* Test kernels can start several copies (instances=N), for tests
+     * that need more than one process before ProcessSpawner exists. */
+    unsigned copies = 1;
+    const char *v;
+    size_t vlen;
+    if (CAPOS_TEST_HOOKS && cmdline_value("instances", &v, &vlen) && vlen == 1 && v[0] >= '1' &&
+        v[0] <= '8')
+        copies = (unsigned)(v[0] - '0');
+    for (unsigned i = 0; i < copies; i++) {
+        if (!process_create("boot", phys_to_virt(m->start), m->end - m->start, grants,
+                            sizeof(grants) / sizeof(grants[0]))) {
+            kprintf("capOS: boot stopped: the boot module is not a program the kernel can "
+                    "start\n");
+            arch_halt(HALT_FAILURE);
+        }
     }
 }
 
@@ -190,6 +202,10 @@ static _Noreturn void kmain_on_kernel_stack(void)
 
     const char *fault;
     size_t flen;
+    if (CAPOS_TEST_HOOKS && cmdline_value("tap", &fault, &flen) && flen == 1 && fault[0] == '1') {
+        tap_enabled = true;
+        kprintf("tap: debug tap on\n");
+    }
     if (CAPOS_TEST_HOOKS && cmdline_value("fault", &fault, &flen)) {
         char kind[8] = {0};
         memcpy(kind, fault, flen < sizeof(kind) - 1 ? flen : sizeof(kind) - 1);

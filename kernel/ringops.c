@@ -12,6 +12,7 @@
 #include "kobject.h"
 #include "process.h"
 #include "ring.h"
+#include "tap.h"
 
 typedef enum ring_action (*op_handler)(struct process *p, const struct capos_sqe *sqe,
                                        struct capos_cqe *cqe);
@@ -68,9 +69,34 @@ static enum ring_action handle(void *ctx, const struct capos_sqe *sqe, struct ca
     return h(ctx, sqe, cqe);
 }
 
+/*
+ * Run the ring, and with the debug tap on, log what it consumed and
+ * posted. The slots are read back from the page afterwards: on this one
+ * CPU the process cannot run (and rewrite them) while its ring is being
+ * processed.
+ */
+static void run_ring(struct process *p, ring_handler h)
+{
+    if (!tap_enabled) {
+        ring_process(p->ring, &p->ring_state, CAPOS_SQ_ENTRIES, h, p);
+        return;
+    }
+    uint32_t sq0 = p->ring_state.sq_head, cq0 = p->ring_state.cq_tail;
+    ring_process(p->ring, &p->ring_state, CAPOS_SQ_ENTRIES, h, p);
+    for (uint32_t i = sq0; i != p->ring_state.sq_head; i++) {
+        struct capos_sqe sqe;
+        ring_fetch_sqe(p->ring, i, &sqe);
+        tap_sqe(p, &sqe);
+    }
+    for (uint32_t i = cq0; i != p->ring_state.cq_tail; i++) {
+        struct capos_cqe cqe = p->ring->cq[i & CAPOS_CQ_MASK];
+        tap_cqe(p, &cqe);
+    }
+}
+
 void ring_dispatch(struct process *p)
 {
-    ring_process(p->ring, &p->ring_state, CAPOS_SQ_ENTRIES, handle, p);
+    run_ring(p, handle);
 }
 
 /*
@@ -89,5 +115,5 @@ static enum ring_action handle_irq(void *ctx, const struct capos_sqe *sqe, struc
 
 void ring_poll_irq(struct process *p)
 {
-    ring_process(p->ring, &p->ring_state, CAPOS_SQ_ENTRIES, handle_irq, p);
+    run_ring(p, handle_irq);
 }

@@ -18,13 +18,21 @@ QEMU_ACCEL := $(if $(filter 1,$(KVM)),-accel kvm -cpu host,-accel tcg -cpu max)
 QEMU_FLAGS := -M q35 -m 256M $(QEMU_ACCEL) -serial stdio -display none -no-reboot \
               -device isa-debug-exit,iobase=0xf4,iosize=0x04
 
-.PHONY: run run-uefi
-run: deps $(ISO)
-	tools/qemu-run.sh bios $(ISO) $(QEMU_FLAGS)
+# TAP=1: boot the test kernel with the debug tap on (kernel/tap.h).
+TAP_ISO := $(BUILD)/capos-tap.iso
+$(TAP_ISO): $(TEST_KERNEL) $(BOOT_MODULE) $(BOOT_STAMP) tools/mkiso.sh
+	tools/mkiso.sh $@ $(TEST_KERNEL) "tap=1" $(BOOT_MODULE)
+RUN_ISO := $(if $(filter 1,$(TAP)),$(TAP_ISO),$(ISO))
 
-run-uefi: deps $(ISO)
-	tools/qemu-run.sh uefi $(ISO) $(QEMU_FLAGS)
+.PHONY: run run-uefi
+run: deps $(RUN_ISO)
+	tools/qemu-run.sh bios $(RUN_ISO) $(QEMU_FLAGS)
+
+run-uefi: deps $(RUN_ISO)
+	tools/qemu-run.sh uefi $(RUN_ISO) $(QEMU_FLAGS)
 
 .PHONY: bench
-bench: deps $(ISO)
+bench: deps $(ISO) $(BUILD)/user/ring-bench.elf
+	@mkdir -p $(BUILD)/bench
 	@tools/bench-boot.sh $(ISO)
+	@tools/bench-ring.sh $(KERNEL) $(BUILD)/user/ring-bench.elf

@@ -123,9 +123,9 @@ test-capnpc-freestanding: $(GEN_CAPOS_H) $(GEN_CAPOS_C) $(CAPNPC_TEST_H) $(CAPNP
 	    sh tests/capnpc/freestanding.sh $(BUILD)/capnpc/fs "$(CAPNPC_FS_FLAGS)" \
 	    $(GEN_CAPOS_C) $(CAPNPC_TEST_C) $(CAPNPC_CLASH_C)
 
-CAPNPC_UNIT_SRCS := tests/capnpc/test_accessors.c tests/capnpc/test_dispatch.c
+CAPNPC_UNIT_SRCS := tests/capnpc/test_accessors.c tests/capnpc/test_dispatch.c tests/capnpc/testgen.c
 $(eval $(call host_test,capnpc-unit,$(CAPNPC_UNIT_SRCS) $(CAPNPC_TEST_C) $(CAPNPC_LIB_SRCS)))
-$(eval $(call host_test,capnpc-oracle,tests/capnpc/test_oracle.c $(CAPNPC_TEST_C) $(CAPNPC_LIB_SRCS) lib/capnp/capnp_host.c))
+$(eval $(call host_test,capnpc-oracle,tests/capnpc/test_oracle.c tests/capnpc/testgen.c $(CAPNPC_TEST_C) $(CAPNPC_LIB_SRCS) lib/capnp/capnp_host.c))
 $(BUILD)/host/capnpc-unit $(BUILD)/host/capnpc-oracle: HOST_CFLAGS += -I$(CAPNPC_TEST_DIR)
 $(BUILD)/host/capnpc-unit $(BUILD)/host/capnpc-oracle: tests/capnpc/testgen.h $(CAPNPC_TEST_H)
 

@@ -18,6 +18,7 @@ QEMU_EXTRA=""
 TIMEOUT=90
 EXPECT_STATUS=33    # 33: clean halt, 35: failure halt
 EXPECT=""           # lines (fixed strings) that must appear, one per line
+EXPECT_ORDER=""     # lines that must appear in this order
 REJECT="PANIC
 EXCEPTION"          # lines that must not appear
 . "./$spec"
@@ -65,4 +66,15 @@ unwanted=$(printf '%s\n' "$REJECT" | while IFS= read -r line; do
     [ -n "$line" ] && grep -qF -- "$line" "$log" && echo "$line"
 done)
 [ -z "$unwanted" ] || fail "unexpected in the serial log: $(echo "$unwanted" | head -3 | tr '\n' '|')"
+last=0
+bad_order=$(printf '%s\n' "$EXPECT_ORDER" | while IFS= read -r line; do
+    [ -n "$line" ] || continue
+    n=$(grep -nF -- "$line" "$log" | head -1 | cut -d: -f1)
+    if [ -z "$n" ] || [ "$n" -le "$last" ]; then
+        echo "$line"
+        break
+    fi
+    last=$n
+done)
+[ -z "$bad_order" ] || fail "missing or out of order in the serial log: $bad_order"
 echo "ok - qemu $name" >"$out"

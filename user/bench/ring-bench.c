@@ -149,7 +149,6 @@ int main(void)
     capos_printf("bench: nop %lu\n", one);
     capos_printf("bench: nop-batch16-total %lu\n", batch);
     capos_printf("bench: nop-batch16-per-entry %lu\n", batch / 16);
-    capos_printf("bench: nop-batch16-marginal %lu\n", (batch - empty) / 16);
     capos_printf("bench: kernel-cap-enter-1-nop %lu\n", k1);
     capos_printf("bench: kernel-cap-enter-16-nops %lu\n", k16);
     capos_printf("bench: kernel-per-entry %lu\n", (k16 - k1) / 15);
