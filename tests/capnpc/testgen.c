@@ -23,7 +23,7 @@ static void set_inner(Inner_b in, uint32_t a, const char *s, Color color)
     Inner_set_color(in, color);
 }
 
-static void build_full_0(All_b b)
+void build_full(All_b b)
 {
     All_set_b(b, true);
     All_set_i8(b, -12);
@@ -40,10 +40,7 @@ static void build_full_0(All_b b)
     All_set_data(b, "\xde\xad\xbe\xef", 4);
     set_inner(All_init_inner(b), 42, "inner", Color_blue);
     All_set_color(b, Color_green);
-}
 
-static void build_full_1(All_b b)
-{
     static const bool bools[] = {true, false, true, true, false, false, false, false, true};
     List_Bool_b bl = All_init_bools(b, 9);
     for (uint32_t i = 0; i < 9; i++)
@@ -98,10 +95,7 @@ static void build_full_1(All_b b)
     List_Text_b d10 = List_List_Text_init(List_List_List_Text_init(deep, 1, 1), 0, 2);
     List_Text_set(d10, 0, "y", 1);
     List_Text_set(d10, 1, "z", 1);
-}
 
-static void build_full_2(All_b b)
-{
     All_set_str(b, "union text", 10);
     All_grp_b grp = All_init_grp(b);
     All_grp_set_ga(grp, 11);
@@ -111,10 +105,7 @@ static void build_full_2(All_b b)
     List_Int8_b third = All_choice_init_third(All_init_choice(b), 2);
     List_Int8_set(third, 0, 1);
     List_Int8_set(third, 1, -1);
-}
 
-static void build_full_3(All_b b)
-{
     All_set_dBool(b, false);
     All_set_dI8(b, 8);
     All_set_dI16(b, 16);
@@ -137,10 +128,7 @@ static void build_full_3(All_b b)
     List_UInt8_set(List_List_UInt8_init(All_init_dNested(b, 1), 0, 1), 0, 9);
     All_set_dI64Min(b, 5);
     All_set_dI32Min(b, 6);
-}
 
-static void build_full_4(All_b b)
-{
     All_b self = All_init_self(b);
     All_set_u32(self, 7);
     All_set_text(self, "child", 5);
@@ -151,15 +139,6 @@ static void build_full_4(All_b b)
     List_Outer_Nested_Kind_set(kinds, 0, Outer_Nested_Kind_one);
     List_Outer_Nested_Kind_set(kinds, 1, Outer_Nested_Kind_two);
     List_Outer_Nested_Kind_set(kinds, 2, Outer_Nested_Kind_one);
-}
-
-void build_full(All_b b)
-{
-    build_full_0(b);
-    build_full_1(b);
-    build_full_2(b);
-    build_full_3(b);
-    build_full_4(b);
 }
 
 void expect_text(struct capn_text t, const char *s)
@@ -175,7 +154,7 @@ void expect_inner(Inner_r in, uint32_t a, const char *s, Color color)
     EQ(Inner_get_color(in), color);
 }
 
-static void check_full_0(All_r r)
+void check_full(All_r r)
 {
     EQ(All_get_b(r), true);
     EQ(All_get_i8(r), -12);
@@ -195,10 +174,7 @@ static void check_full_0(All_r r)
     OK(All_has_inner(r));
     expect_inner(All_get_inner(r), 42, "inner", Color_blue);
     EQ(All_get_color(r), Color_green);
-}
 
-static void check_full_1(All_r r)
-{
     static const bool bools[] = {true, false, true, true, false, false, false, false, true};
     List_Bool_r bl = All_get_bools(r);
     EQ(List_Bool_len(bl), 9);
@@ -245,10 +221,7 @@ static void check_full_1(All_r r)
     expect_text(List_Text_get(List_List_Text_get(List_List_List_Text_get(deep, 0), 0), 0), "x");
     EQ(List_Text_len(List_List_Text_get(List_List_List_Text_get(deep, 0), 1)), 0);
     expect_text(List_Text_get(List_List_Text_get(List_List_List_Text_get(deep, 1), 0), 1), "z");
-}
 
-static void check_full_2(All_r r)
-{
     EQ(All_which(r), All_which_str);
     expect_text(All_get_str(r), "union text");
     All_grp_r grp = All_get_grp(r);
@@ -260,10 +233,7 @@ static void check_full_2(All_r r)
     All_choice_r choice = All_get_choice(r);
     EQ(All_choice_which(choice), All_choice_which_third);
     EQ(List_Int8_get(All_choice_get_third(choice), 1), -1);
-}
 
-static void check_full_3(All_r r)
-{
     EQ(All_get_dBool(r), false);
     EQ(All_get_dI8(r), 8);
     EQ(All_get_dI16(r), 16);
@@ -290,10 +260,7 @@ static void check_full_3(All_r r)
     EQ(List_UInt8_get(List_List_UInt8_get(All_get_dNested(r), 0), 0), 9);
     EQ(All_get_dI64Min(r), 5);
     EQ(All_get_dI32Min(r), 6);
-}
 
-static void check_full_4(All_r r)
-{
     All_r self = All_get_self(r);
     EQ(All_get_u32(self), 7);
     expect_text(All_get_text(self), "child");
@@ -306,15 +273,6 @@ static void check_full_4(All_r r)
     EQ(List_Outer_Nested_Kind_get(kinds, 1), Outer_Nested_Kind_two);
     OK(!All_has_any(r));
     OK(!All_has_cap(r));
-}
-
-void check_full(All_r r)
-{
-    check_full_0(r);
-    check_full_1(r);
-    check_full_2(r);
-    check_full_3(r);
-    check_full_4(r);
 }
 
 void check_defaults(All_r r)

@@ -78,6 +78,13 @@ struct capnpc_transport;
  * a negative CAPOS_E_* transport error. */
 extern const struct capnpc_transport capos_transport;
 
+/* ---- Heap ---- */
+
+/* 16-byte aligned memory from the VirtualMemory capability "vm"; NULL when
+ * out of memory or without that capability. */
+void *capos_malloc(size_t n);
+void capos_free(void *p);
+
 /* ---- Output ---- */
 
 /* Through the Console capability named "console". */
