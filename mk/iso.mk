@@ -4,7 +4,7 @@
 ISO         := $(BUILD)/capos.iso
 # Until the system manifest exists, the boot module is the one program the
 # kernel starts.
-BOOT_PROGRAM ?= ring-nop
+BOOT_PROGRAM ?= hello
 BOOT_MODULE  := $(BUILD)/user/$(BOOT_PROGRAM).elf
 
 # Rebuild the ISO when BOOT_PROGRAM changes, not on every make.
