@@ -34,31 +34,162 @@ int kcall_fail(struct kcall *kc, enum CapException_Type type, const char *messag
     return CAPNPC_EXCEPTION;
 }
 
-uint32_t kcall_add_result_cap(struct kcall *kc, struct kobject *obj, uint64_t interface_id)
+uint32_t kcall_add_result_cap(struct kcall *kc, struct kobject *obj, uint64_t interface_id,
+                              uint32_t cap_flags)
 {
     if (kc->nresult_caps == KCALL_MAX_RESULT_CAPS)
         return CAPNPC_NO_CAP;
     kc->result_caps[kc->nresult_caps] = kobject_ref(obj);
     kc->result_cap_ifaces[kc->nresult_caps] = interface_id;
+    kc->result_cap_flags[kc->nresult_caps] = cap_flags;
     return kc->nresult_caps++;
 }
 
 int kcall_defer(struct kcall *kc, struct kcall_token *token)
 {
-    token->caller = kc->caller;
+    struct process *p = kc->caller;
+    token->caller = p;
     token->user_data = kc->sqe->user_data;
+    token->result_addr = kc->sqe->result_addr;
+    token->result_len = kc->sqe->result_len;
+    token->prev = 0;
+    token->next = p->pending_calls;
+    if (token->next)
+        token->next->prev = token;
+    p->pending_calls = token;
     kc->deferred = true;
     return CAPNPC_OK;
 }
 
-void kcall_complete_deferred(const struct kcall_token *token, int32_t result)
+static void token_unlink(struct kcall_token *t)
+{
+    if (t->prev)
+        t->prev->next = t->next;
+    else
+        t->caller->pending_calls = t->next;
+    if (t->next)
+        t->next->prev = t->prev;
+    t->next = t->prev = 0;
+}
+
+void kcall_process_exit(struct process *p)
+{
+    for (struct kcall_token *t = p->pending_calls, *next; t; t = next) {
+        next = t->next;
+        t->caller = 0;
+        t->next = t->prev = 0;
+    }
+    p->pending_calls = 0;
+}
+
+static void post_deferred(struct kcall_token *token, struct capos_cqe *cqe)
 {
     struct process *p = token->caller;
-    struct capos_cqe cqe = {.user_data = token->user_data, .result = result};
-    ring_post_reserved(p->ring, &p->ring_state, &cqe);
+    cqe->user_data = token->user_data;
+    token_unlink(token);
+    token->caller = 0;
+    ring_post_reserved(p->ring, &p->ring_state, cqe);
     if (tap_enabled)
-        tap_cqe(p, &cqe);
+        tap_cqe(p, cqe);
     process_notify_completion(p);
+}
+
+void kcall_complete_deferred(struct kcall_token *token, int32_t result)
+{
+    if (!token->caller)
+        return;
+    struct capos_cqe cqe = {.result = result};
+    post_deferred(token, &cqe);
+}
+
+void kcall_complete_deferred_with(struct kcall_token *token, kcall_build_fn build, void *arg)
+{
+    static struct capn_seg seg;
+    if (!token->caller)
+        return;
+    struct capn_bld b;
+    capn_bld_init(&b, &seg, 1, results_arena, sizeof(results_arena));
+    build(&b, arg);
+    size_t len = 0;
+    struct capos_cqe cqe = {0};
+    if (b.err != CAPN_OK ||
+        capn_bld_write(&b, results_out, sizeof(results_out), &len) != CAPN_OK)
+        cqe.result = CAPOS_E_INTERNAL;
+    else if (len > token->result_len)
+        cqe.result = CAPOS_E_RESULT_TOO_SMALL;
+    else if ((cqe.result = copy_to_user(token->caller, token->result_addr, results_out, len)) == 0)
+        cqe.result_len = (uint32_t)len;
+    post_deferred(token, &cqe);
+}
+
+struct kobject *kcall_param_cap(struct kcall *kc, uint32_t index, uint64_t *interface_id)
+{
+    if (index >= kc->n_in_caps)
+        return 0;
+    if (interface_id)
+        *interface_id = kc->in_ifaces[index];
+    return kc->in_caps[index];
+}
+
+/*
+ * Take the capabilities named by the CALL's transfer descriptors. A copy
+ * takes a reference; a move reserves the caller's slot, which is freed only
+ * if the call succeeds (commit) and restored otherwise (rollback), so a
+ * failed call loses nothing. Moving the capability being called, moving
+ * one twice, or transferring a non-transferable one is refused.
+ */
+static int take_in_caps(struct kcall *kc, uint32_t moved[], uint32_t *nmoved)
+{
+    const struct capos_sqe *sqe = kc->sqe;
+    struct process *p = kc->caller;
+    struct capos_xfer x[CAPOS_MAX_XFER];
+    *nmoved = 0;
+    if (sqe->xfer_count == 0)
+        return 0;
+    int rc = copy_from_user(p, x, sqe->xfer_addr, sqe->xfer_count * sizeof(x[0]));
+    if (rc)
+        return rc;
+    for (uint32_t i = 0; i < sqe->xfer_count; i++) {
+        struct cap_entry e;
+        enum cap_status st;
+        if (x[i].mode == CAPOS_XFER_COPY) {
+            st = cap_table_lookup(&p->caps, x[i].cap, &e);
+        } else if (x[i].mode == CAPOS_XFER_MOVE && x[i].cap != sqe->cap) {
+            st = cap_table_reserve(&p->caps, x[i].cap, &e);
+            if (st == CAP_OK)
+                moved[(*nmoved)++] = x[i].cap;
+        } else {
+            st = CAP_ERR_INVALID;
+        }
+        if (st == CAP_OK && (e.flags & CAPF_NO_TRANSFER))
+            st = CAP_ERR_INVALID;
+        if (st != CAP_OK)
+            return st == CAP_ERR_INVALID || st == CAP_ERR_RESERVED ? CAPOS_E_BAD_TRANSFER
+                                                                   : cap_status_to_capos(st);
+        kc->in_caps[kc->n_in_caps] = kobject_ref(e.object);
+        kc->in_ifaces[kc->n_in_caps] = e.interface_id;
+        kc->n_in_caps++;
+    }
+    return 0;
+}
+
+/* After the call: commit the moves if it succeeded, else roll them back;
+ * drop the references taken for the call either way. */
+static void settle_in_caps(struct kcall *kc, const uint32_t moved[], uint32_t nmoved, bool ok)
+{
+    struct process *p = kc->caller;
+    for (uint32_t i = 0; i < nmoved; i++) {
+        struct cap_entry e;
+        if (ok) {
+            cap_table_commit(&p->caps, moved[i], &e);
+            kobject_unref(e.object); /* the slot's reference */
+        } else {
+            cap_table_rollback(&p->caps, moved[i]);
+        }
+    }
+    for (uint32_t i = 0; i < kc->n_in_caps; i++)
+        kobject_unref(kc->in_caps[i]);
+    kc->n_in_caps = 0;
 }
 
 static void drop_result_caps(struct kcall *kc)
@@ -88,7 +219,8 @@ static int deliver(struct kcall *kc, struct capos_cqe *cqe)
     struct capos_cap_record rec[KCALL_MAX_RESULT_CAPS];
     for (uint32_t i = 0; i < kc->nresult_caps; i++) {
         struct cap_entry e = {.object = kc->result_caps[i],
-                              .interface_id = kc->result_cap_ifaces[i]};
+                              .interface_id = kc->result_cap_ifaces[i],
+                              .flags = kc->result_cap_flags[i]};
         cap_table_rx_fill(&p->caps, &e, &rec[i].cap);
         rec[i].reserved = 0;
         rec[i].interface_id = kc->result_cap_ifaces[i];
@@ -126,74 +258,85 @@ static int build_exception(struct kcall *kc)
     return kc->results.err == CAPN_OK ? 0 : CAPOS_E_INTERNAL;
 }
 
+/* Run the handler and turn its outcome into the CQE; 0 when results (or an
+ * exception) are ready to deliver, else the transport error. */
+static int run(struct kobject *obj, struct kcall *kc, struct capos_cqe *cqe)
+{
+    int rc = obj->type->call(obj, kc);
+    if (kc->deferred)
+        return 0;
+    switch (rc) {
+    case CAPNPC_OK:
+        /* A handler that read a malformed field saw defaults; its results
+         * mean nothing. */
+        return capn_ok(&kc->params) ? 0 : CAPOS_E_BAD_MESSAGE;
+    case CAPNPC_EXCEPTION:
+        cqe->flags = CAPOS_CQE_F_EXCEPTION;
+        return build_exception(kc);
+    case CAPNPC_E_BAD_METHOD:
+        return CAPOS_E_BAD_METHOD;
+    case CAPNPC_E_BAD_PARAMS:
+        return CAPOS_E_BAD_MESSAGE;
+    default:
+        return rc < 0 && rc > -1000 ? rc : CAPOS_E_INTERNAL;
+    }
+}
+
 bool kcall_execute(struct process *caller, struct kobject *obj, const struct capos_sqe *sqe,
                    struct capos_cqe *cqe)
 {
     static struct capn_seg params_segs[KCALL_PARAMS_SEGS];
     static struct capn_seg results_seg;
-    struct kcall kc = {.caller = caller, .sqe = sqe};
+    /* Not zero-initialised as a whole: the capability arrays are large and
+     * only their first n entries are ever read. */
+    struct kcall kc;
+    kc.caller = caller;
+    kc.sqe = sqe;
+    kc.exception_type = 0;
+    kc.exception_message = 0;
+    kc.n_in_caps = 0;
+    kc.nresult_caps = 0;
+    kc.deferred = false;
+    uint32_t moved[CAPOS_MAX_XFER], nmoved = 0;
 
     /* An ordinal the interface does not have is refused before any work. */
-    if (!obj->type->call || !obj->type->iface || sqe->method >= obj->type->iface->method_count) {
-        cqe->result = CAPOS_E_BAD_METHOD;
-        return true;
-    }
-    int rc = copy_from_user(caller, params_buf, sqe->params_addr, sqe->params_len);
-    if (rc) {
-        cqe->result = rc;
-        return true;
-    }
+    int rc = CAPOS_E_BAD_METHOD;
+    if (!obj->type->call || !obj->type->iface || sqe->method >= obj->type->iface->method_count)
+        goto done;
+    rc = copy_from_user(caller, params_buf, sqe->params_addr, sqe->params_len);
+    if (rc)
+        goto done;
+    rc = CAPOS_E_BAD_MESSAGE;
     if (capn_msg_read(&kc.params, params_segs, KCALL_PARAMS_SEGS, params_buf, sqe->params_len,
-                      0) != CAPN_OK) {
-        cqe->result = CAPOS_E_BAD_MESSAGE;
-        return true;
-    }
+                      0) != CAPN_OK)
+        goto done;
     /* Bounded work: a params message may make the reader visit each of
      * its words a few times at most, whatever its pointers say. */
     kc.params.read_left = 4 * (sqe->params_len / 8) + 64;
+    rc = take_in_caps(&kc, moved, &nmoved);
+    if (rc)
+        goto done;
+    kc.params.cap_count = kc.n_in_caps;
     capn_bld_init(&kc.results, &results_seg, 1, results_arena, sizeof(results_arena));
 
-    rc = obj->type->call(obj, &kc);
+    rc = run(obj, &kc, cqe);
     if (kc.deferred) {
+        settle_in_caps(&kc, moved, nmoved, true);
         drop_result_caps(&kc);
         return false;
     }
-    switch (rc) {
-    case CAPNPC_OK:
-        if (!capn_ok(&kc.params)) {
-            /* The handler read garbage; its results mean nothing. */
-            drop_result_caps(&kc);
-            cqe->result = CAPOS_E_BAD_MESSAGE;
-            return true;
-        }
-        break;
-    case CAPNPC_EXCEPTION:
-        if ((rc = build_exception(&kc)) != 0) {
-            cqe->result = rc;
-            return true;
-        }
-        cqe->flags = CAPOS_CQE_F_EXCEPTION;
-        break;
-    case CAPNPC_E_BAD_METHOD:
-        cqe->result = CAPOS_E_BAD_METHOD;
-        drop_result_caps(&kc);
-        return true;
-    case CAPNPC_E_BAD_PARAMS:
-        cqe->result = CAPOS_E_BAD_MESSAGE;
-        drop_result_caps(&kc);
-        return true;
-    default:
-        cqe->result = rc < 0 && rc > -1000 ? rc : CAPOS_E_INTERNAL;
-        drop_result_caps(&kc);
-        return true;
-    }
-    rc = deliver(&kc, cqe);
+    if (rc == 0)
+        rc = deliver(&kc, cqe);
+done:
+    /* Moves happen only with a successful result: after a transport error
+     * or an exception the caller still holds what it tried to move. */
+    settle_in_caps(&kc, moved, nmoved, rc == 0 && !(cqe->flags & CAPOS_CQE_F_EXCEPTION));
     drop_result_caps(&kc);
     if (rc) {
         cqe->flags = 0;
         cqe->result = rc;
-        return true;
+    } else {
+        cqe->result = cqe->flags & CAPOS_CQE_F_EXCEPTION ? CAPOS_RESULT_EXCEPTION : 0;
     }
-    cqe->result = cqe->flags & CAPOS_CQE_F_EXCEPTION ? CAPOS_RESULT_EXCEPTION : 0;
     return true;
 }

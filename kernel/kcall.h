@@ -22,7 +22,7 @@ struct process;
 struct kobject;
 
 #define KCALL_MAX_RESULT_CAPS 4
-#define KCALL_RESULT_ARENA 4096
+#define KCALL_RESULT_ARENA 16384
 #define KCALL_PARAMS_SEGS 8
 
 struct kcall {
@@ -33,9 +33,15 @@ struct kcall {
     /* Set by kcall_fail(). */
     int exception_type;
     const char *exception_message;
+    /* Capabilities that came with the params (transfer descriptors), in
+     * the order of the params message's capability table. */
+    struct kobject *in_caps[CAPOS_MAX_XFER];
+    uint64_t in_ifaces[CAPOS_MAX_XFER];
+    uint32_t n_in_caps;
     /* Capabilities to hand to the caller with the results. */
     struct kobject *result_caps[KCALL_MAX_RESULT_CAPS];
     uint64_t result_cap_ifaces[KCALL_MAX_RESULT_CAPS];
+    uint32_t result_cap_flags[KCALL_MAX_RESULT_CAPS];
     uint32_t nresult_caps;
     /* Set by kcall_defer(): the handler will complete the call later
      * through kcall_complete_deferred(). */
@@ -52,17 +58,33 @@ bool kcall_params_ok(struct kcall *kc);
 /* Answer with a CapException; returns CAPNPC_EXCEPTION for the handler to
  * return. The message must be a constant string with no kernel secrets. */
 int kcall_fail(struct kcall *kc, enum CapException_Type type, const char *message);
+/* The capability at index i of the params' capability table (a capability
+ * field's value), with its interface; NULL if there is none. */
+struct kobject *kcall_param_cap(struct kcall *kc, uint32_t index, uint64_t *interface_id);
 /* Give the caller a new capability to `obj` (a reference is taken); its
  * index in the result message's capability table, or CAPNPC_NO_CAP. */
-uint32_t kcall_add_result_cap(struct kcall *kc, struct kobject *obj, uint64_t interface_id);
-/* The call completes later: returns CAPNPC_OK for the handler to return.
- * The kernel keeps *token to complete it. */
+uint32_t kcall_add_result_cap(struct kcall *kc, struct kobject *obj, uint64_t interface_id,
+                              uint32_t cap_flags);
+/*
+ * Deferred completion. The handler returns kcall_defer(kc, token) and the
+ * kernel keeps the token; later it completes the call with
+ * kcall_complete_deferred (empty results) or kcall_complete_deferred_with
+ * (results built by a callback). The token is linked into the caller's
+ * list of pending calls: if the caller exits first, the token goes dead
+ * (caller NULL) and completing it does nothing; its owner still frees it.
+ */
 struct kcall_token {
-    struct process *caller;
+    struct process *caller; /* NULL once the caller has exited */
     uint64_t user_data;
+    uint64_t result_addr;
+    uint32_t result_len;
+    struct kcall_token *next, *prev; /* the caller's pending calls */
 };
 int kcall_defer(struct kcall *kc, struct kcall_token *token);
-/* Post the empty-result completion of a deferred call and wake its caller. */
-void kcall_complete_deferred(const struct kcall_token *token, int32_t result);
+void kcall_complete_deferred(struct kcall_token *token, int32_t result);
+typedef void (*kcall_build_fn)(struct capn_bld *results, void *arg);
+void kcall_complete_deferred_with(struct kcall_token *token, kcall_build_fn build, void *arg);
+/* The caller is exiting: every pending token of it goes dead. */
+void kcall_process_exit(struct process *p);
 
 #endif

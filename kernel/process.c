@@ -15,6 +15,7 @@
 
 #include "elf64.h"
 #include "heap.h"
+#include "kcall.h"
 #include "kobject.h"
 #include "kprintf.h"
 #include "memory.h"
@@ -137,6 +138,7 @@ static void drop_cap(void *ctx, uint32_t id, const struct cap_entry *e)
 static void process_release(struct process *p)
 {
     timer_cancel_process(p);
+    kcall_process_exit(p);
     cap_table_drain(&p->caps, drop_cap, 0);
     memory_objects_process_exit(p);
     if (p->vm.pml4_phys) {

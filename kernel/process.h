@@ -35,6 +35,8 @@ struct process {
     /* MemoryObjects mapped into this process, and those charged to it
      * (kernel/objects/memory_object.c). */
     struct mo_mapping *mo_mappings;
+    /* Calls of this process whose completion is deferred (kcall.h). */
+    struct kcall_token *pending_calls;
     struct memory_object *mo_charged;
     int exit_code;
     bool exited;

@@ -21,7 +21,7 @@ static int allocate(void *self, FrameAllocator_allocate_Params_r params,
     struct memory_object *mo = memory_object_create(kc->caller, pages, &why);
     if (!mo)
         return kcall_fail(kc, CapException_Type_overloaded, why);
-    uint32_t index = kcall_add_result_cap(kc, &mo->obj, MemoryObject_INTERFACE_ID);
+    uint32_t index = kcall_add_result_cap(kc, &mo->obj, MemoryObject_INTERFACE_ID, 0);
     /* The caller's capability (once delivered) is the only reference. */
     kobject_unref(&mo->obj);
     if (index == CAPNPC_NO_CAP)

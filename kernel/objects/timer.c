@@ -62,6 +62,7 @@ void timer_expire(uint64_t now_ns)
 
 void timer_cancel_process(struct process *p)
 {
+    /* Runs before kcall_process_exit, while the tokens still name p. */
     for (struct sleeper **pp = &sleepers; *pp;) {
         struct sleeper *s = *pp;
         if (s->token.caller == p) {
