@@ -122,12 +122,15 @@ void kcall_complete_deferred_with(struct kcall_token *token, kcall_build_fn buil
     post_deferred(token, &cqe);
 }
 
-struct kobject *kcall_param_cap(struct kcall *kc, uint32_t index, uint64_t *interface_id)
+struct kobject *kcall_param_cap(struct kcall *kc, uint32_t index, uint64_t *interface_id,
+                                uint32_t *cap_flags)
 {
     if (index >= kc->n_in_caps)
         return 0;
     if (interface_id)
         *interface_id = kc->in_ifaces[index];
+    if (cap_flags)
+        *cap_flags = kc->in_flags[index];
     return kc->in_caps[index];
 }
 
@@ -168,6 +171,7 @@ static int take_in_caps(struct kcall *kc, uint32_t moved[], uint32_t *nmoved)
                                                                    : cap_status_to_capos(st);
         kc->in_caps[kc->n_in_caps] = kobject_ref(e.object);
         kc->in_ifaces[kc->n_in_caps] = e.interface_id;
+        kc->in_flags[kc->n_in_caps] = e.flags;
         kc->n_in_caps++;
     }
     return 0;

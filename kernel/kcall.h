@@ -37,6 +37,7 @@ struct kcall {
      * the order of the params message's capability table. */
     struct kobject *in_caps[CAPOS_MAX_XFER];
     uint64_t in_ifaces[CAPOS_MAX_XFER];
+    uint32_t in_flags[CAPOS_MAX_XFER];
     uint32_t n_in_caps;
     /* Capabilities to hand to the caller with the results. */
     struct kobject *result_caps[KCALL_MAX_RESULT_CAPS];
@@ -60,7 +61,8 @@ bool kcall_params_ok(struct kcall *kc);
 int kcall_fail(struct kcall *kc, enum CapException_Type type, const char *message);
 /* The capability at index i of the params' capability table (a capability
  * field's value), with its interface; NULL if there is none. */
-struct kobject *kcall_param_cap(struct kcall *kc, uint32_t index, uint64_t *interface_id);
+struct kobject *kcall_param_cap(struct kcall *kc, uint32_t index, uint64_t *interface_id,
+                                uint32_t *cap_flags);
 /* Give the caller a new capability to `obj` (a reference is taken); its
  * index in the result message's capability table, or CAPNPC_NO_CAP. */
 uint32_t kcall_add_result_cap(struct kcall *kc, struct kobject *obj, uint64_t interface_id,

@@ -14,6 +14,7 @@
 #include <arch/platform.h>
 #include <arch/trap.h>
 
+#include "boot_manifest.h"
 #include "clock.h"
 #include "entropy.h"
 #include "heap.h"
@@ -111,17 +112,29 @@ static void setup_paging(void)
 
 static _Noreturn void kmain_on_kernel_stack(void);
 
-/* Until the system manifest arrives, the boot module is the one program
- * the kernel starts. */
+/*
+ * The boot module is the SystemManifest: the kernel starts init from it.
+ * A module that is an ELF executable instead is started directly as the
+ * only program, with the kernel capabilities below; the QEMU tests and
+ * demos use that to boot one program without building a manifest.
+ */
 static void start_boot_program(void)
 {
     const struct mb2_module *m = &boot_info.modules[0];
+    const uint8_t *bytes = phys_to_virt(m->start);
+    size_t len = m->end - m->start;
+    if (len < 4 || bytes[0] != 0x7f || bytes[1] != 'E' || bytes[2] != 'L' || bytes[3] != 'F') {
+        boot_manifest_start(bytes, len);
+        return;
+    }
     const struct process_grant grants[] = {
         {"console", console_object(), Console_INTERFACE_ID, 0},
         {"timer", timer_object(), Timer_INTERFACE_ID, 0},
         {"entropy", entropy_object(), EntropySource_INTERFACE_ID, 0},
         {"frames", frame_allocator_object(), FrameAllocator_INTERFACE_ID, 0},
         {"vm", virtual_memory_object(), VirtualMemory_INTERFACE_ID, 0},
+        {"boot", boot_package_object(bytes, len), BootPackage_INTERFACE_ID, 0},
+        {"spawner", process_spawner_object(), ProcessSpawner_INTERFACE_ID, 0},
     };
     /* Test kernels can start several copies (instances=N), for tests
      * that need more than one process before ProcessSpawner exists. */

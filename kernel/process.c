@@ -210,6 +210,18 @@ fail:
     return 0;
 }
 
+void process_status_unref(struct process_status *st)
+{
+    if (--st->refs == 0)
+        kfree(st);
+}
+
+static void build_exit_code(struct capn_bld *b, void *arg)
+{
+    ProcessHandle_wait_Results_set_exitCode(ProcessHandle_wait_Results_build_root(b),
+                                            *(int32_t *)arg);
+}
+
 void process_exit_current(int code)
 {
     struct process *p = process_current();
@@ -217,6 +229,16 @@ void process_exit_current(int code)
     p->exited = true;
     kprintf("process %s: pid %u exited with code %d\n", p->name, p->pid, code);
     process_release(p);
+    if (p->status) {
+        struct process_status *st = p->status;
+        st->exited = true;
+        st->exit_code = code;
+        if (st->waiting) {
+            st->waiting = false;
+            kcall_complete_deferred_with(st->waiter, build_exit_code, &st->exit_code);
+        }
+        process_status_unref(st);
+    }
     /* The thread outlives the struct by one switch; schedule() does not
      * look at a dead thread's process. */
     thread_current()->process = 0;

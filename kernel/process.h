@@ -8,11 +8,23 @@
 #include <stdint.h>
 
 #include "cap_table.h"
+#include "kcall.h"
 #include "frame_ledger.h"
 #include "ring.h"
 
 struct thread;
 struct kobject;
+
+/* What a spawned process's parent can still see after the process is gone
+ * (ProcessHandle). Shared by the process and its handle; freed with the
+ * last of them. */
+struct process_status {
+    uint32_t refs;
+    bool exited;
+    int32_t exit_code;
+    bool waiting;               /* a ProcessHandle.wait is pending */
+    struct kcall_token *waiter; /* its token (owned by the handle) */
+};
 
 #define PROCESS_NAME_MAX 32
 #define PROCESS_CAP_SLOTS CAP_DEFAULT_QUOTA
@@ -40,6 +52,7 @@ struct process {
     struct memory_object *mo_charged;
     int exit_code;
     bool exited;
+    struct process_status *status; /* NULL for processes nobody waits for */
 };
 
 /* Every frame a process holds is charged here. */
@@ -61,6 +74,8 @@ struct process_grant {
  */
 struct process *process_create(const char *name, const void *elf, size_t elf_len,
                                const struct process_grant *grants, unsigned ngrants);
+
+void process_status_unref(struct process_status *st);
 
 /* End the running thread's process with `code`. Does not return. */
 _Noreturn void process_exit_current(int code);

@@ -188,7 +188,9 @@ static inline int32_t check(const struct capos_sqe *s)
     default:
         return CAPOS_E_BAD_OPCODE;
     }
-    if ((s->flags & ~CAPOS_SQE_F_VALID_MASK) | s->reserved | unused)
+    /* The one flag there is belongs to RETURN. */
+    uint8_t bad_flags = s->opcode == CAPOS_OP_RETURN ? s->flags & ~CAPOS_SQE_F_VALID_MASK : s->flags;
+    if (bad_flags | s->reserved | unused)
         return CAPOS_E_BAD_FLAGS;
     if (s->opcode == CAPOS_OP_NOP || s->opcode == CAPOS_OP_RELEASE)
         return CAPOS_OK;

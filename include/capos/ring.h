@@ -29,9 +29,13 @@ enum capos_op {
     CAPOS_OP_FINISH = 6,  /* reserved: completes with CAPOS_E_RESERVED_OPCODE */
 };
 
-/* SQE flags. Any other bit set is an error (CAPOS_E_BAD_FLAGS). */
+/* SQE flags. Any other bit set is an error (CAPOS_E_BAD_FLAGS), and so is
+ * a flag on an opcode it does not apply to. */
 #define CAPOS_SQE_F_NONE 0u
-#define CAPOS_SQE_F_VALID_MASK 0u
+/* RETURN: the params are a CapException, not results; the caller's CQE
+ * gets CAPOS_CQE_F_EXCEPTION. */
+#define CAPOS_SQE_F_EXCEPTION (1u << 0)
+#define CAPOS_SQE_F_VALID_MASK CAPOS_SQE_F_EXCEPTION
 
 /* Submission entry, 64 bytes. */
 struct capos_sqe {
@@ -95,6 +99,27 @@ struct capos_xfer {
 #define CAPOS_XFER_COPY 1u
 #define CAPOS_XFER_MOVE 2u
 
+/*
+ * What a completed RECV writes to its result buffer: this header, then
+ * cap_count struct capos_cap_record (capabilities that came with the call,
+ * already in the receiver's table; capability pointer i of the params is
+ * record i), then the params message at header->params_offset. The CQE's
+ * call_id is the id to RETURN with.
+ */
+struct capos_recv_header {
+    uint32_t call_id;
+    uint16_t method;
+    uint16_t cap_count;
+    uint64_t interface_id;
+    /* Opaque caller-session reference: stable for one client session and
+     * this endpoint, different across endpoints, meaningless elsewhere. */
+    uint8_t session[16];
+    uint32_t session_epoch;
+    uint32_t params_len;
+    uint32_t params_offset; /* from the start of the header; 8-aligned */
+    uint32_t reserved;
+};
+
 /* A received capability, as reported in a result or a RECV. */
 struct capos_cap_record {
     uint32_t cap; /* the receiver's new capability id */
@@ -129,6 +154,9 @@ _Static_assert(sizeof(struct capos_sqe) == 64, "SQE is 64 bytes");
 _Static_assert(sizeof(struct capos_cqe) == 32, "CQE is 32 bytes");
 _Static_assert(sizeof(struct capos_xfer) == 8, "transfer descriptor");
 _Static_assert(sizeof(struct capos_cap_record) == 16, "result-capability record");
+_Static_assert(sizeof(struct capos_recv_header) == 48, "RECV header");
+_Static_assert(__builtin_offsetof(struct capos_recv_header, session) == 16, "RECV header layout");
+_Static_assert(__builtin_offsetof(struct capos_recv_header, params_len) == 36, "RECV header layout");
 _Static_assert(__builtin_offsetof(struct capos_sqe, interface_id) == 8, "SQE layout");
 _Static_assert(__builtin_offsetof(struct capos_sqe, params_addr) == 16, "SQE layout");
 _Static_assert(__builtin_offsetof(struct capos_sqe, result_addr) == 32, "SQE layout");

@@ -13,6 +13,14 @@ struct kobject *timer_object(void);
 struct kobject *entropy_object(void);
 struct kobject *frame_allocator_object(void);
 struct kobject *virtual_memory_object(void);
+/* The boot module, readable in chunks (init only). */
+struct kobject *boot_package_object(const void *manifest, uint64_t len);
+/* Spawns binaries of the boot manifest (see kernel/boot_manifest.h). */
+struct kobject *process_spawner_object(void);
+
+struct process_status;
+/* A new ProcessHandle on st (takes a reference to it); NULL without memory. */
+struct kobject *process_handle_create(struct process_status *st);
 
 /* Cancel whatever the objects still hold for a process that is exiting
  * (sleeping Timer calls). */

@@ -396,6 +396,13 @@ Test(ring, handler_gets_a_private_copy)
     cr_assert_eq(e.result_len, 7);
 }
 
+Test(ring, return_may_carry_the_exception_flag)
+{
+    struct capos_sqe r = mk_ret(1);
+    r.flags = CAPOS_SQE_F_EXCEPTION;
+    cr_assert_eq(ring_check_sqe(&r), CAPOS_OK);
+}
+
 Test(ring, every_valid_opcode_reaches_the_handler)
 {
     struct hctx h = {.action = RING_POST};
@@ -469,6 +476,11 @@ Test(ring, bad_flags_and_reserved_fields)
         {"NOP flag 1", WITH(mk_nop(0), x_.flags = 1), CAPOS_E_BAD_FLAGS},
         {"NOP flag 0x80", WITH(mk_nop(0), x_.flags = 0x80), CAPOS_E_BAD_FLAGS},
         {"CALL flags", WITH(mk_call(0), x_.flags = 4), CAPOS_E_BAD_FLAGS},
+        {"CALL exception flag", WITH(mk_call(0), x_.flags = CAPOS_SQE_F_EXCEPTION),
+         CAPOS_E_BAD_FLAGS},
+        {"RECV exception flag", WITH(mk_recv(0), x_.flags = CAPOS_SQE_F_EXCEPTION),
+         CAPOS_E_BAD_FLAGS},
+        {"RETURN unknown flag", WITH(mk_ret(0), x_.flags = 2), CAPOS_E_BAD_FLAGS},
         {"NOP reserved", WITH(mk_nop(0), x_.reserved = 1), CAPOS_E_BAD_FLAGS},
         {"CALL reserved", WITH(mk_call(0), x_.reserved = 0x8000), CAPOS_E_BAD_FLAGS},
         {"NOP method", WITH(mk_nop(0), x_.method = 1), CAPOS_E_BAD_FLAGS},

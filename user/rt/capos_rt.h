@@ -46,6 +46,10 @@ bool capos_ring_submit(const struct capos_sqe *sqe);
  */
 bool capos_ring_wait(uint64_t user_data, struct capos_cqe *out);
 
+/* Like capos_ring_wait, but never blocks: false if that CQE has not
+ * arrived yet. */
+bool capos_ring_try_take(uint64_t user_data, struct capos_cqe *out);
+
 /* A fresh user_data value. */
 uint64_t capos_ring_next_id(void);
 

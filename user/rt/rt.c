@@ -151,7 +151,7 @@ static bool reap(uint64_t user_data, struct capos_cqe *out)
     return found;
 }
 
-bool capos_ring_wait(uint64_t user_data, struct capos_cqe *out)
+bool capos_ring_try_take(uint64_t user_data, struct capos_cqe *out)
 {
     for (unsigned i = 0; i < CAPOS_CQ_ENTRIES; i++) {
         if (stash_used[i] && stash[i].user_data == user_data) {
@@ -160,8 +160,13 @@ bool capos_ring_wait(uint64_t user_data, struct capos_cqe *out)
             return true;
         }
     }
+    return reap(user_data, out);
+}
+
+bool capos_ring_wait(uint64_t user_data, struct capos_cqe *out)
+{
     for (unsigned spins = 0; spins < 1000000; spins++) {
-        if (reap(user_data, out))
+        if (capos_ring_try_take(user_data, out))
             return true;
         capos_cap_enter(1, UINT64_MAX);
     }

@@ -1,0 +1,157 @@
+/*
+ * ProcessSpawner: start a binary of the boot manifest with exactly the
+ * grants in the request. Everything is checked before anything is created,
+ * so a refused spawn has no side effect: unknown binary, bad or duplicate
+ * grant names, a grant whose capability does not implement the interface
+ * it claims, too many grants, exports (which need endpoints, not yet).
+ */
+#include <capos/capset.h>
+
+#include "boot_manifest.h"
+#include "heap.h"
+#include "kcall.h"
+#include "kobject.h"
+#include "objects/objects.h"
+#include "process.h"
+
+#define SPAWN_MAX_GRANTS 64
+
+/* Identifier-shaped: letters, digits, '_', '-', '.', 1..max bytes. */
+static bool good_name(struct capn_text t, uint32_t max)
+{
+    if (t.len == 0 || t.len > max)
+        return false;
+    for (uint32_t i = 0; i < t.len; i++) {
+        char c = t.str[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-' || c == '.'))
+            return false;
+    }
+    return true;
+}
+
+static bool same_text(struct capn_text a, struct capn_text b)
+{
+    if (a.len != b.len)
+        return false;
+    for (uint32_t i = 0; i < a.len; i++)
+        if (a.str[i] != b.str[i])
+            return false;
+    return true;
+}
+
+static int spawn(void *self, ProcessSpawner_spawn_Params_r params,
+                 ProcessSpawner_spawn_Results_b results, void *ctx)
+{
+    struct kcall *kc = ctx;
+    struct capn_text name = ProcessSpawner_spawn_Params_get_name(params);
+    struct capn_text binary = ProcessSpawner_spawn_Params_get_binaryName(params);
+    List_ProcessSpawner_Grant_r grants = ProcessSpawner_spawn_Params_get_grants(params);
+    List_Export_r exports = ProcessSpawner_spawn_Params_get_exports(params);
+    uint32_t n = List_ProcessSpawner_Grant_len(grants);
+    if (!kcall_params_ok(kc))
+        return CAPNPC_OK;
+
+    if (!good_name(name, PROCESS_NAME_MAX - 1))
+        return kcall_fail(kc, CapException_Type_invalidArgument,
+                          "spawn: name must be 1..31 letters, digits, '_', '-' or '.'");
+    const void *elf;
+    size_t elf_len;
+    if (!boot_manifest_binary(binary.str, binary.len, &elf, &elf_len))
+        return kcall_fail(kc, CapException_Type_invalidArgument,
+                          "spawn: no binary of that name in the boot manifest");
+    if (List_Export_len(exports) != 0)
+        return kcall_fail(kc, CapException_Type_unimplemented,
+                          "spawn: exports need endpoints, which this kernel does not have yet");
+    if (n > SPAWN_MAX_GRANTS)
+        return kcall_fail(kc, CapException_Type_invalidArgument, "spawn: more than 64 grants");
+
+    static struct process_grant pg[SPAWN_MAX_GRANTS];
+    static char names[SPAWN_MAX_GRANTS][CAPOS_CAPSET_NAME_MAX + 1];
+    for (uint32_t i = 0; i < n; i++) {
+        ProcessSpawner_Grant_r g = List_ProcessSpawner_Grant_get(grants, i);
+        struct capn_text gname = ProcessSpawner_Grant_get_name(g);
+        uint64_t want = ProcessSpawner_Grant_get_interfaceId(g);
+        uint32_t index = ProcessSpawner_Grant_get_cap(g);
+        if (!kcall_params_ok(kc))
+            return CAPNPC_OK;
+        if (!good_name(gname, CAPOS_CAPSET_NAME_MAX))
+            return kcall_fail(kc, CapException_Type_invalidArgument,
+                              "spawn: a grant name is not 1..32 identifier characters");
+        for (uint32_t j = 0; j < i; j++)
+            if (same_text(gname, ProcessSpawner_Grant_get_name(List_ProcessSpawner_Grant_get(
+                                     grants, j))))
+                return kcall_fail(kc, CapException_Type_invalidArgument,
+                                  "spawn: two grants have the same name");
+        uint64_t have;
+        uint32_t flags;
+        struct kobject *obj = kcall_param_cap(kc, index, &have, &flags);
+        if (!obj)
+            return kcall_fail(kc, CapException_Type_invalidArgument,
+                              "spawn: a grant names no capability of the call");
+        if (have != want)
+            return kcall_fail(kc, CapException_Type_invalidArgument,
+                              "spawn: a grant's capability does not implement its interfaceId");
+        for (uint32_t k = 0; k < gname.len; k++)
+            names[i][k] = gname.str[k];
+        names[i][gname.len] = 0;
+        pg[i] = (struct process_grant){names[i], obj, have, flags};
+    }
+
+    /* Everything the caller gets back exists before the child does, and
+     * the answer is sure to fit: a refused delivery must not leave a child
+     * running that nobody can wait for. */
+    struct process *caller = kc->caller;
+    if (kc->sqe->result_len < 128)
+        return kcall_fail(kc, CapException_Type_invalidArgument,
+                          "spawn: the result buffer needs at least 128 bytes");
+    if (cap_table_used(&caller->caps) >= caller->caps.quota)
+        return kcall_fail(kc, CapException_Type_overloaded,
+                          "spawn: no free slot in the caller's capability table for the handle");
+    struct process_status *st = kzalloc(sizeof(*st));
+    if (!st)
+        return kcall_fail(kc, CapException_Type_overloaded, "spawn: out of kernel memory");
+    st->refs = 1;
+    struct kobject *handle = process_handle_create(st);
+    if (!handle) {
+        kfree(st);
+        return kcall_fail(kc, CapException_Type_overloaded, "spawn: out of kernel memory");
+    }
+    char pname[PROCESS_NAME_MAX];
+    for (uint32_t k = 0; k < name.len; k++)
+        pname[k] = name.str[k];
+    pname[name.len] = 0;
+    struct process *child = process_create(pname, elf, elf_len, pg, n);
+    if (!child) {
+        kobject_unref(handle); /* drops the handle's reference to st */
+        process_status_unref(st);
+        return kcall_fail(kc, CapException_Type_overloaded,
+                          "spawn: the program could not be loaded (invalid ELF or no memory)");
+    }
+    child->status = st;
+    uint32_t hi = kcall_add_result_cap(kc, handle, ProcessHandle_INTERFACE_ID, CAPF_NO_TRANSFER);
+    kobject_unref(handle);
+    ProcessSpawner_spawn_Results_set_handle(results, hi);
+    return CAPNPC_OK;
+}
+
+static const struct ProcessSpawner_ops spawner_ops = {.spawn = spawn};
+
+static int spawner_call(struct kobject *obj, struct kcall *kc)
+{
+    return ProcessSpawner_dispatch(&spawner_ops, obj, kc->sqe->method, &kc->params, &kc->results,
+                                   kc);
+}
+
+static const struct kobject_type spawner_type = {
+    .name = "ProcessSpawner",
+    .iface = &ProcessSpawner_IFACE,
+    .call = spawner_call,
+};
+
+static struct kobject spawner = {.type = &spawner_type, .refs = 1};
+
+struct kobject *process_spawner_object(void)
+{
+    return &spawner;
+}
