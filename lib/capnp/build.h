@@ -59,19 +59,93 @@ struct capn_blist {
 };
 
 /* buf/bytes is the first segment (may be NULL/0 if `more` is set). */
-void capn_bld_init(struct capn_bld *b, struct capn_seg *segs, uint32_t max_segs, void *buf,
-                   size_t bytes);
+static inline void capn_bld_init(struct capn_bld *b, struct capn_seg *segs, uint32_t max_segs,
+                                 void *buf, size_t bytes)
+{
+    b->segs = segs;
+    b->nsegs = 0;
+    b->max_segs = max_segs < CAPN_MAX_SEGS ? max_segs : CAPN_MAX_SEGS;
+    b->more = NULL;
+    b->more_ctx = NULL;
+    b->err = CAPN_OK;
+    /* The first segment, as capn_bld_add_seg would add it. */
+    if (buf != NULL && bytes >= 8 && b->max_segs > 0) {
+        size_t words = bytes / 8;
+        segs[0].data = (const uint8_t *)buf;
+        segs[0].words = 0;
+        segs[0].cap = words > CAPN_MAX_SEG_WORDS ? CAPN_MAX_SEG_WORDS : (uint32_t)words;
+        b->nsegs = 1;
+    }
+}
 /* Offer another buffer; used when earlier segments are full. */
 enum capn_err capn_bld_add_seg(struct capn_bld *b, void *buf, size_t bytes);
 /* Forget the message but keep every segment for reuse. */
 void capn_bld_reset(struct capn_bld *b);
 /* The root pointer (segment 0, word 0), allocated on first use. */
 struct capn_bptr capn_bld_root(struct capn_bld *b);
-struct capn_bstruct capn_bld_init_root(struct capn_bld *b, uint16_t data_words, uint16_t nptrs);
+struct capn_bstruct capn_bld_init_root_slow_(struct capn_bld *b, uint16_t data_words,
+                                             uint16_t nptrs);
+/* Whether capn_bld_init_root(b, ...) of a struct of `words` words (data and
+ * pointers) takes the fast path: an empty first segment with room for the
+ * root pointer and the struct right after it (a fresh results or params
+ * message). */
+static inline bool capn_bld_root_fits_(const struct capn_bld *b, uint32_t words)
+{
+    return b->nsegs > 0 && b->segs[0].words == 0 && words < b->segs[0].cap;
+}
+/* The fast path of capn_bld_init_root; only when capn_bld_root_fits_. */
+static inline struct capn_bstruct capn_bld_init_root_fast_(struct capn_bld *b, uint16_t data_words,
+                                                           uint16_t nptrs)
+{
+    uint32_t words = (uint32_t)data_words + nptrs;
+    uint8_t *o = (uint8_t *)(uintptr_t)b->segs[0].data;
+    /* A struct pointer with offset 0 (the content follows the root word),
+     * or for a struct with no fields the encoding that is not null (offset
+     * -1), whose view then points at the root word. */
+    uint64_t w = words > 0 ? (uint64_t)data_words << 32 | (uint64_t)nptrs << 48 : 0xfffffffcull;
+    uint8_t *d = words > 0 ? o + 8 : o;
+    b->segs[0].words = 1 + words; /* first: the stores below may alias it */
+    __builtin_memcpy(o, &w, 8);
+    for (uint32_t i = 1; i <= words; i++) {
+        static const uint64_t zero = 0;
+        __builtin_memcpy(o + (size_t)i * 8, &zero, 8);
+    }
+    struct capn_bstruct s = {b, d, d + (size_t)data_words * 8, 0, (uint32_t)data_words * 8, nptrs};
+    return s;
+}
+/* capn_bptr_init_struct(capn_bld_root(b), ...). */
+static inline struct capn_bstruct capn_bld_init_root(struct capn_bld *b, uint16_t data_words,
+                                                     uint16_t nptrs)
+{
+    if (capn_bld_root_fits_(b, (uint32_t)data_words + nptrs))
+        return capn_bld_init_root_fast_(b, data_words, nptrs);
+    return capn_bld_init_root_slow_(b, data_words, nptrs);
+}
 /* A reader over what was built so far (default limits). */
 void capn_bld_msg(const struct capn_bld *b, struct capn_msg *m);
 size_t capn_bld_frame_size(const struct capn_bld *b);
-enum capn_err capn_bld_write(const struct capn_bld *b, void *out, size_t cap, size_t *len);
+enum capn_err capn_bld_write_slow_(const struct capn_bld *b, void *out, size_t cap, size_t *len);
+/* Frame the message into out[0..cap); *len (optional) gets its size. */
+static inline enum capn_err capn_bld_write(const struct capn_bld *b, void *out, size_t cap,
+                                           size_t *len)
+{
+    /* Fast path: one segment, so the table is one word (count - 1 = 0, then
+     * the size) followed by the segment's words. */
+    if (b->nsegs == 1 && out != NULL && cap / 8 > b->segs[0].words) {
+        uint8_t *o = (uint8_t *)out;
+        const uint8_t *d = b->segs[0].data;
+        uint64_t words = b->segs[0].words, w = words << 32;
+        __builtin_memcpy(o, &w, 8);
+        for (uint64_t i = 0; i < words; i++) {
+            w = capn_load64_(d + i * 8);
+            __builtin_memcpy(o + 8 + i * 8, &w, 8);
+        }
+        if (len != NULL)
+            *len = 8 + (size_t)words * 8;
+        return CAPN_OK;
+    }
+    return capn_bld_write_slow_(b, out, cap, len);
+}
 
 /* Allocate a new object at p (zeroing whatever p pointed at). */
 struct capn_bstruct capn_bptr_init_struct_(const struct capn_bptr *p, uint16_t data_words,

@@ -182,11 +182,74 @@ enum capn_err capn_unpack(const void *in, size_t len, void *out, size_t cap, siz
 
 /* ---- Reading ---- */
 
+static inline uint32_t capn_load32_(const uint8_t *p)
+{
+    uint32_t v;
+    __builtin_memcpy(&v, p, 4);
+    return v;
+}
+
+static inline uint64_t capn_load64_(const uint8_t *p)
+{
+    uint64_t v;
+    __builtin_memcpy(&v, p, 8);
+    return v;
+}
+
 /* Read over existing segments with the default limits and no capabilities. */
-void capn_msg_init(struct capn_msg *m, const struct capn_seg *segs, uint32_t nsegs);
+static inline void capn_msg_init(struct capn_msg *m, const struct capn_seg *segs, uint32_t nsegs)
+{
+    m->segs = segs;
+    m->nsegs = nsegs;
+    m->cap_count = 0;
+    m->read_left = CAPN_TRAVERSAL_LIMIT;
+    m->nest_limit = CAPN_NESTING_LIMIT;
+    m->err = CAPN_OK;
+    m->last = CAPN_OK;
+    m->nerr = 0;
+}
+
+/*
+ * Functions with an inline fast path: the wrapper handles the common case
+ * (one segment, a near pointer, everything in bounds) in a few instructions
+ * and leaves everything else, including every error, to the out-of-line
+ * `_slow_` function, which does the complete work from the start. A fast
+ * path has no side effect unless it succeeds, so the two always agree.
+ */
+
+/* The fast path of capn_msg_read on its own: a one-segment frame (segment
+ * count field 0) that fits the buffer. True with *m read over it; false,
+ * with nothing changed, for anything else. */
+static inline bool capn_msg_read_fast_(struct capn_msg *m, struct capn_seg *segs,
+                                       uint32_t max_segs, const void *buf, size_t len,
+                                       size_t *used)
+{
+    const uint8_t *b = (const uint8_t *)buf;
+    if (b == NULL || segs == NULL || max_segs == 0 || len < 8 || capn_load32_(b) != 0)
+        return false;
+    uint32_t words = capn_load32_(b + 4);
+    if (words > CAPN_MAX_SEG_WORDS || (uint64_t)words * 8 > len - 8)
+        return false;
+    segs[0].data = b + 8;
+    segs[0].words = words;
+    segs[0].cap = words;
+    capn_msg_init(m, segs, 1);
+    if (used != NULL)
+        *used = 8 + (size_t)words * 8;
+    return true;
+}
+
+enum capn_err capn_msg_read_slow_(struct capn_msg *m, struct capn_seg *segs, uint32_t max_segs,
+                                  const void *buf, size_t len, size_t *used);
 /* capn_frame_read + capn_msg_init. segs must outlive m. */
-enum capn_err capn_msg_read(struct capn_msg *m, struct capn_seg *segs, uint32_t max_segs,
-                            const void *buf, size_t len, size_t *used);
+static inline enum capn_err capn_msg_read(struct capn_msg *m, struct capn_seg *segs,
+                                          uint32_t max_segs, const void *buf, size_t len,
+                                          size_t *used)
+{
+    if (capn_msg_read_fast_(m, segs, max_segs, buf, len, used))
+        return CAPN_OK;
+    return capn_msg_read_slow_(m, segs, max_segs, buf, len, used);
+}
 /* Record an error (first one wins). msg may be NULL. */
 void capn_msg_fail(struct capn_msg *m, enum capn_err e);
 struct capn_ptr capn_msg_root(struct capn_msg *m);
@@ -236,11 +299,51 @@ static inline bool capn_ptr_cap(struct capn_ptr p, uint32_t *index)
     return capn_ptr_cap_(&p, index);
 }
 
-static inline uint64_t capn_load64_(const uint8_t *p)
+/*
+ * The fast path of capn_msg_root_struct on its own: a near struct pointer in
+ * segment 0 whose content is in bounds, with depth and budget left. True
+ * with *out set (the result is CAPN_PT_STRUCT); false, with nothing changed,
+ * for anything else. For callers with a fallback of their own.
+ */
+static inline bool capn_msg_root_struct_fast_(struct capn_msg *m, struct capn_struct *out)
 {
-    uint64_t v;
-    __builtin_memcpy(&v, p, 8);
-    return v;
+    if (m->nsegs == 0 || m->segs[0].words == 0 || m->nest_limit <= 0)
+        return false;
+    const struct capn_seg *seg = &m->segs[0];
+    uint64_t w = capn_load64_(seg->data);
+    /* Offset in words from the end of the root word: bits 2..31, signed. */
+    int64_t pos = 1 + (int64_t)((int32_t)((uint32_t)w & ~3u) / 4);
+    uint64_t dw = (uint16_t)(w >> 32), np = (uint16_t)(w >> 48);
+    /* pos >= -2^29, so a negative pos is a huge unsigned one and fails the
+     * bounds test too. */
+    if ((w & 3) != 0 || w == 0 || (uint64_t)pos + dw + np > seg->words || dw + np > m->read_left)
+        return false;
+    m->read_left -= dw + np;
+    out->msg = m;
+    out->seg = seg;
+    out->data = seg->data + (size_t)pos * 8;
+    out->ptrs = out->data + dw * 8;
+    out->data_bytes = (uint32_t)dw * 8;
+    out->nptrs = (uint16_t)np;
+    out->nest = m->nest_limit - 1;
+    return true;
+}
+
+enum capn_ptype capn_msg_root_struct_slow_(struct capn_msg *m, struct capn_struct *out);
+/*
+ * The root pointer, classified and read as a struct in one step (what a
+ * server does with a call's params and a client with its results): the
+ * same as capn_ptr_type(capn_msg_root(m)) followed, when that is
+ * CAPN_PT_STRUCT or CAPN_PT_NULL, by *out = capn_ptr_struct(root, NULL).
+ * For any other type *out is zeroed and nothing is recorded. A struct root
+ * that fails to read (bounds, limits) gives CAPN_PT_STRUCT with a null
+ * *out (out->seg == NULL) and the error recorded.
+ */
+static inline enum capn_ptype capn_msg_root_struct(struct capn_msg *m, struct capn_struct *out)
+{
+    if (capn_msg_root_struct_fast_(m, out))
+        return CAPN_PT_STRUCT;
+    return capn_msg_root_struct_slow_(m, out);
 }
 
 static inline bool capn_ptr_is_null(struct capn_ptr p)

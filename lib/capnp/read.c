@@ -10,20 +10,8 @@
 
 static const char empty_text[1] = "";
 
-void capn_msg_init(struct capn_msg *m, const struct capn_seg *segs, uint32_t nsegs)
-{
-    m->segs = segs;
-    m->nsegs = nsegs;
-    m->cap_count = 0;
-    m->read_left = CAPN_TRAVERSAL_LIMIT;
-    m->nest_limit = CAPN_NESTING_LIMIT;
-    m->err = CAPN_OK;
-    m->last = CAPN_OK;
-    m->nerr = 0;
-}
-
-enum capn_err capn_msg_read(struct capn_msg *m, struct capn_seg *segs, uint32_t max_segs,
-                            const void *buf, size_t len, size_t *used)
+enum capn_err capn_msg_read_slow_(struct capn_msg *m, struct capn_seg *segs, uint32_t max_segs,
+                                  const void *buf, size_t len, size_t *used)
 {
     uint32_t n = 0;
     enum capn_err e = capn_frame_read(buf, len, segs, max_segs, &n, used);
@@ -208,9 +196,39 @@ static struct capn_struct null_struct(const struct capn_ptr *p)
     return s;
 }
 
+/*
+ * The fast paths below take a near pointer of the expected kind in a
+ * message (not a trusted default, which has no budget) and succeed only
+ * when nothing would be recorded; anything else goes the general way from
+ * the start, so they change no outcome.
+ */
+static inline int64_t near_pos(const struct capn_ptr *p, uint64_t w)
+{
+    return (int64_t)((size_t)(p->loc - p->seg->data) / 8) + 1 + capn_off_(w);
+}
+
 struct capn_struct capn_ptr_struct_(const struct capn_ptr *p, const struct capn_seg *def)
 {
     struct capn_res r;
+    struct capn_msg *m = p->msg;
+    if (p->loc != NULL && m != NULL && p->nest > 0) {
+        uint64_t w = capn_load64_(p->loc);
+        uint16_t dw = capn_sdata_(w), np = capn_sptrs_(w);
+        int64_t pos = near_pos(p, w);
+        uint64_t words = (uint64_t)dw + np;
+        if (capn_kind_(w) == CAPN_K_STRUCT && w != 0 && fits(p->seg, pos, words) &&
+            words <= m->read_left) {
+            m->read_left -= words;
+            struct capn_struct s = {m,
+                                    p->seg,
+                                    p->seg->data + (size_t)pos * 8,
+                                    p->seg->data + ((size_t)pos + dw) * 8,
+                                    (uint32_t)dw * 8,
+                                    np,
+                                    p->nest - 1};
+            return s;
+        }
+    }
     if (follow(p, CAPN_K_STRUCT, false, &r) > 0) {
         uint16_t dw = capn_sdata_(r.tag), np = capn_sptrs_(r.tag);
         uint64_t words = (uint64_t)dw + np;
@@ -324,8 +342,9 @@ static inline enum capn_err list_from(const struct capn_ptr *p, const struct cap
     return CAPN_OK;
 }
 
-static inline bool read_list(const struct capn_ptr *p, uint32_t want, bool leaf,
-                             struct capn_list *l)
+static inline __attribute__((always_inline)) bool read_list(const struct capn_ptr *p,
+                                                            uint32_t want, bool leaf,
+                                                            struct capn_list *l)
 {
     struct capn_res r;
     if (follow(p, CAPN_K_LIST, leaf, &r) <= 0)
@@ -365,10 +384,35 @@ static inline bool read_bytes(const struct capn_ptr *p, struct capn_list *l)
     return true;
 }
 
+/* Fast path of Text and Data: the content of a near byte-list pointer, or
+ * NULL. *n gets the byte count. */
+static inline const uint8_t *near_bytes(const struct capn_ptr *p, uint32_t *n)
+{
+    struct capn_msg *m = p->msg;
+    if (p->loc == NULL || m == NULL)
+        return NULL;
+    uint64_t w = capn_load64_(p->loc);
+    int64_t pos = near_pos(p, w);
+    uint64_t words = ((uint64_t)capn_lcount_(w) + 7) / 8;
+    if ((w & (7ull << 32 | 3)) != ((uint64_t)CAPN_BYTE << 32 | CAPN_K_LIST) ||
+        !fits(p->seg, pos, words) || words > m->read_left)
+        return NULL;
+    *n = capn_lcount_(w);
+    return p->seg->data + (size_t)pos * 8;
+}
+
 struct capn_text capn_ptr_text_(const struct capn_ptr *p, const char *def, uint32_t def_len)
 {
     struct capn_list l;
     struct capn_text t = {empty_text, 0};
+    uint32_t n;
+    const uint8_t *b = near_bytes(p, &n);
+    if (b != NULL && n > 0 && b[n - 1] == 0) {
+        p->msg->read_left -= ((uint64_t)n + 7) / 8;
+        t.str = (const char *)b;
+        t.len = n - 1;
+        return t;
+    }
     if (read_bytes(p, &l)) {
         if (l.len > 0 && l.data[l.len - 1] == 0) {
             t.str = (const char *)l.data;
@@ -388,6 +432,14 @@ struct capn_data capn_ptr_data_(const struct capn_ptr *p, const void *def, uint3
 {
     struct capn_list l;
     struct capn_data d = {(const uint8_t *)empty_text, 0};
+    uint32_t n;
+    const uint8_t *b = near_bytes(p, &n);
+    if (b != NULL) {
+        p->msg->read_left -= ((uint64_t)n + 7) / 8;
+        d.ptr = b;
+        d.len = n;
+        return d;
+    }
     if (read_bytes(p, &l)) {
         d.ptr = l.data;
         d.len = l.len;
@@ -420,4 +472,17 @@ bool capn_ptr_cap_(const struct capn_ptr *p, uint32_t *index)
     }
     *index = (uint32_t)(w >> 32);
     return true;
+}
+
+enum capn_ptype capn_msg_root_struct_slow_(struct capn_msg *m, struct capn_struct *out)
+{
+    struct capn_ptr root = capn_msg_root(m);
+    enum capn_ptype t = capn_ptr_type_(&root);
+    if (t == CAPN_PT_STRUCT || t == CAPN_PT_NULL) {
+        *out = capn_ptr_struct_(&root, NULL);
+    } else {
+        struct capn_struct none = {0};
+        *out = none;
+    }
+    return t;
 }

@@ -114,6 +114,8 @@ struct All {
   caps @69 :List(Service);
   self @70 :All;
   outer @71 :Outer;
+  anyCap @72 :Capability;
+  anyCaps @73 :List(Capability);
 }
 
 struct Outer {
@@ -145,7 +147,7 @@ interface Service {
   echo @2 (text :Text, data :Data) -> (text :Text, data :Data);
   store @3 (inner :Inner, items :List(UInt32), color :Color, flag :Bool) -> (count :UInt32);
   scale @4 (x :Float64, k :Float32) -> (y :Float64);
-  handoff @5 (target :Service) -> (back :Service);
+  handoff @5 (target :Service, other :Capability) -> (back :Service);
   stats @6 Inner -> Inner;
   # Named structs as params and results.
   choose @7 Choice -> (ok :Bool);

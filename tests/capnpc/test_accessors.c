@@ -209,11 +209,15 @@ Test(capnpc_accessors, capabilities)
     List_Service_b caps = All_init_caps(b, 2);
     List_Service_set(caps, 0, 1);
     List_Service_set(caps, 1, 4);
+    All_set_anyCap(b, 2);
+    List_Capability_set(All_init_anyCaps(b, 1), 0, 0);
     All_r r = tb_read(t);
     t->m.cap_count = 5;
     cr_expect(All_has_cap(r));
     cr_expect_eq(All_get_cap(r), 3);
     cr_expect_eq(List_Service_get(All_get_caps(r), 1), 4);
+    cr_expect_eq(All_get_anyCap(r), 2);
+    cr_expect_eq(List_Capability_get(All_get_anyCaps(r), 0), 0);
     /* An index beyond the capability table is invalid. */
     t->m.cap_count = 2;
     cr_expect_eq(All_get_cap(r), CAPNPC_NO_CAP);

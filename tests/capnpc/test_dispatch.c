@@ -17,8 +17,9 @@ struct server {
     int32_t kw_int;
     uint8_t kw_out;
     bool kw_c;
-    uint32_t seen_cap; /* capability id handoff received */
-    int raise;         /* stats answers with an exception */
+    uint32_t seen_cap; /* capability ids handoff received */
+    uint32_t seen_other;
+    int raise; /* stats answers with an exception */
 };
 
 struct loop;
@@ -73,6 +74,7 @@ static int h_handoff(void *self, Service_handoff_Params_r p, Service_handoff_Res
     struct server *s = self;
     s->calls[Service_handoff_METHOD]++;
     s->seen_cap = loop_param_cap(ctx, Service_handoff_Params_get_target(p));
+    s->seen_other = loop_param_cap(ctx, Service_handoff_Params_get_other(p));
     Service_handoff_Results_set_back(r, loop_add_result_cap(ctx, s->seen_cap + 100));
     return CAPNPC_OK;
 }
@@ -299,10 +301,12 @@ Test(capnpc_dispatch, every_stub_reaches_its_handler)
     cr_expect_eq(Service_scale_Results_get_y(scr), 6.0);
 
     Service_handoff_Results_r hr;
-    cr_expect_eq(Service_handoff_call(&k->t, cap, &k->c, 77, &hr), CAPNPC_OK);
-    cr_expect_eq(k->c.ncaps, 1);
+    cr_expect_eq(Service_handoff_call(&k->t, cap, &k->c, 77, 88, &hr), CAPNPC_OK);
+    cr_expect_eq(k->c.ncaps, 2);
     cr_expect_eq(k->caps[0], 77);
+    cr_expect_eq(k->caps[1], 88);
     cr_expect_eq(s->seen_cap, 77);
+    cr_expect_eq(s->seen_other, 88);
     cr_expect_eq(k->c.reply.ncaps, 1);
     cr_expect_eq(Service_handoff_Results_get_back(hr), 0);
     cr_expect_eq(k->result_caps[Service_handoff_Results_get_back(hr)], 177);
@@ -396,7 +400,7 @@ Test(capnpc_dispatch, small_buffers)
     cr_expect_eq(Service_ping_call(&k->t, 1, &k->c, NULL), CAPNPC_E_NO_SPACE);
     /* No capability table for a capability param. */
     capnpc_call_init(&k->c, k->params, sizeof(k->params), k->results, sizeof(k->results));
-    cr_expect_eq(Service_handoff_call(&k->t, 1, &k->c, 9, NULL), CAPNPC_E_NO_SPACE);
+    cr_expect_eq(Service_handoff_call(&k->t, 1, &k->c, 9, 10, NULL), CAPNPC_E_NO_SPACE);
     cr_expect_eq(k->loop.calls, 0);
     /* Results that do not fit the server's builder, or the reply buffer. */
     k->loop.result_words = 3;

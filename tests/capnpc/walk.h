@@ -166,7 +166,10 @@ static inline uint64_t walk_all(uint64_t h, All_r r, int depth)
     struct capn_ptr any = All_get_any(r);
     if (capn_ptr_type(any) == CAPN_PT_STRUCT)
         h = walk_inner(h, Inner_read(any));
-    h = mix(h, All_get_cap(r));
+    h = mix(h, All_get_cap(r) + All_get_anyCap(r));
+    List_Capability_r anyCaps = All_get_anyCaps(r);
+    for (uint32_t i = 0; i < lim(List_Capability_len(anyCaps)); i++)
+        h = mix(h, List_Capability_get(anyCaps, i));
     List_Service_r caps = All_get_caps(r);
     for (uint32_t i = 0; i < lim(List_Service_len(caps)); i++)
         h = mix(h, List_Service_get(caps, i));

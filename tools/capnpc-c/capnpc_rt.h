@@ -94,15 +94,27 @@ struct capnpc_call {
     struct capn_msg msg; /* the reply, after a call */
 };
 
+/*
+ * Only the fields read before capnpc_call_begin and capnpc_call_send set the
+ * rest are initialised: a call is made per system call, and clearing the
+ * whole struct (the reply's segment table, builder and reader) cost more
+ * than the rest of the stub. c->msg is valid after capnpc_call_send.
+ */
 static inline void capnpc_call_init(struct capnpc_call *c, void *params, size_t params_size,
                                     void *results, size_t results_size)
 {
-    struct capnpc_call z = {0};
-    *c = z;
-    c->params = params;
+    c->params = (uint8_t *)params;
     c->params_size = params_size;
+    c->caps = NULL;
+    c->max_caps = 0;
+    c->ncaps = 0;
     c->reply.buf = results;
     c->reply.size = results_size;
+    c->reply.caps = NULL;
+    c->reply.max_caps = 0;
+    /* A send without a begin fails cleanly (CAPNPC_E_NO_SPACE). */
+    c->bld.nsegs = 0;
+    c->bld.err = CAPN_OK;
 }
 
 /* Capability tables for params (caps sent) and for the reply (caps
@@ -120,14 +132,20 @@ static inline void capnpc_call_caps(struct capnpc_call *c, uint32_t *caps, uint3
 static inline struct capn_bstruct capnpc_call_begin(struct capnpc_call *c, uint16_t data_words,
                                                     uint16_t nptrs)
 {
+    struct capn_bstruct none = {0};
     c->ncaps = 0;
-    if (c->params == NULL || c->params_size < 16) {
-        capn_bld_init(&c->bld, &c->pseg, 1, NULL, 0);
-        c->bld.err = CAPN_ERR_NO_SPACE;
-    } else {
+    if (c->params != NULL && c->params_size >= 16) {
         capn_bld_init(&c->bld, &c->pseg, 1, c->params + 8, c->params_size - 8);
+        if (capn_bld_root_fits_(&c->bld, (uint32_t)data_words + nptrs))
+            return capn_bld_init_root_fast_(&c->bld, data_words, nptrs);
+    } else {
+        capn_bld_init(&c->bld, &c->pseg, 1, NULL, 0);
     }
-    return capn_bld_init_root(&c->bld, data_words, nptrs);
+    /* The root does not fit: the builder has one segment and no `more`
+     * callback, so this is all capn_bld_init_root could do, and the send
+     * fails with CAPNPC_E_NO_SPACE. */
+    c->bld.err = CAPN_ERR_NO_SPACE;
+    return none;
 }
 
 /* Add a capability to the params' table; its index, or CAPNPC_NO_CAP. */
@@ -143,37 +161,18 @@ static inline uint32_t capnpc_call_add_cap(struct capnpc_call *c, uint32_t cap_i
 }
 
 /*
- * Frame the params, call through the transport, and read the reply. On
- * CAPNPC_OK *out is the results' root struct; on CAPNPC_EXCEPTION (or any
- * other value >= 0) c->msg holds the reply for the caller to read.
+ * The reply of capnpc_call_send in every case but the common one (the
+ * transport returned CAPNPC_OK with a reply that fits): errors, empty
+ * replies, exceptions. Out of line, so the common case stays short.
  */
-static inline int capnpc_call_send(const struct capnpc_transport *t, uint32_t cap,
-                                   uint64_t interface_id, uint16_t method, struct capnpc_call *c,
-                                   struct capn_struct *out)
+static __attribute__((noinline, unused)) int capnpc_call_reply_(struct capnpc_call *c, int rc,
+                                                               struct capn_struct *out)
 {
-    struct capnpc_request req;
-    size_t hlen = 0;
-    struct capn_struct none = {0};
-    if (out != NULL)
-        *out = none;
-    if (c->bld.err != CAPN_OK || c->bld.nsegs != 1 ||
-        capn_frame_header(c->bld.segs, 1, c->params, 8, &hlen) != CAPN_OK || hlen != 8)
-        return CAPNPC_E_NO_SPACE;
-    req.cap = cap;
-    req.method = method;
-    req.interface_id = interface_id;
-    req.params = c->params;
-    req.params_len = 8 + (size_t)c->pseg.words * 8;
-    req.caps = c->caps;
-    req.ncaps = c->ncaps;
-    c->reply.len = 0;
-    c->reply.ncaps = 0;
-    int rc = t->call(t->ctx, &req, &c->reply);
-    if (rc < 0)
-        return rc;
-    if (c->reply.len > c->reply.size || c->reply.ncaps > c->reply.max_caps)
-        return CAPNPC_E_BAD_RESULTS;
-    if (c->reply.len == 0) {
+    struct capn_struct none = {0}, root;
+    *out = none;
+    if (rc >= 0 && (c->reply.len > c->reply.size || c->reply.ncaps > c->reply.max_caps))
+        rc = CAPNPC_E_BAD_RESULTS;
+    if (rc < 0 || c->reply.len == 0) {
         capn_msg_init(&c->msg, c->segs, 0);
         return rc;
     }
@@ -181,20 +180,99 @@ static inline int capnpc_call_send(const struct capnpc_transport *t, uint32_t ca
         CAPN_OK)
         return CAPNPC_E_BAD_RESULTS;
     c->msg.cap_count = c->reply.ncaps;
-    struct capn_ptr root = capn_msg_root(&c->msg);
-    enum capn_ptype type = capn_ptr_type(root);
-    if (type != CAPN_PT_STRUCT && type != CAPN_PT_NULL)
+    enum capn_ptype type = capn_msg_root_struct(&c->msg, rc == CAPNPC_OK ? out : &root);
+    if (type != CAPN_PT_STRUCT && type != CAPN_PT_NULL) {
+        *out = none;
         return CAPNPC_E_BAD_RESULTS;
-    if (out != NULL && rc == CAPNPC_OK)
-        *out = capn_ptr_struct(root, NULL);
+    }
     return rc;
+}
+
+/* Call through the transport and read the reply (capnpc_call_send). */
+static inline int capnpc_call_transact_(const struct capnpc_transport *t, struct capnpc_call *c,
+                                        const struct capnpc_request *req, struct capn_struct *out)
+{
+    c->reply.len = 0;
+    c->reply.ncaps = 0;
+    int rc = t->call(t->ctx, req, &c->reply);
+    /* The common case: results in one segment with a struct root. Anything
+     * else is read again from the start, in the general way. */
+    if (rc == CAPNPC_OK && c->reply.len <= c->reply.size && c->reply.ncaps <= c->reply.max_caps &&
+        capn_msg_read_fast_(&c->msg, c->segs, CAPNPC_CALL_SEGS, c->reply.buf, c->reply.len,
+                            NULL) &&
+        capn_msg_root_struct_fast_(&c->msg, out)) {
+        c->msg.cap_count = c->reply.ncaps;
+        return CAPNPC_OK;
+    }
+    return capnpc_call_reply_(c, rc, out);
+}
+
+/*
+ * Frame the params, call through the transport, and read the reply. On
+ * CAPNPC_OK *out is the results' root struct; on CAPNPC_EXCEPTION (or any
+ * other value >= 0) c->msg holds the reply for the caller to read, and *out
+ * is null. After a failure c->msg is an empty message.
+ */
+static inline int capnpc_call_send(const struct capnpc_transport *t, uint32_t cap,
+                                   uint64_t interface_id, uint16_t method, struct capnpc_call *c,
+                                   struct capn_struct *out)
+{
+    struct capnpc_request req;
+    struct capn_struct root;
+    if (out == NULL)
+        out = &root;
+    /* The params are one segment, right after the 8 bytes the frame's
+     * segment table takes (capnpc_call_begin put it there). */
+    if (c->bld.err != CAPN_OK || c->bld.nsegs != 1)
+        return capnpc_call_reply_(c, CAPNPC_E_NO_SPACE, out);
+    uint8_t *params = c->params;
+    uint32_t words = c->pseg.words;
+    uint64_t table = (uint64_t)words << 32; /* segment count - 1 = 0, then the size */
+    __builtin_memcpy(params, &table, 8);
+    req.cap = cap;
+    req.method = method;
+    req.interface_id = interface_id;
+    req.params = params;
+    req.params_len = 8 + (size_t)words * 8;
+    req.caps = c->caps;
+    req.ncaps = c->ncaps;
+    return capnpc_call_transact_(t, c, &req, out);
+}
+
+/*
+ * capnpc_call_begin(c, 0, 0) and capnpc_call_send for a method without
+ * parameters, whose params message is always the same 16 bytes (a segment
+ * of one word, the pointer to an empty struct): it is sent from a constant,
+ * and the builder is not used. The call still needs a params buffer, as
+ * with capnpc_call_begin.
+ */
+static inline int capnpc_call_send_empty(const struct capnpc_transport *t, uint32_t cap,
+                                         uint64_t interface_id, uint16_t method,
+                                         struct capnpc_call *c, struct capn_struct *out)
+{
+    static const uint64_t empty_params[2] = {UINT64_C(1) << 32, UINT64_C(0xfffffffc)};
+    struct capnpc_request req;
+    struct capn_struct root;
+    if (out == NULL)
+        out = &root;
+    c->ncaps = 0;
+    if (c->params == NULL || c->params_size < 16)
+        return capnpc_call_reply_(c, CAPNPC_E_NO_SPACE, out);
+    req.cap = cap;
+    req.method = method;
+    req.interface_id = interface_id;
+    req.params = empty_params;
+    req.params_len = sizeof(empty_params);
+    req.caps = c->caps;
+    req.ncaps = 0;
+    return capnpc_call_transact_(t, c, &req, out);
 }
 
 /* ---- Server side ---- */
 
 /* Unwraps params and results for one method and calls its handler in an
  * interface's ops struct. Generated; one per method. */
-typedef int (*capnpc_invoke_fn)(const void *ops, void *self, struct capn_struct params,
+typedef int (*capnpc_invoke_fn)(const void *ops, void *self, const struct capn_struct *params,
                                 struct capn_bld *results, void *ctx);
 
 struct capnpc_method {
@@ -213,28 +291,40 @@ struct capnpc_iface {
     const uint64_t *supers;
 };
 
+/* The params root for a handler: false (CAPNPC_E_BAD_PARAMS) unless it is a
+ * struct that can be read. */
+static inline bool capnpc_params_root(struct capn_msg *params, struct capn_struct *p)
+{
+    return capn_msg_root_struct(params, p) == CAPN_PT_STRUCT && p->seg != NULL;
+}
+
+/* A handler's status as the dispatch result. */
+static inline int capnpc_dispatch_status(int rc, const struct capn_bld *results)
+{
+    if (rc == CAPNPC_OK && results->err != CAPN_OK)
+        return CAPNPC_E_NO_SPACE;
+    return rc;
+}
+
 /*
  * Dispatch one call: check the ordinal and that the params root is a struct,
  * then run the method's handler, which fills the results root (allocated
  * here in `results`). Returns the handler's status, CAPNPC_E_BAD_METHOD,
  * CAPNPC_E_BAD_PARAMS, or CAPNPC_E_NO_SPACE if the results did not fit.
+ * The generated I_dispatch functions do the same with a switch instead of
+ * the table.
  */
 static inline int capnpc_dispatch(const struct capnpc_iface *iface, const void *ops, void *self,
                                   uint16_t method, struct capn_msg *params,
                                   struct capn_bld *results, void *ctx)
 {
+    struct capn_struct p;
     if (ops == NULL || method >= iface->method_count)
         return CAPNPC_E_BAD_METHOD;
-    struct capn_ptr root = capn_msg_root(params);
-    if (capn_ptr_type(root) != CAPN_PT_STRUCT)
+    if (!capnpc_params_root(params, &p))
         return CAPNPC_E_BAD_PARAMS;
-    struct capn_struct p = capn_ptr_struct(root, NULL);
-    if (p.seg == NULL)
-        return CAPNPC_E_BAD_PARAMS;
-    int rc = iface->methods[method].invoke(ops, self, p, results, ctx);
-    if (rc == CAPNPC_OK && results->err != CAPN_OK)
-        return CAPNPC_E_NO_SPACE;
-    return rc;
+    return capnpc_dispatch_status(iface->methods[method].invoke(ops, self, &p, results, ctx),
+                                  results);
 }
 
 /* The interface with this id in a table of n, or NULL. */

@@ -165,13 +165,13 @@ void gen_iface_header(struct gen *g, const struct node *n)
                 "    %s_b p = {capnpc_call_begin(c, %s_DATA_WORDS, %s_PTR_COUNT)};\n"
                 "    return p;\n}\n",
                 m.P, I, m.name, m.P, P->cname, P->cname);
+        /* The results are read straight into *out: these views are 48
+         * bytes, and a copy through a local costs more than the read. */
         bprintf(h,
                 "static inline int %s_%s_send(const struct capnpc_transport *t, uint32_t cap,\n"
                 "    struct capnpc_call *c, %s_r *out)\n{\n"
-                "    struct capn_struct s;\n"
-                "    int rc = capnpc_call_send(t, cap, %s_INTERFACE_ID, %s_%s_METHOD, c, &s);\n"
-                "    if (out != NULL)\n        out->s = s;\n"
-                "    return rc;\n}\n",
+                "    return capnpc_call_send(t, cap, %s_INTERFACE_ID, %s_%s_METHOD, c,\n"
+                "        out != NULL ? &out->s : NULL);\n}\n",
                 I, m.name, m.R, I, I, m.name);
         bool floats;
         if (!plain_params(g, P, &floats))
@@ -198,6 +198,15 @@ static void gen_call(struct gen *g, const struct node *n, const struct method *m
     uint32_t *order = fields_in_code_order(s, &nf);
     bprintf(c, "\n%s%s\n{\n", floats ? "#ifdef CAPN_HAVE_FLOAT\n" : "",
             call_proto(n, m, call_args(g, P)));
+    if (Node_struct_get_dataWordCount(s) == 0 && Node_struct_get_pointerCount(s) == 0) {
+        /* No parameters: a constant params message, no builder. */
+        bprintf(c,
+                "    return capnpc_call_send_empty(t, cap, %s_INTERFACE_ID, %s_%s_METHOD, c,\n"
+                "        out != NULL ? &out->s : NULL);\n}\n%s",
+                n->cname, n->cname, m->name, floats ? "#endif\n" : "");
+        free(order);
+        return;
+    }
     uint32_t nargs = 0;
     for (uint32_t i = 0; i < nf; i++)
         nargs +=
@@ -247,18 +256,19 @@ void gen_iface_source(struct gen *g, const struct node *n)
     uint32_t nm = List_Method_len(ms);
 
     bprintf(c, "\n/* ---- %s ---- */\n", n->dotted);
+    /* The params view is passed by pointer: it is 48 bytes, and copying it
+     * through memory per call is a measurable part of a small call. */
     for (uint32_t i = 0; i < nm; i++) {
         struct method m = method_at(g, n, List_Method_get(ms, i));
-        bprintf(
-            c,
-            "\nstatic int %s_%s_invoke(const void *ops, void *self, struct capn_struct params,\n"
-            "    struct capn_bld *results, void *ctx)\n{\n"
-            "    const struct %s_ops *o = ops;\n"
-            "    if (o->%s == NULL)\n        return CAPNPC_E_BAD_METHOD;\n"
-            "    %s_r p = {params};\n"
-            "    %s_b r = {capn_bld_init_root(results, %s_DATA_WORDS, %s_PTR_COUNT)};\n"
-            "    return o->%s(self, p, r, ctx);\n}\n",
-            I, m.name, I, m.id, m.P, m.R, m.results->cname, m.results->cname, m.id);
+        bprintf(c,
+                "\nstatic int %s_%s_invoke(const void *ops, void *self,\n"
+                "    const struct capn_struct *params, struct capn_bld *results, void *ctx)\n{\n"
+                "    const struct %s_ops *o = ops;\n"
+                "    if (o->%s == NULL)\n        return CAPNPC_E_BAD_METHOD;\n"
+                "    %s_r p = {*params};\n"
+                "    %s_b r = {capn_bld_init_root(results, %s_DATA_WORDS, %s_PTR_COUNT)};\n"
+                "    return o->%s(self, p, r, ctx);\n}\n",
+                I, m.name, I, m.id, m.P, m.R, m.results->cname, m.results->cname, m.id);
     }
     bprintf(c, "\nconst struct capnpc_method %s_METHODS[] = {\n", I);
     for (uint32_t i = 0; i < nm; i++) {
@@ -281,11 +291,74 @@ void gen_iface_source(struct gen *g, const struct node *n)
             "\nconst struct capnpc_iface %s_IFACE = {\n"
             "    %s_INTERFACE_ID, \"%s\", %u, %u, %s_METHODS, %s,\n};\n",
             I, I, n->dotted, nm, ns, I, ns > 0 ? xprintf("%s_supers", I) : "NULL");
+    /*
+     * I_dispatch does what capnpc_dispatch does. The common case (params
+     * whose root is a near struct, results in a fresh builder with room for
+     * the largest results root) is handled with a switch and no call but
+     * the handler's, so that it needs few registers and inlines everything;
+     * anything else goes to I_dispatch_slow, a tail call to the general
+     * code, before any side effect.
+     */
+    if (nm == 0) {
+        bprintf(c,
+                "\nint %s_dispatch(const struct %s_ops *ops, void *self, uint16_t method,\n"
+                "    struct capn_msg *params, struct capn_bld *results, void *ctx)\n{\n"
+                "    return CAPNPC_E_BAD_METHOD;\n}\n",
+                I, I);
+        return;
+    }
+    uint32_t maxw = 0;
+    for (uint32_t i = 0; i < nm; i++) {
+        struct method m = method_at(g, n, List_Method_get(ms, i));
+        Node_struct_r rs = Node_get_struct(m.results->n);
+        uint32_t w = Node_struct_get_dataWordCount(rs) + Node_struct_get_pointerCount(rs);
+        maxw = w > maxw ? w : maxw;
+    }
+    bprintf(c,
+            "\nstatic __attribute__((noinline)) int %s_dispatch_slow(const struct %s_ops *ops,\n"
+            "    void *self, uint16_t method, struct capn_msg *params, struct capn_bld *results,\n"
+            "    void *ctx)\n{\n"
+            "    return capnpc_dispatch(&%s_IFACE, ops, self, method, params, results, ctx);\n}\n",
+            I, I, I);
+    /* The params are read once into a union of every method's params type
+     * (each wraps one struct capn_struct), so that the handler's argument
+     * is copied from it directly rather than through another local. */
     bprintf(c,
             "\nint %s_dispatch(const struct %s_ops *ops, void *self, uint16_t method,\n"
             "    struct capn_msg *params, struct capn_bld *results, void *ctx)\n{\n"
-            "    return capnpc_dispatch(&%s_IFACE, ops, self, method, params, results, ctx);\n}\n",
-            I, I, I);
+            "    union {\n"
+            "        struct capn_struct s;\n",
+            I, I);
+    for (uint32_t i = 0; i < nm; i++) {
+        struct method m = method_at(g, n, List_Method_get(ms, i));
+        bprintf(c, "        %s_r m%u;\n", m.P, i);
+    }
+    bprintf(c,
+            "    } p;\n"
+            "    int rc;\n"
+            "    if (ops == NULL || method >= %s_METHOD_COUNT)\n"
+            "        return CAPNPC_E_BAD_METHOD;\n"
+            "    /* Results roots take at most %u words. */\n"
+            "    if (!capn_bld_root_fits_(results, %u) || !capn_msg_root_struct_fast_(params, &p.s))\n"
+            "        return %s_dispatch_slow(ops, self, method, params, results, ctx);\n"
+            "    switch (method) {\n",
+            I, maxw, maxw, I);
+    for (uint32_t i = 0; i < nm; i++) {
+        struct method m = method_at(g, n, List_Method_get(ms, i));
+        bprintf(c,
+                "    case %s_%s_METHOD:\n"
+                "        if (ops->%s == NULL)\n"
+                "            return CAPNPC_E_BAD_METHOD;\n"
+                "        rc = ops->%s(self, p.m%u, (%s_b){capn_bld_init_root_fast_(results,\n"
+                "            %s_DATA_WORDS, %s_PTR_COUNT)}, ctx);\n"
+                "        break;\n",
+                I, m.name, m.id, m.id, i, m.R, m.results->cname, m.results->cname);
+    }
+    bprintf(c,
+            "    default:\n"
+            "        return CAPNPC_E_BAD_METHOD;\n"
+            "    }\n"
+            "    return capnpc_dispatch_status(rc, results);\n}\n");
     for (uint32_t i = 0; i < nm; i++) {
         struct method m = method_at(g, n, List_Method_get(ms, i));
         gen_call(g, n, &m);

@@ -474,7 +474,16 @@ struct ctype type_of(const struct gen *g, Type_r t)
         r.list = xprintf("List_%s", n->cname);
         r.id = n->id;
         return r;
-    case Type_which_anyPointer:
+    case Type_which_anyPointer: {
+        /* A Capability (any interface) reads as a capability-table index,
+         * like a typed interface field. */
+        Type_anyPointer_r ap = Type_get_anyPointer(t);
+        if (Type_anyPointer_which(ap) == Type_anyPointer_which_unconstrained &&
+            Type_anyPointer_unconstrained_which(Type_anyPointer_get_unconstrained(ap)) ==
+                Type_anyPointer_unconstrained_which_capability)
+            return prim(K_IFACE, 0, false, "uint32_t", NULL, "Capability");
+    }
+    /* fall through */
     default:
         /* Generic parameters are read as AnyPointer. */
         r = prim(K_ANY, 0, false, "struct capn_ptr", NULL, "AnyPointer");

@@ -51,7 +51,7 @@ static int check_bad_sqes(void)
           .xfer_count = CAPOS_MAX_XFER + 1},
          CAPOS_E_TOO_LARGE},
         /* No such capability: a free slot, id 0, a stale generation. */
-        {{.opcode = CAPOS_OP_CALL, .cap = 0x10005, .interface_id = 0xa3b90b046e5043e0ull},
+        {{.opcode = CAPOS_OP_CALL, .cap = 0x10040, .interface_id = 0xa3b90b046e5043e0ull},
          CAPOS_E_BAD_CAP},
         /* Interface ids are never 0. */
         {{.opcode = CAPOS_OP_CALL, .cap = 0x10005}, CAPOS_E_WRONG_INTERFACE},
