@@ -2,10 +2,11 @@
 # kernel and exactly one boot module.
 
 ISO         := $(BUILD)/capos.iso
-# Until the system manifest exists, the boot module is the one program the
-# kernel starts.
-BOOT_PROGRAM ?= hello
-BOOT_MODULE  := $(BUILD)/user/$(BOOT_PROGRAM).elf
+# The boot module is the system manifest (system.cue). BOOT_PROGRAM=NAME
+# boots the one program build/user/NAME.elf instead, with the kernel
+# capabilities (see kernel/main.c).
+BOOT_PROGRAM ?=
+BOOT_MODULE  := $(if $(BOOT_PROGRAM),$(BUILD)/user/$(BOOT_PROGRAM).elf,$(MANIFEST))
 
 # Rebuild the ISO when BOOT_PROGRAM changes, not on every make.
 BOOT_STAMP := $(BUILD)/boot-program.txt

@@ -1,11 +1,23 @@
 # QEMU boot tests: one suite per tests/qemu/NAME.test, run by
 # tools/qemu-test.sh under TCG with a timeout.
 
+# Systems for QEMU tests: tests/qemu/systems/NAME.cue -> build/systems/NAME.bin,
+# booted with MODULE=build/systems/NAME.bin.
+$(shell mkdir -p $(BUILD)/systems)
+QEMU_SYSTEMS := $(basename $(notdir $(wildcard tests/qemu/systems/*.cue)))
+$(foreach s,$(QEMU_SYSTEMS),$(eval $(call manifest_rule,$(BUILD)/systems/$(s).bin,tests/qemu/systems/$(s).cue)))
+QEMU_SYSTEM_BINS := $(addprefix $(BUILD)/systems/,$(addsuffix .bin,$(QEMU_SYSTEMS)))
+
+# A manifest cut short: the kernel must refuse it cleanly.
+$(BUILD)/systems/truncated.bin: $(MANIFEST)
+	head -c 4096 $< > $@
+QEMU_SYSTEM_BINS += $(BUILD)/systems/truncated.bin
+
 QEMU_TESTS := $(basename $(notdir $(wildcard tests/qemu/*.test)))
 
 define qemu_test
 .PHONY: test-qemu-$(1)
-test-qemu-$(1): $(KERNEL) $(TEST_KERNEL) $(addprefix $(BUILD)/user/,$(addsuffix .elf,$(USER_PROGRAMS))) | $(RESULTS)
+test-qemu-$(1): $(KERNEL) $(TEST_KERNEL) $(addprefix $(BUILD)/user/,$(addsuffix .elf,$(USER_PROGRAMS))) $(QEMU_SYSTEM_BINS) $(MANIFEST) | $(RESULTS)
 	@echo "== qemu-$(1)"
 	@tools/qemu-test.sh tests/qemu/$(1).test $(RESULTS)/qemu-$(1).tap
 TEST_SUITES += qemu-$(1)

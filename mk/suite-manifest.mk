@@ -2,9 +2,10 @@
 # definitions and systems (cue/, system*.cue), tools/mkmanifest, and their
 # tests. docs/manifest.md describes all of it.
 #
-#   make manifest            build/manifest.bin from system.cue (+ system.local.cue)
-#   $(MANIFEST)              that file, for the boot image
-#   $(call manifest_from,OUT,CUE_FILES)  rule for another system
+#   make manifest     build/manifest.bin from system.cue (+ system.local.cue)
+#   make manifests    also build/manifest-smoke.bin and build/manifest-spawn.bin
+#   $(MANIFEST)       build/manifest.bin, for the boot image
+#   $(eval $(call manifest_rule,OUT,CUE_FILES))  a rule for another system
 
 MANIFEST_LIB_SRCS := lib/manifest.c lib/manifest_graph.c
 LIB_SRCS += $(MANIFEST_LIB_SRCS)
@@ -68,7 +69,14 @@ $(1): $(2) $(CUE_DEFS) $(MKMANIFEST) $(CUE_TOOL) $(NPM_STAMP) $$$$(MANIFEST_ELFS
 	$$(Q)$(MKMANIFEST) -o $$@ --cue $(CUE_TOOL) $$(MANIFEST_BINARY_ARGS) $(CUE_DEFS) $(2)
 endef
 
+# Rebuild when system.local.cue appears or goes away: the file list is
+# recorded, and rewritten only when it changes.
+SYSTEM_STAMP := $(BUILD)/manifest-files.txt
+$(shell mkdir -p $(BUILD); [ "$$(cat $(SYSTEM_STAMP) 2>/dev/null)" = "$(SYSTEM_CUE)" ] || \
+    echo "$(SYSTEM_CUE)" > $(SYSTEM_STAMP))
+
 $(eval $(call manifest_rule,$(MANIFEST),$(SYSTEM_CUE)))
+$(MANIFEST): $(SYSTEM_STAMP)
 $(eval $(call manifest_rule,$(BUILD)/manifest-smoke.bin,system-smoke.cue))
 $(eval $(call manifest_rule,$(BUILD)/manifest-spawn.bin,system-spawn.cue))
 

@@ -36,3 +36,4 @@ endef
 $(foreach t,$(basename $(notdir $(wildcard user/tests/*.c))),$(eval $(call user_program,$(t),user/tests/$(t).c)))
 $(foreach t,$(basename $(notdir $(wildcard user/bench/*.c))),$(eval $(call user_program,$(t),user/bench/$(t).c)))
 $(foreach t,$(basename $(notdir $(wildcard user/demos/*.c))),$(eval $(call user_program,$(t),user/demos/$(t).c)))
+$(eval $(call user_program,init,user/init/init.c $(MANIFEST_LIB_SRCS)))

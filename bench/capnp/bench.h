@@ -33,45 +33,56 @@ extern const struct bench_impl bench_c, bench_cpp;
 }
 #endif
 
-/* The loop, the same for both: it calls the implementation's static
- * build_order/build_call/read_order/read_call directly. */
-#define BENCH_LOOP(fn)                                                                             \
-    __attribute__((noinline)) uint64_t fn(int which, long n, const void *in, size_t len)                                \
-    {                                                                                              \
-        uint64_t sum = 0;                                                                          \
-        switch (which) {                                                                           \
-        case B_BUILD_ORDER:                                                                        \
-            for (long i = 0; i < n; i++)                                                           \
-                build_order((uint64_t)i);                                                          \
-            break;                                                                                 \
-        case B_READ_ORDER:                                                                         \
-            for (long i = 0; i < n; i++)                                                           \
-                sum += read_order(in, len);                                                        \
-            break;                                                                                 \
-        case B_BUILD_CALL:                                                                         \
-            for (long i = 0; i < n; i++)                                                           \
-                build_call((uint64_t)i);                                                           \
-            break;                                                                                 \
-        default:                                                                                   \
-            for (long i = 0; i < n; i++)                                                           \
-                sum += read_call(in, len);                                                         \
-            break;                                                                                 \
-        }                                                                                          \
-        return sum;                                                                                \
-    }
-
-#define ORDER_ITEMS 16
-#define ORDER_TAGS  4
+#ifdef BENCH_IMPL
+/*
+ * In bench_c.c and bench_cpp.c++ (which define BENCH_IMPL): the values,
+ * the functions each implements with its own library, and the loop, the
+ * same for both, which calls them directly.
+ */
+#define ORDER_ITEMS   16
+#define ORDER_TAGS    4
 #define ORDER_WEIGHTS 8
 
 static const char *const bench_item_names[ORDER_ITEMS] = {
-    "keyboard", "mouse",       "monitor 27in", "usb-c cable", "dock",   "webcam", "headset",
-    "chair",    "desk lamp",   "notebook",     "pen set",     "ssd 1tb", "router", "hub", "adapter", "cable ties",
+    "keyboard", "mouse", "monitor 27in", "usb-c cable", "dock",    "webcam",
+    "headset",  "chair", "desk lamp",    "notebook",    "pen set", "ssd 1tb",
+    "router",   "hub",   "adapter",      "cable ties",
 };
 static const char *const bench_tags[ORDER_TAGS] = {"priority", "gift", "eu", "repeat-customer"};
 static const char bench_note[] = "leave at the front desk, ring twice";
 static const char bench_customer_name[] = "Ada Lovelace";
 static const char bench_customer_email[] = "ada@example.org";
 static const char bench_call_name[] = "log";
+
+static void build_order(uint64_t seed);
+static void build_call(uint64_t seed);
+static uint64_t read_order(const void *buf, size_t len);
+static uint64_t read_call(const void *buf, size_t len);
+
+static inline __attribute__((always_inline)) uint64_t bench_loop_(int which, long n, const void *in,
+                                                                  size_t len)
+{
+    uint64_t sum = 0;
+    switch (which) {
+    case B_BUILD_ORDER:
+        for (long i = 0; i < n; i++)
+            build_order((uint64_t)i);
+        break;
+    case B_READ_ORDER:
+        for (long i = 0; i < n; i++)
+            sum += read_order(in, len);
+        break;
+    case B_BUILD_CALL:
+        for (long i = 0; i < n; i++)
+            build_call((uint64_t)i);
+        break;
+    default:
+        for (long i = 0; i < n; i++)
+            sum += read_call(in, len);
+        break;
+    }
+    return sum;
+}
+#endif
 
 #endif

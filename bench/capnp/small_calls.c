@@ -123,8 +123,7 @@ __attribute__((noinline)) static void client_now(long n)
     for (long i = 0; i < n; i++) {
         struct capnpc_call c;
         Timer_now_Results_r res;
-        capnpc_call_init(&c, call_params, sizeof(call_params), call_results,
-                         sizeof(call_results));
+        capnpc_call_init(&c, call_params, sizeof(call_params), call_results, sizeof(call_results));
         if (Timer_now_call(&transport, 3, &c, &res) != CAPNPC_OK)
             abort();
         if (n == 1)
@@ -137,8 +136,7 @@ __attribute__((noinline)) static void client_sleep(long n)
     for (long i = 0; i < n; i++) {
         struct capnpc_call c;
         Timer_sleep_Results_r res;
-        capnpc_call_init(&c, call_params, sizeof(call_params), call_results,
-                         sizeof(call_results));
+        capnpc_call_init(&c, call_params, sizeof(call_params), call_results, sizeof(call_results));
         if (Timer_sleep_call(&transport, 3, &c, (uint64_t)i, &res) != CAPNPC_OK)
             abort();
     }

@@ -220,9 +220,8 @@ static inline void capn_msg_init(struct capn_msg *m, const struct capn_seg *segs
 /* The fast path of capn_msg_read on its own: a one-segment frame (segment
  * count field 0) that fits the buffer. True with *m read over it; false,
  * with nothing changed, for anything else. */
-static inline bool capn_msg_read_fast_(struct capn_msg *m, struct capn_seg *segs,
-                                       uint32_t max_segs, const void *buf, size_t len,
-                                       size_t *used)
+static inline bool capn_msg_read_fast_(struct capn_msg *m, struct capn_seg *segs, uint32_t max_segs,
+                                       const void *buf, size_t len, size_t *used)
 {
     const uint8_t *b = (const uint8_t *)buf;
     if (b == NULL || segs == NULL || max_segs == 0 || len < 8 || capn_load32_(b) != 0)
@@ -311,20 +310,22 @@ static inline bool capn_msg_root_struct_fast_(struct capn_msg *m, struct capn_st
         return false;
     const struct capn_seg *seg = &m->segs[0];
     uint64_t w = capn_load64_(seg->data);
-    /* Offset in words from the end of the root word: bits 2..31, signed. */
-    int64_t pos = 1 + (int64_t)((int32_t)((uint32_t)w & ~3u) / 4);
-    uint64_t dw = (uint16_t)(w >> 32), np = (uint16_t)(w >> 48);
-    /* pos >= -2^29, so a negative pos is a huge unsigned one and fails the
-     * bounds test too. */
-    if ((w & 3) != 0 || w == 0 || (uint64_t)pos + dw + np > seg->words || dw + np > m->read_left)
+    /* Low half: kind (0, struct) and the signed offset in words from the
+     * end of the root word; high half: data words, then pointers. */
+    uint32_t lo = (uint32_t)w, hi = (uint32_t)(w >> 32);
+    int64_t pos = 1 + (int64_t)((int32_t)(lo & ~3u) / 4);
+    uint32_t dw = hi & 0xffff, size = dw + (hi >> 16);
+    if ((lo & 3) != 0 || w == 0 || pos < 0 || (uint64_t)pos + size > seg->words ||
+        size > m->read_left)
         return false;
-    m->read_left -= dw + np;
+    m->read_left -= size;
+    const uint8_t *data = seg->data + (size_t)pos * 8;
     out->msg = m;
     out->seg = seg;
-    out->data = seg->data + (size_t)pos * 8;
-    out->ptrs = out->data + dw * 8;
-    out->data_bytes = (uint32_t)dw * 8;
-    out->nptrs = (uint16_t)np;
+    out->data = data;
+    out->ptrs = data + (size_t)dw * 8;
+    out->data_bytes = dw * 8;
+    out->nptrs = (uint16_t)(hi >> 16);
     out->nest = m->nest_limit - 1;
     return true;
 }

@@ -342,9 +342,8 @@ static inline enum capn_err list_from(const struct capn_ptr *p, const struct cap
     return CAPN_OK;
 }
 
-static inline __attribute__((always_inline)) bool read_list(const struct capn_ptr *p,
-                                                            uint32_t want, bool leaf,
-                                                            struct capn_list *l)
+static inline __attribute__((always_inline)) bool read_list(const struct capn_ptr *p, uint32_t want,
+                                                            bool leaf, struct capn_list *l)
 {
     struct capn_res r;
     if (follow(p, CAPN_K_LIST, leaf, &r) <= 0)

@@ -9,6 +9,8 @@ void *memmove(void *dst, const void *src, size_t n);
 int memcmp(const void *a, const void *b, size_t n);
 size_t strlen(const char *s);
 int strcmp(const char *a, const char *b);
+char *strstr(const char *hay, const char *needle);
+char *strcpy(char *dst, const char *src);
 int strncmp(const char *a, const char *b, size_t n);
 
 #endif

@@ -538,3 +538,99 @@ Test(capnpc_dispatch, method_table)
     cr_expect_str_eq(Service_IFACE.name, "Service");
     cr_expect_eq(Empty_IFACE.method_count, 0);
 }
+
+/*
+ * The generated I_dispatch has a fast path of its own (near struct params
+ * root, fresh results builder with room) and falls back to capnpc_dispatch
+ * for everything else. Both must give the same status, results bytes, and
+ * params message state (errors, traversal budget), whatever the params.
+ */
+static uint64_t xs(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+static int fh_add(void *self, Service_add_Params_r p, Service_add_Results_b r, void *ctx)
+{
+    ((struct server *)self)->calls[Service_add_METHOD]++;
+    uint32_t sum = (uint32_t)Service_add_Params_get_a(p) + (uint32_t)Service_add_Params_get_b(p);
+    Service_add_Results_set_sum(r, (int32_t)sum);
+    return CAPNPC_OK;
+}
+
+/* Handlers safe on any params (h_add overflows on random ones); the other
+ * methods have none, which dispatch answers with CAPNPC_E_BAD_METHOD. */
+static const struct Service_ops fuzz_ops = {
+    .ping = h_ping,
+    .add = fh_add,
+    .echo = h_echo,
+    .stats = h_stats,
+};
+
+Test(capnpc_dispatch, fast_and_general_dispatch_agree)
+{
+    uint64_t s = 99;
+    for (int it = 0; it < 20000; it++) {
+        uint64_t seed = s;
+        uint64_t w[6], ra[8], rb[8];
+        uint32_t n = (uint32_t)(xs(&s) % 6) + (it % 8 == 0 ? 0 : 1);
+        for (int i = 0; i < 6; i++)
+            w[i] = xs(&s) % 3 == 0 ? xs(&s) % 4 : xs(&s);
+        /* Mostly near struct roots of a few words, some far or hostile. */
+        int32_t off = (int32_t)(xs(&s) % 6) - 2;
+        if (xs(&s) % 4 != 0)
+            w[0] =
+                ((uint32_t)off << 2) | (uint64_t)(xs(&s) % 3) << 32 | (uint64_t)(xs(&s) % 3) << 48;
+        uint16_t method = (uint16_t)(xs(&s) % (Service_METHOD_COUNT + 1));
+        uint32_t room = 1 + (uint32_t)(xs(&s) % 8);
+        bool used = xs(&s) % 8 == 0;
+        int32_t nest = (int32_t)(xs(&s) % 4);
+        uint64_t left = xs(&s) % 2 ? 1000 : xs(&s) % 8;
+
+        struct capn_seg sa = {(const uint8_t *)w, n, n}, sb = sa, rsa, rsb;
+        struct capn_msg ma, mb;
+        struct capn_bld ba, bb;
+        capn_msg_init(&ma, &sa, 1);
+        capn_msg_init(&mb, &sb, 1);
+        ma.nest_limit = mb.nest_limit = nest;
+        ma.read_left = mb.read_left = left;
+        memset(ra, 0x77, sizeof(ra));
+        memset(rb, 0x77, sizeof(rb));
+        capn_bld_init(&ba, &rsa, 1, ra, room * 8);
+        capn_bld_init(&bb, &rsb, 1, rb, room * 8);
+        if (used) {
+            capn_bld_root(&ba);
+            capn_bld_root(&bb);
+        }
+        struct server x = {0}, y = {0};
+        int a = Service_dispatch(&fuzz_ops, &x, method, &ma, &ba, NULL);
+        int b = capnpc_dispatch(&Service_IFACE, &fuzz_ops, &y, method, &mb, &bb, NULL);
+        cr_expect_eq(a, b, "status, seed %llu", (unsigned long long)seed);
+        cr_expect(memcmp(x.calls, y.calls, sizeof(x.calls)) == 0, "seed %llu",
+                  (unsigned long long)seed);
+        cr_expect(ma.err == mb.err && ma.nerr == mb.nerr && ma.read_left == mb.read_left,
+                  "params state, seed %llu", (unsigned long long)seed);
+        cr_expect(ba.err == bb.err && rsa.words == rsb.words && memcmp(ra, rb, sizeof(ra)) == 0,
+                  "results, seed %llu", (unsigned long long)seed);
+    }
+}
+
+/* A method without parameters sends a constant params message; the result
+ * is the same as building it. */
+Test(capnpc_dispatch, parameterless_call_matches_begin_and_send)
+{
+    struct client *k = client_new();
+    Service_ping_Results_r a, b;
+    cr_expect_eq(Service_ping_call(&k->t, 3, &k->c, &a), CAPNPC_OK);
+    size_t len = k->c.reply.len;
+    (void)Service_ping_begin(&k->c);
+    cr_expect_eq(Service_ping_send(&k->t, 3, &k->c, &b), CAPNPC_OK);
+    cr_expect_eq(k->c.reply.len, len);
+    cr_expect_eq(k->loop.srv.calls[Service_ping_METHOD], 2);
+    cr_expect_not_null(a.s.seg);
+    cr_expect_not_null(b.s.seg);
+    free(k);
+}

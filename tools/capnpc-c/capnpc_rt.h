@@ -166,7 +166,7 @@ static inline uint32_t capnpc_call_add_cap(struct capnpc_call *c, uint32_t cap_i
  * replies, exceptions. Out of line, so the common case stays short.
  */
 static __attribute__((noinline, unused)) int capnpc_call_reply_(struct capnpc_call *c, int rc,
-                                                               struct capn_struct *out)
+                                                                struct capn_struct *out)
 {
     struct capn_struct none = {0}, root;
     *out = none;
@@ -198,8 +198,7 @@ static inline int capnpc_call_transact_(const struct capnpc_transport *t, struct
     /* The common case: results in one segment with a struct root. Anything
      * else is read again from the start, in the general way. */
     if (rc == CAPNPC_OK && c->reply.len <= c->reply.size && c->reply.ncaps <= c->reply.max_caps &&
-        capn_msg_read_fast_(&c->msg, c->segs, CAPNPC_CALL_SEGS, c->reply.buf, c->reply.len,
-                            NULL) &&
+        capn_msg_read_fast_(&c->msg, c->segs, CAPNPC_CALL_SEGS, c->reply.buf, c->reply.len, NULL) &&
         capn_msg_root_struct_fast_(&c->msg, out)) {
         c->msg.cap_count = c->reply.ncaps;
         return CAPNPC_OK;

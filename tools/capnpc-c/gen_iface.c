@@ -333,16 +333,17 @@ void gen_iface_source(struct gen *g, const struct node *n)
         struct method m = method_at(g, n, List_Method_get(ms, i));
         bprintf(c, "        %s_r m%u;\n", m.P, i);
     }
-    bprintf(c,
-            "    } p;\n"
-            "    int rc;\n"
-            "    if (ops == NULL || method >= %s_METHOD_COUNT)\n"
-            "        return CAPNPC_E_BAD_METHOD;\n"
-            "    /* Results roots take at most %u words. */\n"
-            "    if (!capn_bld_root_fits_(results, %u) || !capn_msg_root_struct_fast_(params, &p.s))\n"
-            "        return %s_dispatch_slow(ops, self, method, params, results, ctx);\n"
-            "    switch (method) {\n",
-            I, maxw, maxw, I);
+    bprintf(
+        c,
+        "    } p;\n"
+        "    int rc;\n"
+        "    if (ops == NULL || method >= %s_METHOD_COUNT)\n"
+        "        return CAPNPC_E_BAD_METHOD;\n"
+        "    /* Results roots take at most %u words. */\n"
+        "    if (!capn_bld_root_fits_(results, %u) || !capn_msg_root_struct_fast_(params, &p.s))\n"
+        "        return %s_dispatch_slow(ops, self, method, params, results, ctx);\n"
+        "    switch (method) {\n",
+        I, maxw, maxw, I);
     for (uint32_t i = 0; i < nm; i++) {
         struct method m = method_at(g, n, List_Method_get(ms, i));
         bprintf(c,
@@ -354,11 +355,10 @@ void gen_iface_source(struct gen *g, const struct node *n)
                 "        break;\n",
                 I, m.name, m.id, m.id, i, m.R, m.results->cname, m.results->cname);
     }
-    bprintf(c,
-            "    default:\n"
-            "        return CAPNPC_E_BAD_METHOD;\n"
-            "    }\n"
-            "    return capnpc_dispatch_status(rc, results);\n}\n");
+    bprintf(c, "    default:\n"
+               "        return CAPNPC_E_BAD_METHOD;\n"
+               "    }\n"
+               "    return capnpc_dispatch_status(rc, results);\n}\n");
     for (uint32_t i = 0; i < nm; i++) {
         struct method m = method_at(g, n, List_Method_get(ms, i));
         gen_call(g, n, &m);
