@@ -37,26 +37,31 @@ int kcall_fail(struct kcall *kc, enum CapException_Type type, const char *messag
 uint32_t kcall_add_result_cap(struct kcall *kc, struct kobject *obj, uint64_t interface_id,
                               uint32_t cap_flags)
 {
-    if (kc->nresult_caps == KCALL_MAX_RESULT_CAPS)
+    struct xfer_set *x = &kc->out;
+    if (x->n == KCALL_MAX_RESULT_CAPS)
         return CAPNPC_NO_CAP;
-    kc->result_caps[kc->nresult_caps] = kobject_ref(obj);
-    kc->result_cap_ifaces[kc->nresult_caps] = interface_id;
-    kc->result_cap_flags[kc->nresult_caps] = cap_flags;
-    return kc->nresult_caps++;
+    x->obj[x->n] = kobject_ref(obj);
+    x->iface[x->n] = interface_id;
+    x->flags[x->n] = cap_flags;
+    return x->n++;
 }
 
-int kcall_defer(struct kcall *kc, struct kcall_token *token)
+void kcall_defer_sqe(struct process *p, const struct capos_sqe *sqe, struct kcall_token *token)
 {
-    struct process *p = kc->caller;
     token->caller = p;
-    token->user_data = kc->sqe->user_data;
-    token->result_addr = kc->sqe->result_addr;
-    token->result_len = kc->sqe->result_len;
+    token->user_data = sqe->user_data;
+    token->result_addr = sqe->result_addr;
+    token->result_len = sqe->result_len;
     token->prev = 0;
     token->next = p->pending_calls;
     if (token->next)
         token->next->prev = token;
     p->pending_calls = token;
+}
+
+int kcall_defer(struct kcall *kc, struct kcall_token *token)
+{
+    kcall_defer_sqe(kc->caller, kc->sqe, token);
     kc->deferred = true;
     return CAPNPC_OK;
 }
@@ -82,7 +87,7 @@ void kcall_process_exit(struct process *p)
     p->pending_calls = 0;
 }
 
-static void post_deferred(struct kcall_token *token, struct capos_cqe *cqe)
+void kcall_post_deferred(struct kcall_token *token, struct capos_cqe *cqe)
 {
     struct process *p = token->caller;
     cqe->user_data = token->user_data;
@@ -99,7 +104,7 @@ void kcall_complete_deferred(struct kcall_token *token, int32_t result)
     if (!token->caller)
         return;
     struct capos_cqe cqe = {.result = result};
-    post_deferred(token, &cqe);
+    kcall_post_deferred(token, &cqe);
 }
 
 void kcall_complete_deferred_with(struct kcall_token *token, kcall_build_fn build, void *arg)
@@ -119,88 +124,24 @@ void kcall_complete_deferred_with(struct kcall_token *token, kcall_build_fn buil
         cqe.result = CAPOS_E_RESULT_TOO_SMALL;
     else if ((cqe.result = copy_to_user(token->caller, token->result_addr, results_out, len)) == 0)
         cqe.result_len = (uint32_t)len;
-    post_deferred(token, &cqe);
+    kcall_post_deferred(token, &cqe);
 }
 
 struct kobject *kcall_param_cap(struct kcall *kc, uint32_t index, uint64_t *interface_id,
                                 uint32_t *cap_flags)
 {
-    if (index >= kc->n_in_caps)
+    if (index >= kc->in.n)
         return 0;
     if (interface_id)
-        *interface_id = kc->in_ifaces[index];
+        *interface_id = kc->in.iface[index];
     if (cap_flags)
-        *cap_flags = kc->in_flags[index];
-    return kc->in_caps[index];
-}
-
-/*
- * Take the capabilities named by the CALL's transfer descriptors. A copy
- * takes a reference; a move reserves the caller's slot, which is freed only
- * if the call succeeds (commit) and restored otherwise (rollback), so a
- * failed call loses nothing. Moving the capability being called, moving
- * one twice, or transferring a non-transferable one is refused.
- */
-static int take_in_caps(struct kcall *kc, uint32_t moved[], uint32_t *nmoved)
-{
-    const struct capos_sqe *sqe = kc->sqe;
-    struct process *p = kc->caller;
-    struct capos_xfer x[CAPOS_MAX_XFER];
-    *nmoved = 0;
-    if (sqe->xfer_count == 0)
-        return 0;
-    int rc = copy_from_user(p, x, sqe->xfer_addr, sqe->xfer_count * sizeof(x[0]));
-    if (rc)
-        return rc;
-    for (uint32_t i = 0; i < sqe->xfer_count; i++) {
-        struct cap_entry e;
-        enum cap_status st;
-        if (x[i].mode == CAPOS_XFER_COPY) {
-            st = cap_table_lookup(&p->caps, x[i].cap, &e);
-        } else if (x[i].mode == CAPOS_XFER_MOVE && x[i].cap != sqe->cap) {
-            st = cap_table_reserve(&p->caps, x[i].cap, &e);
-            if (st == CAP_OK)
-                moved[(*nmoved)++] = x[i].cap;
-        } else {
-            st = CAP_ERR_INVALID;
-        }
-        if (st == CAP_OK && (e.flags & CAPF_NO_TRANSFER))
-            st = CAP_ERR_INVALID;
-        if (st != CAP_OK)
-            return st == CAP_ERR_INVALID || st == CAP_ERR_RESERVED ? CAPOS_E_BAD_TRANSFER
-                                                                   : cap_status_to_capos(st);
-        kc->in_caps[kc->n_in_caps] = kobject_ref(e.object);
-        kc->in_ifaces[kc->n_in_caps] = e.interface_id;
-        kc->in_flags[kc->n_in_caps] = e.flags;
-        kc->n_in_caps++;
-    }
-    return 0;
-}
-
-/* After the call: commit the moves if it succeeded, else roll them back;
- * drop the references taken for the call either way. */
-static void settle_in_caps(struct kcall *kc, const uint32_t moved[], uint32_t nmoved, bool ok)
-{
-    struct process *p = kc->caller;
-    for (uint32_t i = 0; i < nmoved; i++) {
-        struct cap_entry e;
-        if (ok) {
-            cap_table_commit(&p->caps, moved[i], &e);
-            kobject_unref(e.object); /* the slot's reference */
-        } else {
-            cap_table_rollback(&p->caps, moved[i]);
-        }
-    }
-    for (uint32_t i = 0; i < kc->n_in_caps; i++)
-        kobject_unref(kc->in_caps[i]);
-    kc->n_in_caps = 0;
+        *cap_flags = kc->in.flags[index];
+    return kc->in.obj[index];
 }
 
 static void drop_result_caps(struct kcall *kc)
 {
-    for (uint32_t i = 0; i < kc->nresult_caps; i++)
-        kobject_unref(kc->result_caps[i]);
-    kc->nresult_caps = 0;
+    xfer_settle(0, &kc->out, false);
 }
 
 /* Frame the results (or the exception) and copy them, and the result
@@ -211,43 +152,25 @@ static int deliver(struct kcall *kc, struct capos_cqe *cqe)
     if (capn_bld_write(&kc->results, results_out, sizeof(results_out), &len) != CAPN_OK)
         return CAPOS_E_INTERNAL;
     uint32_t records_at = CAPOS_CAP_RECORDS_OFFSET((uint32_t)len);
-    size_t need = records_at + (size_t)kc->nresult_caps * sizeof(struct capos_cap_record);
+    size_t need = records_at + (size_t)kc->out.n * sizeof(struct capos_cap_record);
     if (need > kc->sqe->result_len)
         return CAPOS_E_RESULT_TOO_SMALL;
 
-    /* Make room in the caller's table first, so that inserting cannot
-     * fail half-way through. */
     struct process *p = kc->caller;
-    if (cap_table_rx_reserve(&p->caps, kc->nresult_caps) != CAP_OK)
-        return CAPOS_E_NO_SPACE;
     struct capos_cap_record rec[KCALL_MAX_RESULT_CAPS];
-    for (uint32_t i = 0; i < kc->nresult_caps; i++) {
-        struct cap_entry e = {.object = kc->result_caps[i],
-                              .interface_id = kc->result_cap_ifaces[i],
-                              .flags = kc->result_cap_flags[i]};
-        cap_table_rx_fill(&p->caps, &e, &rec[i].cap);
-        rec[i].reserved = 0;
-        rec[i].interface_id = kc->result_cap_ifaces[i];
-    }
-    int rc = copy_to_user(p, kc->sqe->result_addr, results_out, len);
-    if (rc == 0 && kc->nresult_caps)
-        rc = copy_to_user(p, kc->sqe->result_addr + records_at, rec,
-                          kc->nresult_caps * sizeof(rec[0]));
+    int rc = xfer_give(p, &kc->out, rec);
+    if (rc)
+        return rc;
+    rc = copy_to_user(p, kc->sqe->result_addr, results_out, len);
+    if (rc == 0 && kc->out.n)
+        rc = copy_to_user(p, kc->sqe->result_addr + records_at, rec, kc->out.n * sizeof(rec[0]));
     if (rc != 0) {
         /* Undo the inserts: the caller gets an error and no capability. */
-        for (uint32_t i = 0; i < kc->nresult_caps; i++) {
-            struct cap_entry e;
-            cap_table_rx_unfill(&p->caps, rec[i].cap, &e);
-            kobject_unref(e.object);
-        }
-        cap_table_rx_cancel(&p->caps, kc->nresult_caps);
-        kc->nresult_caps = 0;
+        xfer_ungive(p, rec, kc->out.n);
         return rc;
     }
-    /* The table now holds the references kcall_add_result_cap took. */
     cqe->result_len = (uint32_t)len;
-    cqe->cap_count = (uint16_t)kc->nresult_caps;
-    kc->nresult_caps = 0;
+    cqe->cap_count = (uint16_t)kc->out.n;
     return 0;
 }
 
@@ -298,10 +221,9 @@ bool kcall_execute(struct process *caller, struct kobject *obj, const struct cap
     kc.sqe = sqe;
     kc.exception_type = 0;
     kc.exception_message = 0;
-    kc.n_in_caps = 0;
-    kc.nresult_caps = 0;
+    xfer_init(&kc.in);
+    xfer_init(&kc.out);
     kc.deferred = false;
-    uint32_t moved[CAPOS_MAX_XFER], nmoved = 0;
 
     /* An ordinal the interface does not have is refused before any work. */
     int rc = CAPOS_E_BAD_METHOD;
@@ -317,15 +239,15 @@ bool kcall_execute(struct process *caller, struct kobject *obj, const struct cap
     /* Bounded work: a params message may make the reader visit each of
      * its words a few times at most, whatever its pointers say. */
     kc.params.read_left = 4 * (sqe->params_len / 8) + 64;
-    rc = take_in_caps(&kc, moved, &nmoved);
+    rc = xfer_take(caller, sqe, sqe->cap, &kc.in);
     if (rc)
         goto done;
-    kc.params.cap_count = kc.n_in_caps;
+    kc.params.cap_count = kc.in.n;
     capn_bld_init(&kc.results, &results_seg, 1, results_arena, sizeof(results_arena));
 
     rc = run(obj, &kc, cqe);
     if (kc.deferred) {
-        settle_in_caps(&kc, moved, nmoved, true);
+        xfer_settle(caller, &kc.in, true);
         drop_result_caps(&kc);
         return false;
     }
@@ -334,7 +256,7 @@ bool kcall_execute(struct process *caller, struct kobject *obj, const struct cap
 done:
     /* Moves happen only with a successful result: after a transport error
      * or an exception the caller still holds what it tried to move. */
-    settle_in_caps(&kc, moved, nmoved, rc == 0 && !(cqe->flags & CAPOS_CQE_F_EXCEPTION));
+    xfer_settle(caller, &kc.in, rc == 0 && !(cqe->flags & CAPOS_CQE_F_EXCEPTION));
     drop_result_caps(&kc);
     if (rc) {
         cqe->flags = 0;

@@ -17,11 +17,12 @@
 
 #include "capnp/capnp.h"
 #include "capos.capnp.h"
+#include "xfer.h"
 
 struct process;
 struct kobject;
 
-#define KCALL_MAX_RESULT_CAPS 4
+#define KCALL_MAX_RESULT_CAPS CAPOS_MAX_XFER
 #define KCALL_RESULT_ARENA 16384
 #define KCALL_PARAMS_SEGS 8
 
@@ -35,15 +36,9 @@ struct kcall {
     const char *exception_message;
     /* Capabilities that came with the params (transfer descriptors), in
      * the order of the params message's capability table. */
-    struct kobject *in_caps[CAPOS_MAX_XFER];
-    uint64_t in_ifaces[CAPOS_MAX_XFER];
-    uint32_t in_flags[CAPOS_MAX_XFER];
-    uint32_t n_in_caps;
+    struct xfer_set in;
     /* Capabilities to hand to the caller with the results. */
-    struct kobject *result_caps[KCALL_MAX_RESULT_CAPS];
-    uint64_t result_cap_ifaces[KCALL_MAX_RESULT_CAPS];
-    uint32_t result_cap_flags[KCALL_MAX_RESULT_CAPS];
-    uint32_t nresult_caps;
+    struct xfer_set out;
     /* Set by kcall_defer(): the handler will complete the call later
      * through kcall_complete_deferred(). */
     bool deferred;
@@ -83,6 +78,11 @@ struct kcall_token {
     struct kcall_token *next, *prev; /* the caller's pending calls */
 };
 int kcall_defer(struct kcall *kc, struct kcall_token *token);
+/* The same for ring operations that are not kernel-object calls (IPC). */
+void kcall_defer_sqe(struct process *p, const struct capos_sqe *sqe, struct kcall_token *token);
+/* Post a deferred call's CQE (user_data is filled in) and wake its caller;
+ * the token must be live (caller not NULL). */
+void kcall_post_deferred(struct kcall_token *token, struct capos_cqe *cqe);
 void kcall_complete_deferred(struct kcall_token *token, int32_t result);
 typedef void (*kcall_build_fn)(struct capn_bld *results, void *arg);
 void kcall_complete_deferred_with(struct kcall_token *token, kcall_build_fn build, void *arg);

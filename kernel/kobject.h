@@ -13,6 +13,10 @@ struct kobject;
 struct kcall;
 
 struct capnpc_iface;
+struct process;
+struct cap_entry;
+struct capos_sqe;
+struct capos_cqe;
 
 struct kobject_type {
     const char *name; /* for logs and the debug tap */
@@ -22,6 +26,10 @@ struct kobject_type {
      * client facet, which is used through ring opcodes). Returns 0 or a
      * CAPOS_E_* transport error. */
     int (*call)(struct kobject *obj, struct kcall *call);
+    /* Instead of `call`: objects that take a CALL SQE as it is (endpoints,
+     * wrappers) and may defer it. Returns a lib/ring.h enum ring_action. */
+    int (*ring_call)(struct kobject *obj, struct process *caller, const struct cap_entry *e,
+                     const struct capos_sqe *sqe, struct capos_cqe *cqe);
     void (*destroy)(struct kobject *obj);
 };
 

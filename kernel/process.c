@@ -14,6 +14,7 @@
 #include <capos/layout.h>
 
 #include "elf64.h"
+#include "entropy.h"
 #include "heap.h"
 #include "kcall.h"
 #include "kobject.h"
@@ -196,6 +197,7 @@ struct process *process_create(const char *name, const void *elf, size_t elf_len
         goto fail;
 
     p->pid = next_pid++;
+    entropy_fill(&p->session_id, sizeof(p->session_id));
     p->main_thread = thread_create_user(p, info.entry, CAPOS_USER_STACK_TOP, CAPOS_USER_RING_ADDR,
                                         p->pid, CAPOS_USER_CAPSET_ADDR);
     if (!p->main_thread)

@@ -49,6 +49,8 @@ struct process {
     struct mo_mapping *mo_mappings;
     /* Calls of this process whose completion is deferred (kcall.h). */
     struct kcall_token *pending_calls;
+    uint32_t outstanding_calls; /* IPC CALLs in flight (endpoint.h limit) */
+    uint64_t session_id;        /* random; keys caller-session references */
     struct memory_object *mo_charged;
     int exit_code;
     bool exited;

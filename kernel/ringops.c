@@ -10,6 +10,7 @@
 
 #include "kcall.h"
 #include "kobject.h"
+#include "objects/endpoint.h"
 #include "process.h"
 #include "ring.h"
 #include "tap.h"
@@ -26,7 +27,10 @@ static enum ring_action op_call(struct process *p, const struct capos_sqe *sqe,
         cqe->result = cap_status_to_capos(st);
         return RING_POST;
     }
-    return kcall_execute(p, e.object, sqe, cqe) ? RING_POST : RING_DEFER;
+    struct kobject *obj = e.object;
+    if (obj->type->ring_call)
+        return (enum ring_action)obj->type->ring_call(obj, p, &e, sqe, cqe);
+    return kcall_execute(p, obj, sqe, cqe) ? RING_POST : RING_DEFER;
 }
 
 static enum ring_action op_release(struct process *p, const struct capos_sqe *sqe,
@@ -43,12 +47,20 @@ static enum ring_action op_release(struct process *p, const struct capos_sqe *sq
 static enum ring_action op_endpoint(struct process *p, const struct capos_sqe *sqe,
                                     struct capos_cqe *cqe)
 {
-    /* RECV and RETURN need an endpoint this process owns; the capability
-     * must exist, and no object here is an endpoint yet. */
+    /* RECV and RETURN need the owner side of an endpoint; a client facet
+     * or any other object may not. */
     struct cap_entry e;
     enum cap_status st = cap_table_lookup(&p->caps, sqe->cap, &e);
-    cqe->result = st != CAP_OK ? cap_status_to_capos(st) : CAPOS_E_NOT_PERMITTED;
-    return RING_POST;
+    if (st != CAP_OK) {
+        cqe->result = cap_status_to_capos(st);
+        return RING_POST;
+    }
+    if (!endpoint_is_owner(e.object)) {
+        cqe->result = CAPOS_E_NOT_PERMITTED;
+        return RING_POST;
+    }
+    return (enum ring_action)(sqe->opcode == CAPOS_OP_RECV ? endpoint_recv(e.object, p, sqe, cqe)
+                                                          : endpoint_return(e.object, p, sqe, cqe));
 }
 
 static const op_handler op_table[] = {

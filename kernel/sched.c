@@ -146,6 +146,26 @@ void sched_wake(struct thread *t)
     wake(t, WAKE_SIGNALLED);
 }
 
+void sched_wake_next(struct thread *t)
+{
+    wake(t, WAKE_SIGNALLED);
+    if (t->state != THREAD_RUNNABLE)
+        return;
+    /* wake() (now or earlier) appended it; move it to the front. */
+    if (run_head != t) {
+        struct thread *prev = run_head;
+        while (prev && prev->run_next != t)
+            prev = prev->run_next;
+        if (prev) {
+            prev->run_next = t->run_next;
+            if (run_tail == t)
+                run_tail = prev;
+            t->run_next = run_head;
+            run_head = t;
+        }
+    }
+}
+
 void sched_yield(void)
 {
     if (current != &idle_thread)

@@ -55,6 +55,9 @@ struct thread *thread_current(void);
  * deadline_ns (UINT64_MAX: no deadline). Returns why it woke. */
 enum wake_reason sched_block(uint64_t deadline_ns);
 void sched_wake(struct thread *t);
+/* Wake t and make it the next thread to run (direct handoff to a server
+ * whose RECV a CALL just satisfied). */
+void sched_wake_next(struct thread *t);
 void sched_yield(void);
 /* The running thread is finished: never scheduled again; its stack is
  * reclaimed later, by someone else. */

@@ -177,7 +177,8 @@ static inline int32_t check(const struct capos_sqe *s)
                  s->xfer_count | s->xfer_addr;
         break;
     case CAPOS_OP_RETURN:
-        unused = s->method | s->cap | s->interface_id | s->result_len | s->result_addr;
+        /* cap names the endpoint whose call is answered. */
+        unused = s->method | s->interface_id | s->result_len | s->result_addr;
         break;
     case CAPOS_OP_RELEASE:
         unused = s->method | s->interface_id | s->params_addr | s->params_len | s->result_len |

@@ -114,6 +114,12 @@ interface ProcessHandle @0xf41160f914138d3e {
   # Block until the process has exited; its exit code.
 }
 
+interface Echo @0xbfb68232880fd618 {
+  # A demo and test service served by a user process over an endpoint.
+  echo @0 (text :Text) -> (text :Text);
+  # Answer with the same text.
+}
+
 # ---------------------------------------------------------------------------
 # The system manifest (docs/manifest.md)
 

@@ -9,7 +9,7 @@
 # Instruction counts are callgrind's, counted only inside the loop function
 # (--toggle-collect) and divided by the iterations, so they are exact and
 # repeatable. Messages per second depend on the machine and its load.
-set -eu
+set -euf # no globbing: the callgrind function patterns contain "*"
 bench=$1
 small=$2
 iters=2000
@@ -47,8 +47,8 @@ echo "|---|---:|---:|---:|---:|---:|---:|---:|"
 "$bench" >"$tmp/times"
 while read -r name bytes ours cpp; do
     if [ "$have_valgrind" = 1 ]; then
-        ic=$(count "c-$name" "$iters" c_loop -- "$bench" count c "$name" "$iters")
-        icpp=$(count "cpp-$name" "$iters" cpp_loop -- "$bench" count cpp "$name" "$iters")
+        ic=$(count "c-$name" "$iters" "c_loop*" -- "$bench" count c "$name" "$iters")
+        icpp=$(count "cpp-$name" "$iters" "cpp_loop*" -- "$bench" count cpp "$name" "$iters")
     else
         ic=- icpp=-
     fi

@@ -2,8 +2,8 @@
  * ProcessSpawner: start a binary of the boot manifest with exactly the
  * grants in the request. Everything is checked before anything is created,
  * so a refused spawn has no side effect: unknown binary, bad or duplicate
- * grant names, a grant whose capability does not implement the interface
- * it claims, too many grants, exports (which need endpoints, not yet).
+ * grant or export names, a grant whose capability does not implement the
+ * interface it claims, too many grants or exports.
  */
 #include <capos/capset.h>
 
@@ -11,10 +11,12 @@
 #include "heap.h"
 #include "kcall.h"
 #include "kobject.h"
+#include "objects/endpoint.h"
 #include "objects/objects.h"
 #include "process.h"
 
 #define SPAWN_MAX_GRANTS 64
+#define SPAWN_MAX_EXPORTS 15 /* + the handle = CAPOS_MAX_XFER result capabilities */
 
 /* Identifier-shaped: letters, digits, '_', '-', '.', 1..max bytes. */
 static bool good_name(struct capn_text t, uint32_t max)
@@ -60,14 +62,16 @@ static int spawn(void *self, ProcessSpawner_spawn_Params_r params,
     if (!boot_manifest_binary(binary.str, binary.len, &elf, &elf_len))
         return kcall_fail(kc, CapException_Type_invalidArgument,
                           "spawn: no binary of that name in the boot manifest");
-    if (List_Export_len(exports) != 0)
-        return kcall_fail(kc, CapException_Type_unimplemented,
-                          "spawn: exports need endpoints, which this kernel does not have yet");
+    uint32_t ne = List_Export_len(exports);
     if (n > SPAWN_MAX_GRANTS)
         return kcall_fail(kc, CapException_Type_invalidArgument, "spawn: more than 64 grants");
+    if (ne > SPAWN_MAX_EXPORTS || n + ne > SPAWN_MAX_GRANTS)
+        return kcall_fail(kc, CapException_Type_invalidArgument,
+                          "spawn: more than 16 exports, or more than 64 grants and exports");
 
-    static struct process_grant pg[SPAWN_MAX_GRANTS];
-    static char names[SPAWN_MAX_GRANTS][CAPOS_CAPSET_NAME_MAX + 1];
+    static struct process_grant pg[SPAWN_MAX_GRANTS + SPAWN_MAX_EXPORTS];
+    static struct kobject *clients[SPAWN_MAX_EXPORTS];
+    static char names[SPAWN_MAX_GRANTS + SPAWN_MAX_EXPORTS][CAPOS_CAPSET_NAME_MAX + 1];
     for (uint32_t i = 0; i < n; i++) {
         ProcessSpawner_Grant_r g = List_ProcessSpawner_Grant_get(grants, i);
         struct capn_text gname = ProcessSpawner_Grant_get_name(g);
@@ -98,16 +102,32 @@ static int spawn(void *self, ProcessSpawner_spawn_Params_r params,
         pg[i] = (struct process_grant){names[i], obj, have, flags};
     }
 
+    for (uint32_t i = 0; i < ne; i++) {
+        Export_r x = List_Export_get(exports, i);
+        struct capn_text xname = Export_get_name(x);
+        if (!kcall_params_ok(kc))
+            return CAPNPC_OK;
+        if (!good_name(xname, CAPOS_CAPSET_NAME_MAX) || Export_get_interfaceId(x) == 0)
+            return kcall_fail(kc, CapException_Type_invalidArgument,
+                              "spawn: an export needs a 1..32 character name and an interfaceId");
+        for (uint32_t j = 0; j < n + i; j++)
+            if (same_text(xname, j < n ? ProcessSpawner_Grant_get_name(
+                                             List_ProcessSpawner_Grant_get(grants, j))
+                                       : Export_get_name(List_Export_get(exports, j - n))))
+                return kcall_fail(kc, CapException_Type_invalidArgument,
+                                  "spawn: an export has the name of a grant or another export");
+    }
+
     /* Everything the caller gets back exists before the child does, and
      * the answer is sure to fit: a refused delivery must not leave a child
      * running that nobody can wait for. */
     struct process *caller = kc->caller;
-    if (kc->sqe->result_len < 128)
+    if (kc->sqe->result_len < 128 + 96 * ne)
         return kcall_fail(kc, CapException_Type_invalidArgument,
-                          "spawn: the result buffer needs at least 128 bytes");
-    if (cap_table_used(&caller->caps) >= caller->caps.quota)
+                          "spawn: the result buffer needs 128 bytes plus 96 per export");
+    if (cap_table_used(&caller->caps) + 1 + ne > caller->caps.quota)
         return kcall_fail(kc, CapException_Type_overloaded,
-                          "spawn: no free slot in the caller's capability table for the handle");
+                          "spawn: no room in the caller's capability table for the results");
     struct process_status *st = kzalloc(sizeof(*st));
     if (!st)
         return kcall_fail(kc, CapException_Type_overloaded, "spawn: out of kernel memory");
@@ -117,12 +137,38 @@ static int spawn(void *self, ProcessSpawner_spawn_Params_r params,
         kfree(st);
         return kcall_fail(kc, CapException_Type_overloaded, "spawn: out of kernel memory");
     }
+    /* One endpoint per export: the child gets the owner side in its
+     * CapSet, the caller a client facet. */
+    for (uint32_t i = 0; i < ne; i++) {
+        Export_r x = List_Export_get(exports, i);
+        struct capn_text xname = Export_get_name(x);
+        uint64_t iface = Export_get_interfaceId(x);
+        struct kobject *owner;
+        if (!endpoint_create(iface, &owner, &clients[i])) {
+            for (uint32_t j = 0; j < i; j++) {
+                kobject_unref(pg[n + j].object);
+                kobject_unref(clients[j]);
+            }
+            kobject_unref(handle);
+            process_status_unref(st);
+            return kcall_fail(kc, CapException_Type_overloaded, "spawn: out of kernel memory");
+        }
+        for (uint32_t k = 0; k < xname.len; k++)
+            names[n + i][k] = xname.str[k];
+        names[n + i][xname.len] = 0;
+        pg[n + i] = (struct process_grant){names[n + i], owner, iface, 0};
+    }
     char pname[PROCESS_NAME_MAX];
     for (uint32_t k = 0; k < name.len; k++)
         pname[k] = name.str[k];
     pname[name.len] = 0;
-    struct process *child = process_create(pname, elf, elf_len, pg, n);
+    struct process *child = process_create(pname, elf, elf_len, pg, n + ne);
+    /* The child holds the owner sides now (or nothing, on failure). */
+    for (uint32_t i = 0; i < ne; i++)
+        kobject_unref(pg[n + i].object);
     if (!child) {
+        for (uint32_t i = 0; i < ne; i++)
+            kobject_unref(clients[i]);
         kobject_unref(handle); /* drops the handle's reference to st */
         process_status_unref(st);
         return kcall_fail(kc, CapException_Type_overloaded,
@@ -132,6 +178,17 @@ static int spawn(void *self, ProcessSpawner_spawn_Params_r params,
     uint32_t hi = kcall_add_result_cap(kc, handle, ProcessHandle_INTERFACE_ID, CAPF_NO_TRANSFER);
     kobject_unref(handle);
     ProcessSpawner_spawn_Results_set_handle(results, hi);
+    List_ProcessSpawner_Grant_b out = ProcessSpawner_spawn_Results_init_exports(results, ne);
+    for (uint32_t i = 0; i < ne; i++) {
+        Export_r x = List_Export_get(exports, i);
+        struct capn_text xname = Export_get_name(x);
+        uint64_t iface = Export_get_interfaceId(x);
+        ProcessSpawner_Grant_b g = List_ProcessSpawner_Grant_at(out, i);
+        ProcessSpawner_Grant_set_name(g, xname.str, xname.len);
+        ProcessSpawner_Grant_set_interfaceId(g, iface);
+        ProcessSpawner_Grant_set_cap(g, kcall_add_result_cap(kc, clients[i], iface, CAPF_CLIENT));
+        kobject_unref(clients[i]);
+    }
     return CAPNPC_OK;
 }
 

@@ -168,7 +168,7 @@ static inline uint32_t capnpc_call_add_cap(struct capnpc_call *c, uint32_t cap_i
 static __attribute__((noinline, unused)) int capnpc_call_reply_(struct capnpc_call *c, int rc,
                                                                 struct capn_struct *out)
 {
-    struct capn_struct none = {0}, root;
+    struct capn_struct none = {0};
     *out = none;
     if (rc >= 0 && (c->reply.len > c->reply.size || c->reply.ncaps > c->reply.max_caps))
         rc = CAPNPC_E_BAD_RESULTS;
@@ -180,7 +180,9 @@ static __attribute__((noinline, unused)) int capnpc_call_reply_(struct capnpc_ca
         CAPN_OK)
         return CAPNPC_E_BAD_RESULTS;
     c->msg.cap_count = c->reply.ncaps;
-    enum capn_ptype type = capn_msg_root_struct(&c->msg, rc == CAPNPC_OK ? out : &root);
+    /* Results are read; an exception is only checked, for the caller. */
+    enum capn_ptype type = rc == CAPNPC_OK ? capn_msg_root_struct(&c->msg, out)
+                                           : capn_ptr_type(capn_msg_root(&c->msg));
     if (type != CAPN_PT_STRUCT && type != CAPN_PT_NULL) {
         *out = none;
         return CAPNPC_E_BAD_RESULTS;

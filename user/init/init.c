@@ -17,6 +17,12 @@
 
 struct service {
     Service_r cfg;
+    bool started_once;
+    /* Client facets of its exports, from its spawn (kept across restarts
+     * only until the next spawn replaces them). */
+    uint32_t nexports;
+    uint32_t export_caps[MANIFEST_MAX_EXPORTS];
+    struct capn_text export_names[MANIFEST_MAX_EXPORTS];
     uint32_t handle; /* ProcessHandle capability, 0 when not running */
     uint64_t wait_id;
     uint8_t results[64] __attribute__((aligned(8)));
@@ -49,14 +55,49 @@ static uint32_t held_kernel_cap(uint16_t src, uint64_t iface)
     return 0;
 }
 
+static bool same(struct capn_text a, struct capn_text b)
+{
+    return a.len == b.len && memcmp(a.str, b.str, a.len) == 0;
+}
+
+/* The client facet of `export` of service `name`, once it was spawned. */
+static uint32_t export_cap(struct capn_text name, struct capn_text export)
+{
+    for (uint32_t i = 0; i < nservices; i++) {
+        struct service *s = &services[i];
+        if (!same(Service_get_name(s->cfg), name))
+            continue;
+        for (uint32_t k = 0; k < s->nexports; k++)
+            if (same(s->export_names[k], export))
+                return s->export_caps[k];
+    }
+    return 0;
+}
+
+/* Every service-sourced grant of s can be satisfied now. */
+static bool ready(const struct service *s)
+{
+    List_CapGrant_r grants = Service_get_caps(s->cfg);
+    for (uint32_t i = 0; i < List_CapGrant_len(grants); i++) {
+        CapGrant_source_r src = CapGrant_get_source(List_CapGrant_get(grants, i));
+        if (CapGrant_source_which(src) != CapGrant_source_which_service)
+            continue;
+        CapGrant_source_service_r from = CapGrant_source_get_service(src);
+        if (!export_cap(CapGrant_source_service_get_name(from),
+                        CapGrant_source_service_get_export(from)))
+            return false;
+    }
+    return true;
+}
+
 static bool start(struct service *s)
 {
     static uint8_t params[4096] __attribute__((aligned(8)));
     static uint8_t results[256] __attribute__((aligned(8)));
-    uint32_t caps[MANIFEST_MAX_CAPS], result_caps[2];
+    uint32_t caps[MANIFEST_MAX_CAPS], result_caps[1 + MANIFEST_MAX_EXPORTS];
     struct capnpc_call c;
     capnpc_call_init(&c, params, sizeof(params), results, sizeof(results));
-    capnpc_call_caps(&c, caps, MANIFEST_MAX_CAPS, result_caps, 2);
+    capnpc_call_caps(&c, caps, MANIFEST_MAX_CAPS, result_caps, 1 + MANIFEST_MAX_EXPORTS);
 
     struct capn_text name = Service_get_name(s->cfg), bin = Service_get_binary(s->cfg);
     ProcessSpawner_spawn_Params_b p = ProcessSpawner_spawn_begin(&c);
@@ -68,19 +109,29 @@ static bool start(struct service *s)
     for (uint32_t i = 0; i < n; i++) {
         CapGrant_r g = List_CapGrant_get(grants, i);
         CapGrant_source_r src = CapGrant_get_source(g);
-        if (CapGrant_source_which(src) != CapGrant_source_which_kernel) {
-            capos_printf("init: %.*s: capability %u comes from another service's export; "
-                         "exports need endpoints, which this system does not have yet\n",
-                         (int)name.len, name.str, i);
-            return false;
-        }
         uint64_t iface = CapGrant_get_interfaceId(g);
-        uint32_t cap = held_kernel_cap((uint16_t)CapGrant_source_get_kernel(src), iface);
+        uint32_t cap;
+        if (CapGrant_source_which(src) == CapGrant_source_which_kernel) {
+            cap = held_kernel_cap((uint16_t)CapGrant_source_get_kernel(src), iface);
+        } else {
+            CapGrant_source_service_r from = CapGrant_source_get_service(src);
+            cap = export_cap(CapGrant_source_service_get_name(from),
+                             CapGrant_source_service_get_export(from));
+        }
         struct capn_text gname = CapGrant_get_name(g);
         ProcessSpawner_Grant_b gb = List_ProcessSpawner_Grant_at(out, i);
         ProcessSpawner_Grant_set_name(gb, gname.str, gname.len);
         ProcessSpawner_Grant_set_interfaceId(gb, iface);
         ProcessSpawner_Grant_set_cap(gb, capnpc_call_add_cap(&c, cap));
+    }
+    List_Export_r exports = Service_get_exports(s->cfg);
+    uint32_t ne = List_Export_len(exports);
+    List_Export_b xb = ProcessSpawner_spawn_Params_init_exports(p, ne);
+    for (uint32_t i = 0; i < ne; i++) {
+        Export_r x = List_Export_get(exports, i);
+        struct capn_text xn = Export_get_name(x);
+        Export_set_name(List_Export_at(xb, i), xn.str, xn.len);
+        Export_set_interfaceId(List_Export_at(xb, i), Export_get_interfaceId(x));
     }
     ProcessSpawner_spawn_Results_r r;
     int rc = ProcessSpawner_spawn_send(&capos_transport, spawner, &c, &r);
@@ -97,6 +148,20 @@ static bool start(struct service *s)
     }
     uint32_t hi = ProcessSpawner_spawn_Results_get_handle(r);
     s->handle = hi < c.reply.ncaps ? result_caps[hi] : 0;
+    /* Earlier facets (a restarted service) point at a closed endpoint. */
+    for (uint32_t k = 0; k < s->nexports; k++)
+        capos_release(s->export_caps[k]);
+    List_ProcessSpawner_Grant_r got = ProcessSpawner_spawn_Results_get_exports(r);
+    s->nexports = 0;
+    for (uint32_t k = 0; k < List_ProcessSpawner_Grant_len(got) && k < MANIFEST_MAX_EXPORTS; k++) {
+        ProcessSpawner_Grant_r g = List_ProcessSpawner_Grant_get(got, k);
+        uint32_t ci = ProcessSpawner_Grant_get_cap(g);
+        if (ci >= c.reply.ncaps)
+            continue;
+        /* The names live in the manifest, which outlives the reply. */
+        s->export_names[s->nexports] = Export_get_name(List_Export_get(exports, k));
+        s->export_caps[s->nexports++] = result_caps[ci];
+    }
     capos_printf("init: started %.*s\n", (int)name.len, name.str);
     return s->handle != 0;
 }
@@ -186,11 +251,22 @@ int main(void)
     List_Service_r list = InitConfig_get_services(SystemManifest_get_initConfig(m.root));
     nservices = List_Service_len(list);
     uint32_t running = 0;
-    for (uint32_t i = 0; i < nservices; i++) {
+    for (uint32_t i = 0; i < nservices; i++)
         services[i].cfg = List_Service_get(list, i);
-        if (start(&services[i])) {
-            watch(&services[i]);
-            running++;
+    /* Start services as their providers' exports become available; the
+     * manifest check guarantees there is no cycle. */
+    for (bool progress = true; progress;) {
+        progress = false;
+        for (uint32_t i = 0; i < nservices; i++) {
+            struct service *s = &services[i];
+            if (s->started_once || !ready(s))
+                continue;
+            s->started_once = true;
+            progress = true;
+            if (start(s)) {
+                watch(s);
+                running++;
+            }
         }
     }
     while (running > 0) {

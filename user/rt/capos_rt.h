@@ -82,6 +82,35 @@ struct capnpc_transport;
  * a negative CAPOS_E_* transport error. */
 extern const struct capnpc_transport capos_transport;
 
+/* ---- Serving an endpoint ---- */
+
+struct capnpc_iface;
+struct capos_server;
+
+/* What a handler (the generated ops' ctx argument) learns about the call. */
+struct capos_call_ctx {
+    const struct capos_recv_header *header; /* call id, method, session reference */
+    const struct capos_cap_record *caps;    /* capabilities that came with it */
+    struct capos_server *server;
+    int exception_type;
+    const char *exception_message;
+};
+
+struct capos_server {
+    uint32_t endpoint;                 /* the owner side, from the CapSet */
+    const struct capnpc_iface *iface;  /* e.g. &Echo_IFACE */
+    const void *ops;                   /* e.g. a struct Echo_ops */
+    void *self;
+    bool stop;                         /* a handler sets it to end capos_serve */
+    uint32_t served;
+};
+
+/* RECV, dispatch, RETURN until a handler sets stop (returns 0) or the
+ * endpoint fails (returns the CAPOS_E_* of the RECV). */
+int capos_serve(struct capos_server *srv);
+/* Answer the current call with a CapException (CapException_Type_*). */
+void capos_call_fail(struct capos_call_ctx *ctx, int type, const char *message);
+
 /* ---- Heap ---- */
 
 /* 16-byte aligned memory from the VirtualMemory capability "vm"; NULL when

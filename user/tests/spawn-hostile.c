@@ -114,8 +114,10 @@ int main(void)
         many[i] = (struct grant){names[i], Console_INTERFACE_ID, console};
     }
     CHECK(spawn("x", "exit-code", many, 65, 0) == 0, "65 grants refused: %s", last_error);
-    CHECK(spawn("x", "exit-code", &con, 1, 1) == 0 && strstr(last_error, "endpoints"),
-          "exports refused (no endpoints yet): %s", last_error);
+    CHECK(spawn("x", "exit-code", &con, 1, 16) == 0 && strstr(last_error, "more than 16 exports"),
+          "16 exports refused: %s", last_error);
+    CHECK(spawn("x", "exit-code", &con, 1, 2) == 0 && strstr(last_error, "another export"),
+          "two exports with one name refused: %s", last_error);
     struct grant fake = {"console", Console_INTERFACE_ID, 0x10077};
     CHECK(spawn("x", "exit-code", &fake, 1, 0) == 0 && strcmp(last_error, "transport error") == 0,
           "a grant of a capability the caller does not hold refused (%s)", last_error);

@@ -1,0 +1,452 @@
+/*
+ * Endpoints: synchronous calls between processes over the rings
+ * (docs/ipc.md).
+ *
+ * An endpoint has two kinds of capability: the owner side (struct
+ * endpoint_owner), which may RECV and RETURN, and client facets (the
+ * endpoint object itself), which may only CALL. A CALL becomes a message:
+ * its params and capabilities are taken into the kernel at once, the
+ * caller's CQE is deferred, and the message waits in the endpoint's queue
+ * until a RECV takes it (or goes straight to a RECV already waiting, and
+ * the server runs next). RETURN delivers the results into the caller's
+ * result buffer and posts its CQE. When the last owner capability goes, the
+ * endpoint closes and every caller still waiting gets a `disconnected`
+ * CapException.
+ */
+#include "objects/endpoint.h"
+
+#include <capos/errors.h>
+
+#include "entropy.h"
+#include "heap.h"
+#include "kcall.h"
+#include "kobject.h"
+#include "process.h"
+#include "ring.h"
+#include "sched.h"
+#include "siphash.h"
+#include "string.h"
+#include "usercopy.h"
+#include "xfer.h"
+
+struct ipc_msg {
+    struct kcall_token token; /* the caller's deferred CQE and result buffer */
+    uint32_t call_id;
+    uint16_t method;
+    uint64_t interface_id;
+    uint8_t session[16];
+    uint32_t params_len;
+    uint8_t *params;
+    struct xfer_set caps; /* taken from the caller; moves reserved there */
+    struct ipc_msg *next;
+};
+
+/* A RECV waiting for a message. */
+struct recv_wait {
+    struct kcall_token token;
+    struct recv_wait *next;
+};
+
+struct endpoint {
+    struct kobject obj; /* the client facet */
+    bool open;          /* false once the last owner capability is gone */
+    uint64_t interface_id;
+    uint64_t id; /* for session references */
+    struct ipc_msg *queue, *queue_tail;
+    uint32_t queued;
+    struct ipc_msg *inflight; /* received, waiting for RETURN */
+    struct recv_wait *recvs, *recvs_tail;
+    uint32_t next_call_id;
+};
+
+struct endpoint_owner {
+    struct kobject obj;
+    struct endpoint *ep;
+};
+
+static const struct kobject_type endpoint_type, owner_type;
+static uint8_t session_key[SIPHASH_KEY_SIZE];
+static bool session_key_ready;
+static uint64_t next_endpoint_id = 1;
+
+#define SESSION_EPOCH 1 /* bumped when references must all change (reboot) */
+
+bool endpoint_is_owner(const struct kobject *obj)
+{
+    return obj->type == &owner_type;
+}
+
+static struct endpoint *endpoint_of(struct kobject *obj)
+{
+    return obj->type == &owner_type ? ((struct endpoint_owner *)obj)->ep : (struct endpoint *)obj;
+}
+
+/* ---- Completing a caller ---- */
+
+/* Post the caller's CQE with a CapException in its result buffer. */
+static void fail_caller(struct ipc_msg *m, enum CapException_Type type, const char *why)
+{
+    struct kcall_token *t = &m->token;
+    if (!t->caller)
+        return;
+    struct capn_seg seg;
+    static uint8_t arena[512] __attribute__((aligned(8)));
+    static uint8_t out[600] __attribute__((aligned(8)));
+    struct capn_bld b;
+    capn_bld_init(&b, &seg, 1, arena, sizeof(arena));
+    CapException_b ex = CapException_build_root(&b);
+    CapException_set_type(ex, type);
+    CapException_set_message(ex, why, (uint32_t)strlen(why));
+    size_t len = 0;
+    struct capos_cqe cqe = {.result = CAPOS_RESULT_EXCEPTION, .flags = CAPOS_CQE_F_EXCEPTION};
+    if (capn_bld_write(&b, out, sizeof(out), &len) != CAPN_OK || len > t->result_len ||
+        copy_to_user(t->caller, t->result_addr, out, len) != 0) {
+        cqe.result = CAPOS_E_DISCONNECTED;
+        cqe.flags = 0;
+    } else {
+        cqe.result_len = (uint32_t)len;
+    }
+    t->caller->outstanding_calls--;
+    kcall_post_deferred(t, &cqe);
+}
+
+static void free_msg(struct ipc_msg *m, bool commit_moves)
+{
+    xfer_settle(m->token.caller, &m->caps, commit_moves);
+    kfree(m->params);
+    kfree(m);
+}
+
+/* ---- CALL ---- */
+
+static void make_session_ref(struct endpoint *ep, struct process *caller, uint8_t out[16])
+{
+    if (!session_key_ready) {
+        entropy_fill(session_key, sizeof(session_key));
+        session_key_ready = true;
+    }
+    uint64_t in[2] = {ep->id, caller->session_id};
+    siphash24_128(session_key, in, sizeof(in), out);
+}
+
+static bool deliver(struct endpoint *ep, struct ipc_msg *m, struct kcall_token *recv,
+                    struct capos_cqe *cqe);
+
+static int endpoint_call(struct kobject *obj, struct process *p, const struct cap_entry *e,
+                         const struct capos_sqe *sqe, struct capos_cqe *cqe)
+{
+    struct endpoint *ep = endpoint_of(obj);
+    if (p->outstanding_calls >= PROCESS_MAX_OUTSTANDING || ep->queued >= ENDPOINT_MAX_QUEUED) {
+        cqe->result = CAPOS_E_NO_SPACE;
+        return RING_POST;
+    }
+    struct ipc_msg *m = kzalloc(sizeof(*m));
+    uint8_t *params = sqe->params_len ? kmalloc(sqe->params_len) : 0;
+    if (!m || (sqe->params_len && !params)) {
+        kfree(m);
+        kfree(params);
+        cqe->result = CAPOS_E_INTERNAL;
+        return RING_POST;
+    }
+    int rc = copy_from_user(p, params, sqe->params_addr, sqe->params_len);
+    if (rc == 0)
+        rc = xfer_take(p, sqe, sqe->cap, &m->caps);
+    if (rc) {
+        kfree(params);
+        kfree(m);
+        cqe->result = rc;
+        return RING_POST;
+    }
+    m->params = params;
+    m->params_len = sqe->params_len;
+    m->method = sqe->method;
+    m->interface_id = sqe->interface_id;
+    make_session_ref(ep, p, m->session);
+    if (++ep->next_call_id == 0)
+        ep->next_call_id = 1; /* 0 is never a call id */
+    m->call_id = ep->next_call_id;
+    kcall_defer_sqe(p, sqe, &m->token);
+    p->outstanding_calls++;
+
+    if (!ep->open) {
+        fail_caller(m, CapException_Type_disconnected, "the endpoint's server is gone");
+        free_msg(m, false);
+        return RING_DEFER;
+    }
+    /* A RECV already waiting takes it now, and its server runs next. */
+    while (ep->recvs) {
+        struct recv_wait *r = ep->recvs;
+        ep->recvs = r->next;
+        if (!ep->recvs)
+            ep->recvs_tail = 0;
+        struct capos_cqe rcqe = {0};
+        struct process *server = r->token.caller;
+        bool taken = deliver(ep, m, &r->token, &rcqe);
+        if (server) {
+            kcall_post_deferred(&r->token, &rcqe);
+            if (server->cap_enter_waiter)
+                sched_wake_next(server->cap_enter_waiter);
+        }
+        kfree(r);
+        if (taken)
+            return RING_DEFER;
+    }
+    m->next = 0;
+    if (ep->queue_tail)
+        ep->queue_tail->next = m;
+    else
+        ep->queue = m;
+    ep->queue_tail = m;
+    ep->queued++;
+    return RING_DEFER;
+}
+
+/* ---- RECV ---- */
+
+/*
+ * Write message m into the RECV of `recv` (header, capability records,
+ * params) and move it in flight. Fills *cqe for the RECV. Returns true if
+ * the message was taken; false if it stays where it is (the RECV failed:
+ * buffer too small or bad) or was dropped (its caller is gone, or the
+ * receiver has no room for its capabilities: the caller is told).
+ */
+static bool deliver(struct endpoint *ep, struct ipc_msg *m, struct kcall_token *recv,
+                    struct capos_cqe *cqe)
+{
+    struct process *server = recv->caller;
+    if (!m->token.caller) {
+        /* The caller exited while its message waited: drop it. */
+        free_msg(m, false);
+        cqe->result = CAPOS_E_DISCONNECTED;
+        return true;
+    }
+    if (!server) {
+        cqe->result = CAPOS_E_DISCONNECTED;
+        return false;
+    }
+    uint32_t records = sizeof(struct capos_recv_header);
+    uint32_t params_at = (records + m->caps.n * sizeof(struct capos_cap_record) + 7) & ~7u;
+    uint64_t need = (uint64_t)params_at + m->params_len;
+    if (need > recv->result_len) {
+        cqe->result = CAPOS_E_RESULT_TOO_SMALL;
+        return false;
+    }
+    struct capos_cap_record rec[CAPOS_MAX_XFER];
+    if (xfer_give(server, &m->caps, rec) != 0) {
+        fail_caller(m, CapException_Type_overloaded,
+                    "the server has no room in its capability table for the call's capabilities");
+        free_msg(m, false);
+        cqe->result = CAPOS_E_NO_SPACE;
+        return true;
+    }
+    struct capos_recv_header h = {
+        .call_id = m->call_id,
+        .method = m->method,
+        .cap_count = (uint16_t)m->caps.n,
+        .interface_id = m->interface_id,
+        .session_epoch = SESSION_EPOCH,
+        .params_len = m->params_len,
+        .params_offset = params_at,
+    };
+    memcpy(h.session, m->session, sizeof(h.session));
+    int rc = copy_to_user(server, recv->result_addr, &h, sizeof(h));
+    if (rc == 0 && m->caps.n)
+        rc = copy_to_user(server, recv->result_addr + records, rec,
+                          m->caps.n * sizeof(rec[0]));
+    if (rc == 0)
+        rc = copy_to_user(server, recv->result_addr + params_at, m->params, m->params_len);
+    if (rc) {
+        xfer_ungive(server, rec, m->caps.n);
+        cqe->result = rc;
+        return false;
+    }
+    /* Delivered: the caller's moves happen now. */
+    xfer_settle(m->token.caller, &m->caps, true);
+    m->next = ep->inflight;
+    ep->inflight = m;
+    cqe->result = 0;
+    cqe->call_id = m->call_id;
+    cqe->result_len = (uint32_t)need;
+    cqe->cap_count = (uint16_t)h.cap_count;
+    return true;
+}
+
+int endpoint_recv(struct kobject *owner, struct process *p, const struct capos_sqe *sqe,
+                  struct capos_cqe *cqe)
+{
+    struct endpoint *ep = endpoint_of(owner);
+    struct kcall_token t = {.caller = p,
+                            .user_data = sqe->user_data,
+                            .result_addr = sqe->result_addr,
+                            .result_len = sqe->result_len};
+    while (ep->queue) {
+        struct ipc_msg *m = ep->queue;
+        ep->queue = m->next;
+        if (!ep->queue)
+            ep->queue_tail = 0;
+        ep->queued--;
+        if (deliver(ep, m, &t, cqe)) {
+            if (cqe->result == 0 || cqe->result == CAPOS_E_NO_SPACE)
+                return RING_POST;
+            continue; /* a dead caller's message was dropped: try the next */
+        }
+        /* Not taken: it goes back to the front of the queue. */
+        m->next = ep->queue;
+        ep->queue = m;
+        if (!ep->queue_tail)
+            ep->queue_tail = m;
+        ep->queued++;
+        return RING_POST;
+    }
+    struct recv_wait *r = kzalloc(sizeof(*r));
+    if (!r) {
+        cqe->result = CAPOS_E_INTERNAL;
+        return RING_POST;
+    }
+    kcall_defer_sqe(p, sqe, &r->token);
+    r->next = 0;
+    if (ep->recvs_tail)
+        ep->recvs_tail->next = r;
+    else
+        ep->recvs = r;
+    ep->recvs_tail = r;
+    return RING_DEFER;
+}
+
+/* ---- RETURN ---- */
+
+int endpoint_return(struct kobject *owner, struct process *p, const struct capos_sqe *sqe,
+                    struct capos_cqe *cqe)
+{
+    struct endpoint *ep = endpoint_of(owner);
+    struct ipc_msg **pp = &ep->inflight;
+    while (*pp && (*pp)->call_id != sqe->call_id)
+        pp = &(*pp)->next;
+    struct ipc_msg *m = *pp;
+    if (!m) {
+        cqe->result = CAPOS_E_BAD_CALL_ID;
+        return RING_POST;
+    }
+    static uint8_t results[CAPOS_MAX_PARAMS_LEN] __attribute__((aligned(8)));
+    struct xfer_set caps;
+    int rc = copy_from_user(p, results, sqe->params_addr, sqe->params_len);
+    if (rc == 0)
+        rc = xfer_take(p, sqe, 0, &caps);
+    if (rc) {
+        cqe->result = rc; /* the call stays in flight: the server may retry */
+        return RING_POST;
+    }
+    *pp = m->next;
+    struct kcall_token *t = &m->token;
+    struct process *caller = t->caller;
+    if (!caller) {
+        /* The client is gone: the answer is discarded, nothing is lost. */
+        xfer_settle(p, &caps, false);
+        free_msg(m, false);
+        cqe->result = CAPOS_E_DISCONNECTED;
+        return RING_POST;
+    }
+    struct capos_cqe ccqe = {0};
+    uint32_t records_at = CAPOS_CAP_RECORDS_OFFSET(sqe->params_len);
+    struct capos_cap_record rec[CAPOS_MAX_XFER];
+    if (records_at + caps.n * sizeof(rec[0]) > t->result_len) {
+        ccqe.result = CAPOS_E_RESULT_TOO_SMALL;
+    } else if ((rc = xfer_give(caller, &caps, rec)) != 0) {
+        ccqe.result = rc;
+    } else {
+        rc = copy_to_user(caller, t->result_addr, results, sqe->params_len);
+        if (rc == 0 && caps.n)
+            rc = copy_to_user(caller, t->result_addr + records_at, rec, caps.n * sizeof(rec[0]));
+        if (rc) {
+            xfer_ungive(caller, rec, caps.n);
+            ccqe.result = rc;
+        } else {
+            bool ex = sqe->flags & CAPOS_SQE_F_EXCEPTION;
+            ccqe.result = ex ? CAPOS_RESULT_EXCEPTION : 0;
+            ccqe.flags = ex ? CAPOS_CQE_F_EXCEPTION : 0;
+            ccqe.result_len = sqe->params_len;
+            ccqe.cap_count = (uint16_t)caps.n;
+        }
+    }
+    /* The server's moves happen only if the caller got them. */
+    bool delivered = ccqe.result >= 0;
+    xfer_settle(p, &caps, delivered);
+    caller->outstanding_calls--;
+    kcall_post_deferred(t, &ccqe);
+    free_msg(m, false);
+    cqe->result = delivered ? 0 : ccqe.result;
+    return RING_POST;
+}
+
+/* ---- Lifetime ---- */
+
+static void close_endpoint(struct endpoint *ep)
+{
+    ep->open = false;
+    while (ep->queue) {
+        struct ipc_msg *m = ep->queue;
+        ep->queue = m->next;
+        fail_caller(m, CapException_Type_disconnected, "the endpoint's server is gone");
+        free_msg(m, false);
+    }
+    ep->queue_tail = 0;
+    ep->queued = 0;
+    while (ep->inflight) {
+        struct ipc_msg *m = ep->inflight;
+        ep->inflight = m->next;
+        fail_caller(m, CapException_Type_disconnected, "the server went away during the call");
+        free_msg(m, false);
+    }
+    while (ep->recvs) {
+        struct recv_wait *r = ep->recvs;
+        ep->recvs = r->next;
+        kcall_complete_deferred(&r->token, CAPOS_E_DISCONNECTED);
+        kfree(r);
+    }
+    ep->recvs_tail = 0;
+}
+
+static void owner_destroy(struct kobject *obj)
+{
+    struct endpoint_owner *o = (struct endpoint_owner *)obj;
+    close_endpoint(o->ep);
+    kobject_unref(&o->ep->obj);
+    kfree(o);
+}
+
+static void endpoint_destroy(struct kobject *obj)
+{
+    kfree(obj); /* closed already: the owner held a reference until then */
+}
+
+static const struct kobject_type endpoint_type = {
+    .name = "Endpoint",
+    .ring_call = endpoint_call,
+    .destroy = endpoint_destroy,
+};
+
+static const struct kobject_type owner_type = {
+    .name = "Endpoint (owner)",
+    .ring_call = endpoint_call,
+    .destroy = owner_destroy,
+};
+
+bool endpoint_create(uint64_t interface_id, struct kobject **owner, struct kobject **client)
+{
+    struct endpoint *ep = kzalloc(sizeof(*ep));
+    struct endpoint_owner *o = kzalloc(sizeof(*o));
+    if (!ep || !o) {
+        kfree(ep);
+        kfree(o);
+        return false;
+    }
+    kobject_init(&ep->obj, &endpoint_type);
+    ep->open = true;
+    ep->interface_id = interface_id;
+    ep->id = next_endpoint_id++;
+    kobject_init(&o->obj, &owner_type);
+    o->ep = (struct endpoint *)kobject_ref(&ep->obj);
+    *owner = &o->obj;
+    *client = &ep->obj;
+    return true;
+}

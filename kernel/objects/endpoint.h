@@ -1,0 +1,30 @@
+/* Endpoints: IPC between processes (docs/ipc.md). */
+#ifndef CAPOS_ENDPOINT_H
+#define CAPOS_ENDPOINT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct kobject;
+struct process;
+struct capos_sqe;
+struct capos_cqe;
+
+#define ENDPOINT_MAX_QUEUED 128     /* CALLs waiting for a RECV, per endpoint */
+#define PROCESS_MAX_OUTSTANDING 64  /* CALLs a process has in flight */
+
+/*
+ * A new endpoint serving interface_id. *owner is the side that may RECV
+ * and RETURN (also CALL); *client is a facet that may only CALL. Each comes
+ * with one reference. false without memory.
+ */
+bool endpoint_create(uint64_t interface_id, struct kobject **owner, struct kobject **client);
+
+bool endpoint_is_owner(const struct kobject *obj);
+/* Ring opcodes on an owner capability; return an enum ring_action. */
+int endpoint_recv(struct kobject *owner, struct process *p, const struct capos_sqe *sqe,
+                  struct capos_cqe *cqe);
+int endpoint_return(struct kobject *owner, struct process *p, const struct capos_sqe *sqe,
+                    struct capos_cqe *cqe);
+
+#endif

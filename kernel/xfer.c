@@ -1,0 +1,89 @@
+/* Capability transfer (xfer.h). */
+#include "xfer.h"
+
+#include <capos/errors.h>
+
+#include "kobject.h"
+#include "process.h"
+#include "usercopy.h"
+
+int xfer_take(struct process *p, const struct capos_sqe *sqe, uint32_t target,
+              struct xfer_set *x)
+{
+    struct capos_xfer d[CAPOS_MAX_XFER];
+    xfer_init(x);
+    if (sqe->xfer_count == 0)
+        return 0;
+    int rc = copy_from_user(p, d, sqe->xfer_addr, sqe->xfer_count * sizeof(d[0]));
+    if (rc)
+        return rc;
+    for (uint32_t i = 0; i < sqe->xfer_count; i++) {
+        struct cap_entry e;
+        enum cap_status st;
+        if (d[i].mode == CAPOS_XFER_COPY) {
+            st = cap_table_lookup(&p->caps, d[i].cap, &e);
+        } else if (d[i].mode == CAPOS_XFER_MOVE && d[i].cap != target) {
+            st = cap_table_reserve(&p->caps, d[i].cap, &e);
+            if (st == CAP_OK)
+                x->moved[x->nmoved++] = d[i].cap;
+        } else {
+            st = CAP_ERR_INVALID; /* unknown mode, or moving the target */
+        }
+        if (st == CAP_OK && (e.flags & CAPF_NO_TRANSFER))
+            st = CAP_ERR_INVALID;
+        if (st != CAP_OK) {
+            xfer_settle(p, x, false);
+            return st == CAP_ERR_INVALID || st == CAP_ERR_RESERVED ? CAPOS_E_BAD_TRANSFER
+                                                                   : cap_status_to_capos(st);
+        }
+        x->obj[x->n] = kobject_ref(e.object);
+        x->iface[x->n] = e.interface_id;
+        x->flags[x->n] = e.flags;
+        x->n++;
+    }
+    return 0;
+}
+
+void xfer_settle(struct process *sender, struct xfer_set *x, bool commit)
+{
+    for (uint32_t i = 0; sender && i < x->nmoved; i++) {
+        struct cap_entry e;
+        if (commit) {
+            cap_table_commit(&sender->caps, x->moved[i], &e);
+            kobject_unref(e.object); /* the sender's slot held a reference */
+        } else {
+            cap_table_rollback(&sender->caps, x->moved[i]);
+        }
+    }
+    for (uint32_t i = 0; i < x->n; i++)
+        kobject_unref(x->obj[i]);
+    xfer_init(x);
+}
+
+int xfer_give(struct process *to, const struct xfer_set *x, struct capos_cap_record *rec)
+{
+    if (x->n == 0)
+        return 0;
+    if (cap_table_rx_reserve(&to->caps, x->n) != CAP_OK)
+        return CAPOS_E_NO_SPACE;
+    for (uint32_t i = 0; i < x->n; i++) {
+        struct cap_entry e = {.object = kobject_ref(x->obj[i]),
+                              .interface_id = x->iface[i],
+                              .flags = x->flags[i]};
+        cap_table_rx_fill(&to->caps, &e, &rec[i].cap);
+        rec[i].reserved = 0;
+        rec[i].interface_id = x->iface[i];
+    }
+    return 0;
+}
+
+void xfer_ungive(struct process *to, const struct capos_cap_record *rec, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        struct cap_entry e;
+        if (cap_table_rx_unfill(&to->caps, rec[i].cap, &e) == CAP_OK)
+            kobject_unref(e.object);
+    }
+    if (n)
+        cap_table_rx_cancel(&to->caps, n);
+}

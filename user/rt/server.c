@@ -1,0 +1,103 @@
+/*
+ * The server loop: RECV on an endpoint this process owns, decode the call,
+ * run the handler through the generated dispatch tables, RETURN the
+ * results (or a CapException), repeat until a handler asks to stop.
+ */
+#include "capos_rt.h"
+
+#include <string.h>
+
+#include "capnpc_rt.h"
+#include "capos.capnp.h"
+
+static uint8_t recv_buf[CAPOS_MAX_RESULT_LEN] __attribute__((aligned(8)));
+static uint8_t arena[16384] __attribute__((aligned(8)));
+static uint8_t reply[16384 + 64] __attribute__((aligned(8)));
+
+static int32_t submit_wait(struct capos_sqe *sqe, struct capos_cqe *cqe)
+{
+    sqe->user_data = capos_ring_next_id();
+    if (!capos_ring_submit(sqe) || !capos_ring_wait(sqe->user_data, cqe))
+        return CAPOS_E_INTERNAL;
+    return cqe->result;
+}
+
+void capos_call_fail(struct capos_call_ctx *ctx, int type, const char *message)
+{
+    ctx->exception_type = type;
+    ctx->exception_message = message;
+}
+
+static size_t build_exception(int type, const char *message)
+{
+    struct capn_seg seg;
+    struct capn_bld b;
+    size_t len = 0;
+    capn_bld_init(&b, &seg, 1, arena, sizeof(arena));
+    CapException_b ex = CapException_build_root(&b);
+    CapException_set_type(ex, (CapException_Type)type);
+    CapException_set_message(ex, message, (uint32_t)strlen(message));
+    capn_bld_write(&b, reply, sizeof(reply), &len);
+    return len;
+}
+
+int capos_serve(struct capos_server *srv)
+{
+    for (;;) {
+        struct capos_sqe rs = {.opcode = CAPOS_OP_RECV,
+                               .cap = srv->endpoint,
+                               .result_addr = (uint64_t)recv_buf,
+                               .result_len = sizeof(recv_buf)};
+        struct capos_cqe rc;
+        int32_t r = submit_wait(&rs, &rc);
+        if (r < 0)
+            return r; /* the endpoint is gone, or the ring is broken */
+        const struct capos_recv_header *h = (const void *)recv_buf;
+        struct capos_call_ctx ctx = {.header = h,
+                                     .caps = (const void *)(recv_buf + sizeof(*h)),
+                                     .server = srv};
+        struct capn_seg segs[8], rseg;
+        struct capn_msg params;
+        struct capn_bld results;
+        size_t len = 0;
+        bool exception = false;
+        if (h->params_offset > sizeof(recv_buf) ||
+            h->params_len > sizeof(recv_buf) - h->params_offset ||
+            capn_msg_read(&params, segs, 8, recv_buf + h->params_offset, h->params_len, 0) !=
+                CAPN_OK) {
+            len = build_exception(CapException_Type_invalidArgument, "malformed params");
+            exception = true;
+        } else {
+            params.cap_count = h->cap_count;
+            capn_bld_init(&results, &rseg, 1, arena, sizeof(arena));
+            int st = srv->iface->method_count > h->method
+                         ? capnpc_dispatch(srv->iface, srv->ops, srv->self, h->method, &params,
+                                           &results, &ctx)
+                         : CAPNPC_E_BAD_METHOD;
+            if (st == CAPNPC_OK && ctx.exception_message == 0 && capn_ok(&params)) {
+                capn_bld_write(&results, reply, sizeof(reply), &len);
+            } else {
+                exception = true;
+                if (st == CAPNPC_E_BAD_METHOD)
+                    len = build_exception(CapException_Type_unimplemented, "no such method");
+                else if (ctx.exception_message)
+                    len = build_exception(ctx.exception_type, ctx.exception_message);
+                else
+                    len = build_exception(CapException_Type_invalidArgument, "malformed params");
+            }
+        }
+        struct capos_sqe ret = {.opcode = CAPOS_OP_RETURN,
+                                .cap = srv->endpoint,
+                                .flags = exception ? CAPOS_SQE_F_EXCEPTION : 0,
+                                .call_id = rc.call_id,
+                                .params_addr = (uint64_t)reply,
+                                .params_len = (uint32_t)len};
+        struct capos_cqe retc;
+        submit_wait(&ret, &retc);
+        /* A caller that went away meanwhile (CAPOS_E_DISCONNECTED) is not
+         * the server's problem. */
+        srv->served++;
+        if (srv->stop)
+            return 0;
+    }
+}
