@@ -159,8 +159,11 @@ struct process *process_create(const char *name, const void *elf, size_t elf_len
     enum elf64_status es = elf64_parse(elf, elf_len, CAPOS_USER_IMAGE_BASE,
                                        CAPOS_USER_IMAGE_LIMIT, &info);
     if (es != ELF64_OK) {
-        kprintf("process %s: invalid ELF image: %s (program header %u)\n", name,
-                elf64_status_str(es), info.error_phdr);
+        if (info.error_phdr == ELF64_NO_PHDR)
+            kprintf("process %s: invalid ELF image: %s\n", name, elf64_status_str(es));
+        else
+            kprintf("process %s: invalid ELF image: %s (program header %u)\n", name,
+                    elf64_status_str(es), info.error_phdr);
         return 0;
     }
     if (ngrants > CAPOS_CAPSET_MAX_ENTRIES || ngrants > PROCESS_CAP_SLOTS) {

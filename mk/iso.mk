@@ -5,12 +5,18 @@ ISO         := $(BUILD)/capos.iso
 # The boot module is the system manifest (system.cue). BOOT_PROGRAM=NAME
 # boots the one program build/user/NAME.elf instead, with the kernel
 # capabilities (see kernel/main.c).
+# SYSTEM=file.cue boots another system description (e.g. system-spawn.cue).
 BOOT_PROGRAM ?=
-BOOT_MODULE  := $(if $(BOOT_PROGRAM),$(BUILD)/user/$(BOOT_PROGRAM).elf,$(MANIFEST))
+SYSTEM ?=
+ifneq ($(SYSTEM),)
+SYSTEM_MANIFEST := $(BUILD)/systems/$(basename $(notdir $(SYSTEM))).bin
+$(eval $(call manifest_rule,$(SYSTEM_MANIFEST),$(SYSTEM)))
+endif
+BOOT_MODULE  := $(if $(BOOT_PROGRAM),$(BUILD)/user/$(BOOT_PROGRAM).elf,$(if $(SYSTEM),$(SYSTEM_MANIFEST),$(MANIFEST)))
 
 # Rebuild the ISO when BOOT_PROGRAM changes, not on every make.
 BOOT_STAMP := $(BUILD)/boot-program.txt
-$(shell mkdir -p $(BUILD); [ "$$(cat $(BOOT_STAMP) 2>/dev/null)" = "$(BOOT_PROGRAM)" ] || echo "$(BOOT_PROGRAM)" > $(BOOT_STAMP))
+$(shell mkdir -p $(BUILD)/systems; [ "$$(cat $(BOOT_STAMP) 2>/dev/null)" = "$(BOOT_PROGRAM) $(SYSTEM)" ] || echo "$(BOOT_PROGRAM) $(SYSTEM)" > $(BOOT_STAMP))
 
 $(ISO): $(KERNEL) $(BOOT_MODULE) $(BOOT_STAMP) tools/mkiso.sh
 	tools/mkiso.sh $@ $(KERNEL) "" $(BOOT_MODULE)

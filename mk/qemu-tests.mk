@@ -13,6 +13,13 @@ $(BUILD)/systems/truncated.bin: $(MANIFEST)
 	head -c 4096 $< > $@
 QEMU_SYSTEM_BINS += $(BUILD)/systems/truncated.bin
 
+# Hostile binary manifests, generated around mkmanifest's checks.
+HOSTILE_MANIFESTS := $(addprefix $(BUILD)/systems/hostile-,$(addsuffix .bin,\
+    no-init init-not-elf unknown-source wrong-interface pointer-bomb))
+$(HOSTILE_MANIFESTS) &: tests/qemu/gen_hostile_manifests.py schema/capos.capnp $(BUILD)/user/init.elf
+	$(Q)python3 tests/qemu/gen_hostile_manifests.py $(BUILD)/systems $(BUILD)/user/init.elf
+QEMU_SYSTEM_BINS += $(HOSTILE_MANIFESTS)
+
 QEMU_TESTS := $(basename $(notdir $(wildcard tests/qemu/*.test)))
 
 define qemu_test
