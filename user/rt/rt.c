@@ -12,6 +12,7 @@ static uint32_t pid;
  * most 32, so 32 stashed entries always suffice. */
 static struct capos_cqe stash[CAPOS_CQ_ENTRIES];
 static bool stash_used[CAPOS_CQ_ENTRIES];
+static unsigned stashed; /* entries in use: lets the common case skip the scan */
 
 static uint32_t pending_release[CAPOS_SQ_ENTRIES];
 static uint32_t npending_release;
@@ -145,6 +146,7 @@ static bool reap(uint64_t user_data, struct capos_cqe *out)
             break; /* stash full: leave the rest in the CQ, never drop one */
         stash[i] = c;
         stash_used[i] = true;
+        stashed++;
     }
     /* Hand the slots back to the kernel once read. */
     __atomic_store_n(&ring->cq_head, head, __ATOMIC_RELEASE);
@@ -153,10 +155,11 @@ static bool reap(uint64_t user_data, struct capos_cqe *out)
 
 bool capos_ring_try_take(uint64_t user_data, struct capos_cqe *out)
 {
-    for (unsigned i = 0; i < CAPOS_CQ_ENTRIES; i++) {
+    for (unsigned i = 0; stashed && i < CAPOS_CQ_ENTRIES; i++) {
         if (stash_used[i] && stash[i].user_data == user_data) {
             *out = stash[i];
             stash_used[i] = false;
+            stashed--;
             return true;
         }
     }

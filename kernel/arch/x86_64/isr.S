@@ -120,7 +120,34 @@ syscall_entry:
     cld
     mov %rsp, %rdi
     call syscall_dispatch
-    jmp trap_return
+
+    /* Return with sysretq, unless the return address is not a canonical
+     * user address (sysretq would fault in ring 0 on it): then iretq. */
+    movq 17*8(%rsp), %rcx
+    movq %rcx, %r11
+    shrq $47, %r11
+    jnz trap_return
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %r11
+    popq %r10
+    popq %r9
+    popq %r8
+    popq %rbp
+    popq %rdi
+    popq %rsi
+    popq %rdx
+    popq %rcx
+    popq %rbx
+    popq %rax
+    add $16, %rsp           /* vector and error code */
+    movq (%rsp), %rcx       /* RIP */
+    movq 16(%rsp), %r11     /* RFLAGS */
+    movq 24(%rsp), %rsp     /* the user stack; IF is still clear */
+    swapgs
+    sysretq
 
 /* Table of stub addresses for idt_init(). */
 .macro isr_addr n
