@@ -175,11 +175,13 @@ higher_half_entry:
     xor %ebp, %ebp
     mov %rdi, %r12
     mov %rsi, %r13
+    /* .bss is 16-byte aligned and a multiple of 8 long (kernel.ld). */
     movabs $__bss_start, %rdi
     movabs $__bss_end, %rcx
     sub %rdi, %rcx
+    shr $3, %rcx
     xor %eax, %eax
-    rep stosb
+    rep stosq
     mov %r12, %rdi
     mov %r13, %rsi
     call kmain
