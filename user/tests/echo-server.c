@@ -25,6 +25,43 @@ static int echo(void *self, Echo_echo_Params_r params, Echo_echo_Results_b resul
         capos_call_fail(ctx, CapException_Type_failed, "echo-server: asked to fail");
         return CAPNPC_OK;
     }
+    struct capos_call_ctx *call = ctx;
+    if (t.len == 7 && memcmp(t.str, "session", 7) == 0) {
+        /* The caller-session reference, in hex. */
+        char hex[32];
+        for (int i = 0; i < 16; i++) {
+            hex[2 * i] = "0123456789abcdef"[call->header->session[i] >> 4];
+            hex[2 * i + 1] = "0123456789abcdef"[call->header->session[i] & 15];
+        }
+        Echo_echo_Results_set_text(results, hex, 32);
+        return CAPNPC_OK;
+    }
+    if (call->header->cap_count) {
+        /* Capabilities that came with the call: use each, then drop it. */
+        for (unsigned i = 0; i < call->header->cap_count; i++) {
+            const struct capos_cap_record *r = &call->caps[i];
+            if (r->interface_id == Console_INTERFACE_ID) {
+                uint8_t p[128], res[64];
+                struct capnpc_call c;
+                capnpc_call_init(&c, p, sizeof(p), res, sizeof(res));
+                Console_writeLine_call(&capos_transport, r->cap, &c,
+                                       "echo-server: writing through a Console a client sent", 52,
+                                       0);
+            } else if (r->interface_id == Timer_INTERFACE_ID) {
+                uint8_t p[64], res[64];
+                struct capnpc_call c;
+                Timer_now_Results_r now;
+                capnpc_call_init(&c, p, sizeof(p), res, sizeof(res));
+                if (Timer_now_call(&capos_transport, r->cap, &c, &now) == CAPNPC_OK)
+                    capos_printf("echo-server: a Timer a client moved to me says %lu ms\n",
+                                 Timer_now_Results_get_ns(now) / 1000000);
+            }
+            capos_release(r->cap);
+        }
+        capos_flush_releases();
+        Echo_echo_Results_set_text(results, "got caps", 8);
+        return CAPNPC_OK;
+    }
     if (t.len == 6 && memcmp(t.str, "quit:", 5) == 0 && ++quits == (unsigned)(t.str[5] - '0'))
         srv->stop = true;
     Echo_echo_Results_set_text(results, t.str, t.len);
