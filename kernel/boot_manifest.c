@@ -51,6 +51,8 @@ static struct kobject *kernel_source(uint16_t src, const void *module, size_t le
         return boot_package_object(module, len);
     case KernelSource_spawner:
         return process_spawner_object();
+    case KernelSource_attenuator:
+        return attenuator_object();
     }
     return 0;
 }

@@ -174,6 +174,36 @@ static int deliver(struct kcall *kc, struct capos_cqe *cqe)
     return 0;
 }
 
+int kcall_write_exception(struct process *p, uint64_t addr, uint32_t cap,
+                          enum CapException_Type type, const char *message, uint32_t *len_out)
+{
+    static struct capn_seg seg;
+    struct capn_bld b;
+    capn_bld_init(&b, &seg, 1, results_arena, sizeof(results_arena));
+    CapException_b ex = CapException_build_root(&b);
+    CapException_set_type(ex, type);
+    CapException_set_message(ex, message, (uint32_t)strlen(message));
+    size_t len = 0;
+    if (b.err != CAPN_OK || capn_bld_write(&b, results_out, sizeof(results_out), &len) != CAPN_OK)
+        return CAPOS_E_INTERNAL;
+    if (len > cap)
+        return CAPOS_E_RESULT_TOO_SMALL;
+    int rc = copy_to_user(p, addr, results_out, len);
+    if (rc == 0)
+        *len_out = (uint32_t)len;
+    return rc;
+}
+
+void kcall_fail_sqe(struct process *p, const struct capos_sqe *sqe, struct capos_cqe *cqe,
+                    enum CapException_Type type, const char *message)
+{
+    uint32_t len = 0;
+    int rc = kcall_write_exception(p, sqe->result_addr, sqe->result_len, type, message, &len);
+    cqe->result = rc ? rc : CAPOS_RESULT_EXCEPTION;
+    cqe->flags = rc ? 0 : CAPOS_CQE_F_EXCEPTION;
+    cqe->result_len = len;
+}
+
 static int build_exception(struct kcall *kc)
 {
     drop_result_caps(kc);

@@ -58,6 +58,13 @@ int kcall_fail(struct kcall *kc, enum CapException_Type type, const char *messag
  * field's value), with its interface; NULL if there is none. */
 struct kobject *kcall_param_cap(struct kcall *kc, uint32_t index, uint64_t *interface_id,
                                 uint32_t *cap_flags);
+/* Write a framed CapException to a process's buffer [addr, addr + cap);
+ * 0 and its length, or a CAPOS_E_*. */
+int kcall_write_exception(struct process *p, uint64_t addr, uint32_t cap,
+                          enum CapException_Type type, const char *message, uint32_t *len_out);
+/* Complete a CALL SQE of the running process with a CapException. */
+void kcall_fail_sqe(struct process *p, const struct capos_sqe *sqe, struct capos_cqe *cqe,
+                    enum CapException_Type type, const char *message);
 /* Give the caller a new capability to `obj` (a reference is taken); its
  * index in the result message's capability table, or CAPNPC_NO_CAP. */
 uint32_t kcall_add_result_cap(struct kcall *kc, struct kobject *obj, uint64_t interface_id,

@@ -114,6 +114,16 @@ interface ProcessHandle @0xf41160f914138d3e {
   # Block until the process has exited; its exit code.
 }
 
+interface Attenuator @0xa7c0c8af74961e51 {
+  # Makes narrower capabilities: the interface is the permission, so a
+  # capability that answers fewer methods is a weaker one.
+  wrap @0 (cap :Capability, methods :List(UInt16)) -> (wrapped :Capability);
+  # A capability of the same interface that forwards only the listed method
+  # ordinals to cap; any other method fails with an `unimplemented`
+  # CapException. Wrapping a wrapper can only narrow it further. The result
+  # can RECV or RETURN nothing, even if cap is an endpoint's owner side.
+}
+
 interface Echo @0xbfb68232880fd618 {
   # A demo and test service served by a user process over an endpoint.
   echo @0 (text :Text) -> (text :Text);
@@ -211,6 +221,8 @@ enum KernelSource {
   # BootPackage
   spawner @6;
   # ProcessSpawner
+  attenuator @7;
+  # Attenuator
 }
 
 struct Export {

@@ -89,23 +89,14 @@ static void fail_caller(struct ipc_msg *m, enum CapException_Type type, const ch
     struct kcall_token *t = &m->token;
     if (!t->caller)
         return;
-    struct capn_seg seg;
-    static uint8_t arena[512] __attribute__((aligned(8)));
-    static uint8_t out[600] __attribute__((aligned(8)));
-    struct capn_bld b;
-    capn_bld_init(&b, &seg, 1, arena, sizeof(arena));
-    CapException_b ex = CapException_build_root(&b);
-    CapException_set_type(ex, type);
-    CapException_set_message(ex, why, (uint32_t)strlen(why));
-    size_t len = 0;
+    uint32_t len = 0;
     struct capos_cqe cqe = {.result = CAPOS_RESULT_EXCEPTION, .flags = CAPOS_CQE_F_EXCEPTION};
-    if (capn_bld_write(&b, out, sizeof(out), &len) != CAPN_OK || len > t->result_len ||
-        copy_to_user(t->caller, t->result_addr, out, len) != 0) {
+    if (kcall_write_exception(t->caller, t->result_addr, t->result_len, type, why, &len) != 0) {
+        /* No room for the exception: the bare transport error says it. */
         cqe.result = CAPOS_E_DISCONNECTED;
         cqe.flags = 0;
-    } else {
-        cqe.result_len = (uint32_t)len;
     }
+    cqe.result_len = len;
     t->caller->outstanding_calls--;
     kcall_post_deferred(t, &cqe);
 }

@@ -308,7 +308,7 @@ Test(sources, unknown_kernel_source)
     d->init_caps[1].kernel = 9;
     expect_err(d, MANIFEST_E_SOURCE, "initConfig.init.caps[1].source",
                "unknown kernel source 9: expected console, timer, entropy, frames, vm, "
-               "bootPackage or spawner");
+               "bootPackage, spawner or attenuator");
     free(d);
 }
 
