@@ -9,7 +9,7 @@ UCFLAGS  := -std=c17 -O2 -g $(WARN) -ffreestanding -fno-builtin -nostdlib -fno-p
 ULDFLAGS := -nostdlib -static -no-pie -Wl,-z,max-page-size=0x1000 -Wl,-z,separate-code \
             -Wl,-Ttext-segment=0x400000 -Wl,--build-id=none
 
-RT_SRCS := user/rt/start.S user/rt/rt.c user/rt/call.c user/rt/print.c user/rt/heap.c user/rt/server.c \
+RT_SRCS := user/rt/start.S user/rt/rt.c user/rt/call.c user/rt/print.c user/rt/heap.c user/rt/server.c user/rt/handle.c \
            lib/freestanding/string.c lib/fmt.c $(CAPNP_SRCS) $(GEN_CAPOS_C)
 RT_OBJS := $(addprefix $(BUILD)/obj/user/,$(addsuffix .o,$(basename $(RT_SRCS))))
 

@@ -66,7 +66,17 @@ int32_t capos_nop(void);
 uint32_t capos_capset_find(const char *name, uint64_t interface_id, const char **why);
 const struct capos_capset *capos_capset(void);
 
-/* ---- Releases ---- */
+/* ---- Handles and releases ---- */
+
+/* Another local reference to cap (returns cap). */
+uint32_t capos_handle_dup(uint32_t cap);
+/* Drop a local reference; the last one queues a RELEASE (release is
+ * transport: no interface has a close method). */
+void capos_handle_drop(uint32_t cap);
+/* A capability received in a result or a call, as a handle, if it has the
+ * interface the program expects; otherwise it is released and 0 returned. */
+uint32_t capos_adopt(const struct capos_cap_record *rec, uint64_t interface_id);
+
 
 /* Queue a RELEASE of cap; it goes out with the next submission or
  * capos_flush_releases(). */

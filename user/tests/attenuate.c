@@ -88,7 +88,15 @@ int main(void)
     rc = Timer_sleep_call(&capos_transport, clock, &c, 1000, 0);
     CHECK(outcome(rc, &c) == UNIMPLEMENTED, "Timer.sleep through a now-only wrapper: unimplemented");
 
-    capos_release(narrow);
+    /* Release is transport: the last local handle going queues a RELEASE. */
+    capos_handle_dup(narrow);
+    capos_handle_drop(narrow);
+    capos_flush_releases();
+    CHECK(console_call(narrow, true) == 0, "a handle with another reference left still works");
+    capos_handle_drop(narrow);
+    capos_flush_releases();
+    CHECK(console_call(narrow, true) == CAPOS_E_BAD_CAP,
+          "dropping the last handle released the capability");
     capos_release(wider);
     capos_release(none);
     capos_release(clock);

@@ -40,23 +40,29 @@ static int echo(void *self, Echo_echo_Params_r params, Echo_echo_Results_b resul
         /* Capabilities that came with the call: use each, then drop it. */
         for (unsigned i = 0; i < call->header->cap_count; i++) {
             const struct capos_cap_record *r = &call->caps[i];
-            if (r->interface_id == Console_INTERFACE_ID) {
-                uint8_t p[128], res[64];
-                struct capnpc_call c;
-                capnpc_call_init(&c, p, sizeof(p), res, sizeof(res));
-                Console_writeLine_call(&capos_transport, r->cap, &c,
-                                       "echo-server: writing through a Console a client sent", 52,
-                                       0);
-            } else if (r->interface_id == Timer_INTERFACE_ID) {
+            /* The server understands Consoles and Timers; adoption checks
+             * the interface and releases anything else. */
+            bool is_timer = r->interface_id == Timer_INTERFACE_ID;
+            uint32_t cap = capos_adopt(r, is_timer ? Timer_INTERFACE_ID : Console_INTERFACE_ID);
+            if (!cap)
+                continue;
+            if (is_timer) {
                 uint8_t p[64], res[64];
                 struct capnpc_call c;
                 Timer_now_Results_r now;
                 capnpc_call_init(&c, p, sizeof(p), res, sizeof(res));
-                if (Timer_now_call(&capos_transport, r->cap, &c, &now) == CAPNPC_OK)
+                if (Timer_now_call(&capos_transport, cap, &c, &now) == CAPNPC_OK)
                     capos_printf("echo-server: a Timer a client moved to me says %lu ms\n",
                                  Timer_now_Results_get_ns(now) / 1000000);
+            } else {
+                uint8_t p[128], res[64];
+                struct capnpc_call c;
+                capnpc_call_init(&c, p, sizeof(p), res, sizeof(res));
+                Console_writeLine_call(&capos_transport, cap, &c,
+                                       "echo-server: writing through a Console a client sent", 52,
+                                       0);
             }
-            capos_release(r->cap);
+            capos_handle_drop(cap); /* the last local reference: RELEASE */
         }
         capos_flush_releases();
         Echo_echo_Results_set_text(results, "got caps", 8);

@@ -1,0 +1,42 @@
+/*
+ * Capability handles with local reference counts: release is transport.
+ * capos_handle_dup takes another local reference; capos_handle_drop gives
+ * one back, and dropping the last queues a RELEASE that goes out with the
+ * next submission (or capos_flush_releases). Received capabilities become
+ * handles through capos_adopt, which checks the interface first.
+ */
+#include "capos_rt.h"
+
+/* Extra references per capability-table index (the first one is implicit:
+ * a capability the process holds has one reference until dropped). */
+static uint16_t extra[1u << 16];
+
+uint32_t capos_handle_dup(uint32_t cap)
+{
+    uint16_t i = (uint16_t)(cap & 0xffff);
+    if (cap && extra[i] < UINT16_MAX)
+        extra[i]++;
+    return cap;
+}
+
+void capos_handle_drop(uint32_t cap)
+{
+    if (!cap)
+        return;
+    uint16_t i = (uint16_t)(cap & 0xffff);
+    if (extra[i]) {
+        extra[i]--;
+        return;
+    }
+    capos_release(cap);
+}
+
+uint32_t capos_adopt(const struct capos_cap_record *rec, uint64_t interface_id)
+{
+    if (rec->interface_id != interface_id) {
+        /* Not what the program expects: do not keep it around unused. */
+        capos_release(rec->cap);
+        return 0;
+    }
+    return rec->cap;
+}
