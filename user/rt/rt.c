@@ -69,13 +69,19 @@ uint64_t capos_ring_next_id(void)
     return next++;
 }
 
+static bool reap(uint64_t user_data, struct capos_cqe *out);
+
 static bool submit_one(const struct capos_sqe *sqe)
 {
     /* We own sq_tail; the kernel publishes sq_head with release order. */
     uint32_t tail = ring->sq_tail;
     uint32_t head = __atomic_load_n(&ring->sq_head, __ATOMIC_ACQUIRE);
     if (tail - head >= CAPOS_SQ_ENTRIES) {
-        /* Full: let the kernel consume without waiting for anything. */
+        /* Full: make room in the CQ first (completions are kept for their
+         * waiters; those of RELEASEs are dropped), so that the kernel can
+         * consume, then let it consume without waiting for anything. */
+        struct capos_cqe none;
+        reap(0, &none);
         capos_cap_enter(0, 0);
         head = __atomic_load_n(&ring->sq_head, __ATOMIC_ACQUIRE);
         if (tail - head >= CAPOS_SQ_ENTRIES)

@@ -1,0 +1,16 @@
+/* QEMU test program: owns an exported endpoint but never answers; sleeps
+ * 1.5 s and exits, closing the endpoint under its waiting callers. */
+#include "capos_rt.h"
+
+#include "capos.capnp.h"
+
+int main(void)
+{
+    uint32_t timer = capos_capset_find("timer", Timer_INTERFACE_ID, 0);
+    uint8_t p[64], r[64];
+    struct capnpc_call c;
+    capnpc_call_init(&c, p, sizeof(p), r, sizeof(r));
+    Timer_sleep_call(&capos_transport, timer, &c, 1500000000ull, 0);
+    capos_printf("sleeper: exiting without answering anyone\n");
+    return 0;
+}
