@@ -90,8 +90,8 @@ void boot_manifest_start(const void *module, size_t len)
     size_t elf_len;
     if (!boot_manifest_binary(bin.str, bin.len, &elf, &elf_len) ||
         !process_create("init", elf, elf_len, grants, n)) {
-        kprintf("capOS: boot stopped: init (binary \"%.*s\") could not be started\n",
-                (int)bin.len, bin.str);
+        kprintf("capOS: boot stopped: init (binary \"%.*s\") could not be started\n", (int)bin.len,
+                bin.str);
         arch_halt(HALT_FAILURE);
     }
 }

@@ -15,10 +15,10 @@
 #include "memory.h"
 #include "string.h"
 
-#define BLOCK_LIVE 0x4b4c4956u /* "VILK" */
-#define BLOCK_FREE 0x4b455246u
-#define SLAB_MAGIC 0x42414c53u
-#define CLASS_LARGE 0xffffu
+#define BLOCK_LIVE       0x4b4c4956u /* "VILK" */
+#define BLOCK_FREE       0x4b455246u
+#define SLAB_MAGIC       0x42414c53u
+#define CLASS_LARGE      0xffffu
 #define PAGE_HEADER_SIZE 64
 
 struct block_header {

@@ -117,8 +117,7 @@ void kcall_complete_deferred_with(struct kcall_token *token, kcall_build_fn buil
     build(&b, arg);
     size_t len = 0;
     struct capos_cqe cqe = {0};
-    if (b.err != CAPN_OK ||
-        capn_bld_write(&b, results_out, sizeof(results_out), &len) != CAPN_OK)
+    if (b.err != CAPN_OK || capn_bld_write(&b, results_out, sizeof(results_out), &len) != CAPN_OK)
         cqe.result = CAPOS_E_INTERNAL;
     else if (len > token->result_len)
         cqe.result = CAPOS_E_RESULT_TOO_SMALL;
@@ -263,8 +262,8 @@ bool kcall_execute(struct process *caller, struct kobject *obj, const struct cap
     if (rc)
         goto done;
     rc = CAPOS_E_BAD_MESSAGE;
-    if (capn_msg_read(&kc.params, params_segs, KCALL_PARAMS_SEGS, params_buf, sqe->params_len,
-                      0) != CAPN_OK)
+    if (capn_msg_read(&kc.params, params_segs, KCALL_PARAMS_SEGS, params_buf, sqe->params_len, 0) !=
+        CAPN_OK)
         goto done;
     /* Bounded work: a params message may make the reader visit each of
      * its words a few times at most, whatever its pointers say. */

@@ -23,8 +23,8 @@ struct process;
 struct kobject;
 
 #define KCALL_MAX_RESULT_CAPS CAPOS_MAX_XFER
-#define KCALL_RESULT_ARENA 16384
-#define KCALL_PARAMS_SEGS 8
+#define KCALL_RESULT_ARENA    16384
+#define KCALL_PARAMS_SEGS     8
 
 struct kcall {
     struct process *caller;

@@ -14,8 +14,7 @@ void kvprintf(const char *fmt, va_list ap);
 
 /* Same formatting into a buffer; always NUL-terminates when size > 0.
  * Returns the length the full output would have had. */
-__attribute__((format(printf, 3, 4))) int ksnprintf(char *buf, size_t size, const char *fmt,
-                                                    ...);
+__attribute__((format(printf, 3, 4))) int ksnprintf(char *buf, size_t size, const char *fmt, ...);
 
 /* Print an error and halt with a failure status. */
 __attribute__((format(printf, 1, 2))) _Noreturn void panic(const char *fmt, ...);

@@ -15,14 +15,14 @@
 #include <arch/trap.h>
 
 #include "boot_manifest.h"
+#include "capos.capnp.h"
 #include "clock.h"
 #include "entropy.h"
 #include "heap.h"
 #include "kprintf.h"
-#include "capos.capnp.h"
 #include "mb2.h"
-#include "objects/objects.h"
 #include "memory.h"
+#include "objects/objects.h"
 #include "process.h"
 #include "sched.h"
 #include "string.h"
@@ -35,7 +35,7 @@
 #endif
 
 #define KERNEL_STACK_PAGES 8
-#define IST_STACK_PAGES 2
+#define IST_STACK_PAGES    2
 
 /* Parsed once; strings point into the boot information, which stays
  * reserved in the frame allocator. */
@@ -82,8 +82,8 @@ static void parse_boot_info(uint32_t magic, uint64_t info_phys)
         panic("boot: invalid Multiboot2 information at offset %u: %s", boot_info.error_offset,
               mb2_status_str(st));
     kprintf("boot: loader \"%.*s\", command line \"%.*s\"\n", (int)boot_info.bootloader_name_len,
-            boot_info.bootloader_name ? boot_info.bootloader_name : "?",
-            (int)boot_info.cmdline_len, boot_info.cmdline ? boot_info.cmdline : "");
+            boot_info.bootloader_name ? boot_info.bootloader_name : "?", (int)boot_info.cmdline_len,
+            boot_info.cmdline ? boot_info.cmdline : "");
 }
 
 static void check_boot_module(void)

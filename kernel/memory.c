@@ -24,8 +24,7 @@ extern char __kernel_phys_start[], __kernel_phys_end[];
 
 static bool is_ram_type(uint32_t type)
 {
-    return type == MB2_MEM_AVAILABLE || type == MB2_MEM_ACPI_RECLAIMABLE ||
-           type == MB2_MEM_NVS;
+    return type == MB2_MEM_AVAILABLE || type == MB2_MEM_ACPI_RECLAIMABLE || type == MB2_MEM_NVS;
 }
 
 static void add_ram_range(uint64_t base, uint64_t end)
@@ -42,8 +41,8 @@ void memory_init(const struct mb2_info *info, uint64_t info_phys)
 
     struct phys_range avoid[2 + MB2_MAX_MODULES];
     uint32_t navoid = 0;
-    avoid[navoid++] = (struct phys_range){(uint64_t)__kernel_phys_start,
-                                          (uint64_t)__kernel_phys_end};
+    avoid[navoid++] =
+        (struct phys_range){(uint64_t)__kernel_phys_start, (uint64_t)__kernel_phys_end};
     avoid[navoid++] = (struct phys_range){info_phys, info_phys + info->total_size};
     for (uint32_t i = 0; i < info->module_count && i < MB2_MAX_MODULES; i++)
         avoid[navoid++] = (struct phys_range){info->modules[i].start, info->modules[i].end};
@@ -52,8 +51,8 @@ void memory_init(const struct mb2_info *info, uint64_t info_phys)
      * map only the first 4 GiB. */
     size_t bytes = fb_storage_bytes(nframes);
     uint64_t storage_pa;
-    if (!physmem_find_free(info->mmap, info->mmap_count, avoid, navoid, bytes,
-                           BOOT_MAPPED_LIMIT, &storage_pa))
+    if (!physmem_find_free(info->mmap, info->mmap_count, avoid, navoid, bytes, BOOT_MAPPED_LIMIT,
+                           &storage_pa))
         panic("memory: no room below 4 GiB for a %zu-byte frame bitmap", bytes);
 
     struct phys_range reserved[3 + MB2_MAX_MODULES];

@@ -84,8 +84,8 @@ bool process_unmap_anon(struct process *p, uint64_t va)
 
 static bool load_segment(struct process *p, const uint8_t *image, const struct elf64_segment *s)
 {
-    uint32_t flags = (s->perms & ELF64_PERM_W ? VM_WRITE : 0) |
-                     (s->perms & ELF64_PERM_X ? VM_EXEC : 0);
+    uint32_t flags =
+        (s->perms & ELF64_PERM_W ? VM_WRITE : 0) | (s->perms & ELF64_PERM_X ? VM_EXEC : 0);
     uint64_t first = s->vaddr & ~0xfffull, end = s->vaddr + s->memsz;
     for (uint64_t va = first; va < end; va += PAGE_SIZE) {
         uint64_t pa;
@@ -156,8 +156,8 @@ struct process *process_create(const char *name, const void *elf, size_t elf_len
                                const struct process_grant *grants, unsigned ngrants)
 {
     struct elf64_info info;
-    enum elf64_status es = elf64_parse(elf, elf_len, CAPOS_USER_IMAGE_BASE,
-                                       CAPOS_USER_IMAGE_LIMIT, &info);
+    enum elf64_status es =
+        elf64_parse(elf, elf_len, CAPOS_USER_IMAGE_BASE, CAPOS_USER_IMAGE_LIMIT, &info);
     if (es != ELF64_OK) {
         if (info.error_phdr == ELF64_NO_PHDR)
             kprintf("process %s: invalid ELF image: %s\n", name, elf64_status_str(es));

@@ -8,8 +8,8 @@
 #include <stdint.h>
 
 #include "cap_table.h"
-#include "kcall.h"
 #include "frame_ledger.h"
+#include "kcall.h"
 #include "ring.h"
 
 struct thread;
@@ -26,8 +26,8 @@ struct process_status {
     struct kcall_token *waiter; /* its token (owned by the handle) */
 };
 
-#define PROCESS_NAME_MAX 32
-#define PROCESS_CAP_SLOTS CAP_DEFAULT_QUOTA
+#define PROCESS_NAME_MAX    32
+#define PROCESS_CAP_SLOTS   CAP_DEFAULT_QUOTA
 #define PROCESS_FRAME_QUOTA 16384 /* 64 MiB */
 
 struct process {

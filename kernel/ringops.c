@@ -59,8 +59,9 @@ static enum ring_action op_endpoint(struct process *p, const struct capos_sqe *s
         cqe->result = CAPOS_E_NOT_PERMITTED;
         return RING_POST;
     }
-    return (enum ring_action)(sqe->opcode == CAPOS_OP_RECV ? endpoint_recv(e.object, p, sqe, cqe)
-                                                          : endpoint_return(e.object, p, sqe, cqe));
+    return (enum ring_action)(sqe->opcode == CAPOS_OP_RECV
+                                  ? endpoint_recv(e.object, p, sqe, cqe)
+                                  : endpoint_return(e.object, p, sqe, cqe));
 }
 
 static const op_handler op_table[] = {

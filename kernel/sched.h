@@ -34,7 +34,7 @@ struct thread {
     struct process *process; /* NULL for the idle thread */
     enum thread_state state;
     enum wake_reason wake_reason;
-    uint64_t deadline_ns; /* blocked with a timeout; UINT64_MAX: none */
+    uint64_t deadline_ns;      /* blocked with a timeout; UINT64_MAX: none */
     struct thread *run_next;   /* run queue */
     struct thread *sleep_next; /* threads blocked with a deadline */
     uint64_t kstack_top;
@@ -42,7 +42,7 @@ struct thread {
 };
 
 #define THREAD_KSTACK_PAGES 4
-#define SCHED_SLICE_TICKS 2 /* 20 ms at 100 Hz */
+#define SCHED_SLICE_TICKS   2 /* 20 ms at 100 Hz */
 
 /* The running context becomes the idle thread. */
 void sched_init(void);

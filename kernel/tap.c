@@ -8,8 +8,8 @@
 bool tap_enabled;
 
 static const char *const op_names[] = {
-    [CAPOS_OP_NOP] = "NOP",         [CAPOS_OP_CALL] = "CALL",       [CAPOS_OP_RECV] = "RECV",
-    [CAPOS_OP_RETURN] = "RETURN",   [CAPOS_OP_RELEASE] = "RELEASE", [CAPOS_OP_FINISH] = "FINISH",
+    [CAPOS_OP_NOP] = "NOP",       [CAPOS_OP_CALL] = "CALL",       [CAPOS_OP_RECV] = "RECV",
+    [CAPOS_OP_RETURN] = "RETURN", [CAPOS_OP_RELEASE] = "RELEASE", [CAPOS_OP_FINISH] = "FINISH",
 };
 
 void tap_sqe(const struct process *p, const struct capos_sqe *sqe)

@@ -7,8 +7,7 @@
 #include "process.h"
 #include "usercopy.h"
 
-int xfer_take(struct process *p, const struct capos_sqe *sqe, uint32_t target,
-              struct xfer_set *x)
+int xfer_take(struct process *p, const struct capos_sqe *sqe, uint32_t target, struct xfer_set *x)
 {
     struct capos_xfer d[CAPOS_MAX_XFER];
     xfer_init(x);
@@ -67,9 +66,8 @@ int xfer_give(struct process *to, const struct xfer_set *x, struct capos_cap_rec
     if (cap_table_rx_reserve(&to->caps, x->n) != CAP_OK)
         return CAPOS_E_NO_SPACE;
     for (uint32_t i = 0; i < x->n; i++) {
-        struct cap_entry e = {.object = kobject_ref(x->obj[i]),
-                              .interface_id = x->iface[i],
-                              .flags = x->flags[i]};
+        struct cap_entry e = {
+            .object = kobject_ref(x->obj[i]), .interface_id = x->iface[i], .flags = x->flags[i]};
         cap_table_rx_fill(&to->caps, &e, &rec[i].cap);
         rec[i].reserved = 0;
         rec[i].interface_id = x->iface[i];

@@ -41,8 +41,7 @@ static inline void xfer_init(struct xfer_set *x)
 /* Take what sqe's descriptors name from p (the running process). `target`
  * is the capability being called or 0; moving it is refused. 0 or a
  * CAPOS_E_*; on error nothing is held or reserved. */
-int xfer_take(struct process *p, const struct capos_sqe *sqe, uint32_t target,
-              struct xfer_set *x);
+int xfer_take(struct process *p, const struct capos_sqe *sqe, uint32_t target, struct xfer_set *x);
 /* Commit or roll back the sender's moves (sender NULL: it has exited and
  * its table is gone) and drop the references. Leaves x empty. */
 void xfer_settle(struct process *sender, struct xfer_set *x, bool commit);

@@ -9,8 +9,8 @@
 
 #include <stdint.h>
 
-#define CAPOS_CAPSET_MAGIC 0x74655370614370ull /* "pCapSet" */
-#define CAPOS_CAPSET_NAME_MAX 32               /* bytes, NUL-padded, not always terminated */
+#define CAPOS_CAPSET_MAGIC    0x74655370614370ull /* "pCapSet" */
+#define CAPOS_CAPSET_NAME_MAX 32                  /* bytes, NUL-padded, not always terminated */
 
 struct capos_capset_entry {
     char name[CAPOS_CAPSET_NAME_MAX];
@@ -26,7 +26,8 @@ struct capos_capset {
     struct capos_capset_entry entries[];
 };
 
-#define CAPOS_CAPSET_MAX_ENTRIES ((4096 - sizeof(struct capos_capset)) / sizeof(struct capos_capset_entry))
+#define CAPOS_CAPSET_MAX_ENTRIES                                                                   \
+    ((4096 - sizeof(struct capos_capset)) / sizeof(struct capos_capset_entry))
 
 _Static_assert(sizeof(struct capos_capset_entry) == 48, "CapSet entry layout");
 _Static_assert(sizeof(struct capos_capset) == 16, "CapSet header layout");

@@ -16,8 +16,8 @@
 
 #define CAPOS_SQ_ENTRIES 16u
 #define CAPOS_CQ_ENTRIES 32u
-#define CAPOS_SQ_MASK (CAPOS_SQ_ENTRIES - 1)
-#define CAPOS_CQ_MASK (CAPOS_CQ_ENTRIES - 1)
+#define CAPOS_SQ_MASK    (CAPOS_SQ_ENTRIES - 1)
+#define CAPOS_CQ_MASK    (CAPOS_CQ_ENTRIES - 1)
 
 /* Opcodes. 0 is deliberately invalid so that a zeroed SQE is an error. */
 enum capos_op {
@@ -34,7 +34,7 @@ enum capos_op {
 #define CAPOS_SQE_F_NONE 0u
 /* RETURN: the params are a CapException, not results; the caller's CQE
  * gets CAPOS_CQE_F_EXCEPTION. */
-#define CAPOS_SQE_F_EXCEPTION (1u << 0)
+#define CAPOS_SQE_F_EXCEPTION  (1u << 0)
 #define CAPOS_SQE_F_VALID_MASK CAPOS_SQE_F_EXCEPTION
 
 /* Submission entry, 64 bytes. */
@@ -46,12 +46,12 @@ struct capos_sqe {
     uint64_t interface_id; /* Cap'n Proto interface id the caller expects (CALL) */
     uint64_t params_addr;  /* Cap'n Proto message, standard framing (CALL, RETURN) */
     uint32_t params_len;
-    uint32_t result_len;   /* capacity of the result buffer */
-    uint64_t result_addr;  /* where the result message lands (CALL, RECV) */
-    uint64_t user_data;    /* echoed in the CQE */
-    uint32_t call_id;      /* RETURN: the call being answered */
-    uint16_t xfer_count;   /* number of struct capos_xfer at xfer_addr */
-    uint16_t reserved;     /* must be 0 */
+    uint32_t result_len;  /* capacity of the result buffer */
+    uint64_t result_addr; /* where the result message lands (CALL, RECV) */
+    uint64_t user_data;   /* echoed in the CQE */
+    uint32_t call_id;     /* RETURN: the call being answered */
+    uint16_t xfer_count;  /* number of struct capos_xfer at xfer_addr */
+    uint16_t reserved;    /* must be 0 */
     uint64_t xfer_addr;
 };
 
@@ -69,7 +69,7 @@ struct capos_cqe {
 
 /* The result buffer holds a serialized CapException, not a result; the
  * CQE's result is then CAPOS_RESULT_EXCEPTION. */
-#define CAPOS_CQE_F_EXCEPTION (1u << 0)
+#define CAPOS_CQE_F_EXCEPTION  (1u << 0)
 #define CAPOS_RESULT_EXCEPTION 1
 
 /*
@@ -84,12 +84,12 @@ struct capos_cqe {
  * userspace writing 0; the kernel only ever sets them). */
 #define CAPOS_RING_SQ_CORRUPT (1u << 0) /* sq_tail was more than 16 ahead; reset */
 #define CAPOS_RING_CQ_CORRUPT (1u << 1) /* cq_head was inconsistent; reset */
-#define CAPOS_RING_CQ_FULL (1u << 2)    /* SQEs left unconsumed: the CQ was full */
+#define CAPOS_RING_CQ_FULL    (1u << 2) /* SQEs left unconsumed: the CQ was full */
 
 /* ABI limits, checked on every SQE (CAPOS_E_TOO_LARGE above them). */
 #define CAPOS_MAX_PARAMS_LEN 65536u /* params (CALL) or result message (RETURN), bytes */
 #define CAPOS_MAX_RESULT_LEN 65536u /* result buffer capacity (CALL, RECV), bytes */
-#define CAPOS_MAX_XFER 16u          /* transfer descriptors per CALL or RETURN */
+#define CAPOS_MAX_XFER       16u    /* transfer descriptors per CALL or RETURN */
 
 /* Capability transfer descriptor (CALL and RETURN). */
 struct capos_xfer {
@@ -156,7 +156,8 @@ _Static_assert(sizeof(struct capos_xfer) == 8, "transfer descriptor");
 _Static_assert(sizeof(struct capos_cap_record) == 16, "result-capability record");
 _Static_assert(sizeof(struct capos_recv_header) == 48, "RECV header");
 _Static_assert(__builtin_offsetof(struct capos_recv_header, session) == 16, "RECV header layout");
-_Static_assert(__builtin_offsetof(struct capos_recv_header, params_len) == 36, "RECV header layout");
+_Static_assert(__builtin_offsetof(struct capos_recv_header, params_len) == 36,
+               "RECV header layout");
 _Static_assert(__builtin_offsetof(struct capos_sqe, interface_id) == 8, "SQE layout");
 _Static_assert(__builtin_offsetof(struct capos_sqe, params_addr) == 16, "SQE layout");
 _Static_assert(__builtin_offsetof(struct capos_sqe, result_addr) == 32, "SQE layout");

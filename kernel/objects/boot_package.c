@@ -44,8 +44,8 @@ static const struct BootPackage_ops boot_package_ops = {
 
 static int boot_package_call(struct kobject *obj, struct kcall *kc)
 {
-    return BootPackage_dispatch(&boot_package_ops, obj, kc->sqe->method, &kc->params,
-                                &kc->results, kc);
+    return BootPackage_dispatch(&boot_package_ops, obj, kc->sqe->method, &kc->params, &kc->results,
+                                kc);
 }
 
 static const struct kobject_type boot_package_type = {

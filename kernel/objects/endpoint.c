@@ -242,8 +242,7 @@ static bool deliver(struct endpoint *ep, struct ipc_msg *m, struct kcall_token *
     memcpy(h.session, m->session, sizeof(h.session));
     int rc = copy_to_user(server, recv->result_addr, &h, sizeof(h));
     if (rc == 0 && m->caps.n)
-        rc = copy_to_user(server, recv->result_addr + records, rec,
-                          m->caps.n * sizeof(rec[0]));
+        rc = copy_to_user(server, recv->result_addr + records, rec, m->caps.n * sizeof(rec[0]));
     if (rc == 0)
         rc = copy_to_user(server, recv->result_addr + params_at, m->params, m->params_len);
     if (rc) {

@@ -10,7 +10,7 @@ struct process;
 struct capos_sqe;
 struct capos_cqe;
 
-#define ENDPOINT_MAX_QUEUED 128     /* CALLs waiting for a RECV, per endpoint */
+#define ENDPOINT_MAX_QUEUED     128 /* CALLs waiting for a RECV, per endpoint */
 #define PROCESS_MAX_OUTSTANDING 64  /* CALLs a process has in flight */
 
 /*

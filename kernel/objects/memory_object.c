@@ -97,8 +97,8 @@ static bool vm_range_ok(uint64_t va, uint64_t pages)
            va < CAPOS_USER_VM_LIMIT && pages <= (CAPOS_USER_VM_LIMIT - va) / PAGE_SIZE;
 }
 
-static int mo_info(void *self, MemoryObject_info_Params_r params, MemoryObject_info_Results_b results,
-                   void *ctx)
+static int mo_info(void *self, MemoryObject_info_Params_r params,
+                   MemoryObject_info_Results_b results, void *ctx)
 {
     MemoryObject_info_Results_set_pages(results, ((struct memory_object *)self)->pages);
     return CAPNPC_OK;

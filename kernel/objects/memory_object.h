@@ -16,7 +16,7 @@ struct memory_object {
     /* The account its frames are charged to: the allocating process's,
      * or the orphan account once that process has exited. */
     struct frame_account *charged;
-    struct process *creator;                 /* NULL once orphaned */
+    struct process *creator; /* NULL once orphaned */
     struct memory_object *creator_next, *creator_prev;
 };
 

@@ -53,8 +53,7 @@ static const struct ProcessHandle_ops handle_ops = {.wait = handle_wait};
 
 static int handle_call(struct kobject *obj, struct kcall *kc)
 {
-    return ProcessHandle_dispatch(&handle_ops, obj, kc->sqe->method, &kc->params, &kc->results,
-                                  kc);
+    return ProcessHandle_dispatch(&handle_ops, obj, kc->sqe->method, &kc->params, &kc->results, kc);
 }
 
 static const struct kobject_type handle_type = {

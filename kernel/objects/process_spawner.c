@@ -15,7 +15,7 @@
 #include "objects/objects.h"
 #include "process.h"
 
-#define SPAWN_MAX_GRANTS 64
+#define SPAWN_MAX_GRANTS  64
 #define SPAWN_MAX_EXPORTS 15 /* + the handle = CAPOS_MAX_XFER result capabilities */
 
 /* Identifier-shaped: letters, digits, '_', '-', '.', 1..max bytes. */
@@ -83,8 +83,8 @@ static int spawn(void *self, ProcessSpawner_spawn_Params_r params,
             return kcall_fail(kc, CapException_Type_invalidArgument,
                               "spawn: a grant name is not 1..32 identifier characters");
         for (uint32_t j = 0; j < i; j++)
-            if (same_text(gname, ProcessSpawner_Grant_get_name(List_ProcessSpawner_Grant_get(
-                                     grants, j))))
+            if (same_text(gname,
+                          ProcessSpawner_Grant_get_name(List_ProcessSpawner_Grant_get(grants, j))))
                 return kcall_fail(kc, CapException_Type_invalidArgument,
                                   "spawn: two grants have the same name");
         uint64_t have;

@@ -22,8 +22,7 @@ struct sleeper {
 
 static struct sleeper *sleepers; /* unsorted; few at a time */
 
-static int timer_now(void *self, Timer_now_Params_r params, Timer_now_Results_b results,
-                     void *ctx)
+static int timer_now(void *self, Timer_now_Params_r params, Timer_now_Results_b results, void *ctx)
 {
     Timer_now_Results_set_ns(results, arch_clock_ns());
     return CAPNPC_OK;

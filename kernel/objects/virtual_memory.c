@@ -44,8 +44,8 @@ static bool range_is(struct process *p, uint64_t va, uint32_t pages, bool mapped
     return true;
 }
 
-static int vm_map(void *self, VirtualMemory_map_Params_r params, VirtualMemory_map_Results_b results,
-                  void *ctx)
+static int vm_map(void *self, VirtualMemory_map_Params_r params,
+                  VirtualMemory_map_Results_b results, void *ctx)
 {
     struct kcall *kc = ctx;
     struct process *p = kc->caller;

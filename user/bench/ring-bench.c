@@ -41,8 +41,7 @@ static void submit_nops(uint32_t n)
 
 static void reap_all(void)
 {
-    __atomic_store_n(&r->cq_head, __atomic_load_n(&r->cq_tail, __ATOMIC_ACQUIRE),
-                     __ATOMIC_RELEASE);
+    __atomic_store_n(&r->cq_head, __atomic_load_n(&r->cq_tail, __ATOMIC_ACQUIRE), __ATOMIC_RELEASE);
 }
 
 static uint64_t bench_empty(void)

@@ -224,8 +224,7 @@ static bool load_manifest(void)
     for (uint64_t off = 0; off < size;) {
         BootPackage_readManifest_Results_r rr;
         capnpc_call_init(&c, params, sizeof(params), results, sizeof(results));
-        if (BootPackage_readManifest_call(&capos_transport, boot, &c, off, 16000, &rr) !=
-            CAPNPC_OK)
+        if (BootPackage_readManifest_call(&capos_transport, boot, &c, off, 16000, &rr) != CAPNPC_OK)
             return false;
         struct capn_data d = BootPackage_readManifest_Results_get_data(rr);
         if (d.len == 0 || d.len > size - off)
@@ -283,7 +282,8 @@ int main(void)
             s->handle = 0;
             running--;
             RestartPolicy policy = Service_get_restart(s->cfg);
-            bool again = policy == RestartPolicy_always || (policy == RestartPolicy_onFailure && code != 0);
+            bool again =
+                policy == RestartPolicy_always || (policy == RestartPolicy_onFailure && code != 0);
             if (again && s->restarts < MAX_RESTARTS) {
                 s->restarts++;
                 capos_printf("init: restarting %.*s (%u of %u)\n", (int)name.len, name.str,

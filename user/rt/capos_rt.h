@@ -77,7 +77,6 @@ void capos_handle_drop(uint32_t cap);
  * interface the program expects; otherwise it is released and 0 returned. */
 uint32_t capos_adopt(const struct capos_cap_record *rec, uint64_t interface_id);
 
-
 /* Queue a RELEASE of cap; it goes out with the next submission or
  * capos_flush_releases(). */
 void capos_release(uint32_t cap);
@@ -107,11 +106,11 @@ struct capos_call_ctx {
 };
 
 struct capos_server {
-    uint32_t endpoint;                 /* the owner side, from the CapSet */
-    const struct capnpc_iface *iface;  /* e.g. &Echo_IFACE */
-    const void *ops;                   /* e.g. a struct Echo_ops */
+    uint32_t endpoint;                /* the owner side, from the CapSet */
+    const struct capnpc_iface *iface; /* e.g. &Echo_IFACE */
+    const void *ops;                  /* e.g. a struct Echo_ops */
     void *self;
-    bool stop;                         /* a handler sets it to end capos_serve */
+    bool stop; /* a handler sets it to end capos_serve */
     uint32_t served;
 };
 

@@ -9,10 +9,10 @@
 
 #include "capos.capnp.h"
 
-#define HEAP_BASE 0x0000200000000000ull /* inside the VM range */
+#define HEAP_BASE  0x0000200000000000ull /* inside the VM range */
 #define HEAP_LIMIT 0x0000200040000000ull /* 1 GiB */
 #define GROW_PAGES 16                    /* 64 KiB at a time */
-#define ALIGN 16
+#define ALIGN      16
 
 struct block {
     size_t size; /* whole block, header included; a multiple of ALIGN */

@@ -204,8 +204,8 @@ uint32_t capos_capset_find(const char *name, uint64_t interface_id, const char *
             *why = "no such capability in the CapSet";
         return 0;
     }
-    uint32_t n = capset->count < CAPOS_CAPSET_MAX_ENTRIES ? capset->count
-                                                          : CAPOS_CAPSET_MAX_ENTRIES;
+    uint32_t n =
+        capset->count < CAPOS_CAPSET_MAX_ENTRIES ? capset->count : CAPOS_CAPSET_MAX_ENTRIES;
     for (uint32_t i = 0; i < n; i++) {
         const struct capos_capset_entry *e = &capset->entries[i];
         if (memcmp(e->name, name, len) != 0 || (len < CAPOS_CAPSET_NAME_MAX && e->name[len]))

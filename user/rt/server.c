@@ -53,9 +53,8 @@ int capos_serve(struct capos_server *srv)
         if (r < 0)
             return r; /* the endpoint is gone, or the ring is broken */
         const struct capos_recv_header *h = (const void *)recv_buf;
-        struct capos_call_ctx ctx = {.header = h,
-                                     .caps = (const void *)(recv_buf + sizeof(*h)),
-                                     .server = srv};
+        struct capos_call_ctx ctx = {
+            .header = h, .caps = (const void *)(recv_buf + sizeof(*h)), .server = srv};
         struct capn_seg segs[8], rseg;
         struct capn_msg params;
         struct capn_bld results;

@@ -6,16 +6,7 @@
 #include "capos_rt.h"
 
 #include "capos.capnp.h"
-
-static int failures;
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        bool ok_ = (cond);                                                                         \
-        capos_printf(ok_ ? "ok: " : "FAILED: ");                                                   \
-        capos_printf(__VA_ARGS__);                                                                 \
-        capos_printf("\n");                                                                        \
-        failures += !ok_;                                                                          \
-    } while (0)
+#include "check.h"
 
 static uint8_t params[512] __attribute__((aligned(8)));
 static uint8_t results[512] __attribute__((aligned(8)));
@@ -51,7 +42,8 @@ static int console_call(uint32_t cap, bool line)
 {
     struct capnpc_call c;
     capnpc_call_init(&c, params, sizeof(params), results, sizeof(results));
-    int rc = line ? Console_writeLine_call(&capos_transport, cap, &c, "attenuate: writeLine through a wrapper", 38, 0)
+    int rc = line ? Console_writeLine_call(&capos_transport, cap, &c,
+                                           "attenuate: writeLine through a wrapper", 38, 0)
                   : Console_write_call(&capos_transport, cap, &c, "x", 1, 0);
     return outcome(rc, &c);
 }
@@ -86,7 +78,8 @@ int main(void)
     CHECK(rc == CAPNPC_OK && Timer_now_Results_get_ns(nr) > 0, "Timer.now through a wrapper");
     capnpc_call_init(&c, params, sizeof(params), results, sizeof(results));
     rc = Timer_sleep_call(&capos_transport, clock, &c, 1000, 0);
-    CHECK(outcome(rc, &c) == UNIMPLEMENTED, "Timer.sleep through a now-only wrapper: unimplemented");
+    CHECK(outcome(rc, &c) == UNIMPLEMENTED,
+          "Timer.sleep through a now-only wrapper: unimplemented");
 
     /* Release is transport: the last local handle going queues a RELEASE. */
     capos_handle_dup(narrow);

@@ -9,16 +9,7 @@
 
 #include "capnpc_rt.h"
 #include "capos.capnp.h"
-
-static int failures;
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        bool ok_ = (cond);                                                                         \
-        capos_printf(ok_ ? "ok: " : "FAILED: ");                                                   \
-        capos_printf(__VA_ARGS__);                                                                 \
-        capos_printf("\n");                                                                        \
-        failures += !ok_;                                                                          \
-    } while (0)
+#include "check.h"
 
 static uint8_t params[256] __attribute__((aligned(8)));
 static uint8_t results[256] __attribute__((aligned(8)));

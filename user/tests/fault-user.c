@@ -7,6 +7,6 @@
 int main(void)
 {
     volatile uint64_t *p = (volatile uint64_t *)0x1000;
-    *p = 1; /* unmapped: below the image */
-    return 0;  /* never reached */
+    *p = 1;   /* unmapped: below the image */
+    return 0; /* never reached */
 }

@@ -13,16 +13,7 @@
 #include <string.h>
 
 #include "capos.capnp.h"
-
-static int failures;
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        bool ok_ = (cond);                                                                         \
-        capos_printf(ok_ ? "ok: " : "FAILED: ");                                                   \
-        capos_printf(__VA_ARGS__);                                                                 \
-        capos_printf("\n");                                                                        \
-        failures += !ok_;                                                                          \
-    } while (0)
+#include "check.h"
 
 static uint8_t params[1024] __attribute__((aligned(8)));
 static uint8_t results[40][128] __attribute__((aligned(8)));
@@ -49,7 +40,8 @@ static uint32_t spawn_sleeper(uint32_t spawner, uint32_t timer, uint32_t *client
     List_ProcessSpawner_Grant_b g = ProcessSpawner_spawn_Params_init_grants(p, 1);
     ProcessSpawner_Grant_set_name(List_ProcessSpawner_Grant_at(g, 0), "timer", 5);
     ProcessSpawner_Grant_set_interfaceId(List_ProcessSpawner_Grant_at(g, 0), Timer_INTERFACE_ID);
-    ProcessSpawner_Grant_set_cap(List_ProcessSpawner_Grant_at(g, 0), capnpc_call_add_cap(&c, timer));
+    ProcessSpawner_Grant_set_cap(List_ProcessSpawner_Grant_at(g, 0),
+                                 capnpc_call_add_cap(&c, timer));
     List_Export_b x = ProcessSpawner_spawn_Params_init_exports(p, 1);
     Export_set_name(List_Export_at(x, 0), "svc", 3);
     Export_set_interfaceId(List_Export_at(x, 0), Echo_INTERFACE_ID);
@@ -71,9 +63,10 @@ int main(void)
     uint32_t handle = spawn_sleeper(spawner, timer, &svc);
     CHECK(handle && svc, "spawned a server that never answers, got a client facet");
 
-    CHECK(raw((struct capos_sqe){.opcode = CAPOS_OP_RECV, .cap = svc,
-                                 .result_addr = (uint64_t)results[0], .result_len = 128}) ==
-              CAPOS_E_NOT_PERMITTED,
+    CHECK(raw((struct capos_sqe){.opcode = CAPOS_OP_RECV,
+                                 .cap = svc,
+                                 .result_addr = (uint64_t)results[0],
+                                 .result_len = 128}) == CAPOS_E_NOT_PERMITTED,
           "RECV on a client facet refused");
     CHECK(raw((struct capos_sqe){.opcode = CAPOS_OP_RETURN, .cap = svc, .call_id = 1}) ==
               CAPOS_E_NOT_PERMITTED,
@@ -87,10 +80,13 @@ int main(void)
     volatile struct capos_ring *r = capos_ring();
     uint32_t submitted = 0;
     for (uint32_t i = 0; i < 40; i++) {
-        struct capos_sqe s = {.opcode = CAPOS_OP_CALL, .cap = svc,
+        struct capos_sqe s = {.opcode = CAPOS_OP_CALL,
+                              .cap = svc,
                               .interface_id = Echo_INTERFACE_ID,
-                              .params_addr = (uint64_t)empty, .params_len = sizeof(empty),
-                              .result_addr = (uint64_t)results[i], .result_len = 128,
+                              .params_addr = (uint64_t)empty,
+                              .params_len = sizeof(empty),
+                              .result_addr = (uint64_t)results[i],
+                              .result_len = 128,
                               .user_data = 9000 + i};
         if (r->sq_tail - r->sq_head >= CAPOS_SQ_ENTRIES)
             capos_cap_enter(0, 0);
@@ -113,8 +109,8 @@ int main(void)
             struct capn_seg segs[2];
             struct capn_msg m;
             capn_msg_read(&m, segs, 2, results[i], c.result_len, 0);
-            disconnected += CapException_get_type(CapException_read_root(&m)) ==
-                            CapException_Type_disconnected;
+            disconnected +=
+                CapException_get_type(CapException_read_root(&m)) == CapException_Type_disconnected;
         }
     }
     CHECK(disconnected == 40, "all 40 calls ended with a disconnected exception (%u)",

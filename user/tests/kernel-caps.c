@@ -10,19 +10,7 @@
 #include <string.h>
 
 #include "capos.capnp.h"
-
-static int failures;
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (cond) {                                                                                \
-            capos_printf("ok: " __VA_ARGS__);                                                      \
-        } else {                                                                                   \
-            capos_printf("FAILED: " __VA_ARGS__);                                                  \
-            failures++;                                                                            \
-        }                                                                                          \
-        capos_printf("\n");                                                                        \
-    } while (0)
+#include "check.h"
 
 int main(void)
 {
@@ -40,7 +28,8 @@ int main(void)
     uint8_t params[256], results[256];
     struct capnpc_call c;
     capnpc_call_init(&c, params, sizeof(params), results, sizeof(results));
-    int rc = Console_writeLine_call(&capos_transport, console, &c, "console: hello through a capability", 35, 0);
+    int rc = Console_writeLine_call(&capos_transport, console, &c,
+                                    "console: hello through a capability", 35, 0);
     CHECK(rc == CAPNPC_OK, "Console.writeLine returned %d", rc);
 
     Timer_now_Results_r now1, now2;
@@ -85,8 +74,11 @@ int main(void)
     rc = EntropySource_fill_call(&capos_transport, entropy, &c, 64, &er);
     CHECK(rc == CAPOS_E_RESULT_TOO_SMALL, "result buffer too small: transport error %d", rc);
     /* An unknown method ordinal. */
-    struct capos_sqe sqe = {.opcode = CAPOS_OP_CALL, .cap = timer, .method = 9,
-                            .interface_id = Timer_INTERFACE_ID, .user_data = capos_ring_next_id()};
+    struct capos_sqe sqe = {.opcode = CAPOS_OP_CALL,
+                            .cap = timer,
+                            .method = 9,
+                            .interface_id = Timer_INTERFACE_ID,
+                            .user_data = capos_ring_next_id()};
     struct capos_cqe cqe;
     capos_ring_submit(&sqe);
     capos_ring_wait(sqe.user_data, &cqe);
@@ -95,10 +87,15 @@ int main(void)
     /* Unmapped params, and a result buffer in read-only text: the kernel's
      * copy faults, recovers, and answers CAPOS_E_BAD_ADDRESS. */
     static const uint64_t empty_params[2] = {0x0000000100000000ull, 0x00000000fffffffcull};
-    struct capos_sqe bad = {.opcode = CAPOS_OP_CALL, .cap = timer, .method = Timer_now_METHOD,
-                            .interface_id = Timer_INTERFACE_ID, .params_addr = 0x10000000,
-                            .params_len = 16, .result_addr = (uint64_t)results,
-                            .result_len = sizeof(results), .user_data = capos_ring_next_id()};
+    struct capos_sqe bad = {.opcode = CAPOS_OP_CALL,
+                            .cap = timer,
+                            .method = Timer_now_METHOD,
+                            .interface_id = Timer_INTERFACE_ID,
+                            .params_addr = 0x10000000,
+                            .params_len = 16,
+                            .result_addr = (uint64_t)results,
+                            .result_len = sizeof(results),
+                            .user_data = capos_ring_next_id()};
     capos_ring_submit(&bad);
     capos_ring_wait(bad.user_data, &cqe);
     CHECK(cqe.result == CAPOS_E_BAD_ADDRESS, "unmapped params: transport error %d", cqe.result);

@@ -11,22 +11,12 @@
 #include <string.h>
 
 #include "capos.capnp.h"
+#include "check.h"
 
 #define VM_BASE 0x100000000ull
-#define PAGE 4096ull
+#define PAGE    4096ull
 
-static int failures;
 static uint8_t params[512], results[512];
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        bool ok_ = (cond);                                                                         \
-        capos_printf(ok_ ? "ok: " : "FAILED: ");                                                   \
-        capos_printf(__VA_ARGS__);                                                                 \
-        capos_printf("\n");                                                                        \
-        failures += !ok_;                                                                          \
-    } while (0)
-
 static struct capnpc_call c;
 static uint32_t vm, frames;
 
@@ -52,8 +42,7 @@ static int vm_map(uint64_t va, uint32_t pages, bool w, bool x)
 static int vm_protect(uint64_t va, uint32_t pages, bool w, bool x)
 {
     begin();
-    return exception_type(
-        VirtualMemory_protect_call(&capos_transport, vm, &c, va, pages, w, x, 0));
+    return exception_type(VirtualMemory_protect_call(&capos_transport, vm, &c, va, pages, w, x, 0));
 }
 
 static int vm_unmap(uint64_t va, uint32_t pages)

@@ -17,8 +17,7 @@ static void batch(volatile struct capos_ring *r)
     }
     __atomic_store_n(&r->sq_tail, tail + CAPOS_SQ_ENTRIES, __ATOMIC_RELEASE);
     capos_cap_enter(CAPOS_SQ_ENTRIES, UINT64_MAX);
-    __atomic_store_n(&r->cq_head, __atomic_load_n(&r->cq_tail, __ATOMIC_ACQUIRE),
-                     __ATOMIC_RELEASE);
+    __atomic_store_n(&r->cq_head, __atomic_load_n(&r->cq_tail, __ATOMIC_ACQUIRE), __ATOMIC_RELEASE);
 }
 
 int main(void)

@@ -8,18 +8,9 @@
 #include <string.h>
 
 #include "capos.capnp.h"
+#include "check.h"
 
-static int failures;
 static uint32_t spawner, console, timer;
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        bool ok_ = (cond);                                                                         \
-        capos_printf(ok_ ? "ok: " : "FAILED: ");                                                   \
-        capos_printf(__VA_ARGS__);                                                                 \
-        capos_printf("\n");                                                                        \
-        failures += !ok_;                                                                          \
-    } while (0)
 
 struct grant {
     const char *name;

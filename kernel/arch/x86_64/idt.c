@@ -105,8 +105,7 @@ static void report_exception(const struct trap_frame *tf)
         kprintf("  CR2=%016lx is a kernel stack guard page: stack overflow\n", cr2);
     kprintf("  RIP=%016lx CS=%04lx RFLAGS=%016lx\n", tf->rip, tf->cs, tf->rflags);
     kprintf("  RSP=%016lx SS=%04lx CR2=%016lx CR3=%016lx\n", tf->rsp, tf->ss, cr2, read_cr3());
-    kprintf("  RAX=%016lx RBX=%016lx RCX=%016lx RDX=%016lx\n", tf->rax, tf->rbx, tf->rcx,
-            tf->rdx);
+    kprintf("  RAX=%016lx RBX=%016lx RCX=%016lx RDX=%016lx\n", tf->rax, tf->rbx, tf->rcx, tf->rdx);
     kprintf("  RSI=%016lx RDI=%016lx RBP=%016lx R8 =%016lx\n", tf->rsi, tf->rdi, tf->rbp, tf->r8);
     kprintf("  R9 =%016lx R10=%016lx R11=%016lx R12=%016lx\n", tf->r9, tf->r10, tf->r11, tf->r12);
     kprintf("  R13=%016lx R14=%016lx R15=%016lx\n", tf->r13, tf->r14, tf->r15);

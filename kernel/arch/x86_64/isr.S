@@ -5,6 +5,42 @@
  */
     .text
 
+/* The general registers, in struct trap_frame order (r15 lowest). */
+.macro push_regs
+    pushq %rax
+    pushq %rbx
+    pushq %rcx
+    pushq %rdx
+    pushq %rsi
+    pushq %rdi
+    pushq %rbp
+    pushq %r8
+    pushq %r9
+    pushq %r10
+    pushq %r11
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+.endm
+.macro pop_regs
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %r11
+    popq %r10
+    popq %r9
+    popq %r8
+    popq %rbp
+    popq %rdi
+    popq %rsi
+    popq %rdx
+    popq %rcx
+    popq %rbx
+    popq %rax
+.endm
+
 /* Vectors whose exceptions push an error code: 8, 10-14, 17, 21, 29, 30. */
 .macro isr_stub vec
     .balign 16
@@ -33,21 +69,8 @@ trap_common:
     testb $3, 24(%rsp)
     jz 1f
     swapgs
-1:  pushq %rax
-    pushq %rbx
-    pushq %rcx
-    pushq %rdx
-    pushq %rsi
-    pushq %rdi
-    pushq %rbp
-    pushq %r8
-    pushq %r9
-    pushq %r10
-    pushq %r11
-    pushq %r12
-    pushq %r13
-    pushq %r14
-    pushq %r15
+1:
+    push_regs
     cld
     mov %rsp, %rdi
     /* The frame may sit at any 8-byte offset; the C ABI wants 16. */
@@ -60,21 +83,7 @@ trap_common:
  * here (see arch_thread_init_user). */
     .globl trap_return
 trap_return:
-    popq %r15
-    popq %r14
-    popq %r13
-    popq %r12
-    popq %r11
-    popq %r10
-    popq %r9
-    popq %r8
-    popq %rbp
-    popq %rdi
-    popq %rsi
-    popq %rdx
-    popq %rcx
-    popq %rbx
-    popq %rax
+    pop_regs
     add $16, %rsp       /* vector and error code */
     testb $3, 8(%rsp)
     jz 2f
@@ -102,21 +111,7 @@ syscall_entry:
     pushq %rcx
     pushq $0
     pushq $SYSCALL_VECTOR
-    pushq %rax
-    pushq %rbx
-    pushq %rcx
-    pushq %rdx
-    pushq %rsi
-    pushq %rdi
-    pushq %rbp
-    pushq %r8
-    pushq %r9
-    pushq %r10
-    pushq %r11
-    pushq %r12
-    pushq %r13
-    pushq %r14
-    pushq %r15
+    push_regs
     cld
     mov %rsp, %rdi
     call syscall_dispatch
@@ -127,21 +122,7 @@ syscall_entry:
     movq %rcx, %r11
     shrq $47, %r11
     jnz trap_return
-    popq %r15
-    popq %r14
-    popq %r13
-    popq %r12
-    popq %r11
-    popq %r10
-    popq %r9
-    popq %r8
-    popq %rbp
-    popq %rdi
-    popq %rsi
-    popq %rdx
-    popq %rcx
-    popq %rbx
-    popq %rax
+    pop_regs
     add $16, %rsp           /* vector and error code */
     movq (%rsp), %rcx       /* RIP */
     movq 16(%rsp), %r11     /* RFLAGS */

@@ -6,7 +6,7 @@
 #include "lapic.h"
 
 #define APIC_BASE_ENABLE (1ull << 11)
-#define SVR_ENABLE (1u << 8)
+#define SVR_ENABLE       (1u << 8)
 
 static volatile uint32_t *lapic;
 

@@ -16,13 +16,13 @@ void lapic_eoi(void);
 uint32_t lapic_read(uint32_t reg);
 void lapic_write(uint32_t reg, uint32_t v);
 
-#define LAPIC_ID 0x020
-#define LAPIC_EOI 0x0b0
-#define LAPIC_SPURIOUS 0x0f0
-#define LAPIC_LVT_TIMER 0x320
-#define LAPIC_TIMER_INIT 0x380
+#define LAPIC_ID            0x020
+#define LAPIC_EOI           0x0b0
+#define LAPIC_SPURIOUS      0x0f0
+#define LAPIC_LVT_TIMER     0x320
+#define LAPIC_TIMER_INIT    0x380
 #define LAPIC_TIMER_CURRENT 0x390
-#define LAPIC_TIMER_DIVIDE 0x3e0
+#define LAPIC_TIMER_DIVIDE  0x3e0
 
 /* PIT (8254) input clock. */
 #define PIT_HZ 1193182u

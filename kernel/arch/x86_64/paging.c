@@ -14,16 +14,16 @@
 #include "memory.h"
 #include "string.h"
 
-#define PTE_P (1ull << 0)
-#define PTE_W (1ull << 1)
-#define PTE_U (1ull << 2)
-#define PTE_PWT (1ull << 3)
-#define PTE_PCD (1ull << 4)
-#define PTE_PS (1ull << 7)
-#define PTE_G (1ull << 8)
+#define PTE_P     (1ull << 0)
+#define PTE_W     (1ull << 1)
+#define PTE_U     (1ull << 2)
+#define PTE_PWT   (1ull << 3)
+#define PTE_PCD   (1ull << 4)
+#define PTE_PS    (1ull << 7)
+#define PTE_G     (1ull << 8)
 #define PTE_OWNED (1ull << 9) /* software bit: the address space owns this frame */
-#define PTE_NX (1ull << 63)
-#define PTE_ADDR 0x000ffffffffff000ull
+#define PTE_NX    (1ull << 63)
+#define PTE_ADDR  0x000ffffffffff000ull
 
 #define LARGE_PAGE (2ull << 20)
 
@@ -153,8 +153,8 @@ static void map_image(void)
     map_range(KERNEL_VMA + boot_pa, KERNEL_VMA + (uint64_t)__boot_phys_end, boot_pa, VM_WRITE);
     map_range((uint64_t)__text_start, (uint64_t)__text_end, kernel_virt_to_phys(__text_start),
               VM_EXEC);
-    map_range((uint64_t)__rodata_start, (uint64_t)__rodata_end,
-              kernel_virt_to_phys(__rodata_start), VM_READ);
+    map_range((uint64_t)__rodata_start, (uint64_t)__rodata_end, kernel_virt_to_phys(__rodata_start),
+              VM_READ);
     map_range((uint64_t)__data_start, (uint64_t)__data_end, kernel_virt_to_phys(__data_start),
               VM_WRITE);
 }
@@ -253,8 +253,7 @@ bool vmspace_protect(struct vmspace *vs, uint64_t va, uint32_t vm_flags)
     return true;
 }
 
-bool vmspace_translate(const struct vmspace *vs, uint64_t va, uint64_t *pa_out,
-                       uint32_t *flags_out)
+bool vmspace_translate(const struct vmspace *vs, uint64_t va, uint64_t *pa_out, uint32_t *flags_out)
 {
     if (va >= CAPOS_USER_LIMIT)
         return false;

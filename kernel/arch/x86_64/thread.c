@@ -6,13 +6,13 @@
 
 #include "string.h"
 
-#define MSR_STAR 0xc0000081
-#define MSR_LSTAR 0xc0000082
-#define MSR_SFMASK 0xc0000084
-#define MSR_GS_BASE 0xc0000101
+#define MSR_STAR           0xc0000081
+#define MSR_LSTAR          0xc0000082
+#define MSR_SFMASK         0xc0000084
+#define MSR_GS_BASE        0xc0000101
 #define MSR_KERNEL_GS_BASE 0xc0000102
-#define EFER_SCE (1ull << 0)
-#define RFLAGS_IF (1ull << 9)
+#define EFER_SCE           (1ull << 0)
+#define RFLAGS_IF          (1ull << 9)
 
 /* Reached through GS by isr.S; offsets fixed there. */
 static struct percpu {

@@ -16,11 +16,11 @@
 #include "kprintf.h"
 #include "lapic.h"
 
-#define TICK_HZ 100
+#define TICK_HZ                100
 #define CALIBRATION_PIT_COUNTS 11932 /* 10 ms of the 1.193182 MHz PIT */
-#define LAPIC_DIVIDE_16 0x3
-#define LVT_MASKED (1u << 16)
-#define LVT_PERIODIC (1u << 17)
+#define LAPIC_DIVIDE_16        0x3
+#define LVT_MASKED             (1u << 16)
+#define LVT_PERIODIC           (1u << 17)
 
 static uint64_t tsc_hz, tsc_base, ns_mult; /* ns = (tsc - base) * mult >> 32 */
 static uint64_t source_hz;

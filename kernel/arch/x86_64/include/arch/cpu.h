@@ -51,7 +51,7 @@ static inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t *a, uint32_t *b, 
     __asm__ volatile("cpuid" : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d) : "a"(leaf), "c"(sub));
 }
 
-#define DEFINE_CR(n)                                                                              \
+#define DEFINE_CR(n)                                                                               \
     static inline uint64_t read_cr##n(void)                                                        \
     {                                                                                              \
         uint64_t v;                                                                                \
@@ -96,9 +96,9 @@ static inline void invlpg(uint64_t va)
 }
 
 #define MSR_APIC_BASE 0x1b
-#define MSR_EFER 0xc0000080
+#define MSR_EFER      0xc0000080
 
-#define CR0_WP (1ull << 16)
+#define CR0_WP   (1ull << 16)
 #define CR4_SMEP (1ull << 20)
 #define CR4_SMAP (1ull << 21)
 #define EFER_NXE (1ull << 11)

@@ -7,7 +7,7 @@
 
 /* The kernel image is linked at KERNEL_VMA + physical address
  * (-mcmodel=kernel: the top 2 GiB). */
-#define KERNEL_VMA 0xffffffff80000000
+#define KERNEL_VMA       0xffffffff80000000
 #define KERNEL_PHYS_BASE 0x100000
 
 /* Every physical byte of RAM is visible at DIRECT_MAP_BASE + phys. */
@@ -26,7 +26,7 @@
  * and at DIRECT_MAP_BASE, with 2 MiB pages. */
 #define BOOT_MAPPED_LIMIT 0x100000000
 
-#define PAGE_SIZE 4096
+#define PAGE_SIZE       4096
 #define BOOT_STACK_SIZE 16384
 
 #endif

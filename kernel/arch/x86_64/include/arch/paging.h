@@ -11,10 +11,10 @@
 
 #include <arch/layout.h>
 
-#define VM_READ 0u /* every mapping is readable */
-#define VM_WRITE (1u << 0)
-#define VM_EXEC (1u << 1)
-#define VM_USER (1u << 2)
+#define VM_READ     0u /* every mapping is readable */
+#define VM_WRITE    (1u << 0)
+#define VM_EXEC     (1u << 1)
+#define VM_USER     (1u << 2)
 #define VM_UNCACHED (1u << 3)
 /* Reported by vmspace_translate only: the address space owns the frame. */
 #define VM_OWNED (1u << 4)

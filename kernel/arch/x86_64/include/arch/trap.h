@@ -17,18 +17,18 @@ _Static_assert(sizeof(struct trap_frame) == TRAP_FRAME_SIZE, "isr.S depends on t
 
 /* Interrupt vectors. The legacy PIC is remapped to 0x20-0x2f and masked
  * (only the PIT fallback unmasks IRQ 0). */
-#define VEC_PIC_BASE 0x20
-#define VEC_PIT (VEC_PIC_BASE + 0)
+#define VEC_PIC_BASE    0x20
+#define VEC_PIT         (VEC_PIC_BASE + 0)
 #define VEC_LAPIC_TIMER 0x30
-#define VEC_SPURIOUS 0xff
+#define VEC_SPURIOUS    0xff
 
 #define GDT_KERNEL_CODE 0x08
 #define GDT_KERNEL_DATA 0x10
-#define GDT_USER_DATA 0x18
-#define GDT_USER_CODE 0x20
-#define GDT_TSS 0x28
-#define USER_CS (GDT_USER_CODE | 3)
-#define USER_DS (GDT_USER_DATA | 3)
+#define GDT_USER_DATA   0x18
+#define GDT_USER_CODE   0x20
+#define GDT_TSS         0x28
+#define USER_CS         (GDT_USER_CODE | 3)
+#define USER_DS         (GDT_USER_DATA | 3)
 
 /* trap_frame.vector of a system call. */
 #define SYSCALL_VECTOR 256
@@ -45,7 +45,7 @@ void user_fault(struct trap_frame *tf, uint64_t fault_addr, const char *what);
 
 /* Interrupt stack table slots (1-based, as the IDT encodes them). */
 #define IST_DOUBLE_FAULT 1
-#define IST_NMI 2
+#define IST_NMI          2
 
 void trap_dispatch(struct trap_frame *tf);
 void idt_init(void);
