@@ -30,7 +30,12 @@ static int ring_call(void *ctx, const struct capnpc_request *req, struct capnpc_
         .xfer_addr = req->ncaps ? (uint64_t)xfer : 0,
     };
     struct capos_cqe cqe;
-    if (!capos_ring_submit(&sqe) || !capos_ring_wait(sqe.user_data, &cqe))
+    if (!capos_ring_submit(&sqe))
+        return CAPOS_E_INTERNAL;
+    /* A call was just queued: enter the kernel first rather than look for
+     * a completion that cannot be there yet. */
+    capos_cap_enter(1, UINT64_MAX);
+    if (!capos_ring_wait(sqe.user_data, &cqe))
         return CAPOS_E_INTERNAL;
     if (cqe.result < 0)
         return cqe.result;
