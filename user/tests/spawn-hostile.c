@@ -129,6 +129,12 @@ int main(void)
     capos_release(h);
     capos_flush_releases();
 
+    /* A child that does not fit its frame quota is refused, and every
+     * frame its loading took is given back (the kernel's ledger line at
+     * the end of the run shows it). */
+    CHECK(spawn("big", "huge-bss", &con, 1, 0) == 0 && strstr(last_error, "could not be loaded"),
+          "a program larger than the frame quota refused: %s", last_error);
+
     capos_printf("spawn-hostile: %d failures\n", failures);
     return failures;
 }
