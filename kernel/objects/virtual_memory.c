@@ -44,6 +44,25 @@ static bool range_is(struct process *p, uint64_t va, uint32_t pages, bool mapped
     return true;
 }
 
+/*
+ * Everything a request must satisfy before it changes anything: the range,
+ * W^X, and whether the pages are all free (map) or all anonymous (unmap,
+ * protect). NULL when it may go ahead, else why not.
+ */
+static const char *check_request(struct process *p, uint64_t va, uint32_t pages, bool w, bool x,
+                                 bool want_mapped)
+{
+    const char *bad = check_range(va, pages);
+    if (bad)
+        return bad;
+    if (w && x)
+        return "pages cannot be writable and executable at once";
+    if (!range_is(p, va, pages, want_mapped))
+        return want_mapped ? "range not entirely anonymous memory mapped by VirtualMemory"
+                           : "range already (partly) mapped";
+    return 0;
+}
+
 static int vm_map(void *self, VirtualMemory_map_Params_r params,
                   VirtualMemory_map_Results_b results, void *ctx)
 {
@@ -55,14 +74,9 @@ static int vm_map(void *self, VirtualMemory_map_Params_r params,
     bool x = VirtualMemory_map_Params_get_executable(params);
     if (!kcall_params_ok(kc))
         return CAPNPC_OK;
-    const char *bad = check_range(va, pages);
+    const char *bad = check_request(p, va, pages, w, x, false);
     if (bad)
         return kcall_fail(kc, CapException_Type_invalidArgument, bad);
-    if (w && x)
-        return kcall_fail(kc, CapException_Type_invalidArgument,
-                          "pages cannot be writable and executable at once");
-    if (!range_is(p, va, pages, false))
-        return kcall_fail(kc, CapException_Type_invalidArgument, "range already (partly) mapped");
     for (uint32_t i = 0; i < pages; i++) {
         if (!process_map_anon(p, va + (uint64_t)i * PAGE_SIZE, flags_of(w, x))) {
             while (i-- > 0)
@@ -83,12 +97,9 @@ static int vm_unmap(void *self, VirtualMemory_unmap_Params_r params,
     uint32_t pages = VirtualMemory_unmap_Params_get_pages(params);
     if (!kcall_params_ok(kc))
         return CAPNPC_OK;
-    const char *bad = check_range(va, pages);
+    const char *bad = check_request(p, va, pages, false, false, true);
     if (bad)
         return kcall_fail(kc, CapException_Type_invalidArgument, bad);
-    if (!range_is(p, va, pages, true))
-        return kcall_fail(kc, CapException_Type_invalidArgument,
-                          "range not entirely anonymous memory mapped by VirtualMemory");
     for (uint32_t i = 0; i < pages; i++)
         process_unmap_anon(p, va + (uint64_t)i * PAGE_SIZE);
     return CAPNPC_OK;
@@ -105,15 +116,9 @@ static int vm_protect(void *self, VirtualMemory_protect_Params_r params,
     bool x = VirtualMemory_protect_Params_get_executable(params);
     if (!kcall_params_ok(kc))
         return CAPNPC_OK;
-    const char *bad = check_range(va, pages);
+    const char *bad = check_request(p, va, pages, w, x, true);
     if (bad)
         return kcall_fail(kc, CapException_Type_invalidArgument, bad);
-    if (w && x)
-        return kcall_fail(kc, CapException_Type_invalidArgument,
-                          "pages cannot be writable and executable at once");
-    if (!range_is(p, va, pages, true))
-        return kcall_fail(kc, CapException_Type_invalidArgument,
-                          "range not entirely anonymous memory mapped by VirtualMemory");
     for (uint32_t i = 0; i < pages; i++)
         vmspace_protect(&p->vm, va + (uint64_t)i * PAGE_SIZE, flags_of(w, x));
     return CAPNPC_OK;
