@@ -50,8 +50,7 @@ struct recv_wait {
 struct endpoint {
     struct kobject obj; /* the client facet */
     bool open;          /* false once the last owner capability is gone */
-    uint64_t interface_id;
-    uint64_t id; /* for session references */
+    uint64_t id;        /* for session references */
     struct ipc_msg *queue, *queue_tail;
     uint32_t queued;
     struct ipc_msg *inflight; /* received, waiting for RETURN */
@@ -421,7 +420,7 @@ static const struct kobject_type owner_type = {
     .destroy = owner_destroy,
 };
 
-bool endpoint_create(uint64_t interface_id, struct kobject **owner, struct kobject **client)
+bool endpoint_create(struct kobject **owner, struct kobject **client)
 {
     struct endpoint *ep = kzalloc(sizeof(*ep));
     struct endpoint_owner *o = kzalloc(sizeof(*o));
@@ -432,7 +431,6 @@ bool endpoint_create(uint64_t interface_id, struct kobject **owner, struct kobje
     }
     kobject_init(&ep->obj, &endpoint_type);
     ep->open = true;
-    ep->interface_id = interface_id;
     ep->id = next_endpoint_id++;
     kobject_init(&o->obj, &owner_type);
     o->ep = (struct endpoint *)kobject_ref(&ep->obj);

@@ -14,11 +14,11 @@ struct capos_cqe;
 #define PROCESS_MAX_OUTSTANDING 64  /* CALLs a process has in flight */
 
 /*
- * A new endpoint serving interface_id. *owner is the side that may RECV
- * and RETURN (also CALL); *client is a facet that may only CALL. Each comes
- * with one reference. false without memory.
+ * A new endpoint (its capabilities carry the interface it serves). *owner
+ * is the side that may RECV and RETURN (also CALL); *client is a facet that
+ * may only CALL. Each comes with one reference. false without memory.
  */
-bool endpoint_create(uint64_t interface_id, struct kobject **owner, struct kobject **client);
+bool endpoint_create(struct kobject **owner, struct kobject **client);
 
 bool endpoint_is_owner(const struct kobject *obj);
 /* Ring opcodes on an owner capability; return an enum ring_action. */

@@ -144,7 +144,7 @@ static int spawn(void *self, ProcessSpawner_spawn_Params_r params,
         struct capn_text xname = Export_get_name(x);
         uint64_t iface = Export_get_interfaceId(x);
         struct kobject *owner;
-        if (!endpoint_create(iface, &owner, &clients[i])) {
+        if (!endpoint_create(&owner, &clients[i])) {
             for (uint32_t j = 0; j < i; j++) {
                 kobject_unref(pg[n + j].object);
                 kobject_unref(clients[j]);

@@ -169,10 +169,8 @@ static bool start(struct service *s)
 /* Queue a ProcessHandle.wait for s without waiting for it. */
 static void watch(struct service *s)
 {
-    static uint8_t params[64] __attribute__((aligned(8)));
     /* An empty struct as the params: header, then the root pointer. */
     static const uint64_t empty[2] = {0x0000000100000000ull, 0x00000000fffffffcull};
-    (void)params;
     s->wait_id = capos_ring_next_id();
     struct capos_sqe sqe = {
         .opcode = CAPOS_OP_CALL,

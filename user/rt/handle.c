@@ -8,13 +8,16 @@
 #include "capos_rt.h"
 
 /* Extra references per capability-table index (the first one is implicit:
- * a capability the process holds has one reference until dropped). */
-static uint16_t extra[1u << 16];
+ * a capability the process holds has one reference until dropped). The
+ * kernel's table has 256 slots per process; an index beyond that cannot be
+ * dup'ed and is always released by its first drop. */
+#define HANDLE_SLOTS 256
+static uint16_t extra[HANDLE_SLOTS];
 
 uint32_t capos_handle_dup(uint32_t cap)
 {
-    uint16_t i = (uint16_t)(cap & 0xffff);
-    if (cap && extra[i] < UINT16_MAX)
+    uint32_t i = cap & 0xffff;
+    if (cap && i < HANDLE_SLOTS && extra[i] < UINT16_MAX)
         extra[i]++;
     return cap;
 }
@@ -23,8 +26,8 @@ void capos_handle_drop(uint32_t cap)
 {
     if (!cap)
         return;
-    uint16_t i = (uint16_t)(cap & 0xffff);
-    if (extra[i]) {
+    uint32_t i = cap & 0xffff;
+    if (i < HANDLE_SLOTS && extra[i]) {
         extra[i]--;
         return;
     }
