@@ -53,6 +53,12 @@ static struct kobject *kernel_source(uint16_t src, const void *module, size_t le
         return process_spawner_object();
     case KernelSource_attenuator:
         return attenuator_object();
+    case KernelSource_endpoints:
+        return endpoint_factory_object();
+    case KernelSource_terminal:
+        return terminal_object();
+    case KernelSource_power:
+        return power_object();
     }
     return 0;
 }

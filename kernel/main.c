@@ -136,6 +136,7 @@ static void start_boot_program(void)
         {"boot", boot_package_object(bytes, len), BootPackage_INTERFACE_ID, 0},
         {"spawner", process_spawner_object(), ProcessSpawner_INTERFACE_ID, 0},
         {"attenuator", attenuator_object(), Attenuator_INTERFACE_ID, 0},
+        {"endpoints", endpoint_factory_object(), EndpointFactory_INTERFACE_ID, 0},
     };
     /* Test kernels can start several copies (instances=N), for tests
      * that need more than one process before ProcessSpawner exists. */

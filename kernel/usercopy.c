@@ -8,12 +8,6 @@
 #include "process.h"
 #include "string.h"
 
-/* The range [uaddr, uaddr + len) lies in the user half without wrapping. */
-static bool user_range_ok(uint64_t uaddr, size_t len)
-{
-    return uaddr < CAPOS_USER_LIMIT && len <= CAPOS_USER_LIMIT - uaddr;
-}
-
 /* Physical address of the user byte at va, if mapped with `need` flags. */
 static bool user_page(const struct process *p, uint64_t va, uint32_t need, uint64_t *pa)
 {
@@ -23,7 +17,7 @@ static bool user_page(const struct process *p, uint64_t va, uint32_t need, uint6
     return (flags & VM_USER) && (flags & need) == need;
 }
 
-int copy_from_user(const struct process *p, void *dst, uint64_t uaddr, size_t len)
+int copy_from_user_any(const struct process *p, void *dst, uint64_t uaddr, size_t len)
 {
     if (!user_range_ok(uaddr, len))
         return CAPOS_E_BAD_ADDRESS;
@@ -46,7 +40,7 @@ int copy_from_user(const struct process *p, void *dst, uint64_t uaddr, size_t le
     return 0;
 }
 
-int copy_to_user(const struct process *p, uint64_t uaddr, const void *src, size_t len)
+int copy_to_user_any(const struct process *p, uint64_t uaddr, const void *src, size_t len)
 {
     if (!user_range_ok(uaddr, len))
         return CAPOS_E_BAD_ADDRESS;

@@ -7,7 +7,8 @@
 #include "process.h"
 #include "usercopy.h"
 
-int xfer_take(struct process *p, const struct capos_sqe *sqe, uint32_t target, struct xfer_set *x)
+int xfer_take_any(struct process *p, const struct capos_sqe *sqe, uint32_t target,
+                  struct xfer_set *x)
 {
     struct capos_xfer d[CAPOS_MAX_XFER];
     xfer_init(x);
@@ -43,7 +44,7 @@ int xfer_take(struct process *p, const struct capos_sqe *sqe, uint32_t target, s
     return 0;
 }
 
-void xfer_settle(struct process *sender, struct xfer_set *x, bool commit)
+void xfer_settle_any(struct process *sender, struct xfer_set *x, bool commit)
 {
     for (uint32_t i = 0; sender && i < x->nmoved; i++) {
         struct cap_entry e;

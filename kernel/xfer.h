@@ -41,10 +41,27 @@ static inline void xfer_init(struct xfer_set *x)
 /* Take what sqe's descriptors name from p (the running process). `target`
  * is the capability being called or 0; moving it is refused. 0 or a
  * CAPOS_E_*; on error nothing is held or reserved. */
-int xfer_take(struct process *p, const struct capos_sqe *sqe, uint32_t target, struct xfer_set *x);
+int xfer_take_any(struct process *p, const struct capos_sqe *sqe, uint32_t target,
+                  struct xfer_set *x);
+static inline int xfer_take(struct process *p, const struct capos_sqe *sqe, uint32_t target,
+                            struct xfer_set *x)
+{
+    /* Most calls carry no capability: no call at all for them. */
+    if (sqe->xfer_count == 0) {
+        xfer_init(x);
+        return 0;
+    }
+    return xfer_take_any(p, sqe, target, x);
+}
+
 /* Commit or roll back the sender's moves (sender NULL: it has exited and
  * its table is gone) and drop the references. Leaves x empty. */
-void xfer_settle(struct process *sender, struct xfer_set *x, bool commit);
+void xfer_settle_any(struct process *sender, struct xfer_set *x, bool commit);
+static inline void xfer_settle(struct process *sender, struct xfer_set *x, bool commit)
+{
+    if (x->n != 0 || x->nmoved != 0)
+        xfer_settle_any(sender, x, commit);
+}
 /* Insert every capability into `to`, records in rec[] (x->n of them).
  * 0 or CAPOS_E_NO_SPACE, in which case nothing was inserted. */
 int xfer_give(struct process *to, const struct xfer_set *x, struct capos_cap_record *rec);

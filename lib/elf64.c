@@ -354,6 +354,7 @@ enum elf64_status elf64_parse(const void *image, size_t len, uint64_t user_base,
     out->nsegs = 0;
     out->pages = 0;
     out->has_tls = false;
+    out->tls = (struct elf64_tls){0};
     out->error_phdr = ELF64_NO_PHDR;
     if (image == NULL)
         return ELF64_ERR_NULL;

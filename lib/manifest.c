@@ -106,6 +106,9 @@ static const uint64_t kernel_iface[KernelSource_COUNT] = {
     [KernelSource_bootPackage] = BootPackage_INTERFACE_ID,
     [KernelSource_spawner] = ProcessSpawner_INTERFACE_ID,
     [KernelSource_attenuator] = Attenuator_INTERFACE_ID,
+    [KernelSource_endpoints] = EndpointFactory_INTERFACE_ID,
+    [KernelSource_terminal] = TerminalSession_INTERFACE_ID,
+    [KernelSource_power] = Power_INTERFACE_ID,
 };
 
 uint64_t manifest_kernel_iface(uint16_t src)

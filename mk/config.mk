@@ -13,7 +13,7 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes 
 # Freestanding kernel code: no libc, no red zone (interrupts push onto the
 # current stack), no SSE (the kernel never saves FPU state), higher half.
 KCC     := gcc
-KCFLAGS := -std=c17 -O2 -g $(WARN) -ffreestanding -fno-builtin -nostdlib \
+KCFLAGS := -std=c17 -O2 -g -flto=auto $(WARN) -ffreestanding -fno-builtin -nostdlib \
            -fno-stack-protector -fno-pic -fno-pie -mno-red-zone \
            -mgeneral-regs-only -mcmodel=kernel -fno-omit-frame-pointer \
            -fno-asynchronous-unwind-tables -MMD -MP \

@@ -39,7 +39,9 @@ run-uefi: deps $(RUN_ISO)
 	tools/qemu-run.sh uefi $(RUN_ISO) $(QEMU_FLAGS)
 
 .PHONY: bench
-bench: deps $(ISO) $(BUILD)/user/ring-bench.elf
+$(eval $(call manifest_rule,$(BUILD)/bench/ipc.bin,system-bench.cue))
+bench: deps $(ISO) $(BUILD)/user/ring-bench.elf $(BUILD)/bench/ipc.bin
 	@mkdir -p $(BUILD)/bench
 	@tools/bench-boot.sh $(ISO)
-	@tools/bench-ring.sh $(KERNEL) $(BUILD)/user/ring-bench.elf
+	@tools/bench-ring.sh $(KERNEL) $(BUILD)/user/ring-bench.elf ring
+	@tools/bench-ring.sh $(KERNEL) $(BUILD)/bench/ipc.bin ipc

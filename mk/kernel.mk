@@ -22,7 +22,7 @@ $(2)/%.o: %.S
 $(1): $(addprefix $(2)/,$(KERNEL_C:.c=.o) $(KERNEL_S:.S=.o)) $(KERNEL_LD)
 	@mkdir -p $$(dir $$@)
 	@echo "  LD      $$@"
-	$$(Q)$$(KCC) $$(KLDFLAGS) -T $(KERNEL_LD) -o $$@ $$(filter %.o,$$^)
+	$$(Q)$$(KCC) $$(KCFLAGS) $$(KLDFLAGS) -T $(KERNEL_LD) -o $$@ $$(filter %.o,$$^)
 endef
 
 $(eval $(call kernel_build,$(KERNEL),$(BUILD)/obj/kernel,))

@@ -3,7 +3,7 @@
 # pages (the kernel's ELF loader refuses pages shared between segments).
 
 UCC      := gcc
-UCFLAGS  := -std=c17 -O2 -g $(WARN) -ffreestanding -fno-builtin -nostdlib -fno-pic -fno-pie \
+UCFLAGS  := -std=c17 -O2 -g -flto=auto $(WARN) -ffreestanding -fno-builtin -nostdlib -fno-pic -fno-pie \
             -fno-stack-protector -fno-asynchronous-unwind-tables -MMD -MP \
             -Iinclude -Ilib/freestanding -Ilib -Iuser/rt -I$(BUILD)/gen
 ULDFLAGS := -nostdlib -static -no-pie -Wl,-z,max-page-size=0x1000 -Wl,-z,separate-code \
@@ -29,7 +29,7 @@ define user_program
 $(BUILD)/user/$(1).elf: $(addprefix $(BUILD)/obj/user/,$(addsuffix .o,$(basename $(2)))) $(RT_OBJS)
 	@mkdir -p $$(dir $$@)
 	@echo "  ULD     $$@"
-	$$(Q)$$(UCC) $$(ULDFLAGS) -o $$@ $$^
+	$$(Q)$$(UCC) $$(UCFLAGS) $$(ULDFLAGS) -o $$@ $$^
 USER_PROGRAMS += $(1)
 endef
 
@@ -37,3 +37,9 @@ $(foreach t,$(basename $(notdir $(wildcard user/tests/*.c))),$(eval $(call user_
 $(foreach t,$(basename $(notdir $(wildcard user/bench/*.c))),$(eval $(call user_program,$(t),user/bench/$(t).c)))
 $(foreach t,$(basename $(notdir $(wildcard user/demos/*.c))),$(eval $(call user_program,$(t),user/demos/$(t).c)))
 $(eval $(call user_program,init,user/init/init.c $(MANIFEST_LIB_SRCS)))
+
+# Session services (user/services/NAME.c, plus SERVICE_SRCS_NAME) and the
+# shell (user/shell/).
+SERVICE_SRCS_credential-store := $(ARGON2_SRCS)
+$(foreach t,$(basename $(notdir $(wildcard user/services/*.c))),$(eval $(call user_program,$(t),user/services/$(t).c $(SERVICE_SRCS_$(t)))))
+$(if $(wildcard user/shell/*.c),$(eval $(call user_program,capos-shell,$(wildcard user/shell/*.c) $(SHELL_LIB_SRCS))))

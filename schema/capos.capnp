@@ -24,6 +24,9 @@ struct CapException {
     disconnected @2;
     unimplemented @3;
     invalidArgument @4;
+    permissionDenied @5;
+    # The capability exists but does not allow this request (a restricted
+    # spawner asked for another binary, a wrong password).
   }
 }
 
@@ -96,6 +99,11 @@ interface ProcessSpawner @0x8d6cd82010f1ac99 {
   # endpoint: the child's CapSet gets the owner side under the export's
   # name, and the results carry a client facet of it, in the same order.
 
+  restrictTo @1 (binaries :List(Text)) -> (spawner :ProcessSpawner);
+  # A spawner that can start only the named binaries (at most 16 names of
+  # at most 32 bytes). Restricting a restricted spawner keeps only the names
+  # both lists have. Spawning anything else fails with `permissionDenied`.
+
   struct Grant {
     # A capability passed to or returned from a spawn.
     name @0 :Text;
@@ -122,12 +130,168 @@ interface Attenuator @0xa7c0c8af74961e51 {
   # ordinals to cap; any other method fails with an `unimplemented`
   # CapException. Wrapping a wrapper can only narrow it further. The result
   # can RECV or RETURN nothing, even if cap is an endpoint's owner side.
+  wrapRevocable @1 (cap :Capability, methods :List(UInt16))
+                -> (wrapped :Capability, revoker :Revoker);
+  # As wrap, plus a Revoker that ends the wrapped capability: after revoke,
+  # every copy of it, and every wrapper made from it, fails each call with
+  # a `disconnected` CapException.
+}
+
+interface Revoker @0xb951541628a42818 {
+  # The right to end a revocable wrapper (Attenuator.wrapRevocable).
+  revoke @0 () -> ();
+  # Revoke the wrapper for good; revoking twice is harmless.
+}
+
+interface EndpointFactory @0xb217e6b6f934eab1 {
+  # Makes endpoints, for servers that hand out objects at run time (the
+  # shell's StdIO for each child, a session per login).
+  create @0 (interfaceId :UInt64) -> (server :Capability, client :Capability);
+  # A new endpoint serving interfaceId. `server` is the owner side (RECV
+  # and RETURN; releasing the last copy closes the endpoint and fails its
+  # callers with `disconnected`); `client` may only CALL and can be passed
+  # on. Both count against the caller's capability slots.
+}
+
+interface Power @0xffb94f48348cd6ec {
+  # The machine itself.
+  shutdown @0 () -> ();
+  # Halt the machine now (under QEMU: exit with the success status). Every
+  # process stops where it is; nothing is saved.
+}
+
+interface TerminalSession @0xc816ca1298b6249a {
+  # The serial terminal: bytes in (receive interrupts), bytes out.
+  write @0 (data :Data) -> ();
+  # Write bytes as they are (at most 4096).
+  read @1 (maxBytes :UInt32) -> (data :Data);
+  # Wait for at least one byte; up to maxBytes (at most 256) that arrived.
+  readLine @2 (maxBytes :UInt32) -> (line :Data, status :LineStatus);
+  # Wait for a line, edited on the terminal (backspace, Ctrl-U; Ctrl-C
+  # cancels), echoed unless echo is off; the line without its end.
+  setEcho @3 (on :Bool) -> ();
+  # Whether readLine echoes what is typed (off for passwords).
+
+  enum LineStatus {
+    ok @0;
+    cancelled @1;
+    # Ctrl-C: the line is empty.
+    tooLong @2;
+    # Longer than maxBytes: the line is empty, the input was discarded.
+    endOfInput @3;
+    # Ctrl-D on an empty line.
+  }
 }
 
 interface Echo @0xbfb68232880fd618 {
   # A demo and test service served by a user process over an endpoint.
   echo @0 (text :Text) -> (text :Text);
   # Answer with the same text.
+}
+
+# ---------------------------------------------------------------------------
+# Sessions and the shell (docs/sessions.md). Served by user processes.
+
+struct UserSession {
+  # Who a shell acts for. Metadata, never authority: a session can do only
+  # what the capabilities it was given allow, and holding this struct (or
+  # forging one) grants nothing.
+  profile @0 :Profile;
+  sessionId @1 :Data;
+  # 16 random bytes from the session manager; opaque to everyone else.
+  principal @2 :Text;
+  # The user name; empty for anonymous and guest sessions.
+
+  enum Profile {
+    anonymous @0;
+    guest @1;
+    operator @2;
+  }
+}
+
+interface SessionManager @0xefb8bb6629bb01cd {
+  # Logins. Audits every outcome.
+  greeting @0 () -> (motd :Text);
+  # The message of the day, for a shell that has no session yet.
+  login @1 (user :Text, password :Text) -> (session :UserSession);
+  # An operator session; `permissionDenied` for a wrong user or password,
+  # answered only after a delay that grows with consecutive failures.
+  setup @2 (user :Text, password :Text) -> (session :UserSession);
+  # Create the one local operator credential (volatile: gone at reboot)
+  # and log in; `failed` when one exists already.
+  guest @3 () -> (session :UserSession);
+  # A guest session; `permissionDenied` unless the manifest offers guests.
+  check @4 (sessionId :Data) -> (session :UserSession);
+  # The live session with this id; `permissionDenied` if there is none.
+  end @5 (sessionId :Data) -> ();
+  # End a session (logout); ending an unknown one is harmless.
+}
+
+interface CredentialStore @0x952d2a5475ea867a {
+  # Password verifiers: Argon2id (docs/argon2.md) with a random salt per
+  # record. Passwords are never stored.
+  create @0 (user :Text, password :Text) -> ();
+  # `failed` if the user exists or the store is full.
+  verify @1 (user :Text, password :Text) -> (ok :Bool);
+  # Compared in constant time; an unknown user costs the same time.
+  count @2 () -> (users :UInt32);
+}
+
+interface AuthorityBroker @0xc14c6259253c9e70 {
+  # Decides what a session's shell holds.
+  shellBundle @0 (session :UserSession) -> (caps :List(ProcessSpawner.Grant));
+  # The capabilities of the session's profile, each revocable. Checks the
+  # session with SessionManager.check: a forged or ended one gets
+  # `permissionDenied`.
+  logout @1 (sessionId :Data) -> ();
+  # Revoke every capability issued to the session and end it.
+}
+
+interface AuditLog @0xbe255ad2af512075 {
+  # Append-only records of what happened to sessions. Who may append or
+  # read is decided by who holds which wrapper of it.
+  append @0 (kind :Kind, principal :Text, detail :Text) -> ();
+  read @1 (from :UInt32, max :UInt32) -> (records :List(Record), next :UInt32);
+  # Records from sequence number `from` on, at most max (at most 32).
+
+  enum Kind {
+    loginOk @0;
+    loginFailed @1;
+    setup @2;
+    guest @3;
+    launch @4;
+    logout @5;
+  }
+
+  struct Record {
+    seq @0 :UInt32;
+    timeNs @1 :UInt64;
+    kind @2 :Kind;
+    principal @3 :Text;
+    detail @4 :Text;
+  }
+}
+
+interface SystemInfo @0xf6910c8a16c6a137 {
+  motd @0 () -> (text :Text);
+  # KernelParams.motd of the boot manifest.
+  guestEnabled @1 () -> (on :Bool);
+  # KernelParams.guestEnabled.
+  uptime @2 () -> (ns :UInt64);
+}
+
+interface StdIO @0x8ee58c5307569067 {
+  # What the shell gives a child instead of its terminal.
+  write @0 (data :Data) -> ();
+  # At most 4096 bytes.
+  readLine @1 (maxBytes :UInt32) -> (line :Data, status :TerminalSession.LineStatus);
+}
+
+interface Chat @0xc0b51d6646cedbba {
+  # The resident demo service: a shared message board.
+  post @0 (from :Text, text :Text) -> (seq :UInt32);
+  recent @1 (max :UInt32) -> (lines :List(Text));
+  # The newest messages, oldest first (at most 16).
 }
 
 # ---------------------------------------------------------------------------
@@ -223,6 +387,12 @@ enum KernelSource {
   # ProcessSpawner
   attenuator @7;
   # Attenuator
+  endpoints @8;
+  # EndpointFactory
+  terminal @9;
+  # TerminalSession
+  power @10;
+  # Power
 }
 
 struct Export {
@@ -233,4 +403,6 @@ struct Export {
 struct KernelParams {
   motd @0 :Text;
   # Message of the day, printed by the kernel at boot (at most 1024 bytes).
+  guestEnabled @1 :Bool;
+  # Whether the session manager offers the guest profile.
 }

@@ -21,6 +21,8 @@ EXPECT=""           # lines (fixed strings) that must appear, one per line
 EXPECT_ORDER=""     # lines that must appear in this order
 REJECT="PANIC
 EXCEPTION"          # lines that must not appear
+SCRIPT=""           # tests/qemu/scripts/*.script: type into the serial console
+                    # and read it back (tools/serial-script.py)
 . "./$spec"
 
 work=build/test/qemu/$name
@@ -44,18 +46,28 @@ while [ "$i" -lt "$MODULES" ]; do
 done
 tools/mkiso.sh "$work/capos.iso" "$kernel" "$CMDLINE" "$@" || fail "could not build the ISO"
 
+serial="file:$log"
+[ -n "$SCRIPT" ] && serial=stdio
 set -- -M q35 -m "$MEMORY" -accel tcg -cpu "$CPU" -display none -no-reboot \
-    -serial "file:$log" -monitor none -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+    -serial "$serial" -monitor none -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
     -cdrom "$work/capos.iso"
 if [ "$FIRMWARE" = uefi ]; then
     cp /usr/share/OVMF/OVMF_VARS_4M.fd "$work/vars.fd"
     set -- "$@" -drive if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd \
         -drive if=pflash,format=raw,file="$work/vars.fd"
 fi
-# shellcheck disable=SC2086
-timeout --kill-after=5 "$TIMEOUT" qemu-system-x86_64 "$@" $QEMU_EXTRA </dev/null >"$work/qemu.out" 2>&1
-status=$?
-[ "$status" -eq 124 ] || [ "$status" -eq 137 ] && fail "timed out after ${TIMEOUT}s"
+if [ -n "$SCRIPT" ]; then
+    # shellcheck disable=SC2086
+    timeout --kill-after=5 "$((TIMEOUT + 10))" tools/serial-script.py "$SCRIPT" "$log" "$TIMEOUT" \
+        -- qemu-system-x86_64 "$@" $QEMU_EXTRA 2>"$work/qemu.out"
+    status=$?
+    [ "$status" -eq 3 ] && fail "script: $(head -c 400 "$work/qemu.out" | tr '\n' '|')"
+else
+    # shellcheck disable=SC2086
+    timeout --kill-after=5 "$TIMEOUT" qemu-system-x86_64 "$@" $QEMU_EXTRA </dev/null >"$work/qemu.out" 2>&1
+    status=$?
+fi
+[ "$status" -eq 124 ] || [ "$status" -eq 137 ] && fail "timed out after ${TIMEOUT}s ($(head -c 300 "$work/qemu.out" | tr '\n' '|'))"
 [ "$status" -eq "$EXPECT_STATUS" ] || fail "QEMU exit status $status, expected $EXPECT_STATUS ($(head -c 300 "$work/qemu.out"))"
 
 missing=$(printf '%s\n' "$EXPECT" | while IFS= read -r line; do

@@ -21,6 +21,7 @@
 #include "heap.h"
 #include "kcall.h"
 #include "kobject.h"
+#include "objects/objects.h"
 #include "process.h"
 #include "ring.h"
 #include "sched.h"
@@ -80,12 +81,21 @@ static struct endpoint *endpoint_of(struct kobject *obj)
     return obj->type == &owner_type ? ((struct endpoint_owner *)obj)->ep : (struct endpoint *)obj;
 }
 
+struct kobject *endpoint_client_of(struct kobject *owner)
+{
+    return &endpoint_of(owner)->obj;
+}
+
 /* ---- Completing a caller ---- */
 
-/* Post the caller's CQE with a CapException in its result buffer. */
+/* Post the caller's CQE with a CapException in its result buffer. The
+ * call failed, so what it tried to move is the caller's again: that is
+ * settled first, while the token still names the caller (posting it
+ * clears that). */
 static void fail_caller(struct ipc_msg *m, enum CapException_Type type, const char *why)
 {
     struct kcall_token *t = &m->token;
+    xfer_settle(t->caller, &m->caps, false);
     if (!t->caller)
         return;
     uint32_t len = 0;
@@ -338,7 +348,10 @@ int endpoint_return(struct kobject *owner, struct process *p, const struct capos
     struct capos_cqe ccqe = {0};
     uint32_t records_at = CAPOS_CAP_RECORDS_OFFSET(sqe->params_len);
     struct capos_cap_record rec[CAPOS_MAX_XFER];
-    if (records_at + caps.n * sizeof(rec[0]) > t->result_len) {
+    /* Records start 8-aligned after the results, but only if there are
+     * any: results alone need only their own length. */
+    uint64_t need = caps.n ? records_at + caps.n * sizeof(rec[0]) : sqe->params_len;
+    if (need > t->result_len) {
         ccqe.result = CAPOS_E_RESULT_TOO_SMALL;
     } else if ((rc = xfer_give(caller, &caps, rec)) != 0) {
         ccqe.result = rc;
@@ -437,4 +450,51 @@ bool endpoint_create(struct kobject **owner, struct kobject **client)
     *owner = &o->obj;
     *client = &ep->obj;
     return true;
+}
+
+/* ---- EndpointFactory ---- */
+
+static int factory_create(void *self, EndpointFactory_create_Params_r params,
+                          EndpointFactory_create_Results_b results, void *ctx)
+{
+    struct kcall *kc = ctx;
+    uint64_t iface = EndpointFactory_create_Params_get_interfaceId(params);
+    if (!kcall_params_ok(kc))
+        return CAPNPC_OK;
+    if (iface == 0)
+        return kcall_fail(kc, CapException_Type_invalidArgument,
+                          "create: interfaceId is 0; expected the id of the interface served");
+    struct kobject *owner, *client;
+    if (!endpoint_create(&owner, &client))
+        return kcall_fail(kc, CapException_Type_overloaded, "create: out of kernel memory");
+    uint32_t s = kcall_add_result_cap(kc, owner, iface, 0);
+    uint32_t c = kcall_add_result_cap(kc, client, iface, CAPF_CLIENT);
+    kobject_unref(owner);
+    kobject_unref(client);
+    if (s == CAPNPC_NO_CAP || c == CAPNPC_NO_CAP)
+        return kcall_fail(kc, CapException_Type_failed, "create: no room for the results");
+    EndpointFactory_create_Results_set_server(results, s);
+    EndpointFactory_create_Results_set_client(results, c);
+    return CAPNPC_OK;
+}
+
+static const struct EndpointFactory_ops factory_ops = {.create = factory_create};
+
+static int factory_call(struct kobject *obj, struct kcall *kc)
+{
+    return EndpointFactory_dispatch(&factory_ops, obj, kc->sqe->method, &kc->params,
+                                    &kc->results, kc);
+}
+
+static const struct kobject_type factory_type = {
+    .name = "EndpointFactory",
+    .iface = &EndpointFactory_IFACE,
+    .call = factory_call,
+};
+
+static struct kobject factory = {.type = &factory_type, .refs = 1};
+
+struct kobject *endpoint_factory_object(void)
+{
+    return &factory;
 }

@@ -11,7 +11,7 @@ struct capos_sqe;
 struct capos_cqe;
 
 #define ENDPOINT_MAX_QUEUED     128 /* CALLs waiting for a RECV, per endpoint */
-#define PROCESS_MAX_OUTSTANDING 64  /* CALLs a process has in flight */
+#define PROCESS_MAX_OUTSTANDING 32  /* CALLs a process has in flight (= its CQ slots) */
 
 /*
  * A new endpoint (its capabilities carry the interface it serves). *owner
@@ -21,6 +21,8 @@ struct capos_cqe;
 bool endpoint_create(struct kobject **owner, struct kobject **client);
 
 bool endpoint_is_owner(const struct kobject *obj);
+/* The client facet of an owner capability's endpoint (no new reference). */
+struct kobject *endpoint_client_of(struct kobject *owner);
 /* Ring opcodes on an owner capability; return an enum ring_action. */
 int endpoint_recv(struct kobject *owner, struct process *p, const struct capos_sqe *sqe,
                   struct capos_cqe *cqe);

@@ -14,6 +14,9 @@ struct kobject *entropy_object(void);
 struct kobject *frame_allocator_object(void);
 struct kobject *virtual_memory_object(void);
 struct kobject *attenuator_object(void);
+struct kobject *endpoint_factory_object(void);
+struct kobject *terminal_object(void);
+struct kobject *power_object(void);
 /* The boot module, readable in chunks (init only). */
 struct kobject *boot_package_object(const void *manifest, uint64_t len);
 /* Spawns binaries of the boot manifest (see kernel/boot_manifest.h). */

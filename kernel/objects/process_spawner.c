@@ -14,9 +14,35 @@
 #include "objects/endpoint.h"
 #include "objects/objects.h"
 #include "process.h"
+#include "string.h"
 
 #define SPAWN_MAX_GRANTS  64
 #define SPAWN_MAX_EXPORTS 15 /* + the handle = CAPOS_MAX_XFER result capabilities */
+#define SPAWN_MAX_ALLOWED 16 /* binaries a restricted spawner may start */
+#define BINARY_NAME_MAX   32
+
+/*
+ * A spawner object: the boot spawner (allowed == 0, any binary) or a
+ * restricted one made by restrictTo(), which starts only the binaries on its
+ * list. Restriction is by argument, which a method-subset wrapper cannot
+ * express, so it lives here, next to the check it guards.
+ */
+struct spawner {
+    struct kobject obj;
+    uint32_t allowed; /* names in `binaries`; 0 only for the boot spawner */
+    bool restricted;
+    char binaries[SPAWN_MAX_ALLOWED][BINARY_NAME_MAX + 1];
+};
+
+static bool spawner_allows(const struct spawner *sp, struct capn_text binary)
+{
+    if (!sp->restricted)
+        return true;
+    for (uint32_t i = 0; i < sp->allowed; i++)
+        if (strlen(sp->binaries[i]) == binary.len && memcmp(sp->binaries[i], binary.str, binary.len) == 0)
+            return true;
+    return false;
+}
 
 /* Identifier-shaped: letters, digits, '_', '-', '.', 1..max bytes. */
 static bool good_name(struct capn_text t, uint32_t max)
@@ -57,6 +83,9 @@ static int spawn(void *self, ProcessSpawner_spawn_Params_r params,
     if (!good_name(name, PROCESS_NAME_MAX - 1))
         return kcall_fail(kc, CapException_Type_invalidArgument,
                           "spawn: name must be 1..31 letters, digits, '_', '-' or '.'");
+    if (!spawner_allows(self, binary))
+        return kcall_fail(kc, CapException_Type_permissionDenied,
+                          "spawn: this spawner may not start that binary");
     const void *elf;
     size_t elf_len;
     if (!boot_manifest_binary(binary.str, binary.len, &elf, &elf_len))
@@ -192,7 +221,55 @@ static int spawn(void *self, ProcessSpawner_spawn_Params_r params,
     return CAPNPC_OK;
 }
 
-static const struct ProcessSpawner_ops spawner_ops = {.spawn = spawn};
+static const struct kobject_type spawner_type;
+
+static void spawner_destroy(struct kobject *obj)
+{
+    kfree(obj);
+}
+
+static int restrict_to(void *self, ProcessSpawner_restrictTo_Params_r params,
+                     ProcessSpawner_restrictTo_Results_b results, void *ctx)
+{
+    struct kcall *kc = ctx;
+    const struct spawner *from = self;
+    List_Text_r names = ProcessSpawner_restrictTo_Params_get_binaries(params);
+    uint32_t n = List_Text_len(names);
+    if (!kcall_params_ok(kc))
+        return CAPNPC_OK;
+    if (n > SPAWN_MAX_ALLOWED)
+        return kcall_fail(kc, CapException_Type_invalidArgument,
+                          "restrictTo: more than 16 binaries");
+    struct spawner *sp = kzalloc(sizeof(*sp));
+    if (!sp)
+        return kcall_fail(kc, CapException_Type_overloaded, "restrictTo: out of kernel memory");
+    kobject_init(&sp->obj, &spawner_type);
+    sp->restricted = true;
+    for (uint32_t i = 0; i < n; i++) {
+        struct capn_text t = List_Text_get(names, i);
+        if (!kcall_params_ok(kc) || !good_name(t, BINARY_NAME_MAX)) {
+            kobject_unref(&sp->obj);
+            return kcall_fail(kc, CapException_Type_invalidArgument,
+                              "restrictTo: a binary name must be 1..32 letters, digits, '_', '-' "
+                              "or '.'");
+        }
+        /* Only what the restricted spawner could start itself: restricting
+         * never widens. Duplicates are kept once. */
+        if (!spawner_allows(from, t) || spawner_allows(sp, t))
+            continue;
+        memcpy(sp->binaries[sp->allowed], t.str, t.len);
+        sp->binaries[sp->allowed][t.len] = 0;
+        sp->allowed++;
+    }
+    uint32_t out = kcall_add_result_cap(kc, &sp->obj, ProcessSpawner_INTERFACE_ID, 0);
+    kobject_unref(&sp->obj);
+    if (out == CAPNPC_NO_CAP)
+        return kcall_fail(kc, CapException_Type_failed, "restrictTo: no room for the result");
+    ProcessSpawner_restrictTo_Results_set_spawner(results, out);
+    return CAPNPC_OK;
+}
+
+static const struct ProcessSpawner_ops spawner_ops = {.spawn = spawn, .restrictTo = restrict_to};
 
 static int spawner_call(struct kobject *obj, struct kcall *kc)
 {
@@ -204,11 +281,12 @@ static const struct kobject_type spawner_type = {
     .name = "ProcessSpawner",
     .iface = &ProcessSpawner_IFACE,
     .call = spawner_call,
+    .destroy = spawner_destroy, /* restricted spawners; the boot one is never freed */
 };
 
-static struct kobject spawner = {.type = &spawner_type, .refs = 1};
+static struct spawner boot_spawner = {.obj = {.type = &spawner_type, .refs = 1}};
 
 struct kobject *process_spawner_object(void)
 {
-    return &spawner;
+    return &boot_spawner.obj;
 }

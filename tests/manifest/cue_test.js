@@ -97,6 +97,9 @@ function expected(json, elfs, ids) {
     };
     const e = conv(json);
     e.binaries = e.binaries.map((b) => ({...b, elf: Array.from(fs.readFileSync(elfs[b.name]))}));
+    // capnp prints every field; CUE leaves out an optional one not given.
+    if (e.kernelParams && e.kernelParams.guestEnabled === undefined)
+        e.kernelParams.guestEnabled = false;
     return e;
 }
 

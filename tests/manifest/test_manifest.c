@@ -305,10 +305,10 @@ Test(duplicates, exports)
 Test(sources, unknown_kernel_source)
 {
     struct mdesc *d = mdesc_new();
-    d->init_caps[1].kernel = 9;
+    d->init_caps[1].kernel = 11;
     expect_err(d, MANIFEST_E_SOURCE, "initConfig.init.caps[1].source",
-               "unknown kernel source 9: expected console, timer, entropy, frames, vm, "
-               "bootPackage, spawner or attenuator");
+               "unknown kernel source 11: expected console, timer, entropy, frames, vm, "
+               "bootPackage, spawner, attenuator, endpoints, terminal or power");
     free(d);
 }
 

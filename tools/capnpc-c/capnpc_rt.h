@@ -190,13 +190,16 @@ static __attribute__((noinline, unused)) int capnpc_call_reply_(struct capnpc_ca
     return rc;
 }
 
-/* Call through the transport and read the reply (capnpc_call_send). */
-static inline int capnpc_call_transact_(const struct capnpc_transport *t, struct capnpc_call *c,
-                                        const struct capnpc_request *req, struct capn_struct *out)
+/*
+ * Read the reply the transport left in c->reply (len, ncaps), given what its
+ * call returned: as capnpc_call_send. For transports that complete later
+ * (a call queued now, its completion handled in an event loop).
+ */
+static inline int capnpc_call_complete(struct capnpc_call *c, int rc, struct capn_struct *out)
 {
-    c->reply.len = 0;
-    c->reply.ncaps = 0;
-    int rc = t->call(t->ctx, req, &c->reply);
+    struct capn_struct root;
+    if (out == NULL)
+        out = &root;
     /* The common case: results in one segment with a struct root. Anything
      * else is read again from the start, in the general way. */
     if (rc == CAPNPC_OK && c->reply.len <= c->reply.size && c->reply.ncaps <= c->reply.max_caps &&
@@ -206,6 +209,39 @@ static inline int capnpc_call_transact_(const struct capnpc_transport *t, struct
         return CAPNPC_OK;
     }
     return capnpc_call_reply_(c, rc, out);
+}
+
+/* Call through the transport and read the reply (capnpc_call_send). */
+static inline int capnpc_call_transact_(const struct capnpc_transport *t, struct capnpc_call *c,
+                                        const struct capnpc_request *req, struct capn_struct *out)
+{
+    c->reply.len = 0;
+    c->reply.ncaps = 0;
+    return capnpc_call_complete(c, t->call(t->ctx, req, &c->reply), out);
+}
+
+/*
+ * Frame the params built since capnpc_call_begin into *req, for a transport
+ * that sends now and completes later; false if they did not fit (the call
+ * then fails with CAPNPC_E_NO_SPACE). The reply goes to c's result buffer.
+ */
+static inline bool capnpc_call_frame(struct capnpc_call *c, uint32_t cap, uint64_t interface_id,
+                                     uint16_t method, struct capnpc_request *req)
+{
+    if (c->bld.err != CAPN_OK || c->bld.nsegs != 1)
+        return false;
+    uint64_t table = (uint64_t)c->pseg.words << 32;
+    __builtin_memcpy(c->params, &table, 8);
+    req->cap = cap;
+    req->method = method;
+    req->interface_id = interface_id;
+    req->params = c->params;
+    req->params_len = 8 + (size_t)c->pseg.words * 8;
+    req->caps = c->caps;
+    req->ncaps = c->ncaps;
+    c->reply.len = 0;
+    c->reply.ncaps = 0;
+    return true;
 }
 
 /*

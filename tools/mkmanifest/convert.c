@@ -316,7 +316,7 @@ int convert(const struct jval *root, const struct binfile *files, int nfiles, st
 {
     static const char *const keys[] = {"schemaVersion", "binaries", "initConfig", "kernelParams",
                                        NULL};
-    static const char *const param_keys[] = {"motd", NULL};
+    static const char *const param_keys[] = {"motd", "guestEnabled", NULL};
     struct conv c = {files, nfiles, "", 0};
     SystemManifest_b r = SystemManifest_build_root(b);
     if (!object(&c, root, keys))
@@ -344,6 +344,15 @@ int convert(const struct jval *root, const struct binfile *files, int nfiles, st
         const struct jval *motd;
         if (object(&c, v, param_keys) && (motd = str(&c, v, "motd")) != NULL)
             KernelParams_set_motd(p, motd->s, tlen(motd));
+        const struct jval *guest = json_get(v, "guestEnabled");
+        if (guest != NULL) {
+            size_t gm = push(&c, ".guestEnabled");
+            if (guest->type != J_BOOL)
+                err(&c, "expected true or false");
+            else
+                KernelParams_set_guestEnabled(p, guest->b);
+            pop(&c, gm);
+        }
         pop(&c, m);
     }
     if (b->err != CAPN_OK) {

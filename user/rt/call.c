@@ -8,12 +8,13 @@
 
 #include "capnpc_rt.h"
 
-static int ring_call(void *ctx, const struct capnpc_request *req, struct capnpc_reply *rep)
+/* Queue the CALL SQE of a request, its capabilities copied; the kernel
+ * reads xfer[] when it takes the SQE, so it must live until then. */
+static bool submit_request(const struct capnpc_request *req, struct capnpc_reply *rep,
+                           uint64_t user_data, struct capos_xfer *xfer)
 {
-    (void)ctx;
-    struct capos_xfer xfer[CAPOS_MAX_XFER];
     if (req->ncaps > CAPOS_MAX_XFER)
-        return CAPOS_E_TOO_LARGE;
+        return false;
     for (uint32_t i = 0; i < req->ncaps; i++)
         xfer[i] = (struct capos_xfer){.cap = req->caps[i], .mode = CAPOS_XFER_COPY};
     struct capos_sqe sqe = {
@@ -25,31 +26,67 @@ static int ring_call(void *ctx, const struct capnpc_request *req, struct capnpc_
         .params_len = (uint32_t)req->params_len,
         .result_addr = (uint64_t)rep->buf,
         .result_len = (uint32_t)rep->size,
-        .user_data = capos_ring_next_id(),
+        .user_data = user_data,
         .xfer_count = (uint16_t)req->ncaps,
         .xfer_addr = req->ncaps ? (uint64_t)xfer : 0,
     };
-    struct capos_cqe cqe;
-    if (!capos_ring_submit(&sqe))
-        return CAPOS_E_INTERNAL;
-    /* A call was just queued: enter the kernel first rather than look for
-     * a completion that cannot be there yet. */
-    capos_cap_enter(1, UINT64_MAX);
-    if (!capos_ring_wait(sqe.user_data, &cqe))
-        return CAPOS_E_INTERNAL;
-    if (cqe.result < 0)
-        return cqe.result;
-    rep->len = cqe.result_len;
+    return capos_ring_submit(&sqe);
+}
+
+/* What the transport's call returns for a completed CQE; fills rep. */
+static int reply_from_cqe(const struct capos_cqe *cqe, struct capnpc_reply *rep)
+{
+    if (cqe->result < 0)
+        return cqe->result;
+    rep->len = cqe->result_len;
     rep->ncaps = 0;
     const struct capos_cap_record *rec =
-        (const void *)((const uint8_t *)rep->buf + CAPOS_CAP_RECORDS_OFFSET(cqe.result_len));
-    for (uint32_t i = 0; i < cqe.cap_count; i++) {
+        (const void *)((const uint8_t *)rep->buf + CAPOS_CAP_RECORDS_OFFSET(cqe->result_len));
+    for (uint32_t i = 0; i < cqe->cap_count; i++) {
         if (rep->caps && rep->ncaps < rep->max_caps)
             rep->caps[rep->ncaps++] = rec[i].cap;
         else
             capos_release(rec[i].cap); /* nowhere to keep it: do not leak it */
     }
-    return cqe.flags & CAPOS_CQE_F_EXCEPTION ? CAPNPC_EXCEPTION : CAPNPC_OK;
+    return cqe->flags & CAPOS_CQE_F_EXCEPTION ? CAPNPC_EXCEPTION : CAPNPC_OK;
+}
+
+static int ring_call(void *ctx, const struct capnpc_request *req, struct capnpc_reply *rep)
+{
+    (void)ctx;
+    uint64_t id = capos_ring_next_id();
+    struct capos_xfer xfer[CAPOS_MAX_XFER];
+    if (req->ncaps > CAPOS_MAX_XFER)
+        return CAPOS_E_TOO_LARGE;
+    if (!submit_request(req, rep, id, xfer))
+        return CAPOS_E_INTERNAL;
+    /* A call was just queued: enter the kernel first rather than look for
+     * a completion that cannot be there yet. A kernel object's answer is
+     * then usually the first CQE: take it directly. */
+    struct capos_cqe cqe;
+    capos_cap_enter(1, UINT64_MAX);
+    if (!capos_ring_take_first(id, &cqe) && !capos_ring_wait(id, &cqe))
+        return CAPOS_E_INTERNAL;
+    return reply_from_cqe(&cqe, rep);
 }
 
 const struct capnpc_transport capos_transport = {.call = ring_call};
+
+bool capos_call_start(struct capnpc_call *c, uint32_t cap, uint64_t interface_id, uint16_t method,
+                      uint64_t user_data)
+{
+    struct capnpc_request req;
+    struct capos_xfer xfer[CAPOS_MAX_XFER];
+    if (!capnpc_call_frame(c, cap, interface_id, method, &req) ||
+        !submit_request(&req, &c->reply, user_data, xfer))
+        return false;
+    /* The descriptors live in this frame: let the kernel take the SQE now. */
+    if (req.ncaps)
+        capos_cap_enter(0, 0);
+    return true;
+}
+
+int capos_call_finish(struct capnpc_call *c, const struct capos_cqe *cqe, struct capn_struct *out)
+{
+    return capnpc_call_complete(c, reply_from_cqe(cqe, &c->reply), out);
+}

@@ -49,6 +49,12 @@ bool capos_ring_wait(uint64_t user_data, struct capos_cqe *out);
 /* Like capos_ring_wait, but never blocks: false if that CQE has not
  * arrived yet. */
 bool capos_ring_try_take(uint64_t user_data, struct capos_cqe *out);
+/* Take the CQE at the head of the CQ if it is user_data's and nothing is
+ * stashed (the common case of one call at a time); false otherwise. */
+bool capos_ring_take_first(uint64_t user_data, struct capos_cqe *out);
+/* Any completion (stashed ones first), for event loops; false if none is
+ * there yet. Completions of RELEASEs (user_data 0) are skipped. */
+bool capos_ring_take_any(struct capos_cqe *out);
 
 /* A fresh user_data value. */
 uint64_t capos_ring_next_id(void);
@@ -91,6 +97,20 @@ struct capnpc_transport;
  * a negative CAPOS_E_* transport error. */
 extern const struct capnpc_transport capos_transport;
 
+/*
+ * Calls that complete later, for event loops: build the params with the
+ * generated Iface_method_begin and setters, then capos_call_start queues
+ * the CALL under user_data (false if the params did not fit or the ring
+ * is broken); when that CQE arrives, capos_call_finish reads the reply as
+ * Iface_method_send would (*out: the results root, to be wrapped in the
+ * method's _r type).
+ */
+struct capnpc_call;
+struct capn_struct;
+bool capos_call_start(struct capnpc_call *c, uint32_t cap, uint64_t interface_id, uint16_t method,
+                      uint64_t user_data);
+int capos_call_finish(struct capnpc_call *c, const struct capos_cqe *cqe, struct capn_struct *out);
+
 /* ---- Serving an endpoint ---- */
 
 struct capnpc_iface;
@@ -103,6 +123,9 @@ struct capos_call_ctx {
     struct capos_server *server;
     int exception_type;
     const char *exception_message;
+    /* Capabilities the results carry (capos_call_add_result_cap). */
+    struct capos_xfer result_caps[CAPOS_MAX_XFER];
+    uint32_t nresult_caps;
 };
 
 struct capos_server {
@@ -119,6 +142,11 @@ struct capos_server {
 int capos_serve(struct capos_server *srv);
 /* Answer the current call with a CapException (CapException_Type_*). */
 void capos_call_fail(struct capos_call_ctx *ctx, int type, const char *message);
+/* Send a capability with the results: its index in the results' capability
+ * table (for a Capability field), or CAPNPC_NO_CAP when 16 are already
+ * queued. `move` gives it away (only if the RETURN is delivered);
+ * otherwise the caller gets a copy. */
+uint32_t capos_call_add_result_cap(struct capos_call_ctx *ctx, uint32_t cap, bool move);
 
 /* ---- Heap ---- */
 

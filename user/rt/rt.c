@@ -87,7 +87,9 @@ static bool submit_one(const struct capos_sqe *sqe)
         if (tail - head >= CAPOS_SQ_ENTRIES)
             return false;
     }
-    memcpy((void *)&ring->sq[tail & CAPOS_SQ_MASK], sqe, sizeof(*sqe));
+    /* Whole-struct copy: the compiler does it in registers, where
+     * memcpy (no builtins here) would be a call and a byte loop. */
+    *(struct capos_sqe *)&ring->sq[tail & CAPOS_SQ_MASK] = *sqe;
     /* Publish the entry before the tail that makes it visible. */
     __atomic_store_n(&ring->sq_tail, tail + 1, __ATOMIC_RELEASE);
     return true;
@@ -136,8 +138,7 @@ static bool reap(uint64_t user_data, struct capos_cqe *out)
     uint32_t head = ring->cq_head;
     uint32_t tail = __atomic_load_n(&ring->cq_tail, __ATOMIC_ACQUIRE);
     for (; head != tail; head++) {
-        struct capos_cqe c;
-        memcpy(&c, (const void *)&ring->cq[head & CAPOS_CQ_MASK], sizeof(c));
+        struct capos_cqe c = *(const struct capos_cqe *)&ring->cq[head & CAPOS_CQ_MASK];
         if (c.user_data == 0)
             continue; /* completion of a fire-and-forget RELEASE */
         if (!found && c.user_data == user_data) {
@@ -155,6 +156,45 @@ static bool reap(uint64_t user_data, struct capos_cqe *out)
         stashed++;
     }
     /* Hand the slots back to the kernel once read. */
+    __atomic_store_n(&ring->cq_head, head, __ATOMIC_RELEASE);
+    return found;
+}
+
+bool capos_ring_take_first(uint64_t user_data, struct capos_cqe *out)
+{
+    uint32_t head = ring->cq_head;
+    if (stashed || head == __atomic_load_n(&ring->cq_tail, __ATOMIC_ACQUIRE))
+        return false;
+    const volatile struct capos_cqe *c = &ring->cq[head & CAPOS_CQ_MASK];
+    if (c->user_data != user_data)
+        return false;
+    out->user_data = user_data;
+    out->result = c->result;
+    out->flags = c->flags;
+    out->call_id = c->call_id;
+    out->result_len = c->result_len;
+    out->cap_count = c->cap_count;
+    __atomic_store_n(&ring->cq_head, head + 1, __ATOMIC_RELEASE);
+    return true;
+}
+
+bool capos_ring_take_any(struct capos_cqe *out)
+{
+    for (unsigned i = 0; stashed && i < CAPOS_CQ_ENTRIES; i++) {
+        if (stash_used[i]) {
+            *out = stash[i];
+            stash_used[i] = false;
+            stashed--;
+            return true;
+        }
+    }
+    uint32_t head = ring->cq_head;
+    uint32_t tail = __atomic_load_n(&ring->cq_tail, __ATOMIC_ACQUIRE);
+    bool found = false;
+    for (; head != tail && !found; head++) {
+        *out = *(const struct capos_cqe *)&ring->cq[head & CAPOS_CQ_MASK];
+        found = out->user_data != 0; /* 0: a fire-and-forget RELEASE */
+    }
     __atomic_store_n(&ring->cq_head, head, __ATOMIC_RELEASE);
     return found;
 }

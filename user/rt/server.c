@@ -28,6 +28,15 @@ void capos_call_fail(struct capos_call_ctx *ctx, int type, const char *message)
     ctx->exception_message = message;
 }
 
+uint32_t capos_call_add_result_cap(struct capos_call_ctx *ctx, uint32_t cap, bool move)
+{
+    if (ctx->nresult_caps == CAPOS_MAX_XFER)
+        return UINT32_MAX;
+    ctx->result_caps[ctx->nresult_caps] =
+        (struct capos_xfer){.cap = cap, .mode = move ? CAPOS_XFER_MOVE : CAPOS_XFER_COPY};
+    return ctx->nresult_caps++;
+}
+
 static size_t build_exception(int type, const char *message)
 {
     struct capn_seg seg;
@@ -53,8 +62,14 @@ int capos_serve(struct capos_server *srv)
         if (r < 0)
             return r; /* the endpoint is gone, or the ring is broken */
         const struct capos_recv_header *h = (const void *)recv_buf;
-        struct capos_call_ctx ctx = {
-            .header = h, .caps = (const void *)(recv_buf + sizeof(*h)), .server = srv};
+        /* Not zeroed as a whole: result_caps is read only up to n. */
+        struct capos_call_ctx ctx;
+        ctx.header = h;
+        ctx.caps = (const void *)(recv_buf + sizeof(*h));
+        ctx.server = srv;
+        ctx.exception_type = 0;
+        ctx.exception_message = 0;
+        ctx.nresult_caps = 0;
         struct capn_seg segs[8], rseg;
         struct capn_msg params;
         struct capn_bld results;
@@ -85,12 +100,16 @@ int capos_serve(struct capos_server *srv)
                     len = build_exception(CapException_Type_invalidArgument, "malformed params");
             }
         }
+        /* An exception carries no capabilities. */
+        uint32_t ncaps = exception ? 0 : ctx.nresult_caps;
         struct capos_sqe ret = {.opcode = CAPOS_OP_RETURN,
                                 .cap = srv->endpoint,
                                 .flags = exception ? CAPOS_SQE_F_EXCEPTION : 0,
                                 .call_id = rc.call_id,
                                 .params_addr = (uint64_t)reply,
-                                .params_len = (uint32_t)len};
+                                .params_len = (uint32_t)len,
+                                .xfer_count = (uint16_t)ncaps,
+                                .xfer_addr = ncaps ? (uint64_t)ctx.result_caps : 0};
         struct capos_cqe retc;
         submit_wait(&ret, &retc);
         /* A caller that went away meanwhile (CAPOS_E_DISCONNECTED) is not

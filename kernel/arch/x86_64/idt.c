@@ -141,6 +141,12 @@ void trap_dispatch(struct trap_frame *tf)
         pic_eoi(0);
         timer_tick(trap_from_user(tf));
         return;
+    case VEC_PIC_BASE + IRQ_COM1:
+        /* Read before the EOI: the UART keeps its line raised while data
+         * waits, so a new edge follows anything that arrives later. */
+        serial_rx_interrupt();
+        pic_eoi(IRQ_COM1);
+        return;
     case VEC_SPURIOUS:
         return; /* spurious LAPIC interrupts need no EOI */
     default:

@@ -24,6 +24,10 @@ void lapic_write(uint32_t reg, uint32_t v);
 #define LAPIC_TIMER_CURRENT 0x390
 #define LAPIC_TIMER_DIVIDE  0x3e0
 
+/* COM1's receive interrupt (serial.c): drain what arrived. */
+void serial_rx_interrupt(void);
+#define IRQ_COM1 4
+
 /* PIT (8254) input clock. */
 #define PIT_HZ 1193182u
 

@@ -13,6 +13,15 @@
 void arch_console_init(void);
 void arch_console_putc(char c);
 bool arch_console_present(void);
+/* Turn on receive interrupts: from then on every byte typed on the console
+ * reaches console_rx(), in interrupt context. */
+void arch_console_rx_start(void);
+/* Stop or resume taking bytes (flow control: while stopped, the UART and
+ * the other end hold what is typed). */
+void arch_console_rx_pause(bool paused);
+/* Defined by generic code (kernel/objects/terminal.c): a received byte.
+ * Returns whether it can take another one now. */
+bool console_rx(uint8_t byte);
 
 /* GDT, TSS and IDT; exception reports from then on. */
 void arch_cpu_init(void);

@@ -1,0 +1,277 @@
+/*
+ * TerminalSession: the serial console as an interactive terminal.
+ *
+ * Received bytes arrive by interrupt (console_rx) into a buffer; reads wait
+ * as deferred completions, so a process waiting for a key holds no kernel
+ * thread. readLine edits the line here, with the same line editor the host
+ * tests and fuzzer exercise (lib/line_edit.c): echo, backspace, Ctrl-U,
+ * Ctrl-C, history. The history belongs to the terminal, like a tty's.
+ *
+ * Flow control: when the buffer is full the receive interrupt is turned
+ * off, the UART's FIFO fills and the other end (QEMU's chardev, a person)
+ * waits; nothing typed is dropped. It is turned on again once a reader has
+ * made room.
+ *
+ * Everything runs with interrupts off (system calls and the interrupt path
+ * both), so there is no locking.
+ */
+#include <arch/platform.h>
+#include <capos/errors.h>
+
+#include "heap.h"
+#include "kcall.h"
+#include "kobject.h"
+#include "line_edit.h"
+#include "objects/objects.h"
+#include "string.h"
+
+#define RX_SIZE      4096 /* a power of two */
+#define MAX_WAITERS  4    /* reads waiting at once */
+#define READ_MAX     256  /* bytes one read returns */
+#define WRITE_MAX    4096 /* bytes one write takes */
+
+enum wait_kind { WAIT_READ, WAIT_LINE };
+
+struct waiter {
+    struct kcall_token token;
+    enum wait_kind kind;
+    uint32_t max;
+};
+
+static uint8_t rx[RX_SIZE];
+static uint32_t rx_head, rx_tail; /* free-running; rx_tail - rx_head bytes */
+static bool rx_paused;
+
+static struct waiter *waiters[MAX_WAITERS]; /* FIFO: waiters[0] is served first */
+static uint32_t nwaiters;
+
+static struct line_edit editor;
+static bool line_active; /* the editor holds a line being typed */
+static bool echo_on = true;
+static char echo_buf[LINE_EDIT_OUT_MAX];
+
+static void put_bytes(const void *p, size_t n)
+{
+    const char *s = p;
+    for (size_t i = 0; i < n; i++)
+        arch_console_putc(s[i]);
+}
+
+/* ---- Completing reads ---- */
+
+struct read_result {
+    const uint8_t *data;
+    uint32_t len;
+    TerminalSession_LineStatus status;
+};
+
+static void build_read(struct capn_bld *b, void *arg)
+{
+    struct read_result *r = arg;
+    TerminalSession_read_Results_b res = TerminalSession_read_Results_build_root(b);
+    TerminalSession_read_Results_set_data(res, r->data, r->len);
+}
+
+static void build_line(struct capn_bld *b, void *arg)
+{
+    struct read_result *r = arg;
+    TerminalSession_readLine_Results_b res = TerminalSession_readLine_Results_build_root(b);
+    TerminalSession_readLine_Results_set_line(res, r->data, r->len);
+    TerminalSession_readLine_Results_set_status(res, r->status);
+}
+
+static void pop_waiter(void)
+{
+    kfree(waiters[0]);
+    for (uint32_t i = 1; i < nwaiters; i++)
+        waiters[i - 1] = waiters[i];
+    waiters[--nwaiters] = 0;
+}
+
+/* Serve the first waiter from the buffer; false if it must wait on. */
+static bool serve_one(void)
+{
+    struct waiter *w = waiters[0];
+    if (!w->token.caller) {
+        pop_waiter(); /* its process exited */
+        return true;
+    }
+    if (w->kind == WAIT_READ) {
+        if (rx_tail == rx_head)
+            return false;
+        static uint8_t out[READ_MAX];
+        uint32_t n = 0;
+        while (n < w->max && rx_head != rx_tail)
+            out[n++] = rx[rx_head++ & (RX_SIZE - 1)];
+        struct read_result r = {out, n, TerminalSession_LineStatus_ok};
+        kcall_complete_deferred_with(&w->token, build_read, &r);
+        pop_waiter();
+        return true;
+    }
+    if (!line_active) {
+        line_edit_start(&editor, !echo_on);
+        line_active = true;
+    }
+    while (rx_head != rx_tail) {
+        struct line_out out;
+        line_out_init(&out, echo_buf, sizeof(echo_buf));
+        enum line_event ev = line_edit_feed(&editor, rx[rx_head++ & (RX_SIZE - 1)], &out);
+        put_bytes(echo_buf, out.len);
+        if (ev == LINE_NONE)
+            continue;
+        size_t len = 0;
+        const char *line = line_edit_line(&editor, &len);
+        struct read_result r = {(const uint8_t *)line, (uint32_t)len,
+                                TerminalSession_LineStatus_ok};
+        if (ev == LINE_CANCEL) {
+            r.len = 0;
+            r.status = TerminalSession_LineStatus_cancelled;
+        } else if (ev == LINE_EOF) {
+            r.len = 0;
+            r.status = TerminalSession_LineStatus_endOfInput;
+        } else if (ev == LINE_TOO_LONG || len > w->max) {
+            r.len = 0;
+            r.status = TerminalSession_LineStatus_tooLong;
+        }
+        line_active = false;
+        kcall_complete_deferred_with(&w->token, build_line, &r);
+        pop_waiter();
+        return true;
+    }
+    return false;
+}
+
+static void pump(void)
+{
+    while (nwaiters && serve_one())
+        ;
+    if (rx_paused && rx_tail - rx_head < RX_SIZE / 2) {
+        rx_paused = false;
+        arch_console_rx_pause(false);
+    }
+}
+
+bool console_rx(uint8_t byte)
+{
+    /* Never called when full: the last byte that fills the buffer pauses
+     * the receiver, and the driver reads no further byte. */
+    rx[rx_tail++ & (RX_SIZE - 1)] = byte;
+    pump();
+    if (rx_tail - rx_head == RX_SIZE) {
+        rx_paused = true;
+        arch_console_rx_pause(true);
+        return false;
+    }
+    return true;
+}
+
+/* ---- Methods ---- */
+
+static int queue_wait(struct kcall *kc, enum wait_kind kind, uint32_t max)
+{
+    /* Waiters of exited processes go first, to make room. */
+    for (uint32_t i = 0; i < nwaiters;) {
+        if (!waiters[i]->token.caller) {
+            kfree(waiters[i]);
+            for (uint32_t j = i + 1; j < nwaiters; j++)
+                waiters[j - 1] = waiters[j];
+            waiters[--nwaiters] = 0;
+        } else {
+            i++;
+        }
+    }
+    if (nwaiters == MAX_WAITERS)
+        return kcall_fail(kc, CapException_Type_overloaded,
+                          "the terminal already has 4 reads waiting");
+    struct waiter *w = kzalloc(sizeof(*w));
+    if (!w)
+        return kcall_fail(kc, CapException_Type_overloaded, "no memory for another read");
+    w->kind = kind;
+    w->max = max;
+    waiters[nwaiters++] = w;
+    int rc = kcall_defer(kc, &w->token);
+    pump(); /* bytes may be waiting already */
+    return rc;
+}
+
+static int term_write(void *self, TerminalSession_write_Params_r params,
+                      TerminalSession_write_Results_b results, void *ctx)
+{
+    struct capn_data d = TerminalSession_write_Params_get_data(params);
+    if (!kcall_params_ok(ctx))
+        return CAPNPC_OK;
+    if (d.len > WRITE_MAX)
+        return kcall_fail(ctx, CapException_Type_invalidArgument,
+                          "write: more than 4096 bytes; split the data");
+    put_bytes(d.ptr, d.len);
+    return CAPNPC_OK;
+}
+
+static int term_read(void *self, TerminalSession_read_Params_r params,
+                     TerminalSession_read_Results_b results, void *ctx)
+{
+    uint32_t max = TerminalSession_read_Params_get_maxBytes(params);
+    if (!kcall_params_ok(ctx))
+        return CAPNPC_OK;
+    if (max == 0 || max > READ_MAX)
+        return kcall_fail(ctx, CapException_Type_invalidArgument,
+                          "read: maxBytes must be 1..256");
+    return queue_wait(ctx, WAIT_READ, max);
+}
+
+static int term_read_line(void *self, TerminalSession_readLine_Params_r params,
+                          TerminalSession_readLine_Results_b results, void *ctx)
+{
+    uint32_t max = TerminalSession_readLine_Params_get_maxBytes(params);
+    if (!kcall_params_ok(ctx))
+        return CAPNPC_OK;
+    if (max == 0 || max > LINE_EDIT_MAX)
+        return kcall_fail(ctx, CapException_Type_invalidArgument,
+                          "readLine: maxBytes must be 1..1024");
+    return queue_wait(ctx, WAIT_LINE, max);
+}
+
+static int term_set_echo(void *self, TerminalSession_setEcho_Params_r params,
+                         TerminalSession_setEcho_Results_b results, void *ctx)
+{
+    bool on = TerminalSession_setEcho_Params_get_on(params);
+    if (!kcall_params_ok(ctx))
+        return CAPNPC_OK;
+    /* Takes effect with the next line: a line half typed keeps its mode,
+     * so nothing typed visibly is ever hidden after the fact or back. */
+    echo_on = on;
+    return CAPNPC_OK;
+}
+
+static const struct TerminalSession_ops terminal_ops = {
+    .write = term_write,
+    .read = term_read,
+    .readLine = term_read_line,
+    .setEcho = term_set_echo,
+};
+
+static int terminal_call(struct kobject *obj, struct kcall *kc)
+{
+    return TerminalSession_dispatch(&terminal_ops, obj, kc->sqe->method, &kc->params,
+                                    &kc->results, kc);
+}
+
+static const struct kobject_type terminal_type = {
+    .name = "TerminalSession",
+    .iface = &TerminalSession_IFACE,
+    .call = terminal_call,
+};
+
+static struct kobject terminal = {.type = &terminal_type, .refs = 1};
+
+struct kobject *terminal_object(void)
+{
+    static bool started;
+    if (!started) {
+        /* Receive interrupts from the first grant of the terminal on. */
+        started = true;
+        line_edit_init(&editor);
+        arch_console_rx_start();
+    }
+    return &terminal;
+}
