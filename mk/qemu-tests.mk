@@ -8,6 +8,10 @@ QEMU_SYSTEMS := $(basename $(notdir $(wildcard tests/qemu/systems/*.cue)))
 $(foreach s,$(QEMU_SYSTEMS),$(eval $(call manifest_rule,$(BUILD)/systems/$(s).bin,tests/qemu/systems/$(s).cue)))
 QEMU_SYSTEM_BINS := $(addprefix $(BUILD)/systems/,$(addsuffix .bin,$(QEMU_SYSTEMS)))
 
+# The focused shell system (system-shell.cue) of the scripted shell tests.
+$(eval $(call manifest_rule,$(BUILD)/systems/shell.bin,system-shell.cue))
+QEMU_SYSTEM_BINS += $(BUILD)/systems/shell.bin
+
 # A manifest cut short: the kernel must refuse it cleanly.
 $(BUILD)/systems/truncated.bin: $(MANIFEST)
 	head -c 4096 $< > $@

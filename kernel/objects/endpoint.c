@@ -136,6 +136,16 @@ static int endpoint_call(struct kobject *obj, struct process *p, const struct ca
                          const struct capos_sqe *sqe, struct capos_cqe *cqe)
 {
     struct endpoint *ep = endpoint_of(obj);
+    /* A message no RECV could ever hold would sit at the head of the
+     * queue and fail every RECV after it: refuse it here. */
+    uint64_t recv_need = ((sizeof(struct capos_recv_header) +
+                           (uint64_t)sqe->xfer_count * sizeof(struct capos_cap_record) + 7) &
+                          ~7ull) +
+                         sqe->params_len;
+    if (recv_need > CAPOS_MAX_RESULT_LEN) {
+        cqe->result = CAPOS_E_TOO_LARGE;
+        return RING_POST;
+    }
     if (p->outstanding_calls >= PROCESS_MAX_OUTSTANDING || ep->queued >= ENDPOINT_MAX_QUEUED) {
         cqe->result = CAPOS_E_NO_SPACE;
         return RING_POST;

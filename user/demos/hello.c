@@ -1,14 +1,37 @@
 /*
- * The program `make run` boots (until init and the shell exist): greets
- * through the Console capability, shows the bootstrap capabilities it was
+ * The hello demo. Started by the shell (through a session's launcher) it
+ * has a "stdio" (StdIO) capability: it greets through it and exits with
+ * code 0. Started as a service with a Console (the default system), it
+ * greets through the Console, shows the bootstrap capabilities it was
  * given, reads the clock and some entropy, sleeps, and exits.
  */
 #include "capos_rt.h"
 
 #include "capos.capnp.h"
+#include "fmt.h"
+
+/* The StdIO mode: two lines, then exit 0 (1 if the writes fail). */
+static int hello_stdio(uint32_t stdio)
+{
+    const struct capos_capset *cs = capos_capset();
+    char text[160];
+    int n = fmt_snprintf(text, sizeof(text),
+                         "Hello from capOS! (pid %u)\r\n"
+                         "I hold %u capabilit%s, given by whoever started me.\r\n",
+                         capos_pid(), cs ? cs->count : 0, cs && cs->count == 1 ? "y" : "ies");
+    uint8_t params[512] __attribute__((aligned(8))), results[128] __attribute__((aligned(8)));
+    struct capnpc_call c;
+    capnpc_call_init(&c, params, sizeof(params), results, sizeof(results));
+    int rc = StdIO_write_call(&capos_transport, stdio, &c, text,
+                              (uint32_t)(n < (int)sizeof(text) ? n : (int)sizeof(text) - 1), 0);
+    return rc == CAPNPC_OK ? 0 : 1;
+}
 
 int main(void)
 {
+    uint32_t stdio = capos_capset_find("stdio", StdIO_INTERFACE_ID, 0);
+    if (stdio)
+        return hello_stdio(stdio);
     capos_printf("hello: pid %u, running in user mode; every call below goes through the ring\n",
                  capos_pid());
     const struct capos_capset *cs = capos_capset();

@@ -126,6 +126,7 @@ struct capos_call_ctx {
     /* Capabilities the results carry (capos_call_add_result_cap). */
     struct capos_xfer result_caps[CAPOS_MAX_XFER];
     uint32_t nresult_caps;
+    uint32_t adopted; /* bit i: the handler kept caps[i] (capos_call_adopt) */
 };
 
 struct capos_server {
@@ -147,6 +148,11 @@ void capos_call_fail(struct capos_call_ctx *ctx, int type, const char *message);
  * queued. `move` gives it away (only if the RETURN is delivered);
  * otherwise the caller gets a copy. */
 uint32_t capos_call_add_result_cap(struct capos_call_ctx *ctx, uint32_t cap, bool move);
+/* Keep capability `index` that came with the call, as a handle of the
+ * expected interface (0 if there is no such capability or it has another
+ * interface). capos_serve releases every capability of a call that the
+ * handler did not adopt, so a client cannot fill a server's table. */
+uint32_t capos_call_adopt(struct capos_call_ctx *ctx, uint32_t index, uint64_t interface_id);
 
 /* ---- Heap ---- */
 

@@ -37,6 +37,15 @@ uint32_t capos_call_add_result_cap(struct capos_call_ctx *ctx, uint32_t cap, boo
     return ctx->nresult_caps++;
 }
 
+uint32_t capos_call_adopt(struct capos_call_ctx *ctx, uint32_t index, uint64_t interface_id)
+{
+    if (index >= ctx->header->cap_count || index >= CAPOS_MAX_XFER ||
+        (ctx->adopted >> index & 1))
+        return 0;
+    ctx->adopted |= 1u << index;
+    return capos_adopt(&ctx->caps[index], interface_id);
+}
+
 static size_t build_exception(int type, const char *message)
 {
     struct capn_seg seg;
@@ -70,6 +79,7 @@ int capos_serve(struct capos_server *srv)
         ctx.exception_type = 0;
         ctx.exception_message = 0;
         ctx.nresult_caps = 0;
+        ctx.adopted = 0;
         struct capn_seg segs[8], rseg;
         struct capn_msg params;
         struct capn_bld results;
@@ -100,6 +110,10 @@ int capos_serve(struct capos_server *srv)
                     len = build_exception(CapException_Type_invalidArgument, "malformed params");
             }
         }
+        /* What came with the call and was not adopted goes back now. */
+        for (uint32_t i = 0; i < h->cap_count && i < CAPOS_MAX_XFER; i++)
+            if (!(ctx.adopted >> i & 1))
+                capos_release(ctx.caps[i].cap);
         /* An exception carries no capabilities. */
         uint32_t ncaps = exception ? 0 : ctx.nresult_caps;
         struct capos_sqe ret = {.opcode = CAPOS_OP_RETURN,

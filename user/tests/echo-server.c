@@ -41,9 +41,10 @@ static int echo(void *self, Echo_echo_Params_r params, Echo_echo_Results_b resul
         for (unsigned i = 0; i < call->header->cap_count; i++) {
             const struct capos_cap_record *r = &call->caps[i];
             /* The server understands Consoles and Timers; adoption checks
-             * the interface and releases anything else. */
+             * the interface (and capos_serve releases what is not adopted). */
             bool is_timer = r->interface_id == Timer_INTERFACE_ID;
-            uint32_t cap = capos_adopt(r, is_timer ? Timer_INTERFACE_ID : Console_INTERFACE_ID);
+            uint32_t cap =
+                capos_call_adopt(call, i, is_timer ? Timer_INTERFACE_ID : Console_INTERFACE_ID);
             if (!cap)
                 continue;
             if (is_timer) {

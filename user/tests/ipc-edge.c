@@ -609,6 +609,35 @@ static void test_client_exit(void)
     release(k);
 }
 
+/* A CALL whose params could never fit a RECV (the header and the
+ * capability records come first) is refused when it is made, instead of
+ * blocking the queue for every later caller. */
+static void test_oversized_call(void)
+{
+    static uint8_t big[CAPOS_MAX_PARAMS_LEN] __attribute__((aligned(8)));
+    uint32_t server, client;
+    if (!create_endpoint(&server, &client))
+        return;
+    struct capos_cqe c = run((struct capos_sqe){.opcode = CAPOS_OP_CALL,
+                                                .cap = client,
+                                                .interface_id = EDGE_IFACE,
+                                                .params_addr = (uint64_t)big,
+                                                .params_len = sizeof(big),
+                                                .result_addr = (uint64_t)results,
+                                                .result_len = sizeof(results)});
+    CHECK(c.result == CAPOS_E_TOO_LARGE,
+          "a CALL with 64 KiB of params (no RECV could hold it) is refused: %d", c.result);
+    struct op small = call_async(client, params, 16, results, sizeof(results));
+    static uint8_t rbuf[256] __attribute__((aligned(8)));
+    struct capos_cqe r = run(recv_sqe(server, rbuf, sizeof(rbuf)));
+    CHECK(r.result == 0, "the next CALL is received normally: %d", r.result);
+    CHECK(ret(server, r.call_id, params, 16, 0, 0) == 0, "and answered");
+    struct capos_cqe sc = op_wait(&small);
+    CHECK(sc.result == 0, "its caller gets the answer: %d", sc.result);
+    release(client);
+    release(server);
+}
+
 int main(void)
 {
     factory = capos_capset_find("endpoints", EndpointFactory_INTERFACE_ID, 0);
@@ -623,6 +652,7 @@ int main(void)
     test_server_table_full();
     test_queue_limit();
     test_client_exit();
+    test_oversized_call();
     capos_printf("ipc-edge: %d failures\n", failures);
     return failures;
 }

@@ -45,8 +45,11 @@ void arch_console_putc(char c)
 {
     if (!present)
         return;
-    if (c == '\n')
+    /* Terminals want CR LF; text that already has it keeps it. */
+    static char last;
+    if (c == '\n' && last != '\r')
         arch_console_putc('\r');
+    last = c;
     /* Bounded wait: a wedged UART must not hang the kernel. */
     for (int i = 0; i < 100000 && !(inb(COM1 + REG_LSR) & LSR_THR_EMPTY); i++)
         cpu_pause();
