@@ -3,9 +3,10 @@
  *
  * Every block starts with a 16-byte header holding a magic value, so kfree
  * can tell a live block from a freed one or from a stray pointer. A slab
- * page starts with a 64-byte page header and has its own free list; a page
- * whose last block is freed goes straight back to the frame allocator, so
- * the heap holds no memory it does not use.
+ * page starts with a 64-byte page header and has its own free list. A page
+ * whose last block is freed goes back to the frame allocator, except one
+ * empty page per class: without it, a steady alloc/free pattern (every IPC
+ * message) would free a page and build a new one each time.
  */
 #include "heap.h"
 
@@ -44,6 +45,8 @@ static const uint32_t class_size[] = {32, 64, 128, 256, 512, 1024, 2016};
 
 /* Pages of each class that have at least one free block. */
 static struct slab_page *partial[NCLASSES];
+/* Whether partial[] of a class holds an empty page (kept, at most one). */
+static bool empty_kept[NCLASSES];
 static struct heap_stats stats;
 
 static int class_for(size_t total)
@@ -125,6 +128,8 @@ void *kmalloc(size_t size)
     struct slab_page *pg = partial[ci];
     if (!pg && !(pg = slab_new(ci)))
         return 0;
+    if (pg->live == 0)
+        empty_kept[ci] = false; /* the kept empty page is in use again */
     struct block_header *b = pg->free;
     pg->free = (struct block_header *)b->size;
     if (!pg->free)
@@ -142,6 +147,14 @@ void *kzalloc(size_t size)
     if (p)
         memset(p, 0, size);
     return p;
+}
+
+static void release_page(struct slab_page *pg)
+{
+    list_remove(pg);
+    pg->magic = 0;
+    stats.frames_in_use--;
+    frame_free((uint64_t)pg - DIRECT_MAP_BASE);
 }
 
 void kfree(void *p)
@@ -175,10 +188,23 @@ void kfree(void *p)
     if (was_full)
         list_push(pg);
     if (pg->live == 0) {
-        list_remove(pg);
-        pg->magic = 0;
-        stats.frames_in_use--;
-        frame_free((uint64_t)pg - DIRECT_MAP_BASE);
+        if (!empty_kept[pg->class_index]) {
+            empty_kept[pg->class_index] = true;
+            return;
+        }
+        release_page(pg);
+    }
+}
+
+void heap_trim(void)
+{
+    for (unsigned ci = 0; ci < NCLASSES; ci++) {
+        for (struct slab_page *pg = partial[ci], *next; pg; pg = next) {
+            next = pg->next;
+            if (pg->live == 0)
+                release_page(pg);
+        }
+        empty_kept[ci] = false;
     }
 }
 
@@ -218,6 +244,7 @@ bool heap_self_test(void)
     }
     for (int i = 1; i < N; i += 2)
         kfree(blocks[i]);
+    heap_trim();
 
     struct heap_stats st;
     heap_stats(&st);

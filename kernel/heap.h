@@ -28,4 +28,8 @@ void heap_stats(struct heap_stats *out);
  * comes back. Returns false (after printing why) on any inconsistency. */
 bool heap_self_test(void);
 
+/* Give the empty slab pages the heap keeps for reuse back to the frame
+ * allocator. */
+void heap_trim(void);
+
 #endif

@@ -166,7 +166,7 @@ static int deliver(struct kcall *kc, struct capos_cqe *cqe)
         rc = copy_to_user(p, kc->sqe->result_addr + records_at, rec, kc->out.n * sizeof(rec[0]));
     if (rc != 0) {
         /* Undo the inserts: the caller gets an error and no capability. */
-        xfer_ungive(p, rec, kc->out.n);
+        xfer_ungive(p, &kc->out, rec);
         return rc;
     }
     cqe->result_len = (uint32_t)len;

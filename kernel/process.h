@@ -51,6 +51,10 @@ struct process {
     struct kcall_token *pending_calls;
     uint32_t outstanding_calls; /* IPC CALLs in flight (endpoint.h limit) */
     uint64_t session_id;        /* random; keys caller-session references */
+    /* The reference for the endpoint called last (ids are never reused),
+     * so a client calling one server again skips the keyed hash. */
+    uint64_t session_ref_ep;
+    uint8_t session_ref[16];
     struct memory_object *mo_charged;
     int exit_code;
     bool exited;

@@ -46,16 +46,26 @@ int copy_to_user_any(const struct process *p, uint64_t uaddr, const void *src, s
         return CAPOS_E_BAD_ADDRESS;
     if (p == process_current())
         return arch_user_copy((void *)uaddr, src, len) ? CAPOS_E_BAD_ADDRESS : 0;
-    /* Check every page first so that a failure writes nothing. */
-    for (uint64_t va = uaddr & ~(uint64_t)(PAGE_SIZE - 1); va < uaddr + len; va += PAGE_SIZE) {
+    /* Check every page first so that a failure writes nothing, keeping
+     * what the walk found for the copy (messages span a few pages; a
+     * longer range is walked again). */
+    enum { KEEP = 18 };
+    uint64_t pages[KEEP];
+    unsigned n = 0;
+    for (uint64_t va = uaddr & ~(uint64_t)(PAGE_SIZE - 1); va < uaddr + len; va += PAGE_SIZE, n++) {
         uint64_t pa;
         if (!user_page(p, va, VM_WRITE, &pa))
             return CAPOS_E_BAD_ADDRESS;
+        if (n < KEEP)
+            pages[n] = pa & ~(uint64_t)(PAGE_SIZE - 1);
     }
     const uint8_t *s = src;
-    while (len) {
+    for (unsigned i = 0; len; i++) {
         uint64_t pa;
-        user_page(p, uaddr, VM_WRITE, &pa);
+        if (i < KEEP)
+            pa = pages[i] | (uaddr & (PAGE_SIZE - 1));
+        else
+            user_page(p, uaddr, VM_WRITE, &pa);
         size_t chunk = PAGE_SIZE - (uaddr & (PAGE_SIZE - 1));
         if (chunk > len)
             chunk = len;

@@ -49,26 +49,29 @@ void xfer_settle_any(struct process *sender, struct xfer_set *x, bool commit)
     for (uint32_t i = 0; sender && i < x->nmoved; i++) {
         struct cap_entry e;
         if (commit) {
-            cap_table_commit(&sender->caps, x->moved[i], &e);
-            kobject_unref(e.object); /* the sender's slot held a reference */
+            /* The slot is still reserved: nothing else can free it. */
+            if (cap_table_commit(&sender->caps, x->moved[i], &e) == CAP_OK)
+                kobject_unref(e.object); /* the sender's slot held a reference */
         } else {
             cap_table_rollback(&sender->caps, x->moved[i]);
         }
     }
-    for (uint32_t i = 0; i < x->n; i++)
+    for (uint32_t i = 0; !x->given && i < x->n; i++)
         kobject_unref(x->obj[i]);
     xfer_init(x);
 }
 
-int xfer_give(struct process *to, const struct xfer_set *x, struct capos_cap_record *rec)
+int xfer_give(struct process *to, struct xfer_set *x, struct capos_cap_record *rec)
 {
     if (x->n == 0)
         return 0;
-    if (cap_table_rx_reserve(&to->caps, x->n) != CAP_OK)
+    if (x->given || cap_table_rx_reserve(&to->caps, x->n) != CAP_OK)
         return CAPOS_E_NO_SPACE;
+    /* Each slot takes over the set's reference (xfer_take took one). */
+    x->given = true;
     for (uint32_t i = 0; i < x->n; i++) {
         struct cap_entry e = {
-            .object = kobject_ref(x->obj[i]), .interface_id = x->iface[i], .flags = x->flags[i]};
+            .object = x->obj[i], .interface_id = x->iface[i], .flags = x->flags[i]};
         cap_table_rx_fill(&to->caps, &e, &rec[i].cap);
         rec[i].reserved = 0;
         rec[i].interface_id = x->iface[i];
@@ -76,13 +79,14 @@ int xfer_give(struct process *to, const struct xfer_set *x, struct capos_cap_rec
     return 0;
 }
 
-void xfer_ungive(struct process *to, const struct capos_cap_record *rec, uint32_t n)
+void xfer_ungive(struct process *to, struct xfer_set *x, const struct capos_cap_record *rec)
 {
-    for (uint32_t i = 0; i < n; i++) {
+    if (!x->given)
+        return;
+    for (uint32_t i = 0; i < x->n; i++) {
         struct cap_entry e;
-        if (cap_table_rx_unfill(&to->caps, rec[i].cap, &e) == CAP_OK)
-            kobject_unref(e.object);
+        cap_table_rx_unfill(&to->caps, rec[i].cap, &e); /* the reference is the set's again */
     }
-    if (n)
-        cap_table_rx_cancel(&to->caps, n);
+    cap_table_rx_cancel(&to->caps, x->n);
+    x->given = false;
 }

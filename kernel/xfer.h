@@ -30,12 +30,16 @@ struct xfer_set {
     uint32_t flags[CAPOS_MAX_XFER];
     uint32_t nmoved;
     uint32_t moved[CAPOS_MAX_XFER]; /* the sender's reserved slots */
+    /* xfer_give handed the set's references to the receiver's slots: they
+     * are no longer the set's to drop. */
+    bool given;
 };
 
 static inline void xfer_init(struct xfer_set *x)
 {
     x->n = 0;
     x->nmoved = 0;
+    x->given = false;
 }
 
 /* Take what sqe's descriptors name from p (the running process). `target`
@@ -64,8 +68,9 @@ static inline void xfer_settle(struct process *sender, struct xfer_set *x, bool 
 }
 /* Insert every capability into `to`, records in rec[] (x->n of them).
  * 0 or CAPOS_E_NO_SPACE, in which case nothing was inserted. */
-int xfer_give(struct process *to, const struct xfer_set *x, struct capos_cap_record *rec);
-/* Undo xfer_give (the delivery failed afterwards). */
-void xfer_ungive(struct process *to, const struct capos_cap_record *rec, uint32_t n);
+int xfer_give(struct process *to, struct xfer_set *x, struct capos_cap_record *rec);
+/* Undo xfer_give (the delivery failed afterwards): the references go back
+ * to the set. */
+void xfer_ungive(struct process *to, struct xfer_set *x, const struct capos_cap_record *rec);
 
 #endif

@@ -29,6 +29,6 @@ timeout 120 qemu-system-x86_64 $flags -accel tcg -cpu max -serial stdio </dev/nu
         ms=$(((now - start) / 1000000))
         case "$line" in
         boot-phase:*) echo "$line" | awk -v ms="$ms" '{printf "  %-14s %12s cycles  %6d ms\n", $2, $3, ms}' ;;
-        "capOS: halting"*) echo "  halt (after the 150 ms tick demo)      $ms ms" ;;
+        "capOS: halting"*) echo "  halt (init test system, all processes exited) $ms ms" ;;
         esac
     done

@@ -37,9 +37,14 @@ struct ipc_msg {
     uint64_t interface_id;
     uint8_t session[16];
     uint32_t params_len;
-    uint8_t *params;
+    uint32_t params_at; /* where the params start in wire[] (and in the RECV) */
+    /* The message as the RECV will see it: header, capability records,
+     * params. The params are copied in at CALL time; the rest is filled at
+     * delivery, and the whole goes out in one copy. */
+    uint8_t *wire;
     struct xfer_set caps; /* taken from the caller; moves reserved there */
     struct ipc_msg *next;
+    bool small; /* a SMALL_MSG_BLOCK block, reusable as the endpoint's spare */
 };
 
 /* A RECV waiting for a message. */
@@ -57,7 +62,15 @@ struct endpoint {
     struct ipc_msg *inflight; /* received, waiting for RETURN */
     struct recv_wait *recvs, *recvs_tail;
     uint32_t next_call_id;
+    /* One of each kept for reuse: a steady stream of calls then allocates
+     * nothing (the heap would work for every message otherwise). */
+    struct recv_wait *spare_recv;
+    struct ipc_msg *spare_msg; /* a SMALL_MSG_BLOCK block */
 };
+
+/* Messages whose block fits this many bytes share one size, so that a
+ * block can be reused for any of them (the heap's 1 KiB class). */
+#define SMALL_MSG_BLOCK 1008
 
 struct endpoint_owner {
     struct kobject obj;
@@ -110,11 +123,31 @@ static void fail_caller(struct ipc_msg *m, enum CapException_Type type, const ch
     kcall_post_deferred(t, &cqe);
 }
 
-static void free_msg(struct ipc_msg *m, bool commit_moves)
+static void free_msg(struct endpoint *ep, struct ipc_msg *m, bool commit_moves)
 {
     xfer_settle(m->token.caller, &m->caps, commit_moves);
-    kfree(m->params);
-    kfree(m);
+    if (m->small && !ep->spare_msg && ep->open)
+        ep->spare_msg = m;
+    else
+        kfree(m); /* wire[] is part of the same block */
+}
+
+static struct recv_wait *recv_wait_new(struct endpoint *ep)
+{
+    struct recv_wait *r = ep->spare_recv;
+    if (!r)
+        return kzalloc(sizeof(*r));
+    ep->spare_recv = 0;
+    memset(r, 0, sizeof(*r));
+    return r;
+}
+
+static void recv_wait_free(struct endpoint *ep, struct recv_wait *r)
+{
+    if (!ep->spare_recv && ep->open)
+        ep->spare_recv = r;
+    else
+        kfree(r);
 }
 
 /* ---- CALL ---- */
@@ -125,8 +158,12 @@ static void make_session_ref(struct endpoint *ep, struct process *caller, uint8_
         entropy_fill(session_key, sizeof(session_key));
         session_key_ready = true;
     }
-    uint64_t in[2] = {ep->id, caller->session_id};
-    siphash24_128(session_key, in, sizeof(in), out);
+    if (caller->session_ref_ep != ep->id) {
+        uint64_t in[2] = {ep->id, caller->session_id};
+        siphash24_128(session_key, in, sizeof(in), caller->session_ref);
+        caller->session_ref_ep = ep->id;
+    }
+    memcpy(out, caller->session_ref, 16);
 }
 
 static bool deliver(struct endpoint *ep, struct ipc_msg *m, struct kcall_token *recv,
@@ -150,24 +187,30 @@ static int endpoint_call(struct kobject *obj, struct process *p, const struct ca
         cqe->result = CAPOS_E_NO_SPACE;
         return RING_POST;
     }
-    struct ipc_msg *m = kzalloc(sizeof(*m));
-    uint8_t *params = sqe->params_len ? kmalloc(sqe->params_len) : 0;
-    if (!m || (sqe->params_len && !params)) {
-        kfree(m);
-        kfree(params);
+    /* One block: the message, then its wire image (8-aligned). */
+    uint32_t params_at = (uint32_t)(recv_need - sqe->params_len);
+    size_t head = (sizeof(struct ipc_msg) + 7) & ~(size_t)7;
+    size_t size = head + params_at + sqe->params_len;
+    bool small = size <= SMALL_MSG_BLOCK;
+    struct ipc_msg *m = small && ep->spare_msg ? ep->spare_msg : kmalloc(small ? SMALL_MSG_BLOCK : size);
+    if (!m) {
         cqe->result = CAPOS_E_INTERNAL;
         return RING_POST;
     }
-    int rc = copy_from_user(p, params, sqe->params_addr, sqe->params_len);
+    if (m == ep->spare_msg)
+        ep->spare_msg = 0;
+    memset(m, 0, sizeof(*m));
+    m->small = small;
+    m->wire = (uint8_t *)m + head;
+    int rc = copy_from_user(p, m->wire + params_at, sqe->params_addr, sqe->params_len);
     if (rc == 0)
         rc = xfer_take(p, sqe, sqe->cap, &m->caps);
     if (rc) {
-        kfree(params);
         kfree(m);
         cqe->result = rc;
         return RING_POST;
     }
-    m->params = params;
+    m->params_at = params_at;
     m->params_len = sqe->params_len;
     m->method = sqe->method;
     m->interface_id = sqe->interface_id;
@@ -180,7 +223,7 @@ static int endpoint_call(struct kobject *obj, struct process *p, const struct ca
 
     if (!ep->open) {
         fail_caller(m, CapException_Type_disconnected, "the endpoint's server is gone");
-        free_msg(m, false);
+        free_msg(ep, m, false);
         return RING_DEFER;
     }
     /* A RECV already waiting takes it now, and its server runs next. */
@@ -197,7 +240,7 @@ static int endpoint_call(struct kobject *obj, struct process *p, const struct ca
             if (server->cap_enter_waiter)
                 sched_wake_next(server->cap_enter_waiter);
         }
-        kfree(r);
+        recv_wait_free(ep, r);
         if (taken)
             return RING_DEFER;
     }
@@ -226,7 +269,7 @@ static bool deliver(struct endpoint *ep, struct ipc_msg *m, struct kcall_token *
     struct process *server = recv->caller;
     if (!m->token.caller) {
         /* The caller exited while its message waited: drop it. */
-        free_msg(m, false);
+        free_msg(ep, m, false);
         cqe->result = CAPOS_E_DISCONNECTED;
         return true;
     }
@@ -234,18 +277,20 @@ static bool deliver(struct endpoint *ep, struct ipc_msg *m, struct kcall_token *
         cqe->result = CAPOS_E_DISCONNECTED;
         return false;
     }
+    /* xfer_take took every descriptor or failed: caps.n is the CALL's
+     * xfer_count, which params_at was laid out for. */
     uint32_t records = sizeof(struct capos_recv_header);
-    uint32_t params_at = (records + m->caps.n * sizeof(struct capos_cap_record) + 7) & ~7u;
+    uint32_t params_at = m->params_at;
     uint64_t need = (uint64_t)params_at + m->params_len;
     if (need > recv->result_len) {
         cqe->result = CAPOS_E_RESULT_TOO_SMALL;
         return false;
     }
-    struct capos_cap_record rec[CAPOS_MAX_XFER];
+    struct capos_cap_record *rec = (struct capos_cap_record *)(m->wire + records);
     if (xfer_give(server, &m->caps, rec) != 0) {
         fail_caller(m, CapException_Type_overloaded,
                     "the server has no room in its capability table for the call's capabilities");
-        free_msg(m, false);
+        free_msg(ep, m, false);
         cqe->result = CAPOS_E_NO_SPACE;
         return true;
     }
@@ -259,13 +304,14 @@ static bool deliver(struct endpoint *ep, struct ipc_msg *m, struct kcall_token *
         .params_offset = params_at,
     };
     memcpy(h.session, m->session, sizeof(h.session));
-    int rc = copy_to_user(server, recv->result_addr, &h, sizeof(h));
-    if (rc == 0 && m->caps.n)
-        rc = copy_to_user(server, recv->result_addr + records, rec, m->caps.n * sizeof(rec[0]));
-    if (rc == 0)
-        rc = copy_to_user(server, recv->result_addr + params_at, m->params, m->params_len);
+    memcpy(m->wire, &h, sizeof(h));
+    /* The padding between the records and the params: no stale heap
+     * bytes reach the server. */
+    uint32_t rec_end = records + m->caps.n * (uint32_t)sizeof(struct capos_cap_record);
+    memset(m->wire + rec_end, 0, params_at - rec_end);
+    int rc = copy_to_user(server, recv->result_addr, m->wire, need);
     if (rc) {
-        xfer_ungive(server, rec, m->caps.n);
+        xfer_ungive(server, &m->caps, rec);
         cqe->result = rc;
         return false;
     }
@@ -307,7 +353,7 @@ int endpoint_recv(struct kobject *owner, struct process *p, const struct capos_s
         ep->queued++;
         return RING_POST;
     }
-    struct recv_wait *r = kzalloc(sizeof(*r));
+    struct recv_wait *r = recv_wait_new(ep);
     if (!r) {
         cqe->result = CAPOS_E_INTERNAL;
         return RING_POST;
@@ -336,7 +382,11 @@ int endpoint_return(struct kobject *owner, struct process *p, const struct capos
         cqe->result = CAPOS_E_BAD_CALL_ID;
         return RING_POST;
     }
-    static uint8_t results[CAPOS_MAX_PARAMS_LEN] __attribute__((aligned(8)));
+    /* The results, then (8-aligned) their capability records: what the
+     * caller's buffer gets, in one copy. */
+    static uint8_t results[CAPOS_MAX_PARAMS_LEN + 8 +
+                           CAPOS_MAX_XFER * sizeof(struct capos_cap_record)]
+        __attribute__((aligned(8)));
     struct xfer_set caps;
     int rc = copy_from_user(p, results, sqe->params_addr, sqe->params_len);
     if (rc == 0)
@@ -351,26 +401,26 @@ int endpoint_return(struct kobject *owner, struct process *p, const struct capos
     if (!caller) {
         /* The client is gone: the answer is discarded, nothing is lost. */
         xfer_settle(p, &caps, false);
-        free_msg(m, false);
+        free_msg(ep, m, false);
         cqe->result = CAPOS_E_DISCONNECTED;
         return RING_POST;
     }
     struct capos_cqe ccqe = {0};
     uint32_t records_at = CAPOS_CAP_RECORDS_OFFSET(sqe->params_len);
-    struct capos_cap_record rec[CAPOS_MAX_XFER];
-    /* Records start 8-aligned after the results, but only if there are
-     * any: results alone need only their own length. */
+    /* The records are written right after the results (8-aligned), and
+     * only if there are any: results alone need only their own length. */
+    struct capos_cap_record *rec = (struct capos_cap_record *)(results + records_at);
     uint64_t need = caps.n ? records_at + caps.n * sizeof(rec[0]) : sqe->params_len;
     if (need > t->result_len) {
         ccqe.result = CAPOS_E_RESULT_TOO_SMALL;
     } else if ((rc = xfer_give(caller, &caps, rec)) != 0) {
         ccqe.result = rc;
     } else {
-        rc = copy_to_user(caller, t->result_addr, results, sqe->params_len);
-        if (rc == 0 && caps.n)
-            rc = copy_to_user(caller, t->result_addr + records_at, rec, caps.n * sizeof(rec[0]));
+        if (caps.n)
+            memset(results + sqe->params_len, 0, records_at - sqe->params_len);
+        rc = copy_to_user(caller, t->result_addr, results, need);
         if (rc) {
-            xfer_ungive(caller, rec, caps.n);
+            xfer_ungive(caller, &caps, rec);
             ccqe.result = rc;
         } else {
             bool ex = sqe->flags & CAPOS_SQE_F_EXCEPTION;
@@ -385,7 +435,7 @@ int endpoint_return(struct kobject *owner, struct process *p, const struct capos
     xfer_settle(p, &caps, delivered);
     caller->outstanding_calls--;
     kcall_post_deferred(t, &ccqe);
-    free_msg(m, false);
+    free_msg(ep, m, false);
     cqe->result = delivered ? 0 : ccqe.result;
     return RING_POST;
 }
@@ -399,7 +449,7 @@ static void close_endpoint(struct endpoint *ep)
         struct ipc_msg *m = ep->queue;
         ep->queue = m->next;
         fail_caller(m, CapException_Type_disconnected, "the endpoint's server is gone");
-        free_msg(m, false);
+        free_msg(ep, m, false);
     }
     ep->queue_tail = 0;
     ep->queued = 0;
@@ -407,7 +457,7 @@ static void close_endpoint(struct endpoint *ep)
         struct ipc_msg *m = ep->inflight;
         ep->inflight = m->next;
         fail_caller(m, CapException_Type_disconnected, "the server went away during the call");
-        free_msg(m, false);
+        free_msg(ep, m, false);
     }
     while (ep->recvs) {
         struct recv_wait *r = ep->recvs;
@@ -416,6 +466,11 @@ static void close_endpoint(struct endpoint *ep)
         kfree(r);
     }
     ep->recvs_tail = 0;
+    /* Closed for good: nothing more is queued, so nothing is kept. */
+    kfree(ep->spare_recv);
+    kfree(ep->spare_msg);
+    ep->spare_recv = 0;
+    ep->spare_msg = 0;
 }
 
 static void owner_destroy(struct kobject *obj)

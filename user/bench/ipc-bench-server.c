@@ -3,7 +3,9 @@
  * every call on its exported endpoint "svc" with a 16-byte result, as
  * cheaply as the ring allows: the RETURN of one call and the RECV of the
  * next (and a RELEASE of whatever capability came with the call) go to the
- * kernel in one cap_enter. Method 1 means "last call": answer it and exit.
+ * kernel in one cap_enter. Method 1 means "last call": answer it and exit;
+ * method 2 means "give the capability back": the RETURN moves it to the
+ * caller again instead of releasing it.
  */
 #include "capos_rt.h"
 
@@ -28,8 +30,12 @@ int main(void)
                                                      .result_len = sizeof(recv_buf),
                                                      .user_data = 1};
     __atomic_store_n(&r->sq_tail, tail + 1, __ATOMIC_RELEASE);
+    /* Completions to wait for: the RELEASEs and the RETURN complete at
+     * once, the RECV when the next call comes; waiting for all of them
+     * makes one cap_enter per call. */
+    uint32_t want = 1;
     for (;;) {
-        capos_cap_enter(1, UINT64_MAX);
+        capos_cap_enter(want, UINT64_MAX);
         /* Reap: RECV completions (user_data 1) and the RETURNs' (2). */
         bool got = false;
         struct capos_cqe c = {0};
@@ -62,15 +68,25 @@ int main(void)
         }
         tail = r->sq_tail;
         uint16_t caps = h->cap_count;
-        for (uint16_t i = 0; i < caps && i < 4; i++)
+        static struct capos_xfer back;
+        bool give_back = h->method == 2 && caps == 1;
+        if (give_back) {
+            back = (struct capos_xfer){.cap = rec[0].cap, .mode = CAPOS_XFER_MOVE};
+            caps = 0;
+        }
+        want = 2;
+        for (uint16_t i = 0; i < caps && i < 4; i++, want++)
             r->sq[tail++ & CAPOS_SQ_MASK] =
                 (struct capos_sqe){.opcode = CAPOS_OP_RELEASE, .cap = rec[i].cap};
-        r->sq[tail++ & CAPOS_SQ_MASK] = (struct capos_sqe){.opcode = CAPOS_OP_RETURN,
-                                                           .cap = ep,
-                                                           .call_id = c.call_id,
-                                                           .params_addr = (uint64_t)result,
-                                                           .params_len = sizeof(result),
-                                                           .user_data = 2};
+        r->sq[tail++ & CAPOS_SQ_MASK] =
+            (struct capos_sqe){.opcode = CAPOS_OP_RETURN,
+                               .cap = ep,
+                               .call_id = c.call_id,
+                               .params_addr = (uint64_t)result,
+                               .params_len = sizeof(result),
+                               .user_data = 2,
+                               .xfer_count = give_back ? 1 : 0,
+                               .xfer_addr = give_back ? (uint64_t)&back : 0};
         r->sq[tail++ & CAPOS_SQ_MASK] = (struct capos_sqe){.opcode = CAPOS_OP_RECV,
                                                            .cap = ep,
                                                            .result_addr = (uint64_t)recv_buf,

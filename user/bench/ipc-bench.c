@@ -5,7 +5,11 @@
  *   ipc-empty      a minimal params message (16 bytes: an empty struct),
  *   ipc-256        256 bytes of params,
  *   ipc-cap        the minimal message plus one capability copied (the
- *                  server releases it in the same cap_enter as its RETURN).
+ *                  server releases it in the same cap_enter as its RETURN),
+ *   ipc-move-back  one capability moved to the server and moved back with
+ *                  the RETURN: two transfers and no release, so
+ *                  (ipc-move-back - ipc-empty) / 2 is the cost of one
+ *                  transfer.
  * Each figure is the mean over ITERATIONS round trips after a warm-up,
  * measured with rdtsc in the client: user and kernel time of both sides.
  */
@@ -28,9 +32,11 @@ static uint8_t results[64] __attribute__((aligned(8)));
 
 static uint16_t method; /* 1 asks the server to exit after answering */
 
+static uint32_t xfer_mode = CAPOS_XFER_COPY;
+
 static uint64_t bench(uint32_t svc, uint32_t params_len, uint32_t cap, int iterations)
 {
-    struct capos_xfer x = {.cap = cap, .mode = CAPOS_XFER_COPY};
+    struct capos_xfer x = {.cap = cap, .mode = xfer_mode};
     uint64_t t0 = rdtsc();
     for (int i = 0; i < iterations; i++) {
         uint32_t tail = r->sq_tail;
@@ -52,6 +58,13 @@ static uint64_t bench(uint32_t svc, uint32_t params_len, uint32_t cap, int itera
         const volatile struct capos_cqe *c = &r->cq[r->cq_head & CAPOS_CQ_MASK];
         if (c->result != 0 || c->result_len != 16)
             capos_panic("ipc-bench: call %d failed: %d", i, c->result);
+        if (xfer_mode == CAPOS_XFER_MOVE) {
+            /* It came back under a new id. */
+            const struct capos_cap_record *rec = (const void *)(results + 16);
+            if (c->cap_count != 1)
+                capos_panic("ipc-bench: the capability did not come back");
+            x.cap = rec->cap;
+        }
         __atomic_store_n(&r->cq_head, r->cq_head + 1, __ATOMIC_RELEASE);
     }
     return (rdtsc() - t0) / (uint64_t)iterations;
@@ -99,10 +112,24 @@ int main(void)
     bench(svc, 16, timer, 100);
     uint64_t cap = bench(svc, 16, timer, ITERATIONS);
 
+    /* The Timer goes to the server and comes back, under a new id each
+     * time (read from the result-capability record). */
+    xfer_mode = CAPOS_XFER_MOVE;
+    method = 2;
+    bench(svc, 16, timer, 1); /* gives it back under a new id */
+    timer = *(const uint32_t *)(results + 16);
+    bench(svc, 16, timer, 100);
+    uint64_t move = bench(svc, 16, *(const uint32_t *)(results + 16), ITERATIONS);
+    method = 0;
+    xfer_mode = CAPOS_XFER_COPY;
+
     capos_printf("bench: ipc-empty %lu\n", empty);
     capos_printf("bench: ipc-256 %lu\n", b256);
     capos_printf("bench: ipc-cap %lu\n", cap);
-    capos_printf("bench: ipc-cap-extra %lu\n", cap - empty);
+    /* Differences can come out negative in plain-TCG cycles (noise). */
+    capos_printf("bench: ipc-cap-extra %ld\n", (int64_t)(cap - empty));
+    capos_printf("bench: ipc-move-back %lu\n", move);
+    capos_printf("bench: ipc-per-transfer %ld\n", (int64_t)(move - empty) / 2);
 
     /* The last call asks the server to exit; wait for it, so that the
      * machine halts when we exit. */

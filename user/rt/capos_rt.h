@@ -153,6 +153,9 @@ uint32_t capos_call_add_result_cap(struct capos_call_ctx *ctx, uint32_t cap, boo
  * interface). capos_serve releases every capability of a call that the
  * handler did not adopt, so a client cannot fill a server's table. */
 uint32_t capos_call_adopt(struct capos_call_ctx *ctx, uint32_t index, uint64_t interface_id);
+/* A framed CapException message in out (for a RETURN with
+ * CAPOS_SQE_F_EXCEPTION); its length, or 0 if it does not fit. */
+size_t capos_frame_exception(int type, const char *message, void *out, size_t size);
 
 /* ---- Heap ---- */
 

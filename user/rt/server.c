@@ -46,17 +46,25 @@ uint32_t capos_call_adopt(struct capos_call_ctx *ctx, uint32_t index, uint64_t i
     return capos_adopt(&ctx->caps[index], interface_id);
 }
 
-static size_t build_exception(int type, const char *message)
+size_t capos_frame_exception(int type, const char *message, void *out, size_t size)
 {
+    static uint8_t ex_arena[1024] __attribute__((aligned(8)));
     struct capn_seg seg;
     struct capn_bld b;
     size_t len = 0;
-    capn_bld_init(&b, &seg, 1, arena, sizeof(arena));
+    size_t n = strlen(message);
+    capn_bld_init(&b, &seg, 1, ex_arena, sizeof(ex_arena));
     CapException_b ex = CapException_build_root(&b);
     CapException_set_type(ex, (CapException_Type)type);
-    CapException_set_message(ex, message, (uint32_t)strlen(message));
-    capn_bld_write(&b, reply, sizeof(reply), &len);
+    CapException_set_message(ex, message, (uint32_t)(n < 900 ? n : 900));
+    if (b.err != CAPN_OK || capn_bld_write(&b, out, size, &len) != CAPN_OK)
+        return 0;
     return len;
+}
+
+static size_t build_exception(int type, const char *message)
+{
+    return capos_frame_exception(type, message, reply, sizeof(reply));
 }
 
 int capos_serve(struct capos_server *srv)

@@ -117,29 +117,13 @@ static struct account *find(const char *user, uint32_t len)
     return found;
 }
 
-/* False (and the call failed with the reason) unless user and password
- * are within the rules. */
-static bool input_ok(void *ctx, const char *what, struct capn_text user, struct capn_text pw)
-{
-    if (!svc_user_ok(user.str, user.len)) {
-        svc_fail(ctx, CapException_Type_invalidArgument, "%s: %s", what, SVC_USER_RULE);
-        return false;
-    }
-    if (pw.len == 0 || pw.len > SVC_PASSWORD_MAX) {
-        svc_fail(ctx, CapException_Type_invalidArgument, "%s: %s (got %u)", what, SVC_PASSWORD_RULE,
-                 pw.len);
-        return false;
-    }
-    return true;
-}
-
 static int create(void *self, CredentialStore_create_Params_r params,
                   CredentialStore_create_Results_b results, void *ctx)
 {
     (void)self, (void)results;
     struct capn_text user = CredentialStore_create_Params_get_user(params);
     struct capn_text pw = CredentialStore_create_Params_get_password(params);
-    if (!svc_params_ok(ctx, params.s) || !input_ok(ctx, "create", user, pw))
+    if (!svc_params_ok(ctx, params.s) || !svc_credentials_ok(ctx, "create", user, pw))
         return CAPNPC_OK;
     if (find(user.str, user.len))
         return svc_fail(ctx, CapException_Type_failed, "create: user \"%.*s\" exists already",
@@ -175,7 +159,7 @@ static int verify(void *self, CredentialStore_verify_Params_r params,
     (void)self;
     struct capn_text user = CredentialStore_verify_Params_get_user(params);
     struct capn_text pw = CredentialStore_verify_Params_get_password(params);
-    if (!svc_params_ok(ctx, params.s) || !input_ok(ctx, "verify", user, pw))
+    if (!svc_params_ok(ctx, params.s) || !svc_credentials_ok(ctx, "verify", user, pw))
         return CAPNPC_OK;
     struct account *a = find(user.str, user.len);
     bool known = a != 0;

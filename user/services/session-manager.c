@@ -129,27 +129,13 @@ static int greeting(void *self, SessionManager_greeting_Params_r p,
     return CAPNPC_OK;
 }
 
-static bool input_ok(void *ctx, const char *what, struct capn_text user, struct capn_text pw)
-{
-    if (!svc_user_ok(user.str, user.len)) {
-        svc_fail(ctx, CapException_Type_invalidArgument, "%s: %s", what, SVC_USER_RULE);
-        return false;
-    }
-    if (pw.len == 0 || pw.len > SVC_PASSWORD_MAX) {
-        svc_fail(ctx, CapException_Type_invalidArgument, "%s: %s (got %u)", what, SVC_PASSWORD_RULE,
-                 pw.len);
-        return false;
-    }
-    return true;
-}
-
 static int setup(void *self, SessionManager_setup_Params_r p, SessionManager_setup_Results_b res,
                  void *ctx)
 {
     (void)self;
     struct capn_text user = SessionManager_setup_Params_get_user(p);
     struct capn_text pw = SessionManager_setup_Params_get_password(p);
-    if (!svc_params_ok(ctx, p.s) || !input_ok(ctx, "setup", user, pw))
+    if (!svc_params_ok(ctx, p.s) || !svc_credentials_ok(ctx, "setup", user, pw))
         return CAPNPC_OK;
     struct capnpc_call c;
     CredentialStore_count_Results_r cr;
@@ -191,7 +177,7 @@ static int login(void *self, SessionManager_login_Params_r p, SessionManager_log
     struct capn_text pw = SessionManager_login_Params_get_password(p);
     if (!svc_params_ok(ctx, p.s))
         return CAPNPC_OK;
-    if (!input_ok(ctx, "login", user, pw)) {
+    if (!svc_credentials_ok(ctx, "login", user, pw)) {
         /* Cannot be anyone's password: refused at once, but recorded. */
         char who[SVC_USER_MAX + 1];
         uint32_t n = svc_clean_copy(who, SVC_USER_MAX, user.str ? user.str : "", user.len);

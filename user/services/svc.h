@@ -167,6 +167,23 @@ SVC_FN bool svc_params_ok(void *ctx, struct capn_struct s)
     return true;
 }
 
+/* False (and the call failed with the reason) unless a user name and a
+ * password are within the rules; `what` names the method. */
+SVC_FN bool svc_credentials_ok(void *ctx, const char *what, struct capn_text user,
+                               struct capn_text pw)
+{
+    if (!svc_user_ok(user.str, user.len)) {
+        svc_fail(ctx, CapException_Type_invalidArgument, "%s: %s", what, SVC_USER_RULE);
+        return false;
+    }
+    if (pw.len == 0 || pw.len > SVC_PASSWORD_MAX) {
+        svc_fail(ctx, CapException_Type_invalidArgument, "%s: %s (got %u)", what, SVC_PASSWORD_RULE,
+                 pw.len);
+        return false;
+    }
+    return true;
+}
+
 /* ---- The server loop ---- */
 
 static uint8_t svc_recv_buf[CAPOS_MAX_RESULT_LEN] __attribute__((aligned(8)));
@@ -175,15 +192,7 @@ static uint8_t svc_reply[16384 + 64] __attribute__((aligned(8)));
 
 SVC_FN size_t svc_build_exception(int type, const char *message)
 {
-    struct capn_seg seg;
-    struct capn_bld b;
-    size_t len = 0;
-    capn_bld_init(&b, &seg, 1, svc_arena, sizeof(svc_arena));
-    CapException_b ex = CapException_build_root(&b);
-    CapException_set_type(ex, (CapException_Type)type);
-    CapException_set_message(ex, message, (uint32_t)strlen(message));
-    capn_bld_write(&b, svc_reply, sizeof(svc_reply), &len);
-    return len;
+    return capos_frame_exception(type, message, svc_reply, sizeof(svc_reply));
 }
 
 /* Queue the call on "lifetime" that ends the service when it completes;
