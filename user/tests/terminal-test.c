@@ -1,0 +1,116 @@
+/*
+ * QEMU test program (init of tests/qemu/systems/terminal.cue, driven by
+ * tests/qemu/scripts/terminal.script): every TerminalSession method. Raw
+ * reads, a line, a line longer than asked for, a hidden line, Ctrl-C,
+ * Ctrl-D, and refused arguments.
+ */
+#include "capos_rt.h"
+
+#include <string.h>
+
+#include "capos.capnp.h"
+#include "check.h"
+
+static uint32_t term;
+static uint8_t params[512] __attribute__((aligned(8)));
+static uint8_t results[2048] __attribute__((aligned(8)));
+
+static void say(const char *s)
+{
+    struct capnpc_call c;
+    capnpc_call_init(&c, params, sizeof(params), results, sizeof(results));
+    TerminalSession_write_call(&capos_transport, term, &c, s, (uint32_t)strlen(s), 0);
+}
+
+/* readLine(max): its status (or -1), the line copied to buf. */
+static int line(uint32_t max, char *buf, size_t size)
+{
+    struct capnpc_call c;
+    TerminalSession_readLine_Results_r r;
+    capnpc_call_init(&c, params, sizeof(params), results, sizeof(results));
+    int rc = TerminalSession_readLine_call(&capos_transport, term, &c, max, &r);
+    if (rc != CAPNPC_OK)
+        return rc == CAPNPC_EXCEPTION ? -2 : -1;
+    struct capn_data d = TerminalSession_readLine_Results_get_line(r);
+    size_t n = d.len < size - 1 ? d.len : size - 1;
+    memcpy(buf, d.ptr, n);
+    buf[n] = 0;
+    return (int)TerminalSession_readLine_Results_get_status(r);
+}
+
+static void echo(bool on)
+{
+    struct capnpc_call c;
+    capnpc_call_init(&c, params, sizeof(params), results, sizeof(results));
+    TerminalSession_setEcho_call(&capos_transport, term, &c, on, 0);
+}
+
+static int raw_read(uint32_t max, char *buf, uint32_t *n)
+{
+    struct capnpc_call c;
+    TerminalSession_read_Results_r r;
+    capnpc_call_init(&c, params, sizeof(params), results, sizeof(results));
+    int rc = TerminalSession_read_call(&capos_transport, term, &c, max, &r);
+    if (rc != CAPNPC_OK)
+        return rc;
+    struct capn_data d = TerminalSession_read_Results_get_data(r);
+    *n = d.len;
+    memcpy(buf, d.ptr, d.len);
+    return 0;
+}
+
+int main(void)
+{
+    term = capos_capset_find("terminal", TerminalSession_INTERFACE_ID, 0);
+    CHECK(term != 0, "the CapSet has a terminal");
+    char buf[1100];
+
+    /* Raw bytes: "hello" arrives in one read or several, never echoed. */
+    say("raw> ");
+    char got[16] = {0};
+    uint32_t total = 0;
+    while (total < 5) {
+        uint32_t n = 0;
+        if (raw_read(4, got + total, &n) != 0 || n == 0 || n > 4)
+            break;
+        total += n;
+    }
+    CHECK(total == 5 && memcmp(got, "hello", 5) == 0, "read gave the 5 raw bytes typed (%u)",
+          total);
+
+    say("\r\nline> ");
+    int st = line(64, buf, sizeof(buf));
+    CHECK(st == TerminalSession_LineStatus_ok && strcmp(buf, "a line") == 0,
+          "readLine: the edited line (status %d, '%s')", st, buf);
+
+    say("short> ");
+    st = line(8, buf, sizeof(buf));
+    CHECK(st == TerminalSession_LineStatus_tooLong && buf[0] == 0,
+          "readLine(8) of a longer line: tooLong, empty (status %d)", st);
+
+    echo(false);
+    say("secret> ");
+    st = line(64, buf, sizeof(buf));
+    CHECK(st == TerminalSession_LineStatus_ok && strcmp(buf, "hunter2-secret") == 0,
+          "a hidden line is read like any other (status %d)", st);
+    echo(true);
+
+    say("cancel> ");
+    st = line(64, buf, sizeof(buf));
+    CHECK(st == TerminalSession_LineStatus_cancelled && buf[0] == 0,
+          "Ctrl-C: cancelled, empty (status %d)", st);
+
+    say("eof> ");
+    st = line(64, buf, sizeof(buf));
+    CHECK(st == TerminalSession_LineStatus_endOfInput, "Ctrl-D on an empty line: endOfInput (%d)",
+          st);
+
+    uint32_t n;
+    CHECK(raw_read(0, buf, &n) == CAPNPC_EXCEPTION, "read(0) is refused");
+    CHECK(raw_read(300, buf, &n) == CAPNPC_EXCEPTION, "read(300) is refused");
+    CHECK(line(0, buf, sizeof(buf)) == -2, "readLine(0) is refused");
+    CHECK(line(2000, buf, sizeof(buf)) == -2, "readLine(2000) is refused");
+
+    capos_printf("terminal-test: %d failures\n", failures);
+    return failures;
+}
