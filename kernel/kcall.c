@@ -151,8 +151,8 @@ static int deliver(struct kcall *kc, struct capos_cqe *cqe)
     if (capn_bld_write(&kc->results, results_out, sizeof(results_out), &len) != CAPN_OK)
         return CAPOS_E_INTERNAL;
     uint32_t records_at = CAPOS_CAP_RECORDS_OFFSET((uint32_t)len);
-    size_t need = kc->out.n ? records_at + (size_t)kc->out.n * sizeof(struct capos_cap_record)
-                            : len;
+    size_t need =
+        kc->out.n ? records_at + (size_t)kc->out.n * sizeof(struct capos_cap_record) : len;
     if (need > kc->sqe->result_len)
         return CAPOS_E_RESULT_TOO_SMALL;
 

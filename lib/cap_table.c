@@ -122,7 +122,8 @@ enum cap_status cap_table_insert(struct cap_table *t, const struct cap_entry *e,
  * checks makes every error precise: a malformed id, an index past the end,
  * an empty slot and a reused slot are different bugs in the caller.
  */
-static inline CAP_HOT enum cap_status resolve(const struct cap_table *t, uint32_t id, struct cap_slot **out)
+static inline CAP_HOT enum cap_status resolve(const struct cap_table *t, uint32_t id,
+                                              struct cap_slot **out)
 {
     uint16_t gen = cap_id_generation(id);
     uint16_t i = cap_id_index(id);
@@ -140,8 +141,8 @@ static inline CAP_HOT enum cap_status resolve(const struct cap_table *t, uint32_
 }
 
 /* resolve, and require a given state. */
-static inline CAP_HOT enum cap_status resolve_in(const struct cap_table *t, uint32_t id, uint8_t state,
-                                  struct cap_slot **out)
+static inline CAP_HOT enum cap_status resolve_in(const struct cap_table *t, uint32_t id,
+                                                 uint8_t state, struct cap_slot **out)
 {
     enum cap_status st = resolve(t, id, out);
     if (st != CAP_OK)

@@ -20,6 +20,7 @@ size_t fmt_format(fmt_sink sink, void *ctx, const char *fmt, va_list ap);
 /* Format into buf (always NUL-terminated when size > 0); returns the length
  * the full output would have had. */
 int fmt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
-int fmt_snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int fmt_snprintf(char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif

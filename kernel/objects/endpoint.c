@@ -192,7 +192,8 @@ static int endpoint_call(struct kobject *obj, struct process *p, const struct ca
     size_t head = (sizeof(struct ipc_msg) + 7) & ~(size_t)7;
     size_t size = head + params_at + sqe->params_len;
     bool small = size <= SMALL_MSG_BLOCK;
-    struct ipc_msg *m = small && ep->spare_msg ? ep->spare_msg : kmalloc(small ? SMALL_MSG_BLOCK : size);
+    struct ipc_msg *m =
+        small && ep->spare_msg ? ep->spare_msg : kmalloc(small ? SMALL_MSG_BLOCK : size);
     if (!m) {
         cqe->result = CAPOS_E_INTERNAL;
         return RING_POST;
@@ -384,8 +385,8 @@ int endpoint_return(struct kobject *owner, struct process *p, const struct capos
     }
     /* The results, then (8-aligned) their capability records: what the
      * caller's buffer gets, in one copy. */
-    static uint8_t results[CAPOS_MAX_PARAMS_LEN + 8 +
-                           CAPOS_MAX_XFER * sizeof(struct capos_cap_record)]
+    static uint8_t
+        results[CAPOS_MAX_PARAMS_LEN + 8 + CAPOS_MAX_XFER * sizeof(struct capos_cap_record)]
         __attribute__((aligned(8)));
     struct xfer_set caps;
     int rc = copy_from_user(p, results, sqe->params_addr, sqe->params_len);
@@ -547,8 +548,8 @@ static const struct EndpointFactory_ops factory_ops = {.create = factory_create}
 
 static int factory_call(struct kobject *obj, struct kcall *kc)
 {
-    return EndpointFactory_dispatch(&factory_ops, obj, kc->sqe->method, &kc->params,
-                                    &kc->results, kc);
+    return EndpointFactory_dispatch(&factory_ops, obj, kc->sqe->method, &kc->params, &kc->results,
+                                    kc);
 }
 
 static const struct kobject_type factory_type = {

@@ -39,7 +39,8 @@ static bool spawner_allows(const struct spawner *sp, struct capn_text binary)
     if (!sp->restricted)
         return true;
     for (uint32_t i = 0; i < sp->allowed; i++)
-        if (strlen(sp->binaries[i]) == binary.len && memcmp(sp->binaries[i], binary.str, binary.len) == 0)
+        if (strlen(sp->binaries[i]) == binary.len &&
+            memcmp(sp->binaries[i], binary.str, binary.len) == 0)
             return true;
     return false;
 }
@@ -229,7 +230,7 @@ static void spawner_destroy(struct kobject *obj)
 }
 
 static int restrict_to(void *self, ProcessSpawner_restrictTo_Params_r params,
-                     ProcessSpawner_restrictTo_Results_b results, void *ctx)
+                       ProcessSpawner_restrictTo_Results_b results, void *ctx)
 {
     struct kcall *kc = ctx;
     const struct spawner *from = self;

@@ -25,10 +25,10 @@
 #include "objects/objects.h"
 #include "string.h"
 
-#define RX_SIZE      4096 /* a power of two */
-#define MAX_WAITERS  4    /* reads waiting at once */
-#define READ_MAX     256  /* bytes one read returns */
-#define WRITE_MAX    4096 /* bytes one write takes */
+#define RX_SIZE     4096 /* a power of two */
+#define MAX_WAITERS 4    /* reads waiting at once */
+#define READ_MAX    256  /* bytes one read returns */
+#define WRITE_MAX   4096 /* bytes one write takes */
 
 enum wait_kind { WAIT_READ, WAIT_LINE };
 
@@ -214,8 +214,7 @@ static int term_read(void *self, TerminalSession_read_Params_r params,
     if (!kcall_params_ok(ctx))
         return CAPNPC_OK;
     if (max == 0 || max > READ_MAX)
-        return kcall_fail(ctx, CapException_Type_invalidArgument,
-                          "read: maxBytes must be 1..256");
+        return kcall_fail(ctx, CapException_Type_invalidArgument, "read: maxBytes must be 1..256");
     return queue_wait(ctx, WAIT_READ, max);
 }
 
@@ -252,8 +251,8 @@ static const struct TerminalSession_ops terminal_ops = {
 
 static int terminal_call(struct kobject *obj, struct kcall *kc)
 {
-    return TerminalSession_dispatch(&terminal_ops, obj, kc->sqe->method, &kc->params,
-                                    &kc->results, kc);
+    return TerminalSession_dispatch(&terminal_ops, obj, kc->sqe->method, &kc->params, &kc->results,
+                                    kc);
 }
 
 static const struct kobject_type terminal_type = {

@@ -68,8 +68,7 @@ static int wrapper_call(struct kobject *obj, struct process *p, const struct cap
             w->inner = 0;
             kobject_unref(inner);
         }
-        kcall_fail_sqe(p, sqe, cqe, CapException_Type_disconnected,
-                       "this capability was revoked");
+        kcall_fail_sqe(p, sqe, cqe, CapException_Type_disconnected, "this capability was revoked");
         return RING_POST;
     }
     if (inner->type->ring_call)

@@ -39,8 +39,7 @@ uint32_t capos_call_add_result_cap(struct capos_call_ctx *ctx, uint32_t cap, boo
 
 uint32_t capos_call_adopt(struct capos_call_ctx *ctx, uint32_t index, uint64_t interface_id)
 {
-    if (index >= ctx->header->cap_count || index >= CAPOS_MAX_XFER ||
-        (ctx->adopted >> index & 1))
+    if (index >= ctx->header->cap_count || index >= CAPOS_MAX_XFER || (ctx->adopted >> index & 1))
         return 0;
     ctx->adopted |= 1u << index;
     return capos_adopt(&ctx->caps[index], interface_id);

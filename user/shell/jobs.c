@@ -124,8 +124,7 @@ static void start_line(uint32_t idx)
         uint8_t p[64] __attribute__((aligned(8))), r[64] __attribute__((aligned(8)));
         struct capnpc_call c;
         capnpc_call_init(&c, p, sizeof(p), r, sizeof(r));
-        if (TerminalSession_setEcho_call(&capos_transport, sh.terminal, &c, true, 0) ==
-            CAPNPC_OK)
+        if (TerminalSession_setEcho_call(&capos_transport, sh.terminal, &c, true, 0) == CAPNPC_OK)
             sh.echo_off = false;
     }
     j->line_posted = capos_call_start(&j->linec, sh.terminal, TerminalSession_INTERFACE_ID,
@@ -163,8 +162,7 @@ static void serve_call(uint32_t idx, const struct capos_cqe *cqe)
         job_return(j, cqe->call_id, build_empty, 0, 0, 0);
         post_recv(idx);
     } else if (h->method == StdIO_readLine_METHOD) {
-        uint32_t max =
-            StdIO_readLine_Params_get_maxBytes(StdIO_readLine_Params_read_root(&msg));
+        uint32_t max = StdIO_readLine_Params_get_maxBytes(StdIO_readLine_Params_read_root(&msg));
         if (max == 0 || max > STDIO_LINE_MAX)
             max = STDIO_LINE_MAX;
         j->line_call = cqe->call_id;
@@ -177,8 +175,7 @@ static void serve_call(uint32_t idx, const struct capos_cqe *cqe)
                         j->name, j->id);
         /* The next RECV waits for the line: the child is waiting anyway. */
     } else {
-        job_return(j, cqe->call_id, 0, 0, CapException_Type_unimplemented,
-                   "StdIO: no such method");
+        job_return(j, cqe->call_id, 0, 0, CapException_Type_unimplemented, "StdIO: no such method");
         post_recv(idx);
     }
 }
@@ -303,8 +300,8 @@ int jobs_spawn(const char *line, const struct shell_cmd *cmd, bool wait)
                      "no capability of that name in this session (see 'caps')");
             return -1;
         }
-        if (g->client && (src[i]->origin != CAP_SESSION ||
-                          src[i]->iface == ProcessSpawner_INTERFACE_ID)) {
+        if (g->client &&
+            (src[i]->origin != CAP_SESSION || src[i]->iface == ProcessSpawner_INTERFACE_ID)) {
             point_at(line, g->source_off, g->source_len,
                      "not a service endpoint of this session: use '@name' to pass it");
             return -1;
@@ -327,8 +324,8 @@ int jobs_spawn(const char *line, const struct shell_cmd *cmd, bool wait)
     EndpointFactory_create_Results_r er;
     capnpc_call_init(&c, params, sizeof(params), results, sizeof(results));
     capnpc_call_caps(&c, 0, 0, rcaps, 2);
-    int rc = EndpointFactory_create_call(&capos_transport, sh.endpoints, &c, StdIO_INTERFACE_ID,
-                                         &er);
+    int rc =
+        EndpointFactory_create_call(&capos_transport, sh.endpoints, &c, StdIO_INTERFACE_ID, &er);
     if (rc != CAPNPC_OK || c.reply.ncaps != 2) {
         term_printf("%s: no StdIO for the child: %s\r\n", what, call_error(rc, &c));
         return -1;

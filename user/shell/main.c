@@ -6,8 +6,8 @@
  */
 #include <string.h>
 
-#include "shell.h"
 #include "fmt.h"
+#include "shell.h"
 #include "shell_parse.h"
 
 static const char help_text[] =

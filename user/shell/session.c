@@ -203,14 +203,14 @@ static void login_or_setup(bool setup)
     if (setup) {
         SessionManager_setup_Results_r r;
         rc = SessionManager_setup_call(&capos_transport, sh.sessions, &c, user,
-                                       (uint32_t)strlen(user), password,
-                                       (uint32_t)strlen(password), &r);
+                                       (uint32_t)strlen(user), password, (uint32_t)strlen(password),
+                                       &r);
         s = SessionManager_setup_Results_get_session(r);
     } else {
         SessionManager_login_Results_r r;
         rc = SessionManager_login_call(&capos_transport, sh.sessions, &c, user,
-                                       (uint32_t)strlen(user), password,
-                                       (uint32_t)strlen(password), &r);
+                                       (uint32_t)strlen(user), password, (uint32_t)strlen(password),
+                                       &r);
         s = SessionManager_login_Results_get_session(r);
     }
     memset(password, 0, sizeof(password));
