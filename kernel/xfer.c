@@ -68,14 +68,23 @@ int xfer_give(struct process *to, struct xfer_set *x, struct capos_cap_record *r
     if (x->given || cap_table_rx_reserve(&to->caps, x->n) != CAP_OK)
         return CAPOS_E_NO_SPACE;
     /* Each slot takes over the set's reference (xfer_take took one). */
-    x->given = true;
     for (uint32_t i = 0; i < x->n; i++) {
         struct cap_entry e = {
             .object = x->obj[i], .interface_id = x->iface[i], .flags = x->flags[i]};
-        cap_table_rx_fill(&to->caps, &e, &rec[i].cap);
+        if (cap_table_rx_fill(&to->caps, &e, &rec[i].cap) != CAP_OK) {
+            /* Cannot happen (the credit is reserved, objects are never
+             * NULL); if it did, undo rather than report stale ids. */
+            for (uint32_t k = 0; k < i; k++) {
+                struct cap_entry gone;
+                cap_table_rx_unfill(&to->caps, rec[k].cap, &gone);
+            }
+            cap_table_rx_cancel(&to->caps, x->n);
+            return CAPOS_E_INTERNAL;
+        }
         rec[i].reserved = 0;
         rec[i].interface_id = x->iface[i];
     }
+    x->given = true;
     return 0;
 }
 

@@ -206,7 +206,16 @@ static int endpoint_call(struct kobject *obj, struct process *p, const struct ca
     int rc = copy_from_user(p, m->wire + params_at, sqe->params_addr, sqe->params_len);
     if (rc == 0)
         rc = xfer_take(p, sqe, sqe->cap, &m->caps);
+    /* A queued message holding an owner side would keep that endpoint
+     * open (its owner count never reaches 0) while nobody may ever RECV
+     * it: an endpoint kept alive by its own queue, or a chain of them.
+     * Owner sides travel by RETURN (answered at once, never queued) or by
+     * spawn grants, never in a CALL. */
+    for (uint32_t i = 0; rc == 0 && i < m->caps.n; i++)
+        if (endpoint_is_owner(m->caps.obj[i]))
+            rc = CAPOS_E_BAD_TRANSFER;
     if (rc) {
+        xfer_settle(p, &m->caps, false);
         kfree(m);
         cqe->result = rc;
         return RING_POST;

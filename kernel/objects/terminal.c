@@ -46,7 +46,11 @@ static struct waiter *waiters[MAX_WAITERS]; /* FIFO: waiters[0] is served first 
 static uint32_t nwaiters;
 
 static struct line_edit editor;
-static bool line_active; /* the editor holds a line being typed */
+/* The reader the line being typed belongs to, or 0. A line is never
+ * handed on: if its reader goes (its process exited), what was typed for
+ * it (perhaps half a password) is wiped, and the next reader starts a new
+ * line in its own mode. */
+static struct waiter *line_owner;
 static bool echo_on = true;
 static char echo_buf[LINE_EDIT_OUT_MAX];
 
@@ -80,12 +84,21 @@ static void build_line(struct capn_bld *b, void *arg)
     TerminalSession_readLine_Results_set_status(res, r->status);
 }
 
+static void remove_waiter(uint32_t i)
+{
+    if (waiters[i] == line_owner) {
+        line_owner = 0;
+        line_edit_start(&editor, true); /* wipes the unfinished line */
+    }
+    kfree(waiters[i]);
+    for (uint32_t j = i + 1; j < nwaiters; j++)
+        waiters[j - 1] = waiters[j];
+    waiters[--nwaiters] = 0;
+}
+
 static void pop_waiter(void)
 {
-    kfree(waiters[0]);
-    for (uint32_t i = 1; i < nwaiters; i++)
-        waiters[i - 1] = waiters[i];
-    waiters[--nwaiters] = 0;
+    remove_waiter(0);
 }
 
 /* Serve the first waiter from the buffer; false if it must wait on. */
@@ -108,9 +121,9 @@ static bool serve_one(void)
         pop_waiter();
         return true;
     }
-    if (!line_active) {
+    if (line_owner != w) {
         line_edit_start(&editor, !echo_on);
-        line_active = true;
+        line_owner = w;
     }
     while (rx_head != rx_tail) {
         struct line_out out;
@@ -133,7 +146,7 @@ static bool serve_one(void)
             r.len = 0;
             r.status = TerminalSession_LineStatus_tooLong;
         }
-        line_active = false;
+        line_owner = 0;
         kcall_complete_deferred_with(&w->token, build_line, &r);
         pop_waiter();
         return true;
@@ -151,13 +164,20 @@ static void pump(void)
     }
 }
 
+bool console_rx_room(void)
+{
+    return rx_tail - rx_head < RX_SIZE;
+}
+
 bool console_rx(uint8_t byte)
 {
-    /* Never called when full: the last byte that fills the buffer pauses
-     * the receiver, and the driver reads no further byte. */
+    /* The driver asks console_rx_room first; a byte that still finds the
+     * buffer full (it cannot) would be dropped, never written over one. */
+    if (!console_rx_room())
+        return false;
     rx[rx_tail++ & (RX_SIZE - 1)] = byte;
     pump();
-    if (rx_tail - rx_head == RX_SIZE) {
+    if (!console_rx_room()) {
         rx_paused = true;
         arch_console_rx_pause(true);
         return false;
@@ -171,14 +191,10 @@ static int queue_wait(struct kcall *kc, enum wait_kind kind, uint32_t max)
 {
     /* Waiters of exited processes go first, to make room. */
     for (uint32_t i = 0; i < nwaiters;) {
-        if (!waiters[i]->token.caller) {
-            kfree(waiters[i]);
-            for (uint32_t j = i + 1; j < nwaiters; j++)
-                waiters[j - 1] = waiters[j];
-            waiters[--nwaiters] = 0;
-        } else {
+        if (!waiters[i]->token.caller)
+            remove_waiter(i);
+        else
             i++;
-        }
     }
     if (nwaiters == MAX_WAITERS)
         return kcall_fail(kc, CapException_Type_overloaded,

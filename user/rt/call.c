@@ -76,14 +76,25 @@ bool capos_call_start(struct capnpc_call *c, uint32_t cap, uint64_t interface_id
                       uint64_t user_data)
 {
     struct capnpc_request req;
-    struct capos_xfer xfer[CAPOS_MAX_XFER];
-    if (!capnpc_call_frame(c, cap, interface_id, method, &req) ||
-        !submit_request(&req, &c->reply, user_data, xfer))
+    if (!capnpc_call_frame(c, cap, interface_id, method, &req) || req.ncaps > CAPOS_MAX_XFER)
         return false;
-    /* The descriptors live in this frame: let the kernel take the SQE now. */
-    if (req.ncaps)
-        capos_cap_enter(0, 0);
-    return true;
+    /* The descriptors must outlive this frame (the kernel may take the
+     * SQE much later): the runtime keeps them with the SQ slot. */
+    struct capos_xfer xfer[CAPOS_MAX_XFER];
+    for (uint32_t i = 0; i < req.ncaps; i++)
+        xfer[i] = (struct capos_xfer){.cap = req.caps[i], .mode = CAPOS_XFER_COPY};
+    struct capos_sqe sqe = {
+        .opcode = CAPOS_OP_CALL,
+        .method = req.method,
+        .cap = req.cap,
+        .interface_id = req.interface_id,
+        .params_addr = (uint64_t)req.params,
+        .params_len = (uint32_t)req.params_len,
+        .result_addr = (uint64_t)c->reply.buf,
+        .result_len = (uint32_t)c->reply.size,
+        .user_data = user_data,
+    };
+    return capos_ring_submit_xfer(&sqe, xfer, req.ncaps);
 }
 
 int capos_call_finish(struct capnpc_call *c, const struct capos_cqe *cqe, struct capn_struct *out)

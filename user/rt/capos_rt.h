@@ -37,6 +37,10 @@ volatile struct capos_ring *capos_ring(void);
  * false if the SQ has no free slot even after letting the kernel consume.
  */
 bool capos_ring_submit(const struct capos_sqe *sqe);
+/* Queue an SQE with n transfer descriptors kept by the runtime until the
+ * kernel has taken the SQE (its xfer fields are set here), for SQEs whose
+ * caller does not wait for them in the same frame. */
+bool capos_ring_submit_xfer(const struct capos_sqe *sqe, const struct capos_xfer *x, uint32_t n);
 
 /*
  * Wait for the CQE with this user_data and copy it to *out. CQEs for other

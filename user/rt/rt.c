@@ -71,7 +71,19 @@ uint64_t capos_ring_next_id(void)
 
 static bool reap(uint64_t user_data, struct capos_cqe *out);
 
+/* Transfer descriptors of queued SQEs, one set per SQ slot: the kernel
+ * reads them when it takes the SQE, and a slot is reused only after that,
+ * so they live exactly as long as they must. */
+static struct capos_xfer xfer_store[CAPOS_SQ_ENTRIES][CAPOS_MAX_XFER];
+
+static bool submit_one_xfer(const struct capos_sqe *sqe, const struct capos_xfer *x, uint32_t n);
+
 static bool submit_one(const struct capos_sqe *sqe)
+{
+    return submit_one_xfer(sqe, 0, 0);
+}
+
+static bool submit_one_xfer(const struct capos_sqe *sqe, const struct capos_xfer *x, uint32_t n)
 {
     /* We own sq_tail; the kernel publishes sq_head with release order. */
     uint32_t tail = ring->sq_tail;
@@ -89,7 +101,14 @@ static bool submit_one(const struct capos_sqe *sqe)
     }
     /* Whole-struct copy: the compiler does it in registers, where
      * memcpy (no builtins here) would be a call and a byte loop. */
-    *(struct capos_sqe *)&ring->sq[tail & CAPOS_SQ_MASK] = *sqe;
+    uint32_t slot = tail & CAPOS_SQ_MASK;
+    *(struct capos_sqe *)&ring->sq[slot] = *sqe;
+    if (n) {
+        for (uint32_t i = 0; i < n; i++)
+            xfer_store[slot][i] = x[i];
+        ring->sq[slot].xfer_count = (uint16_t)n;
+        ring->sq[slot].xfer_addr = (uint64_t)xfer_store[slot];
+    }
     /* Publish the entry before the tail that makes it visible. */
     __atomic_store_n(&ring->sq_tail, tail + 1, __ATOMIC_RELEASE);
     return true;
@@ -118,17 +137,24 @@ void capos_release(uint32_t cap)
     pending_release[npending_release++] = cap;
 }
 
-bool capos_ring_submit(const struct capos_sqe *sqe)
+bool capos_ring_submit_xfer(const struct capos_sqe *sqe, const struct capos_xfer *x, uint32_t n)
 {
+    if (n > CAPOS_MAX_XFER)
+        return false;
     /* Queued releases ride along with the next submission. */
-    uint32_t n = npending_release;
+    uint32_t nrel = npending_release;
     npending_release = 0;
-    for (uint32_t i = 0; i < n; i++) {
+    for (uint32_t i = 0; i < nrel; i++) {
         struct capos_sqe rel = {.opcode = CAPOS_OP_RELEASE, .cap = pending_release[i]};
         if (!submit_one(&rel))
             return false;
     }
-    return submit_one(sqe);
+    return submit_one_xfer(sqe, x, n);
+}
+
+bool capos_ring_submit(const struct capos_sqe *sqe)
+{
+    return capos_ring_submit_xfer(sqe, 0, 0);
 }
 
 /* Take every posted CQE into the stash; the matching one into *out. */

@@ -132,9 +132,15 @@ int capos_serve(struct capos_server *srv)
                                 .xfer_count = (uint16_t)ncaps,
                                 .xfer_addr = ncaps ? (uint64_t)ctx.result_caps : 0};
         struct capos_cqe retc;
-        submit_wait(&ret, &retc);
+        int32_t rr = submit_wait(&ret, &retc);
         /* A caller that went away meanwhile (CAPOS_E_DISCONNECTED) is not
-         * the server's problem. */
+         * the server's problem, but what the handler meant to give away
+         * and did not (the RETURN failed, or was an exception, which
+         * carries none) is still in our table: let it go. */
+        if (rr < 0 || exception)
+            for (uint32_t i = 0; i < ctx.nresult_caps; i++)
+                if (ctx.result_caps[i].mode == CAPOS_XFER_MOVE)
+                    capos_release(ctx.result_caps[i].cap);
         srv->served++;
         if (srv->stop)
             return 0;

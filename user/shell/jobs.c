@@ -37,6 +37,10 @@ struct job {
     uint8_t wait_params[32], wait_results[64];
     uint8_t line_params[64], line_results[STDIO_LINE_MAX + 256];
     uint8_t recv[4096 + 512];
+    /* The results of its RETURN, until the kernel has copied them (a
+     * job's next RETURN follows its next RECV, which the kernel takes
+     * after this RETURN: one buffer per job is enough). */
+    uint8_t ret[STDIO_LINE_MAX + 320] __attribute__((aligned(8)));
 };
 
 static struct job jobs[SHELL_MAX_JOBS] __attribute__((aligned(8)));
@@ -65,7 +69,7 @@ static void job_return(struct job *j, uint32_t call_id, build_fn build, const vo
                        int ex_type, const char *ex_msg)
 {
     static uint8_t arena[STDIO_LINE_MAX + 256] __attribute__((aligned(8)));
-    static uint8_t out[STDIO_LINE_MAX + 320] __attribute__((aligned(8)));
+    uint8_t *out = j->ret;
     struct capn_seg seg;
     struct capn_bld b;
     capn_bld_init(&b, &seg, 1, arena, sizeof(arena));
@@ -77,7 +81,7 @@ static void job_return(struct job *j, uint32_t call_id, build_fn build, const vo
         build(&b, arg);
     }
     size_t len = 0;
-    if (b.err != CAPN_OK || capn_bld_write(&b, out, sizeof(out), &len) != CAPN_OK)
+    if (b.err != CAPN_OK || capn_bld_write(&b, out, sizeof(j->ret), &len) != CAPN_OK)
         len = 0;
     struct capos_sqe sqe = {.opcode = CAPOS_OP_RETURN,
                             .cap = j->stdio,
@@ -86,7 +90,7 @@ static void job_return(struct job *j, uint32_t call_id, build_fn build, const vo
                             .params_addr = (uint64_t)out,
                             .params_len = (uint32_t)len};
     capos_ring_submit(&sqe);
-    /* The kernel copies the results when it takes the RETURN: now. */
+    /* Let the kernel take it now; it would anyway with the next entry. */
     capos_cap_enter(0, 0);
 }
 

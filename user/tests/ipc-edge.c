@@ -399,22 +399,29 @@ static void test_owner_release(void)
     release(k);
     release(k2);
 
-    /* The last owner capability closes the endpoint, not the first. */
+    /* The last owner capability closes the endpoint, not the first. An
+     * owner side travels by RETURN (answered at once), never in a CALL: a
+     * queued message holding it would keep its endpoint open for good. */
     CHECK(create_endpoint(&s, &k), "an endpoint whose owner side is copied");
     struct capos_xfer x = {s, CAPOS_XFER_COPY};
-    calls[0] = op_submit((struct capos_sqe){.opcode = CAPOS_OP_CALL,
-                                            .cap = k,
-                                            .interface_id = EDGE_IFACE,
-                                            .result_addr = (uint64_t)cr[0],
-                                            .result_len = 128,
-                                            .xfer_count = 1,
-                                            .xfer_addr = (uint64_t)&x});
+    struct capos_cqe bad = run((struct capos_sqe){.opcode = CAPOS_OP_CALL,
+                                                  .cap = k,
+                                                  .interface_id = EDGE_IFACE,
+                                                  .result_addr = (uint64_t)cr[0],
+                                                  .result_len = 128,
+                                                  .xfer_count = 1,
+                                                  .xfer_addr = (uint64_t)&x});
+    CHECK(bad.result == CAPOS_E_BAD_TRANSFER,
+          "a CALL carrying an endpoint's owner side is refused: %d", bad.result);
+    calls[0] = call_async(k, cp, sizeof(cp), cr[0], 128);
     rc = run(recv_sqe(s, rb, sizeof(rb)));
-    const struct capos_cap_record *rec = (const void *)(rb + sizeof(struct capos_recv_header));
+    CHECK(rc.result == 0 && ret(s, rc.call_id, 0, 0, &x, 1) == 0,
+          "a RETURN may carry the owner side");
+    struct capos_cqe got = op_wait(&calls[0]);
+    const struct capos_cap_record *rec = (const void *)cr[0];
     uint32_t s_copy = rec->cap;
-    CHECK(rc.result == 0 && rc.cap_count == 1 && rec->interface_id == EDGE_IFACE &&
-              ret(s, rc.call_id, 0, 0, 0, 0) == 0 && op_wait(&calls[0]).result == 0,
-          "the owner side copied to ourselves through a call");
+    CHECK(got.result == 0 && got.cap_count == 1 && rec->interface_id == EDGE_IFACE,
+          "the owner side copied to ourselves through a RETURN");
     calls[1] = call_async(k, cp, sizeof(cp), cr[1], 128);
     CHECK(release(s) == 0 && !op_poll(&calls[1]),
           "releasing one owner capability leaves the endpoint open: the call waits");

@@ -80,7 +80,7 @@ void serial_rx_interrupt(void)
     /* Drain the FIFO (16 bytes) and a little more; bounded, so a UART
      * that always says "ready" cannot hold the CPU. A byte is read only
      * when the terminal can take it. */
-    for (int i = 0; i < 64 && (inb(COM1 + REG_LSR) & LSR_DATA_READY); i++)
+    for (int i = 0; i < 64 && console_rx_room() && (inb(COM1 + REG_LSR) & LSR_DATA_READY); i++)
         if (!console_rx(inb(COM1 + REG_DATA)))
             return;
 }

@@ -19,8 +19,11 @@ void arch_console_rx_start(void);
 /* Stop or resume taking bytes (flow control: while stopped, the UART and
  * the other end hold what is typed). */
 void arch_console_rx_pause(bool paused);
-/* Defined by generic code (kernel/objects/terminal.c): a received byte.
- * Returns whether it can take another one now. */
+/* Defined by generic code (kernel/objects/terminal.c): whether there is
+ * room for a received byte (the driver reads one only then; a byte left in
+ * the UART waits), and a received byte, returning whether it can take
+ * another one now. */
+bool console_rx_room(void);
 bool console_rx(uint8_t byte);
 
 /* GDT, TSS and IDT; exception reports from then on. */
