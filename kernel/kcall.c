@@ -269,7 +269,7 @@ bool kcall_execute(struct process *caller, struct kobject *obj, const struct cap
     /* Bounded work: a params message may make the reader visit each of
      * its words a few times at most, whatever its pointers say. */
     kc.params.read_left = 4 * (sqe->params_len / 8) + 64;
-    rc = xfer_take(caller, sqe, sqe->cap, &kc.in);
+    rc = xfer_take(caller, sqe, sqe->cap, 0, &kc.in);
     if (rc)
         goto done;
     kc.params.cap_count = kc.in.n;

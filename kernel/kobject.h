@@ -36,6 +36,7 @@ struct kobject_type {
 /* Flags of a capability-table entry (struct cap_entry.flags). */
 #define CAPF_NO_TRANSFER (1u << 0) /* may not be copied or moved (ProcessHandle) */
 #define CAPF_CLIENT      (1u << 1) /* an endpoint's client facet: CALL only */
+#define CAPF_OWNER       (1u << 2) /* an endpoint's owner side: never in a CALL */
 
 struct kobject {
     const struct kobject_type *type;

@@ -8,7 +8,7 @@
 #include "usercopy.h"
 
 int xfer_take_any(struct process *p, const struct capos_sqe *sqe, uint32_t target,
-                  struct xfer_set *x)
+                  uint32_t refuse, struct xfer_set *x)
 {
     struct capos_xfer d[CAPOS_MAX_XFER];
     xfer_init(x);
@@ -29,7 +29,7 @@ int xfer_take_any(struct process *p, const struct capos_sqe *sqe, uint32_t targe
         } else {
             st = CAP_ERR_INVALID; /* unknown mode, or moving the target */
         }
-        if (st == CAP_OK && (e.flags & CAPF_NO_TRANSFER))
+        if (st == CAP_OK && (e.flags & (CAPF_NO_TRANSFER | refuse)))
             st = CAP_ERR_INVALID;
         if (st != CAP_OK) {
             xfer_settle(p, x, false);
@@ -61,7 +61,7 @@ void xfer_settle_any(struct process *sender, struct xfer_set *x, bool commit)
     xfer_init(x);
 }
 
-int xfer_give(struct process *to, struct xfer_set *x, struct capos_cap_record *rec)
+int xfer_give_any(struct process *to, struct xfer_set *x, struct capos_cap_record *rec)
 {
     if (x->n == 0)
         return 0;
@@ -71,16 +71,9 @@ int xfer_give(struct process *to, struct xfer_set *x, struct capos_cap_record *r
     for (uint32_t i = 0; i < x->n; i++) {
         struct cap_entry e = {
             .object = x->obj[i], .interface_id = x->iface[i], .flags = x->flags[i]};
-        if (cap_table_rx_fill(&to->caps, &e, &rec[i].cap) != CAP_OK) {
-            /* Cannot happen (the credit is reserved, objects are never
-             * NULL); if it did, undo rather than report stale ids. */
-            for (uint32_t k = 0; k < i; k++) {
-                struct cap_entry gone;
-                cap_table_rx_unfill(&to->caps, rec[k].cap, &gone);
-            }
-            cap_table_rx_cancel(&to->caps, x->n);
-            return CAPOS_E_INTERNAL;
-        }
+        /* Cannot fail: the credit was reserved above and objects are
+         * never NULL (xfer_take took a reference to each). */
+        cap_table_rx_fill(&to->caps, &e, &rec[i].cap);
         rec[i].reserved = 0;
         rec[i].interface_id = x->iface[i];
     }

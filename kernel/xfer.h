@@ -46,16 +46,18 @@ static inline void xfer_init(struct xfer_set *x)
  * is the capability being called or 0; moving it is refused. 0 or a
  * CAPOS_E_*; on error nothing is held or reserved. */
 int xfer_take_any(struct process *p, const struct capos_sqe *sqe, uint32_t target,
-                  struct xfer_set *x);
+                  uint32_t refuse, struct xfer_set *x);
+/* `refuse`: table flags (CAPF_*) that make a capability untransferable
+ * here, besides CAPF_NO_TRANSFER. */
 static inline int xfer_take(struct process *p, const struct capos_sqe *sqe, uint32_t target,
-                            struct xfer_set *x)
+                            uint32_t refuse, struct xfer_set *x)
 {
     /* Most calls carry no capability: no call at all for them. */
     if (sqe->xfer_count == 0) {
         xfer_init(x);
         return 0;
     }
-    return xfer_take_any(p, sqe, target, x);
+    return xfer_take_any(p, sqe, target, refuse, x);
 }
 
 /* Commit or roll back the sender's moves (sender NULL: it has exited and
@@ -68,7 +70,11 @@ static inline void xfer_settle(struct process *sender, struct xfer_set *x, bool 
 }
 /* Insert every capability into `to`, records in rec[] (x->n of them).
  * 0 or CAPOS_E_NO_SPACE, in which case nothing was inserted. */
-int xfer_give(struct process *to, struct xfer_set *x, struct capos_cap_record *rec);
+int xfer_give_any(struct process *to, struct xfer_set *x, struct capos_cap_record *rec);
+static inline int xfer_give(struct process *to, struct xfer_set *x, struct capos_cap_record *rec)
+{
+    return x->n ? xfer_give_any(to, x, rec) : 0; /* most calls carry none */
+}
 /* Undo xfer_give (the delivery failed afterwards): the references go back
  * to the set. */
 void xfer_ungive(struct process *to, struct xfer_set *x, const struct capos_cap_record *rec);

@@ -204,16 +204,13 @@ static int endpoint_call(struct kobject *obj, struct process *p, const struct ca
     m->small = small;
     m->wire = (uint8_t *)m + head;
     int rc = copy_from_user(p, m->wire + params_at, sqe->params_addr, sqe->params_len);
-    if (rc == 0)
-        rc = xfer_take(p, sqe, sqe->cap, &m->caps);
     /* A queued message holding an owner side would keep that endpoint
      * open (its owner count never reaches 0) while nobody may ever RECV
      * it: an endpoint kept alive by its own queue, or a chain of them.
-     * Owner sides travel by RETURN (answered at once, never queued) or by
-     * spawn grants, never in a CALL. */
-    for (uint32_t i = 0; rc == 0 && i < m->caps.n; i++)
-        if (endpoint_is_owner(m->caps.obj[i]))
-            rc = CAPOS_E_BAD_TRANSFER;
+     * Owner sides (CAPF_OWNER) travel by RETURN (answered at once, never
+     * queued) or by spawn grants, never in a CALL. */
+    if (rc == 0)
+        rc = xfer_take(p, sqe, sqe->cap, CAPF_OWNER, &m->caps);
     if (rc) {
         xfer_settle(p, &m->caps, false);
         kfree(m);
@@ -400,7 +397,7 @@ int endpoint_return(struct kobject *owner, struct process *p, const struct capos
     struct xfer_set caps;
     int rc = copy_from_user(p, results, sqe->params_addr, sqe->params_len);
     if (rc == 0)
-        rc = xfer_take(p, sqe, 0, &caps);
+        rc = xfer_take(p, sqe, 0, 0, &caps);
     if (rc) {
         cqe->result = rc; /* the call stays in flight: the server may retry */
         return RING_POST;
@@ -542,7 +539,7 @@ static int factory_create(void *self, EndpointFactory_create_Params_r params,
     struct kobject *owner, *client;
     if (!endpoint_create(&owner, &client))
         return kcall_fail(kc, CapException_Type_overloaded, "create: out of kernel memory");
-    uint32_t s = kcall_add_result_cap(kc, owner, iface, 0);
+    uint32_t s = kcall_add_result_cap(kc, owner, iface, CAPF_OWNER);
     uint32_t c = kcall_add_result_cap(kc, client, iface, CAPF_CLIENT);
     kobject_unref(owner);
     kobject_unref(client);

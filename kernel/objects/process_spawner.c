@@ -186,7 +186,7 @@ static int spawn(void *self, ProcessSpawner_spawn_Params_r params,
         for (uint32_t k = 0; k < xname.len; k++)
             names[n + i][k] = xname.str[k];
         names[n + i][xname.len] = 0;
-        pg[n + i] = (struct process_grant){names[n + i], owner, iface, 0};
+        pg[n + i] = (struct process_grant){names[n + i], owner, iface, CAPF_OWNER};
     }
     char pname[PROCESS_NAME_MAX];
     for (uint32_t k = 0; k < name.len; k++)

@@ -155,7 +155,8 @@ static int make_wrapper(struct kcall *kc, uint32_t index, List_UInt16_r methods,
         kobject_init(&r->obj, &revoker_type);
         w->rev[w->nrev++] = (struct revocation *)kobject_ref(&r->obj);
     }
-    *wrapped = kcall_add_result_cap(kc, &w->obj, iface, flags);
+    /* A wrapper only CALLs, even of an owner side (it wraps the client). */
+    *wrapped = kcall_add_result_cap(kc, &w->obj, iface, flags & ~CAPF_OWNER);
     kobject_unref(&w->obj);
     if (r) {
         *revoker = kcall_add_result_cap(kc, &r->obj, Revoker_INTERFACE_ID, 0);
