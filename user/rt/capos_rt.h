@@ -155,7 +155,9 @@ uint32_t capos_call_add_result_cap(struct capos_call_ctx *ctx, uint32_t cap, boo
 /* Keep capability `index` that came with the call, as a handle of the
  * expected interface (0 if there is no such capability or it has another
  * interface). capos_serve releases every capability of a call that the
- * handler did not adopt, so a client cannot fill a server's table. */
+ * handler did not adopt (before the RETURN goes out), so a client cannot
+ * fill a server's table; a handler that sends a received capability back
+ * with its results must adopt it first. */
 uint32_t capos_call_adopt(struct capos_call_ctx *ctx, uint32_t index, uint64_t interface_id);
 /* A framed CapException message in out (for a RETURN with
  * CAPOS_SQE_F_EXCEPTION); its length, or 0 if it does not fit. */
