@@ -85,16 +85,6 @@ void mf_put_iface(struct sbuf *b, uint64_t id)
     }
 }
 
-bool mf_teq(struct capn_text a, struct capn_text b)
-{
-    if (a.len != b.len)
-        return false;
-    for (uint32_t i = 0; i < a.len; i++)
-        if (a.str[i] != b.str[i])
-            return false;
-    return true;
-}
-
 /* ---- Kernel sources ---- */
 
 static const uint64_t kernel_iface[KernelSource_COUNT] = {
@@ -232,7 +222,7 @@ bool mf_check_len(struct ck *c, uint32_t len, uint32_t max, const char *what, co
 static int find_binary(struct ck *c, struct capn_text name)
 {
     for (uint32_t j = 0; j < c->nbins; j++)
-        if (mf_teq(Binary_get_name(List_Binary_get(c->bins, j)), name))
+        if (capn_text_eq(Binary_get_name(List_Binary_get(c->bins, j)), name))
             return (int)j;
     return -1;
 }
@@ -277,7 +267,7 @@ static bool check_binaries(struct ck *c)
         if (!mf_check_name(c, name, "binaries", (int)i, "name", -1, NULL))
             return false;
         for (uint32_t j = 0; j < i; j++) {
-            if (!mf_teq(Binary_get_name(List_Binary_get(c->bins, j)), name))
+            if (!capn_text_eq(Binary_get_name(List_Binary_get(c->bins, j)), name))
                 continue;
             b = mf_fail(c, MANIFEST_E_DUPLICATE, "binaries", (int)i, "name", -1, NULL);
             mf_put_q(b, name);
@@ -322,7 +312,7 @@ bool mf_check_caps(struct ck *c, struct proc p, List_CapGrant_r caps, uint32_t n
         if (!mf_check_name(c, name, p.base, p.i, "caps", (int)k, "name"))
             return false;
         for (uint32_t j = 0; j < k; j++) {
-            if (!mf_teq(CapGrant_get_name(List_CapGrant_get(caps, j)), name))
+            if (!capn_text_eq(CapGrant_get_name(List_CapGrant_get(caps, j)), name))
                 continue;
             b = mf_fail(c, MANIFEST_E_DUPLICATE, p.base, p.i, "caps", (int)k, "name");
             mf_put_q(b, name);
@@ -522,7 +512,7 @@ bool manifest_find_binary(struct manifest *m, const char *name, size_t len, stru
         return false;
     for (uint32_t i = 0; i < n; i++) {
         Binary_r b = List_Binary_get(bins, i);
-        if (mf_teq(Binary_get_name(b), want)) {
+        if (capn_text_eq(Binary_get_name(b), want)) {
             *elf = Binary_get_elf(b);
             return m->msg.err == CAPN_OK;
         }

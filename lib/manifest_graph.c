@@ -23,7 +23,7 @@ static void put_ref(struct sbuf *b, struct capn_text svc, struct capn_text exp)
 static int find_service(const struct mf_graph *g, struct capn_text name)
 {
     for (uint32_t j = 0; j < g->n; j++)
-        if (mf_teq(g->names[j], name))
+        if (capn_text_eq(g->names[j], name))
             return (int)j;
     return -1;
 }
@@ -32,7 +32,7 @@ static int find_export(List_Export_r ex, struct capn_text name)
 {
     uint32_t n = List_Export_len(ex);
     for (uint32_t k = 0; k < n && k < MANIFEST_MAX_EXPORTS; k++)
-        if (mf_teq(Export_get_name(List_Export_get(ex, k)), name))
+        if (capn_text_eq(Export_get_name(List_Export_get(ex, k)), name))
             return (int)k;
     return -1;
 }
@@ -40,7 +40,7 @@ static int find_export(List_Export_r ex, struct capn_text name)
 static int find_cap(List_CapGrant_r caps, uint32_t n, struct capn_text name)
 {
     for (uint32_t k = 0; k < n; k++)
-        if (mf_teq(CapGrant_get_name(List_CapGrant_get(caps, k)), name))
+        if (capn_text_eq(CapGrant_get_name(List_CapGrant_get(caps, k)), name))
             return (int)k;
     return -1;
 }
@@ -172,7 +172,8 @@ static bool report_cycle(struct ck *c, struct mf_graph *g, const uint8_t *stack,
     for (; k < n; k++) {
         CapGrant_source_r src = CapGrant_get_source(List_CapGrant_get(caps, k));
         if (CapGrant_source_which(src) == CapGrant_source_which_service &&
-            mf_teq(CapGrant_source_service_get_name(CapGrant_source_get_service(src)), g->names[v]))
+            capn_text_eq(CapGrant_source_service_get_name(CapGrant_source_get_service(src)),
+                         g->names[v]))
             break;
     }
     struct sbuf *b = mf_fail(c, MANIFEST_E_CYCLE, SERVICES, (int)u, "caps", (int)k, "source");
@@ -245,7 +246,7 @@ bool mf_check_services(struct ck *c, struct mf_graph *g)
         if (!mf_check_name(c, g->names[i], SERVICES, (int)i, "name", -1, NULL))
             return false;
         uint32_t j = 0;
-        while (j < i && !mf_teq(g->names[j], g->names[i]))
+        while (j < i && !capn_text_eq(g->names[j], g->names[i]))
             j++;
         if (j < i) {
             b = mf_fail(c, MANIFEST_E_DUPLICATE, SERVICES, (int)i, "name", -1, NULL);

@@ -43,7 +43,6 @@ void mf_put_u(struct sbuf *b, uint64_t v);
 void mf_put_esc(struct sbuf *b, struct capn_text t);
 void mf_put_q(struct sbuf *b, struct capn_text t);
 void mf_put_iface(struct sbuf *b, uint64_t id);
-bool mf_teq(struct capn_text a, struct capn_text b);
 struct sbuf *mf_fail(struct ck *c, enum manifest_err code, const char *base, int i,
                      const char *field, int k, const char *sub);
 bool mf_msg_ok(struct ck *c, const char *base, int i, const char *field, int k, const char *sub);

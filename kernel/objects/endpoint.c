@@ -174,10 +174,14 @@ static int endpoint_call(struct kobject *obj, struct process *p, const struct ca
 {
     struct endpoint *ep = endpoint_of(obj);
     /* A message no RECV could ever hold would sit at the head of the
-     * queue and fail every RECV after it: refuse it here. */
-    uint64_t recv_need = ((sizeof(struct capos_recv_header) +
-                           (uint64_t)sqe->xfer_count * sizeof(struct capos_cap_record) + 7) &
-                          ~7ull) +
+     * queue and fail every RECV after it: refuse it here. The header and
+     * the records are multiples of 8 bytes, so the params that follow are
+     * 8-aligned with no padding. */
+    _Static_assert(sizeof(struct capos_recv_header) % 8 == 0 &&
+                       sizeof(struct capos_cap_record) % 8 == 0,
+                   "params follow the records without padding");
+    uint64_t recv_need = sizeof(struct capos_recv_header) +
+                         (uint64_t)sqe->xfer_count * sizeof(struct capos_cap_record) +
                          sqe->params_len;
     if (recv_need > CAPOS_MAX_RESULT_LEN) {
         cqe->result = CAPOS_E_TOO_LARGE;
@@ -312,10 +316,6 @@ static bool deliver(struct endpoint *ep, struct ipc_msg *m, struct kcall_token *
     };
     memcpy(h.session, m->session, sizeof(h.session));
     memcpy(m->wire, &h, sizeof(h));
-    /* The padding between the records and the params: no stale heap
-     * bytes reach the server. */
-    uint32_t rec_end = records + m->caps.n * (uint32_t)sizeof(struct capos_cap_record);
-    memset(m->wire + rec_end, 0, params_at - rec_end);
     int rc = copy_to_user(server, recv->result_addr, m->wire, need);
     if (rc) {
         xfer_ungive(server, &m->caps, rec);

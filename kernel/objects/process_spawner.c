@@ -59,16 +59,6 @@ static bool good_name(struct capn_text t, uint32_t max)
     return true;
 }
 
-static bool same_text(struct capn_text a, struct capn_text b)
-{
-    if (a.len != b.len)
-        return false;
-    for (uint32_t i = 0; i < a.len; i++)
-        if (a.str[i] != b.str[i])
-            return false;
-    return true;
-}
-
 static int spawn(void *self, ProcessSpawner_spawn_Params_r params,
                  ProcessSpawner_spawn_Results_b results, void *ctx)
 {
@@ -113,8 +103,8 @@ static int spawn(void *self, ProcessSpawner_spawn_Params_r params,
             return kcall_fail(kc, CapException_Type_invalidArgument,
                               "spawn: a grant name is not 1..32 identifier characters");
         for (uint32_t j = 0; j < i; j++)
-            if (same_text(gname,
-                          ProcessSpawner_Grant_get_name(List_ProcessSpawner_Grant_get(grants, j))))
+            if (capn_text_eq(
+                    gname, ProcessSpawner_Grant_get_name(List_ProcessSpawner_Grant_get(grants, j))))
                 return kcall_fail(kc, CapException_Type_invalidArgument,
                                   "spawn: two grants have the same name");
         uint64_t have;
@@ -141,9 +131,9 @@ static int spawn(void *self, ProcessSpawner_spawn_Params_r params,
             return kcall_fail(kc, CapException_Type_invalidArgument,
                               "spawn: an export needs a 1..32 character name and an interfaceId");
         for (uint32_t j = 0; j < n + i; j++)
-            if (same_text(xname, j < n ? ProcessSpawner_Grant_get_name(
-                                             List_ProcessSpawner_Grant_get(grants, j))
-                                       : Export_get_name(List_Export_get(exports, j - n))))
+            if (capn_text_eq(xname, j < n ? ProcessSpawner_Grant_get_name(
+                                                List_ProcessSpawner_Grant_get(grants, j))
+                                          : Export_get_name(List_Export_get(exports, j - n))))
                 return kcall_fail(kc, CapException_Type_invalidArgument,
                                   "spawn: an export has the name of a grant or another export");
     }

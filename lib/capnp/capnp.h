@@ -148,6 +148,17 @@ struct capn_text {
     uint32_t len;
 };
 
+/* Whether two texts have the same bytes. */
+static inline bool capn_text_eq(struct capn_text a, struct capn_text b)
+{
+    if (a.len != b.len)
+        return false;
+    for (uint32_t i = 0; i < a.len; i++)
+        if (a.str[i] != b.str[i])
+            return false;
+    return true;
+}
+
 struct capn_data {
     const uint8_t *ptr;
     uint32_t len;

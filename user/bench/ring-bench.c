@@ -13,16 +13,10 @@
  */
 #include "capos_rt.h"
 
+#include "bench.h"
 #include "capos.capnp.h"
 
 #define ITERATIONS 1000
-
-static inline uint64_t rdtsc(void)
-{
-    uint32_t lo, hi;
-    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-    return ((uint64_t)hi << 32) | lo;
-}
 
 static volatile struct capos_ring *r;
 

@@ -140,10 +140,16 @@ struct capos_server {
     void *self;
     bool stop; /* a handler sets it to end capos_serve */
     uint32_t served;
+    /* Optional: a call of ours in flight whose completion ends serving
+     * (returns 0, with `ended` set), e.g. a service's lifetime link. */
+    uint64_t until;
+    bool ended;
+    /* Wipe each received message after its call (it may hold a password). */
+    bool wipe;
 };
 
-/* RECV, dispatch, RETURN until a handler sets stop (returns 0) or the
- * endpoint fails (returns the CAPOS_E_* of the RECV). */
+/* RECV, dispatch, RETURN until a handler sets stop (returns 0), `until`
+ * completes (0), or the endpoint fails (the CAPOS_E_* of the RECV). */
 int capos_serve(struct capos_server *srv);
 /* Answer the current call with a CapException (CapException_Type_*). */
 void capos_call_fail(struct capos_call_ctx *ctx, int type, const char *message);

@@ -66,17 +66,74 @@ static size_t build_exception(int type, const char *message)
     return capos_frame_exception(type, message, reply, sizeof(reply));
 }
 
+/* Wait for the RECV under `id`; false (srv->ended set) if srv->until
+ * completes first. */
+static bool wait_recv(struct capos_server *srv, uint64_t id, struct capos_cqe *rc)
+{
+    for (;;) {
+        struct capos_cqe lc;
+        if (capos_ring_try_take(id, rc))
+            return true;
+        if (srv->until && capos_ring_try_take(srv->until, &lc)) {
+            srv->ended = true;
+            return false;
+        }
+        capos_cap_enter(1, UINT64_MAX);
+    }
+}
+
+/* Decode and dispatch the call in recv_buf; the framed results (or
+ * CapException) in reply. Returns their length; *exception says which. */
+static size_t dispatch_call(struct capos_server *srv, struct capos_call_ctx *ctx, bool *exception)
+{
+    const struct capos_recv_header *h = ctx->header;
+    struct capn_seg segs[8], rseg;
+    struct capn_msg params;
+    struct capn_bld results;
+    size_t len = 0;
+    *exception = true;
+    if (h->params_offset > sizeof(recv_buf) ||
+        h->params_len > sizeof(recv_buf) - h->params_offset ||
+        capn_msg_read(&params, segs, 8, recv_buf + h->params_offset, h->params_len, 0) != CAPN_OK)
+        return build_exception(CapException_Type_invalidArgument,
+                               "the params are not a well-formed message");
+    params.cap_count = h->cap_count;
+    capn_bld_init(&results, &rseg, 1, arena, sizeof(arena));
+    int st =
+        srv->iface->method_count > h->method
+            ? capnpc_dispatch(srv->iface, srv->ops, srv->self, h->method, &params, &results, ctx)
+            : CAPNPC_E_BAD_METHOD;
+    if (st == CAPNPC_OK && ctx->exception_message == 0 && capn_ok(&params)) {
+        if (capn_bld_write(&results, reply, sizeof(reply), &len) == CAPN_OK) {
+            *exception = false;
+            return len;
+        }
+        return build_exception(CapException_Type_failed, "the results did not fit the reply");
+    }
+    if (st == CAPNPC_E_BAD_METHOD)
+        return build_exception(CapException_Type_unimplemented, "no such method on this interface");
+    if (ctx->exception_message)
+        return build_exception(ctx->exception_type, ctx->exception_message);
+    if (st == CAPNPC_E_NO_SPACE)
+        return build_exception(CapException_Type_failed, "the results did not fit the reply");
+    return build_exception(CapException_Type_invalidArgument, "the params do not match the method");
+}
+
 int capos_serve(struct capos_server *srv)
 {
     for (;;) {
         struct capos_sqe rs = {.opcode = CAPOS_OP_RECV,
                                .cap = srv->endpoint,
                                .result_addr = (uint64_t)recv_buf,
-                               .result_len = sizeof(recv_buf)};
+                               .result_len = sizeof(recv_buf),
+                               .user_data = capos_ring_next_id()};
         struct capos_cqe rc;
-        int32_t r = submit_wait(&rs, &rc);
-        if (r < 0)
-            return r; /* the endpoint is gone, or the ring is broken */
+        if (!capos_ring_submit(&rs))
+            return CAPOS_E_INTERNAL;
+        if (!wait_recv(srv, rs.user_data, &rc))
+            return 0;
+        if (rc.result < 0)
+            return rc.result; /* the endpoint is gone, or the ring is broken */
         const struct capos_recv_header *h = (const void *)recv_buf;
         /* Not zeroed as a whole: result_caps is read only up to n. */
         struct capos_call_ctx ctx;
@@ -87,36 +144,8 @@ int capos_serve(struct capos_server *srv)
         ctx.exception_message = 0;
         ctx.nresult_caps = 0;
         ctx.adopted = 0;
-        struct capn_seg segs[8], rseg;
-        struct capn_msg params;
-        struct capn_bld results;
-        size_t len = 0;
-        bool exception = false;
-        if (h->params_offset > sizeof(recv_buf) ||
-            h->params_len > sizeof(recv_buf) - h->params_offset ||
-            capn_msg_read(&params, segs, 8, recv_buf + h->params_offset, h->params_len, 0) !=
-                CAPN_OK) {
-            len = build_exception(CapException_Type_invalidArgument, "malformed params");
-            exception = true;
-        } else {
-            params.cap_count = h->cap_count;
-            capn_bld_init(&results, &rseg, 1, arena, sizeof(arena));
-            int st = srv->iface->method_count > h->method
-                         ? capnpc_dispatch(srv->iface, srv->ops, srv->self, h->method, &params,
-                                           &results, &ctx)
-                         : CAPNPC_E_BAD_METHOD;
-            if (st == CAPNPC_OK && ctx.exception_message == 0 && capn_ok(&params)) {
-                capn_bld_write(&results, reply, sizeof(reply), &len);
-            } else {
-                exception = true;
-                if (st == CAPNPC_E_BAD_METHOD)
-                    len = build_exception(CapException_Type_unimplemented, "no such method");
-                else if (ctx.exception_message)
-                    len = build_exception(ctx.exception_type, ctx.exception_message);
-                else
-                    len = build_exception(CapException_Type_invalidArgument, "malformed params");
-            }
-        }
+        bool exception;
+        size_t len = dispatch_call(srv, &ctx, &exception);
         /* What came with the call and was not adopted goes back now. */
         for (uint32_t i = 0; i < h->cap_count && i < CAPOS_MAX_XFER; i++)
             if (!(ctx.adopted >> i & 1))
@@ -141,6 +170,17 @@ int capos_serve(struct capos_server *srv)
             for (uint32_t i = 0; i < ctx.nresult_caps; i++)
                 if (ctx.result_caps[i].mode == CAPOS_XFER_MOVE)
                     capos_release(ctx.result_caps[i].cap);
+        capos_flush_releases();
+        if (srv->wipe) {
+            /* Bounds were checked by dispatch_call; a bad header wipes all. */
+            size_t used = h->params_offset <= sizeof(recv_buf) &&
+                                  h->params_len <= sizeof(recv_buf) - h->params_offset
+                              ? h->params_offset + h->params_len
+                              : sizeof(recv_buf);
+            volatile uint8_t *v = recv_buf;
+            for (size_t i = 0; i < used; i++)
+                v[i] = 0;
+        }
         srv->served++;
         if (srv->stop)
             return 0;

@@ -4,7 +4,9 @@
  * A header of static functions, because mk/user.mk builds each file of
  * user/services/ as a program of its own.
  *
- * The server loop is capos_serve (user/rt/server.c) with three additions:
+ * The server loop is capos_serve (user/rt/server.c), which releases the
+ * capabilities a call brings (no session method adopts one) and result
+ * capabilities that could not be delivered, with two of its options on:
  *
  * - The lifetime link. A service whose CapSet has "lifetime" (an Echo
  *   client, user/services/lifetime.c) keeps one call on it that is never
@@ -12,12 +14,7 @@
  *   lifetime service ends. Test systems use it to stop resident services
  *   so that the kernel can halt; the default system grants no lifetime and
  *   the services run until the machine stops.
- * - Capabilities a client sends with a call are released after the call
- *   (no session method takes one), so a client cannot fill a service's
- *   capability table.
  * - The received message is wiped after the call: it may hold a password.
- *   Result capabilities that could not be delivered (an exception, or a
- *   caller that went away) are released rather than left in the table.
  */
 #ifndef CAPOS_SERVICES_SVC_H
 #define CAPOS_SERVICES_SVC_H
@@ -186,15 +183,6 @@ SVC_FN bool svc_credentials_ok(void *ctx, const char *what, struct capn_text use
 
 /* ---- The server loop ---- */
 
-static uint8_t svc_recv_buf[CAPOS_MAX_RESULT_LEN] __attribute__((aligned(8)));
-static uint8_t svc_arena[16384] __attribute__((aligned(8)));
-static uint8_t svc_reply[16384 + 64] __attribute__((aligned(8)));
-
-SVC_FN size_t svc_build_exception(int type, const char *message)
-{
-    return capos_frame_exception(type, message, svc_reply, sizeof(svc_reply));
-}
-
 /* Queue the call on "lifetime" that ends the service when it completes;
  * its user_data, or 0 without a lifetime link. */
 SVC_FN uint64_t svc_linger(void)
@@ -228,119 +216,17 @@ SVC_FN uint64_t svc_linger(void)
     return capos_ring_submit(&sqe) ? sqe.user_data : 0;
 }
 
-SVC_FN int32_t svc_submit_wait(struct capos_sqe *sqe, struct capos_cqe *cqe)
-{
-    sqe->user_data = capos_ring_next_id();
-    if (!capos_ring_submit(sqe) || !capos_ring_wait(sqe->user_data, cqe))
-        return CAPOS_E_INTERNAL;
-    return cqe->result;
-}
-
-/* Serve srv->endpoint until the lifetime link ends (returns 0), a handler
- * sets srv->stop (0), or the endpoint fails (the CAPOS_E_* of the RECV). */
+/* Serve srv->endpoint with capos_serve, wiping every message after its
+ * call, until the lifetime link ends (returns 0), a handler sets
+ * srv->stop (0), or the endpoint fails (the CAPOS_E_* of the RECV). */
 SVC_FN int svc_serve(struct capos_server *srv)
 {
-    uint64_t life = svc_linger();
-    for (;;) {
-        struct capos_sqe rs = {.opcode = CAPOS_OP_RECV,
-                               .cap = srv->endpoint,
-                               .result_addr = (uint64_t)svc_recv_buf,
-                               .result_len = sizeof(svc_recv_buf),
-                               .user_data = capos_ring_next_id()};
-        struct capos_cqe rc, lc;
-        if (!capos_ring_submit(&rs))
-            return CAPOS_E_INTERNAL;
-        for (;;) {
-            if (capos_ring_try_take(rs.user_data, &rc))
-                break;
-            if (life && capos_ring_try_take(life, &lc)) {
-                capos_printf("%s: the lifetime link ended; exiting\n", svc_name);
-                return 0;
-            }
-            capos_cap_enter(1, UINT64_MAX);
-        }
-        if (rc.result < 0)
-            return rc.result; /* the endpoint is gone, or the ring is broken */
-
-        const struct capos_recv_header *h = (const void *)svc_recv_buf;
-        struct capos_call_ctx ctx;
-        ctx.header = h;
-        ctx.caps = (const void *)(svc_recv_buf + sizeof(*h));
-        ctx.server = srv;
-        ctx.exception_type = 0;
-        ctx.exception_message = 0;
-        ctx.nresult_caps = 0;
-        uint32_t ncaps_in = h->cap_count <= CAPOS_MAX_XFER ? h->cap_count : 0;
-        struct capn_seg segs[8], rseg;
-        struct capn_msg params;
-        struct capn_bld results;
-        size_t len = 0;
-        bool exception = false;
-        if (h->params_offset > sizeof(svc_recv_buf) ||
-            h->params_len > sizeof(svc_recv_buf) - h->params_offset ||
-            capn_msg_read(&params, segs, 8, svc_recv_buf + h->params_offset, h->params_len, 0) !=
-                CAPN_OK) {
-            len = svc_build_exception(CapException_Type_invalidArgument,
-                                      "the params are not a well-formed message");
-            exception = true;
-        } else {
-            params.cap_count = h->cap_count;
-            capn_bld_init(&results, &rseg, 1, svc_arena, sizeof(svc_arena));
-            int st = srv->iface->method_count > h->method
-                         ? capnpc_dispatch(srv->iface, srv->ops, srv->self, h->method, &params,
-                                           &results, &ctx)
-                         : CAPNPC_E_BAD_METHOD;
-            if (st == CAPNPC_OK && ctx.exception_message == 0 && capn_ok(&params)) {
-                if (capn_bld_write(&results, svc_reply, sizeof(svc_reply), &len) != CAPN_OK) {
-                    exception = true;
-                    len = svc_build_exception(CapException_Type_failed,
-                                              "the results did not fit the reply");
-                }
-            } else {
-                exception = true;
-                if (st == CAPNPC_E_BAD_METHOD)
-                    len = svc_build_exception(CapException_Type_unimplemented,
-                                              "no such method on this interface");
-                else if (ctx.exception_message)
-                    len = svc_build_exception(ctx.exception_type, ctx.exception_message);
-                else if (st == CAPNPC_E_NO_SPACE)
-                    len = svc_build_exception(CapException_Type_failed,
-                                              "the results did not fit the reply");
-                else
-                    len = svc_build_exception(CapException_Type_invalidArgument,
-                                              "the params do not match the method");
-            }
-        }
-        /* Capabilities the client sent: no method here keeps one. */
-        for (uint32_t i = 0; i < ncaps_in; i++)
-            capos_release(ctx.caps[i].cap);
-        uint32_t ncaps = exception ? 0 : ctx.nresult_caps;
-        struct capos_sqe ret = {.opcode = CAPOS_OP_RETURN,
-                                .cap = srv->endpoint,
-                                .flags = exception ? CAPOS_SQE_F_EXCEPTION : 0,
-                                .call_id = rc.call_id,
-                                .params_addr = (uint64_t)svc_reply,
-                                .params_len = (uint32_t)len,
-                                .xfer_count = (uint16_t)ncaps,
-                                .xfer_addr = ncaps ? (uint64_t)ctx.result_caps : 0};
-        struct capos_cqe retc;
-        int32_t r = svc_submit_wait(&ret, &retc);
-        /* Moves that did not happen left the capabilities with us. */
-        bool delivered = r >= 0 && !exception;
-        for (uint32_t i = 0; !delivered && i < ctx.nresult_caps; i++)
-            if (ctx.result_caps[i].mode == CAPOS_XFER_MOVE)
-                capos_release(ctx.result_caps[i].cap);
-        capos_flush_releases();
-        /* The message may hold a password. */
-        if (h->params_offset <= sizeof(svc_recv_buf) &&
-            h->params_len <= sizeof(svc_recv_buf) - h->params_offset)
-            svc_wipe(svc_recv_buf, h->params_offset + h->params_len);
-        else
-            svc_wipe(svc_recv_buf, sizeof(svc_recv_buf));
-        srv->served++;
-        if (srv->stop)
-            return 0;
-    }
+    srv->until = svc_linger();
+    srv->wipe = true;
+    int rc = capos_serve(srv);
+    if (srv->ended)
+        capos_printf("%s: the lifetime link ended; exiting\n", svc_name);
+    return rc;
 }
 
 #endif

@@ -17,6 +17,7 @@
 
 #include "capos.capnp.h"
 #include "check.h"
+#include "testlib.h"
 
 #define EDGE_IFACE  0xed6e0000c0ffee01ull /* any id: the kernel does not interpret it */
 #define CHILDREN    5u
@@ -121,24 +122,6 @@ static bool disconnected(const struct capos_cqe *c, const void *buf)
 
 /* ---- Kernel capabilities used along the way ---- */
 
-static bool create_endpoint(uint32_t *server, uint32_t *client)
-{
-    uint32_t rcaps[2];
-    struct capnpc_call c;
-    EndpointFactory_create_Results_r r;
-    capnpc_call_init(&c, params, sizeof(params), results, sizeof(results));
-    capnpc_call_caps(&c, 0, 0, rcaps, 2);
-    if (EndpointFactory_create_call(&capos_transport, factory, &c, EDGE_IFACE, &r) != CAPNPC_OK)
-        return false;
-    uint32_t s = EndpointFactory_create_Results_get_server(r);
-    uint32_t k = EndpointFactory_create_Results_get_client(r);
-    if (s >= c.reply.ncaps || k >= c.reply.ncaps || s == k)
-        return false;
-    *server = rcaps[s];
-    *client = rcaps[k];
-    return true;
-}
-
 /* A Timer of our own to move around: Timer wrapped to `now`. */
 static uint32_t timer_copy(void)
 {
@@ -167,51 +150,13 @@ static bool timer_works(uint32_t t)
            Timer_now_Results_get_ns(r) > 0;
 }
 
-struct grant {
-    const char *name;
-    uint64_t iface;
-    uint32_t cap;
-};
-
-static uint32_t spawn(const char *binary, const struct grant *g, uint32_t n)
-{
-    uint32_t caps[4], rcaps[2];
-    struct capnpc_call c;
-    capnpc_call_init(&c, params, sizeof(params), results, sizeof(results));
-    capnpc_call_caps(&c, caps, 4, rcaps, 2);
-    ProcessSpawner_spawn_Params_b p = ProcessSpawner_spawn_begin(&c);
-    ProcessSpawner_spawn_Params_set_name(p, binary, (uint32_t)strlen(binary));
-    ProcessSpawner_spawn_Params_set_binaryName(p, binary, (uint32_t)strlen(binary));
-    List_ProcessSpawner_Grant_b gl = ProcessSpawner_spawn_Params_init_grants(p, n);
-    for (uint32_t i = 0; i < n; i++) {
-        ProcessSpawner_Grant_b gb = List_ProcessSpawner_Grant_at(gl, i);
-        ProcessSpawner_Grant_set_name(gb, g[i].name, (uint32_t)strlen(g[i].name));
-        ProcessSpawner_Grant_set_interfaceId(gb, g[i].iface);
-        ProcessSpawner_Grant_set_cap(gb, capnpc_call_add_cap(&c, g[i].cap));
-    }
-    ProcessSpawner_spawn_Results_r r;
-    if (ProcessSpawner_spawn_send(&capos_transport, spawner, &c, &r) != CAPNPC_OK)
-        return 0;
-    uint32_t hi = ProcessSpawner_spawn_Results_get_handle(r);
-    return hi < c.reply.ncaps ? rcaps[hi] : 0;
-}
-
-static int32_t wait_exit(uint32_t handle)
-{
-    struct capnpc_call c;
-    ProcessHandle_wait_Results_r r;
-    capnpc_call_init(&c, params, sizeof(params), results, sizeof(results));
-    if (ProcessHandle_wait_call(&capos_transport, handle, &c, &r) != CAPNPC_OK)
-        return INT32_MIN;
-    return ProcessHandle_wait_Results_get_exitCode(r);
-}
-
 /* ---- a. Round trip through one's own endpoint ---- */
 
 static void test_round_trip(void)
 {
     uint32_t s, k, s2, k2;
-    CHECK(create_endpoint(&s, &k) && create_endpoint(&s2, &k2),
+    CHECK(test_create_endpoint(factory, EDGE_IFACE, &s, &k) &&
+              test_create_endpoint(factory, EDGE_IFACE, &s2, &k2),
           "EndpointFactory.create: two endpoints, each a server and a client facet");
     static const uint8_t cp[24] = "ipc-edge: call params..";
     static uint8_t cr[64], rb[256];
@@ -324,7 +269,9 @@ static void test_round_trip(void)
 static void test_owner_release(void)
 {
     uint32_t s, k, s2, k2;
-    CHECK(create_endpoint(&s, &k) && create_endpoint(&s2, &k2), "two more endpoints");
+    CHECK(test_create_endpoint(factory, EDGE_IFACE, &s, &k) &&
+              test_create_endpoint(factory, EDGE_IFACE, &s2, &k2),
+          "two more endpoints");
     static uint8_t cr[5][128], rb[256], rb2[256];
     static const uint64_t cp[2] = {1, 2};
     struct op calls[5];
@@ -402,7 +349,8 @@ static void test_owner_release(void)
     /* The last owner capability closes the endpoint, not the first. An
      * owner side travels by RETURN (answered at once), never in a CALL: a
      * queued message holding it would keep its endpoint open for good. */
-    CHECK(create_endpoint(&s, &k), "an endpoint whose owner side is copied");
+    CHECK(test_create_endpoint(factory, EDGE_IFACE, &s, &k),
+          "an endpoint whose owner side is copied");
     struct capos_xfer x = {s, CAPOS_XFER_COPY};
     struct capos_cqe bad = run((struct capos_sqe){.opcode = CAPOS_OP_CALL,
                                                   .cap = k,
@@ -466,7 +414,8 @@ static void test_server_table_full(void)
 {
     uint32_t s, k;
     uint32_t t2 = timer_copy();
-    CHECK(create_endpoint(&s, &k) && t2, "an endpoint, and a capability to move through it");
+    CHECK(test_create_endpoint(factory, EDGE_IFACE, &s, &k) && t2,
+          "an endpoint, and a capability to move through it");
     static uint8_t cr[128], rb[256];
     struct capos_xfer mv = {t2, CAPOS_XFER_MOVE};
     struct op call = op_submit((struct capos_sqe){.opcode = CAPOS_OP_CALL,
@@ -508,15 +457,16 @@ static void test_server_table_full(void)
 static void test_queue_limit(void)
 {
     uint32_t fs, fk, rs, rk;
-    CHECK(create_endpoint(&fs, &fk) && create_endpoint(&rs, &rk),
+    CHECK(test_create_endpoint(factory, EDGE_IFACE, &fs, &fk) &&
+              test_create_endpoint(factory, EDGE_IFACE, &rs, &rk),
           "a flood endpoint and a ready endpoint");
-    struct grant g[3] = {{"console", Console_INTERFACE_ID, console},
-                         {"flood", EDGE_IFACE, fk},
-                         {"ready", EDGE_IFACE, rk}};
+    struct test_grant g[3] = {{"console", Console_INTERFACE_ID, console},
+                              {"flood", EDGE_IFACE, fk},
+                              {"ready", EDGE_IFACE, rk}};
     uint32_t handles[CHILDREN];
     uint32_t spawned = 0;
     for (uint32_t i = 0; i < CHILDREN; i++)
-        spawned += (handles[i] = spawn("ipc-flood", g, 3)) != 0;
+        spawned += (handles[i] = test_spawn(spawner, "ipc-flood", g, 3, 0)) != 0;
     CHECK(spawned == CHILDREN, "spawned %u ipc-flood children, each with the client facet",
           spawned);
     static uint8_t rb[256];
@@ -555,7 +505,7 @@ static void test_queue_limit(void)
     int32_t sum = 0;
     uint32_t sane = 0;
     for (uint32_t i = 0; i < spawned; i++) {
-        int32_t code = wait_exit(handles[i]);
+        int32_t code = test_wait_exit(handles[i]);
         sane += code >= 0 && code <= (int32_t)FLOOD_CALLS;
         sum += code;
         release(handles[i]);
@@ -577,17 +527,17 @@ static void test_queue_limit(void)
 static void test_client_exit(void)
 {
     uint32_t s, k;
-    CHECK(create_endpoint(&s, &k), "an endpoint for ipc-call-exit");
-    struct grant g[2] = {{"console", Console_INTERFACE_ID, console}, {"svc", EDGE_IFACE, k}};
+    CHECK(test_create_endpoint(factory, EDGE_IFACE, &s, &k), "an endpoint for ipc-call-exit");
+    struct test_grant g[2] = {{"console", Console_INTERFACE_ID, console}, {"svc", EDGE_IFACE, k}};
     static uint8_t rb[256];
     const struct capos_recv_header *h = (const void *)rb;
     struct op recv = op_submit(recv_sqe(s, rb, sizeof(rb)));
-    uint32_t child = spawn("ipc-call-exit", g, 2);
+    uint32_t child = test_spawn(spawner, "ipc-call-exit", g, 2, 0);
     struct capos_cqe rc = op_wait(&recv);
     CHECK(child && rc.result == 0 && h->params_len == 16 &&
               *(const uint64_t *)(rb + h->params_offset) == 0xca11e8177ull,
           "the waiting RECV got the child's call");
-    CHECK(wait_exit(child) == 0, "the child exited (code 0) with its call in flight");
+    CHECK(test_wait_exit(child) == 0, "the child exited (code 0) with its call in flight");
     release(child);
     uint32_t t2 = timer_copy();
     static const uint64_t res[2] = {3, 4};
@@ -599,8 +549,8 @@ static void test_client_exit(void)
           "the dropped call's id is no longer valid");
 
     /* Now the child's call is still queued when it exits: RECV skips it. */
-    child = spawn("ipc-call-exit", g, 2);
-    CHECK(child && wait_exit(child) == 0, "a second child exited with its call queued");
+    child = test_spawn(spawner, "ipc-call-exit", g, 2, 0);
+    CHECK(child && test_wait_exit(child) == 0, "a second child exited with its call queued");
     release(child);
     static uint8_t cr[64];
     static const uint64_t mine[2] = {0x5e1f, 0};
@@ -623,7 +573,7 @@ static void test_oversized_call(void)
 {
     static uint8_t big[CAPOS_MAX_PARAMS_LEN] __attribute__((aligned(8)));
     uint32_t server, client;
-    if (!create_endpoint(&server, &client))
+    if (!test_create_endpoint(factory, EDGE_IFACE, &server, &client))
         return;
     struct capos_cqe c = run((struct capos_sqe){.opcode = CAPOS_OP_CALL,
                                                 .cap = client,

@@ -12,6 +12,7 @@
 
 #include "capos.capnp.h"
 #include "check.h"
+#include "testlib.h"
 
 #define EDGE_IFACE 0xed6e0000c0ffee01ull /* as in user/tests/ipc-call-exit.c */
 
@@ -112,30 +113,12 @@ static int write_raw(uint32_t cap)
     return outcome(Console_write_call(&capos_transport, cap, &c, "x", 1, 0), &c);
 }
 
-static bool create_endpoint(uint32_t *server, uint32_t *client)
-{
-    uint32_t rcaps[2];
-    struct capnpc_call c;
-    EndpointFactory_create_Results_r r;
-    capnpc_call_init(&c, params, sizeof(params), results, sizeof(results));
-    capnpc_call_caps(&c, 0, 0, rcaps, 2);
-    if (EndpointFactory_create_call(&capos_transport, factory, &c, EDGE_IFACE, &r) != CAPNPC_OK)
-        return false;
-    uint32_t s = EndpointFactory_create_Results_get_server(r);
-    uint32_t k = EndpointFactory_create_Results_get_client(r);
-    if (s >= c.reply.ncaps || k >= c.reply.ncaps)
-        return false;
-    *server = rcaps[s];
-    *client = rcaps[k];
-    return true;
-}
-
 /* Another capability id (another table slot) for the same object: send it
  * to ourselves through an endpoint, copied. */
 static uint32_t copy_through_ipc(uint32_t cap)
 {
     uint32_t s, k;
-    if (!create_endpoint(&s, &k))
+    if (!test_create_endpoint(factory, EDGE_IFACE, &s, &k))
         return 0;
     static uint8_t cr[64], rb[256];
     struct capos_xfer x = {cap, CAPOS_XFER_COPY};
@@ -294,18 +277,16 @@ static int32_t spawn_and_wait(uint32_t sp, const char *binary)
     uint32_t h;
     if (spawn(sp, binary, &h) != 0 || !h)
         return INT32_MIN;
-    struct capnpc_call c;
-    ProcessHandle_wait_Results_r r;
-    capnpc_call_init(&c, params, sizeof(params), results, sizeof(results));
-    int rc = ProcessHandle_wait_call(&capos_transport, h, &c, &r);
+    int32_t code = test_wait_exit(h);
     release(h);
-    return rc == CAPNPC_OK ? ProcessHandle_wait_Results_get_exitCode(r) : INT32_MIN;
+    return code;
 }
 
 static void test_restricted(void)
 {
     uint32_t s, h;
-    CHECK(create_endpoint(&s, &svc), "an endpoint whose client facet the children get");
+    CHECK(test_create_endpoint(factory, EDGE_IFACE, &s, &svc),
+          "an endpoint whose client facet the children get");
     static const char *const call_exit[] = {"ipc-call-exit"};
     static const char *const flood[] = {"ipc-flood"};
     static const char *const both[] = {"ipc-flood", "ipc-call-exit"};

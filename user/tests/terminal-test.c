@@ -10,6 +10,7 @@
 
 #include "capos.capnp.h"
 #include "check.h"
+#include "testlib.h"
 
 static uint32_t term;
 static uint8_t params[512] __attribute__((aligned(8)));
@@ -109,31 +110,13 @@ int main(void)
      * starts a new line, in its own (visible) mode. */
     uint32_t spawner = capos_capset_find("spawner", ProcessSpawner_INTERFACE_ID, 0);
     uint32_t timer = capos_capset_find("timer", Timer_INTERFACE_ID, 0);
-    static uint8_t sp[1024] __attribute__((aligned(8))), sr[512] __attribute__((aligned(8)));
-    uint32_t caps[2] = {term, timer}, rcaps[1];
-    struct capnpc_call c;
-    capnpc_call_init(&c, sp, sizeof(sp), sr, sizeof(sr));
-    capnpc_call_caps(&c, caps, 2, rcaps, 1);
-    ProcessSpawner_spawn_Params_b p = ProcessSpawner_spawn_begin(&c);
-    ProcessSpawner_spawn_Params_set_name(p, "terminal-quitter", 16);
-    ProcessSpawner_spawn_Params_set_binaryName(p, "terminal-quitter", 16);
-    List_ProcessSpawner_Grant_b g = ProcessSpawner_spawn_Params_init_grants(p, 2);
-    ProcessSpawner_Grant_set_name(List_ProcessSpawner_Grant_at(g, 0), "terminal", 8);
-    ProcessSpawner_Grant_set_interfaceId(List_ProcessSpawner_Grant_at(g, 0),
-                                         TerminalSession_INTERFACE_ID);
-    ProcessSpawner_Grant_set_cap(List_ProcessSpawner_Grant_at(g, 0), capnpc_call_add_cap(&c, term));
-    ProcessSpawner_Grant_set_name(List_ProcessSpawner_Grant_at(g, 1), "timer", 5);
-    ProcessSpawner_Grant_set_interfaceId(List_ProcessSpawner_Grant_at(g, 1), Timer_INTERFACE_ID);
-    ProcessSpawner_Grant_set_cap(List_ProcessSpawner_Grant_at(g, 1), capnpc_call_add_cap(&c, timer));
-    ProcessSpawner_spawn_Results_r sres;
-    int rc = ProcessSpawner_spawn_send(&capos_transport, spawner, &c, &sres);
-    CHECK(rc == CAPNPC_OK && c.reply.ncaps == 1, "started a reader that will quit mid-line (%d)",
-          rc);
-    if (rc == CAPNPC_OK && c.reply.ncaps == 1) {
-        ProcessHandle_wait_Results_r wr;
-        uint32_t handle = rcaps[0];
-        capnpc_call_init(&c, sp, sizeof(sp), sr, sizeof(sr));
-        ProcessHandle_wait_call(&capos_transport, handle, &c, &wr);
+    struct test_grant g[2] = {{"terminal", TerminalSession_INTERFACE_ID, term},
+                              {"timer", Timer_INTERFACE_ID, timer}};
+    int rc;
+    uint32_t handle = test_spawn(spawner, "terminal-quitter", g, 2, &rc);
+    CHECK(handle != 0, "started a reader that will quit mid-line (%d)", rc);
+    if (handle) {
+        test_wait_exit(handle);
         echo(true);
         say("\r\nafter> ");
         st = line(64, buf, sizeof(buf));
