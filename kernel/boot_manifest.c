@@ -12,8 +12,8 @@
 #include "kobject.h"
 #include "kprintf.h"
 #include "manifest.h"
-#include "objects/objects.h"
 #include "process.h"
+#include "registry.h"
 
 static struct manifest boot;
 
@@ -34,37 +34,9 @@ static _Noreturn void refuse(const struct manifest_error *e)
     arch_halt(HALT_FAILURE);
 }
 
-static struct kobject *kernel_source(uint16_t src, const void *module, size_t len)
-{
-    switch (src) {
-    case KernelSource_console:
-        return console_object();
-    case KernelSource_timer:
-        return timer_object();
-    case KernelSource_entropy:
-        return entropy_object();
-    case KernelSource_frames:
-        return frame_allocator_object();
-    case KernelSource_vm:
-        return virtual_memory_object();
-    case KernelSource_bootPackage:
-        return boot_package_object(module, len);
-    case KernelSource_spawner:
-        return process_spawner_object();
-    case KernelSource_attenuator:
-        return attenuator_object();
-    case KernelSource_endpoints:
-        return endpoint_factory_object();
-    case KernelSource_terminal:
-        return terminal_object();
-    case KernelSource_power:
-        return power_object();
-    }
-    return 0;
-}
-
 void boot_manifest_start(const void *module, size_t len)
 {
+    const struct boot_module m = {module, len};
     struct manifest_error e;
     if (manifest_open(&boot, module, len, &e) != 0 || manifest_check_boot(&boot, &e) != 0)
         refuse(&e);
@@ -89,7 +61,7 @@ void boot_manifest_start(const void *module, size_t len)
         for (; k < name.len && k < MANIFEST_NAME_MAX; k++)
             names[i][k] = name.str[k];
         names[i][k] = 0;
-        grants[i] = (struct process_grant){names[i], kernel_source(src, module, len),
+        grants[i] = (struct process_grant){names[i], registry_source_object(src, &m),
                                            manifest_kernel_iface(src), 0};
     }
     const void *elf;

@@ -22,11 +22,6 @@ static uint8_t params_buf[CAPOS_MAX_PARAMS_LEN] __attribute__((aligned(8)));
 static uint8_t results_arena[KCALL_RESULT_ARENA] __attribute__((aligned(8)));
 static uint8_t results_out[KCALL_RESULT_ARENA + 64] __attribute__((aligned(8)));
 
-bool kcall_params_ok(struct kcall *kc)
-{
-    return capn_ok(&kc->params);
-}
-
 int kcall_fail(struct kcall *kc, enum CapException_Type type, const char *message)
 {
     kc->exception_type = (int)type;
@@ -46,84 +41,29 @@ uint32_t kcall_add_result_cap(struct kcall *kc, struct kobject *obj, uint64_t in
     return x->n++;
 }
 
-void kcall_defer_sqe(struct process *p, const struct capos_sqe *sqe, struct kcall_token *token)
+int kcall_defer(struct kcall *kc, struct pending_call *pc)
 {
-    token->caller = p;
-    token->user_data = sqe->user_data;
-    token->result_addr = sqe->result_addr;
-    token->result_len = sqe->result_len;
-    token->prev = 0;
-    token->next = p->pending_calls;
-    if (token->next)
-        token->next->prev = token;
-    p->pending_calls = token;
-}
-
-int kcall_defer(struct kcall *kc, struct kcall_token *token)
-{
-    kcall_defer_sqe(kc->caller, kc->sqe, token);
+    pending_call_start(pc, kc->caller, kc->sqe);
     kc->deferred = true;
     return CAPNPC_OK;
 }
 
-static void token_unlink(struct kcall_token *t)
-{
-    if (t->prev)
-        t->prev->next = t->next;
-    else
-        t->caller->pending_calls = t->next;
-    if (t->next)
-        t->next->prev = t->prev;
-    t->next = t->prev = 0;
-}
-
-void kcall_process_exit(struct process *p)
-{
-    for (struct kcall_token *t = p->pending_calls, *next; t; t = next) {
-        next = t->next;
-        t->caller = 0;
-        t->next = t->prev = 0;
-    }
-    p->pending_calls = 0;
-}
-
-void kcall_post_deferred(struct kcall_token *token, struct capos_cqe *cqe)
-{
-    struct process *p = token->caller;
-    cqe->user_data = token->user_data;
-    token_unlink(token);
-    token->caller = 0;
-    ring_post_reserved(p->ring, &p->ring_state, cqe);
-    if (tap_enabled)
-        tap_cqe(p, cqe);
-    process_notify_completion(p);
-}
-
-void kcall_complete_deferred(struct kcall_token *token, int32_t result)
-{
-    if (!token->caller)
-        return;
-    struct capos_cqe cqe = {.result = result};
-    kcall_post_deferred(token, &cqe);
-}
-
-void kcall_complete_deferred_with(struct kcall_token *token, kcall_build_fn build, void *arg)
+int kcall_write_results(struct process *p, uint64_t addr, uint32_t cap, pending_build_fn build,
+                        void *arg, uint32_t *len_out)
 {
     static struct capn_seg seg;
-    if (!token->caller)
-        return;
     struct capn_bld b;
     capn_bld_init(&b, &seg, 1, results_arena, sizeof(results_arena));
     build(&b, arg);
     size_t len = 0;
-    struct capos_cqe cqe = {0};
     if (b.err != CAPN_OK || capn_bld_write(&b, results_out, sizeof(results_out), &len) != CAPN_OK)
-        cqe.result = CAPOS_E_INTERNAL;
-    else if (len > token->result_len)
-        cqe.result = CAPOS_E_RESULT_TOO_SMALL;
-    else if ((cqe.result = copy_to_user(token->caller, token->result_addr, results_out, len)) == 0)
-        cqe.result_len = (uint32_t)len;
-    kcall_post_deferred(token, &cqe);
+        return CAPOS_E_INTERNAL;
+    if (len > cap)
+        return CAPOS_E_RESULT_TOO_SMALL;
+    int rc = copy_to_user(p, addr, results_out, len);
+    if (rc == 0)
+        *len_out = (uint32_t)len;
+    return rc;
 }
 
 struct kobject *kcall_param_cap(struct kcall *kc, uint32_t index, uint64_t *interface_id,
@@ -174,24 +114,24 @@ static int deliver(struct kcall *kc, struct capos_cqe *cqe)
     return 0;
 }
 
+struct exception_text {
+    enum CapException_Type type;
+    const char *message;
+};
+
+static void build_exception_msg(struct capn_bld *b, void *arg)
+{
+    const struct exception_text *t = arg;
+    CapException_b ex = CapException_build_root(b);
+    CapException_set_type(ex, t->type);
+    CapException_set_message(ex, t->message, (uint32_t)strlen(t->message));
+}
+
 int kcall_write_exception(struct process *p, uint64_t addr, uint32_t cap,
                           enum CapException_Type type, const char *message, uint32_t *len_out)
 {
-    static struct capn_seg seg;
-    struct capn_bld b;
-    capn_bld_init(&b, &seg, 1, results_arena, sizeof(results_arena));
-    CapException_b ex = CapException_build_root(&b);
-    CapException_set_type(ex, type);
-    CapException_set_message(ex, message, (uint32_t)strlen(message));
-    size_t len = 0;
-    if (b.err != CAPN_OK || capn_bld_write(&b, results_out, sizeof(results_out), &len) != CAPN_OK)
-        return CAPOS_E_INTERNAL;
-    if (len > cap)
-        return CAPOS_E_RESULT_TOO_SMALL;
-    int rc = copy_to_user(p, addr, results_out, len);
-    if (rc == 0)
-        *len_out = (uint32_t)len;
-    return rc;
+    struct exception_text t = {type, message};
+    return kcall_write_results(p, addr, cap, build_exception_msg, &t, len_out);
 }
 
 void kcall_fail_sqe(struct process *p, const struct capos_sqe *sqe, struct capos_cqe *cqe,
@@ -215,8 +155,26 @@ static int build_exception(struct kcall *kc)
     return kc->results.err == CAPN_OK ? 0 : CAPOS_E_INTERNAL;
 }
 
-/* Run the handler and turn its outcome into the CQE; 0 when results (or an
- * exception) are ready to deliver, else the transport error. */
+/* A handler's or the generated dispatch's status as a CQE result (0 for
+ * results or an exception, which deliver() then copies out). */
+static int status_to_capos(int rc)
+{
+    switch (rc) {
+    case CAPNPC_OK:
+    case CAPNPC_EXCEPTION:
+        return 0;
+    case CAPNPC_E_BAD_METHOD:
+        return CAPOS_E_BAD_METHOD;
+    case CAPNPC_E_BAD_PARAMS:
+        return CAPOS_E_BAD_MESSAGE;
+    default: /* CAPNPC_E_NO_SPACE: the results outgrew the arena */
+        return CAPOS_E_INTERNAL;
+    }
+}
+
+/* Run the handler (through the interface's generated dispatch) and turn its
+ * outcome into the CQE; 0 when results (or an exception) are ready to
+ * deliver, else the transport error. */
 static int run(struct kobject *obj, struct kcall *kc, struct capos_cqe *cqe)
 {
     int rc = obj->type->call(obj, kc);
@@ -224,18 +182,14 @@ static int run(struct kobject *obj, struct kcall *kc, struct capos_cqe *cqe)
         return 0;
     switch (rc) {
     case CAPNPC_OK:
-        /* A handler that read a malformed field saw defaults; its results
-         * mean nothing. */
+        /* The params were checked before the handler ran; this catches a
+         * handler reading beyond them (a kernel bug), not hostile input. */
         return capn_ok(&kc->params) ? 0 : CAPOS_E_BAD_MESSAGE;
     case CAPNPC_EXCEPTION:
         cqe->flags = CAPOS_CQE_F_EXCEPTION;
         return build_exception(kc);
-    case CAPNPC_E_BAD_METHOD:
-        return CAPOS_E_BAD_METHOD;
-    case CAPNPC_E_BAD_PARAMS:
-        return CAPOS_E_BAD_MESSAGE;
     default:
-        return rc < 0 && rc > -1000 ? rc : CAPOS_E_INTERNAL;
+        return status_to_capos(rc);
     }
 }
 
@@ -257,7 +211,7 @@ bool kcall_execute(struct process *caller, struct kobject *obj, const struct cap
 
     /* An ordinal the interface does not have is refused before any work. */
     int rc = CAPOS_E_BAD_METHOD;
-    if (!obj->type->call || !obj->type->iface || sqe->method >= obj->type->iface->method_count)
+    if (!obj->type->call || sqe->method >= obj->type->iface->method_count)
         goto done;
     rc = copy_from_user(caller, params_buf, sqe->params_addr, sqe->params_len);
     if (rc)

@@ -4,9 +4,14 @@
  * a CapException, capabilities, or a deferred completion).
  *
  * Handlers are the generated ones (build/gen/capos.capnp.h); `ctx` is the
- * struct kcall. Every handler reads its params first, checks
- * kcall_params_ok(), and only then acts: a malformed params message reads
- * as defaults, and acting on defaults would be acting on garbage.
+ * struct kcall. The generated dispatch has checked every pointer of the
+ * params before the handler runs (N_check), so a handler reads fields that
+ * are exactly what the caller sent and only has to check their values.
+ *
+ * Status at the boundary: a handler returns an enum capnpc_status:
+ * CAPNPC_OK (results built), CAPNPC_EXCEPTION (through kcall_fail), or
+ * one of the generated dispatch's CAPNPC_E_* codes. kcall_execute turns
+ * that into the CQE (one table, kcall.c: status_to_capos).
  */
 #ifndef CAPOS_KCALL_H
 #define CAPOS_KCALL_H
@@ -17,6 +22,7 @@
 
 #include "capnp/capnp.h"
 #include "capos.capnp.h"
+#include "pending_call.h"
 #include "xfer.h"
 
 struct process;
@@ -39,10 +45,24 @@ struct kcall {
     struct xfer_set in;
     /* Capabilities to hand to the caller with the results. */
     struct xfer_set out;
-    /* Set by kcall_defer(): the handler will complete the call later
-     * through kcall_complete_deferred(). */
+    /* Set by kcall_defer(): the handler will complete the call later. */
     bool deferred;
 };
+
+/*
+ * Define `static const struct kobject_type var` for objects implementing
+ * interface I with the handlers in `ops` (a const struct I_ops); more
+ * fields (.destroy = ...) may follow. Its call function runs the generated
+ * I_dispatch with `ops` known at compile time, so that the handlers are
+ * called directly (and inlined) rather than through the ops table.
+ */
+#define KOBJECT_TYPE(var, I, ops, ...)                                                             \
+    static int var##_call(struct kobject *obj, struct kcall *kc)                                   \
+    {                                                                                              \
+        return I##_dispatch(&(ops), obj, kc->sqe->method, &kc->params, &kc->results, kc);          \
+    }                                                                                              \
+    static const struct kobject_type var = {                                                       \
+        .name = #I, .iface = &I##_IFACE, .call = var##_call, __VA_ARGS__}
 
 /* Run one CALL SQE against `obj` (already looked up and type-checked) and
  * fill *cqe. Returns false when the call was deferred. */
@@ -50,7 +70,6 @@ bool kcall_execute(struct process *caller, struct kobject *obj, const struct cap
                    struct capos_cqe *cqe);
 
 /* For handlers. */
-bool kcall_params_ok(struct kcall *kc);
 /* Answer with a CapException; returns CAPNPC_EXCEPTION for the handler to
  * return. The message must be a constant string with no kernel secrets. */
 int kcall_fail(struct kcall *kc, enum CapException_Type type, const char *message);
@@ -58,42 +77,23 @@ int kcall_fail(struct kcall *kc, enum CapException_Type type, const char *messag
  * field's value), with its interface; NULL if there is none. */
 struct kobject *kcall_param_cap(struct kcall *kc, uint32_t index, uint64_t *interface_id,
                                 uint32_t *cap_flags);
-/* Write a framed CapException to a process's buffer [addr, addr + cap);
- * 0 and its length, or a CAPOS_E_*. */
+/* Give the caller a new capability to `obj` (a reference is taken); its
+ * index in the result message's capability table, or CAPNPC_NO_CAP. */
+uint32_t kcall_add_result_cap(struct kcall *kc, struct kobject *obj, uint64_t interface_id,
+                              uint32_t cap_flags);
+/* Defer the answer: the handler returns kcall_defer(kc, pc) and completes
+ * the call later through pc (pending_call.h). */
+int kcall_defer(struct kcall *kc, struct pending_call *pc);
+
+/* Frame the results `build` makes and copy them to a process's buffer
+ * [addr, addr + cap): 0 and their length, or a CAPOS_E_*. */
+int kcall_write_results(struct process *p, uint64_t addr, uint32_t cap, pending_build_fn build,
+                        void *arg, uint32_t *len_out);
+/* The same with a CapException as the message. */
 int kcall_write_exception(struct process *p, uint64_t addr, uint32_t cap,
                           enum CapException_Type type, const char *message, uint32_t *len_out);
 /* Complete a CALL SQE of the running process with a CapException. */
 void kcall_fail_sqe(struct process *p, const struct capos_sqe *sqe, struct capos_cqe *cqe,
                     enum CapException_Type type, const char *message);
-/* Give the caller a new capability to `obj` (a reference is taken); its
- * index in the result message's capability table, or CAPNPC_NO_CAP. */
-uint32_t kcall_add_result_cap(struct kcall *kc, struct kobject *obj, uint64_t interface_id,
-                              uint32_t cap_flags);
-/*
- * Deferred completion. The handler returns kcall_defer(kc, token) and the
- * kernel keeps the token; later it completes the call with
- * kcall_complete_deferred (empty results) or kcall_complete_deferred_with
- * (results built by a callback). The token is linked into the caller's
- * list of pending calls: if the caller exits first, the token goes dead
- * (caller NULL) and completing it does nothing; its owner still frees it.
- */
-struct kcall_token {
-    struct process *caller; /* NULL once the caller has exited */
-    uint64_t user_data;
-    uint64_t result_addr;
-    uint32_t result_len;
-    struct kcall_token *next, *prev; /* the caller's pending calls */
-};
-int kcall_defer(struct kcall *kc, struct kcall_token *token);
-/* The same for ring operations that are not kernel-object calls (IPC). */
-void kcall_defer_sqe(struct process *p, const struct capos_sqe *sqe, struct kcall_token *token);
-/* Post a deferred call's CQE (user_data is filled in) and wake its caller;
- * the token must be live (caller not NULL). */
-void kcall_post_deferred(struct kcall_token *token, struct capos_cqe *cqe);
-void kcall_complete_deferred(struct kcall_token *token, int32_t result);
-typedef void (*kcall_build_fn)(struct capn_bld *results, void *arg);
-void kcall_complete_deferred_with(struct kcall_token *token, kcall_build_fn build, void *arg);
-/* The caller is exiting: every pending token of it goes dead. */
-void kcall_process_exit(struct process *p);
 
 #endif

@@ -20,12 +20,14 @@ struct capos_cqe;
 
 struct kobject_type {
     const char *name; /* for logs and the debug tap */
-    /* The Cap'n Proto interface it implements (generated: id, methods). */
+    /* The Cap'n Proto interface it implements (generated: id, methods,
+     * dispatch). */
     const struct capnpc_iface *iface;
-    /* Handle one CALL (NULL: the object has no methods, e.g. an endpoint
-     * client facet, which is used through ring opcodes). Returns 0 or a
-     * CAPOS_E_* transport error. */
-    int (*call)(struct kobject *obj, struct kcall *call);
+    /* Run one CALL through the interface's generated dispatch, with the
+     * object's handlers: defined by KOBJECT_TYPE (kcall.h), never by hand.
+     * Returns an enum capnpc_status. NULL: the object has no methods of
+     * its own (an endpoint client facet, used through ring opcodes). */
+    int (*call)(struct kobject *obj, struct kcall *kc);
     /* Instead of `call`: objects that take a CALL SQE as it is (endpoints,
      * wrappers) and may defer it. Returns a lib/ring.h enum ring_action. */
     int (*ring_call)(struct kobject *obj, struct process *caller, const struct cap_entry *e,

@@ -17,13 +17,14 @@
 #include "boot_manifest.h"
 #include "capos.capnp.h"
 #include "clock.h"
+#include "elf64.h"
 #include "entropy.h"
 #include "heap.h"
 #include "kprintf.h"
 #include "mb2.h"
 #include "memory.h"
-#include "objects/objects.h"
 #include "process.h"
+#include "registry.h"
 #include "sched.h"
 #include "string.h"
 #include "tap.h"
@@ -115,29 +116,23 @@ static _Noreturn void kmain_on_kernel_stack(void);
 /*
  * The boot module is the SystemManifest: the kernel starts init from it.
  * A module that is an ELF executable instead is started directly as the
- * only program, with the kernel capabilities below; the QEMU tests and
- * demos use that to boot one program without building a manifest.
+ * only program, with every kernel source's object, named as the source
+ * ("console", "timer", ..., "bootPackage"); the QEMU tests and demos use
+ * that to boot one program without building a manifest.
  */
 static void start_boot_program(void)
 {
     const struct mb2_module *m = &boot_info.modules[0];
-    const uint8_t *bytes = phys_to_virt(m->start);
-    size_t len = m->end - m->start;
-    if (len < 4 || bytes[0] != 0x7f || bytes[1] != 'E' || bytes[2] != 'L' || bytes[3] != 'F') {
-        boot_manifest_start(bytes, len);
+    const struct boot_module module = {phys_to_virt(m->start), m->end - m->start};
+    if (!elf64_has_magic(module.data, module.len)) {
+        boot_manifest_start(module.data, module.len);
         return;
     }
-    const struct process_grant grants[] = {
-        {"console", console_object(), Console_INTERFACE_ID, 0},
-        {"timer", timer_object(), Timer_INTERFACE_ID, 0},
-        {"entropy", entropy_object(), EntropySource_INTERFACE_ID, 0},
-        {"frames", frame_allocator_object(), FrameAllocator_INTERFACE_ID, 0},
-        {"vm", virtual_memory_object(), VirtualMemory_INTERFACE_ID, 0},
-        {"boot", boot_package_object(bytes, len), BootPackage_INTERFACE_ID, 0},
-        {"spawner", process_spawner_object(), ProcessSpawner_INTERFACE_ID, 0},
-        {"attenuator", attenuator_object(), Attenuator_INTERFACE_ID, 0},
-        {"endpoints", endpoint_factory_object(), EndpointFactory_INTERFACE_ID, 0},
-    };
+    struct process_grant grants[KernelSource_COUNT];
+    for (int src = 0; src < KernelSource_COUNT; src++)
+        grants[src] =
+            (struct process_grant){KernelSource_NAMES[src], registry_source_object(src, &module),
+                                   KernelSource_IFACES[src]->id, 0};
     /* Test kernels can start several copies (instances=N), for tests
      * that need more than one process before ProcessSpawner exists. */
     unsigned copies = 1;
@@ -147,8 +142,7 @@ static void start_boot_program(void)
         v[0] <= '8')
         copies = (unsigned)(v[0] - '0');
     for (unsigned i = 0; i < copies; i++) {
-        if (!process_create("boot", phys_to_virt(m->start), m->end - m->start, grants,
-                            sizeof(grants) / sizeof(grants[0]))) {
+        if (!process_create("boot", module.data, module.len, grants, KernelSource_COUNT)) {
             kprintf("capOS: boot stopped: the boot module is not a program the kernel can "
                     "start\n");
             arch_halt(HALT_FAILURE);
@@ -239,12 +233,11 @@ static _Noreturn void kmain_on_kernel_stack(void)
 
     arch_interrupts_disable();
     sched_init();
-    frame_ledger_init(&process_frames);
+    process_init();
     start_boot_program();
     sched_run_until_idle();
     kprintf("capOS: all processes have exited; frames held by processes: %lu, by orphaned "
             "MemoryObjects: %lu\n",
-            process_frames.total - memory_objects_orphaned_frames(),
-            memory_objects_orphaned_frames());
+            process_frames.total - process_orphans.held, process_orphans.held);
     arch_halt(HALT_SUCCESS);
 }

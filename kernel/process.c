@@ -14,18 +14,24 @@
 #include <capos/layout.h>
 
 #include "elf64.h"
-#include "entropy.h"
 #include "heap.h"
-#include "kcall.h"
 #include "kobject.h"
 #include "kprintf.h"
 #include "memory.h"
-#include "objects/objects.h"
+#include "registry.h"
 #include "sched.h"
 #include "string.h"
 
 struct frame_ledger process_frames;
+struct frame_account process_orphans;
 static uint32_t next_pid = 1;
+
+void process_init(void)
+{
+    registry_init();
+    frame_ledger_init(&process_frames);
+    frame_ledger_open(&process_frames, &process_orphans, UINT64_MAX);
+}
 
 struct process *process_current(void)
 {
@@ -35,12 +41,6 @@ struct process *process_current(void)
 const struct vmspace *process_vmspace(const struct process *p)
 {
     return &p->vm;
-}
-
-void kobject_unref(struct kobject *o)
-{
-    if (--o->refs == 0 && o->type->destroy)
-        o->type->destroy(o);
 }
 
 /* Map one fresh zeroed page, owned by and charged to p. */
@@ -112,7 +112,6 @@ static bool build_capset(struct process *p, const struct process_grant *grants, 
         struct cap_entry e = {
             .object = grants[i].object,
             .interface_id = grants[i].interface_id,
-            .kind = 0,
             .flags = grants[i].flags,
         };
         uint32_t id;
@@ -138,10 +137,9 @@ static void drop_cap(void *ctx, uint32_t id, const struct cap_entry *e)
 /* Free everything a process holds except its thread and the struct. */
 static void process_release(struct process *p)
 {
-    timer_cancel_process(p);
-    kcall_process_exit(p);
+    pending_calls_abandon(p);
     cap_table_drain(&p->caps, drop_cap, 0);
-    memory_objects_process_exit(p);
+    registry_process_exit(p);
     if (p->vm.pml4_phys) {
         uint64_t owned = vmspace_destroy(&p->vm);
         enum fl_status st = frame_ledger_release(&process_frames, &p->frames, owned);
@@ -171,7 +169,7 @@ struct process *process_create(const char *name, const void *elf, size_t elf_len
                 (unsigned)CAPOS_CAPSET_MAX_ENTRIES);
         return 0;
     }
-    struct process *p = kzalloc(sizeof(*p));
+    struct process *p = kzalloc(sizeof(*p) + registry_process_state_size());
     if (!p) {
         kprintf("process %s: out of kernel memory\n", name);
         return 0;
@@ -200,7 +198,6 @@ struct process *process_create(const char *name, const void *elf, size_t elf_len
         goto fail;
 
     p->pid = next_pid++;
-    entropy_fill(&p->session_id, sizeof(p->session_id));
     p->main_thread = thread_create_user(p, info.entry, CAPOS_USER_STACK_TOP, CAPOS_USER_RING_ADDR,
                                         p->pid, CAPOS_USER_CAPSET_ADDR);
     if (!p->main_thread)
@@ -215,18 +212,6 @@ fail:
     return 0;
 }
 
-void process_status_unref(struct process_status *st)
-{
-    if (--st->refs == 0)
-        kfree(st);
-}
-
-static void build_exit_code(struct capn_bld *b, void *arg)
-{
-    ProcessHandle_wait_Results_set_exitCode(ProcessHandle_wait_Results_build_root(b),
-                                            *(int32_t *)arg);
-}
-
 void process_exit_current(int code)
 {
     struct process *p = process_current();
@@ -234,16 +219,6 @@ void process_exit_current(int code)
     p->exited = true;
     kprintf("process %s: pid %u exited with code %d\n", p->name, p->pid, code);
     process_release(p);
-    if (p->status) {
-        struct process_status *st = p->status;
-        st->exited = true;
-        st->exit_code = code;
-        if (st->waiting) {
-            st->waiting = false;
-            kcall_complete_deferred_with(st->waiter, build_exit_code, &st->exit_code);
-        }
-        process_status_unref(st);
-    }
     /* The thread outlives the struct by one switch; schedule() does not
      * look at a dead thread's process. */
     thread_current()->process = 0;

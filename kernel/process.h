@@ -9,22 +9,11 @@
 
 #include "cap_table.h"
 #include "frame_ledger.h"
-#include "kcall.h"
+#include "pending_call.h"
 #include "ring.h"
 
 struct thread;
 struct kobject;
-
-/* What a spawned process's parent can still see after the process is gone
- * (ProcessHandle). Shared by the process and its handle; freed with the
- * last of them. */
-struct process_status {
-    uint32_t refs;
-    bool exited;
-    int32_t exit_code;
-    bool waiting;               /* a ProcessHandle.wait is pending */
-    struct kcall_token *waiter; /* its token (owned by the handle) */
-};
 
 #define PROCESS_NAME_MAX    32
 #define PROCESS_CAP_SLOTS   CAP_DEFAULT_QUOTA
@@ -44,25 +33,26 @@ struct process {
     /* A thread blocked in cap_enter waiting for completions, if any. */
     struct thread *cap_enter_waiter;
     uint32_t cap_enter_min;
-    /* MemoryObjects mapped into this process, and those charged to it
-     * (kernel/objects/memory_object.c). */
-    struct mo_mapping *mo_mappings;
-    /* Calls of this process whose completion is deferred (kcall.h). */
-    struct kcall_token *pending_calls;
-    uint32_t outstanding_calls; /* IPC CALLs in flight (endpoint.h limit) */
-    uint64_t session_id;        /* random; keys caller-session references */
-    /* The reference for the endpoint called last (ids are never reused),
-     * so a client calling one server again skips the keyed hash. */
-    uint64_t session_ref_ep;
-    uint8_t session_ref[16];
-    struct memory_object *mo_charged;
+    /* Calls of this process whose completion is deferred (pending_call.h). */
+    struct pending_call *pending_calls;
     int exit_code;
     bool exited;
-    struct process_status *status; /* NULL for processes nobody waits for */
+    /* Per-process state of kernel object classes (objects/registry.h),
+     * registry_process_state_size() bytes, zeroed at creation. */
+    uint8_t object_state[] __attribute__((aligned(8)));
 };
+
+/* A class's per-process state, at the offset the registry gave it. */
+static inline void *process_object_state(struct process *p, uint32_t offset)
+{
+    return p->object_state + offset;
+}
 
 /* Every frame a process holds is charged here. */
 extern struct frame_ledger process_frames;
+/* Frames charged to processes that have exited while other processes
+ * still hold them (shared MemoryObjects): their charge moves here. */
+extern struct frame_account process_orphans;
 
 /* A bootstrap capability for process_create. */
 struct process_grant {
@@ -72,6 +62,9 @@ struct process_grant {
     uint32_t flags;
 };
 
+/* Before the first process: the object registry and the frame ledger. */
+void process_init(void);
+
 /*
  * Load an ELF image into a new process with the given bootstrap
  * capabilities (listed in its CapSet page in this order) and make its main
@@ -80,8 +73,6 @@ struct process_grant {
  */
 struct process *process_create(const char *name, const void *elf, size_t elf_len,
                                const struct process_grant *grants, unsigned ngrants);
-
-void process_status_unref(struct process_status *st);
 
 /* End the running thread's process with `code`. Does not return. */
 _Noreturn void process_exit_current(int code);

@@ -7,8 +7,8 @@
 #include "heap.h"
 #include "kprintf.h"
 #include "memory.h"
-#include "objects/objects.h"
 #include "process.h"
+#include "registry.h"
 #include "ringops.h"
 
 static struct thread idle_thread;
@@ -191,7 +191,7 @@ void sched_exit_thread(void)
 void sched_tick(bool from_user)
 {
     uint64_t now = arch_clock_ns();
-    timer_expire(now);
+    registry_tick(now);
     for (struct thread *t = sleepers, *next; t; t = next) {
         next = t->sleep_next;
         if (t->deadline_ns <= now)

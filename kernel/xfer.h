@@ -45,8 +45,8 @@ static inline void xfer_init(struct xfer_set *x)
 /* Take what sqe's descriptors name from p (the running process). `target`
  * is the capability being called or 0; moving it is refused. 0 or a
  * CAPOS_E_*; on error nothing is held or reserved. */
-int xfer_take_any(struct process *p, const struct capos_sqe *sqe, uint32_t target,
-                  uint32_t refuse, struct xfer_set *x);
+int xfer_take_any(struct process *p, const struct capos_sqe *sqe, uint32_t target, uint32_t refuse,
+                  struct xfer_set *x);
 /* `refuse`: table flags (CAPF_*) that make a capability untransferable
  * here, besides CAPF_NO_TRANSFER. */
 static inline int xfer_take(struct process *p, const struct capos_sqe *sqe, uint32_t target,

@@ -36,7 +36,9 @@
  * Credit is a count, not a set of slots: each party that reserved credit
  * must remember how much it holds and fill or cancel exactly that.
  *
- * Not thread-safe: the kernel holds the table's lock around every call.
+ * Not thread-safe, and it takes no lock: the kernel serialises every call
+ * on a table (one CPU, and kernel code runs with interrupts off and is
+ * never preempted). Threads and SMP will have to add a per-table lock.
  */
 #ifndef CAPOS_LIB_CAP_TABLE_H
 #define CAPOS_LIB_CAP_TABLE_H
@@ -79,11 +81,10 @@ enum cap_status {
     CAP_ERR_INVALID,         /* NULL object, bad capacity, ... */
 };
 
-/* What a slot holds. The table never interprets kind, flags or object. */
+/* What a slot holds. The table never interprets flags or object. */
 struct cap_entry {
     void *object;
     uint64_t interface_id; /* Cap'n Proto interface id */
-    uint32_t kind;         /* the kernel's object kind tag */
     uint32_t flags;        /* the kernel's flags (client facet, not transferable, ...) */
 };
 

@@ -255,11 +255,17 @@ static enum elf64_status check_entry(const struct elf64_info *out, uint32_t *phd
     return ELF64_ERR_ENTRY;
 }
 
+bool elf64_has_magic(const void *image, size_t len)
+{
+    const uint8_t *p = image;
+    return len >= 4 && p[0] == 0x7f && p[1] == 'E' && p[2] == 'L' && p[3] == 'F';
+}
+
 static enum elf64_status check_header(const uint8_t *p, size_t len)
 {
     if (len < EH_SIZE)
         return ELF64_ERR_TRUNCATED;
-    if (p[0] != 0x7f || p[1] != 'E' || p[2] != 'L' || p[3] != 'F')
+    if (!elf64_has_magic(p, len))
         return ELF64_ERR_MAGIC;
     if (p[EI_CLASS] != ELFCLASS64)
         return ELF64_ERR_CLASS;

@@ -136,4 +136,8 @@ enum elf64_status elf64_parse(const void *image, size_t len, uint64_t user_base,
 /* A short human-readable description of a status ("segments overlap"). */
 const char *elf64_status_str(enum elf64_status s);
 
+/* Whether image starts with the ELF magic (says what a file claims to be,
+ * not that it is valid: elf64_parse decides that). */
+bool elf64_has_magic(const void *image, size_t len);
+
 #endif

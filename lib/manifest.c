@@ -87,23 +87,12 @@ void mf_put_iface(struct sbuf *b, uint64_t id)
 
 /* ---- Kernel sources ---- */
 
-static const uint64_t kernel_iface[KernelSource_COUNT] = {
-    [KernelSource_console] = Console_INTERFACE_ID,
-    [KernelSource_timer] = Timer_INTERFACE_ID,
-    [KernelSource_entropy] = EntropySource_INTERFACE_ID,
-    [KernelSource_frames] = FrameAllocator_INTERFACE_ID,
-    [KernelSource_vm] = VirtualMemory_INTERFACE_ID,
-    [KernelSource_bootPackage] = BootPackage_INTERFACE_ID,
-    [KernelSource_spawner] = ProcessSpawner_INTERFACE_ID,
-    [KernelSource_attenuator] = Attenuator_INTERFACE_ID,
-    [KernelSource_endpoints] = EndpointFactory_INTERFACE_ID,
-    [KernelSource_terminal] = TerminalSession_INTERFACE_ID,
-    [KernelSource_power] = Power_INTERFACE_ID,
-};
-
+/* Which interface each kernel source provides is the schema's fact
+ * ($C.implements on enum KernelSource); the kernel's object registry is
+ * checked against the same table at boot. */
 uint64_t manifest_kernel_iface(uint16_t src)
 {
-    return src < KernelSource_COUNT ? kernel_iface[src] : 0;
+    return src < KernelSource_COUNT && KernelSource_IFACES[src] ? KernelSource_IFACES[src]->id : 0;
 }
 
 static void put_sources(struct sbuf *b)
@@ -359,14 +348,14 @@ bool mf_check_caps(struct ck *c, struct proc p, List_CapGrant_r caps, uint32_t n
             put_sources(b);
             return false;
         }
-        if (want != kernel_iface[ks]) {
+        if (want != manifest_kernel_iface(ks)) {
             b = mf_fail(c, MANIFEST_E_INTERFACE, p.base, p.i, "caps", (int)k, "interfaceId");
             mf_put(b, "expects ");
             mf_put_iface(b, want);
             mf_put(b, ", but kernel source \"");
             mf_put(b, KernelSource_NAMES[ks]);
             mf_put(b, "\" is a ");
-            mf_put_iface(b, kernel_iface[ks]);
+            mf_put_iface(b, manifest_kernel_iface(ks));
             return false;
         }
         if (init) {

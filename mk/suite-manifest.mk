@@ -98,3 +98,19 @@ test-manifest-tool: $(NPM_STAMP) $(MKMANIFEST) $$(MANIFEST_ELFS) | $(RESULTS)
 	@echo "== manifest-tool"
 	@tools/run-tap.sh manifest-tool $(RESULTS)/manifest-tool.tap \
 	    node tests/manifest/cue_test.js tool $(MANIFEST_TEST_DIR)
+
+# --- cue/kernel-sources.cue, generated from the schema ----------------------
+#
+# Which interface each kernel source provides is stated once, in
+# schema/capos.capnp ($C.implements on enum KernelSource). The CUE copy is
+# committed (CUE reads it like the other definitions); the test fails when
+# it is stale, and `make cue-kernel-sources` rewrites it.
+.PHONY: cue-kernel-sources test-manifest-kernel-sources
+cue-kernel-sources: $(MKMANIFEST)
+	$(MKMANIFEST) --kernel-sources-cue > cue/kernel-sources.cue
+
+TEST_SUITES += manifest-kernel-sources
+test-manifest-kernel-sources: $(MKMANIFEST) | $(RESULTS)
+	@echo "== manifest-kernel-sources"
+	@tools/run-tap.sh manifest-kernel-sources $(RESULTS)/manifest-kernel-sources.tap \
+	    sh tests/manifest/check-kernel-sources.sh $(MKMANIFEST) cue/kernel-sources.cue

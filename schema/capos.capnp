@@ -8,6 +8,8 @@
 
 @0xad23ab0e32cd068e;
 
+using C = import "c.capnp";
+
 # ---------------------------------------------------------------------------
 # Errors
 
@@ -371,28 +373,19 @@ struct CapGrant {
 }
 
 enum KernelSource {
-  console @0;
-  # Console
-  timer @1;
-  # Timer
-  entropy @2;
-  # EntropySource
-  frames @3;
-  # FrameAllocator
-  vm @4;
-  # VirtualMemory
-  bootPackage @5;
-  # BootPackage
-  spawner @6;
-  # ProcessSpawner
-  attenuator @7;
-  # Attenuator
-  endpoints @8;
-  # EndpointFactory
-  terminal @9;
-  # TerminalSession
-  power @10;
-  # Power
+  # The objects the kernel creates at boot, which a manifest grant may name
+  # (CapGrant.source.kernel), and the interface each implements.
+  console @0 $C.implements("Console");
+  timer @1 $C.implements("Timer");
+  entropy @2 $C.implements("EntropySource");
+  frames @3 $C.implements("FrameAllocator");
+  vm @4 $C.implements("VirtualMemory");
+  bootPackage @5 $C.implements("BootPackage");
+  spawner @6 $C.implements("ProcessSpawner");
+  attenuator @7 $C.implements("Attenuator");
+  endpoints @8 $C.implements("EndpointFactory");
+  terminal @9 $C.implements("TerminalSession");
+  power @10 $C.implements("Power");
 }
 
 struct Export {

@@ -1,7 +1,7 @@
 /* BootPackage: the boot module (the framed SystemManifest), read in chunks. */
 #include "kcall.h"
 #include "kobject.h"
-#include "objects/objects.h"
+#include "registry.h"
 
 /* A chunk must fit the kernel's results arena with room for framing. */
 #define CHUNK_MAX (KCALL_RESULT_ARENA - 256)
@@ -22,8 +22,6 @@ static int read_manifest(void *self, BootPackage_readManifest_Params_r params,
     struct kcall *kc = ctx;
     uint64_t offset = BootPackage_readManifest_Params_get_offset(params);
     uint32_t max = BootPackage_readManifest_Params_get_maxBytes(params);
-    if (!kcall_params_ok(kc))
-        return CAPNPC_OK;
     uint64_t n = offset >= package_len ? 0 : package_len - offset;
     if (n > max)
         n = max;
@@ -42,23 +40,20 @@ static const struct BootPackage_ops boot_package_ops = {
     .readManifest = read_manifest,
 };
 
-static int boot_package_call(struct kobject *obj, struct kcall *kc)
-{
-    return BootPackage_dispatch(&boot_package_ops, obj, kc->sqe->method, &kc->params, &kc->results,
-                                kc);
-}
-
-static const struct kobject_type boot_package_type = {
-    .name = "BootPackage",
-    .iface = &BootPackage_IFACE,
-    .call = boot_package_call,
-};
+KOBJECT_TYPE(boot_package_type, BootPackage, boot_package_ops);
 
 static struct kobject boot_package = {.type = &boot_package_type, .refs = 1};
 
-struct kobject *boot_package_object(const void *manifest, uint64_t len)
+static struct kobject *boot_object(const struct boot_module *m)
 {
-    package = manifest;
-    package_len = len;
+    package = m->data;
+    package_len = m->len;
     return &boot_package;
 }
+
+const struct kobject_class boot_package_class = {
+    .name = "BootPackage",
+    .source = KernelSource_bootPackage,
+    .iface = &BootPackage_IFACE,
+    .boot_object = boot_object,
+};

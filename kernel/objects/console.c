@@ -1,5 +1,5 @@
 /* Console: the kernel's serial console as a capability. */
-#include "objects/objects.h"
+#include "registry.h"
 
 #include <arch/platform.h>
 
@@ -17,8 +17,6 @@ static int console_write(void *self, Console_write_Params_r params, Console_writ
                          void *ctx)
 {
     struct capn_text t = Console_write_Params_get_text(params);
-    if (!kcall_params_ok(ctx))
-        return CAPNPC_OK; /* kcall reports the malformed params */
     put_text(t);
     return CAPNPC_OK;
 }
@@ -27,8 +25,6 @@ static int console_write_line(void *self, Console_writeLine_Params_r params,
                               Console_writeLine_Results_b results, void *ctx)
 {
     struct capn_text t = Console_writeLine_Params_get_text(params);
-    if (!kcall_params_ok(ctx))
-        return CAPNPC_OK;
     put_text(t);
     arch_console_putc('\n');
     return CAPNPC_OK;
@@ -39,22 +35,20 @@ static const struct Console_ops console_ops = {
     .writeLine = console_write_line,
 };
 
-static int console_call(struct kobject *obj, struct kcall *kc)
-{
-    return Console_dispatch(&console_ops, obj, kc->sqe->method, &kc->params, &kc->results, kc);
-}
-
-static const struct kobject_type console_type = {
-    .name = "Console",
-    .iface = &Console_IFACE,
-    .call = console_call,
-};
+KOBJECT_TYPE(console_type, Console, console_ops);
 
 /* One console for everyone; never destroyed (the reference count starts
  * at 1 for the kernel's own reference). */
 static struct kobject console = {.type = &console_type, .refs = 1};
 
-struct kobject *console_object(void)
+static struct kobject *boot_object(const struct boot_module *m)
 {
     return &console;
 }
+
+const struct kobject_class console_class = {
+    .name = "Console",
+    .source = KernelSource_console,
+    .iface = &Console_IFACE,
+    .boot_object = boot_object,
+};

@@ -21,8 +21,8 @@
 #include "heap.h"
 #include "kcall.h"
 #include "kobject.h"
-#include "objects/objects.h"
 #include "process.h"
+#include "registry.h"
 #include "ring.h"
 #include "sched.h"
 #include "siphash.h"
@@ -31,7 +31,7 @@
 #include "xfer.h"
 
 struct ipc_msg {
-    struct kcall_token token; /* the caller's deferred CQE and result buffer */
+    struct pending_call token; /* the caller's deferred CQE and result buffer */
     uint32_t call_id;
     uint16_t method;
     uint64_t interface_id;
@@ -49,7 +49,7 @@ struct ipc_msg {
 
 /* A RECV waiting for a message. */
 struct recv_wait {
-    struct kcall_token token;
+    struct pending_call token;
     struct recv_wait *next;
 };
 
@@ -84,6 +84,23 @@ static uint64_t next_endpoint_id = 1;
 
 #define SESSION_EPOCH 1 /* bumped when references must all change (reboot) */
 
+/* What IPC keeps per process (this class's per-process state). */
+struct ipc_state {
+    uint32_t outstanding; /* CALLs in flight (PROCESS_MAX_OUTSTANDING) */
+    uint64_t session_id;  /* random, made on first use; keys session references */
+    /* The reference for the endpoint called last (ids are never reused),
+     * so a client calling one server again skips the keyed hash. */
+    uint64_t ref_ep;
+    uint8_t ref[16];
+};
+
+static uint32_t ipc_state_offset;
+
+static inline struct ipc_state *ipc_of(struct process *p)
+{
+    return process_object_state(p, ipc_state_offset);
+}
+
 bool endpoint_is_owner(const struct kobject *obj)
 {
     return obj->type == &owner_type;
@@ -107,7 +124,7 @@ struct kobject *endpoint_client_of(struct kobject *owner)
  * clears that). */
 static void fail_caller(struct ipc_msg *m, enum CapException_Type type, const char *why)
 {
-    struct kcall_token *t = &m->token;
+    struct pending_call *t = &m->token;
     xfer_settle(t->caller, &m->caps, false);
     if (!t->caller)
         return;
@@ -119,8 +136,8 @@ static void fail_caller(struct ipc_msg *m, enum CapException_Type type, const ch
         cqe.flags = 0;
     }
     cqe.result_len = len;
-    t->caller->outstanding_calls--;
-    kcall_post_deferred(t, &cqe);
+    ipc_of(t->caller)->outstanding--;
+    pending_call_post(t, &cqe);
 }
 
 static void free_msg(struct endpoint *ep, struct ipc_msg *m, bool commit_moves)
@@ -158,15 +175,18 @@ static void make_session_ref(struct endpoint *ep, struct process *caller, uint8_
         entropy_fill(session_key, sizeof(session_key));
         session_key_ready = true;
     }
-    if (caller->session_ref_ep != ep->id) {
-        uint64_t in[2] = {ep->id, caller->session_id};
-        siphash24_128(session_key, in, sizeof(in), caller->session_ref);
-        caller->session_ref_ep = ep->id;
+    struct ipc_state *st = ipc_of(caller);
+    if (st->ref_ep != ep->id) {
+        while (!st->session_id)
+            entropy_fill(&st->session_id, sizeof(st->session_id));
+        uint64_t in[2] = {ep->id, st->session_id};
+        siphash24_128(session_key, in, sizeof(in), st->ref);
+        st->ref_ep = ep->id;
     }
-    memcpy(out, caller->session_ref, 16);
+    memcpy(out, st->ref, 16);
 }
 
-static bool deliver(struct endpoint *ep, struct ipc_msg *m, struct kcall_token *recv,
+static bool deliver(struct endpoint *ep, struct ipc_msg *m, struct pending_call *recv,
                     struct capos_cqe *cqe);
 
 static int endpoint_call(struct kobject *obj, struct process *p, const struct cap_entry *e,
@@ -187,7 +207,7 @@ static int endpoint_call(struct kobject *obj, struct process *p, const struct ca
         cqe->result = CAPOS_E_TOO_LARGE;
         return RING_POST;
     }
-    if (p->outstanding_calls >= PROCESS_MAX_OUTSTANDING || ep->queued >= ENDPOINT_MAX_QUEUED) {
+    if (ipc_of(p)->outstanding >= PROCESS_MAX_OUTSTANDING || ep->queued >= ENDPOINT_MAX_QUEUED) {
         cqe->result = CAPOS_E_NO_SPACE;
         return RING_POST;
     }
@@ -229,8 +249,8 @@ static int endpoint_call(struct kobject *obj, struct process *p, const struct ca
     if (++ep->next_call_id == 0)
         ep->next_call_id = 1; /* 0 is never a call id */
     m->call_id = ep->next_call_id;
-    kcall_defer_sqe(p, sqe, &m->token);
-    p->outstanding_calls++;
+    pending_call_start(&m->token, p, sqe);
+    ipc_of(p)->outstanding++;
 
     if (!ep->open) {
         fail_caller(m, CapException_Type_disconnected, "the endpoint's server is gone");
@@ -247,7 +267,7 @@ static int endpoint_call(struct kobject *obj, struct process *p, const struct ca
         struct process *server = r->token.caller;
         bool taken = deliver(ep, m, &r->token, &rcqe);
         if (server) {
-            kcall_post_deferred(&r->token, &rcqe);
+            pending_call_post(&r->token, &rcqe);
             if (server->cap_enter_waiter)
                 sched_wake_next(server->cap_enter_waiter);
         }
@@ -274,7 +294,7 @@ static int endpoint_call(struct kobject *obj, struct process *p, const struct ca
  * buffer too small or bad) or was dropped (its caller is gone, or the
  * receiver has no room for its capabilities: the caller is told).
  */
-static bool deliver(struct endpoint *ep, struct ipc_msg *m, struct kcall_token *recv,
+static bool deliver(struct endpoint *ep, struct ipc_msg *m, struct pending_call *recv,
                     struct capos_cqe *cqe)
 {
     struct process *server = recv->caller;
@@ -337,10 +357,10 @@ int endpoint_recv(struct kobject *owner, struct process *p, const struct capos_s
                   struct capos_cqe *cqe)
 {
     struct endpoint *ep = endpoint_of(owner);
-    struct kcall_token t = {.caller = p,
-                            .user_data = sqe->user_data,
-                            .result_addr = sqe->result_addr,
-                            .result_len = sqe->result_len};
+    struct pending_call t = {.caller = p,
+                             .user_data = sqe->user_data,
+                             .result_addr = sqe->result_addr,
+                             .result_len = sqe->result_len};
     while (ep->queue) {
         struct ipc_msg *m = ep->queue;
         ep->queue = m->next;
@@ -365,7 +385,7 @@ int endpoint_recv(struct kobject *owner, struct process *p, const struct capos_s
         cqe->result = CAPOS_E_INTERNAL;
         return RING_POST;
     }
-    kcall_defer_sqe(p, sqe, &r->token);
+    pending_call_start(&r->token, p, sqe);
     r->next = 0;
     if (ep->recvs_tail)
         ep->recvs_tail->next = r;
@@ -403,7 +423,7 @@ int endpoint_return(struct kobject *owner, struct process *p, const struct capos
         return RING_POST;
     }
     *pp = m->next;
-    struct kcall_token *t = &m->token;
+    struct pending_call *t = &m->token;
     struct process *caller = t->caller;
     if (!caller) {
         /* The client is gone: the answer is discarded, nothing is lost. */
@@ -440,8 +460,8 @@ int endpoint_return(struct kobject *owner, struct process *p, const struct capos
     /* The server's moves happen only if the caller got them. */
     bool delivered = ccqe.result >= 0;
     xfer_settle(p, &caps, delivered);
-    caller->outstanding_calls--;
-    kcall_post_deferred(t, &ccqe);
+    ipc_of(caller)->outstanding--;
+    pending_call_post(t, &ccqe);
     free_msg(ep, m, false);
     cqe->result = delivered ? 0 : ccqe.result;
     return RING_POST;
@@ -469,7 +489,7 @@ static void close_endpoint(struct endpoint *ep)
     while (ep->recvs) {
         struct recv_wait *r = ep->recvs;
         ep->recvs = r->next;
-        kcall_complete_deferred(&r->token, CAPOS_E_DISCONNECTED);
+        pending_call_complete(&r->token, CAPOS_E_DISCONNECTED);
         kfree(r);
     }
     ep->recvs_tail = 0;
@@ -531,8 +551,6 @@ static int factory_create(void *self, EndpointFactory_create_Params_r params,
 {
     struct kcall *kc = ctx;
     uint64_t iface = EndpointFactory_create_Params_get_interfaceId(params);
-    if (!kcall_params_ok(kc))
-        return CAPNPC_OK;
     if (iface == 0)
         return kcall_fail(kc, CapException_Type_invalidArgument,
                           "create: interfaceId is 0; expected the id of the interface served");
@@ -552,21 +570,20 @@ static int factory_create(void *self, EndpointFactory_create_Params_r params,
 
 static const struct EndpointFactory_ops factory_ops = {.create = factory_create};
 
-static int factory_call(struct kobject *obj, struct kcall *kc)
-{
-    return EndpointFactory_dispatch(&factory_ops, obj, kc->sqe->method, &kc->params, &kc->results,
-                                    kc);
-}
-
-static const struct kobject_type factory_type = {
-    .name = "EndpointFactory",
-    .iface = &EndpointFactory_IFACE,
-    .call = factory_call,
-};
+KOBJECT_TYPE(factory_type, EndpointFactory, factory_ops);
 
 static struct kobject factory = {.type = &factory_type, .refs = 1};
 
-struct kobject *endpoint_factory_object(void)
+static struct kobject *boot_object(const struct boot_module *m)
 {
     return &factory;
 }
+
+const struct kobject_class endpoint_class = {
+    .name = "EndpointFactory",
+    .source = KernelSource_endpoints,
+    .iface = &EndpointFactory_IFACE,
+    .boot_object = boot_object,
+    .process_state_size = sizeof(struct ipc_state),
+    .process_state_offset = &ipc_state_offset,
+};

@@ -2,7 +2,7 @@
 #include "entropy.h"
 #include "kcall.h"
 #include "kobject.h"
-#include "objects/objects.h"
+#include "registry.h"
 
 #define ENTROPY_MAX_FILL 256
 
@@ -11,8 +11,6 @@ static int entropy_fill_method(void *self, EntropySource_fill_Params_r params,
 {
     struct kcall *kc = ctx;
     uint32_t len = EntropySource_fill_Params_get_length(params);
-    if (!kcall_params_ok(kc))
-        return CAPNPC_OK;
     if (len > ENTROPY_MAX_FILL)
         return kcall_fail(kc, CapException_Type_invalidArgument,
                           "EntropySource.fill: length above 256 bytes");
@@ -28,21 +26,18 @@ static const struct EntropySource_ops entropy_ops = {
     .fill = entropy_fill_method,
 };
 
-static int entropy_call(struct kobject *obj, struct kcall *kc)
-{
-    return EntropySource_dispatch(&entropy_ops, obj, kc->sqe->method, &kc->params, &kc->results,
-                                  kc);
-}
-
-static const struct kobject_type entropy_type = {
-    .name = "EntropySource",
-    .iface = &EntropySource_IFACE,
-    .call = entropy_call,
-};
+KOBJECT_TYPE(entropy_type, EntropySource, entropy_ops);
 
 static struct kobject entropy = {.type = &entropy_type, .refs = 1};
 
-struct kobject *entropy_object(void)
+static struct kobject *boot_object(const struct boot_module *m)
 {
     return &entropy;
 }
+
+const struct kobject_class entropy_source_class = {
+    .name = "EntropySource",
+    .source = KernelSource_entropy,
+    .iface = &EntropySource_IFACE,
+    .boot_object = boot_object,
+};

@@ -2,8 +2,8 @@
 #include "kcall.h"
 #include "kobject.h"
 #include "memory_object.h"
-#include "objects/objects.h"
 #include "process.h"
+#include "registry.h"
 
 #define MAX_ALLOCATION_PAGES 4096 /* 16 MiB per MemoryObject */
 
@@ -12,8 +12,6 @@ static int allocate(void *self, FrameAllocator_allocate_Params_r params,
 {
     struct kcall *kc = ctx;
     uint32_t pages = FrameAllocator_allocate_Params_get_pages(params);
-    if (!kcall_params_ok(kc))
-        return CAPNPC_OK;
     if (pages == 0 || pages > MAX_ALLOCATION_PAGES)
         return kcall_fail(kc, CapException_Type_invalidArgument,
                           "FrameAllocator.allocate: pages must be 1..4096");
@@ -32,21 +30,18 @@ static int allocate(void *self, FrameAllocator_allocate_Params_r params,
 
 static const struct FrameAllocator_ops frame_allocator_ops = {.allocate = allocate};
 
-static int frame_allocator_call(struct kobject *obj, struct kcall *kc)
-{
-    return FrameAllocator_dispatch(&frame_allocator_ops, obj, kc->sqe->method, &kc->params,
-                                   &kc->results, kc);
-}
-
-static const struct kobject_type frame_allocator_type = {
-    .name = "FrameAllocator",
-    .iface = &FrameAllocator_IFACE,
-    .call = frame_allocator_call,
-};
+KOBJECT_TYPE(frame_allocator_type, FrameAllocator, frame_allocator_ops);
 
 static struct kobject frame_allocator = {.type = &frame_allocator_type, .refs = 1};
 
-struct kobject *frame_allocator_object(void)
+static struct kobject *boot_object(const struct boot_module *m)
 {
     return &frame_allocator;
 }
+
+const struct kobject_class frame_allocator_class = {
+    .name = "FrameAllocator",
+    .source = KernelSource_frames,
+    .iface = &FrameAllocator_IFACE,
+    .boot_object = boot_object,
+};

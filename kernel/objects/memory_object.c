@@ -16,13 +16,23 @@
 #include "heap.h"
 #include "kcall.h"
 #include "memory.h"
-#include "objects/objects.h"
 #include "process.h"
-
-static struct frame_account orphan_account;
-static bool orphan_open;
+#include "registry.h"
 
 static const struct kobject_type memory_object_type;
+
+/* What MemoryObjects keep per process (this class's per-process state). */
+struct mo_state {
+    struct mo_mapping *mappings;   /* objects mapped into the process */
+    struct memory_object *charged; /* objects charged to it */
+};
+
+static uint32_t mo_state_offset;
+
+static inline struct mo_state *mo_of(struct process *p)
+{
+    return process_object_state(p, mo_state_offset);
+}
 
 static void creator_unlink(struct memory_object *mo)
 {
@@ -31,7 +41,7 @@ static void creator_unlink(struct memory_object *mo)
     if (mo->creator_prev)
         mo->creator_prev->creator_next = mo->creator_next;
     else
-        mo->creator->mo_charged = mo->creator_next;
+        mo_of(mo->creator)->charged = mo->creator_next;
     if (mo->creator_next)
         mo->creator_next->creator_prev = mo->creator_prev;
     mo->creator = 0;
@@ -75,10 +85,11 @@ struct memory_object *memory_object_create(struct process *p, uint32_t pages, co
     }
     kobject_init(&mo->obj, &memory_object_type);
     mo->creator = p;
-    mo->creator_next = p->mo_charged;
-    if (p->mo_charged)
-        p->mo_charged->creator_prev = mo;
-    p->mo_charged = mo;
+    struct mo_state *st = mo_of(p);
+    mo->creator_next = st->charged;
+    if (st->charged)
+        st->charged->creator_prev = mo;
+    st->charged = mo;
     return mo;
 }
 
@@ -112,8 +123,6 @@ static int mo_map(void *self, MemoryObject_map_Params_r params, MemoryObject_map
     struct process *p = kc->caller;
     uint64_t va = MemoryObject_map_Params_get_address(params);
     bool writable = MemoryObject_map_Params_get_writable(params);
-    if (!kcall_params_ok(kc))
-        return CAPNPC_OK;
     if (!vm_range_ok(va, mo->pages))
         return kcall_fail(kc, CapException_Type_invalidArgument,
                           "MemoryObject.map: address not page aligned or outside the VM range");
@@ -136,8 +145,8 @@ static int mo_map(void *self, MemoryObject_map_Params_r params, MemoryObject_map
     m->mo = (struct memory_object *)kobject_ref(&mo->obj);
     m->va = va;
     m->writable = writable;
-    m->next = p->mo_mappings;
-    p->mo_mappings = m;
+    m->next = mo_of(p)->mappings;
+    mo_of(p)->mappings = m;
     return CAPNPC_OK;
 }
 
@@ -156,9 +165,7 @@ static int mo_unmap(void *self, MemoryObject_unmap_Params_r params,
     struct kcall *kc = ctx;
     struct process *p = kc->caller;
     uint64_t va = MemoryObject_unmap_Params_get_address(params);
-    if (!kcall_params_ok(kc))
-        return CAPNPC_OK;
-    for (struct mo_mapping **pp = &p->mo_mappings; *pp; pp = &(*pp)->next) {
+    for (struct mo_mapping **pp = &mo_of(p)->mappings; *pp; pp = &(*pp)->next) {
         struct mo_mapping *m = *pp;
         if (m->mo == self && m->va == va) {
             unmap_pages(p, m);
@@ -172,32 +179,27 @@ static int mo_unmap(void *self, MemoryObject_unmap_Params_r params,
                       "MemoryObject.unmap: this object is not mapped at that address");
 }
 
-void memory_objects_process_exit(struct process *p)
+/* A process is exiting: drop its mappings, and move the charge of objects
+ * it allocated that others still hold to the orphan account, so that its
+ * own account can balance and close. */
+static void mo_process_exit(struct process *p)
 {
+    struct mo_state *st = mo_of(p);
     /* Mappings first: their references may be the last ones. The address
      * space is about to go; its page tables need no cleaning. */
-    while (p->mo_mappings) {
-        struct mo_mapping *m = p->mo_mappings;
-        p->mo_mappings = m->next;
+    while (st->mappings) {
+        struct mo_mapping *m = st->mappings;
+        st->mappings = m->next;
         unmap_pages(p, m);
         kobject_unref(&m->mo->obj);
         kfree(m);
     }
-    while (p->mo_charged) {
-        struct memory_object *mo = p->mo_charged;
-        if (!orphan_open) {
-            frame_ledger_open(&process_frames, &orphan_account, UINT64_MAX);
-            orphan_open = true;
-        }
-        frame_ledger_transfer(&process_frames, mo->charged, &orphan_account, mo->pages);
-        mo->charged = &orphan_account;
+    while (st->charged) {
+        struct memory_object *mo = st->charged;
+        frame_ledger_transfer(&process_frames, mo->charged, &process_orphans, mo->pages);
+        mo->charged = &process_orphans;
         creator_unlink(mo);
     }
-}
-
-uint64_t memory_objects_orphaned_frames(void)
-{
-    return orphan_account.held;
 }
 
 static const struct MemoryObject_ops memory_object_ops = {
@@ -206,15 +208,12 @@ static const struct MemoryObject_ops memory_object_ops = {
     .unmap = mo_unmap,
 };
 
-static int memory_object_call(struct kobject *obj, struct kcall *kc)
-{
-    return MemoryObject_dispatch(&memory_object_ops, obj, kc->sqe->method, &kc->params,
-                                 &kc->results, kc);
-}
+KOBJECT_TYPE(memory_object_type, MemoryObject, memory_object_ops, .destroy = memory_object_destroy);
 
-static const struct kobject_type memory_object_type = {
+const struct kobject_class memory_object_class = {
     .name = "MemoryObject",
-    .iface = &MemoryObject_IFACE,
-    .call = memory_object_call,
-    .destroy = memory_object_destroy,
+    .source = KOBJECT_NO_SOURCE,
+    .process_state_size = sizeof(struct mo_state),
+    .process_state_offset = &mo_state_offset,
+    .process_exit = mo_process_exit,
 };

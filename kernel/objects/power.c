@@ -4,8 +4,8 @@
 #include "kcall.h"
 #include "kobject.h"
 #include "kprintf.h"
-#include "objects/objects.h"
 #include "process.h"
+#include "registry.h"
 
 static int power_shutdown(void *self, Power_shutdown_Params_r params,
                           Power_shutdown_Results_b results, void *ctx)
@@ -18,20 +18,18 @@ static int power_shutdown(void *self, Power_shutdown_Params_r params,
 
 static const struct Power_ops power_ops = {.shutdown = power_shutdown};
 
-static int power_call(struct kobject *obj, struct kcall *kc)
-{
-    return Power_dispatch(&power_ops, obj, kc->sqe->method, &kc->params, &kc->results, kc);
-}
-
-static const struct kobject_type power_type = {
-    .name = "Power",
-    .iface = &Power_IFACE,
-    .call = power_call,
-};
+KOBJECT_TYPE(power_type, Power, power_ops);
 
 static struct kobject power = {.type = &power_type, .refs = 1};
 
-struct kobject *power_object(void)
+static struct kobject *boot_object(const struct boot_module *m)
 {
     return &power;
 }
+
+const struct kobject_class power_class = {
+    .name = "Power",
+    .source = KernelSource_power,
+    .iface = &Power_IFACE,
+    .boot_object = boot_object,
+};

@@ -12,8 +12,9 @@
 #include "kcall.h"
 #include "kobject.h"
 #include "objects/endpoint.h"
-#include "objects/objects.h"
+#include "objects/process_handle.h"
 #include "process.h"
+#include "registry.h"
 #include "string.h"
 
 #define SPAWN_MAX_GRANTS  64
@@ -68,8 +69,6 @@ static int spawn(void *self, ProcessSpawner_spawn_Params_r params,
     List_ProcessSpawner_Grant_r grants = ProcessSpawner_spawn_Params_get_grants(params);
     List_Export_r exports = ProcessSpawner_spawn_Params_get_exports(params);
     uint32_t n = List_ProcessSpawner_Grant_len(grants);
-    if (!kcall_params_ok(kc))
-        return CAPNPC_OK;
 
     if (!good_name(name, PROCESS_NAME_MAX - 1))
         return kcall_fail(kc, CapException_Type_invalidArgument,
@@ -97,8 +96,6 @@ static int spawn(void *self, ProcessSpawner_spawn_Params_r params,
         struct capn_text gname = ProcessSpawner_Grant_get_name(g);
         uint64_t want = ProcessSpawner_Grant_get_interfaceId(g);
         uint32_t index = ProcessSpawner_Grant_get_cap(g);
-        if (!kcall_params_ok(kc))
-            return CAPNPC_OK;
         if (!good_name(gname, CAPOS_CAPSET_NAME_MAX))
             return kcall_fail(kc, CapException_Type_invalidArgument,
                               "spawn: a grant name is not 1..32 identifier characters");
@@ -125,8 +122,6 @@ static int spawn(void *self, ProcessSpawner_spawn_Params_r params,
     for (uint32_t i = 0; i < ne; i++) {
         Export_r x = List_Export_get(exports, i);
         struct capn_text xname = Export_get_name(x);
-        if (!kcall_params_ok(kc))
-            return CAPNPC_OK;
         if (!good_name(xname, CAPOS_CAPSET_NAME_MAX) || Export_get_interfaceId(x) == 0)
             return kcall_fail(kc, CapException_Type_invalidArgument,
                               "spawn: an export needs a 1..32 character name and an interfaceId");
@@ -148,15 +143,9 @@ static int spawn(void *self, ProcessSpawner_spawn_Params_r params,
     if (cap_table_used(&caller->caps) + 1 + ne > caller->caps.quota)
         return kcall_fail(kc, CapException_Type_overloaded,
                           "spawn: no room in the caller's capability table for the results");
-    struct process_status *st = kzalloc(sizeof(*st));
-    if (!st)
+    struct kobject *handle = process_handle_create();
+    if (!handle)
         return kcall_fail(kc, CapException_Type_overloaded, "spawn: out of kernel memory");
-    st->refs = 1;
-    struct kobject *handle = process_handle_create(st);
-    if (!handle) {
-        kfree(st);
-        return kcall_fail(kc, CapException_Type_overloaded, "spawn: out of kernel memory");
-    }
     /* One endpoint per export: the child gets the owner side in its
      * CapSet, the caller a client facet. */
     for (uint32_t i = 0; i < ne; i++) {
@@ -170,7 +159,6 @@ static int spawn(void *self, ProcessSpawner_spawn_Params_r params,
                 kobject_unref(clients[j]);
             }
             kobject_unref(handle);
-            process_status_unref(st);
             return kcall_fail(kc, CapException_Type_overloaded, "spawn: out of kernel memory");
         }
         for (uint32_t k = 0; k < xname.len; k++)
@@ -189,12 +177,11 @@ static int spawn(void *self, ProcessSpawner_spawn_Params_r params,
     if (!child) {
         for (uint32_t i = 0; i < ne; i++)
             kobject_unref(clients[i]);
-        kobject_unref(handle); /* drops the handle's reference to st */
-        process_status_unref(st);
+        kobject_unref(handle);
         return kcall_fail(kc, CapException_Type_overloaded,
                           "spawn: the program could not be loaded (invalid ELF or no memory)");
     }
-    child->status = st;
+    process_handle_attach(handle, child);
     uint32_t hi = kcall_add_result_cap(kc, handle, ProcessHandle_INTERFACE_ID, CAPF_NO_TRANSFER);
     kobject_unref(handle);
     ProcessSpawner_spawn_Results_set_handle(results, hi);
@@ -226,8 +213,6 @@ static int restrict_to(void *self, ProcessSpawner_restrictTo_Params_r params,
     const struct spawner *from = self;
     List_Text_r names = ProcessSpawner_restrictTo_Params_get_binaries(params);
     uint32_t n = List_Text_len(names);
-    if (!kcall_params_ok(kc))
-        return CAPNPC_OK;
     if (n > SPAWN_MAX_ALLOWED)
         return kcall_fail(kc, CapException_Type_invalidArgument,
                           "restrictTo: more than 16 binaries");
@@ -238,7 +223,7 @@ static int restrict_to(void *self, ProcessSpawner_restrictTo_Params_r params,
     sp->restricted = true;
     for (uint32_t i = 0; i < n; i++) {
         struct capn_text t = List_Text_get(names, i);
-        if (!kcall_params_ok(kc) || !good_name(t, BINARY_NAME_MAX)) {
+        if (!good_name(t, BINARY_NAME_MAX)) {
             kobject_unref(&sp->obj);
             return kcall_fail(kc, CapException_Type_invalidArgument,
                               "restrictTo: a binary name must be 1..32 letters, digits, '_', '-' "
@@ -262,22 +247,19 @@ static int restrict_to(void *self, ProcessSpawner_restrictTo_Params_r params,
 
 static const struct ProcessSpawner_ops spawner_ops = {.spawn = spawn, .restrictTo = restrict_to};
 
-static int spawner_call(struct kobject *obj, struct kcall *kc)
-{
-    return ProcessSpawner_dispatch(&spawner_ops, obj, kc->sqe->method, &kc->params, &kc->results,
-                                   kc);
-}
-
-static const struct kobject_type spawner_type = {
-    .name = "ProcessSpawner",
-    .iface = &ProcessSpawner_IFACE,
-    .call = spawner_call,
-    .destroy = spawner_destroy, /* restricted spawners; the boot one is never freed */
-};
+/* The destructor frees restricted spawners; the boot one is never freed. */
+KOBJECT_TYPE(spawner_type, ProcessSpawner, spawner_ops, .destroy = spawner_destroy);
 
 static struct spawner boot_spawner = {.obj = {.type = &spawner_type, .refs = 1}};
 
-struct kobject *process_spawner_object(void)
+static struct kobject *boot_object(const struct boot_module *m)
 {
     return &boot_spawner.obj;
 }
+
+const struct kobject_class process_spawner_class = {
+    .name = "ProcessSpawner",
+    .source = KernelSource_spawner,
+    .iface = &ProcessSpawner_IFACE,
+    .boot_object = boot_object,
+};

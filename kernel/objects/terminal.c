@@ -22,7 +22,7 @@
 #include "kcall.h"
 #include "kobject.h"
 #include "line_edit.h"
-#include "objects/objects.h"
+#include "registry.h"
 #include "string.h"
 
 #define RX_SIZE     4096 /* a power of two */
@@ -33,7 +33,7 @@
 enum wait_kind { WAIT_READ, WAIT_LINE };
 
 struct waiter {
-    struct kcall_token token;
+    struct pending_call token;
     enum wait_kind kind;
     uint32_t max;
 };
@@ -117,7 +117,7 @@ static bool serve_one(void)
         while (n < w->max && rx_head != rx_tail)
             out[n++] = rx[rx_head++ & (RX_SIZE - 1)];
         struct read_result r = {out, n, TerminalSession_LineStatus_ok};
-        kcall_complete_deferred_with(&w->token, build_read, &r);
+        pending_call_complete_with(&w->token, build_read, &r);
         pop_waiter();
         return true;
     }
@@ -147,7 +147,7 @@ static bool serve_one(void)
             r.status = TerminalSession_LineStatus_tooLong;
         }
         line_owner = 0;
-        kcall_complete_deferred_with(&w->token, build_line, &r);
+        pending_call_complete_with(&w->token, build_line, &r);
         pop_waiter();
         return true;
     }
@@ -214,8 +214,6 @@ static int term_write(void *self, TerminalSession_write_Params_r params,
                       TerminalSession_write_Results_b results, void *ctx)
 {
     struct capn_data d = TerminalSession_write_Params_get_data(params);
-    if (!kcall_params_ok(ctx))
-        return CAPNPC_OK;
     if (d.len > WRITE_MAX)
         return kcall_fail(ctx, CapException_Type_invalidArgument,
                           "write: more than 4096 bytes; split the data");
@@ -227,8 +225,6 @@ static int term_read(void *self, TerminalSession_read_Params_r params,
                      TerminalSession_read_Results_b results, void *ctx)
 {
     uint32_t max = TerminalSession_read_Params_get_maxBytes(params);
-    if (!kcall_params_ok(ctx))
-        return CAPNPC_OK;
     if (max == 0 || max > READ_MAX)
         return kcall_fail(ctx, CapException_Type_invalidArgument, "read: maxBytes must be 1..256");
     return queue_wait(ctx, WAIT_READ, max);
@@ -238,8 +234,6 @@ static int term_read_line(void *self, TerminalSession_readLine_Params_r params,
                           TerminalSession_readLine_Results_b results, void *ctx)
 {
     uint32_t max = TerminalSession_readLine_Params_get_maxBytes(params);
-    if (!kcall_params_ok(ctx))
-        return CAPNPC_OK;
     if (max == 0 || max > LINE_EDIT_MAX)
         return kcall_fail(ctx, CapException_Type_invalidArgument,
                           "readLine: maxBytes must be 1..1024");
@@ -250,8 +244,6 @@ static int term_set_echo(void *self, TerminalSession_setEcho_Params_r params,
                          TerminalSession_setEcho_Results_b results, void *ctx)
 {
     bool on = TerminalSession_setEcho_Params_get_on(params);
-    if (!kcall_params_ok(ctx))
-        return CAPNPC_OK;
     /* Takes effect with the next line: a line half typed keeps its mode,
      * so nothing typed visibly is ever hidden after the fact or back. */
     echo_on = on;
@@ -265,21 +257,11 @@ static const struct TerminalSession_ops terminal_ops = {
     .setEcho = term_set_echo,
 };
 
-static int terminal_call(struct kobject *obj, struct kcall *kc)
-{
-    return TerminalSession_dispatch(&terminal_ops, obj, kc->sqe->method, &kc->params, &kc->results,
-                                    kc);
-}
-
-static const struct kobject_type terminal_type = {
-    .name = "TerminalSession",
-    .iface = &TerminalSession_IFACE,
-    .call = terminal_call,
-};
+KOBJECT_TYPE(terminal_type, TerminalSession, terminal_ops);
 
 static struct kobject terminal = {.type = &terminal_type, .refs = 1};
 
-struct kobject *terminal_object(void)
+static struct kobject *boot_object(const struct boot_module *m)
 {
     static bool started;
     if (!started) {
@@ -290,3 +272,10 @@ struct kobject *terminal_object(void)
     }
     return &terminal;
 }
+
+const struct kobject_class terminal_class = {
+    .name = "TerminalSession",
+    .source = KernelSource_terminal,
+    .iface = &TerminalSession_IFACE,
+    .boot_object = boot_object,
+};

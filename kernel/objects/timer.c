@@ -11,16 +11,33 @@
 #include "heap.h"
 #include "kcall.h"
 #include "kobject.h"
-#include "objects/objects.h"
-#include "process.h"
+#include "registry.h"
 
 struct sleeper {
-    struct kcall_token token;
+    struct pending_call call; /* first: the abandon hook gets this pointer */
     uint64_t deadline_ns;
     struct sleeper *next;
 };
 
 static struct sleeper *sleepers; /* unsorted; few at a time */
+
+static void sleeper_remove(struct sleeper *s)
+{
+    for (struct sleeper **pp = &sleepers; *pp; pp = &(*pp)->next) {
+        if (*pp == s) {
+            *pp = s->next;
+            return;
+        }
+    }
+}
+
+/* The sleeper's process exited: nobody will read the completion. */
+static void sleeper_abandon(struct pending_call *pc)
+{
+    struct sleeper *s = (struct sleeper *)pc;
+    sleeper_remove(s);
+    kfree(s);
+}
 
 static int timer_now(void *self, Timer_now_Params_r params, Timer_now_Results_b results, void *ctx)
 {
@@ -33,39 +50,25 @@ static int timer_sleep(void *self, Timer_sleep_Params_r params, Timer_sleep_Resu
 {
     struct kcall *kc = ctx;
     uint64_t ns = Timer_sleep_Params_get_ns(params);
-    if (!kcall_params_ok(kc))
-        return CAPNPC_OK;
     struct sleeper *s = kzalloc(sizeof(*s));
     if (!s)
         return kcall_fail(kc, CapException_Type_overloaded, "no memory for another sleeper");
     uint64_t now = arch_clock_ns();
     s->deadline_ns = ns > UINT64_MAX - now ? UINT64_MAX : now + ns;
+    s->call.abandon = sleeper_abandon;
     s->next = sleepers;
     sleepers = s;
-    return kcall_defer(kc, &s->token);
+    return kcall_defer(kc, &s->call);
 }
 
-void timer_expire(uint64_t now_ns)
+/* Every tick: complete the sleeps whose time has come. */
+static void timer_expire_sleeps(uint64_t now_ns)
 {
     for (struct sleeper **pp = &sleepers; *pp;) {
         struct sleeper *s = *pp;
         if (s->deadline_ns <= now_ns) {
             *pp = s->next;
-            kcall_complete_deferred(&s->token, 0);
-            kfree(s);
-        } else {
-            pp = &s->next;
-        }
-    }
-}
-
-void timer_cancel_process(struct process *p)
-{
-    /* Runs before kcall_process_exit, while the tokens still name p. */
-    for (struct sleeper **pp = &sleepers; *pp;) {
-        struct sleeper *s = *pp;
-        if (s->token.caller == p) {
-            *pp = s->next;
+            pending_call_complete(&s->call, 0);
             kfree(s);
         } else {
             pp = &s->next;
@@ -78,20 +81,19 @@ static const struct Timer_ops timer_ops = {
     .sleep = timer_sleep,
 };
 
-static int timer_call(struct kobject *obj, struct kcall *kc)
-{
-    return Timer_dispatch(&timer_ops, obj, kc->sqe->method, &kc->params, &kc->results, kc);
-}
-
-static const struct kobject_type timer_type = {
-    .name = "Timer",
-    .iface = &Timer_IFACE,
-    .call = timer_call,
-};
+KOBJECT_TYPE(timer_type, Timer, timer_ops);
 
 static struct kobject timer = {.type = &timer_type, .refs = 1};
 
-struct kobject *timer_object(void)
+static struct kobject *boot_object(const struct boot_module *m)
 {
     return &timer;
 }
+
+const struct kobject_class timer_class = {
+    .name = "Timer",
+    .source = KernelSource_timer,
+    .iface = &Timer_IFACE,
+    .boot_object = boot_object,
+    .tick = timer_expire_sleeps,
+};

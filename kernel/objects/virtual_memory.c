@@ -9,8 +9,8 @@
 
 #include "kcall.h"
 #include "kobject.h"
-#include "objects/objects.h"
 #include "process.h"
+#include "registry.h"
 
 #define MAX_VM_PAGES 16384
 
@@ -72,8 +72,6 @@ static int vm_map(void *self, VirtualMemory_map_Params_r params,
     uint32_t pages = VirtualMemory_map_Params_get_pages(params);
     bool w = VirtualMemory_map_Params_get_writable(params);
     bool x = VirtualMemory_map_Params_get_executable(params);
-    if (!kcall_params_ok(kc))
-        return CAPNPC_OK;
     const char *bad = check_request(p, va, pages, w, x, false);
     if (bad)
         return kcall_fail(kc, CapException_Type_invalidArgument, bad);
@@ -95,8 +93,6 @@ static int vm_unmap(void *self, VirtualMemory_unmap_Params_r params,
     struct process *p = kc->caller;
     uint64_t va = VirtualMemory_unmap_Params_get_address(params);
     uint32_t pages = VirtualMemory_unmap_Params_get_pages(params);
-    if (!kcall_params_ok(kc))
-        return CAPNPC_OK;
     const char *bad = check_request(p, va, pages, false, false, true);
     if (bad)
         return kcall_fail(kc, CapException_Type_invalidArgument, bad);
@@ -114,8 +110,6 @@ static int vm_protect(void *self, VirtualMemory_protect_Params_r params,
     uint32_t pages = VirtualMemory_protect_Params_get_pages(params);
     bool w = VirtualMemory_protect_Params_get_writable(params);
     bool x = VirtualMemory_protect_Params_get_executable(params);
-    if (!kcall_params_ok(kc))
-        return CAPNPC_OK;
     const char *bad = check_request(p, va, pages, w, x, true);
     if (bad)
         return kcall_fail(kc, CapException_Type_invalidArgument, bad);
@@ -130,21 +124,18 @@ static const struct VirtualMemory_ops virtual_memory_ops = {
     .protect = vm_protect,
 };
 
-static int virtual_memory_call(struct kobject *obj, struct kcall *kc)
-{
-    return VirtualMemory_dispatch(&virtual_memory_ops, obj, kc->sqe->method, &kc->params,
-                                  &kc->results, kc);
-}
-
-static const struct kobject_type virtual_memory_type = {
-    .name = "VirtualMemory",
-    .iface = &VirtualMemory_IFACE,
-    .call = virtual_memory_call,
-};
+KOBJECT_TYPE(virtual_memory_type, VirtualMemory, virtual_memory_ops);
 
 static struct kobject virtual_memory = {.type = &virtual_memory_type, .refs = 1};
 
-struct kobject *virtual_memory_object(void)
+static struct kobject *boot_object(const struct boot_module *m)
 {
     return &virtual_memory;
 }
+
+const struct kobject_class virtual_memory_class = {
+    .name = "VirtualMemory",
+    .source = KernelSource_vm,
+    .iface = &VirtualMemory_IFACE,
+    .boot_object = boot_object,
+};

@@ -13,8 +13,8 @@
 #include "kcall.h"
 #include "kobject.h"
 #include "objects/endpoint.h"
-#include "objects/objects.h"
 #include "process.h"
+#include "registry.h"
 #include "ring.h"
 
 #define WRAP_METHODS 256 /* ordinals that can be allowed */
@@ -173,8 +173,6 @@ static int wrap(void *self, Attenuator_wrap_Params_r params, Attenuator_wrap_Res
     struct kcall *kc = ctx;
     uint32_t index = Attenuator_wrap_Params_get_cap(params);
     List_UInt16_r methods = Attenuator_wrap_Params_get_methods(params);
-    if (!kcall_params_ok(kc))
-        return CAPNPC_OK;
     uint32_t out;
     int rc = make_wrapper(kc, index, methods, false, &out, 0);
     if (rc == CAPNPC_OK)
@@ -188,8 +186,6 @@ static int wrap_revocable(void *self, Attenuator_wrapRevocable_Params_r params,
     struct kcall *kc = ctx;
     uint32_t index = Attenuator_wrapRevocable_Params_get_cap(params);
     List_UInt16_r methods = Attenuator_wrapRevocable_Params_get_methods(params);
-    if (!kcall_params_ok(kc))
-        return CAPNPC_OK;
     uint32_t out, rev;
     int rc = make_wrapper(kc, index, methods, true, &out, &rev);
     if (rc == CAPNPC_OK) {
@@ -210,35 +206,22 @@ static int revoke(void *self, Revoker_revoke_Params_r params, Revoker_revoke_Res
 
 static const struct Revoker_ops revoker_ops = {.revoke = revoke};
 
-static int revoker_call(struct kobject *obj, struct kcall *kc)
-{
-    return Revoker_dispatch(&revoker_ops, obj, kc->sqe->method, &kc->params, &kc->results, kc);
-}
-
-static const struct kobject_type revoker_type = {
-    .name = "Revoker",
-    .iface = &Revoker_IFACE,
-    .call = revoker_call,
-    .destroy = revoker_destroy,
-};
+KOBJECT_TYPE(revoker_type, Revoker, revoker_ops, .destroy = revoker_destroy);
 
 static const struct Attenuator_ops attenuator_ops = {.wrap = wrap, .wrapRevocable = wrap_revocable};
 
-static int attenuator_call(struct kobject *obj, struct kcall *kc)
-{
-    return Attenuator_dispatch(&attenuator_ops, obj, kc->sqe->method, &kc->params, &kc->results,
-                               kc);
-}
-
-static const struct kobject_type attenuator_type = {
-    .name = "Attenuator",
-    .iface = &Attenuator_IFACE,
-    .call = attenuator_call,
-};
+KOBJECT_TYPE(attenuator_type, Attenuator, attenuator_ops);
 
 static struct kobject attenuator = {.type = &attenuator_type, .refs = 1};
 
-struct kobject *attenuator_object(void)
+static struct kobject *boot_object(const struct boot_module *m)
 {
     return &attenuator;
 }
+
+const struct kobject_class attenuator_class = {
+    .name = "Attenuator",
+    .source = KernelSource_attenuator,
+    .iface = &Attenuator_IFACE,
+    .boot_object = boot_object,
+};

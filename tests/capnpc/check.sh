@@ -54,6 +54,11 @@ const r :UInt32 = 5;'
 const int :UInt32 = 5;'
     refuses twice "is defined twice" '@0xd1f0e0a5e2c1b3a7;
 struct A { which :group { x @0 :UInt8; } union { a @1 :Void; b @2 :Void; } }'
+    cp schema/c.capnp "$dir/c.capnp"
+    refuses implements 'implements("Nope") names no interface of this file' '@0xd1f0e0a5e2c1b3a8;
+using C = import "c.capnp";
+interface Real {}
+enum Source { a @0 $C.implements("Real"); b @1 $C.implements("Nope"); }'
     "$plugin" </dev/null >"$dir/empty.log" 2>&1
     rc=$?
     [ "$rc" -eq 1 ] && grep -q "cannot read the CodeGeneratorRequest" "$dir/empty.log"

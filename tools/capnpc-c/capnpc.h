@@ -9,6 +9,7 @@
  *   gen_struct.c struct, group and union accessors
  *   gen_list.c   typed list wrappers
  *   gen_value.c  defaults and constants
+ *   gen_check.c  N_check: every pointer of a struct read before a handler runs
  *   gen_iface.c  interface ids, stubs and dispatch tables
  *   gen_doc.c    the Markdown interface reference
  *
@@ -161,6 +162,11 @@ void gen_struct_types(struct gen *g, const struct node *n);
 void gen_struct_funcs(struct gen *g, const struct node *n);
 /* Every list type a struct's fields use. */
 void gen_struct_lists(struct gen *g, const struct node *n);
+
+/* ---- gen_check.c ---- */
+
+/* N_check for struct n (not a group): reads every pointer it holds. */
+void gen_check(struct gen *g, const struct node *n);
 
 /* ---- gen_iface.c ---- */
 

@@ -33,6 +33,13 @@ enum capnpc_status {
     CAPNPC_E_BAD_RESULTS = -1003, /* the reply is not a message with a struct root */
 };
 
+/* Whether a message read so far without error; a NULL message is an absent
+ * (default) value, which is fine. Generated N_check functions return this. */
+static inline bool capnpc_msg_ok(const struct capn_msg *m)
+{
+    return m == NULL || m->err == CAPN_OK;
+}
+
 /* A capability field or cap-table entry that is absent or invalid. */
 #define CAPNPC_NO_CAP UINT32_MAX
 
@@ -345,7 +352,9 @@ static inline int capnpc_dispatch_status(int rc, const struct capn_bld *results)
 
 /*
  * Dispatch one call: check the ordinal and that the params root is a struct,
- * then run the method's handler, which fills the results root (allocated
+ * then run the method's invoker (which checks every pointer of the params
+ * before the handler runs: CAPNPC_E_BAD_PARAMS if one is malformed), then
+ * the method's handler, which fills the results root (allocated
  * here in `results`). Returns the handler's status, CAPNPC_E_BAD_METHOD,
  * CAPNPC_E_BAD_PARAMS, or CAPNPC_E_NO_SPACE if the results did not fit.
  * The generated I_dispatch functions do the same with a switch instead of

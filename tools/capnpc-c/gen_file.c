@@ -82,6 +82,54 @@ static void walk(const struct gen *g, const struct node *n, struct order *all, s
     }
 }
 
+/* schema/c.capnp: `annotation implements (enumerant) :Text`. */
+#define ANNOTATION_IMPLEMENTS UINT64_C(0x9b15f3978f14a4af)
+
+/* The interface an enumerant's $C.implements names, NULL without one;
+ * fails the build if the name is not an interface of this file. */
+static const struct node *implemented_iface(const struct gen *g, const struct node *e,
+                                            Enumerant_r en)
+{
+    List_Annotation_r as = Enumerant_get_annotations(en);
+    for (uint32_t i = 0; i < List_Annotation_len(as); i++) {
+        Annotation_r a = List_Annotation_get(as, i);
+        if (Annotation_get_id(a) != ANNOTATION_IMPLEMENTS)
+            continue;
+        const char *want = txt(Value_get_text(Annotation_get_value(a)));
+        for (size_t k = 0; k < g->nnodes; k++) {
+            const struct node *c = &g->nodes[k];
+            if (c->file == e->file && Node_which(c->n) == Node_which_interface &&
+                !strcmp(c->dotted, want))
+                return c;
+        }
+        fatal("%s: enumerant %s.%s: $C.implements(\"%s\") names no interface of this file",
+              g->filename, e->dotted, txt(Enumerant_get_name(en)), want);
+    }
+    return NULL;
+}
+
+/* E_IFACES[] for an enum whose enumerants are annotated $C.implements. */
+static void gen_enum_ifaces(struct gen *g, const struct node *n)
+{
+    const char *E = n->cname;
+    List_Enumerant_r es = Node_enum_get_enumerants(Node_get_enum(n->n));
+    uint32_t ne = List_Enumerant_len(es);
+    bool any = false;
+    for (uint32_t i = 0; i < ne && !any; i++)
+        any = implemented_iface(g, n, List_Enumerant_get(es, i)) != NULL;
+    if (!any)
+        return;
+    sym_add(g, "%s_IFACES", E);
+    bprintf(&g->h, "/* The interface each %s implements ($C.implements), NULL for none. */\n", E);
+    bprintf(&g->h, "extern const struct capnpc_iface *const %s_IFACES[%u];\n", E, ne);
+    bprintf(&g->c, "\nconst struct capnpc_iface *const %s_IFACES[%u] = {\n", E, ne);
+    for (uint32_t i = 0; i < ne; i++) {
+        const struct node *f = implemented_iface(g, n, List_Enumerant_get(es, i));
+        bprintf(&g->c, "    %s%s%s,\n", f ? "&" : "", f ? f->cname : "NULL", f ? "_IFACE" : "");
+    }
+    bprintf(&g->c, "};\n");
+}
+
 static void gen_enum(struct gen *g, const struct node *n)
 {
     struct buf *h = &g->h;
@@ -114,6 +162,7 @@ static void gen_enum(struct gen *g, const struct node *n)
         bprintf(&g->c, "%s\"%s\",", i % 4 == 0 ? "\n    " : " ",
                 txt(Enumerant_get_name(List_Enumerant_get(es, i))));
     bprintf(&g->c, "%s\n};\n", ne == 0 ? "\n    NULL," : "");
+    gen_enum_ifaces(g, n);
 }
 
 static const char *base_name(const char *path)
@@ -182,6 +231,9 @@ void gen_file(struct gen *g, uint64_t file_id, const char *filename)
     for (size_t i = 0; i < all.n; i++)
         if (Node_which(all.v[i]->n) == Node_which_struct)
             gen_struct_funcs(g, all.v[i]);
+    for (size_t i = 0; i < all.n; i++)
+        if (Node_which(all.v[i]->n) == Node_which_struct)
+            gen_check(g, all.v[i]);
     for (size_t i = 0; i < all.n; i++)
         if (Node_which(all.v[i]->n) == Node_which_const)
             gen_const(g, all.v[i]);

@@ -247,6 +247,16 @@ static void gen_call(struct gen *g, const struct node *n, const struct method *m
     free(order);
 }
 
+/* The check of a method's params before its handler runs ("" when the
+ * params hold no pointer, so there is nothing that could be malformed). */
+static const char *params_check(const struct method *m, const char *p, const char *ind)
+{
+    if (Node_struct_get_pointerCount(Node_get_struct(m->params->n)) == 0)
+        return "";
+    return xprintf("%sif (!%s_check(%s))\n%s    return CAPNPC_E_BAD_PARAMS;\n", ind,
+                   m->params->cname, p, ind);
+}
+
 void gen_iface_source(struct gen *g, const struct node *n)
 {
     struct buf *c = &g->c;
@@ -265,10 +275,11 @@ void gen_iface_source(struct gen *g, const struct node *n)
                 "    const struct capn_struct *params, struct capn_bld *results, void *ctx)\n{\n"
                 "    const struct %s_ops *o = ops;\n"
                 "    if (o->%s == NULL)\n        return CAPNPC_E_BAD_METHOD;\n"
-                "    %s_r p = {*params};\n"
+                "    %s_r p = {*params};\n%s"
                 "    %s_b r = {capn_bld_init_root(results, %s_DATA_WORDS, %s_PTR_COUNT)};\n"
                 "    return o->%s(self, p, r, ctx);\n}\n",
-                I, m.name, I, m.id, m.P, m.R, m.results->cname, m.results->cname, m.id);
+                I, m.name, I, m.id, m.P, params_check(&m, "p", "    "), m.R, m.results->cname,
+                m.results->cname, m.id);
     }
     bprintf(c, "\nconst struct capnpc_method %s_METHODS[] = {\n", I);
     for (uint32_t i = 0; i < nm; i++) {
@@ -349,11 +360,12 @@ void gen_iface_source(struct gen *g, const struct node *n)
         bprintf(c,
                 "    case %s_%s_METHOD:\n"
                 "        if (ops->%s == NULL)\n"
-                "            return CAPNPC_E_BAD_METHOD;\n"
+                "            return CAPNPC_E_BAD_METHOD;\n%s"
                 "        rc = ops->%s(self, p.m%u, (%s_b){capn_bld_init_root_fast_(results,\n"
                 "            %s_DATA_WORDS, %s_PTR_COUNT)}, ctx);\n"
                 "        break;\n",
-                I, m.name, m.id, m.id, i, m.R, m.results->cname, m.results->cname);
+                I, m.name, m.id, params_check(&m, xprintf("p.m%u", i), "        "), m.id, i, m.R,
+                m.results->cname, m.results->cname);
     }
     bprintf(c, "    default:\n"
                "        return CAPNPC_E_BAD_METHOD;\n"

@@ -7,6 +7,294 @@ const char *const ElementSize_NAMES[] = {
     "fourBytes", "eightBytes", "pointer", "inlineComposite",
 };
 
+bool Node_check(Node_r r)
+{
+    (void)Node_get_displayName(r);
+    {
+        List_Node_Parameter_r l0 = Node_get_parameters(r);
+        for (uint32_t i0 = 0; i0 < List_Node_Parameter_len(l0) && capnpc_msg_ok(l0.l.msg); i0++)
+        {
+            (void)Node_Parameter_check(List_Node_Parameter_get(l0, i0));
+        }
+    }
+    {
+        List_Node_NestedNode_r l0 = Node_get_nestedNodes(r);
+        for (uint32_t i0 = 0; i0 < List_Node_NestedNode_len(l0) && capnpc_msg_ok(l0.l.msg); i0++)
+        {
+            (void)Node_NestedNode_check(List_Node_NestedNode_get(l0, i0));
+        }
+    }
+    {
+        List_Annotation_r l0 = Node_get_annotations(r);
+        for (uint32_t i0 = 0; i0 < List_Annotation_len(l0) && capnpc_msg_ok(l0.l.msg); i0++)
+        {
+            (void)Annotation_check(List_Annotation_get(l0, i0));
+        }
+    }
+    if (Node_which(r) == Node_which_struct) {
+    {
+        List_Field_r l0 = Node_struct_get_fields(Node_get_struct(r));
+        for (uint32_t i0 = 0; i0 < List_Field_len(l0) && capnpc_msg_ok(l0.l.msg); i0++)
+        {
+            (void)Field_check(List_Field_get(l0, i0));
+        }
+    }
+    }
+    if (Node_which(r) == Node_which_enum) {
+    {
+        List_Enumerant_r l0 = Node_enum_get_enumerants(Node_get_enum(r));
+        for (uint32_t i0 = 0; i0 < List_Enumerant_len(l0) && capnpc_msg_ok(l0.l.msg); i0++)
+        {
+            (void)Enumerant_check(List_Enumerant_get(l0, i0));
+        }
+    }
+    }
+    if (Node_which(r) == Node_which_interface) {
+    {
+        List_Method_r l0 = Node_interface_get_methods(Node_get_interface(r));
+        for (uint32_t i0 = 0; i0 < List_Method_len(l0) && capnpc_msg_ok(l0.l.msg); i0++)
+        {
+            (void)Method_check(List_Method_get(l0, i0));
+        }
+    }
+    {
+        List_Superclass_r l0 = Node_interface_get_superclasses(Node_get_interface(r));
+        for (uint32_t i0 = 0; i0 < List_Superclass_len(l0) && capnpc_msg_ok(l0.l.msg); i0++)
+        {
+            (void)Superclass_check(List_Superclass_get(l0, i0));
+        }
+    }
+    }
+    if (Node_which(r) == Node_which_const) {
+    (void)Type_check(Node_const_get_type(Node_get_const(r)));
+    (void)Value_check(Node_const_get_value(Node_get_const(r)));
+    }
+    if (Node_which(r) == Node_which_annotation) {
+    (void)Type_check(Node_annotation_get_type(Node_get_annotation(r)));
+    }
+    return capnpc_msg_ok(r.s.msg);
+}
+
+bool Node_Parameter_check(Node_Parameter_r r)
+{
+    (void)Node_Parameter_get_name(r);
+    return capnpc_msg_ok(r.s.msg);
+}
+
+bool Node_NestedNode_check(Node_NestedNode_r r)
+{
+    (void)Node_NestedNode_get_name(r);
+    return capnpc_msg_ok(r.s.msg);
+}
+
+bool Node_SourceInfo_check(Node_SourceInfo_r r)
+{
+    (void)Node_SourceInfo_get_docComment(r);
+    {
+        List_Node_SourceInfo_Member_r l0 = Node_SourceInfo_get_members(r);
+        for (uint32_t i0 = 0; i0 < List_Node_SourceInfo_Member_len(l0) && capnpc_msg_ok(l0.l.msg); i0++)
+        {
+            (void)Node_SourceInfo_Member_check(List_Node_SourceInfo_Member_get(l0, i0));
+        }
+    }
+    return capnpc_msg_ok(r.s.msg);
+}
+
+bool Node_SourceInfo_Member_check(Node_SourceInfo_Member_r r)
+{
+    (void)Node_SourceInfo_Member_get_docComment(r);
+    return capnpc_msg_ok(r.s.msg);
+}
+
+bool Field_check(Field_r r)
+{
+    (void)Field_get_name(r);
+    {
+        List_Annotation_r l0 = Field_get_annotations(r);
+        for (uint32_t i0 = 0; i0 < List_Annotation_len(l0) && capnpc_msg_ok(l0.l.msg); i0++)
+        {
+            (void)Annotation_check(List_Annotation_get(l0, i0));
+        }
+    }
+    if (Field_which(r) == Field_which_slot) {
+    (void)Type_check(Field_slot_get_type(Field_get_slot(r)));
+    (void)Value_check(Field_slot_get_defaultValue(Field_get_slot(r)));
+    }
+    return capnpc_msg_ok(r.s.msg);
+}
+
+bool Enumerant_check(Enumerant_r r)
+{
+    (void)Enumerant_get_name(r);
+    {
+        List_Annotation_r l0 = Enumerant_get_annotations(r);
+        for (uint32_t i0 = 0; i0 < List_Annotation_len(l0) && capnpc_msg_ok(l0.l.msg); i0++)
+        {
+            (void)Annotation_check(List_Annotation_get(l0, i0));
+        }
+    }
+    return capnpc_msg_ok(r.s.msg);
+}
+
+bool Superclass_check(Superclass_r r)
+{
+    (void)Brand_check(Superclass_get_brand(r));
+    return capnpc_msg_ok(r.s.msg);
+}
+
+bool Method_check(Method_r r)
+{
+    (void)Method_get_name(r);
+    {
+        List_Node_Parameter_r l0 = Method_get_implicitParameters(r);
+        for (uint32_t i0 = 0; i0 < List_Node_Parameter_len(l0) && capnpc_msg_ok(l0.l.msg); i0++)
+        {
+            (void)Node_Parameter_check(List_Node_Parameter_get(l0, i0));
+        }
+    }
+    (void)Brand_check(Method_get_paramBrand(r));
+    (void)Brand_check(Method_get_resultBrand(r));
+    {
+        List_Annotation_r l0 = Method_get_annotations(r);
+        for (uint32_t i0 = 0; i0 < List_Annotation_len(l0) && capnpc_msg_ok(l0.l.msg); i0++)
+        {
+            (void)Annotation_check(List_Annotation_get(l0, i0));
+        }
+    }
+    return capnpc_msg_ok(r.s.msg);
+}
+
+bool Type_check(Type_r r)
+{
+    if (Type_which(r) == Type_which_list) {
+    (void)Type_check(Type_list_get_elementType(Type_get_list(r)));
+    }
+    if (Type_which(r) == Type_which_enum) {
+    (void)Brand_check(Type_enum_get_brand(Type_get_enum(r)));
+    }
+    if (Type_which(r) == Type_which_struct) {
+    (void)Brand_check(Type_struct_get_brand(Type_get_struct(r)));
+    }
+    if (Type_which(r) == Type_which_interface) {
+    (void)Brand_check(Type_interface_get_brand(Type_get_interface(r)));
+    }
+    return capnpc_msg_ok(r.s.msg);
+}
+
+bool Brand_check(Brand_r r)
+{
+    {
+        List_Brand_Scope_r l0 = Brand_get_scopes(r);
+        for (uint32_t i0 = 0; i0 < List_Brand_Scope_len(l0) && capnpc_msg_ok(l0.l.msg); i0++)
+        {
+            (void)Brand_Scope_check(List_Brand_Scope_get(l0, i0));
+        }
+    }
+    return capnpc_msg_ok(r.s.msg);
+}
+
+bool Brand_Scope_check(Brand_Scope_r r)
+{
+    if (Brand_Scope_which(r) == Brand_Scope_which_bind) {
+        {
+            List_Brand_Binding_r l0 = Brand_Scope_get_bind(r);
+            for (uint32_t i0 = 0; i0 < List_Brand_Binding_len(l0) && capnpc_msg_ok(l0.l.msg); i0++)
+            {
+                (void)Brand_Binding_check(List_Brand_Binding_get(l0, i0));
+            }
+        }
+    }
+    return capnpc_msg_ok(r.s.msg);
+}
+
+bool Brand_Binding_check(Brand_Binding_r r)
+{
+    if (Brand_Binding_which(r) == Brand_Binding_which_type) {
+        (void)Type_check(Brand_Binding_get_type(r));
+    }
+    return capnpc_msg_ok(r.s.msg);
+}
+
+bool Value_check(Value_r r)
+{
+    if (Value_which(r) == Value_which_text) {
+        (void)Value_get_text(r);
+    }
+    if (Value_which(r) == Value_which_data) {
+        (void)Value_get_data(r);
+    }
+    if (Value_which(r) == Value_which_list) {
+        (void)Value_get_list(r);
+    }
+    if (Value_which(r) == Value_which_struct) {
+        (void)Value_get_struct(r);
+    }
+    if (Value_which(r) == Value_which_anyPointer) {
+        (void)Value_get_anyPointer(r);
+    }
+    return capnpc_msg_ok(r.s.msg);
+}
+
+bool Annotation_check(Annotation_r r)
+{
+    (void)Brand_check(Annotation_get_brand(r));
+    (void)Value_check(Annotation_get_value(r));
+    return capnpc_msg_ok(r.s.msg);
+}
+
+bool CapnpVersion_check(CapnpVersion_r r)
+{
+    return capnpc_msg_ok(r.s.msg);
+}
+
+bool CodeGeneratorRequest_check(CodeGeneratorRequest_r r)
+{
+    (void)CapnpVersion_check(CodeGeneratorRequest_get_capnpVersion(r));
+    {
+        List_Node_r l0 = CodeGeneratorRequest_get_nodes(r);
+        for (uint32_t i0 = 0; i0 < List_Node_len(l0) && capnpc_msg_ok(l0.l.msg); i0++)
+        {
+            (void)Node_check(List_Node_get(l0, i0));
+        }
+    }
+    {
+        List_Node_SourceInfo_r l0 = CodeGeneratorRequest_get_sourceInfo(r);
+        for (uint32_t i0 = 0; i0 < List_Node_SourceInfo_len(l0) && capnpc_msg_ok(l0.l.msg); i0++)
+        {
+            (void)Node_SourceInfo_check(List_Node_SourceInfo_get(l0, i0));
+        }
+    }
+    {
+        List_CodeGeneratorRequest_RequestedFile_r l0 = CodeGeneratorRequest_get_requestedFiles(r);
+        for (uint32_t i0 = 0; i0 < List_CodeGeneratorRequest_RequestedFile_len(l0) && capnpc_msg_ok(l0.l.msg); i0++)
+        {
+            (void)CodeGeneratorRequest_RequestedFile_check(List_CodeGeneratorRequest_RequestedFile_get(l0,
+                i0));
+        }
+    }
+    return capnpc_msg_ok(r.s.msg);
+}
+
+bool CodeGeneratorRequest_RequestedFile_check(CodeGeneratorRequest_RequestedFile_r r)
+{
+    (void)CodeGeneratorRequest_RequestedFile_get_filename(r);
+    {
+        List_CodeGeneratorRequest_RequestedFile_Import_r l0 = CodeGeneratorRequest_RequestedFile_get_imports(r);
+        for (uint32_t i0 = 0; i0 < List_CodeGeneratorRequest_RequestedFile_Import_len(l0) && capnpc_msg_ok(l0.l.msg); i0++)
+        {
+            (void)CodeGeneratorRequest_RequestedFile_Import_check(List_CodeGeneratorRequest_RequestedFile_Import_get(l0,
+                i0));
+        }
+    }
+    return capnpc_msg_ok(r.s.msg);
+}
+
+bool CodeGeneratorRequest_RequestedFile_Import_check(CodeGeneratorRequest_RequestedFile_Import_r r)
+{
+    (void)CodeGeneratorRequest_RequestedFile_Import_get_name(r);
+    return capnpc_msg_ok(r.s.msg);
+}
+
 const struct capnpc_iface *const schema_INTERFACES[] = {
     NULL,
 };

@@ -3197,6 +3197,44 @@ static inline bool CodeGeneratorRequest_RequestedFile_Import_has_name(CodeGenera
 {
     return !capn_ptr_is_null(capn_struct_ptr(&r.s, 0));
 }
+/* Read every pointer of r (recursively); false if the message has an error. */
+bool Node_check(Node_r r);
+/* Read every pointer of r (recursively); false if the message has an error. */
+bool Node_Parameter_check(Node_Parameter_r r);
+/* Read every pointer of r (recursively); false if the message has an error. */
+bool Node_NestedNode_check(Node_NestedNode_r r);
+/* Read every pointer of r (recursively); false if the message has an error. */
+bool Node_SourceInfo_check(Node_SourceInfo_r r);
+/* Read every pointer of r (recursively); false if the message has an error. */
+bool Node_SourceInfo_Member_check(Node_SourceInfo_Member_r r);
+/* Read every pointer of r (recursively); false if the message has an error. */
+bool Field_check(Field_r r);
+/* Read every pointer of r (recursively); false if the message has an error. */
+bool Enumerant_check(Enumerant_r r);
+/* Read every pointer of r (recursively); false if the message has an error. */
+bool Superclass_check(Superclass_r r);
+/* Read every pointer of r (recursively); false if the message has an error. */
+bool Method_check(Method_r r);
+/* Read every pointer of r (recursively); false if the message has an error. */
+bool Type_check(Type_r r);
+/* Read every pointer of r (recursively); false if the message has an error. */
+bool Brand_check(Brand_r r);
+/* Read every pointer of r (recursively); false if the message has an error. */
+bool Brand_Scope_check(Brand_Scope_r r);
+/* Read every pointer of r (recursively); false if the message has an error. */
+bool Brand_Binding_check(Brand_Binding_r r);
+/* Read every pointer of r (recursively); false if the message has an error. */
+bool Value_check(Value_r r);
+/* Read every pointer of r (recursively); false if the message has an error. */
+bool Annotation_check(Annotation_r r);
+/* Read every pointer of r (recursively); false if the message has an error. */
+bool CapnpVersion_check(CapnpVersion_r r);
+/* Read every pointer of r (recursively); false if the message has an error. */
+bool CodeGeneratorRequest_check(CodeGeneratorRequest_r r);
+/* Read every pointer of r (recursively); false if the message has an error. */
+bool CodeGeneratorRequest_RequestedFile_check(CodeGeneratorRequest_RequestedFile_r r);
+/* Read every pointer of r (recursively); false if the message has an error. */
+bool CodeGeneratorRequest_RequestedFile_Import_check(CodeGeneratorRequest_RequestedFile_Import_r r);
 
 static const uint16_t Field_noDiscriminant = (uint16_t)65535;
 

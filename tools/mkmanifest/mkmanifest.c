@@ -11,6 +11,9 @@
  *       the same from JSON already exported ("-" for stdin).
  *   mkmanifest --check MANIFEST
  *       validate an existing binary manifest.
+ *   mkmanifest --kernel-sources-cue
+ *       print cue/kernel-sources.cue: the kernel sources and the interface
+ *       of each, from the schema (enum KernelSource, $C.implements).
  *
  * Exit status 0 on success, 1 on an error in the input (reported on
  * stderr with the path of the field and what was expected), 2 on a usage
@@ -35,7 +38,8 @@ static void usage(void)
 {
     fprintf(stderr, "usage: mkmanifest -o OUT [--binary NAME=PATH]... [--cue PROGRAM] FILE.cue...\n"
                     "       mkmanifest -o OUT [--binary NAME=PATH]... --json FILE\n"
-                    "       mkmanifest --check MANIFEST\n");
+                    "       mkmanifest --check MANIFEST\n"
+                    "       mkmanifest --kernel-sources-cue\n");
     exit(2);
 }
 
@@ -172,16 +176,29 @@ static void write_out(const char *out, const uint8_t *buf, size_t len)
     }
 }
 
+/* The CUE definition of the kernel sources, derived from the schema so
+ * that it cannot drift from what the kernel and lib/manifest accept. */
+static int print_kernel_sources_cue(void)
+{
+    printf("// Generated from schema/capos.capnp (enum KernelSource, $C.implements) by\n"
+           "// `make cue-kernel-sources`; do not edit. The manifest-kernel-sources test\n"
+           "// fails when it is stale.\n"
+           "package capos\n\n"
+           "// The objects the kernel creates at boot, and the interface of each.\n"
+           "#KernelInterface: {\n");
+    for (int i = 0; i < KernelSource_COUNT; i++)
+        printf("\t%s: \"%s\"\n", KernelSource_NAMES[i], KernelSource_IFACES[i]->name);
+    printf("}\n");
+    return ferror(stdout) ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"output", required_argument, NULL, 'o'},
-        {"binary", required_argument, NULL, 'b'},
-        {"cue", required_argument, NULL, 'c'},
-        {"json", required_argument, NULL, 'j'},
-        {"check", required_argument, NULL, 'k'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"output", required_argument, NULL, 'o'}, {"binary", required_argument, NULL, 'b'},
+        {"cue", required_argument, NULL, 'c'},    {"json", required_argument, NULL, 'j'},
+        {"check", required_argument, NULL, 'k'},  {"kernel-sources-cue", no_argument, NULL, 's'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     const char *out = NULL, *cue = "tools/cue.js", *json_path = NULL, *check = NULL;
     struct binfile *files = calloc((size_t)argc, sizeof(*files));
@@ -210,6 +227,9 @@ int main(int argc, char **argv)
         case 'k':
             check = optarg;
             break;
+        case 's':
+            free(files);
+            return print_kernel_sources_cue();
         default:
             usage();
         }

@@ -1,0 +1,76 @@
+/* Pending calls (pending_call.h). */
+#include "pending_call.h"
+
+#include <capos/errors.h>
+
+#include "kcall.h"
+#include "process.h"
+#include "tap.h"
+
+void pending_call_start(struct pending_call *pc, struct process *p, const struct capos_sqe *sqe)
+{
+    pc->caller = p;
+    pc->user_data = sqe->user_data;
+    pc->result_addr = sqe->result_addr;
+    pc->result_len = sqe->result_len;
+    pc->prev = 0;
+    pc->next = p->pending_calls;
+    if (pc->next)
+        pc->next->prev = pc;
+    p->pending_calls = pc;
+}
+
+static void unlink_call(struct pending_call *pc)
+{
+    if (pc->prev)
+        pc->prev->next = pc->next;
+    else
+        pc->caller->pending_calls = pc->next;
+    if (pc->next)
+        pc->next->prev = pc->prev;
+    pc->next = pc->prev = 0;
+}
+
+void pending_calls_abandon(struct process *p)
+{
+    for (struct pending_call *pc = p->pending_calls, *next; pc; pc = next) {
+        next = pc->next;
+        pc->caller = 0;
+        pc->next = pc->prev = 0;
+        /* Last: the hook may free pc. */
+        if (pc->abandon)
+            pc->abandon(pc);
+    }
+    p->pending_calls = 0;
+}
+
+void pending_call_post(struct pending_call *pc, struct capos_cqe *cqe)
+{
+    struct process *p = pc->caller;
+    cqe->user_data = pc->user_data;
+    unlink_call(pc);
+    pc->caller = 0;
+    ring_post_reserved(p->ring, &p->ring_state, cqe);
+    if (tap_enabled)
+        tap_cqe(p, cqe);
+    process_notify_completion(p);
+}
+
+void pending_call_complete(struct pending_call *pc, int32_t result)
+{
+    if (!pc->caller)
+        return;
+    struct capos_cqe cqe = {.result = result};
+    pending_call_post(pc, &cqe);
+}
+
+void pending_call_complete_with(struct pending_call *pc, pending_build_fn build, void *arg)
+{
+    if (!pc->caller)
+        return;
+    struct capos_cqe cqe = {0};
+    uint32_t len = 0;
+    cqe.result = kcall_write_results(pc->caller, pc->result_addr, pc->result_len, build, arg, &len);
+    cqe.result_len = len;
+    pending_call_post(pc, &cqe);
+}

@@ -1,0 +1,58 @@
+/*
+ * Pending calls: ring operations that complete later than the cap_enter
+ * that submitted them (Timer.sleep, ProcessHandle.wait, TerminalSession
+ * reads, an endpoint CALL waiting for its RETURN, a RECV waiting for a
+ * CALL).
+ *
+ * The ring keeps a CQ slot reserved for each (lib/kcore/ring.h:
+ * RING_DEFER), so the completion can always be posted. The object that
+ * will complete the operation embeds a struct pending_call, which records
+ * where the answer goes (user_data, result buffer) and links the call into
+ * its caller's list, so that an exiting caller can let go of it:
+ *
+ *   start     the handler returns RING_DEFER (kcall_defer for object calls)
+ *   complete  the owner posts the CQE (pending_call_complete*), once
+ *   abandon   the caller exits first: caller becomes NULL, the optional
+ *             abandon hook runs, and completing it later does nothing.
+ *             The owner still frees its own memory.
+ */
+#ifndef CAPOS_PENDING_CALL_H
+#define CAPOS_PENDING_CALL_H
+
+#include <capos/ring.h>
+#include <stdint.h>
+
+struct process;
+struct capn_bld;
+
+struct pending_call {
+    struct process *caller; /* NULL once the caller has exited */
+    uint64_t user_data;
+    uint64_t result_addr;
+    uint32_t result_len;
+    /* Run when the caller exits before the call completes (caller is
+     * already NULL): the owner drops what it keeps only for this call, and
+     * may free the struct. NULL: the owner notices a dead caller when it
+     * completes. */
+    void (*abandon)(struct pending_call *pc);
+    struct pending_call *next, *prev; /* the caller's pending calls */
+};
+
+/* Record sqe's answer address and link pc into p's pending calls. */
+void pending_call_start(struct pending_call *pc, struct process *p, const struct capos_sqe *sqe);
+
+/* Post the call's CQE (user_data is filled in) into its reserved slot and
+ * wake the caller; pc must be live (caller not NULL). */
+void pending_call_post(struct pending_call *pc, struct capos_cqe *cqe);
+
+/* Complete with a bare result; nothing happens if the caller is gone. */
+void pending_call_complete(struct pending_call *pc, int32_t result);
+
+/* Complete with results built by `build` (framed and copied out). */
+typedef void (*pending_build_fn)(struct capn_bld *results, void *arg);
+void pending_call_complete_with(struct pending_call *pc, pending_build_fn build, void *arg);
+
+/* The caller is exiting: every pending call of it is abandoned. */
+void pending_calls_abandon(struct process *p);
+
+#endif
