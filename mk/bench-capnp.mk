@@ -19,10 +19,9 @@ BENCH_CXXFLAGS  := -std=c++14 -O2 -g -Wall -Wextra -Ibench/capnp -I$(BENCH_CAPNP
 BENCH_LIB_OBJS  := $(patsubst lib/capnp/%.c,$(BENCH_CAPNP)/lib/%.o,$(CAPNP_SRCS))
 BENCH_LIB_HDRS  := $(wildcard lib/capnp/*.h)
 
-# Our accessors for bench.capnp (capnpc_rt.h comes from suite-capnpc.mk's
-# pattern rule), and the C++ library's.
+# Our accessors for bench.capnp, and the C++ library's.
 $(BENCH_CAPNP_C)/bench.capnp.h $(BENCH_CAPNP_C)/bench.capnp.c &: bench/capnp/bench.capnp \
-        $(BENCH_CAPNPC) $(BENCH_CAPNP_C)/capnpc_rt.h
+        $(BENCH_CAPNPC)
 	@$(CAPNP_CHECK)
 	@echo "  CAPNPC  $<"
 	$(Q)$(call capnpc_run,bench/capnp,$(BENCH_CAPNP_C),$<)

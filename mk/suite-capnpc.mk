@@ -4,8 +4,8 @@
 # For the kernel and userspace:
 #   $(GEN_CAPOS_H)  build/gen/capos.capnp.h   accessors, ids, stubs, dispatch
 #   $(GEN_CAPOS_C)  build/gen/capos.capnp.c   add to the sources
-#   $(GEN_DIR)      add -I$(GEN_DIR) (the header includes capnpc_rt.h from
-#                   there, and capnp/capnp.h through -Ilib)
+#   $(GEN_DIR)      add -I$(GEN_DIR) (the header includes capnp/capnpc_rt.h
+#                   and capnp/capnp.h through -Ilib)
 # Objects that include the header must depend on $(GEN_CAPOS_H).
 
 CAPNP_WANT := 0.9.2
@@ -29,7 +29,7 @@ CAPNP_CHECK = v=$$(capnp --version 2>/dev/null); \
     exit 1; }
 
 # $(call capnpc_run,SRC_PREFIX,OUT_DIR,SCHEMA)
-capnpc_run = capnp compile --src-prefix=$(1) -o$(abspath $(CAPNPC)):$(2) $(3)
+capnpc_run = mkdir -p $(2) && capnp compile --src-prefix=$(1) -o$(abspath $(CAPNPC)):$(2) $(3)
 
 $(CAPNPC): $(CAPNPC_SRCS) $(CAPNPC_HDRS) $(CAPNPC_LIB_SRCS) $(wildcard lib/capnp/*.h)
 	@$(CAPNP_CHECK)
@@ -37,12 +37,7 @@ $(CAPNPC): $(CAPNPC_SRCS) $(CAPNPC_HDRS) $(CAPNPC_LIB_SRCS) $(wildcard lib/capnp
 	@echo "  HOSTCC  $@"
 	$(Q)$(HOST_CC) $(CAPNPC_CFLAGS) -o $@ $(CAPNPC_SRCS) $(CAPNPC_LIB_SRCS)
 
-# The transport and dispatch header goes next to every generated directory.
-$(BUILD)/%/capnpc_rt.h: tools/capnpc-c/capnpc_rt.h
-	@mkdir -p $(dir $@)
-	$(Q)cp $< $@
-
-$(GEN_CAPOS_H) $(GEN_CAPOS_C) $(GEN_CAPOS_MD) &: schema/capos.capnp $(CAPNPC) $(GEN_DIR)/capnpc_rt.h
+$(GEN_CAPOS_H) $(GEN_CAPOS_C) $(GEN_CAPOS_MD) &: schema/capos.capnp $(CAPNPC)
 	@$(CAPNP_CHECK)
 	@echo "  CAPNPC  $<"
 	$(Q)$(call capnpc_run,schema,$(GEN_DIR),$<)
@@ -98,16 +93,14 @@ CAPNPC_TEST_DIR := $(BUILD)/capnpc/gen
 CAPNPC_TEST_H   := $(CAPNPC_TEST_DIR)/test.capnp.h
 CAPNPC_TEST_C   := $(CAPNPC_TEST_DIR)/test.capnp.c
 
-$(CAPNPC_TEST_H) $(CAPNPC_TEST_C) $(CAPNPC_TEST_DIR)/test.md &: tests/capnpc/test.capnp $(CAPNPC) \
-        $(CAPNPC_TEST_DIR)/capnpc_rt.h
+$(CAPNPC_TEST_H) $(CAPNPC_TEST_C) $(CAPNPC_TEST_DIR)/test.md &: tests/capnpc/test.capnp $(CAPNPC)
 	@$(CAPNP_CHECK)
 	@echo "  CAPNPC  $<"
 	$(Q)$(call capnpc_run,tests/capnpc,$(CAPNPC_TEST_DIR),$<)
 
 # Two files declaring the same name: the importer's names get a prefix.
 CAPNPC_CLASH_C := $(CAPNPC_TEST_DIR)/clash_a.capnp.c $(CAPNPC_TEST_DIR)/clash_b.capnp.c
-$(CAPNPC_CLASH_C) &: tests/capnpc/clash_a.capnp tests/capnpc/clash_b.capnp $(CAPNPC) \
-        $(CAPNPC_TEST_DIR)/capnpc_rt.h
+$(CAPNPC_CLASH_C) &: tests/capnpc/clash_a.capnp tests/capnpc/clash_b.capnp $(CAPNPC)
 	@$(CAPNP_CHECK)
 	@echo "  CAPNPC  tests/capnpc/clash_[ab].capnp"
 	$(Q)$(call capnpc_run,tests/capnpc,$(CAPNPC_TEST_DIR),tests/capnpc/clash_a.capnp tests/capnpc/clash_b.capnp)

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "capnpc_rt.h"
+#include "capnp/capnpc_rt.h"
 #include "fmt.h"
 #include "shell.h"
 #include "shell_parse.h"

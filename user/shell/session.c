@@ -7,7 +7,7 @@
  */
 #include <string.h>
 
-#include "capnpc_rt.h"
+#include "capnp/capnpc_rt.h"
 #include "fmt.h"
 #include "shell.h"
 

@@ -2,7 +2,7 @@
 #include <stdarg.h>
 #include <string.h>
 
-#include "capnpc_rt.h"
+#include "capnp/capnpc_rt.h"
 #include "fmt.h"
 #include "shell.h"
 

@@ -10,7 +10,7 @@
 
 #include <string.h>
 
-#include "capnpc_rt.h"
+#include "capnp/capnpc_rt.h"
 #include "capos.capnp.h"
 
 #define TEST_FN static __attribute__((unused))
