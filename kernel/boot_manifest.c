@@ -11,7 +11,7 @@
 #include "capos.capnp.h"
 #include "kobject.h"
 #include "kprintf.h"
-#include "manifest.h"
+#include "manifest/manifest.h"
 #include "objects/objects.h"
 #include "process.h"
 

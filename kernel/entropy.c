@@ -11,7 +11,7 @@
 #include <arch/platform.h>
 #include <stdint.h>
 
-#include "csprng.h"
+#include "crypto/csprng.h"
 #include "kprintf.h"
 
 static struct csprng rng;

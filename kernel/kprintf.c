@@ -3,7 +3,7 @@
 
 #include <arch/platform.h>
 
-#include "fmt.h"
+#include "text/fmt.h"
 
 static void console_put(void *ctx, char c)
 {

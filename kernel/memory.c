@@ -7,7 +7,7 @@
 #include <arch/layout.h>
 #include <arch/paging.h>
 
-#include "frame_bitmap.h"
+#include "kcore/frame_bitmap.h"
 #include "kprintf.h"
 #include "string.h"
 

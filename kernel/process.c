@@ -13,10 +13,10 @@
 #include <capos/errors.h>
 #include <capos/layout.h>
 
-#include "elf64.h"
 #include "entropy.h"
 #include "heap.h"
 #include "kcall.h"
+#include "kcore/elf64.h"
 #include "kobject.h"
 #include "kprintf.h"
 #include "memory.h"

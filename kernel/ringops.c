@@ -9,10 +9,10 @@
 #include <capos/errors.h>
 
 #include "kcall.h"
+#include "kcore/ring.h"
 #include "kobject.h"
 #include "objects/endpoint.h"
 #include "process.h"
-#include "ring.h"
 #include "tap.h"
 
 typedef enum ring_action (*op_handler)(struct process *p, const struct capos_sqe *sqe,

@@ -10,7 +10,7 @@ ULDFLAGS := -nostdlib -static -no-pie -Wl,-z,max-page-size=0x1000 -Wl,-z,separat
             -Wl,-Ttext-segment=0x400000 -Wl,--build-id=none
 
 RT_SRCS := user/rt/start.S user/rt/rt.c user/rt/call.c user/rt/print.c user/rt/heap.c user/rt/server.c user/rt/handle.c \
-           lib/freestanding/string.c lib/fmt.c $(CAPNP_SRCS) $(GEN_CAPOS_C)
+           lib/freestanding/string.c lib/text/fmt.c $(CAPNP_SRCS) $(GEN_CAPOS_C)
 RT_OBJS := $(addprefix $(BUILD)/obj/user/,$(addsuffix .o,$(basename $(RT_SRCS))))
 
 $(BUILD)/obj/user/%.o: %.c | $(GEN_CAPOS_H)

@@ -21,9 +21,9 @@
 #include "heap.h"
 #include "kcall.h"
 #include "kobject.h"
-#include "line_edit.h"
 #include "objects/objects.h"
 #include "string.h"
+#include "text/line_edit.h"
 
 #define RX_SIZE     4096 /* a power of two */
 #define MAX_WAITERS 4    /* reads waiting at once */

@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "argon2.h"
+#include "crypto/argon2.h"
 
 #define check(cond)                                                                                \
     do {                                                                                           \

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "manifest.h"
+#include "manifest/manifest.h"
 
 #define check(cond)                                                                                \
     do {                                                                                           \

@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "argon2.h"
-#include "blake2b.h"
-#include "ct.h"
+#include "crypto/argon2.h"
+#include "crypto/blake2b.h"
+#include "crypto/ct.h"
 
 /* ---- RFC 9106 section 5 ------------------------------------------------- */
 

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "blake2b.h"
+#include "crypto/blake2b.h"
 
 static void hex(char *out, const uint8_t *b, size_t n)
 {

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chacha20.h"
-#include "csprng.h"
+#include "crypto/chacha20.h"
+#include "crypto/csprng.h"
 
 /* Parse a hex string (whitespace ignored) into out; returns the byte count. */
 static size_t unhex(const char *s, uint8_t *out, size_t cap)

@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "fmt.h"
+#include "text/fmt.h"
 
 static char out[128];
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "line_edit.h"
+#include "text/line_edit.h"
 
 static struct line_edit ed; /* large: not on the stack */
 static char obuf[LINE_EDIT_OUT_MAX * 4];

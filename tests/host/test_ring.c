@@ -10,7 +10,7 @@
 #include <capos/errors.h>
 #include <capos/layout.h>
 
-#include "ring.h"
+#include "kcore/ring.h"
 
 #define LIMIT CAPOS_USER_LIMIT
 #define UBUF  0x400000ull /* some user address */

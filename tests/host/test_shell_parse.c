@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "shell_parse.h"
+#include "text/shell_parse.h"
 
 static struct shell_cmd cmd;
 static struct shell_error err;

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "siphash.h"
+#include "crypto/siphash.h"
 
 /* Output bytes, as the reference implementation writes them. */
 static const char *const vectors64[64] = {

@@ -26,7 +26,7 @@
 
 #include <capos/errors.h>
 
-#include "ring.h"
+#include "kcore/ring.h"
 
 #define ACQ(p)        __atomic_load_n((p), __ATOMIC_ACQUIRE)
 #define REL(p, v)     __atomic_store_n((p), (v), __ATOMIC_RELEASE)

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "capos.capnp.h"
-#include "manifest.h"
+#include "manifest/manifest.h"
 
 #define MAX_RESTARTS 3
 

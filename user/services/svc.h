@@ -25,7 +25,7 @@
 
 #include "capnp/capnpc_rt.h"
 #include "capos.capnp.h"
-#include "fmt.h"
+#include "text/fmt.h"
 
 /* Each program uses some of these. */
 #define SVC_FN static __attribute__((unused))

@@ -13,9 +13,9 @@
 #include <string.h>
 
 #include "capnp/capnpc_rt.h"
-#include "fmt.h"
 #include "shell.h"
-#include "shell_parse.h"
+#include "text/fmt.h"
+#include "text/shell_parse.h"
 
 #define STDIO_LINE_MAX 1024
 

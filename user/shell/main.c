@@ -6,9 +6,9 @@
  */
 #include <string.h>
 
-#include "fmt.h"
 #include "shell.h"
-#include "shell_parse.h"
+#include "text/fmt.h"
+#include "text/shell_parse.h"
 
 static const char help_text[] =
     "Commands:\r\n"

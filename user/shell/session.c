@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "capnp/capnpc_rt.h"
-#include "fmt.h"
 #include "shell.h"
+#include "text/fmt.h"
 
 #define PASSWORD_MAX 128
 

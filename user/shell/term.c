@@ -3,8 +3,8 @@
 #include <string.h>
 
 #include "capnp/capnpc_rt.h"
-#include "fmt.h"
 #include "shell.h"
+#include "text/fmt.h"
 
 #define WRITE_CHUNK 4096 /* TerminalSession.write takes at most this */
 

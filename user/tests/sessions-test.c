@@ -16,7 +16,7 @@
 
 #include "capos.capnp.h"
 #include "check.h"
-#include "fmt.h"
+#include "text/fmt.h"
 
 #define MOTD     "sessions test motd"
 #define USER     "operator"
