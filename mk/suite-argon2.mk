@@ -1,10 +1,7 @@
-# BLAKE2b, Argon2 and constant-time comparison (lib/): the password hash of
-# the credential store (user/services/credential-store.c links
-# ARGON2_SRCS; the kernel does not need them), tested on the host against
-# the RFC vectors and against libargon2, fuzzed.
-# docs/argon2.md describes the parameters.
-
-ARGON2_SRCS := lib/crypto/blake2b.c lib/crypto/argon2.c lib/crypto/ct.c
+# BLAKE2b, Argon2 and constant-time comparison (lib/crypto/, ARGON2_SRCS):
+# the password hash of the credential store (the kernel does not need
+# them), tested on the host against the RFC vectors and against libargon2,
+# fuzzed. docs/argon2.md describes the parameters.
 
 $(eval $(call host_test,host-blake2b,tests/host/test_blake2b.c lib/crypto/blake2b.c))
 $(eval $(call host_test,host-argon2,tests/host/test_argon2.c $(ARGON2_SRCS)))

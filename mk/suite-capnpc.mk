@@ -1,23 +1,20 @@
 # capnpc-c: the C code generator plugin for the official capnp compiler
 # (tools/capnpc-c), the generated code for schema/capos.capnp, and its tests.
 #
-# For the kernel and userspace:
+# For the kernel and userspace (the names are declared in mk/link.mk):
 #   $(GEN_CAPOS_H)  build/gen/capos.capnp.h   accessors, ids, stubs, dispatch
 #   $(GEN_CAPOS_C)  build/gen/capos.capnp.c   add to the sources
 #   $(GEN_DIR)      add -I$(GEN_DIR) (the header includes capnp/capnpc_rt.h
 #                   and capnp/capnp.h through -Ilib)
 # Objects that include the header must depend on $(GEN_CAPOS_H).
+# The plugin links CAPNPC_LIB_SRCS (mk/link.mk).
 
 CAPNP_WANT := 0.9.2
 CAPNPC     := $(BUILD)/tools/capnpc-c
-GEN_DIR    := $(BUILD)/gen
-GEN_CAPOS_H  := $(GEN_DIR)/capos.capnp.h
-GEN_CAPOS_C  := $(GEN_DIR)/capos.capnp.c
 GEN_CAPOS_MD := $(GEN_DIR)/capos.md
 
 CAPNPC_SRCS     := $(sort $(wildcard tools/capnpc-c/*.c))
 CAPNPC_HDRS     := $(sort $(wildcard tools/capnpc-c/*.h))
-CAPNPC_LIB_SRCS := $(filter-out lib/capnp/capnp_host.c,$(sort $(wildcard lib/capnp/*.c)))
 CAPNPC_CFLAGS   := -std=c17 -O1 -g $(WARN) -fsanitize=address,undefined \
                    -fno-sanitize-recover=all -Iinclude -Ilib
 
@@ -117,14 +114,14 @@ test-capnpc-freestanding: $(GEN_CAPOS_H) $(GEN_CAPOS_C) $(CAPNPC_TEST_H) $(CAPNP
 	    $(GEN_CAPOS_C) $(CAPNPC_TEST_C) $(CAPNPC_CLASH_C)
 
 CAPNPC_UNIT_SRCS := tests/capnpc/test_accessors.c tests/capnpc/test_dispatch.c tests/capnpc/testgen.c
-$(eval $(call host_test,capnpc-unit,$(CAPNPC_UNIT_SRCS) $(CAPNPC_TEST_C) $(CAPNPC_LIB_SRCS)))
-$(eval $(call host_test,capnpc-oracle,tests/capnpc/test_oracle.c tests/capnpc/testgen.c $(CAPNPC_TEST_C) $(CAPNPC_LIB_SRCS) lib/capnp/capnp_host.c))
+$(eval $(call host_test,capnpc-unit,$(CAPNPC_UNIT_SRCS) $(CAPNPC_TEST_C) $(CAPNP_SRCS)))
+$(eval $(call host_test,capnpc-oracle,tests/capnpc/test_oracle.c tests/capnpc/testgen.c $(CAPNPC_TEST_C) $(CAPNP_HOST_SRCS)))
 # Variable tracking makes the large test functions slow to compile with -g
 # and the sanitizers (from about 20 s to 6 s).
 $(BUILD)/host/capnpc-unit $(BUILD)/host/capnpc-oracle: \
     HOST_CFLAGS += -I$(CAPNPC_TEST_DIR) -fno-var-tracking-assignments
 $(BUILD)/host/capnpc-unit $(BUILD)/host/capnpc-oracle: tests/capnpc/testgen.h $(CAPNPC_TEST_H)
 
-$(eval $(call fuzz_target,capnpc_walk,tests/fuzz/fuzz_capnpc_walk.c $(CAPNPC_TEST_C) $(CAPNPC_LIB_SRCS)))
+$(eval $(call fuzz_target,capnpc_walk,tests/fuzz/fuzz_capnpc_walk.c $(CAPNPC_TEST_C) $(CAPNP_SRCS)))
 $(BUILD)/fuzz/capnpc_walk: FUZZ_CFLAGS += -I$(CAPNPC_TEST_DIR)
 $(BUILD)/fuzz/capnpc_walk: tests/capnpc/walk.h $(CAPNPC_TEST_H)

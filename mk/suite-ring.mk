@@ -2,8 +2,6 @@
 # a SPIN model of the protocol, a ThreadSanitizer stress test of the real
 # code, and a fuzz target.
 
-LIB_SRCS += lib/kcore/ring.c
-
 $(eval $(call host_test,host-ring,tests/host/test_ring.c lib/kcore/ring.c))
 $(eval $(call fuzz_target,ring,tests/fuzz/fuzz_ring.c lib/kcore/ring.c))
 

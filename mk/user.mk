@@ -9,8 +9,9 @@ UCFLAGS  := -std=c17 -O2 -g -flto=auto $(WARN) -ffreestanding -fno-builtin -nost
 ULDFLAGS := -nostdlib -static -no-pie -Wl,-z,max-page-size=0x1000 -Wl,-z,separate-code \
             -Wl,-Ttext-segment=0x400000 -Wl,--build-id=none
 
+# libcapos-rt: user/rt/ and what it links of lib/ (RT_LIB_SRCS, mk/link.mk).
 RT_SRCS := user/rt/start.S user/rt/rt.c user/rt/call.c user/rt/print.c user/rt/heap.c user/rt/server.c user/rt/handle.c \
-           lib/freestanding/string.c lib/text/fmt.c $(CAPNP_SRCS) $(GEN_CAPOS_C)
+           $(RT_LIB_SRCS)
 RT_OBJS := $(addprefix $(BUILD)/obj/user/,$(addsuffix .o,$(basename $(RT_SRCS))))
 
 $(BUILD)/obj/user/%.o: %.c | $(GEN_CAPOS_H)
@@ -24,9 +25,10 @@ $(BUILD)/obj/user/%.o: %.S
 
 USER_PROGRAMS :=
 
-# $(call user_program,NAME,SOURCES) builds build/user/NAME.elf.
+# $(call user_program,NAME,SOURCES) builds build/user/NAME.elf from SOURCES,
+# the lib/ sources USER_LIB_SRCS_NAME (mk/link.mk) and libcapos-rt.
 define user_program
-$(BUILD)/user/$(1).elf: $(addprefix $(BUILD)/obj/user/,$(addsuffix .o,$(basename $(2)))) $(RT_OBJS)
+$(BUILD)/user/$(1).elf: $(addprefix $(BUILD)/obj/user/,$(addsuffix .o,$(basename $(2) $(USER_LIB_SRCS_$(1))))) $(RT_OBJS)
 	@mkdir -p $$(dir $$@)
 	@echo "  ULD     $$@"
 	$$(Q)$$(UCC) $$(UCFLAGS) $$(ULDFLAGS) -o $$@ $$^
@@ -36,10 +38,8 @@ endef
 $(foreach t,$(basename $(notdir $(wildcard user/tests/*.c))),$(eval $(call user_program,$(t),user/tests/$(t).c)))
 $(foreach t,$(basename $(notdir $(wildcard user/bench/*.c))),$(eval $(call user_program,$(t),user/bench/$(t).c)))
 $(foreach t,$(basename $(notdir $(wildcard user/demos/*.c))),$(eval $(call user_program,$(t),user/demos/$(t).c)))
-$(eval $(call user_program,init,user/init/init.c $(MANIFEST_LIB_SRCS)))
+$(eval $(call user_program,init,user/init/init.c))
 
-# Session services (user/services/NAME.c, plus SERVICE_SRCS_NAME) and the
-# shell (user/shell/).
-SERVICE_SRCS_credential-store := $(ARGON2_SRCS)
-$(foreach t,$(basename $(notdir $(wildcard user/services/*.c))),$(eval $(call user_program,$(t),user/services/$(t).c $(SERVICE_SRCS_$(t)))))
-$(if $(wildcard user/shell/*.c),$(eval $(call user_program,capos-shell,$(wildcard user/shell/*.c) $(SHELL_LIB_SRCS))))
+# Session services (user/services/NAME.c) and the shell (user/shell/).
+$(foreach t,$(basename $(notdir $(wildcard user/services/*.c))),$(eval $(call user_program,$(t),user/services/$(t).c)))
+$(if $(wildcard user/shell/*.c),$(eval $(call user_program,capos-shell,$(wildcard user/shell/*.c))))

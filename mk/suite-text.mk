@@ -1,9 +1,10 @@
-# The shell's pure parts: the command-line parser (lib/text/shell_parse.c, linked
-# into capos-shell through SHELL_LIB_SRCS) and the terminal line editor
-# (lib/text/line_edit.c, linked into the kernel's TerminalSession.readLine).
+# Text (lib/text/): the formatter behind kprintf and the runtime's printf
+# (fmt.c), the terminal line editor of the kernel's TerminalSession.readLine
+# (line_edit.c) and capos-shell's command-line parser (shell_parse.c). Who
+# links them: mk/link.mk.
 
-SHELL_LIB_SRCS := lib/text/shell_parse.c
-LIB_SRCS += lib/text/line_edit.c
+$(eval $(call host_test,host-fmt,tests/host/test_fmt.c lib/text/fmt.c))
+$(BUILD)/host/host-fmt: lib/text/fmt.h
 
 $(eval $(call host_test,host-shell-parse,tests/host/test_shell_parse.c lib/text/shell_parse.c))
 $(eval $(call host_test,host-line-edit,tests/host/test_line_edit.c lib/text/line_edit.c))
