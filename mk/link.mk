@@ -55,6 +55,12 @@ USER_LIB_SRCS_init             := $(MANIFEST_SRCS)
 USER_LIB_SRCS_capos-shell      := lib/text/shell_parse.c
 USER_LIB_SRCS_credential-store := $(ARGON2_SRCS)
 
+# Sources a folder of user programs shares: USER_SHARED_DIR for user/DIR/.
+# Every other .c file of user/DIR/ is a program of its own, and each of
+# them links these (mk/user.mk).
+USER_SHARED_services := user/services/svc.c
+USER_SHARED_tests    := user/tests/testlib.c
+
 # Host tools.
 MKMANIFEST_LIB_SRCS := $(MANIFEST_SRCS) $(CAPNP_HOST_SRCS) $(GEN_CAPOS_C)
 CAPNPC_LIB_SRCS     := $(CAPNP_SRCS)

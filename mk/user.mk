@@ -35,11 +35,21 @@ $(BUILD)/user/$(1).elf: $(addprefix $(BUILD)/obj/user/,$(addsuffix .o,$(basename
 USER_PROGRAMS += $(1)
 endef
 
-$(foreach t,$(basename $(notdir $(wildcard user/tests/*.c))),$(eval $(call user_program,$(t),user/tests/$(t).c)))
-$(foreach t,$(basename $(notdir $(wildcard user/bench/*.c))),$(eval $(call user_program,$(t),user/bench/$(t).c)))
-$(foreach t,$(basename $(notdir $(wildcard user/demos/*.c))),$(eval $(call user_program,$(t),user/demos/$(t).c)))
-$(eval $(call user_program,init,user/init/init.c))
+# Folders of programs: user/DIR/NAME.c is the program NAME, except the
+# sources listed in USER_SHARED_DIR (mk/link.mk), which are no program of
+# their own but are linked into every program of the folder. A file that
+# several programs of a folder need therefore goes into USER_SHARED_DIR,
+# with a header of declarations beside it (user/services/svc.c and svc.h,
+# user/tests/testlib.c and testlib.h).
+# $(call user_folder,DIR)
+user_folder = $(foreach t,$(basename $(notdir $(filter-out $(USER_SHARED_$(1)),$(wildcard user/$(1)/*.c)))),\
+    $(eval $(call user_program,$(t),user/$(1)/$(t).c $(USER_SHARED_$(1)))))
 
-# Session services (user/services/NAME.c) and the shell (user/shell/).
-$(foreach t,$(basename $(notdir $(wildcard user/services/*.c))),$(eval $(call user_program,$(t),user/services/$(t).c)))
+$(call user_folder,tests)
+$(call user_folder,bench)
+$(call user_folder,demos)
+$(call user_folder,init)
+# Session services (docs/sessions.md).
+$(call user_folder,services)
+# The shell: every file of user/shell/ makes one program.
 $(if $(wildcard user/shell/*.c),$(eval $(call user_program,capos-shell,$(wildcard user/shell/*.c))))

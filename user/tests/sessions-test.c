@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "capos.capnp.h"
-#include "check.h"
+#include "testlib.h"
 #include "text/fmt.h"
 
 #define MOTD     "sessions test motd"
