@@ -27,7 +27,7 @@ struct kobject_type {
      * CAPOS_E_* transport error. */
     int (*call)(struct kobject *obj, struct kcall *call);
     /* Instead of `call`: objects that take a CALL SQE as it is (endpoints,
-     * wrappers) and may defer it. Returns a lib/ring.h enum ring_action. */
+     * wrappers) and may defer it. Returns a lib/kcore/ring.h enum ring_action. */
     int (*ring_call)(struct kobject *obj, struct process *caller, const struct cap_entry *e,
                      const struct capos_sqe *sqe, struct capos_cqe *cqe);
     void (*destroy)(struct kobject *obj);

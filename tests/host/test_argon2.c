@@ -1,6 +1,6 @@
 /*
- * Host tests for Argon2 (lib/argon2.c) and constant-time comparison
- * (lib/ct.c): the RFC 9106 section 5 test vectors for all three variants,
+ * Host tests for Argon2 (lib/crypto/argon2.c) and constant-time comparison
+ * (lib/crypto/ct.c): the RFC 9106 section 5 test vectors for all three variants,
  * H' against the RFC's definition restated here on top of BLAKE2b, every
  * parameter error (each returns its own status and writes nothing), and the
  * work buffer never written past its end. tests/host/test_argon2_diff.c

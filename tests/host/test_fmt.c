@@ -1,4 +1,4 @@
-/* lib/fmt.c: the formatter behind kprintf and the user runtime's printf. */
+/* lib/text/fmt.c: the formatter behind kprintf and the user runtime's printf. */
 #include <criterion/criterion.h>
 #include <stdarg.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
 /*
- * Host tests for the kernel side of the capability ring (lib/ring.c).
+ * Host tests for the kernel side of the capability ring (lib/kcore/ring.c).
  * The "process" here is the test itself, writing the page the way a
  * well-behaved runtime would, or scribbling over it like a hostile one.
  */

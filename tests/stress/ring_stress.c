@@ -1,5 +1,5 @@
 /*
- * Multi-threaded stress test of the real lib/ring.c, meant to run under
+ * Multi-threaded stress test of the real lib/kcore/ring.c, meant to run under
  * ThreadSanitizer (-fsanitize=thread). Prints TAP.
  *
  * 1. exactly-once: a "user" thread submits OPS entries (NOPs and CALLs,

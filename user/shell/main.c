@@ -1,6 +1,6 @@
 /*
  * capos-shell: reads a command line from the terminal, parses it
- * (lib/shell_parse.c: every mistake points at the offending word) and runs
+ * (lib/text/shell_parse.c: every mistake points at the offending word) and runs
  * it. Starts anonymous; see session.c for logging in and jobs.c for
  * starting programs.
  */
