@@ -15,9 +15,9 @@ BUILD   := build
 RESULTS := $(BUILD)/results
 
 include mk/config.mk
-include mk/lib.mk
-# Suite fragments may add pure sources to LIB_SRCS, so they come before the
-# kernel, which links LIB_SRCS.
+# What each binary links (lib/ by role), declared once.
+include mk/link.mk
+# Test suites: they only register tests.
 include $(sort $(wildcard mk/suite-*.mk))
 include mk/kernel.mk
 include mk/user.mk

@@ -1,6 +1,6 @@
 /*
  * Boot from the SystemManifest (docs/manifest.md). The kernel validates only
- * what it needs to start init (lib/manifest.c: manifest_check_boot): root
+ * what it needs to start init (lib/manifest/manifest.c: manifest_check_boot): root
  * fields, the init binary, init's capability sources (kernel sources with
  * matching interface ids). init validates the whole service graph itself.
  */
@@ -11,7 +11,7 @@
 #include "capos.capnp.h"
 #include "kobject.h"
 #include "kprintf.h"
-#include "manifest.h"
+#include "manifest/manifest.h"
 #include "process.h"
 #include "registry.h"
 

@@ -1,5 +1,5 @@
 /*
- * The kernel CSPRNG (lib/csprng.c) and its seeding.
+ * The kernel CSPRNG (lib/crypto/csprng.c) and its seeding.
  *
  * Seed material: 64 bytes from RDSEED/RDRAND when the CPU has them, plus
  * the low bits of 256 TSC deltas around port I/O (interrupt timing, cache
@@ -11,7 +11,7 @@
 #include <arch/platform.h>
 #include <stdint.h>
 
-#include "csprng.h"
+#include "crypto/csprng.h"
 #include "kprintf.h"
 
 static struct csprng rng;

@@ -29,7 +29,7 @@ struct kobject_type {
      * its own (an endpoint client facet, used through ring opcodes). */
     int (*call)(struct kobject *obj, struct kcall *kc);
     /* Instead of `call`: objects that take a CALL SQE as it is (endpoints,
-     * wrappers) and may defer it. Returns a lib/ring.h enum ring_action. */
+     * wrappers) and may defer it. Returns a lib/kcore/ring.h enum ring_action. */
     int (*ring_call)(struct kobject *obj, struct process *caller, const struct cap_entry *e,
                      const struct capos_sqe *sqe, struct capos_cqe *cqe);
     void (*destroy)(struct kobject *obj);

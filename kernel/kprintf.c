@@ -1,9 +1,9 @@
-/* Kernel console output and panic, on top of lib/fmt.c. */
+/* Kernel console output and panic, on top of lib/text/fmt.c. */
 #include "kprintf.h"
 
 #include <arch/platform.h>
 
-#include "fmt.h"
+#include "text/fmt.h"
 
 static void console_put(void *ctx, char c)
 {

@@ -1,13 +1,13 @@
 /*
  * Physical memory set-up and the kernel's frame allocator, a thin wrapper
- * around lib/frame_bitmap.c (where the logic and its tests live).
+ * around lib/kcore/frame_bitmap.c (where the logic and its tests live).
  */
 #include "memory.h"
 
 #include <arch/layout.h>
 #include <arch/paging.h>
 
-#include "frame_bitmap.h"
+#include "kcore/frame_bitmap.h"
 #include "kprintf.h"
 #include "string.h"
 

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "mb2.h"
+#include "kcore/mb2.h"
 
 /*
  * Build the frame allocator from the parsed boot information. Reserves

@@ -13,8 +13,8 @@
 #include <capos/errors.h>
 #include <capos/layout.h>
 
-#include "elf64.h"
 #include "heap.h"
+#include "kcore/elf64.h"
 #include "kobject.h"
 #include "kprintf.h"
 #include "memory.h"

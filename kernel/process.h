@@ -7,10 +7,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "cap_table.h"
-#include "frame_ledger.h"
+#include "kcore/cap_table.h"
+#include "kcore/frame_ledger.h"
+#include "kcore/ring.h"
 #include "pending_call.h"
-#include "ring.h"
 
 struct thread;
 struct kobject;

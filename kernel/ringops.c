@@ -1,6 +1,6 @@
 /*
  * Ring opcode dispatch: a table with one entry per opcode (io_uring
- * style). lib/ring.c has already validated the SQE's shape (known opcode,
+ * style). lib/kcore/ring.c has already validated the SQE's shape (known opcode,
  * flags, reserved fields, lengths, user-half addresses); the handlers here
  * check what needs kernel state: capabilities, interfaces, mappings.
  */
@@ -9,10 +9,10 @@
 #include <capos/errors.h>
 
 #include "kcall.h"
+#include "kcore/ring.h"
 #include "kobject.h"
 #include "objects/endpoint.h"
 #include "process.h"
-#include "ring.h"
 #include "tap.h"
 
 typedef enum ring_action (*op_handler)(struct process *p, const struct capos_sqe *sqe,

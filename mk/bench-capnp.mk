@@ -5,24 +5,24 @@
 # has the figures.
 #
 # Included from suite-capnp.mk, which the Makefile reads before
-# suite-capnpc.mk: the plugin and the capos.capnp code are named by their
-# paths here, since rule prerequisites are expanded as they are read.
+# suite-capnpc.mk: the plugin is named by its path here, since rule
+# prerequisites are expanded as they are read (the capos.capnp code is
+# declared earlier, in mk/link.mk).
 
 BENCH_CAPNP     := $(BUILD)/bench-capnp
 BENCH_CAPNP_C   := $(BENCH_CAPNP)/c
 BENCH_CAPNP_CXX := $(BENCH_CAPNP)/cpp
 BENCH_CAPNPC    := $(BUILD)/tools/capnpc-c
-BENCH_GEN_CAPOS := $(BUILD)/gen/capos.capnp.h $(BUILD)/gen/capos.capnp.c
+BENCH_GEN_CAPOS := $(GEN_CAPOS_H) $(GEN_CAPOS_C)
 BENCH_CXX       := g++
 BENCH_CFLAGS    := -std=c17 -O2 -g $(WARN) -Iinclude -Ilib -Ibench/capnp
 BENCH_CXXFLAGS  := -std=c++14 -O2 -g -Wall -Wextra -Ibench/capnp -I$(BENCH_CAPNP_CXX)
 BENCH_LIB_OBJS  := $(patsubst lib/capnp/%.c,$(BENCH_CAPNP)/lib/%.o,$(CAPNP_SRCS))
 BENCH_LIB_HDRS  := $(wildcard lib/capnp/*.h)
 
-# Our accessors for bench.capnp (capnpc_rt.h comes from suite-capnpc.mk's
-# pattern rule), and the C++ library's.
+# Our accessors for bench.capnp, and the C++ library's.
 $(BENCH_CAPNP_C)/bench.capnp.h $(BENCH_CAPNP_C)/bench.capnp.c &: bench/capnp/bench.capnp \
-        $(BENCH_CAPNPC) $(BENCH_CAPNP_C)/capnpc_rt.h
+        $(BENCH_CAPNPC)
 	@$(CAPNP_CHECK)
 	@echo "  CAPNPC  $<"
 	$(Q)$(call capnpc_run,bench/capnp,$(BENCH_CAPNP_C),$<)
@@ -72,8 +72,8 @@ $(BENCH_CAPNP)/small-calls: bench/capnp/small_calls.c $(BENCH_GEN_CAPOS) $(BENCH
         $(BENCH_LIB_HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  HOSTCC  $@"
-	$(Q)$(HOST_CC) $(BENCH_CFLAGS) -I$(BUILD)/gen -o $@ bench/capnp/small_calls.c \
-	    $(BUILD)/gen/capos.capnp.c $(BENCH_LIB_OBJS)
+	$(Q)$(HOST_CC) $(BENCH_CFLAGS) -I$(GEN_DIR) -o $@ bench/capnp/small_calls.c \
+	    $(GEN_CAPOS_C) $(BENCH_LIB_OBJS)
 
 .PHONY: bench-capnp
 bench-capnp: $(BENCH_CAPNP)/bench-capnp $(BENCH_CAPNP)/small-calls

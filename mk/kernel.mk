@@ -1,8 +1,7 @@
 # The kernel: build/kernel.elf, and build/test/kernel.elf with test hooks
 # (deliberate faults chosen on the command line) for the QEMU tests.
 
-KERNEL_C   := $(wildcard kernel/*.c kernel/objects/*.c kernel/arch/x86_64/*.c) \
-              lib/freestanding/string.c $(LIB_SRCS) $(CAPNP_SRCS) $(GEN_CAPOS_C)
+KERNEL_C   := $(wildcard kernel/*.c kernel/objects/*.c kernel/arch/x86_64/*.c) $(KERNEL_LIB_SRCS)
 KERNEL_S   := $(wildcard kernel/arch/x86_64/*.S)
 KERNEL_LD  := kernel/arch/x86_64/kernel.ld
 

@@ -1,12 +1,7 @@
-# Cap'n Proto runtime (lib/capnp): unit tests, the freestanding build check
-# and the reader fuzz target.
-#
-# CAPNP_SRCS is everything the kernel and userspace need; capnp_host.c adds
-# malloc-based helpers for host programs and tests only.
+# Cap'n Proto runtime (lib/capnp, CAPNP_SRCS and CAPNP_HOST_SRCS in
+# mk/link.mk): unit tests, the freestanding build check and the reader fuzz
+# target.
 
-CAPNP_SRCS      := lib/capnp/read.c lib/capnp/build.c lib/capnp/copy.c lib/capnp/frame.c \
-                   lib/capnp/packed.c
-CAPNP_HOST_SRCS := $(CAPNP_SRCS) lib/capnp/capnp_host.c
 CAPNP_TESTS     := $(sort $(wildcard tests/capnp/test_*.c))
 
 $(eval $(call host_test,capnp-unit,$(CAPNP_TESTS) $(CAPNP_HOST_SRCS)))

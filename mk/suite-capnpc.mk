@@ -1,23 +1,20 @@
 # capnpc-c: the C code generator plugin for the official capnp compiler
 # (tools/capnpc-c), the generated code for schema/capos.capnp, and its tests.
 #
-# For the kernel and userspace:
+# For the kernel and userspace (the names are declared in mk/link.mk):
 #   $(GEN_CAPOS_H)  build/gen/capos.capnp.h   accessors, ids, stubs, dispatch
 #   $(GEN_CAPOS_C)  build/gen/capos.capnp.c   add to the sources
-#   $(GEN_DIR)      add -I$(GEN_DIR) (the header includes capnpc_rt.h from
-#                   there, and capnp/capnp.h through -Ilib)
+#   $(GEN_DIR)      add -I$(GEN_DIR) (the header includes capnp/capnpc_rt.h
+#                   and capnp/capnp.h through -Ilib)
 # Objects that include the header must depend on $(GEN_CAPOS_H).
+# The plugin links CAPNPC_LIB_SRCS (mk/link.mk).
 
 CAPNP_WANT := 0.9.2
 CAPNPC     := $(BUILD)/tools/capnpc-c
-GEN_DIR    := $(BUILD)/gen
-GEN_CAPOS_H  := $(GEN_DIR)/capos.capnp.h
-GEN_CAPOS_C  := $(GEN_DIR)/capos.capnp.c
 GEN_CAPOS_MD := $(GEN_DIR)/capos.md
 
 CAPNPC_SRCS     := $(sort $(wildcard tools/capnpc-c/*.c))
 CAPNPC_HDRS     := $(sort $(wildcard tools/capnpc-c/*.h))
-CAPNPC_LIB_SRCS := $(filter-out lib/capnp/capnp_host.c,$(sort $(wildcard lib/capnp/*.c)))
 CAPNPC_CFLAGS   := -std=c17 -O1 -g $(WARN) -fsanitize=address,undefined \
                    -fno-sanitize-recover=all -Iinclude -Ilib
 
@@ -29,7 +26,7 @@ CAPNP_CHECK = v=$$(capnp --version 2>/dev/null); \
     exit 1; }
 
 # $(call capnpc_run,SRC_PREFIX,OUT_DIR,SCHEMA)
-capnpc_run = capnp compile --src-prefix=$(1) -o$(abspath $(CAPNPC)):$(2) $(3)
+capnpc_run = mkdir -p $(2) && capnp compile --src-prefix=$(1) -o$(abspath $(CAPNPC)):$(2) $(3)
 
 $(CAPNPC): $(CAPNPC_SRCS) $(CAPNPC_HDRS) $(CAPNPC_LIB_SRCS) $(wildcard lib/capnp/*.h)
 	@$(CAPNP_CHECK)
@@ -37,12 +34,7 @@ $(CAPNPC): $(CAPNPC_SRCS) $(CAPNPC_HDRS) $(CAPNPC_LIB_SRCS) $(wildcard lib/capnp
 	@echo "  HOSTCC  $@"
 	$(Q)$(HOST_CC) $(CAPNPC_CFLAGS) -o $@ $(CAPNPC_SRCS) $(CAPNPC_LIB_SRCS)
 
-# The transport and dispatch header goes next to every generated directory.
-$(BUILD)/%/capnpc_rt.h: tools/capnpc-c/capnpc_rt.h
-	@mkdir -p $(dir $@)
-	$(Q)cp $< $@
-
-$(GEN_CAPOS_H) $(GEN_CAPOS_C) $(GEN_CAPOS_MD) &: schema/capos.capnp $(CAPNPC) $(GEN_DIR)/capnpc_rt.h
+$(GEN_CAPOS_H) $(GEN_CAPOS_C) $(GEN_CAPOS_MD) &: schema/capos.capnp $(CAPNPC)
 	@$(CAPNP_CHECK)
 	@echo "  CAPNPC  $<"
 	$(Q)$(call capnpc_run,schema,$(GEN_DIR),$<)
@@ -98,16 +90,14 @@ CAPNPC_TEST_DIR := $(BUILD)/capnpc/gen
 CAPNPC_TEST_H   := $(CAPNPC_TEST_DIR)/test.capnp.h
 CAPNPC_TEST_C   := $(CAPNPC_TEST_DIR)/test.capnp.c
 
-$(CAPNPC_TEST_H) $(CAPNPC_TEST_C) $(CAPNPC_TEST_DIR)/test.md &: tests/capnpc/test.capnp $(CAPNPC) \
-        $(CAPNPC_TEST_DIR)/capnpc_rt.h
+$(CAPNPC_TEST_H) $(CAPNPC_TEST_C) $(CAPNPC_TEST_DIR)/test.md &: tests/capnpc/test.capnp $(CAPNPC)
 	@$(CAPNP_CHECK)
 	@echo "  CAPNPC  $<"
 	$(Q)$(call capnpc_run,tests/capnpc,$(CAPNPC_TEST_DIR),$<)
 
 # Two files declaring the same name: the importer's names get a prefix.
 CAPNPC_CLASH_C := $(CAPNPC_TEST_DIR)/clash_a.capnp.c $(CAPNPC_TEST_DIR)/clash_b.capnp.c
-$(CAPNPC_CLASH_C) &: tests/capnpc/clash_a.capnp tests/capnpc/clash_b.capnp $(CAPNPC) \
-        $(CAPNPC_TEST_DIR)/capnpc_rt.h
+$(CAPNPC_CLASH_C) &: tests/capnpc/clash_a.capnp tests/capnpc/clash_b.capnp $(CAPNPC)
 	@$(CAPNP_CHECK)
 	@echo "  CAPNPC  tests/capnpc/clash_[ab].capnp"
 	$(Q)$(call capnpc_run,tests/capnpc,$(CAPNPC_TEST_DIR),tests/capnpc/clash_a.capnp tests/capnpc/clash_b.capnp)
@@ -124,14 +114,14 @@ test-capnpc-freestanding: $(GEN_CAPOS_H) $(GEN_CAPOS_C) $(CAPNPC_TEST_H) $(CAPNP
 	    $(GEN_CAPOS_C) $(CAPNPC_TEST_C) $(CAPNPC_CLASH_C)
 
 CAPNPC_UNIT_SRCS := tests/capnpc/test_accessors.c tests/capnpc/test_dispatch.c tests/capnpc/testgen.c
-$(eval $(call host_test,capnpc-unit,$(CAPNPC_UNIT_SRCS) $(CAPNPC_TEST_C) $(CAPNPC_LIB_SRCS)))
-$(eval $(call host_test,capnpc-oracle,tests/capnpc/test_oracle.c tests/capnpc/testgen.c $(CAPNPC_TEST_C) $(CAPNPC_LIB_SRCS) lib/capnp/capnp_host.c))
+$(eval $(call host_test,capnpc-unit,$(CAPNPC_UNIT_SRCS) $(CAPNPC_TEST_C) $(CAPNP_SRCS)))
+$(eval $(call host_test,capnpc-oracle,tests/capnpc/test_oracle.c tests/capnpc/testgen.c $(CAPNPC_TEST_C) $(CAPNP_HOST_SRCS)))
 # Variable tracking makes the large test functions slow to compile with -g
 # and the sanitizers (from about 20 s to 6 s).
 $(BUILD)/host/capnpc-unit $(BUILD)/host/capnpc-oracle: \
     HOST_CFLAGS += -I$(CAPNPC_TEST_DIR) -fno-var-tracking-assignments
 $(BUILD)/host/capnpc-unit $(BUILD)/host/capnpc-oracle: tests/capnpc/testgen.h $(CAPNPC_TEST_H)
 
-$(eval $(call fuzz_target,capnpc_walk,tests/fuzz/fuzz_capnpc_walk.c $(CAPNPC_TEST_C) $(CAPNPC_LIB_SRCS)))
+$(eval $(call fuzz_target,capnpc_walk,tests/fuzz/fuzz_capnpc_walk.c $(CAPNPC_TEST_C) $(CAPNP_SRCS)))
 $(BUILD)/fuzz/capnpc_walk: FUZZ_CFLAGS += -I$(CAPNPC_TEST_DIR)
 $(BUILD)/fuzz/capnpc_walk: tests/capnpc/walk.h $(CAPNPC_TEST_H)

@@ -1,10 +1,8 @@
-# The ELF64 loader validation (lib/elf64.c): linked into the kernel, tested
+# The ELF64 loader validation (lib/kcore/elf64.c): linked into the kernel, tested
 # on the host against built images and a real toolchain executable, fuzzed.
 
-LIB_SRCS += lib/elf64.c
-
-$(eval $(call host_test,host-elf64,tests/host/test_elf64.c lib/elf64.c))
-$(eval $(call fuzz_target,elf64,tests/fuzz/fuzz_elf64.c lib/elf64.c))
+$(eval $(call host_test,host-elf64,tests/host/test_elf64.c lib/kcore/elf64.c))
+$(eval $(call fuzz_target,elf64,tests/fuzz/fuzz_elf64.c lib/kcore/elf64.c))
 
 # A static freestanding executable linked like a user program, and what
 # readelf says about it ("ENTRY LOADS TLS"), for the host test to compare.

@@ -1,4 +1,4 @@
-# The system manifest: SystemManifest validation (lib/manifest*.c), the CUE
+# The system manifest: SystemManifest validation (lib/manifest/manifest*.c), the CUE
 # definitions and systems (cue/, system*.cue), tools/mkmanifest, and their
 # tests. docs/manifest.md describes all of it.
 #
@@ -7,28 +7,24 @@
 #   $(MANIFEST)       build/manifest.bin, for the boot image
 #   $(eval $(call manifest_rule,OUT,CUE_FILES))  a rule for another system
 
-MANIFEST_LIB_SRCS := lib/manifest.c lib/manifest_graph.c
-LIB_SRCS += $(MANIFEST_LIB_SRCS)
-
 MANIFEST_TEST_SRCS := tests/manifest/test_manifest.c tests/manifest/test_hostile.c \
-                      $(MANIFEST_LIB_SRCS) $(CAPNP_HOST_SRCS) $(GEN_CAPOS_C)
+                      $(MANIFEST_SRCS) $(CAPNP_HOST_SRCS) $(GEN_CAPOS_C)
 $(eval $(call host_test,host-manifest,$(MANIFEST_TEST_SRCS)))
 $(BUILD)/host/host-manifest: HOST_CFLAGS += -I$(GEN_DIR)
-$(BUILD)/host/host-manifest: tests/manifest/mdesc.h $(GEN_CAPOS_H) lib/manifest.h lib/manifest_impl.h
+$(BUILD)/host/host-manifest: tests/manifest/mdesc.h $(GEN_CAPOS_H) lib/manifest/manifest.h lib/manifest/manifest_impl.h
 
-MANIFEST_FUZZ_SRCS := tests/fuzz/fuzz_manifest.c $(MANIFEST_LIB_SRCS) $(CAPNP_SRCS) $(GEN_CAPOS_C)
+MANIFEST_FUZZ_SRCS := tests/fuzz/fuzz_manifest.c $(MANIFEST_SRCS) $(CAPNP_SRCS) $(GEN_CAPOS_C)
 $(eval $(call fuzz_target,manifest,$(MANIFEST_FUZZ_SRCS)))
 $(BUILD)/fuzz/manifest: FUZZ_CFLAGS += -I$(GEN_DIR)
-$(BUILD)/fuzz/manifest: $(GEN_CAPOS_H) lib/manifest.h lib/manifest_impl.h
+$(BUILD)/fuzz/manifest: $(GEN_CAPOS_H) lib/manifest/manifest.h lib/manifest/manifest_impl.h
 
 # --- tools/mkmanifest and the CUE evaluator --------------------------------
 
 MKMANIFEST      := $(BUILD)/tools/mkmanifest
-MKMANIFEST_SRCS := $(sort $(wildcard tools/mkmanifest/*.c)) $(MANIFEST_LIB_SRCS) \
-                   $(CAPNP_HOST_SRCS) $(GEN_CAPOS_C)
+MKMANIFEST_SRCS := $(sort $(wildcard tools/mkmanifest/*.c)) $(MKMANIFEST_LIB_SRCS)
 
-$(MKMANIFEST): $(MKMANIFEST_SRCS) $(wildcard tools/mkmanifest/*.h) lib/manifest.h \
-        lib/manifest_impl.h $(GEN_CAPOS_H)
+$(MKMANIFEST): $(MKMANIFEST_SRCS) $(wildcard tools/mkmanifest/*.h) lib/manifest/manifest.h \
+        lib/manifest/manifest_impl.h $(GEN_CAPOS_H)
 	@mkdir -p $(dir $@)
 	@echo "  HOSTCC  $@"
 	$(Q)$(HOST_CC) $(CAPNPC_CFLAGS) -I$(GEN_DIR) -o $@ $(MKMANIFEST_SRCS)

@@ -1,11 +1,9 @@
-# The ring consumer (lib/ring.c) and its verification: Criterion unit tests,
+# The ring consumer (lib/kcore/ring.c) and its verification: Criterion unit tests,
 # a SPIN model of the protocol, a ThreadSanitizer stress test of the real
 # code, and a fuzz target.
 
-LIB_SRCS += lib/ring.c
-
-$(eval $(call host_test,host-ring,tests/host/test_ring.c lib/ring.c))
-$(eval $(call fuzz_target,ring,tests/fuzz/fuzz_ring.c lib/ring.c))
+$(eval $(call host_test,host-ring,tests/host/test_ring.c lib/kcore/ring.c))
+$(eval $(call fuzz_target,ring,tests/fuzz/fuzz_ring.c lib/kcore/ring.c))
 
 # --- spin-ring: exhaustive model checking of tests/spin/ring.pml ----------
 #
@@ -44,14 +42,14 @@ test-spin-ring: | $(RESULTS)
 	 grep '^not ok' $(RESULTS)/spin-ring.tap | sed 's|^|[spin-ring] |' >&2 || true
 TEST_SUITES += spin-ring
 
-# --- stress-ring: the real lib/ring.c on two and three threads under TSan --
+# --- stress-ring: the real lib/kcore/ring.c on two and three threads under TSan --
 STRESS_OPS    ?= 1000000
 STRESS_CFLAGS := -std=c17 -O1 -g $(WARN) -fsanitize=thread -pthread -MMD -MP -Iinclude -Ilib
 
-$(BUILD)/stress/ring_stress: tests/stress/ring_stress.c lib/ring.c
+$(BUILD)/stress/ring_stress: tests/stress/ring_stress.c lib/kcore/ring.c
 	@mkdir -p $(dir $@)
 	@echo "  TSANCC  $@"
-	$(Q)$(HOST_CC) $(STRESS_CFLAGS) -o $@ tests/stress/ring_stress.c lib/ring.c
+	$(Q)$(HOST_CC) $(STRESS_CFLAGS) -o $@ tests/stress/ring_stress.c lib/kcore/ring.c
 
 .PHONY: test-stress-ring
 test-stress-ring: $(BUILD)/stress/ring_stress | $(RESULTS)

@@ -9,8 +9,9 @@ UCFLAGS  := -std=c17 -O2 -g -flto=auto $(WARN) -ffreestanding -fno-builtin -nost
 ULDFLAGS := -nostdlib -static -no-pie -Wl,-z,max-page-size=0x1000 -Wl,-z,separate-code \
             -Wl,-Ttext-segment=0x400000 -Wl,--build-id=none
 
+# libcapos-rt: user/rt/ and what it links of lib/ (RT_LIB_SRCS, mk/link.mk).
 RT_SRCS := user/rt/start.S user/rt/rt.c user/rt/call.c user/rt/print.c user/rt/heap.c user/rt/server.c user/rt/handle.c \
-           lib/freestanding/string.c lib/fmt.c $(CAPNP_SRCS) $(GEN_CAPOS_C)
+           $(RT_LIB_SRCS)
 RT_OBJS := $(addprefix $(BUILD)/obj/user/,$(addsuffix .o,$(basename $(RT_SRCS))))
 
 $(BUILD)/obj/user/%.o: %.c | $(GEN_CAPOS_H)
@@ -24,22 +25,31 @@ $(BUILD)/obj/user/%.o: %.S
 
 USER_PROGRAMS :=
 
-# $(call user_program,NAME,SOURCES) builds build/user/NAME.elf.
+# $(call user_program,NAME,SOURCES) builds build/user/NAME.elf from SOURCES,
+# the lib/ sources USER_LIB_SRCS_NAME (mk/link.mk) and libcapos-rt.
 define user_program
-$(BUILD)/user/$(1).elf: $(addprefix $(BUILD)/obj/user/,$(addsuffix .o,$(basename $(2)))) $(RT_OBJS)
+$(BUILD)/user/$(1).elf: $(addprefix $(BUILD)/obj/user/,$(addsuffix .o,$(basename $(2) $(USER_LIB_SRCS_$(1))))) $(RT_OBJS)
 	@mkdir -p $$(dir $$@)
 	@echo "  ULD     $$@"
 	$$(Q)$$(UCC) $$(UCFLAGS) $$(ULDFLAGS) -o $$@ $$^
 USER_PROGRAMS += $(1)
 endef
 
-$(foreach t,$(basename $(notdir $(wildcard user/tests/*.c))),$(eval $(call user_program,$(t),user/tests/$(t).c)))
-$(foreach t,$(basename $(notdir $(wildcard user/bench/*.c))),$(eval $(call user_program,$(t),user/bench/$(t).c)))
-$(foreach t,$(basename $(notdir $(wildcard user/demos/*.c))),$(eval $(call user_program,$(t),user/demos/$(t).c)))
-$(eval $(call user_program,init,user/init/init.c $(MANIFEST_LIB_SRCS)))
+# Folders of programs: user/DIR/NAME.c is the program NAME, except the
+# sources listed in USER_SHARED_DIR (mk/link.mk), which are no program of
+# their own but are linked into every program of the folder. A file that
+# several programs of a folder need therefore goes into USER_SHARED_DIR,
+# with a header of declarations beside it (user/services/svc.c and svc.h,
+# user/tests/testlib.c and testlib.h).
+# $(call user_folder,DIR)
+user_folder = $(foreach t,$(basename $(notdir $(filter-out $(USER_SHARED_$(1)),$(wildcard user/$(1)/*.c)))),\
+    $(eval $(call user_program,$(t),user/$(1)/$(t).c $(USER_SHARED_$(1)))))
 
-# Session services (user/services/NAME.c, plus SERVICE_SRCS_NAME) and the
-# shell (user/shell/).
-SERVICE_SRCS_credential-store := $(ARGON2_SRCS)
-$(foreach t,$(basename $(notdir $(wildcard user/services/*.c))),$(eval $(call user_program,$(t),user/services/$(t).c $(SERVICE_SRCS_$(t)))))
-$(if $(wildcard user/shell/*.c),$(eval $(call user_program,capos-shell,$(wildcard user/shell/*.c) $(SHELL_LIB_SRCS))))
+$(call user_folder,tests)
+$(call user_folder,bench)
+$(call user_folder,demos)
+$(call user_folder,init)
+# Session services (docs/sessions.md).
+$(call user_folder,services)
+# The shell: every file of user/shell/ makes one program.
+$(if $(wildcard user/shell/*.c),$(eval $(call user_program,capos-shell,$(wildcard user/shell/*.c))))

@@ -17,15 +17,15 @@
 
 #include <capos/errors.h>
 
+#include "crypto/siphash.h"
 #include "entropy.h"
 #include "heap.h"
 #include "kcall.h"
+#include "kcore/ring.h"
 #include "kobject.h"
 #include "process.h"
 #include "registry.h"
-#include "ring.h"
 #include "sched.h"
-#include "siphash.h"
 #include "string.h"
 #include "usercopy.h"
 #include "xfer.h"

@@ -4,7 +4,7 @@
 
 #include <stdint.h>
 
-#include "frame_ledger.h"
+#include "kcore/frame_ledger.h"
 #include "kobject.h"
 
 struct process;

@@ -4,7 +4,7 @@
  * Received bytes arrive by interrupt (console_rx) into a buffer; reads wait
  * as deferred completions, so a process waiting for a key holds no kernel
  * thread. readLine edits the line here, with the same line editor the host
- * tests and fuzzer exercise (lib/line_edit.c): echo, backspace, Ctrl-U,
+ * tests and fuzzer exercise (lib/text/line_edit.c): echo, backspace, Ctrl-U,
  * Ctrl-C, history. The history belongs to the terminal, like a tty's.
  *
  * Flow control: when the buffer is full the receive interrupt is turned
@@ -21,9 +21,9 @@
 #include "heap.h"
 #include "kcall.h"
 #include "kobject.h"
-#include "line_edit.h"
 #include "registry.h"
 #include "string.h"
+#include "text/line_edit.h"
 
 #define RX_SIZE     4096 /* a power of two */
 #define MAX_WAITERS 4    /* reads waiting at once */

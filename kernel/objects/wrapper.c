@@ -11,11 +11,11 @@
 
 #include "heap.h"
 #include "kcall.h"
+#include "kcore/ring.h"
 #include "kobject.h"
 #include "objects/endpoint.h"
 #include "process.h"
 #include "registry.h"
-#include "ring.h"
 
 #define WRAP_METHODS 256 /* ordinals that can be allowed */
 

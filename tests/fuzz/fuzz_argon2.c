@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for Argon2 (lib/argon2.c): the input chooses the
+ * libFuzzer target for Argon2 (lib/crypto/argon2.c): the input chooses the
  * variant, the costs, the lengths and the bytes of every input, small
  * enough (m <= 64 KiB, t <= 2) for thousands of runs a second. In normal
  * mode the parameters are valid and the tag must equal libargon2's; in
@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "argon2.h"
+#include "crypto/argon2.h"
 
 #define check(cond)                                                                                \
     do {                                                                                           \
@@ -87,7 +87,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     p.pwd = size ? data : NULL;
     p.pwd_len = size;
 
-    /* The status lib/argon2.h promises, from its documented order. */
+    /* The status lib/crypto/argon2.h promises, from its documented order. */
     size_t need = argon2_work_size(p.m_cost, p.lanes);
     size_t short_by = (flags & 8) ? 1 + (size_t)flags * 7 % 1024 : 0;
     size_t work_size = need > short_by ? need - short_by : 0;

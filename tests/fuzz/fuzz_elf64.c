@@ -9,7 +9,7 @@
 #include <stdlib.h>
 
 #include "capos/layout.h"
-#include "elf64.h"
+#include "kcore/elf64.h"
 
 #define BASE  CAPOS_USER_IMAGE_BASE
 #define LIMIT CAPOS_USER_IMAGE_LIMIT

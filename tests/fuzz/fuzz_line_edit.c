@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "line_edit.h"
+#include "text/line_edit.h"
 
 #define CHECK(c)                                                                                   \
     do {                                                                                           \

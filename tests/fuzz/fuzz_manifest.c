@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for SystemManifest validation (lib/manifest.c). The input
+ * libFuzzer target for SystemManifest validation (lib/manifest/manifest.c). The input
  * is a framed message in a buffer of exactly its size. Besides not crashing,
  * the checker must keep its promises, checked here independently:
  *   - path and message are NUL-terminated, and every error has a message;
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "manifest.h"
+#include "manifest/manifest.h"
 
 #define check(cond)                                                                                \
     do {                                                                                           \

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "frame_bitmap.h"
-#include "mb2.h"
+#include "kcore/frame_bitmap.h"
+#include "kcore/mb2.h"
 
 /* 1 GiB of frames, 32 KiB of bitmap: bitmap work dominates each run, and
  * 1<<18 runs over three times faster than 1<<20 while still covering the

@@ -27,7 +27,7 @@
 
 #include <capos/errors.h>
 
-#include "ring.h"
+#include "kcore/ring.h"
 
 #define CHECK(x)                                                                                   \
     do {                                                                                           \

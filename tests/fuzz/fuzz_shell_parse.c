@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "shell_parse.h"
+#include "text/shell_parse.h"
 
 #define CHECK(c)                                                                                   \
     do {                                                                                           \

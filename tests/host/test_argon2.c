@@ -1,6 +1,6 @@
 /*
- * Host tests for Argon2 (lib/argon2.c) and constant-time comparison
- * (lib/ct.c): the RFC 9106 section 5 test vectors for all three variants,
+ * Host tests for Argon2 (lib/crypto/argon2.c) and constant-time comparison
+ * (lib/crypto/ct.c): the RFC 9106 section 5 test vectors for all three variants,
  * H' against the RFC's definition restated here on top of BLAKE2b, every
  * parameter error (each returns its own status and writes nothing), and the
  * work buffer never written past its end. tests/host/test_argon2_diff.c
@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "argon2.h"
-#include "blake2b.h"
-#include "ct.h"
+#include "crypto/argon2.h"
+#include "crypto/blake2b.h"
+#include "crypto/ct.h"
 
 /* ---- RFC 9106 section 5 ------------------------------------------------- */
 

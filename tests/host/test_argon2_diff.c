@@ -1,12 +1,11 @@
 /*
- * Differential test of lib/argon2.c against libargon2 (the reference
+ * Differential test of lib/crypto/argon2.c against libargon2 (the reference
  * implementation, Debian's libargon2-dev): random passwords, salts,
  * secrets, associated data and costs from a fixed-seed generator, for all
  * three variants, and tag lengths on both sides of H''s 64-byte switch.
  *
- * lib/argon2.h and <argon2.h> share no name, so both are included; the
- * build puts lib/ on the quote path only (-iquote), so <argon2.h> is
- * libargon2's.
+ * lib/crypto/argon2.h and <argon2.h> share no name, so both are included:
+ * ours as "crypto/argon2.h", libargon2's from the system path.
  */
 #include <argon2.h>
 #include <criterion/criterion.h>
@@ -14,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "argon2.h"
+#include "crypto/argon2.h"
 
 /* splitmix64: deterministic, so a failure is reproducible by case number. */
 static uint64_t rng_state;

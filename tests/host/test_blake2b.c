@@ -1,5 +1,5 @@
 /*
- * Host tests for BLAKE2b (lib/blake2b.c): the RFC 7693 Appendix A vector,
+ * Host tests for BLAKE2b (lib/crypto/blake2b.c): the RFC 7693 Appendix A vector,
  * the empty-string digest, every output length over inputs around the
  * block boundaries (as one digest of all the digests, computed with
  * Python's hashlib.blake2b), and incremental hashing over every split point
@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "blake2b.h"
+#include "crypto/blake2b.h"
 
 static void hex(char *out, const uint8_t *b, size_t n)
 {

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cap_table.h"
+#include "kcore/cap_table.h"
 #include <capos/errors.h>
 
 #define IFACE_A 0xa1a1a1a1a1a1a1a1ull

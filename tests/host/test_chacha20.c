@@ -1,6 +1,6 @@
 /*
- * Host tests for ChaCha20 (lib/chacha20.c) against the RFC 8439 test
- * vectors, and for the CSPRNG built on it (lib/csprng.c): determinism, fast
+ * Host tests for ChaCha20 (lib/crypto/chacha20.c) against the RFC 8439 test
+ * vectors, and for the CSPRNG built on it (lib/crypto/csprng.c): determinism, fast
  * key erasure checked against a model of the construction, chunking of large
  * fills, reseeding, and a coarse statistical sanity check.
  */
@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chacha20.h"
-#include "csprng.h"
+#include "crypto/chacha20.h"
+#include "crypto/csprng.h"
 
 /* Parse a hex string (whitespace ignored) into out; returns the byte count. */
 static size_t unhex(const char *s, uint8_t *out, size_t cap)

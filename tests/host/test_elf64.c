@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "capos/layout.h"
-#include "elf64.h"
+#include "kcore/elf64.h"
 
 #ifndef ELF_SAMPLE
 #define ELF_SAMPLE "build/host/elf_sample"

@@ -1,10 +1,10 @@
-/* lib/fmt.c: the formatter behind kprintf and the user runtime's printf. */
+/* lib/text/fmt.c: the formatter behind kprintf and the user runtime's printf. */
 #include <criterion/criterion.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <string.h>
 
-#include "fmt.h"
+#include "text/fmt.h"
 
 static char out[128];
 

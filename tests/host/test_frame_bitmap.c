@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "frame_bitmap.h"
+#include "kcore/frame_bitmap.h"
 
 #define AVAIL MB2_MEM_AVAILABLE
 #define RSVD  MB2_MEM_RESERVED

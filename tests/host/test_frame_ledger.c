@@ -6,7 +6,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "frame_ledger.h"
+#include "kcore/frame_ledger.h"
 
 /* The ledger's invariant, checked independently of frame_ledger_audit. */
 static void check(const struct frame_ledger *l, struct frame_account *const *accts, int n)

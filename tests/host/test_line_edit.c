@@ -1,5 +1,5 @@
 /*
- * Host tests for the capos-shell line editor (lib/line_edit.c). Bytes are
+ * Host tests for the capos-shell line editor (lib/text/line_edit.c). Bytes are
  * fed one at a time, as the terminal delivers them; the echo is collected
  * and compared byte for byte, since it is what the terminal shows.
  */
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "line_edit.h"
+#include "text/line_edit.h"
 
 static struct line_edit ed; /* large: not on the stack */
 static char obuf[LINE_EDIT_OUT_MAX * 4];

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mb2.h"
+#include "kcore/mb2.h"
 
 /* ---- Builder ---- */
 

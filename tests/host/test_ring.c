@@ -1,5 +1,5 @@
 /*
- * Host tests for the kernel side of the capability ring (lib/ring.c).
+ * Host tests for the kernel side of the capability ring (lib/kcore/ring.c).
  * The "process" here is the test itself, writing the page the way a
  * well-behaved runtime would, or scribbling over it like a hostile one.
  */
@@ -10,7 +10,7 @@
 #include <capos/errors.h>
 #include <capos/layout.h>
 
-#include "ring.h"
+#include "kcore/ring.h"
 
 #define LIMIT CAPOS_USER_LIMIT
 #define UBUF  0x400000ull /* some user address */

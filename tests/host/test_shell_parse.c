@@ -1,5 +1,5 @@
 /*
- * Host tests for the capos-shell command-line parser (lib/shell_parse.c).
+ * Host tests for the capos-shell command-line parser (lib/text/shell_parse.c).
  * Every line is parsed from an exactly sized heap copy with no NUL after
  * it, so ASan catches any read past len. Errors are asserted exactly:
  * offset, length and message, because they are what the user sees.
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "shell_parse.h"
+#include "text/shell_parse.h"
 
 static struct shell_cmd cmd;
 static struct shell_error err;

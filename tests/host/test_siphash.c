@@ -1,5 +1,5 @@
 /*
- * Host tests for SipHash-2-4 (lib/siphash.c): the reference
+ * Host tests for SipHash-2-4 (lib/crypto/siphash.c): the reference
  * implementation's test vectors for 64- and 128-bit output (key 00..0f,
  * message 00..len-1 for len 0..63), plus alignment and key sensitivity.
  */
@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "siphash.h"
+#include "crypto/siphash.h"
 
 /* Output bytes, as the reference implementation writes them. */
 static const char *const vectors64[64] = {

@@ -13,7 +13,7 @@
 
 #include "capnp/capnp_host.h"
 #include "capos.capnp.h"
-#include "manifest.h"
+#include "manifest/manifest.h"
 
 #define T_MAX 80 /* more than any MANIFEST_MAX_*, for "too many" tests */
 

@@ -1,5 +1,5 @@
 /*
- * lib/manifest.c against bytes that are not a well-formed manifest:
+ * lib/manifest/manifest.c against bytes that are not a well-formed manifest:
  * truncation, garbage, single bit flips, trailing bytes, pointers of the
  * wrong kind. Every input must give 0 or a typed error with a terminated
  * path and message, never a crash (ASan and UBSan are on).

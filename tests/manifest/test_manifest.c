@@ -1,5 +1,5 @@
 /*
- * lib/manifest.c against valid and hostile manifests: each test breaks the
+ * lib/manifest/manifest.c against valid and hostile manifests: each test breaks the
  * baseline (mdesc.h) in one way and checks the error code, the path and
  * that the explanation says what was expected.
  */

@@ -1,5 +1,5 @@
 /*
- * SPIN model of the capability ring protocol (lib/ring.c, docs/abi.md).
+ * SPIN model of the capability ring protocol (lib/kcore/ring.c, docs/abi.md).
  *
  * Scaled down so that the search is exhaustive: a 2-entry SQ, a 4-entry
  * CQ, indices that wrap at 8 instead of 2^32. The arithmetic is the real
@@ -21,7 +21,7 @@
  * Each read or write of the shared page is its own step; the kernel's
  * private computation is folded into d_steps. SPIN interleaves steps
  * sequentially consistently; the real code gets the same guarantees for
- * these message-passing patterns from acquire/release (see lib/ring.c).
+ * these message-passing patterns from acquire/release (see lib/kcore/ring.c).
  *
  * Checked:
  *   - every SQ and CQ slot index is in bounds (asserted; SPIN also traps

@@ -1,5 +1,5 @@
 /*
- * Multi-threaded stress test of the real lib/ring.c, meant to run under
+ * Multi-threaded stress test of the real lib/kcore/ring.c, meant to run under
  * ThreadSanitizer (-fsanitize=thread). Prints TAP.
  *
  * 1. exactly-once: a "user" thread submits OPS entries (NOPs and CALLs,
@@ -26,7 +26,7 @@
 
 #include <capos/errors.h>
 
-#include "ring.h"
+#include "kcore/ring.h"
 
 #define ACQ(p)        __atomic_load_n((p), __ATOMIC_ACQUIRE)
 #define REL(p, v)     __atomic_store_n((p), (v), __ATOMIC_RELEASE)

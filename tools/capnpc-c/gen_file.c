@@ -188,7 +188,7 @@ static void prologue(struct gen *g)
     bprintf(h, "/* clang-format off */\n");
     bprintf(h, "#ifndef %s\n#define %s\n\n", guard, guard);
     bprintf(h, "#include <stdbool.h>\n#include <stddef.h>\n#include <stdint.h>\n\n");
-    bprintf(h, "#include \"capnpc_rt.h\"\n");
+    bprintf(h, "#include \"capnp/capnpc_rt.h\"\n");
     uint64_t deps[256];
     size_t nd = file_deps(g, g->file->id, deps, 256);
     for (size_t i = 0; i < nd; i++)

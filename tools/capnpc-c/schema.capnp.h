@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "capnpc_rt.h"
+#include "capnp/capnpc_rt.h"
 
 #define schema_FILE_ID UINT64_C(0xa93fc509624c72d9)
 

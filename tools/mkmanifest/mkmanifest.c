@@ -29,7 +29,7 @@
 #include <unistd.h>
 
 #include "capnp/capnp_host.h"
-#include "manifest.h"
+#include "manifest/manifest.h"
 #include "mkmanifest.h"
 
 #define MAX_FILE (256u << 20) /* largest input file we read */

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "capos.capnp.h"
-#include "fmt.h"
+#include "text/fmt.h"
 
 static uint32_t stdio;
 

@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "capos.capnp.h"
-#include "fmt.h"
+#include "text/fmt.h"
 
 #define TEXT_MAX 200
 

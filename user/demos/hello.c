@@ -8,7 +8,7 @@
 #include "capos_rt.h"
 
 #include "capos.capnp.h"
-#include "fmt.h"
+#include "text/fmt.h"
 
 /* The StdIO mode: two lines, then exit 0 (1 if the writes fail). */
 static int hello_stdio(uint32_t stdio)

@@ -1,6 +1,6 @@
 /*
  * init: the first process. Reads the SystemManifest through BootPackage,
- * validates the whole service graph (lib/manifest.c, the same checker
+ * validates the whole service graph (lib/manifest/manifest.c, the same checker
  * mkmanifest uses) before starting anything, spawns every service with
  * exactly the capabilities the manifest grants it, and supervises them:
  * a service whose restart policy asks for it is started again (at most
@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "capos.capnp.h"
-#include "manifest.h"
+#include "manifest/manifest.h"
 
 #define MAX_RESTARTS 3
 

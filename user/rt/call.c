@@ -6,7 +6,7 @@
 
 #include <string.h>
 
-#include "capnpc_rt.h"
+#include "capnp/capnpc_rt.h"
 
 /* Queue the CALL SQE of a request, its capabilities copied; the kernel
  * reads xfer[] when it takes the SQE, so it must live until then. */

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "capos.capnp.h"
-#include "fmt.h"
+#include "text/fmt.h"
 
 static uint32_t console_cap(void)
 {

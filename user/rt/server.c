@@ -7,7 +7,7 @@
 
 #include <string.h>
 
-#include "capnpc_rt.h"
+#include "capnp/capnpc_rt.h"
 #include "capos.capnp.h"
 
 static uint8_t recv_buf[CAPOS_MAX_RESULT_LEN] __attribute__((aligned(8)));

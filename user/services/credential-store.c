@@ -18,8 +18,8 @@
  * Caps: "entropy" (salts), "vm" (the work buffer), "console" (optional).
  * Export: "creds" (CredentialStore).
  */
-#include "argon2.h"
-#include "ct.h"
+#include "crypto/argon2.h"
+#include "crypto/ct.h"
 #include "svc.h"
 
 #define ACCOUNTS  8

@@ -16,7 +16,7 @@
 
 #include <string.h>
 
-#include "capnpc_rt.h"
+#include "capnp/capnpc_rt.h"
 #include "capos.capnp.h"
 
 static uint8_t buf[4096] __attribute__((aligned(8)));

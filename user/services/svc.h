@@ -1,8 +1,8 @@
 /*
  * What the session services in user/services/ share: finding their
  * capabilities, the server loop, checks of hostile input, and wiping.
- * A header of static functions, because mk/user.mk builds each file of
- * user/services/ as a program of its own.
+ * Defined in svc.c, which every program of user/services/ links
+ * (USER_SHARED_services, mk/link.mk).
  *
  * The server loop is capos_serve (user/rt/server.c), which releases the
  * capabilities a call brings (no session method adopts one) and result
@@ -23,56 +23,26 @@
 
 #include <string.h>
 
-#include "capnpc_rt.h"
+#include "capnp/capnpc_rt.h"
 #include "capos.capnp.h"
-#include "fmt.h"
+#include "text/fmt.h"
 
-/* Each program uses some of these. */
-#define SVC_FN static __attribute__((unused))
-
-/* The program's name, for messages ("audit-log: ..."). */
-static const char *svc_name = "service";
+/* The program's name, for messages ("audit-log: ..."); main sets it. */
+extern const char *svc_name;
 
 /* Zero memory in a way the compiler cannot drop as a dead store. */
-SVC_FN void svc_wipe(void *p, size_t n)
-{
-    volatile uint8_t *v = p;
-    while (n--)
-        *v++ = 0;
-}
+void svc_wipe(void *p, size_t n);
 
-/* a[0..n) == b[0..n), reading every byte whatever they hold (lib/ct.c is
- * linked into the credential store only). */
-SVC_FN bool svc_ct_eq(const void *a, const void *b, size_t n)
-{
-    const volatile uint8_t *x = a, *y = b;
-    uint8_t d = 0;
-    for (size_t i = 0; i < n; i++)
-        d |= x[i] ^ y[i];
-    return d == 0;
-}
+/* a[0..n) == b[0..n), reading every byte whatever they hold (lib/crypto/ct.c
+ * is linked into the credential store only). */
+bool svc_ct_eq(const void *a, const void *b, size_t n);
 
-SVC_FN const char *svc_iface_name(uint64_t id)
-{
-    for (unsigned k = 0; k < capos_INTERFACE_COUNT; k++)
-        if (capos_INTERFACES[k]->id == id)
-            return capos_INTERFACES[k]->name;
-    return "?";
-}
+/* The name of interface `id` ("?" if unknown). */
+const char *svc_iface_name(uint64_t id);
 
 /* The capability `name` of interface `iface`, or exit with a message that
  * says what was missing. */
-SVC_FN uint32_t svc_need(const char *name, uint64_t iface)
-{
-    const char *why = "no such capability in the CapSet";
-    uint32_t cap = capos_capset_find(name, iface, &why);
-    if (!cap) {
-        capos_printf("%s: needs \"%s\" (%s) in its CapSet: %s; exiting\n", svc_name, name,
-                     svc_iface_name(iface), why);
-        capos_exit(1);
-    }
-    return cap;
-}
+uint32_t svc_need(const char *name, uint64_t iface);
 
 /* ---- Checks of what clients send ---- */
 
@@ -80,18 +50,7 @@ SVC_FN uint32_t svc_need(const char *name, uint64_t iface)
 #define SVC_USER_MAX  31
 #define SVC_USER_RULE "a user name is 1..31 letters, digits, '_', '.' or '-'"
 
-SVC_FN bool svc_user_ok(const char *s, uint32_t len)
-{
-    if (len == 0 || len > SVC_USER_MAX)
-        return false;
-    for (uint32_t i = 0; i < len; i++) {
-        char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '.' || c == '-'))
-            return false;
-    }
-    return true;
-}
+bool svc_user_ok(const char *s, uint32_t len);
 
 /* Passwords: 1..128 bytes, anything. */
 #define SVC_PASSWORD_MAX  128
@@ -101,132 +60,32 @@ SVC_FN bool svc_user_ok(const char *s, uint32_t len)
  * never cutting a UTF-8 sequence and turning control characters into '?',
  * so that what is stored can be printed on a terminal safely. Returns the
  * length. */
-SVC_FN uint32_t svc_clean_copy(char *out, uint32_t max, const char *s, uint32_t len)
-{
-    uint32_t n = len;
-    if (n > max) {
-        n = max;
-        /* Back off continuation bytes so a sequence is never cut. */
-        while (n > 0 && ((uint8_t)s[n] & 0xc0) == 0x80)
-            n--;
-    }
-    for (uint32_t i = 0; i < n; i++) {
-        uint8_t c = (uint8_t)s[i];
-        out[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
-    }
-    out[n] = 0;
-    return n;
-}
+uint32_t svc_clean_copy(char *out, uint32_t max, const char *s, uint32_t len);
 
 /* ---- Calls to other services ---- */
 
 /* The CapException type of a failed call (rc from a stub), or -1 for a
  * transport error (then *msg says so). */
-SVC_FN int svc_failure(int rc, struct capnpc_call *c, struct capn_text *msg)
-{
-    if (rc == CAPNPC_EXCEPTION) {
-        CapException_r ex = CapException_read_root(&c->msg);
-        if (msg)
-            *msg = CapException_get_message(ex);
-        return (int)CapException_get_type(ex);
-    }
-    if (msg) {
-        msg->str = "the call did not go through";
-        msg->len = (uint32_t)strlen(msg->str);
-    }
-    return -1;
-}
+int svc_failure(int rc, struct capnpc_call *c, struct capn_text *msg);
 
 /* Fail the current call with a formatted message (kept until the reply is
- * built, which happens after the handler returns). */
-static char svc_msg[256];
-
-__attribute__((format(printf, 3, 4))) SVC_FN int svc_fail(void *ctx, int type, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fmt_vsnprintf(svc_msg, sizeof(svc_msg), fmt, ap);
-    va_end(ap);
-    capos_call_fail(ctx, type, svc_msg);
-    return CAPNPC_OK;
-}
+ * built, which happens after the handler returns). Returns CAPNPC_OK. */
+__attribute__((format(printf, 3, 4))) int svc_fail(void *ctx, int type, const char *fmt, ...);
 
 /* Call after reading every field of the params: a malformed pointer reads
  * as the field's default, and acting on defaults would be acting on
  * garbage. False (and the call failed) if the message had an error. */
-SVC_FN bool svc_params_ok(void *ctx, struct capn_struct s)
-{
-    if (s.msg && !capn_ok(s.msg)) {
-        svc_fail(ctx, CapException_Type_invalidArgument, "the params are malformed (%s)",
-                 capn_err_str(s.msg->err));
-        return false;
-    }
-    return true;
-}
+bool svc_params_ok(void *ctx, struct capn_struct s);
 
 /* False (and the call failed with the reason) unless a user name and a
  * password are within the rules; `what` names the method. */
-SVC_FN bool svc_credentials_ok(void *ctx, const char *what, struct capn_text user,
-                               struct capn_text pw)
-{
-    if (!svc_user_ok(user.str, user.len)) {
-        svc_fail(ctx, CapException_Type_invalidArgument, "%s: %s", what, SVC_USER_RULE);
-        return false;
-    }
-    if (pw.len == 0 || pw.len > SVC_PASSWORD_MAX) {
-        svc_fail(ctx, CapException_Type_invalidArgument, "%s: %s (got %u)", what, SVC_PASSWORD_RULE,
-                 pw.len);
-        return false;
-    }
-    return true;
-}
+bool svc_credentials_ok(void *ctx, const char *what, struct capn_text user, struct capn_text pw);
 
 /* ---- The server loop ---- */
-
-/* Queue the call on "lifetime" that ends the service when it completes;
- * its user_data, or 0 without a lifetime link. */
-SVC_FN uint64_t svc_linger(void)
-{
-    static uint8_t params[64] __attribute__((aligned(8)));
-    static uint8_t results[256] __attribute__((aligned(8)));
-    uint32_t lifetime = capos_capset_find("lifetime", Echo_INTERFACE_ID, 0);
-    if (!lifetime)
-        return 0;
-    struct capn_seg seg;
-    struct capn_bld b;
-    size_t len = 0;
-    uint8_t arena[64] __attribute__((aligned(8)));
-    capn_bld_init(&b, &seg, 1, arena, sizeof(arena));
-    Echo_echo_Params_b p = Echo_echo_Params_build_root(&b);
-    Echo_echo_Params_set_text(p, svc_name,
-                              (uint32_t)strlen(svc_name) > 40 ? 40 : (uint32_t)strlen(svc_name));
-    if (capn_bld_write(&b, params, sizeof(params), &len) != CAPN_OK)
-        return 0;
-    struct capos_sqe sqe = {
-        .opcode = CAPOS_OP_CALL,
-        .cap = lifetime,
-        .interface_id = Echo_INTERFACE_ID,
-        .method = Echo_echo_METHOD,
-        .params_addr = (uint64_t)params,
-        .params_len = (uint32_t)len,
-        .result_addr = (uint64_t)results,
-        .result_len = sizeof(results),
-        .user_data = capos_ring_next_id(),
-    };
-    return capos_ring_submit(&sqe) ? sqe.user_data : 0;
-}
 
 /* Serve srv->endpoint with capos_serve, wiping every message after its
  * call, until the lifetime link ends (returns 0), a handler sets
  * srv->stop (0), or the endpoint fails (the CAPOS_E_* of the RECV). */
-SVC_FN int svc_serve(struct capos_server *srv)
-{
-    srv->until = svc_linger();
-    srv->wipe = true;
-    int rc = capos_serve(srv);
-    if (srv->ended)
-        capos_printf("%s: the lifetime link ended; exiting\n", svc_name);
-    return rc;
-}
+int svc_serve(struct capos_server *srv);
 
 #endif

@@ -12,10 +12,10 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "capnpc_rt.h"
-#include "fmt.h"
+#include "capnp/capnpc_rt.h"
 #include "shell.h"
-#include "shell_parse.h"
+#include "text/fmt.h"
+#include "text/shell_parse.h"
 
 #define STDIO_LINE_MAX 1024
 

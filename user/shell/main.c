@@ -1,14 +1,14 @@
 /*
  * capos-shell: reads a command line from the terminal, parses it
- * (lib/shell_parse.c: every mistake points at the offending word) and runs
+ * (lib/text/shell_parse.c: every mistake points at the offending word) and runs
  * it. Starts anonymous; see session.c for logging in and jobs.c for
  * starting programs.
  */
 #include <string.h>
 
-#include "fmt.h"
 #include "shell.h"
-#include "shell_parse.h"
+#include "text/fmt.h"
+#include "text/shell_parse.h"
 
 static const char help_text[] =
     "Commands:\r\n"

@@ -7,9 +7,9 @@
  */
 #include <string.h>
 
-#include "capnpc_rt.h"
-#include "fmt.h"
+#include "capnp/capnpc_rt.h"
 #include "shell.h"
+#include "text/fmt.h"
 
 #define PASSWORD_MAX 128
 

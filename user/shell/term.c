@@ -2,9 +2,9 @@
 #include <stdarg.h>
 #include <string.h>
 
-#include "capnpc_rt.h"
-#include "fmt.h"
+#include "capnp/capnpc_rt.h"
 #include "shell.h"
+#include "text/fmt.h"
 
 #define WRITE_CHUNK 4096 /* TerminalSession.write takes at most this */
 

@@ -6,7 +6,7 @@
 #include "capos_rt.h"
 
 #include "capos.capnp.h"
-#include "check.h"
+#include "testlib.h"
 
 static uint8_t params[512] __attribute__((aligned(8)));
 static uint8_t results[512] __attribute__((aligned(8)));

@@ -7,9 +7,9 @@
 
 #include <string.h>
 
-#include "capnpc_rt.h"
+#include "capnp/capnpc_rt.h"
 #include "capos.capnp.h"
-#include "check.h"
+#include "testlib.h"
 
 static uint8_t params[256] __attribute__((aligned(8)));
 static uint8_t results[256] __attribute__((aligned(8)));

@@ -16,7 +16,6 @@
 #include <string.h>
 
 #include "capos.capnp.h"
-#include "check.h"
 #include "testlib.h"
 
 #define EDGE_IFACE  0xed6e0000c0ffee01ull /* any id: the kernel does not interpret it */

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "capos.capnp.h"
-#include "check.h"
+#include "testlib.h"
 
 static uint8_t params[1024] __attribute__((aligned(8)));
 static uint8_t results[40][128] __attribute__((aligned(8)));

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "capos.capnp.h"
-#include "check.h"
+#include "testlib.h"
 
 int main(void)
 {

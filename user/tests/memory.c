@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "capos.capnp.h"
-#include "check.h"
+#include "testlib.h"
 
 #define VM_BASE 0x100000000ull
 #define PAGE    4096ull

@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "capos.capnp.h"
-#include "check.h"
 #include "testlib.h"
 
 #define EDGE_IFACE 0xed6e0000c0ffee01ull /* as in user/tests/ipc-call-exit.c */

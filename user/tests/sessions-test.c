@@ -15,8 +15,8 @@
 #include <string.h>
 
 #include "capos.capnp.h"
-#include "check.h"
-#include "fmt.h"
+#include "testlib.h"
+#include "text/fmt.h"
 
 #define MOTD     "sessions test motd"
 #define USER     "operator"

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "capos.capnp.h"
-#include "check.h"
+#include "testlib.h"
 
 static uint32_t spawner, console, timer;
 

@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "capos.capnp.h"
-#include "check.h"
 #include "testlib.h"
 
 static uint32_t term;

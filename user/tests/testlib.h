@@ -1,7 +1,9 @@
 /*
- * Capability plumbing the QEMU test programs share: making an endpoint,
- * spawning a child with grants, waiting for it. Each call uses its own
- * buffers, so the programs' own stay untouched.
+ * What the QEMU test programs share: the check line, and capability
+ * plumbing (making an endpoint, spawning a child with grants, waiting for
+ * it). Defined in testlib.c, which every program of user/tests/ links
+ * (USER_SHARED_tests, mk/link.mk). Each call uses its own buffers, so the
+ * programs' own stay untouched.
  */
 #ifndef CAPOS_TESTS_TESTLIB_H
 #define CAPOS_TESTS_TESTLIB_H
@@ -10,33 +12,24 @@
 
 #include <string.h>
 
-#include "capnpc_rt.h"
+#include "capnp/capnpc_rt.h"
 #include "capos.capnp.h"
 
-#define TEST_FN static __attribute__((unused))
+/* The checks that failed, which the program returns as its exit code. */
+extern int failures;
 
-static uint8_t test_params[2048] __attribute__((aligned(8)));
-static uint8_t test_results[1024] __attribute__((aligned(8)));
+/* The check line: "ok: ..." or "FAILED: ...", counted in `failures`. */
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        bool ok_ = (cond);                                                                         \
+        capos_printf(ok_ ? "ok: " : "FAILED: ");                                                   \
+        capos_printf(__VA_ARGS__);                                                                 \
+        capos_printf("\n");                                                                        \
+        failures += !ok_;                                                                          \
+    } while (0)
 
 /* A new endpoint serving iface: both sides; false if create failed. */
-TEST_FN bool test_create_endpoint(uint32_t factory, uint64_t iface, uint32_t *server,
-                                  uint32_t *client)
-{
-    uint32_t rcaps[2];
-    struct capnpc_call c;
-    EndpointFactory_create_Results_r r;
-    capnpc_call_init(&c, test_params, sizeof(test_params), test_results, sizeof(test_results));
-    capnpc_call_caps(&c, 0, 0, rcaps, 2);
-    if (EndpointFactory_create_call(&capos_transport, factory, &c, iface, &r) != CAPNPC_OK)
-        return false;
-    uint32_t s = EndpointFactory_create_Results_get_server(r);
-    uint32_t k = EndpointFactory_create_Results_get_client(r);
-    if (s >= c.reply.ncaps || k >= c.reply.ncaps || s == k)
-        return false;
-    *server = rcaps[s];
-    *client = rcaps[k];
-    return true;
-}
+bool test_create_endpoint(uint32_t factory, uint64_t iface, uint32_t *server, uint32_t *client);
 
 struct test_grant {
     const char *name;
@@ -46,42 +39,10 @@ struct test_grant {
 
 /* Start `binary` with exactly these grants (at most 8): its ProcessHandle,
  * or 0 (then *rc, if given, is the stub's status). */
-TEST_FN uint32_t test_spawn(uint32_t spawner, const char *binary, const struct test_grant *g,
-                            uint32_t n, int *rc)
-{
-    uint32_t caps[8], rcaps[1];
-    struct capnpc_call c;
-    capnpc_call_init(&c, test_params, sizeof(test_params), test_results, sizeof(test_results));
-    capnpc_call_caps(&c, caps, 8, rcaps, 1);
-    ProcessSpawner_spawn_Params_b p = ProcessSpawner_spawn_begin(&c);
-    ProcessSpawner_spawn_Params_set_name(p, binary, (uint32_t)strlen(binary));
-    ProcessSpawner_spawn_Params_set_binaryName(p, binary, (uint32_t)strlen(binary));
-    List_ProcessSpawner_Grant_b gl = ProcessSpawner_spawn_Params_init_grants(p, n);
-    for (uint32_t i = 0; i < n; i++) {
-        ProcessSpawner_Grant_b gb = List_ProcessSpawner_Grant_at(gl, i);
-        ProcessSpawner_Grant_set_name(gb, g[i].name, (uint32_t)strlen(g[i].name));
-        ProcessSpawner_Grant_set_interfaceId(gb, g[i].iface);
-        ProcessSpawner_Grant_set_cap(gb, capnpc_call_add_cap(&c, g[i].cap));
-    }
-    ProcessSpawner_spawn_Results_r r;
-    int st = ProcessSpawner_spawn_send(&capos_transport, spawner, &c, &r);
-    if (rc)
-        *rc = st;
-    if (st != CAPNPC_OK)
-        return 0;
-    uint32_t hi = ProcessSpawner_spawn_Results_get_handle(r);
-    return hi < c.reply.ncaps ? rcaps[hi] : 0;
-}
+uint32_t test_spawn(uint32_t spawner, const char *binary, const struct test_grant *g, uint32_t n,
+                    int *rc);
 
 /* The exit code of a child, or INT32_MIN if the wait failed. */
-TEST_FN int32_t test_wait_exit(uint32_t handle)
-{
-    struct capnpc_call c;
-    ProcessHandle_wait_Results_r r;
-    capnpc_call_init(&c, test_params, sizeof(test_params), test_results, sizeof(test_results));
-    if (ProcessHandle_wait_call(&capos_transport, handle, &c, &r) != CAPNPC_OK)
-        return INT32_MIN;
-    return ProcessHandle_wait_Results_get_exitCode(r);
-}
+int32_t test_wait_exit(uint32_t handle);
 
 #endif

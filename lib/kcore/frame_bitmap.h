@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "mb2.h"
+#include "kcore/mb2.h"
 
 #define FRAME_SIZE  4096u
 #define FRAME_SHIFT 12

@@ -5,7 +5,7 @@
  * no data-dependent branch. The final 0/1 is computed arithmetically for the
  * same reason.
  */
-#include "ct.h"
+#include "crypto/ct.h"
 
 #include <stdint.h>
 

@@ -1,5 +1,5 @@
 /* printf-style formatting into a sink (see fmt.h). */
-#include "fmt.h"
+#include "text/fmt.h"
 
 #include <stdbool.h>
 #include <stdint.h>

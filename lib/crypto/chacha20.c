@@ -3,7 +3,7 @@
  * in sixteen scalar locals so the compiler can hold as much of it in
  * registers as it likes; quarter rounds are a macro, never a call.
  */
-#include "chacha20.h"
+#include "crypto/chacha20.h"
 
 #define ROTL32(v, n) (((v) << (n)) | ((v) >> (32 - (n))))
 

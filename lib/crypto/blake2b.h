@@ -1,6 +1,6 @@
 /*
  * BLAKE2b (RFC 7693), unkeyed, with any output length from 1 to 64 bytes.
- * Argon2 (lib/argon2.c) is built on it, and it is a general-purpose hash in
+ * Argon2 (lib/crypto/argon2.c) is built on it, and it is a general-purpose hash in
  * its own right.
  *
  * Pure, freestanding code: no allocation, no global state. The state is a

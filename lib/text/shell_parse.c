@@ -11,7 +11,7 @@
  * Every error message names what was found (quoted, cut at MSG_WORD_MAX
  * bytes) and what was expected, and fits SHELL_MSG_MAX with room to spare.
  */
-#include "shell_parse.h"
+#include "text/shell_parse.h"
 
 #include "string.h"
 

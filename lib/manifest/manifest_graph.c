@@ -3,8 +3,8 @@
  * binaries, exports, every capability source resolved with a matching
  * interface, and no dependency cycles.
  */
-#include "manifest.h"
-#include "manifest_impl.h"
+#include "manifest/manifest.h"
+#include "manifest/manifest_impl.h"
 
 /* ---- The service graph ---- */
 

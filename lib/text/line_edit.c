@@ -9,7 +9,7 @@
  * the caller's output buffer is too small (then the echo is cut, never the
  * line's bounds).
  */
-#include "line_edit.h"
+#include "text/line_edit.h"
 
 #include "string.h"
 

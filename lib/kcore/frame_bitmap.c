@@ -14,7 +14,7 @@
  * __builtin_popcountll, which without -mpopcnt becomes a libgcc call the
  * kernel does not link.
  */
-#include "frame_bitmap.h"
+#include "kcore/frame_bitmap.h"
 
 #define WORD_BITS 64u
 #define PAGE_MASK ((uint64_t)FRAME_SIZE - 1)

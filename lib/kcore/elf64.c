@@ -27,7 +27,7 @@
  *    not supported, and unknown generic types may change how the image must
  *    be loaded: all are rejected.
  */
-#include "elf64.h"
+#include "kcore/elf64.h"
 
 /* ELF header (gABI "ELF Header"). */
 #define EH_SIZE       64u

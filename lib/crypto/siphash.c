@@ -4,7 +4,7 @@
  * the start, a different finalization constant, and a second squeeze, so
  * both share one core.
  */
-#include "siphash.h"
+#include "crypto/siphash.h"
 
 #define ROTL64(v, n) (((v) << (n)) | ((v) >> (64 - (n))))
 

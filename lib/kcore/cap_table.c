@@ -10,7 +10,7 @@
  *    the quota (it never does today);
  *  - every slot's generation is non-zero.
  */
-#include "cap_table.h"
+#include "kcore/cap_table.h"
 
 /* The helpers every transfer runs several times: inlined into each entry
  * point, which costs some code and saves a call per lookup. */

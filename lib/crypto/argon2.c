@@ -11,9 +11,9 @@
  * nothing. The compression function G works on 64-bit words in place, with
  * one 1 KiB temporary on the stack.
  */
-#include "argon2.h"
+#include "crypto/argon2.h"
 
-#include "blake2b.h"
+#include "crypto/blake2b.h"
 #include "string.h"
 
 #define WORDS      (ARGON2_BLOCK_SIZE / 8) /* 64-bit words per block */

@@ -33,7 +33,7 @@
  * keystream apart from output keystream (nonce "outp"), which matters when
  * m_i = 0 makes the absorption key equal to K.
  */
-#include "csprng.h"
+#include "crypto/csprng.h"
 
 /* Bytes served per key; a 64 KiB chunk is 1024 ChaCha20 blocks. */
 #define FILL_CHUNK 65536u

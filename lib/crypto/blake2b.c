@@ -8,7 +8,7 @@
  * always keeps the most recent block (even a full one) in the buffer and
  * only compresses it when more input arrives.
  */
-#include "blake2b.h"
+#include "crypto/blake2b.h"
 
 #include "string.h"
 

@@ -5,7 +5,7 @@
 #ifndef CAPOS_LIB_MANIFEST_IMPL_H
 #define CAPOS_LIB_MANIFEST_IMPL_H
 
-#include "manifest.h"
+#include "manifest/manifest.h"
 
 /* A bounded string: p[len] is always NUL; output past cap-1 is dropped. */
 struct sbuf {

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "chacha20.h"
+#include "crypto/chacha20.h"
 
 struct csprng {
     uint8_t key[CHACHA20_KEY_SIZE];

@@ -24,7 +24,7 @@
  * treats as corruption; it can never make the kernel index outside the
  * page, since every slot index is masked.
  */
-#include "ring.h"
+#include "kcore/ring.h"
 
 #include <capos/errors.h>
 #include <capos/layout.h>

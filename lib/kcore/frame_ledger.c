@@ -4,7 +4,7 @@
  * length of the list. Each operation checks everything that can fail before
  * it changes anything, which is what makes it all or nothing.
  */
-#include "frame_ledger.h"
+#include "kcore/frame_ledger.h"
 
 void frame_ledger_init(struct frame_ledger *l)
 {

@@ -23,7 +23,7 @@
  *    tags of the same kind are a duplicate. The RSDP must be at least as
  *    long as its revision's fixed part (20 bytes v1, 36 bytes v2).
  */
-#include "mb2.h"
+#include "kcore/mb2.h"
 
 #define HDR_SIZE       8u /* total_size, reserved */
 #define TAG_HDR        8u /* type, size */

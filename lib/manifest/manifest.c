@@ -7,8 +7,8 @@
  * bounded by the MANIFEST_MAX_* limits, which are checked before any list
  * is walked.
  */
-#include "manifest.h"
-#include "manifest_impl.h"
+#include "manifest/manifest.h"
+#include "manifest/manifest_impl.h"
 
 /* ---- Message text ---- */
 

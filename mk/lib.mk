@@ -1,9 +1,0 @@
-# Pure freestanding logic in lib/: compiled into the kernel (mk/kernel.mk)
-# and, unchanged, into host unit tests and fuzz targets.
-
-LIB_SRCS := lib/mb2.c lib/frame_bitmap.c lib/fmt.c
-
-$(eval $(call host_test,host-mb2,tests/host/test_mb2.c lib/mb2.c))
-$(eval $(call host_test,host-frame-bitmap,tests/host/test_frame_bitmap.c lib/frame_bitmap.c lib/mb2.c))
-$(eval $(call fuzz_target,mb2,tests/fuzz/fuzz_mb2.c lib/mb2.c lib/frame_bitmap.c))
-$(eval $(call host_test,host-fmt,tests/host/test_fmt.c lib/fmt.c))
