@@ -39,8 +39,9 @@ struct slab_page {
 };
 _Static_assert(sizeof(struct slab_page) <= PAGE_HEADER_SIZE, "page header fits");
 
-/* Block sizes include the header; 2016 fits two per page. */
-static const uint32_t class_size[] = {32, 64, 128, 256, 512, 1024, 2016};
+#define CLASS_ELEM_(c, arg) c,
+static const uint32_t class_size[] = {HEAP_SLAB_CLASSES(CLASS_ELEM_, 0)};
+_Static_assert(sizeof(struct block_header) == HEAP_BLOCK_HEADER, "heap.h says the header size");
 #define NCLASSES (sizeof(class_size) / sizeof(class_size[0]))
 
 /* Pages of each class that have at least one free block. */

@@ -12,6 +12,19 @@
  * an interrupt handler.
  */
 void *kmalloc(size_t size);
+
+/* Every block starts with a header of this many bytes. */
+#define HEAP_BLOCK_HEADER 16u
+/* The slab classes: block sizes, header included, smallest first (2016
+ * fits two per page). X(class, arg) is applied to each; heap.c builds its
+ * table from this list. */
+#define HEAP_SLAB_CLASSES(X, arg)                                                                  \
+    X(32, arg) X(64, arg) X(128, arg) X(256, arg) X(512, arg) X(1024, arg) X(2016, arg)
+#define HEAP_CLASS_EQ_(c, n) || (c) == (n)
+/* Whether n is a slab class: requests of up to n - HEAP_BLOCK_HEADER bytes
+ * above the next smaller class then get blocks of one size, so that a
+ * freed block can serve any of them. */
+#define HEAP_IS_SLAB_CLASS(n) (0 HEAP_SLAB_CLASSES(HEAP_CLASS_EQ_, n))
 void *kzalloc(size_t size);
 /* Panics on a pointer that kmalloc did not return or that was already
  * freed: heap corruption must stop the kernel, not spread. */

@@ -61,9 +61,13 @@ void user_fault(struct trap_frame *tf, uint64_t fault_addr, const char *what)
 {
     struct process *p = process_current();
     kprintf("process %s: pid %u killed: %s at RIP=%016lx", p->name, p->pid, what, tf->rip);
-    if (tf->vector == 14)
-        kprintf(", address %016lx (%s %s)", fault_addr, tf->error_code & 2 ? "write" : "read",
-                tf->error_code & 1 ? "denied" : "of an unmapped page");
+    if (tf->vector == TRAP_PAGE_FAULT) {
+        const char *access = tf->error_code & PF_ERR_FETCH   ? "instruction fetch"
+                             : tf->error_code & PF_ERR_WRITE ? "write"
+                                                             : "read";
+        kprintf(", address %016lx (%s %s)", fault_addr, access,
+                tf->error_code & PF_ERR_PRESENT ? "denied" : "of an unmapped page");
+    }
     kprintf("\n");
     /* Exit codes of killed processes are negative exception vectors. */
     process_exit_current(-(int)tf->vector - 1);

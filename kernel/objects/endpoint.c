@@ -69,8 +69,11 @@ struct endpoint {
 };
 
 /* Messages whose block fits this many bytes share one size, so that a
- * block can be reused for any of them (the heap's 1 KiB class). */
-#define SMALL_MSG_BLOCK 1008
+ * block can be reused for any of them: the heap's 1 KiB slab class, less
+ * its block header. */
+#define SMALL_MSG_CLASS 1024u
+_Static_assert(HEAP_IS_SLAB_CLASS(SMALL_MSG_CLASS), "small messages use one heap slab class");
+#define SMALL_MSG_BLOCK (SMALL_MSG_CLASS - HEAP_BLOCK_HEADER)
 
 struct endpoint_owner {
     struct kobject obj;
@@ -544,46 +547,10 @@ bool endpoint_create(struct kobject **owner, struct kobject **client)
     return true;
 }
 
-/* ---- EndpointFactory ---- */
-
-static int factory_create(void *self, EndpointFactory_create_Params_r params,
-                          EndpointFactory_create_Results_b results, void *ctx)
-{
-    struct kcall *kc = ctx;
-    uint64_t iface = EndpointFactory_create_Params_get_interfaceId(params);
-    if (iface == 0)
-        return kcall_fail(kc, CapException_Type_invalidArgument,
-                          "create: interfaceId is 0; expected the id of the interface served");
-    struct kobject *owner, *client;
-    if (!endpoint_create(&owner, &client))
-        return kcall_fail(kc, CapException_Type_overloaded, "create: out of kernel memory");
-    uint32_t s = kcall_add_result_cap(kc, owner, iface, CAPF_OWNER);
-    uint32_t c = kcall_add_result_cap(kc, client, iface, CAPF_CLIENT);
-    kobject_unref(owner);
-    kobject_unref(client);
-    if (s == CAPNPC_NO_CAP || c == CAPNPC_NO_CAP)
-        return kcall_fail(kc, CapException_Type_failed, "create: no room for the results");
-    EndpointFactory_create_Results_set_server(results, s);
-    EndpointFactory_create_Results_set_client(results, c);
-    return CAPNPC_OK;
-}
-
-static const struct EndpointFactory_ops factory_ops = {.create = factory_create};
-
-KOBJECT_TYPE(factory_type, EndpointFactory, factory_ops);
-
-static struct kobject factory = {.type = &factory_type, .refs = 1};
-
-static struct kobject *boot_object(const struct boot_module *m)
-{
-    return &factory;
-}
-
+/* IPC's per-process state: calls in flight and the session key. */
 const struct kobject_class endpoint_class = {
-    .name = "EndpointFactory",
-    .source = KernelSource_endpoints,
-    .iface = &EndpointFactory_IFACE,
-    .boot_object = boot_object,
+    .name = "Endpoint",
+    .source = KOBJECT_NO_SOURCE,
     .process_state_size = sizeof(struct ipc_state),
     .process_state_offset = &ipc_state_offset,
 };

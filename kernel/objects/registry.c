@@ -21,6 +21,7 @@
     X(process_handle)                                                                              \
     X(attenuator)                                                                                  \
     X(endpoint)                                                                                    \
+    X(endpoint_factory)                                                                            \
     X(terminal)                                                                                    \
     X(power)
 

@@ -91,12 +91,13 @@ static void report_exception(const struct trap_frame *tf)
     uint64_t cr2 = read_cr2();
     kprintf("\ncapOS: EXCEPTION %lu (%s), error code 0x%lx\n", tf->vector,
             exception_names[tf->vector & 31], tf->error_code);
-    if (tf->vector == 14) {
+    if (tf->vector == TRAP_PAGE_FAULT) {
         uint64_t e = tf->error_code;
         kprintf("  page fault at address CR2=%016lx: %s, %s access, %s mode%s%s\n", cr2,
-                e & 1 ? "protection violation" : "page not present", e & 2 ? "write" : "read",
-                e & 4 ? "user" : "kernel", e & 8 ? ", reserved bit set" : "",
-                e & 16 ? ", instruction fetch" : "");
+                e & PF_ERR_PRESENT ? "protection violation" : "page not present",
+                e & PF_ERR_WRITE ? "write" : "read", e & PF_ERR_USER ? "user" : "kernel",
+                e & PF_ERR_RESERVED ? ", reserved bit set" : "",
+                e & PF_ERR_FETCH ? ", instruction fetch" : "");
     }
     uint64_t pa;
     uint32_t flags;
@@ -117,8 +118,8 @@ void trap_dispatch(struct trap_frame *tf)
 {
     /* A page fault inside arch_user_copy is a bad user pointer, not a
      * kernel bug: resume at its fault exit, which reports the error. */
-    if (tf->vector == 14 && !trap_from_user(tf) && tf->rip >= (uint64_t)&arch_user_copy &&
-        tf->rip < (uint64_t)arch_user_copy_end) {
+    if (tf->vector == TRAP_PAGE_FAULT && !trap_from_user(tf) &&
+        tf->rip >= (uint64_t)&arch_user_copy && tf->rip < (uint64_t)arch_user_copy_end) {
         tf->rip = (uint64_t)arch_user_copy_fault;
         return;
     }

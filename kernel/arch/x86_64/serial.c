@@ -36,11 +36,6 @@ void arch_console_init(void)
     present = true;
 }
 
-bool arch_console_present(void)
-{
-    return present;
-}
-
 void arch_console_putc(char c)
 {
     if (!present)

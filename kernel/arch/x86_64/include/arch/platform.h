@@ -12,7 +12,6 @@
 /* Serial console (16550 UART on COM1). */
 void arch_console_init(void);
 void arch_console_putc(char c);
-bool arch_console_present(void);
 /* Turn on receive interrupts: from then on every byte typed on the console
  * reaches console_rx(), in interrupt context. */
 void arch_console_rx_start(void);

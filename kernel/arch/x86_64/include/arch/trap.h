@@ -15,6 +15,14 @@ struct trap_frame {
 #define TRAP_FRAME_SIZE (22 * 8)
 _Static_assert(sizeof(struct trap_frame) == TRAP_FRAME_SIZE, "isr.S depends on this layout");
 
+/* The page-fault exception and the bits of its error code. */
+#define TRAP_PAGE_FAULT 14
+#define PF_ERR_PRESENT  (1u << 0) /* a protection violation, not a missing page */
+#define PF_ERR_WRITE    (1u << 1)
+#define PF_ERR_USER     (1u << 2)
+#define PF_ERR_RESERVED (1u << 3)
+#define PF_ERR_FETCH    (1u << 4) /* an instruction fetch (from a no-execute page) */
+
 /* Interrupt vectors. The legacy PIC is remapped to 0x20-0x2f and masked
  * (only the PIT fallback unmasks IRQ 0). */
 #define VEC_PIC_BASE    0x20
