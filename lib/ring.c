@@ -198,12 +198,14 @@ __attribute__((noinline, cold)) static int32_t check_exact(const union sqe_words
     return CAPOS_OK;
 }
 
-/* A buffer within [0, end): with len <= max_len (so end - len cannot wrap
- * for a used buffer, and an unused one has end 0 and len 0), and not at
- * NULL unless empty. */
+/* A buffer in [0, end), not at NULL unless empty. For len within the
+ * row's max_len, end - len cannot wrap: a used buffer's end
+ * (CAPOS_USER_LIMIT) is far above its limit, and an unused one has end 0
+ * and len 0, which leaves only address 0. addr is tested before len: a
+ * buffer a CALL passes is usually there, and one test settles it. */
 static inline bool buffer_ok(uint64_t addr, uint64_t len, uint64_t end)
 {
-    return addr <= end - len && (len == 0 || addr != 0);
+    return addr <= end - len && (addr != 0 || len == 0);
 }
 
 /*
@@ -212,8 +214,10 @@ static inline bool buffer_ok(uint64_t addr, uint64_t len, uint64_t end)
  * one pass without branching per opcode; only an invalid SQE goes to
  * check_exact() to learn which error it gets. The words 2, 3, 4 and 7
  * (addresses and lengths) need no mask: the limits of an unused buffer
- * are 0. Accepting exactly the SQEs check_exact() accepts is tested
- * (tests/host/test_ring.c, random_entries_agree_with_ring_check_sqe).
+ * are 0. The order of the tests does not change the answer; this one
+ * compiles to the fewest instructions on CALL (docs/benchmarks.md). Accepting exactly the SQEs
+ * check_exact() accepts is tested (tests/host/test_ring.c:
+ * random_entries_agree_with_ring_check_sqe, opdef_rows_decide_fields_and_flags).
  */
 static inline int32_t check(const union sqe_words *u)
 {
@@ -224,14 +228,14 @@ static inline int32_t check(const union sqe_words *u)
     const struct ring_opcheck *c = &d->check;
     if (d->valid &&
         ((u->w[0] & c->zero[0]) | (u->w[1] & c->zero[1]) | (u->w[6] & c->zero[6])) == 0 &&
+        (s->interface_id | c->interface_optional) != 0 && (s->call_id | c->call_id_optional) != 0 &&
         s->params_len <= c->max_len[RING_BUF_PARAMS] &&
         s->result_len <= c->max_len[RING_BUF_RESULT] &&
         s->xfer_count <= c->max_len[RING_BUF_XFER] &&
         buffer_ok(s->params_addr, s->params_len, c->end[RING_BUF_PARAMS]) &&
         buffer_ok(s->result_addr, s->result_len, c->end[RING_BUF_RESULT]) &&
         buffer_ok(s->xfer_addr, (uint64_t)s->xfer_count * sizeof(struct capos_xfer),
-                  c->end[RING_BUF_XFER]) &&
-        (s->interface_id | c->interface_optional) != 0 && (s->call_id | c->call_id_optional) != 0)
+                  c->end[RING_BUF_XFER]))
         return CAPOS_OK;
     return check_exact(u);
 }
