@@ -91,8 +91,10 @@ struct ring_opdef {
 /* A power of two, so that finding a row is one shift. */
 _Static_assert(sizeof(struct ring_opdef) == 128, "ring_opdef is 128 bytes");
 
-/* Indexed by opcode; rows of opcodes that do not exist are all zero. */
-extern const struct ring_opdef ring_opdefs[CAPOS_OP_COUNT];
+/* Indexed by opcode, CAPOS_OP_COUNT rows; rows of opcodes that do not
+ * exist are all zero. Declared without a size, so that the definition's
+ * size comes from its rows and its static assertion means something. */
+extern const struct ring_opdef ring_opdefs[];
 
 /* The row of a valid opcode, or NULL (0, unknown, out of range). */
 static inline const struct ring_opdef *ring_opdef(uint8_t opcode)
