@@ -171,9 +171,9 @@ static inline bool bad_buffer(uint64_t addr, uint64_t len)
 __attribute__((noinline, cold)) static int32_t check_exact(const union sqe_words *u)
 {
     const struct capos_sqe *s = &u->s;
-    if (s->opcode >= CAPOS_OP_COUNT || !ring_opdefs[s->opcode].name)
+    const struct ring_opdef *d = ring_opdef(s->opcode);
+    if (!d)
         return CAPOS_E_BAD_OPCODE;
-    const struct ring_opdef *d = &ring_opdefs[s->opcode];
     if (d->reserved)
         return CAPOS_E_RESERVED_OPCODE;
     /* Fields the opcode does not use must be 0, so that they can be given a
@@ -341,8 +341,9 @@ struct ring_counts ring_process(volatile struct capos_ring *r, struct ring_state
         uint64_t w6 = load_word(&slot[6]), w7 = load_word(&slot[7]);
         head++;
         /* Fast path: a NOP with every other field but user_data zero is
-         * exactly what check() accepts for NOP; its CQE is user_data and
-         * zeros. Anything else, including a bad NOP, takes the slow path. */
+         * exactly what check() accepts for NOP (its row takes no field and
+         * no flag; host-ring checks that); its CQE is user_data and zeros.
+         * Anything else, including a bad NOP, takes the slow path. */
         if (w0 == CAPOS_OP_NOP && (w1 | w2 | w3 | w4 | w6 | w7) == 0) {
             cq_store(r, st, w5, 0, 0, 0);
             c.posted++;
