@@ -32,6 +32,14 @@ struct kobject_type {
      * wrappers) and may defer it. Returns a lib/kcore/ring.h enum ring_action. */
     int (*ring_call)(struct kobject *obj, struct process *caller, const struct cap_entry *e,
                      const struct capos_sqe *sqe, struct capos_cqe *cqe);
+    /* The ring opcodes RECV and RETURN on a capability to this object,
+     * shaped like ring_call (kernel/ringops.c calls them; NULL: the opcode
+     * is refused with CAPOS_E_NOT_PERMITTED). The SQE is valid and, as
+     * both opcodes need an owner side (lib/kcore/ring_opdef.c), e has CAPF_OWNER. */
+    int (*recv)(struct kobject *obj, struct process *p, const struct cap_entry *e,
+                const struct capos_sqe *sqe, struct capos_cqe *cqe);
+    int (*ret)(struct kobject *obj, struct process *p, const struct cap_entry *e,
+               const struct capos_sqe *sqe, struct capos_cqe *cqe);
     void (*destroy)(struct kobject *obj);
 };
 

@@ -4,20 +4,15 @@
 #include "capos.capnp.h"
 #include "kprintf.h"
 #include "process.h"
+#include "kcore/ring_opdef.h"
 
 bool tap_enabled;
 
-static const char *const op_names[] = {
-    [CAPOS_OP_NOP] = "NOP",       [CAPOS_OP_CALL] = "CALL",       [CAPOS_OP_RECV] = "RECV",
-    [CAPOS_OP_RETURN] = "RETURN", [CAPOS_OP_RELEASE] = "RELEASE", [CAPOS_OP_FINISH] = "FINISH",
-};
-
 void tap_sqe(const struct process *p, const struct capos_sqe *sqe)
 {
-    const char *op = sqe->opcode < sizeof(op_names) / sizeof(op_names[0]) && op_names[sqe->opcode]
-                         ? op_names[sqe->opcode]
-                         : "?";
-    kprintf("tap: pid %u SQE %s(%u) cap %x", p->pid, op, sqe->opcode, sqe->cap);
+    /* Any opcode, valid or not: the tap logs what the process wrote. */
+    const struct ring_opdef *d = ring_opdef(sqe->opcode);
+    kprintf("tap: pid %u SQE %s(%u) cap %x", p->pid, d ? d->name : "?", sqe->opcode, sqe->cap);
     if (sqe->opcode == CAPOS_OP_CALL) {
         const struct capnpc_iface *i = 0;
         for (unsigned k = 0; k < capos_INTERFACE_COUNT; k++)

@@ -2,8 +2,8 @@
 # a SPIN model of the protocol, a ThreadSanitizer stress test of the real
 # code, and a fuzz target.
 
-$(eval $(call host_test,host-ring,tests/host/test_ring.c lib/kcore/ring.c))
-$(eval $(call fuzz_target,ring,tests/fuzz/fuzz_ring.c lib/kcore/ring.c))
+$(eval $(call host_test,host-ring,tests/host/test_ring.c lib/kcore/ring.c lib/kcore/ring_opdef.c))
+$(eval $(call fuzz_target,ring,tests/fuzz/fuzz_ring.c lib/kcore/ring.c lib/kcore/ring_opdef.c))
 
 # --- spin-ring: exhaustive model checking of tests/spin/ring.pml ----------
 #
@@ -46,10 +46,10 @@ TEST_SUITES += spin-ring
 STRESS_OPS    ?= 1000000
 STRESS_CFLAGS := -std=c17 -O1 -g $(WARN) -fsanitize=thread -pthread -MMD -MP -Iinclude -Ilib
 
-$(BUILD)/stress/ring_stress: tests/stress/ring_stress.c lib/kcore/ring.c
+$(BUILD)/stress/ring_stress: tests/stress/ring_stress.c lib/kcore/ring.c lib/kcore/ring_opdef.c
 	@mkdir -p $(dir $@)
 	@echo "  TSANCC  $@"
-	$(Q)$(HOST_CC) $(STRESS_CFLAGS) -o $@ tests/stress/ring_stress.c lib/kcore/ring.c
+	$(Q)$(HOST_CC) $(STRESS_CFLAGS) -o $@ tests/stress/ring_stress.c lib/kcore/ring.c lib/kcore/ring_opdef.c
 
 .PHONY: test-stress-ring
 test-stress-ring: $(BUILD)/stress/ring_stress | $(RESULTS)

@@ -27,6 +27,10 @@ enum capos_op {
     CAPOS_OP_RETURN = 4,  /* answer a received CALL (call_id) */
     CAPOS_OP_RELEASE = 5, /* drop a capability-table slot */
     CAPOS_OP_FINISH = 6,  /* reserved: completes with CAPOS_E_RESERVED_OPCODE */
+    /* Not an opcode: one past the last. Tables indexed by opcode have this
+     * many rows and say so in a static assertion, so a new opcode cannot be
+     * added without a row in each (lib/kcore/ring_opdef.c, kernel/ringops.c). */
+    CAPOS_OP_COUNT,
 };
 
 /* SQE flags. Any other bit set is an error (CAPOS_E_BAD_FLAGS), and so is

@@ -356,8 +356,9 @@ static bool deliver(struct endpoint *ep, struct ipc_msg *m, struct pending_call 
     return true;
 }
 
-int endpoint_recv(struct kobject *owner, struct process *p, const struct capos_sqe *sqe,
-                  struct capos_cqe *cqe)
+/* RECV on an owner capability (kobject_type.recv). */
+static int endpoint_recv(struct kobject *owner, struct process *p, const struct cap_entry *e,
+                         const struct capos_sqe *sqe, struct capos_cqe *cqe)
 {
     struct endpoint *ep = endpoint_of(owner);
     struct pending_call t = {.caller = p,
@@ -400,8 +401,9 @@ int endpoint_recv(struct kobject *owner, struct process *p, const struct capos_s
 
 /* ---- RETURN ---- */
 
-int endpoint_return(struct kobject *owner, struct process *p, const struct capos_sqe *sqe,
-                    struct capos_cqe *cqe)
+/* RETURN on an owner capability (kobject_type.ret). */
+static int endpoint_return(struct kobject *owner, struct process *p, const struct cap_entry *e,
+                           const struct capos_sqe *sqe, struct capos_cqe *cqe)
 {
     struct endpoint *ep = endpoint_of(owner);
     struct ipc_msg **pp = &ep->inflight;
@@ -525,6 +527,8 @@ static const struct kobject_type endpoint_type = {
 static const struct kobject_type owner_type = {
     .name = "Endpoint (owner)",
     .ring_call = endpoint_call,
+    .recv = endpoint_recv,
+    .ret = endpoint_return,
     .destroy = owner_destroy,
 };
 

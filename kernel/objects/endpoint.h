@@ -6,9 +6,6 @@
 #include <stdint.h>
 
 struct kobject;
-struct process;
-struct capos_sqe;
-struct capos_cqe;
 
 #define ENDPOINT_MAX_QUEUED     128 /* CALLs waiting for a RECV, per endpoint */
 #define PROCESS_MAX_OUTSTANDING 32  /* CALLs a process has in flight (= its CQ slots) */
@@ -23,10 +20,5 @@ bool endpoint_create(struct kobject **owner, struct kobject **client);
 bool endpoint_is_owner(const struct kobject *obj);
 /* The client facet of an owner capability's endpoint (no new reference). */
 struct kobject *endpoint_client_of(struct kobject *owner);
-/* Ring opcodes on an owner capability; return an enum ring_action. */
-int endpoint_recv(struct kobject *owner, struct process *p, const struct capos_sqe *sqe,
-                  struct capos_cqe *cqe);
-int endpoint_return(struct kobject *owner, struct process *p, const struct capos_sqe *sqe,
-                    struct capos_cqe *cqe);
 
 #endif

@@ -29,6 +29,8 @@
 #include <capos/errors.h>
 #include <capos/layout.h>
 
+#include "kcore/ring_opdef.h"
+
 #define SQ_N CAPOS_SQ_ENTRIES
 #define CQ_N CAPOS_CQ_ENTRIES
 
@@ -49,6 +51,8 @@ _Static_assert(sizeof(union cqe_words) == sizeof(struct capos_cqe), "CQE is 4 wo
 /* The NOP fast path reads opcode, flags, method and cap as word 0. */
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "x86_64 is little-endian");
 _Static_assert(__builtin_offsetof(struct capos_sqe, cap) == 4, "word 0: opcode flags method cap");
+/* check() skips word 5: user_data is every opcode's, whatever it holds. */
+_Static_assert(__builtin_offsetof(struct capos_sqe, user_data) == 40, "word 5 is user_data");
 _Static_assert((SQ_N & (SQ_N - 1)) == 0 && (CQ_N & (CQ_N - 1)) == 0,
                "ring sizes are powers of two, so masking free-running indices is exact");
 
@@ -159,42 +163,26 @@ static inline bool bad_buffer(uint64_t addr, uint64_t len)
     return addr > CAPOS_USER_LIMIT || len > CAPOS_USER_LIMIT - addr || (len != 0 && addr == 0);
 }
 
-static inline int32_t check(const struct capos_sqe *s)
+/*
+ * The validation rules (docs/abi.md, rule 6), from the opcode's row
+ * (ring_opdef.h), in their order: the first failure is the SQE's error.
+ * This is the definition; check() below only adds a faster way to say yes.
+ */
+__attribute__((noinline, cold)) static int32_t check_exact(const union sqe_words *u)
 {
-    /* Fields the opcode does not use must be 0, so that they can be given a
-     * meaning later without old binaries sending garbage in them. */
-    uint64_t unused;
-    switch (s->opcode) {
-    case CAPOS_OP_NOP:
-        unused = s->method | s->cap | s->interface_id | s->params_addr | s->params_len |
-                 s->result_len | s->result_addr | s->call_id | s->xfer_count | s->xfer_addr;
-        break;
-    case CAPOS_OP_CALL:
-        unused = s->call_id;
-        break;
-    case CAPOS_OP_RECV:
-        unused = s->method | s->interface_id | s->params_addr | s->params_len | s->call_id |
-                 s->xfer_count | s->xfer_addr;
-        break;
-    case CAPOS_OP_RETURN:
-        /* cap names the endpoint whose call is answered. */
-        unused = s->method | s->interface_id | s->result_len | s->result_addr;
-        break;
-    case CAPOS_OP_RELEASE:
-        unused = s->method | s->interface_id | s->params_addr | s->params_len | s->result_len |
-                 s->result_addr | s->call_id | s->xfer_count | s->xfer_addr;
-        break;
-    case CAPOS_OP_FINISH:
-        return CAPOS_E_RESERVED_OPCODE;
-    default:
+    const struct capos_sqe *s = &u->s;
+    const struct ring_opdef *d = ring_opdef(s->opcode);
+    if (!d)
         return CAPOS_E_BAD_OPCODE;
-    }
-    /* The one flag there is belongs to RETURN. */
-    uint8_t bad_flags = s->opcode == CAPOS_OP_RETURN ? s->flags & ~CAPOS_SQE_F_VALID_MASK : s->flags;
-    if (bad_flags | s->reserved | unused)
+    if (d->reserved)
+        return CAPOS_E_RESERVED_OPCODE;
+    /* Fields the opcode does not use must be 0, so that they can be given a
+     * meaning later without old binaries sending garbage in them; so must
+     * reserved and the flags it does not take. */
+    const uint64_t *z = d->check.zero;
+    if ((u->w[0] & z[0]) | (u->w[1] & z[1]) | (u->w[2] & z[2]) | (u->w[3] & z[3]) |
+        (u->w[4] & z[4]) | (u->w[6] & z[6]) | (u->w[7] & z[7]))
         return CAPOS_E_BAD_FLAGS;
-    if (s->opcode == CAPOS_OP_NOP || s->opcode == CAPOS_OP_RELEASE)
-        return CAPOS_OK;
     /* Unused lengths are 0 by now, so one test per field covers all opcodes. */
     if (s->params_len > CAPOS_MAX_PARAMS_LEN || s->result_len > CAPOS_MAX_RESULT_LEN ||
         s->xfer_count > CAPOS_MAX_XFER)
@@ -203,16 +191,60 @@ static inline int32_t check(const struct capos_sqe *s)
         bad_buffer(s->xfer_addr, (uint64_t)s->xfer_count * sizeof(struct capos_xfer)))
         return CAPOS_E_BAD_ADDRESS;
     /* Cap'n Proto interface ids are never 0; the kernel issues call ids from 1. */
-    if (s->opcode == CAPOS_OP_CALL && s->interface_id == 0)
+    if ((d->required & RING_F_INTERFACE) && s->interface_id == 0)
         return CAPOS_E_WRONG_INTERFACE;
-    if (s->opcode == CAPOS_OP_RETURN && s->call_id == 0)
+    if ((d->required & RING_F_CALL_ID) && s->call_id == 0)
         return CAPOS_E_BAD_CALL_ID;
     return CAPOS_OK;
 }
 
+/* A buffer in [0, end), not at NULL unless empty. For len within the
+ * row's max_len, end - len cannot wrap: a used buffer's end
+ * (CAPOS_USER_LIMIT) is far above its limit, and an unused one has end 0
+ * and len 0, which leaves only address 0. addr is tested before len: a
+ * buffer a CALL passes is usually there, and one test settles it. */
+static inline bool buffer_ok(uint64_t addr, uint64_t len, uint64_t end)
+{
+    return addr <= end - len && (addr != 0 || len == 0);
+}
+
+/*
+ * check_exact()'s answer, on the path every CALL takes: whether the SQE is
+ * valid is decided from the row's derived limits (struct ring_opcheck) in
+ * one pass without branching per opcode; only an invalid SQE goes to
+ * check_exact() to learn which error it gets. The words 2, 3, 4 and 7
+ * (addresses and lengths) need no mask: the limits of an unused buffer
+ * are 0. The order of the tests does not change the answer; this one
+ * compiles to the fewest instructions on CALL (docs/benchmarks.md). Accepting exactly the SQEs
+ * check_exact() accepts is tested (tests/host/test_ring.c:
+ * random_entries_agree_with_ring_check_sqe, opdef_rows_decide_fields_and_flags).
+ */
+static inline int32_t check(const union sqe_words *u)
+{
+    const struct capos_sqe *s = &u->s;
+    if (s->opcode >= CAPOS_OP_COUNT)
+        return CAPOS_E_BAD_OPCODE;
+    const struct ring_opdef *d = &ring_opdefs[s->opcode];
+    const struct ring_opcheck *c = &d->check;
+    if (d->valid &&
+        ((u->w[0] & c->zero[0]) | (u->w[1] & c->zero[1]) | (u->w[6] & c->zero[6])) == 0 &&
+        (s->interface_id | c->interface_optional) != 0 && (s->call_id | c->call_id_optional) != 0 &&
+        s->params_len <= c->max_len[RING_BUF_PARAMS] &&
+        s->result_len <= c->max_len[RING_BUF_RESULT] &&
+        s->xfer_count <= c->max_len[RING_BUF_XFER] &&
+        buffer_ok(s->params_addr, s->params_len, c->end[RING_BUF_PARAMS]) &&
+        buffer_ok(s->result_addr, s->result_len, c->end[RING_BUF_RESULT]) &&
+        buffer_ok(s->xfer_addr, (uint64_t)s->xfer_count * sizeof(struct capos_xfer),
+                  c->end[RING_BUF_XFER]))
+        return CAPOS_OK;
+    return check_exact(u);
+}
+
 int32_t ring_check_sqe(const struct capos_sqe *sqe)
 {
-    return check(sqe);
+    /* The definition, not the fast path: the tests compare the two. */
+    union sqe_words u = {.s = *sqe};
+    return check_exact(&u);
 }
 
 /* Write a CQE, given as its four words, into the next slot and publish it.
@@ -309,8 +341,9 @@ struct ring_counts ring_process(volatile struct capos_ring *r, struct ring_state
         uint64_t w6 = load_word(&slot[6]), w7 = load_word(&slot[7]);
         head++;
         /* Fast path: a NOP with every other field but user_data zero is
-         * exactly what check() accepts for NOP; its CQE is user_data and
-         * zeros. Anything else, including a bad NOP, takes the slow path. */
+         * exactly what check() accepts for NOP (its row takes no field and
+         * no flag; host-ring checks that); its CQE is user_data and zeros.
+         * Anything else, including a bad NOP, takes the slow path. */
         if (w0 == CAPOS_OP_NOP && (w1 | w2 | w3 | w4 | w6 | w7) == 0) {
             cq_store(r, st, w5, 0, 0, 0);
             c.posted++;
@@ -318,7 +351,7 @@ struct ring_counts ring_process(volatile struct capos_ring *r, struct ring_state
         }
         union sqe_words u = {.w = {w0, w1, w2, w3, w4, w5, w6, w7}};
         struct capos_cqe cqe = {.user_data = u.s.user_data};
-        int32_t err = check(&u.s);
+        int32_t err = check(&u);
         if (err != CAPOS_OK) {
             cqe.result = err;
             c.invalid++;

@@ -16,8 +16,12 @@
  *     itself corrupted cq_head;
  *   - SQ slots are read only through masked indices.
  *
- * The functions are not reentrant for one ring: the kernel serialises all
- * calls on a given ring (one lock per process ring).
+ * The functions are not reentrant for one ring, and they take no lock.
+ * What keeps two of them off one ring at once is that the kernel has one
+ * CPU and is not preemptible: it runs with interrupts off (except in the
+ * idle loop), and the timer polls a ring only when it interrupted user
+ * mode (kernel/sched.h, ring_poll_irq). A kernel on several CPUs would need
+ * a lock per ring around every call.
  */
 #ifndef CAPOS_LIB_RING_H
 #define CAPOS_LIB_RING_H

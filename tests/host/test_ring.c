@@ -11,6 +11,7 @@
 #include <capos/layout.h>
 
 #include "kcore/ring.h"
+#include "kcore/ring_opdef.h"
 
 #define LIMIT CAPOS_USER_LIMIT
 #define UBUF  0x400000ull /* some user address */
@@ -594,6 +595,124 @@ Test(ring, missing_required_fields)
         {"RETURN call_id 0", WITH(mk_ret(0), x_.call_id = 0), CAPOS_E_BAD_CALL_ID},
     };
     run_bad(b, sizeof(b) / sizeof(b[0]));
+}
+
+/* ---- The opcode table (lib/kcore/ring_opdef.c) ---- */
+
+Test(ring, opdef_table_has_a_row_per_opcode)
+{
+    cr_assert_null(ring_opdefs[0].name, "opcode 0 is invalid, so a zeroed SQE is an error");
+    cr_assert_null(ring_opdef(0));
+    cr_assert_null(ring_opdef(CAPOS_OP_COUNT));
+    cr_assert_null(ring_opdef(255));
+    for (unsigned op = 1; op < CAPOS_OP_COUNT; op++) {
+        const struct ring_opdef *d = &ring_opdefs[op];
+        /* A row left out of the table is all zero: no name. */
+        cr_assert(d->name && d->name[0], "opcode %u has a row with a name", op);
+        cr_assert_eq(ring_opdef((uint8_t)op), d);
+        for (unsigned other = 1; other < op; other++)
+            cr_assert_str_neq(d->name, ring_opdefs[other].name, "names are unique");
+        cr_assert_eq(d->valid, !d->reserved, "%s: the row macro makes every row but reserved ones",
+                     d->name);
+        cr_assert_eq(d->uses & ~RING_F_ALL, 0, "%s: known fields", d->name);
+        cr_assert_eq(d->required & ~(d->uses & RING_F_REQUIRABLE), 0,
+                     "%s: only fields it uses, and only those with an error of their own", d->name);
+        cr_assert_eq(d->sqe_flags & ~CAPOS_SQE_F_VALID_MASK, 0, "%s: known flags", d->name);
+    }
+    /* ring_process completes a NOP without looking at the table; that is
+     * only right while NOP takes no field and no flag. */
+    const struct ring_opdef *nop = &ring_opdefs[CAPOS_OP_NOP];
+    cr_assert(nop->valid && nop->uses == 0 && nop->sqe_flags == 0 && nop->required == 0);
+}
+
+/* Fields an opcode may leave unused, as bytes of the SQE. */
+static const struct {
+    const char *name;
+    size_t off, size;
+    uint32_t bit; /* RING_F_*; 0: no opcode uses it */
+} sqe_fields[] = {
+#define FIELD(f, bit)                                                                              \
+    {                                                                                              \
+#f, offsetof(struct capos_sqe, f), sizeof(((struct capos_sqe *)0)->f), bit                 \
+    }
+    FIELD(method, RING_F_METHOD),          FIELD(cap, RING_F_CAP),
+    FIELD(interface_id, RING_F_INTERFACE), FIELD(params_addr, RING_F_PARAMS),
+    FIELD(params_len, RING_F_PARAMS),      FIELD(result_len, RING_F_RESULT),
+    FIELD(result_addr, RING_F_RESULT),     FIELD(call_id, RING_F_CALL_ID),
+    FIELD(xfer_count, RING_F_XFER),        FIELD(reserved, 0),
+    FIELD(xfer_addr, RING_F_XFER),
+#undef FIELD
+};
+
+/* A valid SQE made from an opcode's row alone: acceptable values in the
+ * fields it uses, 0 elsewhere. */
+static struct capos_sqe mk_from_row(uint8_t op)
+{
+    const struct ring_opdef *d = &ring_opdefs[op];
+    struct capos_sqe e = {.opcode = op};
+    if (d->uses & RING_F_METHOD)
+        e.method = 1;
+    if (d->uses & RING_F_CAP)
+        e.cap = 0x10001;
+    if (d->uses & RING_F_INTERFACE)
+        e.interface_id = 0x8badf00d12345678ull;
+    if (d->uses & RING_F_PARAMS)
+        e.params_addr = UBUF, e.params_len = 16;
+    if (d->uses & RING_F_RESULT)
+        e.result_addr = UBUF + 0x1000, e.result_len = 64;
+    if (d->uses & RING_F_CALL_ID)
+        e.call_id = 1;
+    if (d->uses & RING_F_XFER)
+        e.xfer_addr = UBUF + 0x2000, e.xfer_count = 1;
+    return e;
+}
+
+/* The result ring_process gives e (the fast path), which must be what
+ * ring_check_sqe (the rules in order) says. */
+static int32_t process_one(struct capos_sqe e)
+{
+    struct hctx h = {.action = RING_POST};
+    submit(e);
+    struct ring_counts c = process(&h, 16);
+    cr_assert_eq(c.posted, 1);
+    struct capos_cqe q;
+    cr_assert(reap(&q));
+    cr_assert_eq(q.result, ring_check_sqe(&e), "opcode %u: ring_process and ring_check_sqe agree",
+                 e.opcode);
+    cr_assert_eq(h.calls, q.result == 0 && e.opcode != CAPOS_OP_NOP);
+    return q.result;
+}
+
+Test(ring, opdef_rows_decide_fields_and_flags)
+{
+    for (unsigned op = 1; op < CAPOS_OP_COUNT; op++) {
+        const struct ring_opdef *d = &ring_opdefs[op];
+        struct capos_sqe ok = mk_from_row((uint8_t)op);
+        if (d->reserved) {
+            cr_assert_eq(process_one(ok), CAPOS_E_RESERVED_OPCODE, "%s", d->name);
+            continue;
+        }
+        cr_assert_eq(process_one(ok), CAPOS_OK, "%s with the fields it uses", d->name);
+        for (size_t f = 0; f < sizeof(sqe_fields) / sizeof(sqe_fields[0]); f++) {
+            if (d->uses & sqe_fields[f].bit)
+                continue;
+            for (size_t byte = 0; byte < sqe_fields[f].size; byte++) {
+                struct capos_sqe e = ok;
+                ((unsigned char *)&e)[sqe_fields[f].off + byte] = 0x80;
+                cr_assert_eq(process_one(e), CAPOS_E_BAD_FLAGS, "%s: %s byte %zu not 0", d->name,
+                             sqe_fields[f].name, byte);
+            }
+        }
+        for (unsigned bit = 0; bit < 8; bit++) {
+            struct capos_sqe e = WITH(ok, x_.flags = (uint8_t)(1u << bit));
+            cr_assert_eq(process_one(e), d->sqe_flags & (1u << bit) ? CAPOS_OK : CAPOS_E_BAD_FLAGS,
+                         "%s: flag bit %u", d->name, bit);
+        }
+        if (d->required & RING_F_INTERFACE)
+            cr_assert_eq(process_one(WITH(ok, x_.interface_id = 0)), CAPOS_E_WRONG_INTERFACE);
+        if (d->required & RING_F_CALL_ID)
+            cr_assert_eq(process_one(WITH(ok, x_.call_id = 0)), CAPOS_E_BAD_CALL_ID);
+    }
 }
 
 Test(ring, invalid_entries_mixed_with_valid_ones)

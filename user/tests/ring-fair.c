@@ -1,8 +1,13 @@
 /*
  * QEMU test program for ring fairness, started twice (instances=2). Both
- * processes hammer their rings with batches of 16 NOPs. Process 1 does ten
- * times the work of process 2; if one ring could starve the other,
+ * processes hammer their rings with batches of 16 NOPs. Process 1 does a
+ * hundred times the work of process 2; if one ring could starve the other,
  * process 2 would not finish first. Each prints when it finishes.
+ *
+ * Process 1's work must outlast its first time slice (20 ms) by far, or it
+ * finishes before process 2 ever runs and proves nothing: 20000 batches
+ * (about 24 M instructions) took less than that under TCG on a 2.6 GHz
+ * host, and the test failed most of the time.
  */
 #include "capos_rt.h"
 
@@ -23,7 +28,7 @@ static void batch(volatile struct capos_ring *r)
 int main(void)
 {
     volatile struct capos_ring *r = capos_ring();
-    uint32_t batches = capos_pid() == 1 ? 20000 : 2000;
+    uint32_t batches = capos_pid() == 1 ? 200000 : 2000;
     capos_printf("fair: pid %u starts %u batches\n", capos_pid(), batches);
     for (uint32_t i = 0; i < batches; i++)
         batch(r);
