@@ -172,13 +172,12 @@ static void recv_wait_free(struct endpoint *ep, struct recv_wait *r)
 
 /* ---- CALL ---- */
 
-static void make_session_ref(struct endpoint *ep, struct process *caller, uint8_t out[16])
+static void make_session_ref(struct endpoint *ep, struct ipc_state *st, uint8_t out[16])
 {
     if (!session_key_ready) {
         entropy_fill(session_key, sizeof(session_key));
         session_key_ready = true;
     }
-    struct ipc_state *st = ipc_of(caller);
     if (st->ref_ep != ep->id) {
         while (!st->session_id)
             entropy_fill(&st->session_id, sizeof(st->session_id));
@@ -210,7 +209,10 @@ static int endpoint_call(struct kobject *obj, struct process *p, const struct ca
         cqe->result = CAPOS_E_TOO_LARGE;
         return RING_POST;
     }
-    if (ipc_of(p)->outstanding >= PROCESS_MAX_OUTSTANDING || ep->queued >= ENDPOINT_MAX_QUEUED) {
+    /* Found once: the state's offset is a global the compiler must reload
+     * after every call it cannot see through. */
+    struct ipc_state *ipc = ipc_of(p);
+    if (ipc->outstanding >= PROCESS_MAX_OUTSTANDING || ep->queued >= ENDPOINT_MAX_QUEUED) {
         cqe->result = CAPOS_E_NO_SPACE;
         return RING_POST;
     }
@@ -248,12 +250,12 @@ static int endpoint_call(struct kobject *obj, struct process *p, const struct ca
     m->params_len = sqe->params_len;
     m->method = sqe->method;
     m->interface_id = sqe->interface_id;
-    make_session_ref(ep, p, m->session);
+    make_session_ref(ep, ipc, m->session);
     if (++ep->next_call_id == 0)
         ep->next_call_id = 1; /* 0 is never a call id */
     m->call_id = ep->next_call_id;
     pending_call_start(&m->token, p, sqe);
-    ipc_of(p)->outstanding++;
+    ipc->outstanding++;
 
     if (!ep->open) {
         fail_caller(m, CapException_Type_disconnected, "the endpoint's server is gone");
