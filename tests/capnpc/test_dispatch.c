@@ -505,6 +505,62 @@ Test(capnpc_dispatch, params_not_a_struct)
     cr_expect_eq(s.calls[Service_add_METHOD], 0);
 }
 
+/* A params message whose root is fine but a pointer inside it is not. */
+static int dispatch_words(struct server *s, uint16_t method, uint64_t *w, uint32_t n, bool general)
+{
+    struct capn_seg seg = {(const uint8_t *)w, n, n};
+    struct capn_msg params;
+    capn_msg_init(&params, &seg, 1);
+    uint8_t rmem[256] __attribute__((aligned(8)));
+    struct capn_seg rseg;
+    struct capn_bld rb;
+    capn_bld_init(&rb, &rseg, 1, rmem, sizeof(rmem));
+    if (general)
+        return capnpc_dispatch(&Service_IFACE, &service_ops, s, method, &params, &rb, NULL);
+    return Service_dispatch(&service_ops, s, method, &params, &rb, NULL);
+}
+
+Test(capnpc_dispatch, malformed_pointer_in_params_stops_before_the_handler)
+{
+    for (int general = 0; general < 2; general++) {
+        struct server s = {0};
+        /* echo (text, data): the text points 100 words past the segment. */
+        uint64_t echo[3] = {(uint64_t)2 << 48,
+                            1 | (uint64_t)100 << 2 | (uint64_t)2 << 32 | (uint64_t)5 << 35, 0};
+        cr_expect_eq(dispatch_words(&s, Service_echo_METHOD, echo, 3, general),
+                     CAPNPC_E_BAD_PARAMS);
+        cr_expect_eq(s.calls[Service_echo_METHOD], 0);
+        /* The same message with a good text reaches the handler. */
+        echo[1] = 1 | (uint64_t)1 << 2 | (uint64_t)2 << 32 | (uint64_t)1 << 35;
+        uint64_t good[4] = {echo[0], echo[1], 0, 0};
+        cr_expect_eq(dispatch_words(&s, Service_echo_METHOD, good, 4, general), CAPNPC_OK);
+        cr_expect_eq(s.calls[Service_echo_METHOD], 1);
+        /* store (inner, items, ...): a valid Inner whose own text pointer
+         * is out of bounds, one level down. */
+        struct call c;
+        call_init(&c);
+        Service_store_Params_b p = Service_store_Params_build_root(&c.pb);
+        Inner_b in = Service_store_Params_init_inner(p);
+        Inner_set_s(in, "abc", 3);
+        uint32_t words = c.psegs[0].words;
+        uint64_t w[64];
+        cr_assert(c.pb.nsegs == 1 && words <= 64);
+        memcpy(w, c.psegs[0].data, words * 8);
+        int corrupted = 0;
+        for (uint32_t i = 0; i < words; i++) {
+            /* The text: a byte list (element size 2) of 4 elements. */
+            if ((w[i] & 3) == 1 && (w[i] >> 32 & 7) == 2 && w[i] >> 35 == 4) {
+                w[i] = (w[i] & ~(uint64_t)0xfffffffc) | (uint64_t)1000 << 2;
+                corrupted++;
+            }
+        }
+        cr_assert_eq(corrupted, 1);
+        cr_expect_eq(dispatch_words(&s, Service_store_METHOD, w, words, general),
+                     CAPNPC_E_BAD_PARAMS);
+        cr_expect_eq(s.calls[Service_store_METHOD], 0);
+    }
+}
+
 Test(capnpc_dispatch, handler_gets_params_and_fills_results)
 {
     struct call c;

@@ -14,21 +14,33 @@ bool Node_check(Node_r r)
         List_Node_Parameter_r l0 = Node_get_parameters(r);
         for (uint32_t i0 = 0; i0 < List_Node_Parameter_len(l0) && capnpc_msg_ok(l0.l.msg); i0++)
         {
-            (void)Node_Parameter_check(List_Node_Parameter_get(l0, i0));
+            {
+                Node_Parameter_r s1 = List_Node_Parameter_get(l0, i0);
+                if (s1.s.seg != NULL)
+                    (void)Node_Parameter_check(s1);
+            }
         }
     }
     {
         List_Node_NestedNode_r l0 = Node_get_nestedNodes(r);
         for (uint32_t i0 = 0; i0 < List_Node_NestedNode_len(l0) && capnpc_msg_ok(l0.l.msg); i0++)
         {
-            (void)Node_NestedNode_check(List_Node_NestedNode_get(l0, i0));
+            {
+                Node_NestedNode_r s1 = List_Node_NestedNode_get(l0, i0);
+                if (s1.s.seg != NULL)
+                    (void)Node_NestedNode_check(s1);
+            }
         }
     }
     {
         List_Annotation_r l0 = Node_get_annotations(r);
         for (uint32_t i0 = 0; i0 < List_Annotation_len(l0) && capnpc_msg_ok(l0.l.msg); i0++)
         {
-            (void)Annotation_check(List_Annotation_get(l0, i0));
+            {
+                Annotation_r s1 = List_Annotation_get(l0, i0);
+                if (s1.s.seg != NULL)
+                    (void)Annotation_check(s1);
+            }
         }
     }
     if (Node_which(r) == Node_which_struct) {
@@ -36,7 +48,11 @@ bool Node_check(Node_r r)
         List_Field_r l0 = Node_struct_get_fields(Node_get_struct(r));
         for (uint32_t i0 = 0; i0 < List_Field_len(l0) && capnpc_msg_ok(l0.l.msg); i0++)
         {
-            (void)Field_check(List_Field_get(l0, i0));
+            {
+                Field_r s1 = List_Field_get(l0, i0);
+                if (s1.s.seg != NULL)
+                    (void)Field_check(s1);
+            }
         }
     }
     }
@@ -45,7 +61,11 @@ bool Node_check(Node_r r)
         List_Enumerant_r l0 = Node_enum_get_enumerants(Node_get_enum(r));
         for (uint32_t i0 = 0; i0 < List_Enumerant_len(l0) && capnpc_msg_ok(l0.l.msg); i0++)
         {
-            (void)Enumerant_check(List_Enumerant_get(l0, i0));
+            {
+                Enumerant_r s1 = List_Enumerant_get(l0, i0);
+                if (s1.s.seg != NULL)
+                    (void)Enumerant_check(s1);
+            }
         }
     }
     }
@@ -54,23 +74,43 @@ bool Node_check(Node_r r)
         List_Method_r l0 = Node_interface_get_methods(Node_get_interface(r));
         for (uint32_t i0 = 0; i0 < List_Method_len(l0) && capnpc_msg_ok(l0.l.msg); i0++)
         {
-            (void)Method_check(List_Method_get(l0, i0));
+            {
+                Method_r s1 = List_Method_get(l0, i0);
+                if (s1.s.seg != NULL)
+                    (void)Method_check(s1);
+            }
         }
     }
     {
         List_Superclass_r l0 = Node_interface_get_superclasses(Node_get_interface(r));
         for (uint32_t i0 = 0; i0 < List_Superclass_len(l0) && capnpc_msg_ok(l0.l.msg); i0++)
         {
-            (void)Superclass_check(List_Superclass_get(l0, i0));
+            {
+                Superclass_r s1 = List_Superclass_get(l0, i0);
+                if (s1.s.seg != NULL)
+                    (void)Superclass_check(s1);
+            }
         }
     }
     }
     if (Node_which(r) == Node_which_const) {
-    (void)Type_check(Node_const_get_type(Node_get_const(r)));
-    (void)Value_check(Node_const_get_value(Node_get_const(r)));
+    {
+        Type_r s0 = Node_const_get_type(Node_get_const(r));
+        if (s0.s.seg != NULL)
+            (void)Type_check(s0);
+    }
+    {
+        Value_r s0 = Node_const_get_value(Node_get_const(r));
+        if (s0.s.seg != NULL)
+            (void)Value_check(s0);
+    }
     }
     if (Node_which(r) == Node_which_annotation) {
-    (void)Type_check(Node_annotation_get_type(Node_get_annotation(r)));
+    {
+        Type_r s0 = Node_annotation_get_type(Node_get_annotation(r));
+        if (s0.s.seg != NULL)
+            (void)Type_check(s0);
+    }
     }
     return capnpc_msg_ok(r.s.msg);
 }
@@ -94,7 +134,11 @@ bool Node_SourceInfo_check(Node_SourceInfo_r r)
         List_Node_SourceInfo_Member_r l0 = Node_SourceInfo_get_members(r);
         for (uint32_t i0 = 0; i0 < List_Node_SourceInfo_Member_len(l0) && capnpc_msg_ok(l0.l.msg); i0++)
         {
-            (void)Node_SourceInfo_Member_check(List_Node_SourceInfo_Member_get(l0, i0));
+            {
+                Node_SourceInfo_Member_r s1 = List_Node_SourceInfo_Member_get(l0, i0);
+                if (s1.s.seg != NULL)
+                    (void)Node_SourceInfo_Member_check(s1);
+            }
         }
     }
     return capnpc_msg_ok(r.s.msg);
@@ -113,12 +157,24 @@ bool Field_check(Field_r r)
         List_Annotation_r l0 = Field_get_annotations(r);
         for (uint32_t i0 = 0; i0 < List_Annotation_len(l0) && capnpc_msg_ok(l0.l.msg); i0++)
         {
-            (void)Annotation_check(List_Annotation_get(l0, i0));
+            {
+                Annotation_r s1 = List_Annotation_get(l0, i0);
+                if (s1.s.seg != NULL)
+                    (void)Annotation_check(s1);
+            }
         }
     }
     if (Field_which(r) == Field_which_slot) {
-    (void)Type_check(Field_slot_get_type(Field_get_slot(r)));
-    (void)Value_check(Field_slot_get_defaultValue(Field_get_slot(r)));
+    {
+        Type_r s0 = Field_slot_get_type(Field_get_slot(r));
+        if (s0.s.seg != NULL)
+            (void)Type_check(s0);
+    }
+    {
+        Value_r s0 = Field_slot_get_defaultValue(Field_get_slot(r));
+        if (s0.s.seg != NULL)
+            (void)Value_check(s0);
+    }
     }
     return capnpc_msg_ok(r.s.msg);
 }
@@ -130,7 +186,11 @@ bool Enumerant_check(Enumerant_r r)
         List_Annotation_r l0 = Enumerant_get_annotations(r);
         for (uint32_t i0 = 0; i0 < List_Annotation_len(l0) && capnpc_msg_ok(l0.l.msg); i0++)
         {
-            (void)Annotation_check(List_Annotation_get(l0, i0));
+            {
+                Annotation_r s1 = List_Annotation_get(l0, i0);
+                if (s1.s.seg != NULL)
+                    (void)Annotation_check(s1);
+            }
         }
     }
     return capnpc_msg_ok(r.s.msg);
@@ -138,7 +198,11 @@ bool Enumerant_check(Enumerant_r r)
 
 bool Superclass_check(Superclass_r r)
 {
-    (void)Brand_check(Superclass_get_brand(r));
+    {
+        Brand_r s0 = Superclass_get_brand(r);
+        if (s0.s.seg != NULL)
+            (void)Brand_check(s0);
+    }
     return capnpc_msg_ok(r.s.msg);
 }
 
@@ -149,16 +213,32 @@ bool Method_check(Method_r r)
         List_Node_Parameter_r l0 = Method_get_implicitParameters(r);
         for (uint32_t i0 = 0; i0 < List_Node_Parameter_len(l0) && capnpc_msg_ok(l0.l.msg); i0++)
         {
-            (void)Node_Parameter_check(List_Node_Parameter_get(l0, i0));
+            {
+                Node_Parameter_r s1 = List_Node_Parameter_get(l0, i0);
+                if (s1.s.seg != NULL)
+                    (void)Node_Parameter_check(s1);
+            }
         }
     }
-    (void)Brand_check(Method_get_paramBrand(r));
-    (void)Brand_check(Method_get_resultBrand(r));
+    {
+        Brand_r s0 = Method_get_paramBrand(r);
+        if (s0.s.seg != NULL)
+            (void)Brand_check(s0);
+    }
+    {
+        Brand_r s0 = Method_get_resultBrand(r);
+        if (s0.s.seg != NULL)
+            (void)Brand_check(s0);
+    }
     {
         List_Annotation_r l0 = Method_get_annotations(r);
         for (uint32_t i0 = 0; i0 < List_Annotation_len(l0) && capnpc_msg_ok(l0.l.msg); i0++)
         {
-            (void)Annotation_check(List_Annotation_get(l0, i0));
+            {
+                Annotation_r s1 = List_Annotation_get(l0, i0);
+                if (s1.s.seg != NULL)
+                    (void)Annotation_check(s1);
+            }
         }
     }
     return capnpc_msg_ok(r.s.msg);
@@ -167,16 +247,32 @@ bool Method_check(Method_r r)
 bool Type_check(Type_r r)
 {
     if (Type_which(r) == Type_which_list) {
-    (void)Type_check(Type_list_get_elementType(Type_get_list(r)));
+    {
+        Type_r s0 = Type_list_get_elementType(Type_get_list(r));
+        if (s0.s.seg != NULL)
+            (void)Type_check(s0);
+    }
     }
     if (Type_which(r) == Type_which_enum) {
-    (void)Brand_check(Type_enum_get_brand(Type_get_enum(r)));
+    {
+        Brand_r s0 = Type_enum_get_brand(Type_get_enum(r));
+        if (s0.s.seg != NULL)
+            (void)Brand_check(s0);
+    }
     }
     if (Type_which(r) == Type_which_struct) {
-    (void)Brand_check(Type_struct_get_brand(Type_get_struct(r)));
+    {
+        Brand_r s0 = Type_struct_get_brand(Type_get_struct(r));
+        if (s0.s.seg != NULL)
+            (void)Brand_check(s0);
+    }
     }
     if (Type_which(r) == Type_which_interface) {
-    (void)Brand_check(Type_interface_get_brand(Type_get_interface(r)));
+    {
+        Brand_r s0 = Type_interface_get_brand(Type_get_interface(r));
+        if (s0.s.seg != NULL)
+            (void)Brand_check(s0);
+    }
     }
     return capnpc_msg_ok(r.s.msg);
 }
@@ -187,7 +283,11 @@ bool Brand_check(Brand_r r)
         List_Brand_Scope_r l0 = Brand_get_scopes(r);
         for (uint32_t i0 = 0; i0 < List_Brand_Scope_len(l0) && capnpc_msg_ok(l0.l.msg); i0++)
         {
-            (void)Brand_Scope_check(List_Brand_Scope_get(l0, i0));
+            {
+                Brand_Scope_r s1 = List_Brand_Scope_get(l0, i0);
+                if (s1.s.seg != NULL)
+                    (void)Brand_Scope_check(s1);
+            }
         }
     }
     return capnpc_msg_ok(r.s.msg);
@@ -200,7 +300,11 @@ bool Brand_Scope_check(Brand_Scope_r r)
             List_Brand_Binding_r l0 = Brand_Scope_get_bind(r);
             for (uint32_t i0 = 0; i0 < List_Brand_Binding_len(l0) && capnpc_msg_ok(l0.l.msg); i0++)
             {
-                (void)Brand_Binding_check(List_Brand_Binding_get(l0, i0));
+                {
+                    Brand_Binding_r s1 = List_Brand_Binding_get(l0, i0);
+                    if (s1.s.seg != NULL)
+                        (void)Brand_Binding_check(s1);
+                }
             }
         }
     }
@@ -210,7 +314,11 @@ bool Brand_Scope_check(Brand_Scope_r r)
 bool Brand_Binding_check(Brand_Binding_r r)
 {
     if (Brand_Binding_which(r) == Brand_Binding_which_type) {
-        (void)Type_check(Brand_Binding_get_type(r));
+        {
+            Type_r s0 = Brand_Binding_get_type(r);
+            if (s0.s.seg != NULL)
+                (void)Type_check(s0);
+        }
     }
     return capnpc_msg_ok(r.s.msg);
 }
@@ -237,8 +345,16 @@ bool Value_check(Value_r r)
 
 bool Annotation_check(Annotation_r r)
 {
-    (void)Brand_check(Annotation_get_brand(r));
-    (void)Value_check(Annotation_get_value(r));
+    {
+        Brand_r s0 = Annotation_get_brand(r);
+        if (s0.s.seg != NULL)
+            (void)Brand_check(s0);
+    }
+    {
+        Value_r s0 = Annotation_get_value(r);
+        if (s0.s.seg != NULL)
+            (void)Value_check(s0);
+    }
     return capnpc_msg_ok(r.s.msg);
 }
 
@@ -249,27 +365,43 @@ bool CapnpVersion_check(CapnpVersion_r r)
 
 bool CodeGeneratorRequest_check(CodeGeneratorRequest_r r)
 {
-    (void)CapnpVersion_check(CodeGeneratorRequest_get_capnpVersion(r));
+    {
+        CapnpVersion_r s0 = CodeGeneratorRequest_get_capnpVersion(r);
+        if (s0.s.seg != NULL)
+            (void)CapnpVersion_check(s0);
+    }
     {
         List_Node_r l0 = CodeGeneratorRequest_get_nodes(r);
         for (uint32_t i0 = 0; i0 < List_Node_len(l0) && capnpc_msg_ok(l0.l.msg); i0++)
         {
-            (void)Node_check(List_Node_get(l0, i0));
+            {
+                Node_r s1 = List_Node_get(l0, i0);
+                if (s1.s.seg != NULL)
+                    (void)Node_check(s1);
+            }
         }
     }
     {
         List_Node_SourceInfo_r l0 = CodeGeneratorRequest_get_sourceInfo(r);
         for (uint32_t i0 = 0; i0 < List_Node_SourceInfo_len(l0) && capnpc_msg_ok(l0.l.msg); i0++)
         {
-            (void)Node_SourceInfo_check(List_Node_SourceInfo_get(l0, i0));
+            {
+                Node_SourceInfo_r s1 = List_Node_SourceInfo_get(l0, i0);
+                if (s1.s.seg != NULL)
+                    (void)Node_SourceInfo_check(s1);
+            }
         }
     }
     {
         List_CodeGeneratorRequest_RequestedFile_r l0 = CodeGeneratorRequest_get_requestedFiles(r);
         for (uint32_t i0 = 0; i0 < List_CodeGeneratorRequest_RequestedFile_len(l0) && capnpc_msg_ok(l0.l.msg); i0++)
         {
-            (void)CodeGeneratorRequest_RequestedFile_check(List_CodeGeneratorRequest_RequestedFile_get(l0,
-                i0));
+            {
+                CodeGeneratorRequest_RequestedFile_r s1 = List_CodeGeneratorRequest_RequestedFile_get(l0,
+                    i0);
+                if (s1.s.seg != NULL)
+                    (void)CodeGeneratorRequest_RequestedFile_check(s1);
+            }
         }
     }
     return capnpc_msg_ok(r.s.msg);
@@ -282,8 +414,12 @@ bool CodeGeneratorRequest_RequestedFile_check(CodeGeneratorRequest_RequestedFile
         List_CodeGeneratorRequest_RequestedFile_Import_r l0 = CodeGeneratorRequest_RequestedFile_get_imports(r);
         for (uint32_t i0 = 0; i0 < List_CodeGeneratorRequest_RequestedFile_Import_len(l0) && capnpc_msg_ok(l0.l.msg); i0++)
         {
-            (void)CodeGeneratorRequest_RequestedFile_Import_check(List_CodeGeneratorRequest_RequestedFile_Import_get(l0,
-                i0));
+            {
+                CodeGeneratorRequest_RequestedFile_Import_r s1 = List_CodeGeneratorRequest_RequestedFile_Import_get(l0,
+                    i0);
+                if (s1.s.seg != NULL)
+                    (void)CodeGeneratorRequest_RequestedFile_Import_check(s1);
+            }
         }
     }
     return capnpc_msg_ok(r.s.msg);
