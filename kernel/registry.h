@@ -51,6 +51,26 @@ struct kobject_class {
     void (*tick)(uint64_t now_ns);
 };
 
+/*
+ * The class of a singleton: one statically allocated object of type
+ * `ktype` (a kobject_type, see KOBJECT_TYPE) that every grant of kernel source
+ * `src` refers to, implementing interface I; never destroyed (its count
+ * starts at 1, the kernel's own reference). More class fields (.tick =
+ * ...) may follow. Needs kobject.h and capos.capnp.h.
+ */
+#define KOBJECT_SINGLETON(cls, src, I, ktype, ...)                                                 \
+    static struct kobject cls##_object = {.type = &(ktype), .refs = 1};                            \
+    static struct kobject *cls##_boot_object(const struct boot_module *m)                          \
+    {                                                                                              \
+        (void)m;                                                                                   \
+        return &cls##_object;                                                                      \
+    }                                                                                              \
+    const struct kobject_class cls##_class = {.name = #I,                                          \
+                                              .source = KernelSource_##src,                        \
+                                              .iface = &I##_IFACE,                                 \
+                                              .boot_object = cls##_boot_object,                    \
+                                              __VA_ARGS__}
+
 /* Check the registry against the schema (panics on a mismatch) and lay out
  * the per-process state. Before the first process is created. */
 void registry_init(void);

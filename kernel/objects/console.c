@@ -37,18 +37,5 @@ static const struct Console_ops console_ops = {
 
 KOBJECT_TYPE(console_type, Console, console_ops);
 
-/* One console for everyone; never destroyed (the reference count starts
- * at 1 for the kernel's own reference). */
-static struct kobject console = {.type = &console_type, .refs = 1};
-
-static struct kobject *boot_object(const struct boot_module *m)
-{
-    return &console;
-}
-
-const struct kobject_class console_class = {
-    .name = "Console",
-    .source = KernelSource_console,
-    .iface = &Console_IFACE,
-    .boot_object = boot_object,
-};
+/* One console for everyone. */
+KOBJECT_SINGLETON(console, console, Console, console_type);

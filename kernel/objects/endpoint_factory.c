@@ -30,16 +30,4 @@ static const struct EndpointFactory_ops factory_ops = {.create = factory_create}
 
 KOBJECT_TYPE(factory_type, EndpointFactory, factory_ops);
 
-static struct kobject factory = {.type = &factory_type, .refs = 1};
-
-static struct kobject *boot_object(const struct boot_module *m)
-{
-    return &factory;
-}
-
-const struct kobject_class endpoint_factory_class = {
-    .name = "EndpointFactory",
-    .source = KernelSource_endpoints,
-    .iface = &EndpointFactory_IFACE,
-    .boot_object = boot_object,
-};
+KOBJECT_SINGLETON(endpoint_factory, endpoints, EndpointFactory, factory_type);

@@ -28,16 +28,4 @@ static const struct EntropySource_ops entropy_ops = {
 
 KOBJECT_TYPE(entropy_type, EntropySource, entropy_ops);
 
-static struct kobject entropy = {.type = &entropy_type, .refs = 1};
-
-static struct kobject *boot_object(const struct boot_module *m)
-{
-    return &entropy;
-}
-
-const struct kobject_class entropy_source_class = {
-    .name = "EntropySource",
-    .source = KernelSource_entropy,
-    .iface = &EntropySource_IFACE,
-    .boot_object = boot_object,
-};
+KOBJECT_SINGLETON(entropy_source, entropy, EntropySource, entropy_type);

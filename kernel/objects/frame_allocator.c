@@ -32,16 +32,4 @@ static const struct FrameAllocator_ops frame_allocator_ops = {.allocate = alloca
 
 KOBJECT_TYPE(frame_allocator_type, FrameAllocator, frame_allocator_ops);
 
-static struct kobject frame_allocator = {.type = &frame_allocator_type, .refs = 1};
-
-static struct kobject *boot_object(const struct boot_module *m)
-{
-    return &frame_allocator;
-}
-
-const struct kobject_class frame_allocator_class = {
-    .name = "FrameAllocator",
-    .source = KernelSource_frames,
-    .iface = &FrameAllocator_IFACE,
-    .boot_object = boot_object,
-};
+KOBJECT_SINGLETON(frame_allocator, frames, FrameAllocator, frame_allocator_type);

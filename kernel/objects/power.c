@@ -20,16 +20,4 @@ static const struct Power_ops power_ops = {.shutdown = power_shutdown};
 
 KOBJECT_TYPE(power_type, Power, power_ops);
 
-static struct kobject power = {.type = &power_type, .refs = 1};
-
-static struct kobject *boot_object(const struct boot_module *m)
-{
-    return &power;
-}
-
-const struct kobject_class power_class = {
-    .name = "Power",
-    .source = KernelSource_power,
-    .iface = &Power_IFACE,
-    .boot_object = boot_object,
-};
+KOBJECT_SINGLETON(power, power, Power, power_type);

@@ -83,17 +83,4 @@ static const struct Timer_ops timer_ops = {
 
 KOBJECT_TYPE(timer_type, Timer, timer_ops);
 
-static struct kobject timer = {.type = &timer_type, .refs = 1};
-
-static struct kobject *boot_object(const struct boot_module *m)
-{
-    return &timer;
-}
-
-const struct kobject_class timer_class = {
-    .name = "Timer",
-    .source = KernelSource_timer,
-    .iface = &Timer_IFACE,
-    .boot_object = boot_object,
-    .tick = timer_expire_sleeps,
-};
+KOBJECT_SINGLETON(timer, timer, Timer, timer_type, .tick = timer_expire_sleeps);

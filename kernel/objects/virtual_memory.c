@@ -126,16 +126,4 @@ static const struct VirtualMemory_ops virtual_memory_ops = {
 
 KOBJECT_TYPE(virtual_memory_type, VirtualMemory, virtual_memory_ops);
 
-static struct kobject virtual_memory = {.type = &virtual_memory_type, .refs = 1};
-
-static struct kobject *boot_object(const struct boot_module *m)
-{
-    return &virtual_memory;
-}
-
-const struct kobject_class virtual_memory_class = {
-    .name = "VirtualMemory",
-    .source = KernelSource_vm,
-    .iface = &VirtualMemory_IFACE,
-    .boot_object = boot_object,
-};
+KOBJECT_SINGLETON(virtual_memory, vm, VirtualMemory, virtual_memory_type);

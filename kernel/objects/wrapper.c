@@ -212,16 +212,4 @@ static const struct Attenuator_ops attenuator_ops = {.wrap = wrap, .wrapRevocabl
 
 KOBJECT_TYPE(attenuator_type, Attenuator, attenuator_ops);
 
-static struct kobject attenuator = {.type = &attenuator_type, .refs = 1};
-
-static struct kobject *boot_object(const struct boot_module *m)
-{
-    return &attenuator;
-}
-
-const struct kobject_class attenuator_class = {
-    .name = "Attenuator",
-    .source = KernelSource_attenuator,
-    .iface = &Attenuator_IFACE,
-    .boot_object = boot_object,
-};
+KOBJECT_SINGLETON(attenuator, attenuator, Attenuator, attenuator_type);
