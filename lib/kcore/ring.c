@@ -351,7 +351,12 @@ struct ring_counts ring_process(volatile struct capos_ring *r, struct ring_state
         }
         union sqe_words u = {.w = {w0, w1, w2, w3, w4, w5, w6, w7}};
         struct capos_cqe cqe = {.user_data = u.s.user_data};
-        int32_t err = check(&u);
+        /* A RELEASE of cap with every other field zero is exactly what its
+         * row accepts (it uses cap alone; host-ring checks that): skip the
+         * general check, which costs a RELEASE 20 instructions more. */
+        int32_t err = (uint32_t)w0 == CAPOS_OP_RELEASE && (w1 | w2 | w3 | w4 | w6 | w7) == 0
+                          ? CAPOS_OK
+                          : check(&u);
         if (err != CAPOS_OK) {
             cqe.result = err;
             c.invalid++;

@@ -623,6 +623,12 @@ Test(ring, opdef_table_has_a_row_per_opcode)
      * only right while NOP takes no field and no flag. */
     const struct ring_opdef *nop = &ring_opdefs[CAPOS_OP_NOP];
     cr_assert(nop->valid && nop->uses == 0 && nop->sqe_flags == 0 && nop->required == 0);
+    /* Nor does it look at the table for a RELEASE with nothing but cap set:
+     * right while RELEASE takes cap alone, no flag, and requires nothing
+     * that 0 would fail (opdef_rows_decide_fields_and_flags then checks
+     * every other byte and flag through ring_process). */
+    const struct ring_opdef *rel = &ring_opdefs[CAPOS_OP_RELEASE];
+    cr_assert(rel->valid && rel->uses == RING_F_CAP && rel->sqe_flags == 0 && rel->required == 0);
 }
 
 /* Fields an opcode may leave unused, as bytes of the SQE. */
