@@ -1,6 +1,7 @@
 # The layering rule (docs/kernel.md, "Layers and the call path"): no layer
 # includes a header of a layer above it. tests/layers.py checks every
-# quoted #include of lib/, kernel/ and tools/.
+# quoted #include of lib/, kernel/ and tools/, and that every kernel object
+# class is in the registry's list.
 
 TEST_SUITES += layers
 .PHONY: test-layers

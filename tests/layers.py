@@ -9,6 +9,9 @@ quoted #include must name a file of the same layer or a lower one.
   kernel/arch/    its own headers, include/, lib/ and kernel core
   tools/          only tools/, lib/ and include/
 
+Also: every object class defined under kernel/objects/ is listed in the
+registry (kernel/objects/registry.c).
+
 Prints TAP, one line per rule, and the offending includes.
 """
 import os
@@ -68,4 +71,31 @@ ok &= check("kernel/arch/ does not include kernel/objects/", files("kernel/arch"
             ("kernel/", "lib/", "include/"), ("kernel/objects/",))
 ok &= check("tools/ includes only tools/, lib/ and include/", files("tools"),
             ["lib", "include"], ("tools/", "lib/", "include/"))
+
+
+def classes_registered():
+    """Every object class defined under kernel/objects/ is in the registry's
+    one list (KOBJECT_CLASSES): a class left out would have its hooks
+    silently never run."""
+    defined = {}
+    for p in files("kernel/objects"):
+        with open(p, encoding="utf-8") as f:
+            text = f.read()
+        for name in re.findall(r"^const struct kobject_class (\w+)_class\b", text, re.M):
+            defined[name] = p
+        for name in re.findall(r"^KOBJECT_SINGLETON\((\w+),", text, re.M):
+            defined[name] = p
+    with open("kernel/objects/registry.c", encoding="utf-8") as f:
+        listed = set(re.findall(r"\bX\((\w+)\)", f.read()))
+    bad = [f"{p}: class {n}_class is not in KOBJECT_CLASSES (kernel/objects/registry.c)"
+           for n, p in sorted(defined.items()) if n not in listed]
+    bad += [f"kernel/objects/registry.c: X({n}) names no class" for n in sorted(listed - set(defined))
+            if n != "NAME"]
+    for b in bad:
+        print("# " + b)
+    print(("not ok" if bad else "ok") + f" - every object class is registered once: {len(defined)}")
+    return not bad
+
+
+ok &= classes_registered()
 sys.exit(0 if ok else 1)
