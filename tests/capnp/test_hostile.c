@@ -339,6 +339,21 @@ Test(hostile, segment_count_2_pow_32_minus_1)
     cr_assert_null(root_struct(&m).seg);
 }
 
+/* The official library refuses a message of 512 segments or more
+ * ("Message has too many segments"); so do we, and take 511. */
+Test(hostile, segment_count_limit_matches_the_official_library)
+{
+    static uint32_t buf[2 + 512];
+    static struct capn_seg segs[512];
+    uint32_t n = 0;
+    /* 511 segments of 0 words each: a header of 4 + 4 * 511 bytes, padded. */
+    buf[0] = 510;
+    cr_assert_eq(capn_frame_read(buf, (4 + 4 * 511 + 7) & ~7u, segs, 512, &n, NULL), CAPN_OK);
+    cr_assert_eq(n, 511);
+    buf[0] = 511;
+    cr_assert_eq(capn_frame_read(buf, sizeof(buf), segs, 512, &n, NULL), CAPN_ERR_SEG_COUNT);
+}
+
 Test(hostile, empty_first_segment)
 {
     uint32_t buf[2] = {0, 0};

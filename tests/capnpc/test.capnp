@@ -142,7 +142,8 @@ struct Choice {
 interface Service {
   # An interface with every kind of parameter.
   ping @0 () -> ();
-  # No params, no results.
+  # No params, no results. A doc comment may hold /* and */ (say, a glob
+  # such as *.c or /* x */): the C comments emitted for it still compile.
   add @1 (a :Int32, b :Int32) -> (sum :Int32);
   echo @2 (text :Text, data :Data) -> (text :Text, data :Data);
   store @3 (inner :Inner, items :List(UInt32), color :Color, flag :Bool) -> (count :UInt32);

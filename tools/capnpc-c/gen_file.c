@@ -27,7 +27,12 @@ void emit_comment(struct buf *b, const char *doc, const char *indent)
             bprintf(b, "\n%s *", indent);
             start = true;
         } else if (doc[i] == '*' && i + 1 < n && doc[i + 1] == '/') {
+            /* A star then a slash would end the C comment early. */
             bprintf(b, "* ");
+        } else if (doc[i] == '/' && i + 1 < n && doc[i + 1] == '*') {
+            /* A slash then a star inside a comment is an error under
+             * -Werror=comment: the two are split by a space. */
+            bprintf(b, "/ ");
         } else {
             buf_put(b, &doc[i], 1);
         }
