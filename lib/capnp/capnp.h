@@ -39,8 +39,8 @@
 /* Limits. The traversal default matches the reference implementation. */
 #define CAPN_TRAVERSAL_LIMIT (8u * 1024 * 1024) /* words */
 #define CAPN_NESTING_LIMIT   64
-#define CAPN_MAX_SEGS                                                                              \
-    511 /* segments in a framed message (as the official library: 512 or more is refused) */
+/* Segments in a framed message: the official library refuses 512 or more. */
+#define CAPN_MAX_SEGS      511
 #define CAPN_MAX_SEG_WORDS ((1u << 29) - 1) /* so every offset fits its field */
 #define CAPN_MAX_LIST_LEN  ((1u << 29) - 1)
 
