@@ -39,9 +39,28 @@ void pending_calls_abandon(struct process *p)
         pc->next = pc->prev = 0;
         /* Last: the hook may free pc. */
         if (pc->abandon)
-            pc->abandon(pc);
+            pc->abandon(pc, p);
     }
     p->pending_calls = 0;
+}
+
+int pending_call_cancel(struct process *p, uint64_t user_data)
+{
+    /* The list is newest first: the earliest match is the last one. */
+    struct pending_call *found = 0;
+    for (struct pending_call *pc = p->pending_calls; pc; pc = pc->next)
+        if (pc->user_data == user_data)
+            found = pc;
+    if (!found)
+        return CAPOS_E_NOT_FOUND;
+    /* Its completion goes into the CQ slot reserved for it, so posting
+     * cannot fail; then the owner lets go of it (the hook may free it). */
+    struct capos_cqe cqe = {.result = CAPOS_E_CANCELLED};
+    void (*abandon)(struct pending_call *, struct process *) = found->abandon;
+    pending_call_post(found, &cqe);
+    if (abandon)
+        abandon(found, p);
+    return 0;
 }
 
 void pending_call_post(struct pending_call *pc, struct capos_cqe *cqe)

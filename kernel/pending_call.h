@@ -15,6 +15,8 @@
  *   abandon   the caller exits first: caller becomes NULL, the optional
  *             abandon hook runs, and completing it later does nothing.
  *             The owner still frees its own memory.
+ *   cancel    the caller's CANCEL names it by user_data: it completes at
+ *             once with CAPOS_E_CANCELLED, then is abandoned as above.
  */
 #ifndef CAPOS_PENDING_CALL_H
 #define CAPOS_PENDING_CALL_H
@@ -30,11 +32,13 @@ struct pending_call {
     uint64_t user_data;
     uint64_t result_addr;
     uint32_t result_len;
-    /* Run when the caller exits before the call completes (caller is
-     * already NULL): the owner drops what it keeps only for this call, and
-     * may free the struct. NULL: the owner notices a dead caller when it
-     * completes. */
-    void (*abandon)(struct pending_call *pc);
+    /* Run when the call ends early: its caller exits, or cancels it (CANCEL).
+     * pc->caller is already NULL; `caller` is the process the call was for
+     * (still whole: its capability table and per-process state exist). The
+     * owner drops what it keeps only for this call, gives back what it took
+     * from the caller, and may free the struct. NULL: the owner notices a
+     * dead caller when it completes, and keeps nothing of the caller's. */
+    void (*abandon)(struct pending_call *pc, struct process *caller);
     struct pending_call *next, *prev; /* the caller's pending calls */
 };
 
@@ -54,5 +58,9 @@ void pending_call_complete_with(struct pending_call *pc, pending_build_fn build,
 
 /* The caller is exiting: every pending call of it is abandoned. */
 void pending_calls_abandon(struct process *p);
+
+/* CANCEL: complete p's earliest pending call with this user_data with
+ * CAPOS_E_CANCELLED and abandon it. 0, or CAPOS_E_NOT_FOUND. */
+int pending_call_cancel(struct process *p, uint64_t user_data);
 
 #endif

@@ -74,6 +74,15 @@ static enum ring_action op_release(struct process *p, const struct capos_sqe *sq
     return post(cqe, cap_status_to_capos(st));
 }
 
+/* Complete the pending CALL or RECV named by target_user_data with
+ * CAPOS_E_CANCELLED (into the CQ slot it holds); this CQE says whether
+ * there was one. A control opcode: it never defers. */
+static enum ring_action op_cancel(struct process *p, const struct capos_sqe *sqe,
+                                  struct capos_cqe *cqe, const struct cap_entry *owner)
+{
+    return post(cqe, pending_call_cancel(p, sqe->target_user_data));
+}
+
 /* Every opcode has a row, so that the assertion below fails when one is
  * added without its issue function. */
 static const ring_issue_fn ring_issue[] = {
@@ -83,6 +92,7 @@ static const ring_issue_fn ring_issue[] = {
     [CAPOS_OP_RETURN] = op_return,
     [CAPOS_OP_RELEASE] = op_release,
     [CAPOS_OP_FINISH] = 0, /* reserved: refused by validation */
+    [CAPOS_OP_CANCEL] = op_cancel,
 };
 _Static_assert(sizeof ring_issue / sizeof ring_issue[0] == CAPOS_OP_COUNT,
                "an issue function (or 0) for every opcode of include/capos/ring.h");

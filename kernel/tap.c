@@ -2,9 +2,9 @@
 #include "tap.h"
 
 #include "capos.capnp.h"
+#include "kcore/ring_opdef.h"
 #include "kprintf.h"
 #include "process.h"
-#include "kcore/ring_opdef.h"
 
 bool tap_enabled;
 

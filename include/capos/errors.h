@@ -26,6 +26,9 @@ enum capos_error {
     CAPOS_E_NO_SYSCALL = -16,       /* unknown system call number */
     CAPOS_E_TIMED_OUT = -17,        /* cap_enter's timeout passed first */
     CAPOS_E_INTERNAL = -18,         /* kernel out of memory for bookkeeping */
+    CAPOS_E_CANCELLED = -19,        /* the operation was cancelled (CANCEL) before it completed */
+    CAPOS_E_NOT_FOUND = -20,        /* CANCEL: no pending CALL or RECV has that user_data */
+    CAPOS_E_MOVING = -21, /* the capability is being moved (its move waits in an endpoint queue) */
 };
 
 #endif

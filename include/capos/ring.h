@@ -18,6 +18,10 @@
 #define CAPOS_CQ_ENTRIES 32u
 #define CAPOS_SQ_MASK    (CAPOS_SQ_ENTRIES - 1)
 #define CAPOS_CQ_MASK    (CAPOS_CQ_ENTRIES - 1)
+/* CQ slots only RELEASE and CANCEL may take: other SQEs wait in the SQ
+ * once no more than these are free, so that a CQ full of pending calls can
+ * always release and cancel (docs/abi.md). */
+#define CAPOS_CQ_CONTROL_SLOTS 2u
 
 /* Opcodes. 0 is deliberately invalid so that a zeroed SQE is an error. */
 enum capos_op {
@@ -27,6 +31,7 @@ enum capos_op {
     CAPOS_OP_RETURN = 4,  /* answer a received CALL (call_id) */
     CAPOS_OP_RELEASE = 5, /* drop a capability-table slot */
     CAPOS_OP_FINISH = 6,  /* reserved: completes with CAPOS_E_RESERVED_OPCODE */
+    CAPOS_OP_CANCEL = 7,  /* cancel this process's pending CALL or RECV (target_user_data) */
     /* Not an opcode: one past the last. Tables indexed by opcode have this
      * many rows and say so in a static assertion, so a new opcode cannot be
      * added without a row in each (lib/kcore/ring_opdef.c, kernel/ringops.c). */
@@ -43,12 +48,15 @@ enum capos_op {
 
 /* Submission entry, 64 bytes. */
 struct capos_sqe {
-    uint8_t opcode;        /* enum capos_op */
-    uint8_t flags;         /* CAPOS_SQE_F_* */
-    uint16_t method;       /* method ordinal (CALL) */
-    uint32_t cap;          /* capability id (CALL, RECV, RELEASE) */
-    uint64_t interface_id; /* Cap'n Proto interface id the caller expects (CALL) */
-    uint64_t params_addr;  /* Cap'n Proto message, standard framing (CALL, RETURN) */
+    uint8_t opcode;  /* enum capos_op */
+    uint8_t flags;   /* CAPOS_SQE_F_* */
+    uint16_t method; /* method ordinal (CALL) */
+    uint32_t cap;    /* capability id (CALL, RECV, RELEASE) */
+    union {
+        uint64_t interface_id;     /* Cap'n Proto interface id the caller expects (CALL) */
+        uint64_t target_user_data; /* CANCEL: the user_data of the operation to cancel */
+    };
+    uint64_t params_addr; /* Cap'n Proto message, standard framing (CALL, RETURN) */
     uint32_t params_len;
     uint32_t result_len;  /* capacity of the result buffer */
     uint64_t result_addr; /* where the result message lands (CALL, RECV) */

@@ -31,7 +31,9 @@
 #include "xfer.h"
 
 struct ipc_msg {
-    struct pending_call token; /* the caller's deferred CQE and result buffer */
+    struct pending_call token; /* first: the caller's deferred CQE and result buffer */
+    struct endpoint *ep;
+    bool inflight; /* received (on ep->inflight), else waiting in ep->queue */
     uint32_t call_id;
     uint16_t method;
     uint64_t interface_id;
@@ -49,7 +51,8 @@ struct ipc_msg {
 
 /* A RECV waiting for a message. */
 struct recv_wait {
-    struct pending_call token;
+    struct pending_call token; /* first: the abandon hook gets this pointer */
+    struct endpoint *ep;
     struct recv_wait *next;
 };
 
@@ -170,6 +173,56 @@ static void recv_wait_free(struct endpoint *ep, struct recv_wait *r)
         kfree(r);
 }
 
+/* ---- Ending early: the caller exits, or cancels ---- */
+
+/* A CALL ended early. Queued, it leaves the queue and gives back what it
+ * was moving; in flight, its RETURN will find the caller gone and discard
+ * the answer (pending_call.h). Either way it no longer counts against its
+ * caller's calls in flight. */
+static void call_abandon(struct pending_call *pc, struct process *caller)
+{
+    struct ipc_msg *m = (struct ipc_msg *)pc;
+    struct endpoint *ep = m->ep;
+    ipc_of(caller)->outstanding--;
+    if (m->inflight)
+        return;
+    struct ipc_msg *prev = 0;
+    for (struct ipc_msg *q = ep->queue; q; prev = q, q = q->next) {
+        if (q != m)
+            continue;
+        if (prev)
+            prev->next = m->next;
+        else
+            ep->queue = m->next;
+        if (ep->queue_tail == m)
+            ep->queue_tail = prev;
+        ep->queued--;
+        xfer_settle(caller, &m->caps, false);
+        free_msg(ep, m, false);
+        return;
+    }
+}
+
+/* A RECV ended early: it leaves the endpoint's waiting RECVs. */
+static void recv_abandon(struct pending_call *pc, struct process *caller)
+{
+    struct recv_wait *r = (struct recv_wait *)pc;
+    struct endpoint *ep = r->ep;
+    struct recv_wait *prev = 0;
+    for (struct recv_wait *q = ep->recvs; q; prev = q, q = q->next) {
+        if (q != r)
+            continue;
+        if (prev)
+            prev->next = r->next;
+        else
+            ep->recvs = r->next;
+        if (ep->recvs_tail == r)
+            ep->recvs_tail = prev;
+        recv_wait_free(ep, r);
+        return;
+    }
+}
+
 /* ---- CALL ---- */
 
 static void make_session_ref(struct endpoint *ep, struct ipc_state *st, uint8_t out[16])
@@ -254,6 +307,8 @@ static int endpoint_call(struct kobject *obj, struct process *p, const struct ca
     if (++ep->next_call_id == 0)
         ep->next_call_id = 1; /* 0 is never a call id */
     m->call_id = ep->next_call_id;
+    m->ep = ep;
+    m->token.abandon = call_abandon;
     pending_call_start(&m->token, p, sqe);
     ipc->outstanding++;
 
@@ -351,6 +406,7 @@ static bool deliver(struct endpoint *ep, struct ipc_msg *m, struct pending_call 
     xfer_settle(m->token.caller, &m->caps, true);
     m->next = ep->inflight;
     ep->inflight = m;
+    m->inflight = true;
     cqe->result = 0;
     cqe->call_id = m->call_id;
     cqe->result_len = (uint32_t)need;
@@ -391,6 +447,8 @@ static int endpoint_recv(struct kobject *owner, struct process *p, const struct 
         cqe->result = CAPOS_E_INTERNAL;
         return RING_POST;
     }
+    r->ep = ep;
+    r->token.abandon = recv_abandon;
     pending_call_start(&r->token, p, sqe);
     r->next = 0;
     if (ep->recvs_tail)

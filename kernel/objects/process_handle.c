@@ -46,6 +46,15 @@ static void status_unref(struct status *st)
         kfree(st);
 }
 
+/* The wait ended early (cancelled, or its process exited): another may
+ * start. */
+static void waiter_abandon(struct pending_call *pc, struct process *caller)
+{
+    struct process_handle *h =
+        (struct process_handle *)((char *)pc - __builtin_offsetof(struct process_handle, waiter));
+    h->status->waiting = false;
+}
+
 static int handle_wait(void *self, ProcessHandle_wait_Params_r params,
                        ProcessHandle_wait_Results_b results, void *ctx)
 {
@@ -61,6 +70,7 @@ static int handle_wait(void *self, ProcessHandle_wait_Params_r params,
                           "ProcessHandle.wait: another wait is already pending");
     st->waiting = true;
     st->waiter = &h->waiter;
+    h->waiter.abandon = waiter_abandon;
     return kcall_defer(kc, &h->waiter);
 }
 

@@ -96,6 +96,18 @@ static void remove_waiter(uint32_t i)
     waiters[--nwaiters] = 0;
 }
 
+/* A read ended early (its process exited, or cancelled it): it gives up
+ * its place, and the line typed for it, at once. */
+static void waiter_abandon(struct pending_call *pc, struct process *caller)
+{
+    for (uint32_t i = 0; i < nwaiters; i++) {
+        if (&waiters[i]->token == pc) {
+            remove_waiter(i);
+            return;
+        }
+    }
+}
+
 static void pop_waiter(void)
 {
     remove_waiter(0);
@@ -204,6 +216,7 @@ static int queue_wait(struct kcall *kc, enum wait_kind kind, uint32_t max)
         return kcall_fail(kc, CapException_Type_overloaded, "no memory for another read");
     w->kind = kind;
     w->max = max;
+    w->token.abandon = waiter_abandon;
     waiters[nwaiters++] = w;
     int rc = kcall_defer(kc, &w->token);
     pump(); /* bytes may be waiting already */

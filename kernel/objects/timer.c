@@ -31,8 +31,9 @@ static void sleeper_remove(struct sleeper *s)
     }
 }
 
-/* The sleeper's process exited: nobody will read the completion. */
-static void sleeper_abandon(struct pending_call *pc)
+/* The sleep ended early (its process exited, or cancelled it): nobody will
+ * read the completion. */
+static void sleeper_abandon(struct pending_call *pc, struct process *caller)
 {
     struct sleeper *s = (struct sleeper *)pc;
     sleeper_remove(s);

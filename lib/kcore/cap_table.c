@@ -352,9 +352,11 @@ int cap_status_to_capos(enum cap_status s)
     case CAP_ERR_WRONG_INTERFACE:
         return CAPOS_E_WRONG_INTERFACE;
     case CAP_ERR_RESERVED:
-        /* Only a transfer can meet a reserved slot: the same capability
-         * moved twice, or moved and used in one call. */
-        return CAPOS_E_BAD_TRANSFER;
+        /* A CALL or RELEASE of a capability whose move has not finished
+         * (it waits in an endpoint queue). Transfers that meet a reserved
+         * slot (the same capability moved twice in one call) say
+         * CAPOS_E_BAD_TRANSFER instead: kernel/xfer.c. */
+        return CAPOS_E_MOVING;
     case CAP_ERR_QUOTA:
     case CAP_ERR_FULL:
         return CAPOS_E_NO_SPACE;

@@ -39,6 +39,15 @@ struct ring_state {
     uint32_t cq_full_count; /* times SQEs were left because the CQ was full */
 };
 
+/*
+ * CQ slots kept for control opcodes (RELEASE, CANCEL: ring_opdef.control):
+ * other SQEs are left queued (CAPOS_RING_CQ_FULL) once fewer than this
+ * many plus one slots are free, so that a process whose CQ is full of
+ * pending calls (say, long Timer.sleeps) can always release a capability
+ * or cancel one of them. Two: a RELEASE and a CANCEL.
+ */
+#define RING_CONTROL_SLOTS CAPOS_CQ_CONTROL_SLOTS
+
 /* What a handler wants done with the SQE it was given. */
 enum ring_action {
     RING_POST,  /* post *cqe now */

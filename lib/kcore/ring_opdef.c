@@ -72,9 +72,14 @@ const struct ring_opdef ring_opdefs[] = {
               RING_F_CALL_ID, .name = "RETURN", .needs_owner = true),
     /* Drop the capability-table slot cap. Never blocks; freeing the object
      * it held is safe from the timer, which only interrupts user mode. */
-    [CAPOS_OP_RELEASE] = OPDEF(RING_F_CAP, 0, 0, .name = "RELEASE", .irq_safe = true),
-    /* Reserved for cancelling a deferred call (valid stays false). */
+    [CAPOS_OP_RELEASE] =
+        OPDEF(RING_F_CAP, 0, 0, .name = "RELEASE", .irq_safe = true, .control = true),
+    /* Reserved (valid stays false). */
     [CAPOS_OP_FINISH] = {.name = "FINISH", .reserved = true},
+    /* Complete this process's pending CALL or RECV whose user_data is
+     * target_user_data (the interface_id word) with CAPOS_E_CANCELLED. Any
+     * value may be a user_data, 0 included, so the field is not required. */
+    [CAPOS_OP_CANCEL] = OPDEF(RING_F_INTERFACE, 0, 0, .name = "CANCEL", .control = true),
 };
 
 /* Sized by its last row: an opcode added to include/capos/ring.h without

@@ -23,7 +23,7 @@
  * reserved is none's. */
 #define RING_F_METHOD    (1u << 0) /* method */
 #define RING_F_CAP       (1u << 1) /* cap */
-#define RING_F_INTERFACE (1u << 2) /* interface_id */
+#define RING_F_INTERFACE (1u << 2) /* interface_id (CANCEL: target_user_data, the same word) */
 #define RING_F_PARAMS    (1u << 3) /* params_addr, params_len */
 #define RING_F_RESULT    (1u << 4) /* result_addr, result_len */
 #define RING_F_CALL_ID   (1u << 5) /* call_id */
@@ -83,6 +83,11 @@ struct ring_opdef {
      * the kernel before the issue function runs; anything else is
      * CAPOS_E_NOT_PERMITTED. */
     bool needs_owner;
+    /* A control operation (RELEASE, CANCEL): it may take the CQ slots kept
+     * back from every other opcode (RING_CONTROL_SLOTS, lib/kcore/ring.h),
+     * so that a ring whose CQ is full of pending calls can still release
+     * and cancel. It must complete at once (never defer). */
+    bool control;
     /* Derived: set by the row macro, so false for reserved opcodes and for
      * rows that do not exist. SQEs may use the opcode. */
     bool valid;

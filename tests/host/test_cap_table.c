@@ -275,7 +275,7 @@ Test(cap, reserve_commit_and_rollback)
     cr_assert_eq(cap_table_lookup_typed(&t, id, IFACE_A, NULL), CAP_ERR_RESERVED);
     cr_assert_eq(cap_table_remove(&t, id, NULL), CAP_ERR_RESERVED);
     cr_assert_eq(cap_table_reserve(&t, id, NULL), CAP_ERR_RESERVED, "moving twice fails");
-    cr_assert_eq(cap_status_to_capos(CAP_ERR_RESERVED), CAPOS_E_BAD_TRANSFER);
+    cr_assert_eq(cap_status_to_capos(CAP_ERR_RESERVED), CAPOS_E_MOVING);
     uint32_t cursor = 0;
     cr_assert_not(cap_table_next(&t, &cursor, NULL, NULL), "iteration skips reserved slots");
 

@@ -20,7 +20,7 @@
 
 #define EDGE_IFACE  0xed6e0000c0ffee01ull /* any id: the kernel does not interpret it */
 #define CHILDREN    5u
-#define FLOOD_CALLS 31u  /* per child: see user/tests/ipc-flood.c */
+#define FLOOD_CALLS 29u  /* per child: see user/tests/ipc-flood.c */
 #define QUEUE_MAX   128u /* ENDPOINT_MAX_QUEUED, kernel/objects/endpoint.h */
 
 static uint8_t params[1024] __attribute__((aligned(8)));
@@ -480,7 +480,7 @@ static void test_queue_limit(void)
         }
     }
     /* Each child signals only after all its CALLs were taken, so now they
-     * are all in: 5 x 31 = 155 CALLs for a queue of 128. */
+     * are all in: 5 x 29 = 145 CALLs for a queue of 128. */
     CHECK(ready == CHILDREN, "all %u children have submitted their calls", ready);
     static uint8_t cr[128];
     static const uint64_t cp[2] = {0, 0};

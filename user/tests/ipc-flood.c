@@ -6,8 +6,9 @@
  * answers. Exits with the number of NO_SPACE completions (0..FLOOD_CALLS),
  * or 100+ when something else went wrong.
  *
- * FLOOD_CALLS is 31, not 32: a process has at most 32 operations in flight
- * (the CQ reserves a slot for each deferred completion), and the ready
+ * FLOOD_CALLS is 29: a process has at most 30 operations other than
+ * RELEASE and CANCEL in flight (the CQ reserves a slot for each deferred
+ * completion, and keeps two for those control opcodes), and the ready
  * CALL needs one of them while every queued flood CALL is still waiting.
  */
 #include "capos_rt.h"
@@ -15,7 +16,7 @@
 #include <string.h>
 
 #define EDGE_IFACE  0xed6e0000c0ffee01ull
-#define FLOOD_CALLS 31u
+#define FLOOD_CALLS 29u
 #define READY_ID    5000u
 
 static uint64_t params[FLOOD_CALLS][2];

@@ -2,7 +2,7 @@
  * QEMU test program (init of tests/qemu/systems/ipc-hostile.cue): endpoint
  * misuse and limits, each failing closed.
  *   - RECV and RETURN on a client facet: CAPOS_E_NOT_PERMITTED;
- *   - 40 CALLs to a server that never answers: 32 are taken (the CQ bounds
+ *   - 40 CALLs to a server that never answers: 30 are taken (the CQ bounds
  *     the calls in flight), the rest wait in the SQ; when the server exits,
  *     every one completes with a `disconnected` exception;
  *   - capability slots: wrapping until the table is full fails with
@@ -96,8 +96,8 @@ int main(void)
     }
     capos_cap_enter(0, 0);
     uint32_t waiting = r->sq_tail - r->sq_head;
-    CHECK(submitted == 40 && waiting == 8,
-          "40 calls: 32 taken in flight, %u left in the SQ (the CQ bounds calls in flight)",
+    CHECK(submitted == 40 && waiting == 10,
+          "40 calls: 30 taken in flight, %u left in the SQ (the CQ bounds calls in flight)",
           waiting);
     /* The server exits: every call completes with `disconnected`. */
     uint32_t disconnected = 0;

@@ -26,7 +26,7 @@ static int check_bad_sqes(void)
         int32_t expect;
     } cases[] = {
         {{.opcode = 0}, CAPOS_E_BAD_OPCODE},
-        {{.opcode = 7}, CAPOS_E_BAD_OPCODE},
+        {{.opcode = CAPOS_OP_COUNT}, CAPOS_E_BAD_OPCODE},
         {{.opcode = 255}, CAPOS_E_BAD_OPCODE},
         {{.opcode = CAPOS_OP_FINISH}, CAPOS_E_RESERVED_OPCODE},
         {{.opcode = CAPOS_OP_NOP, .flags = 0x80}, CAPOS_E_BAD_FLAGS},
@@ -78,26 +78,28 @@ static int check_bad_sqes(void)
 
 static int check_cq_full(void)
 {
-    /* 48 NOPs without reaping: 32 complete, 16 wait in the SQ until the
-     * CQ has room. Nothing is dropped. */
+    /* As many NOPs as the CQ and the SQ hold, without reaping: 30 complete
+     * (the last CQ slots are kept for RELEASE and CANCEL), 16 wait in the
+     * SQ until the CQ has room. Nothing is dropped. */
+    enum { CQ_TAKES = CAPOS_CQ_ENTRIES - CAPOS_CQ_CONTROL_SLOTS, N = CQ_TAKES + CAPOS_SQ_ENTRIES };
     uint32_t base = 5000;
-    for (uint32_t i = 0; i < 48; i++) {
+    for (uint32_t i = 0; i < N; i++) {
         struct capos_sqe s = {.opcode = CAPOS_OP_NOP, .user_data = base + i};
         uint32_t tail = r->sq_tail;
         if (tail - r->sq_head >= CAPOS_SQ_ENTRIES)
             capos_cap_enter(0, 0);
         if (r->sq_tail - r->sq_head >= CAPOS_SQ_ENTRIES)
-            break;
+            return 29; /* the kernel took fewer than the CQ allows */
         r->sq[tail & CAPOS_SQ_MASK] = s;
         __atomic_store_n(&r->sq_tail, tail + 1, __ATOMIC_RELEASE);
     }
-    if (capos_cap_enter(0, 0) != CAPOS_CQ_ENTRIES)
+    if (capos_cap_enter(0, 0) != CQ_TAKES)
         return 30;
     if (!(r->status & CAPOS_RING_CQ_FULL))
         return 31;
-    if (r->sq_tail - r->sq_head == 0)
-        return 32; /* some SQEs must still be queued */
-    for (uint32_t i = 0; i < 48; i++) {
+    if (r->sq_tail - r->sq_head != CAPOS_SQ_ENTRIES)
+        return 32; /* the rest must still be queued */
+    for (uint32_t i = 0; i < N; i++) {
         struct capos_cqe c;
         if (!capos_ring_wait(base + i, &c) || c.result != 0)
             return 33;
