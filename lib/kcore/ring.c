@@ -313,15 +313,24 @@ static void cq_full(volatile struct capos_ring *r, struct ring_state *st, uint32
     raise_status(r, CAPOS_RING_CQ_FULL, events);
 }
 
-/* Whether an SQE with this opcode may take a CQ slot now (the slow path
- * of ring_process's room check): any free slot for a control opcode, one
- * beyond the RING_CONTROL_SLOTS kept back for anything else. */
-static bool cq_room_for(volatile struct capos_ring *r, struct ring_state *st, uint8_t opcode,
-                        uint32_t *events)
+/*
+ * Whether the SQE in `slot` may take a CQ slot now (the slow path of
+ * ring_process's room check, out of line so that the common path stays
+ * short): any free slot for a control opcode, one beyond the
+ * RING_CONTROL_SLOTS kept back for anything else. The opcode is read here
+ * and again when the SQE is copied; a process that changes it in between
+ * can only let a non-control SQE of its own take a kept slot of its own
+ * ring. Posted plus reserved never exceed the CQ either way.
+ */
+__attribute__((noinline, cold)) static bool cq_room_for(volatile struct capos_ring *r,
+                                                        struct ring_state *st,
+                                                        const volatile uint64_t *slot,
+                                                        uint32_t *events)
 {
     uint32_t free = ring_cq_space(r, st, events);
     if (free > RING_CONTROL_SLOTS)
         return true;
+    uint8_t opcode = (uint8_t)load_word(&slot[0]);
     return free > 0 && opcode < CAPOS_OP_COUNT && ring_opdefs[opcode].control;
 }
 
@@ -334,14 +343,6 @@ struct ring_counts ring_process(volatile struct capos_ring *r, struct ring_state
     uint32_t head = st->sq_head;
 
     for (uint32_t i = 0; i < todo; i++) {
-        /* Copy the slot into locals (registers, mostly): the fast path
-         * below never needs it in memory. Read before the room check, which
-         * needs the opcode: each word is read once. */
-        const volatile uint64_t *slot = (const volatile uint64_t *)&r->sq[head & CAPOS_SQ_MASK];
-        uint64_t w0 = load_word(&slot[0]), w1 = load_word(&slot[1]);
-        uint64_t w2 = load_word(&slot[2]), w3 = load_word(&slot[3]);
-        uint64_t w4 = load_word(&slot[4]), w5 = load_word(&slot[5]);
-        uint64_t w6 = load_word(&slot[6]), w7 = load_word(&slot[7]);
         /* Each entry takes one CQ slot (posted or reserved), and only a
          * control opcode may take the last RING_CONTROL_SLOTS. Judge by the
          * last accepted cq_head first, which is safe (it only lags), and
@@ -349,11 +350,18 @@ struct ring_counts ring_process(volatile struct capos_ring *r, struct ring_state
          * have reaped meanwhile. Computed from *st every time, so
          * completions a handler posted itself (ring_post_cqe,
          * ring_post_reserved) count. Nothing consumed: the SQE stays. */
+        const volatile uint64_t *slot = (const volatile uint64_t *)&r->sq[head & CAPOS_SQ_MASK];
         if (st->cq_tail - st->cq_head + st->cq_reserved >= CQ_N - RING_CONTROL_SLOTS &&
-            !cq_room_for(r, st, (uint8_t)w0, &c.events)) {
+            !cq_room_for(r, st, slot, &c.events)) {
             cq_full(r, st, &c.events);
             break;
         }
+        /* Copy the slot into locals (registers, mostly): the fast path
+         * below never needs it in memory. */
+        uint64_t w0 = load_word(&slot[0]), w1 = load_word(&slot[1]);
+        uint64_t w2 = load_word(&slot[2]), w3 = load_word(&slot[3]);
+        uint64_t w4 = load_word(&slot[4]), w5 = load_word(&slot[5]);
+        uint64_t w6 = load_word(&slot[6]), w7 = load_word(&slot[7]);
         head++;
         /* Fast path: a NOP with every other field but user_data zero is
          * exactly what check() accepts for NOP (its row takes no field and
