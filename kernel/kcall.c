@@ -155,14 +155,11 @@ static int build_exception(struct kcall *kc)
     return kc->results.err == CAPN_OK ? 0 : CAPOS_E_INTERNAL;
 }
 
-/* A handler's or the generated dispatch's status as a CQE result (0 for
- * results or an exception, which deliver() then copies out). */
+/* A failure status of a handler or of the generated dispatch (enum
+ * capnpc_status below 0) as the CQE's transport error. */
 static int status_to_capos(int rc)
 {
     switch (rc) {
-    case CAPNPC_OK:
-    case CAPNPC_EXCEPTION:
-        return 0;
     case CAPNPC_E_BAD_METHOD:
         return CAPOS_E_BAD_METHOD;
     case CAPNPC_E_BAD_PARAMS:

@@ -326,11 +326,9 @@ static int endpoint_call(struct kobject *obj, struct process *p, const struct ca
         struct capos_cqe rcqe = {0};
         struct process *server = r->token.caller;
         bool taken = deliver(ep, m, &r->token, &rcqe);
-        if (server) {
-            pending_call_post(&r->token, &rcqe);
-            if (server->cap_enter_waiter)
-                sched_wake_next(server->cap_enter_waiter);
-        }
+        pending_call_post(&r->token, &rcqe);
+        if (server->cap_enter_waiter)
+            sched_wake_next(server->cap_enter_waiter);
         recv_wait_free(ep, r);
         if (taken)
             return RING_DEFER;
@@ -351,23 +349,15 @@ static int endpoint_call(struct kobject *obj, struct process *p, const struct ca
  * Write message m into the RECV of `recv` (header, capability records,
  * params) and move it in flight. Fills *cqe for the RECV. Returns true if
  * the message was taken; false if it stays where it is (the RECV failed:
- * buffer too small or bad) or was dropped (its caller is gone, or the
- * receiver has no room for its capabilities: the caller is told).
+ * buffer too small or bad) or was dropped (the receiver has no room for
+ * its capabilities: the caller is told). Both sides are alive: a queued
+ * message and a waiting RECV leave their queues when their process exits
+ * or cancels them (call_abandon, recv_abandon).
  */
 static bool deliver(struct endpoint *ep, struct ipc_msg *m, struct pending_call *recv,
                     struct capos_cqe *cqe)
 {
     struct process *server = recv->caller;
-    if (!m->token.caller) {
-        /* The caller exited while its message waited: drop it. */
-        free_msg(ep, m, false);
-        cqe->result = CAPOS_E_DISCONNECTED;
-        return true;
-    }
-    if (!server) {
-        cqe->result = CAPOS_E_DISCONNECTED;
-        return false;
-    }
     /* xfer_take took every descriptor or failed: caps.n is the CALL's
      * xfer_count, which params_at was laid out for. */
     uint32_t records = sizeof(struct capos_recv_header);
@@ -423,23 +413,20 @@ static int endpoint_recv(struct kobject *owner, struct process *p, const struct 
                              .user_data = sqe->user_data,
                              .result_addr = sqe->result_addr,
                              .result_len = sqe->result_len};
-    while (ep->queue) {
+    if (ep->queue) {
         struct ipc_msg *m = ep->queue;
         ep->queue = m->next;
         if (!ep->queue)
             ep->queue_tail = 0;
         ep->queued--;
-        if (deliver(ep, m, &t, cqe)) {
-            if (cqe->result == 0 || cqe->result == CAPOS_E_NO_SPACE)
-                return RING_POST;
-            continue; /* a dead caller's message was dropped: try the next */
+        if (!deliver(ep, m, &t, cqe)) {
+            /* Not taken: it goes back to the front of the queue. */
+            m->next = ep->queue;
+            ep->queue = m;
+            if (!ep->queue_tail)
+                ep->queue_tail = m;
+            ep->queued++;
         }
-        /* Not taken: it goes back to the front of the queue. */
-        m->next = ep->queue;
-        ep->queue = m;
-        if (!ep->queue_tail)
-            ep->queue_tail = m;
-        ep->queued++;
         return RING_POST;
     }
     struct recv_wait *r = recv_wait_new(ep);

@@ -116,11 +116,9 @@ static void pop_waiter(void)
 /* Serve the first waiter from the buffer; false if it must wait on. */
 static bool serve_one(void)
 {
+    /* Every waiter's reader is alive: one that exits or cancels leaves the
+     * queue at once (waiter_abandon). */
     struct waiter *w = waiters[0];
-    if (!w->token.caller) {
-        pop_waiter(); /* its process exited */
-        return true;
-    }
     if (w->kind == WAIT_READ) {
         if (rx_tail == rx_head)
             return false;
@@ -201,13 +199,6 @@ bool console_rx(uint8_t byte)
 
 static int queue_wait(struct kcall *kc, enum wait_kind kind, uint32_t max)
 {
-    /* Waiters of exited processes go first, to make room. */
-    for (uint32_t i = 0; i < nwaiters;) {
-        if (!waiters[i]->token.caller)
-            remove_waiter(i);
-        else
-            i++;
-    }
     if (nwaiters == MAX_WAITERS)
         return kcall_fail(kc, CapException_Type_overloaded,
                           "the terminal already has 4 reads waiting");

@@ -1,7 +1,8 @@
 /*
  * Params checks: for every struct N, `bool N_check(N_r r)` reads every
  * pointer it holds (text, data, lists and their elements, nested structs,
- * capabilities; of a union only the member that is set), so that a
+ * capabilities; of a union only the member that is set; an AnyPointer as a
+ * pointer only, since only the handler knows its type), so that a
  * malformed pointer anywhere in it records the message's sticky error.
  * It returns whether the message is still error-free.
  *
