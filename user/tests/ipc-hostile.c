@@ -63,6 +63,29 @@ int main(void)
     uint32_t handle = spawn_sleeper(spawner, timer, &svc);
     CHECK(handle && svc, "spawned a server that never answers, got a client facet");
 
+    /* A ProcessHandle.wait, cancelled: it completes at once, and a later
+     * wait (at the end) is not refused as "another wait pending". */
+    static const uint64_t no_params[2] = {(uint64_t)1 << 32, 0xfffffffcu};
+    static uint8_t wres[2][64] __attribute__((aligned(8)));
+    struct capos_sqe wait = {.opcode = CAPOS_OP_CALL,
+                             .method = ProcessHandle_wait_METHOD,
+                             .cap = handle,
+                             .interface_id = ProcessHandle_INTERFACE_ID,
+                             .params_addr = (uint64_t)no_params,
+                             .params_len = sizeof(no_params),
+                             .result_addr = (uint64_t)wres[0],
+                             .result_len = sizeof(wres[0]),
+                             .user_data = 7001};
+    struct capos_sqe cancel = {
+        .opcode = CAPOS_OP_CANCEL, .target_user_data = 7001, .user_data = 7002};
+    struct capos_cqe wc = {0}, canc = {0};
+    capos_ring_submit(&wait);
+    capos_ring_submit(&cancel);
+    capos_ring_wait(7002, &canc);
+    capos_ring_wait(7001, &wc);
+    CHECK(canc.result == 0 && wc.result == CAPOS_E_CANCELLED,
+          "a ProcessHandle.wait cancelled (%d, %d)", canc.result, wc.result);
+
     CHECK(raw((struct capos_sqe){.opcode = CAPOS_OP_RECV,
                                  .cap = svc,
                                  .result_addr = (uint64_t)results[0],
@@ -115,6 +138,11 @@ int main(void)
     }
     CHECK(disconnected == 40, "all 40 calls ended with a disconnected exception (%u)",
           disconnected);
+    wait.result_addr = (uint64_t)wres[1];
+    wait.user_data = 7003;
+    capos_ring_submit(&wait);
+    capos_ring_wait(7003, &wc);
+    CHECK(wc.result == 0, "after the cancelled wait, a new wait gets the exit (%d)", wc.result);
 
     /* Capability slots: wrap the console until the table is full. */
     static uint32_t wrapped[300];
