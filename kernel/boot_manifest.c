@@ -8,6 +8,7 @@
 
 #include <arch/platform.h>
 
+#include "account.h"
 #include "capos.capnp.h"
 #include "kobject.h"
 #include "kprintf.h"
@@ -66,8 +67,12 @@ void boot_manifest_start(const void *module, size_t len)
     }
     const void *elf;
     size_t elf_len;
+    const char *why;
+    /* init gets all the machine's memory; it hands it out to the services
+     * as the manifest says. */
     if (!boot_manifest_binary(bin.str, bin.len, &elf, &elf_len) ||
-        !process_create("init", elf, elf_len, grants, n)) {
+        !process_create("init", elf, elf_len, grants, n, account_machine(), ACCOUNT_ALL_ROOM,
+                        &why)) {
         kprintf("capOS: boot stopped: init (binary \"%.*s\") could not be started\n", (int)bin.len,
                 bin.str);
         arch_halt(HALT_FAILURE);

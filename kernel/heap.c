@@ -1,17 +1,28 @@
 /*
- * Kernel heap: slabs for small blocks, frame runs for large ones.
+ * Kernel heap: slabs for small blocks, mapped frames for large ones, each
+ * block in its account's own pool (heap.h).
  *
  * Every block starts with a 16-byte header holding a magic value, so kfree
  * can tell a live block from a freed one or from a stray pointer. A slab
- * page starts with a 64-byte page header and has its own free list. A page
- * whose last block is freed goes back to the frame allocator, except one
- * empty page per class: without it, a steady alloc/free pattern (every IPC
- * message) would free a page and build a new one each time.
+ * page starts with a 64-byte page header naming its pool and has its own
+ * free list. A page whose last block is freed goes back to the frame
+ * allocator, except one empty page per class and pool: without it, a
+ * steady alloc/free pattern (every IPC message) would free a page and
+ * build a new one each time.
+ *
+ * A large block is a run of frames allocated one by one and mapped side
+ * by side in the heap region (arch/layout.h), whose addresses come from a
+ * bitmap: physical fragmentation, which a process could cause on purpose,
+ * cannot make it fail. The region's page tables are the kernel's own and
+ * stay once made (at most 513 frames for the 1 GiB region).
  */
 #include "heap.h"
 
+#include <arch/layout.h>
 #include <arch/paging.h>
 
+#include "account.h"
+#include "kcore/frame_bitmap.h"
 #include "kprintf.h"
 #include "memory.h"
 #include "string.h"
@@ -36,19 +47,30 @@ struct slab_page {
     uint16_t live;
     struct block_header *free; /* next pointer kept in the freed block's size field */
     struct slab_page *next, *prev;
+    struct heap_pool *pool;
 };
 _Static_assert(sizeof(struct slab_page) <= PAGE_HEADER_SIZE, "page header fits");
+
+/* What starts a large block's first page, before the block header. */
+struct large_header {
+    struct heap_pool *pool;
+    uint64_t pages;
+    struct block_header b;
+};
+_Static_assert(sizeof(struct large_header) % 16 == 0, "keeps large blocks 16-byte aligned");
 
 #define CLASS_ELEM_(c, arg) c,
 static const uint32_t class_size[] = {HEAP_SLAB_CLASSES(CLASS_ELEM_, 0)};
 _Static_assert(sizeof(struct block_header) == HEAP_BLOCK_HEADER, "heap.h says the header size");
 #define NCLASSES (sizeof(class_size) / sizeof(class_size[0]))
+_Static_assert(NCLASSES == HEAP_NCLASSES, "heap.h counts the classes");
 
-/* Pages of each class that have at least one free block. */
-static struct slab_page *partial[NCLASSES];
-/* Whether partial[] of a class holds an empty page (kept, at most one). */
-static bool empty_kept[NCLASSES];
 static struct heap_stats stats;
+
+/* Addresses in the heap region, one bit per page (slot 0 is never used). */
+#define HEAP_REGION_PAGES (HEAP_REGION_SIZE / PAGE_SIZE)
+static uint64_t region_bits[HEAP_REGION_PAGES / 64];
+static struct frame_bitmap region;
 
 static int class_for(size_t total)
 {
@@ -58,12 +80,25 @@ static int class_for(size_t total)
     return -1;
 }
 
+void heap_pool_init(struct heap_pool *pool, struct account *owner)
+{
+    *pool = (struct heap_pool){.owner = owner};
+}
+
+bool heap_pool_empty(const struct heap_pool *pool)
+{
+    for (unsigned i = 0; i < NCLASSES; i++)
+        if (pool->partial[i])
+            return false;
+    return true;
+}
+
 static void list_remove(struct slab_page *pg)
 {
     if (pg->prev)
         pg->prev->next = pg->next;
     else
-        partial[pg->class_index] = pg->next;
+        pg->pool->partial[pg->class_index] = pg->next;
     if (pg->next)
         pg->next->prev = pg->prev;
     pg->next = pg->prev = 0;
@@ -71,20 +106,25 @@ static void list_remove(struct slab_page *pg)
 
 static void list_push(struct slab_page *pg)
 {
+    struct slab_page **head = &pg->pool->partial[pg->class_index];
     pg->prev = 0;
-    pg->next = partial[pg->class_index];
+    pg->next = *head;
     if (pg->next)
         pg->next->prev = pg;
-    partial[pg->class_index] = pg;
+    *head = pg;
 }
 
-static struct slab_page *slab_new(int ci)
+static struct slab_page *slab_new(struct heap_pool *pool, int ci)
 {
     uint64_t pa;
-    if (!frame_alloc(&pa))
+    if (!account_charge(pool->owner, FL_HEAP, 1))
         return 0;
+    if (!frame_alloc(&pa)) {
+        account_release(pool->owner, FL_HEAP, 1);
+        return 0;
+    }
     struct slab_page *pg = phys_to_virt(pa);
-    *pg = (struct slab_page){.magic = SLAB_MAGIC, .class_index = (uint16_t)ci};
+    *pg = (struct slab_page){.magic = SLAB_MAGIC, .class_index = (uint16_t)ci, .pool = pool};
     uint32_t bs = class_size[ci];
     /* Thread the free list from the end so blocks are handed out in
      * address order. */
@@ -100,37 +140,75 @@ static struct slab_page *slab_new(int ci)
     return pg;
 }
 
-static uint64_t large_frames(uint64_t size)
+static uint64_t large_pages(uint64_t size)
 {
-    return (size + sizeof(struct block_header) + PAGE_SIZE - 1) / PAGE_SIZE;
+    return (size + sizeof(struct large_header) + PAGE_SIZE - 1) / PAGE_SIZE;
 }
 
-static void *large_alloc(size_t size)
+/* Unmap the first `mapped` pages of a large block at va and free them and
+ * its addresses. */
+static void large_unmap(uint64_t va, uint64_t mapped, uint64_t slots)
 {
-    uint64_t frames = large_frames(size);
-    uint64_t pa;
-    if (!frame_alloc_contig(frames, 1, &pa))
+    for (uint64_t i = 0; i < mapped; i++) {
+        uint64_t pa;
+        uint32_t flags;
+        if (!paging_translate(va + i * PAGE_SIZE, &pa, &flags))
+            panic("heap: large block page %lx not mapped", va + i * PAGE_SIZE);
+        paging_unmap(va + i * PAGE_SIZE);
+        frame_free(pa);
+    }
+    fb_free_contig(&region, (va - HEAP_REGION_BASE) / PAGE_SIZE, slots);
+}
+
+static void *large_alloc(struct heap_pool *pool, size_t size)
+{
+    uint64_t pages = large_pages(size);
+    uint64_t slot;
+    if (!region.bits) {
+        fb_init(&region, region_bits, HEAP_REGION_PAGES);
+        fb_release_range(&region, 1, HEAP_REGION_PAGES - 1);
+    }
+    if (!account_charge(pool->owner, FL_HEAP, pages))
         return 0;
-    struct block_header *b = phys_to_virt(pa);
-    *b = (struct block_header){.magic = BLOCK_LIVE, .class_index = CLASS_LARGE, .size = size};
-    stats.frames_in_use += frames;
+    /* One unmapped page after each block catches a run off its end. */
+    if (fb_alloc_contig(&region, pages + 1, 1, &slot) != FB_OK) {
+        account_release(pool->owner, FL_HEAP, pages);
+        return 0;
+    }
+    uint64_t va = HEAP_REGION_BASE + slot * PAGE_SIZE;
+    for (uint64_t i = 0; i < pages; i++) {
+        uint64_t pa;
+        bool have = frame_alloc(&pa);
+        if (!have || !paging_map(va + i * PAGE_SIZE, pa, VM_WRITE)) {
+            if (have)
+                frame_free(pa);
+            large_unmap(va, i, pages + 1);
+            account_release(pool->owner, FL_HEAP, pages);
+            return 0;
+        }
+    }
+    struct large_header *h = (struct large_header *)va;
+    *h = (struct large_header){.pool = pool, .pages = pages};
+    h->b = (struct block_header){.magic = BLOCK_LIVE, .class_index = CLASS_LARGE, .size = size};
+    stats.frames_in_use += pages;
     stats.live_blocks++;
     stats.live_bytes += size;
-    return b + 1;
+    return &h->b + 1;
 }
 
-void *kmalloc(size_t size)
+void *kmalloc_in(struct account *a, size_t size)
 {
-    if (size == 0 || size > (1ull << 40))
+    if (size == 0 || size > (1ull << 30))
         return 0;
+    struct heap_pool *pool = account_heap(a);
     int ci = class_for(size + sizeof(struct block_header));
     if (ci < 0)
-        return large_alloc(size);
-    struct slab_page *pg = partial[ci];
-    if (!pg && !(pg = slab_new(ci)))
+        return large_alloc(pool, size);
+    struct slab_page *pg = pool->partial[ci];
+    if (!pg && !(pg = slab_new(pool, ci)))
         return 0;
     if (pg->live == 0)
-        empty_kept[ci] = false; /* the kept empty page is in use again */
+        pool->empty_kept[ci] = false; /* the kept empty page is in use again */
     struct block_header *b = pg->free;
     pg->free = (struct block_header *)b->size;
     if (!pg->free)
@@ -142,14 +220,53 @@ void *kmalloc(size_t size)
     return b + 1;
 }
 
-void *kzalloc(size_t size)
+void *kzalloc_in(struct account *a, size_t size)
 {
-    void *p = kmalloc(size);
+    void *p = kmalloc_in(a, size);
     if (p)
         memset(p, 0, size);
     return p;
 }
 
+void *kmalloc(size_t size)
+{
+    return kmalloc_in(account_kernel(), size);
+}
+
+void *kzalloc(size_t size)
+{
+    return kzalloc_in(account_kernel(), size);
+}
+
+/* The header of a live block; panics on anything else. */
+static struct block_header *live_block(const void *p)
+{
+    struct block_header *b = (struct block_header *)p - 1;
+    if ((uint64_t)p & 15)
+        panic("heap: %p is not a heap pointer (misaligned)", p);
+    if (b->magic != BLOCK_LIVE)
+        panic("heap: %p: %s", p,
+              b->magic == BLOCK_FREE ? "a freed block" : "not a heap block (bad magic)");
+    return b;
+}
+
+static struct slab_page *page_of(const struct block_header *b)
+{
+    struct slab_page *pg = (struct slab_page *)((uint64_t)b & ~(uint64_t)(PAGE_SIZE - 1));
+    if (pg->magic != SLAB_MAGIC || pg->class_index != b->class_index || pg->live == 0)
+        panic("heap: block %p: slab page header corrupted", (const void *)(b + 1));
+    return pg;
+}
+
+struct account *kblock_account(const void *p)
+{
+    struct block_header *b = live_block(p);
+    if (b->class_index == CLASS_LARGE)
+        return ((struct large_header *)((char *)p - sizeof(struct large_header)))->pool->owner;
+    return page_of(b)->pool->owner;
+}
+
+/* Free a slab page; the caller releases its charge. */
 static void release_page(struct slab_page *pg)
 {
     list_remove(pg);
@@ -162,25 +279,22 @@ void kfree(void *p)
 {
     if (!p)
         return;
-    struct block_header *b = (struct block_header *)p - 1;
-    if ((uint64_t)p & 15)
-        panic("kfree(%p): not a heap pointer (misaligned)", p);
-    if (b->magic != BLOCK_LIVE)
-        panic("kfree(%p): %s", p,
-              b->magic == BLOCK_FREE ? "double free" : "not a heap block (bad magic)");
+    struct block_header *b = live_block(p);
     stats.live_blocks--;
+    stats.live_bytes -= b->size;
+    /* The account is released last: it may reap accounts, which frees
+     * blocks, so the heap must be consistent by then. */
     if (b->class_index == CLASS_LARGE) {
-        uint64_t frames = large_frames(b->size);
-        stats.live_bytes -= b->size;
+        struct large_header *h = (struct large_header *)((char *)p - sizeof(*h));
+        struct account *owner = h->pool->owner;
+        uint64_t pages = h->pages;
         b->magic = BLOCK_FREE;
-        stats.frames_in_use -= frames;
-        frame_free_contig((uint64_t)b - DIRECT_MAP_BASE, frames);
+        stats.frames_in_use -= pages;
+        large_unmap((uint64_t)h, pages, pages + 1);
+        account_release(owner, FL_HEAP, pages);
         return;
     }
-    struct slab_page *pg = (struct slab_page *)((uint64_t)b & ~(uint64_t)(PAGE_SIZE - 1));
-    if (pg->magic != SLAB_MAGIC || pg->class_index != b->class_index || pg->live == 0)
-        panic("kfree(%p): slab page header corrupted", p);
-    stats.live_bytes -= b->size;
+    struct slab_page *pg = page_of(b);
     b->magic = BLOCK_FREE;
     bool was_full = pg->free == 0;
     b->size = (uint64_t)pg->free;
@@ -189,24 +303,36 @@ void kfree(void *p)
     if (was_full)
         list_push(pg);
     if (pg->live == 0) {
-        if (!empty_kept[pg->class_index]) {
-            empty_kept[pg->class_index] = true;
+        struct heap_pool *pool = pg->pool;
+        if (!pool->empty_kept[pg->class_index] && !account_closed(pool->owner)) {
+            pool->empty_kept[pg->class_index] = true;
             return;
         }
         release_page(pg);
+        account_release(pool->owner, FL_HEAP, 1);
     }
+}
+
+void heap_pool_trim(struct heap_pool *pool)
+{
+    uint64_t freed = 0;
+    for (unsigned ci = 0; ci < NCLASSES; ci++) {
+        for (struct slab_page *pg = pool->partial[ci], *next; pg; pg = next) {
+            next = pg->next;
+            if (pg->live == 0) {
+                release_page(pg);
+                freed++;
+            }
+        }
+        pool->empty_kept[ci] = false;
+    }
+    if (freed)
+        account_release(pool->owner, FL_HEAP, freed);
 }
 
 void heap_trim(void)
 {
-    for (unsigned ci = 0; ci < NCLASSES; ci++) {
-        for (struct slab_page *pg = partial[ci], *next; pg; pg = next) {
-            next = pg->next;
-            if (pg->live == 0)
-                release_page(pg);
-        }
-        empty_kept[ci] = false;
-    }
+    heap_pool_trim(account_heap(account_kernel()));
 }
 
 void heap_stats(struct heap_stats *out)
@@ -219,6 +345,10 @@ bool heap_self_test(void)
     enum { N = 96 };
     static void *blocks[N];
     static size_t sizes[N];
+    /* The heap region's page tables are made by the first large block and
+     * stay; make them before counting. */
+    kfree(kmalloc(PAGE_SIZE));
+    heap_trim();
     uint64_t free_before = frames_free();
 
     for (int i = 0; i < N; i++) {

@@ -5,13 +5,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct account;
+
 /*
  * Kernel heap. Small blocks (up to 2 KiB) come from per-size-class slabs of
- * single frames; larger ones are runs of whole frames. All memory is
- * reached through the direct map. Not interrupt-safe: never call it from
- * an interrupt handler.
+ * single frames reached through the direct map; larger ones are whole
+ * frames mapped side by side into the kernel's heap region, so they never
+ * need physically contiguous memory. Not interrupt-safe: never call it
+ * from an interrupt handler.
+ *
+ * Every block belongs to an account (account.h): its slab pages and large
+ * blocks are that account's alone and charged to it as FL_HEAP frames, so
+ * what a process makes the kernel allocate counts against its own quota,
+ * and freeing blocks of one account can never leave another's pages
+ * pinned. kmalloc() allocates for the kernel's own account.
  */
 void *kmalloc(size_t size);
+void *kmalloc_in(struct account *a, size_t size);
+void *kzalloc_in(struct account *a, size_t size);
 
 /* Every block starts with a header of this many bytes. */
 #define HEAP_BLOCK_HEADER 16u
@@ -26,7 +37,25 @@ void *kmalloc(size_t size);
  * freed block can serve any of them. */
 #define HEAP_IS_SLAB_CLASS(n) (0 HEAP_SLAB_CLASSES(HEAP_CLASS_EQ_, n))
 void *kzalloc(size_t size);
-/* Panics on a pointer that kmalloc did not return or that was already
+#define HEAP_COUNT_(c, arg) +1
+#define HEAP_NCLASSES       (0 HEAP_SLAB_CLASSES(HEAP_COUNT_, 0))
+
+/* One account's slabs: its partly used pages of each class. */
+struct heap_pool {
+    struct slab_page *partial[HEAP_NCLASSES];
+    bool empty_kept[HEAP_NCLASSES]; /* partial[] holds an empty page, kept for reuse */
+    struct account *owner;
+};
+void heap_pool_init(struct heap_pool *pool, struct account *owner);
+/* Give the pool's kept empty pages back (the owner is exiting). */
+void heap_pool_trim(struct heap_pool *pool);
+/* Whether the pool has no pages at all. */
+bool heap_pool_empty(const struct heap_pool *pool);
+
+/* The account a live block belongs to. */
+struct account *kblock_account(const void *p);
+
+/* Frees to the block's own account. Panics on a pointer that kmalloc did not return or that was already
  * freed: heap corruption must stop the kernel, not spread. */
 void kfree(void *p);
 
@@ -41,8 +70,7 @@ void heap_stats(struct heap_stats *out);
  * comes back. Returns false (after printing why) on any inconsistency. */
 bool heap_self_test(void);
 
-/* Give the empty slab pages the heap keeps for reuse back to the frame
- * allocator. */
+/* Give the kernel account's kept empty slab pages back. */
 void heap_trim(void);
 
 #endif

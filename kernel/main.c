@@ -15,6 +15,7 @@
 #include <arch/trap.h>
 
 #include "boot_manifest.h"
+#include "account.h"
 #include "capos.capnp.h"
 #include "clock.h"
 #include "entropy.h"
@@ -141,8 +142,14 @@ static void start_boot_program(void)
     if (CAPOS_TEST_HOOKS && cmdline_value("instances", &v, &vlen) && vlen == 1 && v[0] >= '1' &&
         v[0] <= '8')
         copies = (unsigned)(v[0] - '0');
+    /* The copies share the machine's memory evenly (less a page for
+     * their account records). */
+    uint64_t quota = copies == 1 ? ACCOUNT_ALL_ROOM
+                                 : (frame_account_room(&account_machine()->frames) - 1) / copies;
     for (unsigned i = 0; i < copies; i++) {
-        if (!process_create("boot", module.data, module.len, grants, KernelSource_COUNT)) {
+        const char *why;
+        if (!process_create("boot", module.data, module.len, grants, KernelSource_COUNT,
+                            account_machine(), quota, &why)) {
             kprintf("capOS: boot stopped: the boot module is not a program the kernel can "
                     "start\n");
             arch_halt(HALT_FAILURE);
@@ -236,8 +243,13 @@ static _Noreturn void kmain_on_kernel_stack(void)
     process_init();
     start_boot_program();
     sched_run_until_idle();
-    kprintf("capOS: all processes have exited; frames held by processes: %lu, by orphaned "
-            "MemoryObjects: %lu\n",
-            process_frames.total - process_orphans.held, process_orphans.held);
+    /* Every account but the two roots should be gone, and the machine
+     * account should hold nothing once its spare slab pages go back. */
+    heap_pool_trim(account_heap(account_machine()));
+    if (!account_audit())
+        panic("capOS: the frame ledger does not balance after the last process");
+    kprintf("capOS: all processes have exited; process accounts left: %u, frames they hold: "
+            "%lu\n",
+            account_ledger.accounts - 2, account_machine()->frames.held);
     arch_halt(HALT_SUCCESS);
 }

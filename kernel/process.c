@@ -1,10 +1,11 @@
 /*
  * Process creation from an ELF image, and process exit.
  *
- * Every frame a process owns (ELF segments, stack, ring, CapSet page) is
- * mapped "owned" in its address space and charged to its frame account, so
- * destroying the address space frees exactly what the account holds and
- * the ledger balances at exit; a mismatch is a kernel bug and panics.
+ * Every user page a process owns (ELF segments, stack, ring, CapSet page,
+ * anonymous memory) is mapped "owned" in its address space and charged to
+ * its account as FL_PAGES, so destroying the address space frees exactly
+ * what the account holds of them; a mismatch is a kernel bug and panics.
+ * The process struct itself is a block of its own account's heap.
  */
 #include "process.h"
 
@@ -13,6 +14,7 @@
 #include <capos/errors.h>
 #include <capos/layout.h>
 
+#include "account.h"
 #include "heap.h"
 #include "kcore/elf64.h"
 #include "kobject.h"
@@ -22,15 +24,12 @@
 #include "sched.h"
 #include "string.h"
 
-struct frame_ledger process_frames;
-struct frame_account process_orphans;
 static uint32_t next_pid = 1;
 
 void process_init(void)
 {
     registry_init();
-    frame_ledger_init(&process_frames);
-    frame_ledger_open(&process_frames, &process_orphans, UINT64_MAX);
+    account_machine_init();
 }
 
 struct process *process_current(void)
@@ -47,15 +46,10 @@ const struct vmspace *process_vmspace(const struct process *p)
 static bool map_new_page(struct process *p, uint64_t va, uint32_t flags, uint64_t *pa_out)
 {
     uint64_t pa;
-    if (frame_ledger_charge(&process_frames, &p->frames, 1) != FL_OK)
+    if (!account_frame_alloc(p->account, FL_PAGES, &pa))
         return false;
-    if (!frame_alloc_zeroed(&pa)) {
-        frame_ledger_release(&process_frames, &p->frames, 1);
-        return false;
-    }
     if (!vmspace_map(&p->vm, va, pa, flags, true)) {
-        frame_free(pa);
-        frame_ledger_release(&process_frames, &p->frames, 1);
+        account_frame_free(p->account, FL_PAGES, pa);
         return false;
     }
     if (pa_out)
@@ -77,8 +71,7 @@ bool process_unmap_anon(struct process *p, uint64_t va)
     if (!vmspace_translate(&p->vm, va, &pa, &flags) || !(flags & VM_OWNED))
         return false;
     vmspace_unmap(&p->vm, va, &pa, &owned);
-    frame_free(pa);
-    frame_ledger_release(&process_frames, &p->frames, 1);
+    account_frame_free(p->account, FL_PAGES, pa);
     return true;
 }
 
@@ -134,26 +127,31 @@ static void drop_cap(void *ctx, uint32_t id, const struct cap_entry *e)
     kobject_unref(e->object);
 }
 
-/* Free everything a process holds except its thread and the struct. */
+/* Free everything a process holds except its thread and the struct, and
+ * close its account: from now on it only pays for what others still use. */
 static void process_release(struct process *p)
 {
     pending_calls_abandon(p);
     cap_table_drain(&p->caps, drop_cap, 0);
     registry_process_exit(p);
+    struct frame_account *f = &p->account->frames;
     if (p->vm.pml4_phys) {
         uint64_t owned = vmspace_destroy(&p->vm);
-        enum fl_status st = frame_ledger_release(&process_frames, &p->frames, owned);
-        if (st != FL_OK || !frame_account_balanced(&p->frames))
-            panic("process %s: frame ledger off after exit: %lu frames freed, %lu charged (%s)",
-                  p->name, owned, p->frames.held, fl_status_str(st));
+        if (owned > f->by_kind[FL_PAGES] || f->by_kind[FL_TABLES] != 0)
+            panic("process %s: frame ledger off after exit: %lu pages freed, %lu charged, "
+                  "%lu page tables left",
+                  p->name, owned, f->by_kind[FL_PAGES], f->by_kind[FL_TABLES]);
+        account_release(p->account, FL_PAGES, owned);
     }
-    frame_ledger_close(&process_frames, &p->frames);
+    account_close(p->account);
 }
 
 struct process *process_create(const char *name, const void *elf, size_t elf_len,
-                               const struct process_grant *grants, unsigned ngrants)
+                               const struct process_grant *grants, unsigned ngrants,
+                               struct account *parent, uint64_t quota, const char **why)
 {
     struct elf64_info info;
+    *why = "invalid ELF image";
     enum elf64_status es =
         elf64_parse(elf, elf_len, CAPOS_USER_IMAGE_BASE, CAPOS_USER_IMAGE_LIMIT, &info);
     if (es != ELF64_OK) {
@@ -167,18 +165,27 @@ struct process *process_create(const char *name, const void *elf, size_t elf_len
     if (ngrants > CAPOS_CAPSET_MAX_ENTRIES || ngrants > PROCESS_CAP_SLOTS) {
         kprintf("process %s: %u bootstrap capabilities, at most %u fit\n", name, ngrants,
                 (unsigned)CAPOS_CAPSET_MAX_ENTRIES);
+        *why = "too many bootstrap capabilities";
         return 0;
     }
-    struct process *p = kzalloc(sizeof(*p) + registry_process_state_size());
+    struct account *acct = account_create(parent, quota, name, next_pid, why);
+    if (!acct) {
+        kprintf("process %s: %s\n", name, *why);
+        return 0;
+    }
+    struct process *p = kzalloc_in(acct, sizeof(*p) + registry_process_state_size());
     if (!p) {
-        kprintf("process %s: out of kernel memory\n", name);
+        *why = "its frame quota is too small for the process itself";
+        kprintf("process %s: %s\n", name, *why);
+        account_close(acct);
         return 0;
     }
+    p->account = acct;
     size_t nlen = strlen(name);
     memcpy(p->name, name, nlen < PROCESS_NAME_MAX - 1 ? nlen : PROCESS_NAME_MAX - 1);
     cap_table_init(&p->caps, p->cap_slots, PROCESS_CAP_SLOTS, PROCESS_CAP_SLOTS);
-    frame_ledger_open(&process_frames, &p->frames, PROCESS_FRAME_QUOTA);
-    if (!vmspace_create(&p->vm))
+    *why = "its frame quota is too small to load it";
+    if (!vmspace_create(&p->vm, acct))
         goto fail;
 
     for (uint32_t i = 0; i < info.nsegs; i++)
@@ -202,11 +209,12 @@ struct process *process_create(const char *name, const void *elf, size_t elf_len
                                         p->pid, CAPOS_USER_CAPSET_ADDR);
     if (!p->main_thread)
         goto fail;
-    kprintf("process %s: pid %u started, %lu frames\n", p->name, p->pid, p->frames.held);
+    kprintf("process %s: pid %u started, %lu of %lu frames\n", p->name, p->pid,
+            acct->frames.held, acct->frames.quota);
     return p;
 
 fail:
-    kprintf("process %s: out of memory or frame quota while loading\n", name);
+    kprintf("process %s: %s (%lu frames)\n", name, *why, quota);
     process_release(p);
     kfree(p);
     return 0;

@@ -8,7 +8,6 @@
 #include <stdint.h>
 
 #include "kcore/cap_table.h"
-#include "kcore/frame_ledger.h"
 #include "kcore/ring.h"
 #include "pending_call.h"
 
@@ -17,7 +16,8 @@ struct kobject;
 
 #define PROCESS_NAME_MAX    32
 #define PROCESS_CAP_SLOTS   CAP_DEFAULT_QUOTA
-#define PROCESS_FRAME_QUOTA 16384 /* 64 MiB */
+/* The quota of a child whose spawner names none: 16 MiB. */
+#define PROCESS_DEFAULT_QUOTA 4096
 
 struct process {
     uint32_t pid;
@@ -28,7 +28,9 @@ struct process {
     /* The ring page, as the kernel sees it (direct map). */
     volatile struct capos_ring *ring;
     struct ring_state ring_state;
-    struct frame_account frames;
+    /* Pays for everything the process makes the kernel allocate,
+     * this struct included (account.h). */
+    struct account *account;
     struct thread *main_thread;
     /* A thread blocked in cap_enter waiting for completions, if any. */
     struct thread *cap_enter_waiter;
@@ -48,12 +50,6 @@ static inline void *process_object_state(struct process *p, uint32_t offset)
     return p->object_state + offset;
 }
 
-/* Every frame a process holds is charged here. */
-extern struct frame_ledger process_frames;
-/* Frames charged to processes that have exited while other processes
- * still hold them (shared MemoryObjects): their charge moves here. */
-extern struct frame_account process_orphans;
-
 /* A bootstrap capability for process_create. */
 struct process_grant {
     const char *name;
@@ -68,11 +64,13 @@ void process_init(void);
 /*
  * Load an ELF image into a new process with the given bootstrap
  * capabilities (listed in its CapSet page in this order) and make its main
- * thread runnable. On failure prints why and returns NULL, having freed
- * everything it allocated.
+ * thread runnable. Its account gets `quota` frames carved out of
+ * `parent`'s. On failure sets *why, prints it and returns NULL, having
+ * freed everything it allocated.
  */
 struct process *process_create(const char *name, const void *elf, size_t elf_len,
-                               const struct process_grant *grants, unsigned ngrants);
+                               const struct process_grant *grants, unsigned ngrants,
+                               struct account *parent, uint64_t quota, const char **why);
 
 /* End the running thread's process with `code`. Does not return. */
 _Noreturn void process_exit_current(int code);

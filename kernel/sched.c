@@ -4,6 +4,7 @@
 #include <arch/platform.h>
 #include <arch/trap.h>
 
+#include "account.h"
 #include "heap.h"
 #include "kprintf.h"
 #include "memory.h"
@@ -71,8 +72,10 @@ static void reap(void)
     struct thread *t = reap_pending;
     if (t && t != current) {
         reap_pending = 0;
+        struct account *a = t->account;
         kstack_free(t->kstack_top, THREAD_KSTACK_PAGES);
-        kfree(t);
+        account_release(a, FL_STACKS, THREAD_KSTACK_PAGES);
+        kfree(t); /* may free the account, if this was all it paid for */
     }
 }
 
@@ -100,14 +103,20 @@ static void schedule(void)
 struct thread *thread_create_user(struct process *p, uint64_t entry, uint64_t user_rsp,
                                   uint64_t rdi, uint64_t rsi, uint64_t rdx)
 {
-    struct thread *t = kzalloc(sizeof(*t));
+    struct thread *t = kzalloc_in(p->account, sizeof(*t));
     if (!t)
         return 0;
-    t->kstack_top = kstack_alloc(THREAD_KSTACK_PAGES);
-    if (!t->kstack_top) {
+    if (!account_charge(p->account, FL_STACKS, THREAD_KSTACK_PAGES)) {
         kfree(t);
         return 0;
     }
+    t->kstack_top = kstack_alloc(THREAD_KSTACK_PAGES);
+    if (!t->kstack_top) {
+        account_release(p->account, FL_STACKS, THREAD_KSTACK_PAGES);
+        kfree(t);
+        return 0;
+    }
+    t->account = p->account;
     t->process = p;
     t->deadline_ns = UINT64_MAX;
     arch_thread_init_user(&t->arch, t->kstack_top, entry, user_rsp, rdi, rsi, rdx);

@@ -38,7 +38,8 @@ struct thread {
     struct thread *run_next;   /* run queue */
     struct thread *sleep_next; /* threads blocked with a deadline */
     uint64_t kstack_top;
-    unsigned slice_left; /* ticks before preemption */
+    unsigned slice_left;     /* ticks before preemption */
+    struct account *account; /* pays for this struct and the kernel stack */
 };
 
 #define THREAD_KSTACK_PAGES 4

@@ -59,6 +59,26 @@ interface FrameAllocator @0xa9ce13eedcb98e0b {
   allocate @0 (pages :UInt32) -> (memory :MemoryObject);
   # Zeroed physical pages, counted against the caller's frame quota. The
   # physical address is never revealed.
+  usage @1 () -> (usage :MemoryUsage);
+  # The caller's own account: its quota and what it holds, by kind
+  # (docs/memory.md).
+}
+
+struct MemoryUsage {
+  # One account of the frame ledger, in 4 KiB frames.
+  quota @0 :UInt64;
+  # Frames guaranteed: carved out of the spawner's quota at spawn.
+  held @1 :UInt64;
+  # The sum of the kinds below; never above quota.
+  pages @2 :UInt64;
+  # User memory: image, stack, ring, CapSet, anonymous pages, MemoryObjects.
+  pageTables @3 :UInt64;
+  kernelHeap @4 :UInt64;
+  # Kernel heap pages holding its kernel objects and in-flight messages.
+  kernelStacks @5 :UInt64;
+  children @6 :UInt64;
+  # The quotas of the processes it spawned that still exist or still
+  # hold memory.
 }
 
 interface MemoryObject @0xae2f2b93e72dd08d {
@@ -92,9 +112,14 @@ interface BootPackage @0xf9574293bb5ce685 {
 interface ProcessSpawner @0x8d6cd82010f1ac99 {
   # Start programs from the boot package. A child gets exactly the grants
   # in the request and nothing else.
-  spawn @0 (name :Text, binaryName :Text, grants :List(Grant), exports :List(Export))
+  spawn @0 (name :Text, binaryName :Text, grants :List(Grant), exports :List(Export),
+            quota :UInt32)
         -> (handle :ProcessHandle, exports :List(Grant));
   # Start SystemManifest.binaries[binaryName] as a process called name.
+  # The child is guaranteed `quota` frames (4 KiB; 0 means 4096, 16 MiB),
+  # carved out of the caller's own quota and given back when the child
+  # has exited and let go of everything (docs/memory.md); a caller without
+  # that much room gets `overloaded`.
   # Each grant becomes an entry of the child's CapSet (in order) holding a
   # copy of grant.cap; a grant whose interfaceId the capability does not
   # implement fails the whole call. For each export the kernel creates an
@@ -344,6 +369,9 @@ struct Service {
   exports @3 :List(Export);
   # Endpoints the service serves, which other services may be granted.
   restart @4 :RestartPolicy;
+  memoryMiB @5 :UInt32;
+  # The memory the service is guaranteed, in MiB, carved out of init's;
+  # 0 means 16.
 }
 
 enum RestartPolicy {

@@ -29,6 +29,7 @@ enum capos_error {
     CAPOS_E_CANCELLED = -19,        /* the operation was cancelled (CANCEL) before it completed */
     CAPOS_E_NOT_FOUND = -20,        /* CANCEL: no pending CALL or RECV has that user_data */
     CAPOS_E_MOVING = -21, /* the capability is being moved (its move waits in an endpoint queue) */
+    CAPOS_E_NO_MEMORY = -22, /* the caller's frame quota cannot pay for the kernel memory needed */
 };
 
 #endif

@@ -17,6 +17,7 @@
 
 #include <capos/errors.h>
 
+#include "account.h"
 #include "crypto/siphash.h"
 #include "entropy.h"
 #include "heap.h"
@@ -65,8 +66,14 @@ struct endpoint {
     struct ipc_msg *inflight; /* received, waiting for RETURN */
     struct recv_wait *recvs, *recvs_tail;
     uint32_t next_call_id;
-    /* One of each kept for reuse: a steady stream of calls then allocates
-     * nothing (the heap would work for every message otherwise). */
+    /* Pays for the endpoint, both sides, and the spares: the process that
+     * made it. Each message and RECV beyond the spares is paid by the
+     * process that makes it. */
+    struct account *account;
+    /* One of each kept for reuse, made with the endpoint: a steady stream
+     * of calls then allocates nothing (the heap would work for every
+     * message otherwise). Only blocks of the endpoint's account are
+     * kept, so a caller never leaves the endpoint holding its memory. */
     struct recv_wait *spare_recv;
     struct ipc_msg *spare_msg; /* a SMALL_MSG_BLOCK block */
 };
@@ -149,17 +156,17 @@ static void fail_caller(struct ipc_msg *m, enum CapException_Type type, const ch
 static void free_msg(struct endpoint *ep, struct ipc_msg *m, bool commit_moves)
 {
     xfer_settle(m->token.caller, &m->caps, commit_moves);
-    if (m->small && !ep->spare_msg && ep->open)
+    if (m->small && !ep->spare_msg && ep->open && kblock_account(m) == ep->account)
         ep->spare_msg = m;
     else
         kfree(m); /* wire[] is part of the same block */
 }
 
-static struct recv_wait *recv_wait_new(struct endpoint *ep)
+static struct recv_wait *recv_wait_new(struct endpoint *ep, struct process *p)
 {
     struct recv_wait *r = ep->spare_recv;
     if (!r)
-        return kzalloc(sizeof(*r));
+        return kzalloc_in(p->account, sizeof(*r));
     ep->spare_recv = 0;
     memset(r, 0, sizeof(*r));
     return r;
@@ -167,7 +174,7 @@ static struct recv_wait *recv_wait_new(struct endpoint *ep)
 
 static void recv_wait_free(struct endpoint *ep, struct recv_wait *r)
 {
-    if (!ep->spare_recv && ep->open)
+    if (!ep->spare_recv && ep->open && kblock_account(r) == ep->account)
         ep->spare_recv = r;
     else
         kfree(r);
@@ -274,10 +281,10 @@ static int endpoint_call(struct kobject *obj, struct process *p, const struct ca
     size_t head = (sizeof(struct ipc_msg) + 7) & ~(size_t)7;
     size_t size = head + params_at + sqe->params_len;
     bool small = size <= SMALL_MSG_BLOCK;
-    struct ipc_msg *m =
-        small && ep->spare_msg ? ep->spare_msg : kmalloc(small ? SMALL_MSG_BLOCK : size);
+    struct ipc_msg *m = small && ep->spare_msg ? ep->spare_msg
+                                               : kmalloc_in(p->account, small ? SMALL_MSG_BLOCK : size);
     if (!m) {
-        cqe->result = CAPOS_E_INTERNAL;
+        cqe->result = CAPOS_E_NO_MEMORY;
         return RING_POST;
     }
     if (m == ep->spare_msg)
@@ -429,9 +436,9 @@ static int endpoint_recv(struct kobject *owner, struct process *p, const struct 
         }
         return RING_POST;
     }
-    struct recv_wait *r = recv_wait_new(ep);
+    struct recv_wait *r = recv_wait_new(ep, p);
     if (!r) {
-        cqe->result = CAPOS_E_INTERNAL;
+        cqe->result = CAPOS_E_NO_MEMORY;
         return RING_POST;
     }
     r->ep = ep;
@@ -579,15 +586,22 @@ static const struct kobject_type owner_type = {
     .destroy = owner_destroy,
 };
 
-bool endpoint_create(struct kobject **owner, struct kobject **client)
+bool endpoint_create(struct account *a, struct kobject **owner, struct kobject **client)
 {
-    struct endpoint *ep = kzalloc(sizeof(*ep));
-    struct endpoint_owner *o = kzalloc(sizeof(*o));
-    if (!ep || !o) {
+    struct endpoint *ep = kzalloc_in(a, sizeof(*ep));
+    struct endpoint_owner *o = kzalloc_in(a, sizeof(*o));
+    struct ipc_msg *m = kmalloc_in(a, SMALL_MSG_BLOCK);
+    struct recv_wait *r = kmalloc_in(a, sizeof(*r));
+    if (!ep || !o || !m || !r) {
         kfree(ep);
         kfree(o);
+        kfree(m);
+        kfree(r);
         return false;
     }
+    ep->account = a;
+    ep->spare_msg = m;
+    ep->spare_recv = r;
     kobject_init(&ep->obj, &endpoint_type);
     ep->open = true;
     ep->id = next_endpoint_id++;

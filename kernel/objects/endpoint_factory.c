@@ -1,5 +1,6 @@
 /* EndpointFactory: endpoints made at run time (kernel source "endpoints"). */
 #include "kcall.h"
+#include "process.h"
 #include "kobject.h"
 #include "objects/endpoint.h"
 #include "registry.h"
@@ -13,8 +14,9 @@ static int factory_create(void *self, EndpointFactory_create_Params_r params,
         return kcall_fail(kc, CapException_Type_invalidArgument,
                           "create: interfaceId is 0; expected the id of the interface served");
     struct kobject *owner, *client;
-    if (!endpoint_create(&owner, &client))
-        return kcall_fail(kc, CapException_Type_overloaded, "create: out of kernel memory");
+    if (!endpoint_create(kc->caller->account, &owner, &client))
+        return kcall_fail(kc, CapException_Type_overloaded,
+                          "create: your frame quota cannot pay for another endpoint");
     uint32_t s = kcall_add_result_cap(kc, owner, iface, CAPF_OWNER);
     uint32_t c = kcall_add_result_cap(kc, client, iface, CAPF_CLIENT);
     kobject_unref(owner);

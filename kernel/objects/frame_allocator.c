@@ -1,4 +1,6 @@
-/* FrameAllocator: zeroed pages as MemoryObjects, charged to the caller. */
+/* FrameAllocator: zeroed pages as MemoryObjects, charged to the caller;
+ * and what the caller's account holds. */
+#include "account.h"
 #include "kcall.h"
 #include "kobject.h"
 #include "memory_object.h"
@@ -28,7 +30,24 @@ static int allocate(void *self, FrameAllocator_allocate_Params_r params,
     return CAPNPC_OK;
 }
 
-static const struct FrameAllocator_ops frame_allocator_ops = {.allocate = allocate};
+static int usage(void *self, FrameAllocator_usage_Params_r params,
+                 FrameAllocator_usage_Results_b results, void *ctx)
+{
+    struct kcall *kc = ctx;
+    const struct frame_account *f = &kc->caller->account->frames;
+    MemoryUsage_b u = FrameAllocator_usage_Results_init_usage(results);
+    MemoryUsage_set_quota(u, f->quota);
+    MemoryUsage_set_held(u, f->held);
+    MemoryUsage_set_pages(u, f->by_kind[FL_PAGES]);
+    MemoryUsage_set_pageTables(u, f->by_kind[FL_TABLES]);
+    MemoryUsage_set_kernelHeap(u, f->by_kind[FL_HEAP]);
+    MemoryUsage_set_kernelStacks(u, f->by_kind[FL_STACKS]);
+    MemoryUsage_set_children(u, f->by_kind[FL_CHILDREN]);
+    return CAPNPC_OK;
+}
+
+static const struct FrameAllocator_ops frame_allocator_ops = {.allocate = allocate,
+                                                              .usage = usage};
 
 KOBJECT_TYPE(frame_allocator_type, FrameAllocator, frame_allocator_ops);
 

@@ -3,16 +3,18 @@
  *
  * Ownership: the frames belong to the object and die with its last
  * reference. A mapping holds a reference, so releasing the capability
- * while the pages are mapped cannot free memory still in use. The frames
- * are charged to the allocating process; if it exits while others still
- * hold the object, the charge moves to the orphan account so that the
- * exiting process's account can balance and close.
+ * while the pages are mapped cannot free memory still in use. The frames,
+ * the object and its frame list are charged to the allocating process's
+ * account, which outlives the process for as long as others hold the
+ * object (account.h). Each mapping's record and page tables are charged
+ * to the process that maps it, so aliases cost the one who makes them.
  */
 #include "memory_object.h"
 
 #include <arch/paging.h>
 #include <capos/layout.h>
 
+#include "account.h"
 #include "heap.h"
 #include "kcall.h"
 #include "memory.h"
@@ -21,10 +23,10 @@
 
 static const struct kobject_type memory_object_type;
 
-/* What MemoryObjects keep per process (this class's per-process state). */
+/* What MemoryObjects keep per process (this class's per-process state):
+ * the objects mapped into it. */
 struct mo_state {
-    struct mo_mapping *mappings;   /* objects mapped into the process */
-    struct memory_object *charged; /* objects charged to it */
+    struct mo_mapping *mappings;
 };
 
 static uint32_t mo_state_offset;
@@ -34,46 +36,29 @@ static inline struct mo_state *mo_of(struct process *p)
     return process_object_state(p, mo_state_offset);
 }
 
-static void creator_unlink(struct memory_object *mo)
-{
-    if (!mo->creator)
-        return;
-    if (mo->creator_prev)
-        mo->creator_prev->creator_next = mo->creator_next;
-    else
-        mo_of(mo->creator)->charged = mo->creator_next;
-    if (mo->creator_next)
-        mo->creator_next->creator_prev = mo->creator_prev;
-    mo->creator = 0;
-    mo->creator_next = mo->creator_prev = 0;
-}
-
 static void free_frames(struct memory_object *mo, uint32_t n)
 {
     for (uint32_t i = 0; i < n; i++)
         frame_free(mo->frames[i]);
-    frame_ledger_release(&process_frames, mo->charged, mo->pages);
+    account_release(mo->account, FL_PAGES, mo->pages);
 }
 
 struct memory_object *memory_object_create(struct process *p, uint32_t pages, const char **why)
 {
-    *why = "out of kernel memory";
-    struct memory_object *mo = kzalloc(sizeof(*mo));
-    if (!mo)
+    struct account *a = p->account;
+    *why = "frame quota exhausted";
+    if (!account_charge(a, FL_PAGES, pages))
         return 0;
-    mo->frames = kzalloc(pages * sizeof(uint64_t));
-    if (!mo->frames) {
+    struct memory_object *mo = kzalloc_in(a, sizeof(*mo));
+    uint64_t *frames = mo ? kzalloc_in(a, pages * sizeof(uint64_t)) : 0;
+    if (!frames) {
         kfree(mo);
+        account_release(a, FL_PAGES, pages);
         return 0;
     }
-    if (frame_ledger_charge(&process_frames, &p->frames, pages) != FL_OK) {
-        *why = "frame quota exhausted";
-        kfree(mo->frames);
-        kfree(mo);
-        return 0;
-    }
+    mo->frames = frames;
     mo->pages = pages;
-    mo->charged = &p->frames;
+    mo->account = a;
     for (uint32_t i = 0; i < pages; i++) {
         if (!frame_alloc_zeroed(&mo->frames[i])) {
             free_frames(mo, i);
@@ -84,22 +69,15 @@ struct memory_object *memory_object_create(struct process *p, uint32_t pages, co
         }
     }
     kobject_init(&mo->obj, &memory_object_type);
-    mo->creator = p;
-    struct mo_state *st = mo_of(p);
-    mo->creator_next = st->charged;
-    if (st->charged)
-        st->charged->creator_prev = mo;
-    st->charged = mo;
     return mo;
 }
 
 static void memory_object_destroy(struct kobject *obj)
 {
     struct memory_object *mo = (struct memory_object *)obj;
-    creator_unlink(mo);
     free_frames(mo, mo->pages);
     kfree(mo->frames);
-    kfree(mo);
+    kfree(mo); /* last: may free the account, if it paid for nothing else */
 }
 
 static bool vm_range_ok(uint64_t va, uint64_t pages)
@@ -126,9 +104,10 @@ static int mo_map(void *self, MemoryObject_map_Params_r params, MemoryObject_map
     if (!vm_range_ok(va, mo->pages))
         return kcall_fail(kc, CapException_Type_invalidArgument,
                           "MemoryObject.map: address not page aligned or outside the VM range");
-    struct mo_mapping *m = kzalloc(sizeof(*m));
+    struct mo_mapping *m = kzalloc_in(p->account, sizeof(*m));
     if (!m)
-        return kcall_fail(kc, CapException_Type_overloaded, "out of kernel memory");
+        return kcall_fail(kc, CapException_Type_overloaded,
+                          "MemoryObject.map: frame quota exhausted (mapping record)");
     for (uint32_t i = 0; i < mo->pages; i++) {
         if (!vmspace_map(&p->vm, va + (uint64_t)i * PAGE_SIZE, mo->frames[i],
                          writable ? VM_WRITE : VM_READ, false)) {
@@ -138,8 +117,13 @@ static int mo_map(void *self, MemoryObject_map_Params_r params, MemoryObject_map
                 vmspace_unmap(&p->vm, va + (uint64_t)j * PAGE_SIZE, &pa, &owned);
             }
             kfree(m);
-            return kcall_fail(kc, CapException_Type_invalidArgument,
-                              "MemoryObject.map: the range is already (partly) mapped");
+            uint64_t pa;
+            uint32_t f;
+            if (vmspace_translate(&p->vm, va + (uint64_t)i * PAGE_SIZE, &pa, &f))
+                return kcall_fail(kc, CapException_Type_invalidArgument,
+                                  "MemoryObject.map: the range is already (partly) mapped");
+            return kcall_fail(kc, CapException_Type_overloaded,
+                              "MemoryObject.map: frame quota exhausted (page tables)");
         }
     }
     m->mo = (struct memory_object *)kobject_ref(&mo->obj);
@@ -179,9 +163,8 @@ static int mo_unmap(void *self, MemoryObject_unmap_Params_r params,
                       "MemoryObject.unmap: this object is not mapped at that address");
 }
 
-/* A process is exiting: drop its mappings, and move the charge of objects
- * it allocated that others still hold to the orphan account, so that its
- * own account can balance and close. */
+/* A process is exiting: drop its mappings. Objects it allocated that
+ * others still hold stay charged to its (closed) account. */
 static void mo_process_exit(struct process *p)
 {
     struct mo_state *st = mo_of(p);
@@ -193,12 +176,6 @@ static void mo_process_exit(struct process *p)
         unmap_pages(p, m);
         kobject_unref(&m->mo->obj);
         kfree(m);
-    }
-    while (st->charged) {
-        struct memory_object *mo = st->charged;
-        frame_ledger_transfer(&process_frames, mo->charged, &process_orphans, mo->pages);
-        mo->charged = &process_orphans;
-        creator_unlink(mo);
     }
 }
 

@@ -4,20 +4,18 @@
 
 #include <stdint.h>
 
-#include "kcore/frame_ledger.h"
 #include "kobject.h"
 
+struct account;
 struct process;
 
 struct memory_object {
     struct kobject obj;
     uint32_t pages;
     uint64_t *frames;
-    /* The account its frames are charged to: the allocating process's,
-     * or the orphan account once that process has exited. */
-    struct frame_account *charged;
-    struct process *creator; /* NULL once orphaned */
-    struct memory_object *creator_next, *creator_prev;
+    /* The allocating process's account: pays for the frames and this
+     * object, and outlives the process while the object lives. */
+    struct account *account;
 };
 
 /* A MemoryObject mapped into a process; holds a reference to it. */

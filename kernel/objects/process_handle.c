@@ -91,10 +91,10 @@ static const struct ProcessHandle_ops handle_ops = {.wait = handle_wait};
 
 KOBJECT_TYPE(handle_type, ProcessHandle, handle_ops, .destroy = handle_destroy);
 
-struct kobject *process_handle_create(void)
+struct kobject *process_handle_create(struct account *a)
 {
-    struct process_handle *h = kzalloc(sizeof(*h));
-    struct status *st = kzalloc(sizeof(*st));
+    struct process_handle *h = kzalloc_in(a, sizeof(*h));
+    struct status *st = kzalloc_in(a, sizeof(*st));
     if (!h || !st) {
         kfree(h);
         kfree(st);

@@ -2,11 +2,13 @@
 #ifndef CAPOS_PROCESS_HANDLE_H
 #define CAPOS_PROCESS_HANDLE_H
 
+struct account;
 struct kobject;
 struct process;
 
-/* A new ProcessHandle, not yet attached to a process; NULL without memory. */
-struct kobject *process_handle_create(void);
+/* A new ProcessHandle, not yet attached to a process, paid for by a;
+ * NULL when a cannot pay. */
+struct kobject *process_handle_create(struct account *a);
 
 /* Report `child`'s exit through `handle` (a ProcessHandle). */
 void process_handle_attach(struct kobject *handle, struct process *child);

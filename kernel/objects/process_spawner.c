@@ -8,6 +8,7 @@
 #include <capos/capset.h>
 
 #include "boot_manifest.h"
+#include "account.h"
 #include "heap.h"
 #include "kcall.h"
 #include "kobject.h"
@@ -143,9 +144,16 @@ static int spawn(void *self, ProcessSpawner_spawn_Params_r params,
     if (cap_table_used(&caller->caps) + 1 + ne > caller->caps.quota)
         return kcall_fail(kc, CapException_Type_overloaded,
                           "spawn: no room in the caller's capability table for the results");
-    struct kobject *handle = process_handle_create();
+    uint32_t quota = ProcessSpawner_spawn_Params_get_quota(params);
+    if (quota == 0)
+        quota = PROCESS_DEFAULT_QUOTA;
+    if (quota > frame_account_room(&caller->account->frames))
+        return kcall_fail(kc, CapException_Type_overloaded,
+                          "spawn: the child's quota is more than the room left in yours");
+    struct kobject *handle = process_handle_create(caller->account);
     if (!handle)
-        return kcall_fail(kc, CapException_Type_overloaded, "spawn: out of kernel memory");
+        return kcall_fail(kc, CapException_Type_overloaded,
+                          "spawn: your frame quota cannot pay for the process handle");
     /* One endpoint per export: the child gets the owner side in its
      * CapSet, the caller a client facet. */
     for (uint32_t i = 0; i < ne; i++) {
@@ -153,13 +161,14 @@ static int spawn(void *self, ProcessSpawner_spawn_Params_r params,
         struct capn_text xname = Export_get_name(x);
         uint64_t iface = Export_get_interfaceId(x);
         struct kobject *owner;
-        if (!endpoint_create(&owner, &clients[i])) {
+        if (!endpoint_create(caller->account, &owner, &clients[i])) {
             for (uint32_t j = 0; j < i; j++) {
                 kobject_unref(pg[n + j].object);
                 kobject_unref(clients[j]);
             }
             kobject_unref(handle);
-            return kcall_fail(kc, CapException_Type_overloaded, "spawn: out of kernel memory");
+            return kcall_fail(kc, CapException_Type_overloaded,
+                              "spawn: your frame quota cannot pay for the export endpoints");
         }
         for (uint32_t k = 0; k < xname.len; k++)
             names[n + i][k] = xname.str[k];
@@ -170,7 +179,9 @@ static int spawn(void *self, ProcessSpawner_spawn_Params_r params,
     for (uint32_t k = 0; k < name.len; k++)
         pname[k] = name.str[k];
     pname[name.len] = 0;
-    struct process *child = process_create(pname, elf, elf_len, pg, n + ne);
+    const char *why;
+    struct process *child =
+        process_create(pname, elf, elf_len, pg, n + ne, caller->account, quota, &why);
     /* The child holds the owner sides now (or nothing, on failure). */
     for (uint32_t i = 0; i < ne; i++)
         kobject_unref(pg[n + i].object);
@@ -178,8 +189,7 @@ static int spawn(void *self, ProcessSpawner_spawn_Params_r params,
         for (uint32_t i = 0; i < ne; i++)
             kobject_unref(clients[i]);
         kobject_unref(handle);
-        return kcall_fail(kc, CapException_Type_overloaded,
-                          "spawn: the program could not be loaded (invalid ELF or no memory)");
+        return kcall_fail(kc, CapException_Type_overloaded, why);
     }
     process_handle_attach(handle, child);
     uint32_t hi = kcall_add_result_cap(kc, handle, ProcessHandle_INTERFACE_ID, CAPF_NO_TRANSFER);
@@ -216,9 +226,10 @@ static int restrict_to(void *self, ProcessSpawner_restrictTo_Params_r params,
     if (n > SPAWN_MAX_ALLOWED)
         return kcall_fail(kc, CapException_Type_invalidArgument,
                           "restrictTo: more than 16 binaries");
-    struct spawner *sp = kzalloc(sizeof(*sp));
+    struct spawner *sp = kzalloc_in(kc->caller->account, sizeof(*sp));
     if (!sp)
-        return kcall_fail(kc, CapException_Type_overloaded, "restrictTo: out of kernel memory");
+        return kcall_fail(kc, CapException_Type_overloaded,
+                          "restrictTo: your frame quota cannot pay for another spawner");
     kobject_init(&sp->obj, &spawner_type);
     sp->restricted = true;
     for (uint32_t i = 0; i < n; i++) {

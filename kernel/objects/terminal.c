@@ -20,6 +20,7 @@
 
 #include "heap.h"
 #include "kcall.h"
+#include "process.h"
 #include "kobject.h"
 #include "registry.h"
 #include "string.h"
@@ -202,9 +203,10 @@ static int queue_wait(struct kcall *kc, enum wait_kind kind, uint32_t max)
     if (nwaiters == MAX_WAITERS)
         return kcall_fail(kc, CapException_Type_overloaded,
                           "the terminal already has 4 reads waiting");
-    struct waiter *w = kzalloc(sizeof(*w));
+    struct waiter *w = kzalloc_in(kc->caller->account, sizeof(*w));
     if (!w)
-        return kcall_fail(kc, CapException_Type_overloaded, "no memory for another read");
+        return kcall_fail(kc, CapException_Type_overloaded,
+                          "your frame quota cannot pay for another read");
     w->kind = kind;
     w->max = max;
     w->token.abandon = waiter_abandon;

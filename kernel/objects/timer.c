@@ -10,6 +10,7 @@
 
 #include "heap.h"
 #include "kcall.h"
+#include "process.h"
 #include "kobject.h"
 #include "registry.h"
 
@@ -51,9 +52,10 @@ static int timer_sleep(void *self, Timer_sleep_Params_r params, Timer_sleep_Resu
 {
     struct kcall *kc = ctx;
     uint64_t ns = Timer_sleep_Params_get_ns(params);
-    struct sleeper *s = kzalloc(sizeof(*s));
+    struct sleeper *s = kzalloc_in(kc->caller->account, sizeof(*s));
     if (!s)
-        return kcall_fail(kc, CapException_Type_overloaded, "no memory for another sleeper");
+        return kcall_fail(kc, CapException_Type_overloaded,
+                          "sleep: your frame quota cannot pay for another sleeper");
     uint64_t now = arch_clock_ns();
     s->deadline_ns = ns > UINT64_MAX - now ? UINT64_MAX : now + ns;
     s->call.abandon = sleeper_abandon;

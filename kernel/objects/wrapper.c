@@ -111,12 +111,13 @@ static int make_wrapper(struct kcall *kc, uint32_t index, List_UInt16_r methods,
                           "wrap: cap names no capability of the call");
     if (List_UInt16_len(methods) > WRAP_METHODS)
         return kcall_fail(kc, CapException_Type_invalidArgument, "wrap: more than 256 methods");
-    struct wrapper *w = kzalloc(sizeof(*w));
-    struct revocation *r = revocable ? kzalloc(sizeof(*r)) : 0;
+    struct wrapper *w = kzalloc_in(kc->caller->account, sizeof(*w));
+    struct revocation *r = revocable ? kzalloc_in(kc->caller->account, sizeof(*r)) : 0;
     if (!w || (revocable && !r)) {
         kfree(w);
         kfree(r);
-        return kcall_fail(kc, CapException_Type_overloaded, "wrap: out of kernel memory");
+        return kcall_fail(kc, CapException_Type_overloaded,
+                          "wrap: your frame quota cannot pay for another wrapper");
     }
     kobject_init(&w->obj, &wrapper_type);
     for (uint32_t i = 0; i < List_UInt16_len(methods); i++) {

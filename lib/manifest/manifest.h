@@ -34,6 +34,7 @@
 #define MANIFEST_MAX_EXPORTS  16   /* exports of one service */
 #define MANIFEST_MOTD_MAX     1024 /* bytes in kernelParams.motd */
 #define MANIFEST_MAX_SEGS     16   /* segments in the framed message */
+#define MANIFEST_MAX_MEMORY_MIB 65536u /* a service's memoryMiB (64 GiB) */
 
 enum manifest_err {
     MANIFEST_OK = 0,

@@ -89,6 +89,13 @@ static bool check_service(struct ck *c, struct mf_graph *g, uint32_t i)
         mf_put(b, ": expected never, onFailure or always");
         return false;
     }
+    uint32_t mib = Service_get_memoryMiB(s);
+    if (mib > MANIFEST_MAX_MEMORY_MIB) {
+        b = mf_fail(c, MANIFEST_E_VALUE, p.base, p.i, "memoryMiB", -1, NULL);
+        mf_put_u(b, mib);
+        mf_put(b, " MiB is more than the 65536 a service may ask for");
+        return false;
+    }
     List_Export_r ex = Service_get_exports(s);
     List_CapGrant_r caps = Service_get_caps(s);
     uint32_t nex = List_Export_len(ex), ncaps = List_CapGrant_len(caps);

@@ -1,52 +1,51 @@
 /*
- * Host tests for the frame ledger: charges and releases against quotas,
- * underflow, transfers, closing, the global total, and a randomized
- * comparison against a model.
+ * Host tests for the frame ledger: quotas carved from parents, charges and
+ * releases by kind, closing with frames still held (lingering accounts),
+ * removal, the global total, a hostile child that cannot take its
+ * sibling's guarantee, and a randomized comparison against a model.
  */
 #include <criterion/criterion.h>
 #include <string.h>
 
 #include "kcore/frame_ledger.h"
 
-/* The ledger's invariant, checked independently of frame_ledger_audit. */
-static void check(const struct frame_ledger *l, struct frame_account *const *accts, int n)
-{
-    uint64_t sum = 0;
-    uint32_t open = 0;
-    for (int i = 0; i < n; i++) {
-        if (accts[i]->ledger == l) {
-            sum += accts[i]->held;
-            open++;
-        } else {
-            cr_assert_eq(accts[i]->held, 0, "a closed account holds frames");
-        }
-    }
-    cr_assert_eq(l->total, sum);
-    cr_assert_eq(l->accounts, open);
-    cr_assert_eq(frame_ledger_audit(l), FL_OK);
-}
-
 Test(ledger, charge_and_release)
 {
     struct frame_ledger l;
     struct frame_account a = {0};
     frame_ledger_init(&l);
-    cr_assert_eq(frame_ledger_open(&l, &a, 10), FL_OK);
-    cr_assert(frame_account_balanced(&a));
+    cr_assert_eq(frame_ledger_open(&l, NULL, &a, 10), FL_OK);
     cr_assert_eq(frame_account_room(&a), 10);
-    cr_assert_eq(frame_ledger_charge(&l, &a, 4), FL_OK);
-    cr_assert_eq(frame_ledger_charge(&l, &a, 0), FL_OK);
-    cr_assert_eq(a.held, 4);
-    cr_assert_eq(l.total, 4);
-    cr_assert_eq(frame_account_room(&a), 6);
-    cr_assert_not(frame_account_balanced(&a));
-    cr_assert_eq(frame_ledger_release(&l, &a, 3), FL_OK);
-    cr_assert_eq(a.held, 1);
-    cr_assert_eq(l.total, 1);
-    cr_assert_eq(frame_ledger_release(&l, &a, 1), FL_OK);
-    cr_assert(frame_account_balanced(&a));
-    cr_assert_eq(l.total, 0);
+    cr_assert_eq(frame_ledger_charge(&l, &a, FL_PAGES, 4), FL_OK);
+    cr_assert_eq(frame_ledger_charge(&l, &a, FL_TABLES, 2), FL_OK);
+    cr_assert_eq(frame_ledger_charge(&l, &a, FL_HEAP, 0), FL_OK);
+    cr_assert_eq(a.held, 6);
+    cr_assert_eq(a.by_kind[FL_PAGES], 4);
+    cr_assert_eq(a.by_kind[FL_TABLES], 2);
+    cr_assert_eq(l.total, 6);
+    cr_assert_eq(frame_account_room(&a), 4);
+    /* Releases are by kind: tables cannot be released as pages. */
+    cr_assert_eq(frame_ledger_release(&l, &a, FL_TABLES, 3), FL_ERR_UNDERFLOW);
+    cr_assert_eq(frame_ledger_release(&l, &a, FL_PAGES, 3), FL_OK);
+    cr_assert_eq(a.held, 3);
+    cr_assert_eq(l.total, 3);
     cr_assert_eq(frame_ledger_audit(&l), FL_OK);
+}
+
+Test(ledger, kinds_are_checked)
+{
+    struct frame_ledger l;
+    struct frame_account a = {0};
+    frame_ledger_init(&l);
+    frame_ledger_open(&l, NULL, &a, 10);
+    /* FL_CHILDREN is charged only by opening a child. */
+    cr_assert_eq(frame_ledger_charge(&l, &a, FL_CHILDREN, 1), FL_ERR_BAD_KIND);
+    cr_assert_eq(frame_ledger_release(&l, &a, FL_CHILDREN, 0), FL_ERR_BAD_KIND);
+    cr_assert_eq(frame_ledger_charge(&l, &a, (enum fl_kind)77, 1), FL_ERR_BAD_KIND);
+    cr_assert_eq(frame_ledger_charge(&l, &a, (enum fl_kind)-1, 1), FL_ERR_BAD_KIND);
+    cr_assert_eq(a.held, 0);
+    cr_assert_str_eq(fl_kind_str(FL_TABLES), "page tables");
+    cr_assert_str_eq(fl_kind_str((enum fl_kind)9), "unknown kind");
 }
 
 Test(ledger, quota_is_all_or_nothing)
@@ -54,45 +53,14 @@ Test(ledger, quota_is_all_or_nothing)
     struct frame_ledger l;
     struct frame_account a = {0};
     frame_ledger_init(&l);
-    frame_ledger_open(&l, &a, 10);
-    cr_assert_eq(frame_ledger_charge(&l, &a, 11), FL_ERR_QUOTA);
+    frame_ledger_open(&l, NULL, &a, 10);
+    cr_assert_eq(frame_ledger_charge(&l, &a, FL_PAGES, 11), FL_ERR_QUOTA);
     cr_assert_eq(a.held, 0, "a refused charge takes nothing");
-    cr_assert_eq(frame_ledger_charge(&l, &a, 10), FL_OK);
-    cr_assert_eq(frame_ledger_charge(&l, &a, 1), FL_ERR_QUOTA);
-    cr_assert_eq(frame_ledger_charge(&l, &a, UINT64_MAX), FL_ERR_QUOTA);
+    cr_assert_eq(frame_ledger_charge(&l, &a, FL_PAGES, 10), FL_OK);
+    cr_assert_eq(frame_ledger_charge(&l, &a, FL_HEAP, 1), FL_ERR_QUOTA);
+    cr_assert_eq(frame_ledger_charge(&l, &a, FL_PAGES, UINT64_MAX), FL_ERR_QUOTA);
     cr_assert_eq(a.held, 10);
-    cr_assert_eq(l.total, 10);
     cr_assert_eq(frame_account_room(&a), 0);
-
-    /* Lowering the quota below what is held blocks charges, not releases. */
-    frame_ledger_set_quota(&a, 4);
-    cr_assert_eq(frame_account_room(&a), 0);
-    cr_assert_eq(frame_ledger_charge(&l, &a, 1), FL_ERR_QUOTA);
-    cr_assert_eq(frame_ledger_charge(&l, &a, UINT64_MAX), FL_ERR_QUOTA);
-    cr_assert_eq(frame_ledger_release(&l, &a, 7), FL_OK);
-    cr_assert_eq(frame_account_room(&a), 1);
-    cr_assert_eq(frame_ledger_charge(&l, &a, 1), FL_OK);
-    cr_assert_eq(l.total, 4);
-    cr_assert_eq(frame_ledger_audit(&l), FL_OK);
-}
-
-Test(ledger, underflow_is_detected)
-{
-    struct frame_ledger l;
-    struct frame_account a = {0}, b = {0};
-    frame_ledger_init(&l);
-    frame_ledger_open(&l, &a, 100);
-    frame_ledger_open(&l, &b, 100);
-    cr_assert_eq(frame_ledger_release(&l, &a, 1), FL_ERR_UNDERFLOW);
-    frame_ledger_charge(&l, &a, 5);
-    frame_ledger_charge(&l, &b, 7);
-    /* a's 5 plus b's 7 make a total of 12, but a cannot release 6. */
-    cr_assert_eq(frame_ledger_release(&l, &a, 6), FL_ERR_UNDERFLOW);
-    cr_assert_eq(frame_ledger_release(&l, &a, UINT64_MAX), FL_ERR_UNDERFLOW);
-    cr_assert_eq(a.held, 5);
-    cr_assert_eq(b.held, 7);
-    cr_assert_eq(l.total, 12);
-    cr_assert_eq(frame_ledger_audit(&l), FL_OK);
 }
 
 Test(ledger, overflow_of_the_total)
@@ -100,104 +68,193 @@ Test(ledger, overflow_of_the_total)
     struct frame_ledger l;
     struct frame_account a = {0}, b = {0};
     frame_ledger_init(&l);
-    frame_ledger_open(&l, &a, UINT64_MAX);
-    frame_ledger_open(&l, &b, UINT64_MAX);
-    cr_assert_eq(frame_ledger_charge(&l, &a, UINT64_MAX - 1), FL_OK);
-    cr_assert_eq(frame_ledger_charge(&l, &b, 2), FL_ERR_OVERFLOW);
+    frame_ledger_open(&l, NULL, &a, UINT64_MAX);
+    frame_ledger_open(&l, NULL, &b, UINT64_MAX);
+    cr_assert_eq(frame_ledger_charge(&l, &a, FL_PAGES, UINT64_MAX - 1), FL_OK);
+    cr_assert_eq(frame_ledger_charge(&l, &b, FL_PAGES, 2), FL_ERR_OVERFLOW);
     cr_assert_eq(b.held, 0);
-    cr_assert_eq(frame_ledger_charge(&l, &b, 1), FL_OK);
+    cr_assert_eq(frame_ledger_charge(&l, &b, FL_PAGES, 1), FL_OK);
     cr_assert_eq(l.total, UINT64_MAX);
-    cr_assert_eq(frame_ledger_audit(&l), FL_OK);
 }
 
-Test(ledger, open_and_close)
-{
-    struct frame_ledger l, other;
-    struct frame_account a = {0}, b = {0}, c = {0};
-    frame_ledger_init(&l);
-    frame_ledger_init(&other);
-    cr_assert_eq(frame_ledger_open(&l, &a, 8), FL_OK);
-    cr_assert_eq(frame_ledger_open(&l, &a, 8), FL_ERR_ALREADY_OPEN);
-    cr_assert_eq(frame_ledger_open(&other, &a, 8), FL_ERR_ALREADY_OPEN);
-    cr_assert_eq(frame_ledger_open(&l, &b, 8), FL_OK);
-    cr_assert_eq(frame_ledger_open(&l, &c, 8), FL_OK);
-    cr_assert_eq(l.accounts, 3);
-
-    /* Only balanced accounts close; a refused close changes nothing. */
-    frame_ledger_charge(&l, &b, 3);
-    cr_assert_eq(frame_ledger_close(&l, &b), FL_ERR_NOT_BALANCED);
-    cr_assert_eq(l.accounts, 3);
-    cr_assert_eq(b.held, 3);
-    cr_assert_eq(frame_ledger_close(&other, &a), FL_ERR_NOT_OPEN);
-    cr_assert_eq(frame_ledger_charge(&other, &a, 1), FL_ERR_NOT_OPEN);
-    cr_assert_eq(frame_ledger_release(&other, &b, 1), FL_ERR_NOT_OPEN);
-    cr_assert_eq(frame_ledger_audit(&other), FL_OK);
-    cr_assert_eq(frame_ledger_audit(&l), FL_OK);
-
-    /* Close from the middle, the head and the tail of the list. */
-    frame_ledger_release(&l, &b, 3);
-    cr_assert_eq(frame_ledger_close(&l, &b), FL_OK);
-    cr_assert_eq(frame_ledger_close(&l, &b), FL_ERR_NOT_OPEN);
-    cr_assert_eq(frame_ledger_audit(&l), FL_OK);
-    cr_assert_eq(frame_ledger_close(&l, &c), FL_OK);
-    cr_assert_eq(frame_ledger_audit(&l), FL_OK);
-    cr_assert_eq(frame_ledger_charge(&l, &c, 1), FL_ERR_NOT_OPEN);
-    cr_assert_eq(frame_ledger_close(&l, &a), FL_OK);
-    cr_assert_eq(l.accounts, 0);
-    cr_assert_null(l.head);
-    cr_assert_eq(frame_ledger_audit(&l), FL_OK);
-
-    /* A closed account can be opened again, on any ledger. */
-    cr_assert_eq(frame_ledger_open(&other, &b, 2), FL_OK);
-    cr_assert_eq(frame_ledger_charge(&other, &b, 2), FL_OK);
-    cr_assert_eq(other.total, 2);
-}
-
-Test(ledger, transfer_between_accounts)
+Test(ledger, child_quota_is_carved_from_the_parent)
 {
     struct frame_ledger l;
-    struct frame_account a = {0}, b = {0}, c = {0};
+    struct frame_account root = {0}, a = {0}, b = {0}, c = {0};
     frame_ledger_init(&l);
-    frame_ledger_open(&l, &a, 10);
-    frame_ledger_open(&l, &b, 4);
-    frame_ledger_charge(&l, &a, 8);
-    frame_ledger_charge(&l, &b, 1);
-    cr_assert_eq(frame_ledger_transfer(&l, &a, &b, 3), FL_OK);
-    cr_assert_eq(a.held, 5);
-    cr_assert_eq(b.held, 4);
-    cr_assert_eq(l.total, 9, "a transfer does not change the total");
-    cr_assert_eq(frame_ledger_transfer(&l, &a, &b, 1), FL_ERR_QUOTA);
-    cr_assert_eq(frame_ledger_transfer(&l, &b, &a, 5), FL_ERR_UNDERFLOW);
-    cr_assert_eq(frame_ledger_transfer(&l, &a, &a, 5), FL_OK);
-    cr_assert_eq(frame_ledger_transfer(&l, &a, &a, 6), FL_ERR_UNDERFLOW);
-    cr_assert_eq(frame_ledger_transfer(&l, &a, &c, 1), FL_ERR_NOT_OPEN);
-    cr_assert_eq(a.held, 5);
-    cr_assert_eq(b.held, 4);
+    frame_ledger_open(&l, NULL, &root, 100);
+    frame_ledger_charge(&l, &root, FL_PAGES, 10);
+    cr_assert_eq(frame_ledger_open(&l, &root, &a, 60), FL_OK);
+    cr_assert_eq(root.held, 70);
+    cr_assert_eq(root.by_kind[FL_CHILDREN], 60);
+    cr_assert_eq(l.total, 10, "a reservation is not a frame in use");
+    /* Only 30 left: a 31-frame child is refused and changes nothing. */
+    cr_assert_eq(frame_ledger_open(&l, &root, &b, 31), FL_ERR_QUOTA);
+    cr_assert_null(b.ledger);
+    cr_assert_eq(root.held, 70);
+    cr_assert_eq(frame_ledger_open(&l, &root, &b, 30), FL_OK);
+    cr_assert_eq(frame_account_room(&root), 0);
+    /* The grandchild comes out of a, not root. */
+    cr_assert_eq(frame_ledger_open(&l, &a, &c, 61), FL_ERR_QUOTA);
+    cr_assert_eq(frame_ledger_open(&l, &a, &c, 20), FL_OK);
+    cr_assert_eq(a.by_kind[FL_CHILDREN], 20);
+    cr_assert_eq(root.children, 2);
+    cr_assert_eq(a.children, 1);
+    cr_assert_eq(frame_ledger_audit(&l), FL_OK);
+}
+
+Test(ledger, a_hostile_child_cannot_take_its_siblings_guarantee)
+{
+    struct frame_ledger l;
+    struct frame_account root = {0}, bad = {0}, good = {0};
+    frame_ledger_init(&l);
+    frame_ledger_open(&l, NULL, &root, 1000);
+    frame_ledger_open(&l, &root, &bad, 400);
+    frame_ledger_open(&l, &root, &good, 600);
+    /* bad charges everything it can, of every kind, and asks for more. */
+    for (int k = 0; k < FL_CHILDREN; k++)
+        while (frame_ledger_charge(&l, &bad, (enum fl_kind)k, 7) == FL_OK)
+            ;
+    while (frame_ledger_charge(&l, &bad, FL_PAGES, 1) == FL_OK)
+        ;
+    cr_assert_eq(bad.held, 400);
+    struct frame_account grandchild = {0};
+    cr_assert_eq(frame_ledger_open(&l, &bad, &grandchild, 1), FL_ERR_QUOTA);
+    /* good still gets all 600, one frame at a time. */
+    for (int i = 0; i < 600; i++)
+        cr_assert_eq(frame_ledger_charge(&l, &good, (enum fl_kind)(i % 4), 1), FL_OK);
+    cr_assert_eq(l.total, 1000);
+    cr_assert_eq(frame_ledger_audit(&l), FL_OK);
+}
+
+Test(ledger, close_gives_back_unused_quota_and_lingers_while_holding)
+{
+    struct frame_ledger l;
+    struct frame_account root = {0}, a = {0};
+    frame_ledger_init(&l);
+    frame_ledger_open(&l, NULL, &root, 100);
+    frame_ledger_open(&l, &root, &a, 50);
+    frame_ledger_charge(&l, &a, FL_PAGES, 5);
+    frame_ledger_charge(&l, &a, FL_HEAP, 2);
+    cr_assert_eq(frame_ledger_close(&l, &a), FL_OK);
+    cr_assert_eq(frame_ledger_close(&l, &a), FL_ERR_CLOSED);
+    /* Root pays only for what a still holds. */
+    cr_assert_eq(a.quota, 7);
+    cr_assert_eq(root.held, 7);
+    cr_assert_eq(frame_account_room(&root), 93);
+    cr_assert_eq(frame_account_room(&a), 0);
+    cr_assert_eq(frame_ledger_charge(&l, &a, FL_PAGES, 1), FL_ERR_CLOSED);
+    struct frame_account child = {0};
+    cr_assert_eq(frame_ledger_open(&l, &a, &child, 0), FL_ERR_CLOSED);
+    cr_assert_not(frame_account_done(&a));
+    cr_assert_eq(frame_ledger_remove(&l, &a), FL_ERR_NOT_DONE);
+    cr_assert_eq(frame_ledger_audit(&l), FL_OK);
+    /* Another holder lets go: each release goes back to root. */
+    cr_assert_eq(frame_ledger_release(&l, &a, FL_PAGES, 5), FL_OK);
+    cr_assert_eq(root.held, 2);
+    cr_assert_eq(l.total, 2);
+    cr_assert_eq(frame_ledger_release(&l, &a, FL_HEAP, 2), FL_OK);
+    cr_assert(frame_account_done(&a));
+    cr_assert_eq(root.held, 0);
+    cr_assert_eq(frame_ledger_audit(&l), FL_OK);
+    cr_assert_eq(frame_ledger_remove(&l, &a), FL_OK);
+    cr_assert_eq(root.children, 0);
+    cr_assert_eq(l.accounts, 1);
+    cr_assert_eq(frame_ledger_remove(&l, &a), FL_ERR_NOT_OPEN);
+    cr_assert_eq(frame_ledger_audit(&l), FL_OK);
+    /* A removed account can be opened again. */
+    cr_assert_eq(frame_ledger_open(&l, &root, &a, 3), FL_OK);
+}
+
+Test(ledger, releases_climb_through_closed_ancestors)
+{
+    struct frame_ledger l;
+    struct frame_account root = {0}, a = {0}, b = {0}, c = {0};
+    frame_ledger_init(&l);
+    frame_ledger_open(&l, NULL, &root, 100);
+    frame_ledger_open(&l, &root, &a, 60);
+    frame_ledger_open(&l, &a, &b, 30);
+    frame_ledger_open(&l, &b, &c, 10);
+    frame_ledger_charge(&l, &c, FL_PAGES, 4);
+    frame_ledger_charge(&l, &b, FL_STACKS, 1);
+    /* a and b exit before their child c. */
+    frame_ledger_close(&l, &a);
+    frame_ledger_close(&l, &b);
+    cr_assert_eq(b.quota, 11, "b keeps c's quota and its own stack");
+    cr_assert_eq(a.quota, 11);
+    cr_assert_eq(root.held, 11);
+    cr_assert_eq(frame_ledger_audit(&l), FL_OK);
+    /* c still works within its quota. */
+    cr_assert_eq(frame_ledger_charge(&l, &c, FL_PAGES, 6), FL_OK);
+    cr_assert_eq(frame_ledger_charge(&l, &c, FL_PAGES, 1), FL_ERR_QUOTA);
+    /* c exits holding 3: the other 7 go straight back to root. */
+    frame_ledger_release(&l, &c, FL_PAGES, 7);
+    cr_assert_eq(root.held, 11, "an open c keeps its whole quota");
+    frame_ledger_close(&l, &c);
+    cr_assert_eq(root.held, 4);
+    cr_assert_eq(frame_ledger_audit(&l), FL_OK);
+    frame_ledger_release(&l, &b, FL_STACKS, 1);
+    cr_assert_eq(root.held, 3);
+    cr_assert_not(frame_account_done(&b), "b still has its child");
+    frame_ledger_release(&l, &c, FL_PAGES, 3);
+    cr_assert_eq(root.held, 0);
+    /* Removal goes from the leaf up. */
+    cr_assert_eq(frame_ledger_remove(&l, &b), FL_ERR_NOT_DONE);
+    cr_assert_eq(frame_ledger_remove(&l, &c), FL_OK);
+    cr_assert_eq(frame_ledger_remove(&l, &b), FL_OK);
+    cr_assert_eq(frame_ledger_remove(&l, &a), FL_OK);
+    cr_assert_eq(l.accounts, 1);
+    cr_assert_eq(frame_ledger_audit(&l), FL_OK);
+}
+
+Test(ledger, other_ledgers_and_double_open)
+{
+    struct frame_ledger l, other;
+    struct frame_account a = {0}, b = {0};
+    frame_ledger_init(&l);
+    frame_ledger_init(&other);
+    cr_assert_eq(frame_ledger_open(&l, NULL, &a, 8), FL_OK);
+    cr_assert_eq(frame_ledger_open(&l, NULL, &a, 8), FL_ERR_ALREADY_OPEN);
+    cr_assert_eq(frame_ledger_open(&other, NULL, &a, 8), FL_ERR_ALREADY_OPEN);
+    cr_assert_eq(frame_ledger_open(&other, &a, &b, 1), FL_ERR_NOT_OPEN);
+    cr_assert_null(b.ledger);
+    cr_assert_eq(frame_ledger_charge(&other, &a, FL_PAGES, 1), FL_ERR_NOT_OPEN);
+    cr_assert_eq(frame_ledger_release(&other, &a, FL_PAGES, 0), FL_ERR_NOT_OPEN);
+    cr_assert_eq(frame_ledger_close(&other, &a), FL_ERR_NOT_OPEN);
+    cr_assert_eq(a.held, 0);
+    cr_assert_eq(frame_ledger_audit(&other), FL_OK);
     cr_assert_eq(frame_ledger_audit(&l), FL_OK);
 }
 
 Test(ledger, audit_detects_corruption)
 {
     struct frame_ledger l;
-    struct frame_account a = {0}, b = {0};
+    struct frame_account a = {0}, b = {0}, c = {0};
     frame_ledger_init(&l);
-    frame_ledger_open(&l, &a, 10);
-    frame_ledger_open(&l, &b, 10);
-    frame_ledger_charge(&l, &a, 2);
+    frame_ledger_open(&l, NULL, &a, 10);
+    frame_ledger_open(&l, &a, &b, 5);
+    frame_ledger_open(&l, NULL, &c, 10);
+    frame_ledger_charge(&l, &b, FL_PAGES, 2);
     cr_assert_eq(frame_ledger_audit(&l), FL_OK);
     l.total++;
     cr_assert_eq(frame_ledger_audit(&l), FL_ERR_CORRUPT);
     l.total--;
-    a.held++; /* someone wrote the account behind the ledger's back */
+    b.by_kind[FL_PAGES]++; /* someone wrote the account behind the ledger's back */
     cr_assert_eq(frame_ledger_audit(&l), FL_ERR_CORRUPT);
-    a.held--;
-    l.accounts = 1;
+    b.by_kind[FL_PAGES]--;
+    b.quota = 6; /* the parent's FL_CHILDREN no longer matches */
     cr_assert_eq(frame_ledger_audit(&l), FL_ERR_CORRUPT);
+    b.quota = 5;
+    a.children = 2;
+    cr_assert_eq(frame_ledger_audit(&l), FL_ERR_CORRUPT);
+    a.children = 1;
     l.accounts = 2;
-    struct frame_account *saved = b.next;
-    b.next = &b; /* a cycle must not hang the audit */
     cr_assert_eq(frame_ledger_audit(&l), FL_ERR_CORRUPT);
-    b.next = saved;
+    l.accounts = 3;
+    struct frame_account *saved = c.next;
+    c.next = &c; /* a cycle must not hang the audit */
+    cr_assert_eq(frame_ledger_audit(&l), FL_ERR_CORRUPT);
+    c.next = saved;
     cr_assert_eq(frame_ledger_audit(&l), FL_OK);
 }
 
@@ -205,7 +262,6 @@ Test(ledger, status_strings)
 {
     cr_assert_str_eq(fl_status_str(FL_OK), "ok");
     cr_assert_str_eq(fl_status_str(FL_ERR_QUOTA), "frame quota exceeded");
-    cr_assert_str_eq(fl_status_str(FL_ERR_UNDERFLOW), "releasing more frames than held");
     cr_assert_str_eq(fl_status_str((enum fl_status)99), "unknown status");
     for (int s = FL_OK; s <= FL_ERR_CORRUPT; s++)
         cr_assert_str_neq(fl_status_str((enum fl_status)s), "unknown status", "status %d", s);
@@ -223,93 +279,160 @@ static uint64_t rnd(uint64_t n)
     return rng % n;
 }
 
-#define NACCT 8
+#define NACCT 10
+
+/* The model: each account's own charges by kind, its parent, its opening
+ * quota, and whether it is open, closed (lingering) or removed. Quotas and
+ * held amounts are derived from these, independently of the ledger. */
+struct model {
+    int state; /* 0 absent, 1 open, 2 closed */
+    int parent;
+    uint64_t quota0;
+    uint64_t own[FL_CHILDREN];
+};
+
+static uint64_t own_sum(const struct model *m)
+{
+    uint64_t s = 0;
+    for (int k = 0; k < FL_CHILDREN; k++)
+        s += m->own[k];
+    return s;
+}
+
+/* A closed account's quota is what it and its subtree still hold. */
+static uint64_t quota_of(const struct model *m, int i);
+
+static uint64_t children_of(const struct model *m, int i)
+{
+    uint64_t s = 0;
+    for (int c = 0; c < NACCT; c++)
+        if (m[c].state && m[c].parent == i)
+            s += quota_of(m, c);
+    return s;
+}
+
+static uint64_t quota_of(const struct model *m, int i)
+{
+    return m[i].state == 1 ? m[i].quota0 : own_sum(&m[i]) + children_of(m, i);
+}
+
+static bool done(const struct model *m, int i)
+{
+    if (m[i].state != 2 || own_sum(&m[i]))
+        return false;
+    for (int c = 0; c < NACCT; c++)
+        if (m[c].state && m[c].parent == i)
+            return false;
+    return true;
+}
 
 Test(ledger, random_ops_match_model)
 {
-    for (uint64_t seed = 1; seed <= 40; seed++) {
+    for (uint64_t seed = 1; seed <= 60; seed++) {
         rng = seed * 0x9e3779b97f4a7c15ull;
         struct frame_ledger l;
-        struct frame_account acct[NACCT];
-        struct frame_account *ptr[NACCT];
-        uint64_t held[NACCT] = {0}, quota[NACCT] = {0};
-        bool open[NACCT] = {false};
+        struct frame_account acct[NACCT + 1];
+        struct model m[NACCT];
         memset(acct, 0, sizeof acct);
+        memset(m, 0, sizeof m);
         frame_ledger_init(&l);
-        for (int i = 0; i < NACCT; i++)
-            ptr[i] = &acct[i];
+        /* acct[NACCT] is the root, never closed. */
+        frame_ledger_open(&l, NULL, &acct[NACCT], 200);
+        uint64_t root_own = 0;
 
-        for (int op = 0; op < 3000; op++) {
-            int i = (int)rnd(NACCT), j = (int)rnd(NACCT);
+        for (int op = 0; op < 4000; op++) {
+            int i = (int)rnd(NACCT);
+            enum fl_kind kind = (enum fl_kind)rnd(FL_CHILDREN);
             uint64_t n = rnd(4) ? rnd(8) : rnd(40);
             enum fl_status exp, st;
-            switch (rnd(6)) {
-            case 0: /* open or close */
-                if (!open[i]) {
-                    quota[i] = rnd(64);
-                    cr_assert_eq(frame_ledger_open(&l, &acct[i], quota[i]), FL_OK);
-                    open[i] = true;
-                    held[i] = 0;
-                } else {
-                    exp = held[i] ? FL_ERR_NOT_BALANCED : FL_OK;
-                    cr_assert_eq(frame_ledger_close(&l, &acct[i]), exp, "seed %lu op %d", seed, op);
-                    open[i] = exp != FL_OK;
-                }
-                break;
-            case 1:
-            case 2: /* charge */
-                exp = !open[i] ? FL_ERR_NOT_OPEN : held[i] + n > quota[i] ? FL_ERR_QUOTA : FL_OK;
-                st = frame_ledger_charge(&l, &acct[i], n);
-                cr_assert_eq(st, exp, "seed %lu op %d", seed, op);
-                if (st == FL_OK)
-                    held[i] += n;
-                break;
-            case 3:
-            case 4: /* release */
-                exp = !open[i] ? FL_ERR_NOT_OPEN : n > held[i] ? FL_ERR_UNDERFLOW : FL_OK;
-                st = frame_ledger_release(&l, &acct[i], n);
-                cr_assert_eq(st, exp, "seed %lu op %d", seed, op);
-                if (st == FL_OK)
-                    held[i] -= n;
-                break;
-            default: /* transfer, or a quota change */
-                if (rnd(8) == 0 && open[i]) {
-                    quota[i] = rnd(64);
-                    frame_ledger_set_quota(&acct[i], quota[i]);
+            switch (rnd(8)) {
+            case 0: { /* open under the root or a random account */
+                if (m[i].state)
                     break;
-                }
-                exp = !open[i] || !open[j]     ? FL_ERR_NOT_OPEN
-                      : n > held[i]            ? FL_ERR_UNDERFLOW
-                      : i == j                 ? FL_OK
-                      : held[j] + n > quota[j] ? FL_ERR_QUOTA
-                                               : FL_OK;
-                st = frame_ledger_transfer(&l, &acct[i], &acct[j], n);
+                int p = (int)rnd(NACCT + 1);
+                if (p == i || (p < NACCT && m[p].state != 1))
+                    p = NACCT;
+                uint64_t q = rnd(60);
+                uint64_t pheld = p == NACCT ? root_own + children_of(m, NACCT)
+                                            : own_sum(&m[p]) + children_of(m, p);
+                uint64_t pquota = p == NACCT ? 200 : m[p].quota0;
+                exp = pheld + q > pquota ? FL_ERR_QUOTA : FL_OK;
+                st = frame_ledger_open(&l, &acct[p], &acct[i], q);
                 cr_assert_eq(st, exp, "seed %lu op %d", seed, op);
-                if (st == FL_OK) {
-                    held[i] -= n;
-                    held[j] += n;
-                }
+                if (st == FL_OK)
+                    m[i] = (struct model){.state = 1, .parent = p, .quota0 = q};
                 break;
             }
-            uint64_t total = 0;
-            for (int k = 0; k < NACCT; k++) {
-                cr_assert_eq(acct[k].held, open[k] ? held[k] : 0);
-                total += open[k] ? held[k] : 0;
+            case 1: /* close, or remove when done */
+                if (m[i].state == 1) {
+                    cr_assert_eq(frame_ledger_close(&l, &acct[i]), FL_OK);
+                    m[i].state = 2;
+                } else if (m[i].state == 2) {
+                    exp = done(m, i) ? FL_OK : FL_ERR_NOT_DONE;
+                    cr_assert_eq(frame_ledger_remove(&l, &acct[i]), exp, "seed %lu op %d",
+                                 seed, op);
+                    if (exp == FL_OK)
+                        m[i].state = 0;
+                }
+                break;
+            case 2:
+            case 3:
+            case 4: /* charge */
+                exp = !m[i].state                                              ? FL_ERR_NOT_OPEN
+                      : m[i].state == 2                                        ? FL_ERR_CLOSED
+                      : own_sum(&m[i]) + children_of(m, i) + n > m[i].quota0 ? FL_ERR_QUOTA
+                                                                               : FL_OK;
+                st = frame_ledger_charge(&l, &acct[i], kind, n);
+                cr_assert_eq(st, exp, "seed %lu op %d", seed, op);
+                if (st == FL_OK)
+                    m[i].own[kind] += n;
+                break;
+            case 5: /* the root's own use */
+                if (frame_ledger_charge(&l, &acct[NACCT], kind, 1) == FL_OK)
+                    root_own++;
+                break;
+            default: /* release */
+                exp = !m[i].state            ? FL_ERR_NOT_OPEN
+                      : n > m[i].own[kind] ? FL_ERR_UNDERFLOW
+                                           : FL_OK;
+                st = frame_ledger_release(&l, &acct[i], kind, n);
+                cr_assert_eq(st, exp, "seed %lu op %d", seed, op);
+                if (st == FL_OK)
+                    m[i].own[kind] -= n;
+                break;
             }
+            uint64_t total = root_own;
+            for (int k = 0; k < NACCT; k++) {
+                if (!m[k].state) {
+                    cr_assert_null(acct[k].ledger);
+                    continue;
+                }
+                total += own_sum(&m[k]);
+                cr_assert_eq(acct[k].quota, quota_of(m, k), "seed %lu op %d acct %d", seed, op,
+                             k);
+                cr_assert_eq(acct[k].held, own_sum(&m[k]) + children_of(m, k));
+                cr_assert_eq(frame_account_done(&acct[k]), done(m, k));
+            }
+            cr_assert_eq(acct[NACCT].held, root_own + children_of(m, NACCT));
             cr_assert_eq(l.total, total);
-            check(&l, ptr, NACCT);
+            cr_assert_eq(frame_ledger_audit(&l), FL_OK, "seed %lu op %d", seed, op);
         }
-        /* Process exit for everyone: release what each holds, then every
-         * account balances and closes, and the ledger is empty. */
+        /* Everyone exits and lets go: every account becomes done and the
+         * root holds only its own charge. */
         for (int k = 0; k < NACCT; k++) {
-            if (!open[k])
-                continue;
-            cr_assert_eq(frame_ledger_release(&l, &acct[k], held[k]), FL_OK);
-            cr_assert(frame_account_balanced(&acct[k]));
-            cr_assert_eq(frame_ledger_close(&l, &acct[k]), FL_OK);
+            if (m[k].state == 1)
+                frame_ledger_close(&l, &acct[k]);
+            for (int kind = 0; kind < FL_CHILDREN; kind++)
+                if (m[k].state)
+                    cr_assert_eq(frame_ledger_release(&l, &acct[k], kind, m[k].own[kind]), FL_OK);
         }
-        cr_assert_eq(l.total, 0);
-        cr_assert_eq(l.accounts, 0);
+        for (int pass = 0; pass < NACCT; pass++)
+            for (int k = 0; k < NACCT; k++)
+                if (acct[k].ledger && frame_account_done(&acct[k]))
+                    frame_ledger_remove(&l, &acct[k]);
+        cr_assert_eq(l.accounts, 1);
+        cr_assert_eq(acct[NACCT].held, root_own);
+        cr_assert_eq(l.total, root_own);
         cr_assert_eq(frame_ledger_audit(&l), FL_OK);
     }
 }

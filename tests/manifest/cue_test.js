@@ -100,6 +100,9 @@ function expected(json, elfs, ids) {
     // capnp prints every field; CUE leaves out an optional one not given.
     if (e.kernelParams && e.kernelParams.guestEnabled === undefined)
         e.kernelParams.guestEnabled = false;
+    for (const s of (e.initConfig && e.initConfig.services) || [])
+        if (s.memoryMiB === undefined)
+            s.memoryMiB = 0;
     return e;
 }
 

@@ -219,7 +219,8 @@ static List_CapGrant_b init_caps_of_service(void *owner, uint32_t n)
 
 static void conv_service(struct conv *c, const struct jval *v, Service_b s)
 {
-    static const char *const keys[] = {"name", "binary", "caps", "exports", "restart", NULL};
+    static const char *const keys[] = {"name",    "binary",    "caps", "exports",
+                                       "restart", "memoryMiB", NULL};
     static const char *const export_keys[] = {"name", "interface", NULL};
     if (!object(c, v, keys))
         return;
@@ -235,6 +236,17 @@ static void conv_service(struct conv *c, const struct jval *v, Service_b s)
         pop(c, m);
         if (r >= 0)
             Service_set_restart(s, (RestartPolicy)r);
+    }
+    const struct jval *mem = json_get(v, "memoryMiB");
+    if (mem) {
+        size_t m = push(c, ".memoryMiB");
+        char *end;
+        unsigned long mib = mem->type == J_NUM ? strtoul(mem->num, &end, 10) : 0;
+        if (mem->type != J_NUM || *end || mib < 1 || mib > MANIFEST_MAX_MEMORY_MIB)
+            err(c, "expected a whole number of MiB from 1 to %u", MANIFEST_MAX_MEMORY_MIB);
+        else
+            Service_set_memoryMiB(s, (uint32_t)mib);
+        pop(c, m);
     }
     conv_caps(c, v, init_caps_of_service, &s);
     uint32_t n;

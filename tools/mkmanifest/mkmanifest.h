@@ -7,6 +7,7 @@
 
 #include "capnp/capnp.h"
 #include "capos.capnp.h"
+#include "manifest/manifest.h"
 #include "json.h"
 
 /* A --binary NAME=PATH, read into memory. */

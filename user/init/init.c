@@ -103,6 +103,9 @@ static bool start(struct service *s)
     ProcessSpawner_spawn_Params_b p = ProcessSpawner_spawn_begin(&c);
     ProcessSpawner_spawn_Params_set_name(p, name.str, name.len);
     ProcessSpawner_spawn_Params_set_binaryName(p, bin.str, bin.len);
+    /* MiB to frames; 0 keeps the kernel's default. The validator bounded
+     * it, so this cannot overflow. */
+    ProcessSpawner_spawn_Params_set_quota(p, Service_get_memoryMiB(s->cfg) * 256u);
     List_CapGrant_r grants = Service_get_caps(s->cfg);
     uint32_t n = List_CapGrant_len(grants);
     List_ProcessSpawner_Grant_b out = ProcessSpawner_spawn_Params_init_grants(p, n);

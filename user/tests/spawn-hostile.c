@@ -132,7 +132,7 @@ int main(void)
     /* A child that does not fit its frame quota is refused, and every
      * frame its loading took is given back (the kernel's ledger line at
      * the end of the run shows it). */
-    CHECK(spawn("big", "huge-bss", &con, 1, 0) == 0 && strstr(last_error, "could not be loaded"),
+    CHECK(spawn("big", "huge-bss", &con, 1, 0) == 0 && strstr(last_error, "frame quota is too small to load it"),
           "a program larger than the frame quota refused: %s", last_error);
 
     capos_printf("spawn-hostile: %d failures\n", failures);

@@ -32,6 +32,19 @@ bool test_create_endpoint(uint32_t factory, uint64_t iface, uint32_t *server, ui
 uint32_t test_spawn(uint32_t spawner, const char *binary, const struct test_grant *g, uint32_t n,
                     int *rc)
 {
+    return test_spawn_quota(spawner, binary, g, n, 0, rc);
+}
+
+static char exception_text[128];
+
+const char *test_exception_message(void)
+{
+    return exception_text;
+}
+
+uint32_t test_spawn_quota(uint32_t spawner, const char *binary, const struct test_grant *g,
+                          uint32_t n, uint32_t quota, int *rc)
+{
     uint32_t caps[8], rcaps[1];
     struct capnpc_call c;
     capnpc_call_init(&c, test_params, sizeof(test_params), test_results, sizeof(test_results));
@@ -39,6 +52,7 @@ uint32_t test_spawn(uint32_t spawner, const char *binary, const struct test_gran
     ProcessSpawner_spawn_Params_b p = ProcessSpawner_spawn_begin(&c);
     ProcessSpawner_spawn_Params_set_name(p, binary, (uint32_t)strlen(binary));
     ProcessSpawner_spawn_Params_set_binaryName(p, binary, (uint32_t)strlen(binary));
+    ProcessSpawner_spawn_Params_set_quota(p, quota);
     List_ProcessSpawner_Grant_b gl = ProcessSpawner_spawn_Params_init_grants(p, n);
     for (uint32_t i = 0; i < n; i++) {
         ProcessSpawner_Grant_b gb = List_ProcessSpawner_Grant_at(gl, i);
@@ -50,6 +64,13 @@ uint32_t test_spawn(uint32_t spawner, const char *binary, const struct test_gran
     int st = ProcessSpawner_spawn_send(&capos_transport, spawner, &c, &r);
     if (rc)
         *rc = st;
+    exception_text[0] = 0;
+    if (st == CAPNPC_EXCEPTION) {
+        struct capn_text m = CapException_get_message(CapException_read_root(&c.msg));
+        uint32_t len = m.len < sizeof(exception_text) - 1 ? m.len : sizeof(exception_text) - 1;
+        memcpy(exception_text, m.str, len);
+        exception_text[len] = 0;
+    }
     if (st != CAPNPC_OK)
         return 0;
     uint32_t hi = ProcessSpawner_spawn_Results_get_handle(r);
@@ -64,4 +85,24 @@ int32_t test_wait_exit(uint32_t handle)
     if (ProcessHandle_wait_call(&capos_transport, handle, &c, &r) != CAPNPC_OK)
         return INT32_MIN;
     return ProcessHandle_wait_Results_get_exitCode(r);
+}
+
+bool test_usage(uint32_t frames, struct test_usage *u)
+{
+    struct capnpc_call c;
+    FrameAllocator_usage_Results_r r;
+    capnpc_call_init(&c, test_params, sizeof(test_params), test_results, sizeof(test_results));
+    if (FrameAllocator_usage_call(&capos_transport, frames, &c, &r) != CAPNPC_OK)
+        return false;
+    MemoryUsage_r m = FrameAllocator_usage_Results_get_usage(r);
+    *u = (struct test_usage){
+        .quota = MemoryUsage_get_quota(m),
+        .held = MemoryUsage_get_held(m),
+        .pages = MemoryUsage_get_pages(m),
+        .tables = MemoryUsage_get_pageTables(m),
+        .heap = MemoryUsage_get_kernelHeap(m),
+        .stacks = MemoryUsage_get_kernelStacks(m),
+        .children = MemoryUsage_get_children(m),
+    };
+    return true;
 }

@@ -41,6 +41,17 @@ struct test_grant {
  * or 0 (then *rc, if given, is the stub's status). */
 uint32_t test_spawn(uint32_t spawner, const char *binary, const struct test_grant *g, uint32_t n,
                     int *rc);
+/* The same with a frame quota for the child (0: the kernel's default). */
+uint32_t test_spawn_quota(uint32_t spawner, const char *binary, const struct test_grant *g,
+                          uint32_t n, uint32_t quota, int *rc);
+/* The message of the last stub call's CapException (test_spawn's), or "". */
+const char *test_exception_message(void);
+
+/* The caller's own frame account (FrameAllocator.usage), in frames. */
+struct test_usage {
+    uint64_t quota, held, pages, tables, heap, stacks, children;
+};
+bool test_usage(uint32_t frames, struct test_usage *u);
 
 /* The exit code of a child, or INT32_MIN if the wait failed. */
 int32_t test_wait_exit(uint32_t handle);

@@ -10,6 +10,7 @@
 #include <arch/paging.h>
 #include <capos/layout.h>
 
+#include "account.h"
 #include "kprintf.h"
 #include "memory.h"
 #include "string.h"
@@ -51,10 +52,12 @@ static unsigned idx(uint64_t va, int level)
 
 /*
  * The entry for va at `level` (0 = PT) under root, creating tables above it
- * when asked. Tables on the way to a user page carry the U bit (the CPU
- * checks it at every level); kernel-half tables never do.
+ * when asked: charged to `acct` as FL_TABLES for a user address space, the
+ * kernel's own (from its reserve) for the kernel half (acct NULL). Tables
+ * on the way to a user page carry the U bit (the CPU checks it at every
+ * level); kernel-half tables never do.
  */
-static uint64_t *walk_in(uint64_t *root, uint64_t va, int level, bool create)
+static uint64_t *walk_in(uint64_t *root, uint64_t va, int level, bool create, struct account *acct)
 {
     uint64_t *table = root;
     uint64_t table_bits = PTE_P | PTE_W | (va < CAPOS_USER_LIMIT ? PTE_U : 0);
@@ -63,10 +66,10 @@ static uint64_t *walk_in(uint64_t *root, uint64_t va, int level, bool create)
         if (!(*e & PTE_P)) {
             if (!create)
                 return 0;
-            uint64_t *t = alloc_table();
-            if (!t)
+            uint64_t pa;
+            if (acct ? !account_frame_alloc(acct, FL_TABLES, &pa) : !frame_alloc_zeroed(&pa))
                 return 0;
-            *e = ((uint64_t)t - DIRECT_MAP_BASE) | table_bits;
+            *e = pa | table_bits;
         } else if (*e & PTE_PS) {
             return 0; /* covered by a large page */
         }
@@ -77,7 +80,7 @@ static uint64_t *walk_in(uint64_t *root, uint64_t va, int level, bool create)
 
 static uint64_t *walk(uint64_t va, int level, bool create)
 {
-    return walk_in(kernel_pml4, va, level, create);
+    return walk_in(kernel_pml4, va, level, create, 0);
 }
 
 static uint64_t pte_bits(uint32_t f)
@@ -201,11 +204,13 @@ static uint64_t *root_of(const struct vmspace *vs)
     return phys_to_virt(vs->pml4_phys);
 }
 
-bool vmspace_create(struct vmspace *vs)
+bool vmspace_create(struct vmspace *vs, struct account *acct)
 {
-    uint64_t *pml4 = alloc_table();
-    if (!pml4)
+    uint64_t pa;
+    if (!account_frame_alloc(acct, FL_TABLES, &pa))
         return false;
+    uint64_t *pml4 = phys_to_virt(pa);
+    vs->acct = acct;
     /* The kernel half is shared: its 256 PDPTs were allocated once by
      * paging_init, so copying the entries is enough forever. */
     for (int i = 256; i < 512; i++)
@@ -218,23 +223,55 @@ bool vmspace_map(struct vmspace *vs, uint64_t va, uint64_t pa, uint32_t vm_flags
 {
     if (va >= CAPOS_USER_LIMIT || (va & 0xfff))
         return false;
-    uint64_t *e = walk_in(root_of(vs), va, 0, true);
+    uint64_t *e = walk_in(root_of(vs), va, 0, true, vs->acct);
     if (!e || (*e & PTE_P))
         return false;
     *e = (pa & PTE_ADDR) | (pte_bits(vm_flags | VM_USER)) | (owned ? PTE_OWNED : 0);
     return true;
 }
 
+static bool table_empty(const uint64_t *t)
+{
+    for (int i = 0; i < 512; i++)
+        if (t[i])
+            return false;
+    return true;
+}
+
+/*
+ * va's page-table entry was just cleared: free the tables on its path
+ * that are now empty, lowest first (the PML4 stays), so that mapping and
+ * unmapping at ever new addresses cannot pile up tables. Scanning 512
+ * entries per level is cheap beside the map and unmap calls themselves.
+ * The caller's invlpg afterwards also drops the CPU's cached upper-level
+ * entries for va (INVLPG flushes the paging-structure caches).
+ */
+static void free_empty_tables(struct vmspace *vs, uint64_t va)
+{
+    uint64_t *path[4];
+    uint64_t *t = root_of(vs);
+    for (int l = 3; l >= 0; l--) {
+        path[l] = t;
+        if (l > 0)
+            t = phys_to_virt(t[idx(va, l)] & PTE_ADDR);
+    }
+    for (int l = 0; l < 3 && table_empty(path[l]); l++) {
+        path[l + 1][idx(va, l + 1)] = 0;
+        account_frame_free(vs->acct, FL_TABLES, (uint64_t)path[l] - DIRECT_MAP_BASE);
+    }
+}
+
 bool vmspace_unmap(struct vmspace *vs, uint64_t va, uint64_t *pa_out, bool *owned_out)
 {
     if (va >= CAPOS_USER_LIMIT)
         return false;
-    uint64_t *e = walk_in(root_of(vs), va, 0, false);
+    uint64_t *e = walk_in(root_of(vs), va, 0, false, 0);
     if (!e || !(*e & PTE_P))
         return false;
     *pa_out = *e & PTE_ADDR;
     *owned_out = *e & PTE_OWNED;
     *e = 0;
+    free_empty_tables(vs, va);
     if (read_cr3() == vs->pml4_phys)
         invlpg(va);
     return true;
@@ -244,7 +281,7 @@ bool vmspace_protect(struct vmspace *vs, uint64_t va, uint32_t vm_flags)
 {
     if (va >= CAPOS_USER_LIMIT)
         return false;
-    uint64_t *e = walk_in(root_of(vs), va, 0, false);
+    uint64_t *e = walk_in(root_of(vs), va, 0, false, 0);
     if (!e || !(*e & PTE_P))
         return false;
     *e = (*e & (PTE_ADDR | PTE_OWNED)) | pte_bits(vm_flags | VM_USER);
@@ -273,8 +310,9 @@ void vmspace_activate_kernel(void)
 }
 
 /* Free the tables below `table` at `level`; owned leaf frames go back to
- * the allocator and are counted so the caller can settle its ledger. */
-static uint64_t free_level(uint64_t *table, int level)
+ * the allocator and are counted so the caller can settle its ledger, and
+ * freed tables are added to *tables. */
+static uint64_t free_level(uint64_t *table, int level, uint64_t *tables)
 {
     uint64_t owned = 0;
     for (int i = 0; i < 512; i++) {
@@ -287,8 +325,9 @@ static uint64_t free_level(uint64_t *table, int level)
                 owned++;
             }
         } else {
-            owned += free_level(phys_to_virt(e & PTE_ADDR), level - 1);
+            owned += free_level(phys_to_virt(e & PTE_ADDR), level - 1, tables);
             frame_free(e & PTE_ADDR);
+            (*tables)++;
         }
     }
     return owned;
@@ -299,14 +338,16 @@ uint64_t vmspace_destroy(struct vmspace *vs)
     uint64_t *pml4 = root_of(vs);
     if (read_cr3() == vs->pml4_phys)
         vmspace_activate_kernel();
-    uint64_t owned = 0;
+    uint64_t owned = 0, tables = 1; /* the PML4 */
     for (int i = 0; i < 256; i++) {
         if (pml4[i] & PTE_P) {
-            owned += free_level(phys_to_virt(pml4[i] & PTE_ADDR), 2);
+            owned += free_level(phys_to_virt(pml4[i] & PTE_ADDR), 2, &tables);
             frame_free(pml4[i] & PTE_ADDR);
+            tables++;
         }
     }
     frame_free(vs->pml4_phys);
     vs->pml4_phys = 0;
+    account_release(vs->acct, FL_TABLES, tables);
     return owned;
 }

@@ -18,6 +18,10 @@
 #define KSTACK_REGION_BASE 0xffffc00000000000
 #define KSTACK_REGION_SIZE 0x0000000040000000 /* 1 GiB */
 
+/* Large kernel heap blocks (kernel/heap.c), each an unmapped page apart. */
+#define HEAP_REGION_BASE 0xffffc40000000000
+#define HEAP_REGION_SIZE 0x0000000040000000 /* 1 GiB */
+
 /* Uncached device registers (LAPIC, ...). */
 #define MMIO_REGION_BASE 0xffffc80000000000
 #define MMIO_REGION_SIZE 0x0000000040000000

@@ -57,11 +57,15 @@ int arch_user_copy(void *dst, const void *src, size_t n);
  * segments, stack, anonymous memory); shared frames (MemoryObject mappings)
  * are not owned.
  */
+struct account;
 struct vmspace {
     uint64_t pml4_phys;
+    struct account *acct; /* pays for the page tables (FL_TABLES) */
 };
 
-bool vmspace_create(struct vmspace *vs);
+/* An empty address space whose page tables are charged to acct; empty
+ * tables are freed again when their last page is unmapped. */
+bool vmspace_create(struct vmspace *vs, struct account *acct);
 /* Map one user page; fails if va is not a user address or already mapped. */
 bool vmspace_map(struct vmspace *vs, uint64_t va, uint64_t pa, uint32_t vm_flags, bool owned);
 bool vmspace_unmap(struct vmspace *vs, uint64_t va, uint64_t *pa_out, bool *owned_out);
@@ -70,7 +74,8 @@ bool vmspace_translate(const struct vmspace *vs, uint64_t va, uint64_t *pa_out,
                        uint32_t *flags_out);
 void vmspace_activate(const struct vmspace *vs);
 void vmspace_activate_kernel(void);
-/* Free every user page table and owned frame; returns the owned frames freed. */
+/* Free every user page table (releasing their charge) and owned frame;
+ * returns the owned frames freed, for the caller to release. */
 uint64_t vmspace_destroy(struct vmspace *vs);
 
 #endif
