@@ -258,14 +258,6 @@ static struct slab_page *page_of(const struct block_header *b)
     return pg;
 }
 
-struct account *kblock_account(const void *p)
-{
-    struct block_header *b = live_block(p);
-    if (b->class_index == CLASS_LARGE)
-        return ((struct large_header *)((char *)p - sizeof(struct large_header)))->pool->owner;
-    return page_of(b)->pool->owner;
-}
-
 /* Free a slab page; the caller releases its charge. */
 static void release_page(struct slab_page *pg)
 {

@@ -52,9 +52,6 @@ void heap_pool_trim(struct heap_pool *pool);
 /* Whether the pool has no pages at all. */
 bool heap_pool_empty(const struct heap_pool *pool);
 
-/* The account a live block belongs to. */
-struct account *kblock_account(const void *p);
-
 /* Frees to the block's own account. Panics on a pointer that kmalloc did not return or that was already
  * freed: heap corruption must stop the kernel, not spread. */
 void kfree(void *p);

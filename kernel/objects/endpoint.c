@@ -70,12 +70,13 @@ struct endpoint {
      * made it. Each message and RECV beyond the spares is paid by the
      * process that makes it. */
     struct account *account;
-    /* One of each kept for reuse, made with the endpoint: a steady stream
-     * of calls then allocates nothing (the heap would work for every
-     * message otherwise). Only blocks of the endpoint's account are
-     * kept, so a caller never leaves the endpoint holding its memory. */
-    struct recv_wait *spare_recv;
-    struct ipc_msg *spare_msg; /* a SMALL_MSG_BLOCK block */
+    /* One of each made with the endpoint and kept for reuse: a steady
+     * stream of calls then allocates nothing (the heap would work for
+     * every message otherwise). Only these two are ever kept, so a caller
+     * never leaves the endpoint holding its memory. spare_* is own_* while
+     * it is free, NULL while in use. */
+    struct recv_wait *own_recv, *spare_recv;
+    struct ipc_msg *own_msg, *spare_msg; /* a SMALL_MSG_BLOCK block */
 };
 
 /* Messages whose block fits this many bytes share one size, so that a
@@ -156,7 +157,7 @@ static void fail_caller(struct ipc_msg *m, enum CapException_Type type, const ch
 static void free_msg(struct endpoint *ep, struct ipc_msg *m, bool commit_moves)
 {
     xfer_settle(m->token.caller, &m->caps, commit_moves);
-    if (m->small && !ep->spare_msg && ep->open && kblock_account(m) == ep->account)
+    if (m == ep->own_msg && ep->open)
         ep->spare_msg = m;
     else
         kfree(m); /* wire[] is part of the same block */
@@ -174,7 +175,7 @@ static struct recv_wait *recv_wait_new(struct endpoint *ep, struct process *p)
 
 static void recv_wait_free(struct endpoint *ep, struct recv_wait *r)
 {
-    if (!ep->spare_recv && ep->open && kblock_account(r) == ep->account)
+    if (r == ep->own_recv && ep->open)
         ep->spare_recv = r;
     else
         kfree(r);
@@ -600,8 +601,8 @@ bool endpoint_create(struct account *a, struct kobject **owner, struct kobject *
         return false;
     }
     ep->account = a;
-    ep->spare_msg = m;
-    ep->spare_recv = r;
+    ep->own_msg = ep->spare_msg = m;
+    ep->own_recv = ep->spare_recv = r;
     kobject_init(&ep->obj, &endpoint_type);
     ep->open = true;
     ep->id = next_endpoint_id++;
