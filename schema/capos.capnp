@@ -64,6 +64,25 @@ interface FrameAllocator @0xa9ce13eedcb98e0b {
   # (docs/memory.md).
 }
 
+interface FrameLedger @0x9b50854d4d31bc2f {
+  # Every account of the frame ledger: who pays for how much memory, by
+  # kind (docs/memory.md). Information only; it grants nothing.
+  accounts @0 () -> (accounts :List(Account), more :UInt32);
+  # The two roots (the kernel's own account and the machine's, pid 0),
+  # then every process account, running or exited but still paying for
+  # memory others hold; at most 64 (`more` counts those left out).
+
+  struct Account {
+    pid @0 :UInt32;
+    name @1 :Text;
+    running @2 :Bool;
+    # False once the process has exited (then quota == held).
+    parentPid @3 :UInt32;
+    # The spawner's pid (0: a root, or spawned by the kernel).
+    usage @4 :MemoryUsage;
+  }
+}
+
 struct MemoryUsage {
   # One account of the frame ledger, in 4 KiB frames.
   quota @0 :UInt64;
@@ -305,6 +324,9 @@ interface SystemInfo @0xf6910c8a16c6a137 {
   guestEnabled @1 () -> (on :Bool);
   # KernelParams.guestEnabled.
   uptime @2 () -> (ns :UInt64);
+  memory @3 () -> (accounts :List(FrameLedger.Account), more :UInt32);
+  # FrameLedger.accounts: memory use per process, page tables and kernel
+  # heap included.
 }
 
 interface StdIO @0x8ee58c5307569067 {
@@ -414,6 +436,7 @@ enum KernelSource {
   endpoints @8 $C.implements("EndpointFactory");
   terminal @9 $C.implements("TerminalSession");
   power @10 $C.implements("Power");
+  ledger @11 $C.implements("FrameLedger");
 }
 
 struct Export {

@@ -4,6 +4,7 @@
 #include "kcall.h"
 #include "kobject.h"
 #include "memory_object.h"
+#include "objects/ledger.h"
 #include "process.h"
 #include "registry.h"
 
@@ -34,15 +35,8 @@ static int usage(void *self, FrameAllocator_usage_Params_r params,
                  FrameAllocator_usage_Results_b results, void *ctx)
 {
     struct kcall *kc = ctx;
-    const struct frame_account *f = &kc->caller->account->frames;
-    MemoryUsage_b u = FrameAllocator_usage_Results_init_usage(results);
-    MemoryUsage_set_quota(u, f->quota);
-    MemoryUsage_set_held(u, f->held);
-    MemoryUsage_set_pages(u, f->by_kind[FL_PAGES]);
-    MemoryUsage_set_pageTables(u, f->by_kind[FL_TABLES]);
-    MemoryUsage_set_kernelHeap(u, f->by_kind[FL_HEAP]);
-    MemoryUsage_set_kernelStacks(u, f->by_kind[FL_STACKS]);
-    MemoryUsage_set_children(u, f->by_kind[FL_CHILDREN]);
+    memory_usage_set(FrameAllocator_usage_Results_init_usage(results),
+                     &kc->caller->account->frames);
     return CAPNPC_OK;
 }
 

@@ -23,7 +23,8 @@
     X(endpoint)                                                                                    \
     X(endpoint_factory)                                                                            \
     X(terminal)                                                                                    \
-    X(power)
+    X(power)                                                                                       \
+    X(ledger)
 
 #define DECLARE(name) extern const struct kobject_class name##_class;
 KOBJECT_CLASSES(DECLARE)

@@ -305,10 +305,12 @@ Test(duplicates, exports)
 Test(sources, unknown_kernel_source)
 {
     struct mdesc *d = mdesc_new();
-    d->init_caps[1].kernel = 11;
+    /* The first number past the schema's sources. */
+    d->init_caps[1].kernel = 12;
+    _Static_assert(KernelSource_COUNT == 12, "a new kernel source: update this test");
     expect_err(d, MANIFEST_E_SOURCE, "initConfig.init.caps[1].source",
-               "unknown kernel source 11: expected console, timer, entropy, frames, vm, "
-               "bootPackage, spawner, attenuator, endpoints, terminal or power");
+               "unknown kernel source 12: expected console, timer, entropy, frames, vm, "
+               "bootPackage, spawner, attenuator, endpoints, terminal, power or ledger");
     free(d);
 }
 

@@ -7,7 +7,8 @@
  * closed: no MOTD and no guests.
  *
  * Caps: "boot" (BootPackage), "timer" (uptime), "vm" (VirtualMemory, for
- * the copy), "console" (optional, messages).
+ * the copy), "ledger" (FrameLedger, memory per process), "console"
+ * (optional, messages).
  * Export: "info" (SystemInfo).
  */
 #include "svc.h"
@@ -20,7 +21,7 @@
 static char motd[MOTD_MAX + 1];
 static uint32_t motd_len;
 static bool guest_enabled;
-static uint32_t timer;
+static uint32_t timer, ledger;
 
 static uint8_t params[128] __attribute__((aligned(8)));
 static uint8_t results[16384] __attribute__((aligned(8)));
@@ -143,8 +144,44 @@ static int get_uptime(void *self, SystemInfo_uptime_Params_r params_,
     return CAPNPC_OK;
 }
 
+/* FrameLedger.accounts, copied field by field into our own results. */
+static int get_memory(void *self, SystemInfo_memory_Params_r params_,
+                      SystemInfo_memory_Results_b res, void *ctx)
+{
+    (void)self, (void)params_;
+    static uint8_t p[64] __attribute__((aligned(8))), r[12288] __attribute__((aligned(8)));
+    struct capnpc_call c;
+    FrameLedger_accounts_Results_r lr;
+    capnpc_call_init(&c, p, sizeof(p), r, sizeof(r));
+    if (FrameLedger_accounts_call(&capos_transport, ledger, &c, &lr) != CAPNPC_OK)
+        return svc_fail(ctx, CapException_Type_failed, "memory: the frame ledger did not answer");
+    List_FrameLedger_Account_r in = FrameLedger_accounts_Results_get_accounts(lr);
+    uint32_t n = List_FrameLedger_Account_len(in);
+    List_FrameLedger_Account_b out = SystemInfo_memory_Results_init_accounts(res, n);
+    for (uint32_t i = 0; i < n; i++) {
+        FrameLedger_Account_r a = List_FrameLedger_Account_get(in, i);
+        FrameLedger_Account_b b = List_FrameLedger_Account_at(out, i);
+        struct capn_text name = FrameLedger_Account_get_name(a);
+        FrameLedger_Account_set_pid(b, FrameLedger_Account_get_pid(a));
+        FrameLedger_Account_set_name(b, name.str, name.len);
+        FrameLedger_Account_set_running(b, FrameLedger_Account_get_running(a));
+        FrameLedger_Account_set_parentPid(b, FrameLedger_Account_get_parentPid(a));
+        MemoryUsage_r u = FrameLedger_Account_get_usage(a);
+        MemoryUsage_b v = FrameLedger_Account_init_usage(b);
+        MemoryUsage_set_quota(v, MemoryUsage_get_quota(u));
+        MemoryUsage_set_held(v, MemoryUsage_get_held(u));
+        MemoryUsage_set_pages(v, MemoryUsage_get_pages(u));
+        MemoryUsage_set_pageTables(v, MemoryUsage_get_pageTables(u));
+        MemoryUsage_set_kernelHeap(v, MemoryUsage_get_kernelHeap(u));
+        MemoryUsage_set_kernelStacks(v, MemoryUsage_get_kernelStacks(u));
+        MemoryUsage_set_children(v, MemoryUsage_get_children(u));
+    }
+    SystemInfo_memory_Results_set_more(res, FrameLedger_accounts_Results_get_more(lr));
+    return CAPNPC_OK;
+}
+
 static const struct SystemInfo_ops ops = {
-    .motd = get_motd, .guestEnabled = get_guest, .uptime = get_uptime};
+    .motd = get_motd, .guestEnabled = get_guest, .uptime = get_uptime, .memory = get_memory};
 
 int main(void)
 {
@@ -152,6 +189,7 @@ int main(void)
     uint32_t boot = svc_need("boot", BootPackage_INTERFACE_ID);
     uint32_t vm = svc_need("vm", VirtualMemory_INTERFACE_ID);
     timer = svc_need("timer", Timer_INTERFACE_ID);
+    ledger = svc_need("ledger", FrameLedger_INTERFACE_ID);
     struct capos_server srv = {
         .endpoint = svc_need("info", SystemInfo_INTERFACE_ID),
         .iface = &SystemInfo_IFACE,

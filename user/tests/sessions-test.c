@@ -183,6 +183,32 @@ static int info_motd(uint32_t info, char *out, size_t size)
     return o;
 }
 
+/* SystemInfo.memory: this process's own line of the ledger (by name),
+ * and the number of accounts listed. */
+static int info_memory(uint32_t info, MemoryUsage_r *mine, uint32_t *listed, bool *found)
+{
+    static struct capnpc_call c;
+    SystemInfo_memory_Results_r r;
+    capnpc_call_init(&c, params, sizeof(params), results, sizeof(results));
+    int o = outcome(SystemInfo_memory_call(&capos_transport, info, &c, &r), &c);
+    *found = false;
+    *listed = 0;
+    if (o != 0)
+        return o;
+    List_FrameLedger_Account_r l = SystemInfo_memory_Results_get_accounts(r);
+    *listed = List_FrameLedger_Account_len(l);
+    for (uint32_t i = 0; i < *listed; i++) {
+        FrameLedger_Account_r a = List_FrameLedger_Account_get(l, i);
+        struct capn_text n = FrameLedger_Account_get_name(a);
+        if (n.len == 13 && memcmp(n.str, "sessions-test", 13) == 0 &&
+            FrameLedger_Account_get_running(a)) {
+            *mine = FrameLedger_Account_get_usage(a);
+            *found = true;
+        }
+    }
+    return 0;
+}
+
 static int chat_recent(uint32_t chat, uint32_t max, const char *want, bool *found)
 {
     struct capnpc_call c;
@@ -531,6 +557,23 @@ int main(void)
           b1.n);
     o = info_motd(info, text, sizeof(text));
     CHECK(o == 0 && strcmp(text, MOTD) == 0, "SystemInfo.motd through the bundle: \"%s\"", text);
+    {
+        MemoryUsage_r mu = {0};
+        uint32_t listed;
+        bool found;
+        o = info_memory(info, &mu, &listed, &found);
+        /* Roots, init, seven services and this test: at least 10. */
+        CHECK(o == 0 && found && listed >= 10 && MemoryUsage_get_pageTables(mu) > 0 &&
+                  MemoryUsage_get_kernelHeap(mu) > 0 && MemoryUsage_get_kernelStacks(mu) > 0 &&
+                  MemoryUsage_get_quota(mu) == 64 * 256 &&
+                  MemoryUsage_get_held(mu) <= MemoryUsage_get_quota(mu),
+              "SystemInfo.memory lists %u accounts; this one: %lu of %lu frames, %lu page "
+              "tables, %lu kernel heap, %lu kernel stacks",
+              listed, found ? MemoryUsage_get_held(mu) : 0, found ? MemoryUsage_get_quota(mu) : 0,
+              found ? MemoryUsage_get_pageTables(mu) : 0,
+              found ? MemoryUsage_get_kernelHeap(mu) : 0,
+              found ? MemoryUsage_get_kernelStacks(mu) : 0);
+    }
     bool in_order;
     o = audit_check(audit, &in_order, 32);
     CHECK(o == 0 && in_order,
