@@ -122,6 +122,7 @@ int main(void)
         int st = term_read_line(prompt, false, line, sizeof(line), &len);
         if (st < 0) {
             capos_printf("capos-shell: the terminal is gone\n");
+            session_end_on_exit();
             return 1;
         }
         if (st == TerminalSession_LineStatus_tooLong)

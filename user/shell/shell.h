@@ -79,6 +79,10 @@ struct shell_cmd;
 int jobs_spawn(const char *line, const struct shell_cmd *cmd, bool wait);
 int jobs_wait(bool has_job, uint32_t job);
 void jobs_list(void);
+/* The session ends: every job loses its StdIO (so it can no longer read
+ * the terminal or write to it), its handle is let go, and the table is
+ * cleared; each running job is reported as ended by `why`. */
+void jobs_end_all(const char *why, bool quiet);
 /* A completion for a job (EV_JOB_*). */
 void jobs_event(enum event_kind kind, uint32_t idx, const struct capos_cqe *cqe);
 
@@ -89,6 +93,8 @@ void cmd_login(void);
 void cmd_setup(void);
 void cmd_guest(void);
 void cmd_logout(void);
+/* The shell is ending: log the session out, so it cannot outlive it. */
+void session_end_on_exit(void);
 void cmd_whoami(void);
 void cmd_caps(void);
 const struct shell_cap *caps_find(const char *name, size_t len);
