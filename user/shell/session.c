@@ -137,6 +137,7 @@ static void adopt_session(UserSession_r s)
         return;
     }
     drop_bundle();
+    sh.nprograms = 0;
     sh.profile = UserSession_get_profile(s);
     memcpy(sh.session_id, id.ptr, id.len);
     memcpy(sh.principal, who.str, who.len);
@@ -158,6 +159,17 @@ static void adopt_session(UserSession_r s)
     if (rc != CAPNPC_OK) {
         term_printf("login: no capabilities for this session: %s\r\n", call_error(rc, &c));
         return;
+    }
+    List_Text_r progs = AuthorityBroker_shellBundle_Results_get_programs(r);
+    size_t at = 0;
+    for (uint32_t i = 0; i < List_Text_len(progs); i++) {
+        struct capn_text t = List_Text_get(progs, i);
+        if (t.len == 0 || at + t.len + 1 > sizeof(sh.programs))
+            break;
+        memcpy(sh.programs + at, t.str, t.len);
+        sh.programs[at + t.len] = 0;
+        at += t.len + 1;
+        sh.nprograms++;
     }
     List_ProcessSpawner_Grant_r list = AuthorityBroker_shellBundle_Results_get_caps(r);
     bool taken[CAPOS_MAX_XFER] = {0};
@@ -228,6 +240,7 @@ static void end_session(const char *why, bool quiet)
                     "capabilities anyway)\r\n",
                     why, call_error(rc, &c));
     drop_bundle();
+    sh.nprograms = 0;
     memset(sh.session_id, 0, sizeof(sh.session_id));
     memset(sh.principal, 0, sizeof(sh.principal));
     sh.profile = UserSession_Profile_anonymous;
@@ -338,6 +351,29 @@ void cmd_caps(void)
         term_printf("%-12s %-18s %s\r\n", c->name, iface_name(c->iface),
                     c->origin == CAP_SHELL ? "shell" : profile_name(sh.profile));
     }
+}
+
+bool session_may_start(const char *name)
+{
+    const char *p = sh.programs;
+    for (uint32_t i = 0; i < sh.nprograms; i++, p += strlen(p) + 1)
+        if (strcmp(p, name) == 0)
+            return true;
+    return false;
+}
+
+void cmd_programs(void)
+{
+    if (sh.nprograms == 0) {
+        term_puts("programs: this session may start none: log in first ('login', 'setup' or "
+                  "'guest')\r\n");
+        return;
+    }
+    term_puts("This session may start:");
+    const char *p = sh.programs;
+    for (uint32_t i = 0; i < sh.nprograms; i++, p += strlen(p) + 1)
+        term_printf(" %s", p);
+    term_puts("\r\n");
 }
 
 void session_audit(AuditLog_Kind kind, const char *detail, size_t len)

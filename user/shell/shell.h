@@ -54,6 +54,10 @@ struct shell {
     uint8_t session_id[16];
     char principal[SHELL_NAME];
     bool echo_off; /* the terminal's echo, as last set */
+    /* The binaries the session's launcher may start (from the broker),
+     * NUL-separated; nprograms of them. */
+    char programs[256];
+    uint32_t nprograms;
 };
 
 extern struct shell sh;
@@ -97,6 +101,9 @@ void cmd_logout(void);
 void session_end_on_exit(void);
 void cmd_whoami(void);
 void cmd_caps(void);
+void cmd_programs(void);
+/* Whether the session's launcher may start binary `name`. */
+bool session_may_start(const char *name);
 const struct shell_cap *caps_find(const char *name, size_t len);
 const char *iface_name(uint64_t id);
 /* Append a record to the session's audit log, if it has one. */
