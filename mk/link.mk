@@ -42,12 +42,13 @@ MANIFEST_SRCS := lib/manifest/manifest.c lib/manifest/manifest_graph.c
 # --- Binaries ----------------------------------------------------------------
 
 # The kernel (mk/kernel.mk adds kernel/): printf formatting (fmt), the
-# terminal's line editor (line_edit), the boot subset of manifest checking.
+# terminal's line editor (line_edit, utf8), the boot subset of manifest checking.
 KERNEL_LIB_SRCS := $(STRING_SRCS) $(KCORE_SRCS) $(KERNEL_CRYPTO_SRCS) lib/text/fmt.c \
-                   lib/text/line_edit.c $(MANIFEST_SRCS) $(CAPNP_SRCS) $(GEN_CAPOS_C)
+                   lib/text/line_edit.c lib/text/utf8.c $(MANIFEST_SRCS) $(CAPNP_SRCS) $(GEN_CAPOS_C)
 
-# libcapos-rt (user/rt/), linked into every user program.
-RT_LIB_SRCS := $(STRING_SRCS) lib/text/fmt.c $(CAPNP_SRCS) $(GEN_CAPOS_C)
+# libcapos-rt (user/rt/), linked into every user program; utf8 checks
+# user names (user/services/svc.c).
+RT_LIB_SRCS := $(STRING_SRCS) lib/text/fmt.c lib/text/utf8.c $(CAPNP_SRCS) $(GEN_CAPOS_C)
 
 # User programs that link more of lib/ than the runtime: USER_LIB_SRCS_NAME
 # for build/user/NAME.elf (mk/user.mk adds it to the program's sources).

@@ -285,10 +285,12 @@ interface CredentialStore @0x952d2a5475ea867a {
 
 interface AuthorityBroker @0xc14c6259253c9e70 {
   # Decides what a session's shell holds.
-  shellBundle @0 (session :UserSession) -> (caps :List(ProcessSpawner.Grant));
-  # The capabilities of the session's profile, each revocable. Checks the
-  # session with SessionManager.check: a forged or ended one gets
-  # `permissionDenied`.
+  shellBundle @0 (session :UserSession)
+              -> (caps :List(ProcessSpawner.Grant), programs :List(Text));
+  # The capabilities of the session's profile, each revocable, and the
+  # binaries its launcher may start (so a shell can say what a session may
+  # run). Checks the session with SessionManager.check: a forged or ended
+  # one gets `permissionDenied`.
   logout @1 (sessionId :Data) -> ();
   # Revoke every capability issued to the session and end it.
 }

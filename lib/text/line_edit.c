@@ -45,7 +45,7 @@ static void emit_str(struct line_out *out, const char *s)
     emit(out, s, strlen(s));
 }
 
-/* Erase the last n bytes of the line on screen (the line itself is
+/* Erase the last n characters of the line on screen (the line itself is
  * shortened by the caller). */
 static void erase(const struct line_edit *e, size_t n, struct line_out *out)
 {
@@ -62,6 +62,10 @@ static void begin_line(struct line_edit *e, bool hidden)
     e->len = 0;
     e->hidden = hidden;
     e->overflow = false;
+    e->invalid = false;
+    utf8_reset(&e->dec);
+    memset(e->part, 0, sizeof(e->part));
+    e->part_len = 0;
     e->finished = false;
     e->esc = ESC_NONE;
     e->esc_len = 0;
@@ -141,34 +145,66 @@ static void set_line(struct line_edit *e, const char *text, size_t n, bool overf
     size_t same = 0;
     while (same < n && same < e->len && e->buf[same] == text[same])
         same++;
-    erase(e, e->len - same, out);
+    /* Keep whole characters only: a common prefix that ends inside one
+     * (same lead byte, different continuation) redraws all of it. */
+    while (same > 0 && ((same < e->len && ((uint8_t)e->buf[same] & 0xc0) == 0x80) ||
+                        (same < n && ((uint8_t)text[same] & 0xc0) == 0x80)))
+        same--;
+    erase(e, utf8_count(e->buf + same, e->len - same), out);
     if (!e->hidden)
         emit(out, text + same, n - same);
     memmove(e->buf, text, n);
     memset(e->buf + n, 0, sizeof(e->buf) - n);
     e->len = n;
     e->overflow = overflow;
+    e->invalid = false; /* what was refused is no longer part of the line */
 }
 
-static void insert(struct line_edit *e, uint8_t c, struct line_out *out)
+/* A whole character, bytes c[0 .. n). */
+static void insert(struct line_edit *e, const uint8_t *c, size_t n, struct line_out *out)
 {
-    if (e->len == LINE_EDIT_MAX) {
+    if (e->len + n > LINE_EDIT_MAX) {
         if (!e->overflow && !e->hidden)
             emit(out, "\a", 1);
         e->overflow = true;
         return;
     }
-    e->buf[e->len++] = (char)c;
+    memcpy(e->buf + e->len, c, n);
+    e->len += n;
     e->buf[e->len] = '\0';
     if (!e->hidden)
-        emit(out, (const char *)&c, 1);
+        emit(out, (const char *)c, n);
 }
 
-static void delete_back(struct line_edit *e, size_t n, struct line_out *out)
+/* Something that is not UTF-8 text: refused, and remembered until Enter. */
+static void refuse(struct line_edit *e, struct line_out *out)
 {
-    erase(e, n, out);
-    e->len -= n;
+    if (!e->invalid && !e->hidden)
+        emit(out, "\a", 1);
+    e->invalid = true;
+    memset(e->part, 0, sizeof(e->part));
+    e->part_len = 0;
+}
+
+/* Delete the bytes from `from` to the end, on screen too. */
+static void delete_back(struct line_edit *e, size_t from, struct line_out *out)
+{
+    size_t n = e->len - from;
+    erase(e, utf8_count(e->buf + from, n), out);
+    e->len = from;
     memset(e->buf + e->len, 0, n);
+}
+
+/* Backspace: the last character, however many bytes it has. */
+static void delete_char(struct line_edit *e, struct line_out *out)
+{
+    size_t i = e->len;
+    if (i == 0)
+        return;
+    i--;
+    while (i > 0 && ((uint8_t)e->buf[i] & 0xc0) == 0x80)
+        i--;
+    delete_back(e, i, out);
 }
 
 /* Ctrl-W: the spaces before the end, then the word before them. */
@@ -179,7 +215,7 @@ static void delete_word(struct line_edit *e, struct line_out *out)
         i--;
     while (i > 0 && e->buf[i - 1] != ' ')
         i--;
-    delete_back(e, e->len - i, out);
+    delete_back(e, i, out);
 }
 
 static void history_up(struct line_edit *e, struct line_out *out)
@@ -236,7 +272,7 @@ static bool escape(struct line_edit *e, uint8_t c, struct line_out *out)
     if (c < 0x20 || c == 0x7f)
         return false; /* a key pressed mid-sequence: Enter must work */
     if (c >= 0x80)
-        return true; /* ignored either way */
+        return false; /* not part of a sequence: text (or not), checked as such */
     switch (st) {
     case ESC_START:
         if (c == '[')
@@ -273,15 +309,32 @@ static bool escape(struct line_edit *e, uint8_t c, struct line_out *out)
     return false;
 }
 
+/* A character is complete in e->part: insert it, unless it is a C1
+ * control (U+0080..U+009F), which a terminal may act on as it echoes. */
+static void text_char(struct line_edit *e, struct line_out *out)
+{
+    if (e->dec.cp < 0xa0)
+        refuse(e, out);
+    else
+        insert(e, e->part, e->part_len, out);
+    memset(e->part, 0, sizeof(e->part));
+    e->part_len = 0;
+}
+
 static enum line_event enter(struct line_edit *e, struct line_out *out)
 {
     emit_str(out, "\r\n");
     e->finished = true;
     e->browse = 0;
-    if (e->overflow) {
+    if (e->part_len)
+        refuse(e, 0); /* a character cut short by Enter */
+    if (e->overflow || e->invalid) {
         memset(e->buf, 0, sizeof(e->buf));
         e->len = 0;
-        return LINE_TOO_LONG;
+        if (e->overflow)
+            return LINE_TOO_LONG;
+        emit_str(out, LINE_EDIT_INVALID_MSG);
+        return LINE_CANCEL;
     }
     if (!e->hidden)
         line_edit_history_add(e, e->buf, e->len);
@@ -296,11 +349,37 @@ enum line_event line_edit_feed(struct line_edit *e, uint8_t c, struct line_out *
         return LINE_NONE;
     if (e->finished)
         begin_line(e, e->hidden);
+    if (e->part_len) {
+        /* Inside a character: only its continuation bytes belong to it. */
+        switch (utf8_feed(&e->dec, c)) {
+        case UTF8_MORE:
+            e->part[e->part_len++] = c;
+            return LINE_NONE;
+        case UTF8_CHAR:
+            e->part[e->part_len++] = c;
+            text_char(e, out);
+            return LINE_NONE;
+        case UTF8_BAD:
+        case UTF8_BAD_AGAIN:
+            refuse(e, out); /* and c is a byte of its own, below */
+            break;
+        }
+    }
     if (e->esc != ESC_NONE && escape(e, c, out))
         return LINE_NONE;
 
     if (c >= 0x20 && c < 0x7f) {
-        insert(e, c, out);
+        insert(e, &c, 1, out);
+        return LINE_NONE;
+    }
+    if (c >= 0x80) {
+        utf8_reset(&e->dec);
+        if (utf8_feed(&e->dec, c) == UTF8_MORE) {
+            e->part[0] = c;
+            e->part_len = 1;
+        } else {
+            refuse(e, out);
+        }
         return LINE_NONE;
     }
     switch (c) {
@@ -311,8 +390,7 @@ enum line_event line_edit_feed(struct line_edit *e, uint8_t c, struct line_out *
         return enter(e, out);
     case 0x08: /* Backspace */
     case 0x7f: /* DEL, what most terminals send for Backspace */
-        if (e->len > 0)
-            delete_back(e, 1, out);
+        delete_char(e, out);
         return LINE_NONE;
     case 0x17: /* Ctrl-W */
         delete_word(e, out);
@@ -324,6 +402,7 @@ enum line_event line_edit_feed(struct line_edit *e, uint8_t c, struct line_out *
         emit_str(out, "^C\r\n");
         memset(e->buf, 0, sizeof(e->buf));
         e->len = 0;
+        e->invalid = false;
         e->finished = true;
         return LINE_CANCEL;
     case 0x04: /* Ctrl-D */
@@ -336,7 +415,7 @@ enum line_event line_edit_feed(struct line_edit *e, uint8_t c, struct line_out *
         e->esc_len = 0;
         return LINE_NONE;
     default:
-        return LINE_NONE; /* other controls and bytes >= 0x80 */
+        return LINE_NONE; /* other controls */
     }
 }
 

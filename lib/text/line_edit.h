@@ -8,15 +8,26 @@
  * beyond mem*. Input is hostile: any byte sequence of any length leaves the
  * editor in a valid state, and the line never grows past LINE_EDIT_MAX.
  *
- * Keys (anything else below 0x20, and every byte >= 0x80, is ignored: the
- * editor is ASCII-only, so one byte is always one column and Backspace can
- * always erase exactly what it deletes):
+ * Text is UTF-8 (text/utf8.h), kept exactly as typed: a character is
+ * inserted, echoed and erased whole, never split, and counts as one column
+ * on screen (true of letters and most symbols; a double-width character or
+ * a combining mark would put the redraw a column off: there is no width
+ * table here). Anything that is not strict UTF-8, or is a C1 control
+ * (U+0080..U+009F, which some terminals act on), is refused: it is not
+ * inserted, a single BEL is echoed (not in hidden mode) and the line is
+ * marked invalid until it is cleared (Ctrl-U or a history recall); a
+ * character still incomplete at Enter counts too. Enter on an invalid line
+ * echoes "\r\n" and LINE_EDIT_INVALID_MSG and ends it like Ctrl-C
+ * (LINE_CANCEL, the line wiped), so a name or password is never taken
+ * with a byte silently missing. Other controls below 0x20 are ignored.
  *
- *   0x20..0x7e      insert at the end (there is no cursor movement)
+ * Keys:
+ *
+ *   text            insert at the end (there is no cursor movement)
  *   CR, LF          end the line (LINE_DONE; echo "\r\n"); a LF right after
  *                   a CR is ignored, even across line_edit_start, so CR LF
  *                   is one Enter
- *   BS, DEL         delete the last byte (echo "\b \b")
+ *   BS, DEL         delete the last character (echo "\b \b")
  *   Ctrl-W          delete the last word and the spaces after it
  *   Ctrl-U          delete the whole line
  *   Ctrl-C          cancel the line (LINE_CANCEL; echo "^C\r\n")
@@ -30,8 +41,8 @@
  *                   read as ordinary input; a control byte inside one ends
  *                   it and is then handled normally (so Enter always works)
  *
- * Redrawing: every erase is "\b \b" per byte, and replacing the line (Ctrl-U,
- * history) erases only the part that differs and types the rest. That needs
+ * Redrawing: every erase is "\b \b" per character, and replacing the line
+ * (Ctrl-U, history) erases only the part that differs and types the rest. That needs
  * nothing but backspace from the terminal (a plain serial terminal, no ANSI
  * escapes, no knowledge of the prompt) and works as long as the prompt and
  * line fit on one terminal row: "\b" does not move back across a wrapped
@@ -39,15 +50,17 @@
  * knowing the terminal width.
  *
  * Hidden mode (passwords): nothing is echoed for typed bytes, erases,
- * history keys or overflow; only Enter ("\r\n") and Ctrl-C ("^C\r\n") echo,
- * so the terminal moves to a new line. A hidden line never enters the
- * history and the history cannot be recalled into it.
+ * history keys, overflow or invalid bytes; only Enter ("\r\n", plus
+ * LINE_EDIT_INVALID_MSG on an invalid line, which says nothing about what
+ * was typed) and Ctrl-C ("^C\r\n") echo, so the terminal moves to a new
+ * line. A hidden line never enters the history and the history cannot be
+ * recalled into it.
  *
- * Overflow: once the line holds LINE_EDIT_MAX bytes, further printable
- * bytes are dropped, a single BEL is echoed (not in hidden mode) and the
- * line is marked overflowed until it is cleared (Ctrl-U or a history
- * recall); Enter then gives LINE_TOO_LONG instead of LINE_DONE, so a line
- * with a hole in it is never acted on.
+ * Overflow: once the line holds LINE_EDIT_MAX bytes, further characters
+ * (and a character that would not fit whole) are dropped, a single BEL is
+ * echoed (not in hidden mode) and the line is marked overflowed until it
+ * is cleared (Ctrl-U or a history recall); Enter then gives LINE_TOO_LONG
+ * instead of LINE_DONE, so a line with a hole in it is never acted on.
  */
 #ifndef CAPOS_LIB_LINE_EDIT_H
 #define CAPOS_LIB_LINE_EDIT_H
@@ -55,6 +68,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "text/utf8.h"
 
 #define LINE_EDIT_MAX     1024u /* bytes in a line */
 #define LINE_EDIT_HISTORY 16u   /* lines remembered */
@@ -65,10 +80,15 @@
  * never truncated if it is drained after each byte. */
 #define LINE_EDIT_OUT_MAX (4u * LINE_EDIT_MAX)
 
+/* Echoed after Enter on a line that held bytes that are not UTF-8 text. */
+#define LINE_EDIT_INVALID_MSG                                                                      \
+    "the line was discarded: it held bytes that are not UTF-8 text (set the terminal to "          \
+    "UTF-8)\r\n"
+
 enum line_event {
     LINE_NONE = 0, /* keep feeding */
     LINE_DONE,     /* Enter: line_edit_line() holds the line */
-    LINE_CANCEL,   /* Ctrl-C: the line was discarded */
+    LINE_CANCEL,   /* Ctrl-C, or Enter on an invalid line: the line was discarded */
     LINE_EOF,      /* Ctrl-D on an empty line */
     LINE_TOO_LONG, /* Enter on an overflowed line: the line was discarded */
 };
@@ -93,7 +113,11 @@ struct line_edit {
     char buf[LINE_EDIT_MAX + 1]; /* the line, NUL-terminated after LINE_DONE */
     size_t len;
     bool hidden;
-    bool overflow; /* bytes were dropped; Enter gives LINE_TOO_LONG */
+    bool overflow;       /* bytes were dropped; Enter gives LINE_TOO_LONG */
+    bool invalid;        /* bytes that are not UTF-8 text were refused */
+    struct utf8_dec dec; /* the character being typed */
+    uint8_t part[4];     /* its bytes so far */
+    uint8_t part_len;
     bool finished; /* an event ended the line; the next byte starts a new one */
     bool after_cr; /* the last byte was a CR: ignore one LF */
     uint8_t esc;   /* escape parser state (line_edit.c) */

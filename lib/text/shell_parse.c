@@ -238,10 +238,10 @@ static const struct {
     {"logout", SHELL_CMD_LOGOUT, A_NONE}, {"jobs", SHELL_CMD_JOBS, A_NONE},
     {"clear", SHELL_CMD_CLEAR, A_NONE},   {"echo", SHELL_CMD_ECHO, A_ECHO},
     {"wait", SHELL_CMD_WAIT, A_WAIT},     {"spawn", SHELL_CMD_SPAWN, A_SPAWN},
-    {"run", SHELL_CMD_RUN, A_SPAWN},
+    {"run", SHELL_CMD_RUN, A_SPAWN},      {"programs", SHELL_CMD_PROGRAMS, A_NONE},
 };
 #define NCOMMANDS   (sizeof(commands) / sizeof(commands[0]))
-#define CMD_LEN_MAX 6u /* longest command word ("whoami", "logout") */
+#define CMD_LEN_MAX 8u /* longest command word ("programs") */
 
 const char *shell_cmd_name(enum shell_cmd_kind kind)
 {

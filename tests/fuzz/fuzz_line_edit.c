@@ -5,17 +5,19 @@
  * without line_edit_start).
  *
  * Checked after every byte:
- *  - the line holds at most LINE_EDIT_MAX printable ASCII bytes and is
+ *  - the line holds at most LINE_EDIT_MAX bytes of strict UTF-8 text (no
+ *    C0 or C1 control, no DEL, nothing overlong, no surrogate) and is
  *    NUL-terminated; the history holds at most LINE_EDIT_HISTORY entries,
  *    none empty, no two neighbours equal;
  *  - the output never goes past its buffer (guard bytes stay intact) and,
  *    with a LINE_EDIT_OUT_MAX buffer drained after each byte, is never
  *    truncated;
- *  - a model of a dumb terminal (printable bytes, \b, \r, \n, BEL) fed the
- *    echo shows exactly the line, with the cursor at its end: the redraw
- *    logic never lets screen and buffer drift apart;
- *  - in hidden mode the only echo is "\r\n" or "^C\r\n", and no hidden line
- *    enters the history.
+ *  - a model of a dumb UTF-8 terminal (one column per character, \b, \r,
+ *    \n, BEL) fed the echo shows exactly the line, with the cursor at its
+ *    end: the redraw logic never lets screen and buffer drift apart, and
+ *    never echoes part of a character;
+ *  - in hidden mode the only echo is "\r\n", "^C\r\n" or "\r\n" and the
+ *    refusal message, and no hidden line enters the history.
  * Finally a second editor fed the same stream through line_edit_feed_buf
  * must end with the same line, history and output.
  */
@@ -25,6 +27,7 @@
 #include <string.h>
 
 #include "text/line_edit.h"
+#include "text/utf8.h"
 
 #define CHECK(c)                                                                                   \
     do {                                                                                           \
@@ -39,21 +42,35 @@
 static struct line_edit ed, ed2;
 static char obuf[LINE_EDIT_OUT_MAX + GUARD];
 
-/* The terminal: one row (a new row on \n), a cursor. */
-static char row[2 * LINE_EDIT_MAX + 8];
+/* The terminal: one row (a new row on \n) of characters, a cursor. */
+static uint32_t row[2 * LINE_EDIT_MAX + 8];
 static size_t col, row_used;
+static struct utf8_dec term_dec;
 
 static void screen_reset(void)
 {
-    memset(row, ' ', sizeof(row));
+    for (size_t i = 0; i < sizeof(row) / sizeof(row[0]); i++)
+        row[i] = ' ';
     col = row_used = 0;
+    utf8_reset(&term_dec);
 }
 
 static void screen_put(const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
-        if (c == '\r') {
+        if ((uint8_t)c >= 0x80 || term_dec.need) {
+            /* The echo is whole UTF-8 characters, nothing else. */
+            enum utf8_res r = utf8_feed(&term_dec, (uint8_t)c);
+            CHECK(r == UTF8_MORE || r == UTF8_CHAR);
+            if (r == UTF8_CHAR) {
+                CHECK(term_dec.cp >= 0xa0);
+                CHECK(col < sizeof(row) / sizeof(row[0]));
+                row[col++] = term_dec.cp;
+                if (col > row_used)
+                    row_used = col;
+            }
+        } else if (c == '\r') {
             col = 0;
         } else if (c == '\n') {
             screen_reset();
@@ -64,12 +81,40 @@ static void screen_put(const char *s, size_t n)
             /* bell */
         } else {
             CHECK(c >= 0x20 && c < 0x7f);
-            CHECK(col < sizeof(row));
-            row[col++] = c;
+            CHECK(col < sizeof(row) / sizeof(row[0]));
+            row[col++] = (uint8_t)c;
             if (col > row_used)
                 row_used = col;
         }
     }
+}
+
+/* Text as the editor may hold it: strict UTF-8, no controls. */
+static void check_text(const char *l, size_t n)
+{
+    CHECK(utf8_check(l, n) == n);
+    struct utf8_dec d;
+    utf8_reset(&d);
+    for (size_t i = 0; i < n; i++) {
+        if (utf8_feed(&d, (uint8_t)l[i]) == UTF8_CHAR)
+            CHECK((d.cp >= 0x20 && d.cp < 0x7f) || d.cp >= 0xa0);
+    }
+}
+
+/* Whether the screen row shows exactly l[0 .. n), one character a column. */
+static bool row_shows(const char *l, size_t n, size_t *cols)
+{
+    struct utf8_dec d;
+    utf8_reset(&d);
+    size_t c = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (utf8_feed(&d, (uint8_t)l[i]) != UTF8_CHAR)
+            continue;
+        if (row[c++] != d.cp)
+            return false;
+    }
+    *cols = c;
+    return true;
 }
 
 static void check_line(const struct line_edit *e)
@@ -77,8 +122,7 @@ static void check_line(const struct line_edit *e)
     size_t n;
     const char *l = line_edit_line(e, &n);
     CHECK(n <= LINE_EDIT_MAX && l[n] == '\0');
-    for (size_t i = 0; i < n; i++)
-        CHECK(l[i] >= 0x20 && l[i] < 0x7f);
+    check_text(l, n);
 }
 
 /* The history changes only on events (and is checked only then: scanning
@@ -93,8 +137,7 @@ static void check_history(const struct line_edit *e)
         size_t hl;
         const char *h = line_edit_history_get(e, i, &hl);
         CHECK(h && hl >= 1 && hl <= LINE_EDIT_MAX);
-        for (size_t k = 0; k < hl; k++)
-            CHECK(h[k] >= 0x20 && h[k] < 0x7f);
+        check_text(h, hl);
         CHECK(!prev || prev_len != hl || memcmp(prev, h, hl) != 0);
         prev = h;
         prev_len = hl;
@@ -151,8 +194,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             check_history(&ed);
 
         if (was_hidden) {
+            static const char refused[] = "\r\n" LINE_EDIT_INVALID_MSG;
             CHECK(out.len == 0 || (out.len == 2 && memcmp(obuf, "\r\n", 2) == 0) ||
-                  (out.len == 4 && memcmp(obuf, "^C\r\n", 4) == 0) || out.truncated);
+                  (out.len == 4 && memcmp(obuf, "^C\r\n", 4) == 0) ||
+                  (ev == LINE_CANCEL && out.len == sizeof(refused) - 1 &&
+                   memcmp(obuf, refused, out.len) == 0) ||
+                  out.truncated);
             CHECK(line_edit_history_count(&ed) == hist_before);
             if (newest) {
                 size_t nl;
@@ -167,15 +214,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 /* (finished: the LF of a CR LF after an event that was
                  * not followed by line_edit_start; the line still holds
                  * the completed line, the screen is on a fresh row.) */
-                CHECK(col == n && (n == 0 || row[n - 1] == l[n - 1]));
                 CHECK(n <= LINE_EDIT_MAX && l[n] == '\0');
+                CHECK(term_dec.need == 0); /* no half character echoed */
                 if (deep) {
-                    CHECK(memcmp(row, l, n) == 0);
-                    for (size_t k = n; k < row_used; k++)
+                    size_t cols = 0;
+                    CHECK(row_shows(l, n, &cols));
+                    CHECK(col == cols);
+                    for (size_t k = cols; k < row_used; k++)
                         CHECK(row[k] == ' ');
+                } else {
+                    CHECK(col <= n && (n == 0) == (col == 0));
                 }
             } else if (ev != LINE_EOF) {
-                CHECK(col == 0 && row_used == 0); /* on a fresh row */
+                /* On a fresh row (after the refusal message, if any). */
+                CHECK(col == 0 && row_used == 0);
             }
         }
         if (ev == LINE_DONE && !was_hidden) {

@@ -188,9 +188,9 @@ Test(line_edit, ctrl_d)
     cr_assert_eq(type("\x7f\x04"), LINE_EOF);
 }
 
-Test(line_edit, other_controls_and_high_bytes_ignored)
+Test(line_edit, other_controls_ignored)
 {
-    for (int c = 0; c < 256; c++) {
+    for (int c = 0; c < 0x80; c++) {
         if (c >= 0x20 && c < 0x7f)
             continue;
         if (c == '\r' || c == '\n' || c == 3 || c == 4 || c == 8 || c == 0x15 || c == 0x17 ||
@@ -512,10 +512,183 @@ Test(line_edit, random_bytes_keep_invariants)
         const char *l = line_edit_line(&ed, &n);
         cr_assert_leq(n, LINE_EDIT_MAX);
         cr_assert_eq(l[n], '\0');
-        if (ev != LINE_NONE)
-            for (size_t k = 0; k < n; k++)
-                cr_assert(l[k] >= 0x20 && l[k] < 0x7f);
+        /* Always whole characters of text: no control, no bad byte. */
+        cr_assert_eq(utf8_check(l, n), n);
+        for (size_t k = 0; k < n; k++)
+            cr_assert((uint8_t)l[k] >= 0x20 && l[k] != 0x7f);
         if (ev != LINE_NONE && (x & 0x100))
             line_edit_start(&ed, (x & 0x200) != 0);
     }
+}
+
+/* ---- UTF-8 ---- */
+
+/* What a refused line echoes at Enter. */
+#define REFUSED "\r\n" LINE_EDIT_INVALID_MSG
+
+Test(line_edit, utf8_kept_exactly)
+{
+    /* "opé", "pässwörd": every byte kept, echoed as typed. */
+    cr_assert_eq(type("op\xc3\xa9"), LINE_NONE);
+    echo_is("op\xc3\xa9");
+    cr_assert_eq(type("\r"), LINE_DONE);
+    line_is("op\xc3\xa9");
+    line_edit_start(&ed, true);
+    clear_out();
+    cr_assert_eq(type("p\xc3\xa4sswu\xcc\x88rd \xe2\x82\xac \xf0\x9f\x94\x91\r"), LINE_DONE);
+    echo_is("\r\n");
+    line_is("p\xc3\xa4sswu\xcc\x88rd \xe2\x82\xac \xf0\x9f\x94\x91");
+    /* A password of nothing but accented letters is a password. */
+    line_edit_start(&ed, true);
+    cr_assert_eq(type("\xc3\xa9\xc3\xa9\xc3\xa9\r"), LINE_DONE);
+    line_is("\xc3\xa9\xc3\xa9\xc3\xa9");
+}
+
+Test(line_edit, utf8_echo_waits_for_the_whole_character)
+{
+    cr_assert_eq(type("\xe2\x82"), LINE_NONE);
+    echo_is("");
+    line_is("");
+    type("\xac");
+    echo_is("\xe2\x82\xac");
+    line_is("\xe2\x82\xac");
+}
+
+Test(line_edit, utf8_backspace_erases_a_character)
+{
+    type("a\xc3\xa9\xe2\x82\xac\xf0\x9f\x94\x91");
+    clear_out();
+    type("\x7f");
+    echo_is("\b \b");
+    line_is("a\xc3\xa9\xe2\x82\xac");
+    type("\x7f");
+    line_is("a\xc3\xa9");
+    type("\x08");
+    line_is("a");
+    clear_out();
+    type("\x7f\x7f");
+    echo_is("\b \b");
+    line_is("");
+}
+
+Test(line_edit, utf8_ctrl_w_and_history_redraw_by_character)
+{
+    enter_line("caf\xc3\xa9 cr\xc3\xa8me");
+    clear_out();
+    type("caf\xc3\xa8");
+    /* Up: the common prefix "caf" stays, the differing character is
+     * erased once (one column) and retyped. */
+    clear_out();
+    type("\x1b[A");
+    echo_is("\b \b\xc3\xa9 cr\xc3\xa8me");
+    clear_out();
+    type("\x17");
+    /* "crème" is five characters on screen. */
+    echo_is("\b \b\b \b\b \b\b \b\b \b");
+    line_is("caf\xc3\xa9 ");
+}
+
+static void refused(const char *bytes, const char *why)
+{
+    line_edit_start(&ed, false);
+    clear_out();
+    cr_assert_eq(type(bytes), LINE_NONE, "%s", why);
+    cr_assert_eq(type("\r"), LINE_CANCEL, "%s: Enter must refuse the line", why);
+    line_is("");
+    cr_assert(out.len >= strlen(REFUSED) &&
+                  memcmp(obuf + out.len - strlen(REFUSED), REFUSED, strlen(REFUSED)) == 0,
+              "%s: no refusal message in \"%.*s\"", why, (int)out.len, obuf);
+}
+
+Test(line_edit, utf8_invalid_sequences_refused)
+{
+    refused("op\xe9", "a Latin-1 e-acute (a lead byte cut short by Enter)");
+    refused("p\xe4sswd", "a Latin-1 a-umlaut before ASCII");
+    refused("a\x80", "a stray continuation byte");
+    refused("\xbf", "a lone continuation byte");
+    refused("\xff\xfe", "bytes that never occur in UTF-8");
+    refused("\xf5\x80\x80\x80", "a lead byte past U+10FFFF");
+    refused("\xf4\x90\x80\x80", "U+110000");
+    refused("x\xc3", "a truncated 2-byte character at the end of the line");
+    refused("x\xe2\x82", "a truncated 3-byte character at the end of the line");
+    refused("x\xf0\x9f\x94", "a truncated 4-byte character at the end of the line");
+    refused("\xc2\x85", "a C1 control (NEL)");
+    refused("\xc2\x9b", "a C1 control (CSI)");
+}
+
+Test(line_edit, utf8_overlong_and_surrogates_refused)
+{
+    refused("\xc0\xaf", "an overlong '/' in two bytes");
+    refused("\xc1\xbf", "an overlong 2-byte form");
+    refused("\xe0\x80\xaf", "an overlong '/' in three bytes");
+    refused("\xe0\x9f\xbf", "an overlong 3-byte form of U+07FF");
+    refused("\xf0\x80\x80\xaf", "an overlong '/' in four bytes");
+    refused("\xf0\x8f\xbf\xbf", "an overlong 4-byte form of U+FFFF");
+    refused("\xed\xa0\x80", "the surrogate U+D800");
+    refused("\xed\xbf\xbf", "the surrogate U+DFFF");
+    refused("\xed\xa0\xbd\xed\xb2\xa9", "a surrogate pair (CESU-8)");
+    /* The edges that are fine. */
+    line_edit_start(&ed, false);
+    cr_assert_eq(type("\xc2\xa0\xe0\xa0\x80\xed\x9f\xbf\xee\x80\x80\xf0\x90\x80\x80"
+                      "\xf4\x8f\xbf\xbf\r"),
+                 LINE_DONE);
+}
+
+Test(line_edit, utf8_invalid_byte_bells_once_and_keeps_the_rest)
+{
+    cr_assert_eq(type("ab\xff"), LINE_NONE);
+    echo_is("ab\a");
+    clear_out();
+    type("c\xfe\xc3(");
+    /* 'c' and '(' typed; no second bell; the cut-short \xc3 refused. */
+    echo_is("c(");
+    line_is("abc(");
+    /* Ctrl-U clears the line and the mark with it. */
+    type("\x15ok\r");
+    line_is("ok");
+}
+
+Test(line_edit, utf8_cut_short_by_a_control_key_still_runs_the_key)
+{
+    enter_line("prev");
+    type("a\xe2\x82\x1b[A");
+    /* The history recall replaced the line: nothing refused is left. */
+    cr_assert_eq(type("\r"), LINE_DONE);
+    line_is("prev");
+    line_edit_start(&ed, false);
+    clear_out();
+    type("a\xc3\x03");
+    cr_assert_eq(nevents, 1);
+    cr_assert_eq(events[0], LINE_CANCEL);
+    line_edit_start(&ed, false);
+    clear_out();
+    type("b\xc3\x7f");
+    line_is(""); /* the Backspace erased 'b' */
+    cr_assert_eq(type("\r"), LINE_CANCEL);
+}
+
+Test(line_edit, utf8_hidden_refusal_says_only_the_message)
+{
+    line_edit_start(&ed, true);
+    clear_out();
+    cr_assert_eq(type("p\xe4ss"), LINE_NONE);
+    echo_is("");
+    cr_assert_eq(type("\r"), LINE_CANCEL);
+    echo_is(REFUSED);
+    cr_assert_eq(memchr(ed.buf, 'p', sizeof(ed.buf)), NULL);
+    cr_assert_eq(line_edit_history_count(&ed), 0);
+}
+
+Test(line_edit, utf8_character_never_split_at_the_limit)
+{
+    char big[LINE_EDIT_MAX];
+    memset(big, 'x', sizeof(big));
+    type_n(big, LINE_EDIT_MAX - 1);
+    clear_out();
+    type("\xc3\xa9"); /* two bytes, one place left */
+    echo_is("\a");
+    size_t n;
+    line_edit_line(&ed, &n);
+    cr_assert_eq(n, LINE_EDIT_MAX - 1);
+    cr_assert_eq(type("\r"), LINE_TOO_LONG);
 }

@@ -4,7 +4,9 @@
  * numbers start at 1 and only grow. There is no method to change or delete
  * a record: who may append or read is decided by which wrapper of the
  * export a process holds (the authority broker hands out append-only and
- * append+read wrappers).
+ * append+read wrappers). Records are not echoed to the console: whoever
+ * sits at it, anonymous included, would read them there; the `audit`
+ * program, with a session's read wrapper, is the way to read the log.
  *
  * Caps: "timer" (record times), "console" (optional, messages).
  * Export: "log" (AuditLog).
@@ -68,8 +70,6 @@ static int append(void *self, AuditLog_append_Params_r params, AuditLog_append_R
         (uint8_t)svc_clean_copy(rec->principal, PRINCIPAL_MAX, who.str ? who.str : "", who.len);
     rec->detail_len =
         (uint8_t)svc_clean_copy(rec->detail, DETAIL_MAX, what.str ? what.str : "", what.len);
-    capos_printf("audit-log: #%u %s \"%s\" %s\n", rec->seq, AuditLog_Kind_NAMES[kind],
-                 rec->principal, rec->detail);
     return CAPNPC_OK;
 }
 

@@ -312,6 +312,16 @@ static int shell_bundle(void *self, AuthorityBroker_shellBundle_Params_r p,
         }
         e->nrevokers = i + 1;
     }
+    /* The launcher's list, for the shell to show; the launcher itself is
+     * what enforces it. */
+    for (uint32_t i = 0; i < n; i++) {
+        if (!items[i].launcher)
+            continue;
+        List_Text_b progs =
+            AuthorityBroker_shellBundle_Results_init_programs(res, items[i].nbinaries);
+        for (uint32_t k = 0; k < items[i].nbinaries; k++)
+            List_Text_set(progs, k, items[i].binaries[k], (uint32_t)strlen(items[i].binaries[k]));
+    }
     List_ProcessSpawner_Grant_b list = AuthorityBroker_shellBundle_Results_init_caps(res, n);
     for (uint32_t i = 0; i < n; i++) {
         ProcessSpawner_Grant_b g = List_ProcessSpawner_Grant_at(list, i);

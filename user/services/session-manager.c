@@ -137,6 +137,11 @@ static int setup(void *self, SessionManager_setup_Params_r p, SessionManager_set
     struct capn_text pw = SessionManager_setup_Params_get_password(p);
     if (!svc_params_ok(ctx, p.s) || !svc_credentials_ok(ctx, "setup", user, pw))
         return CAPNPC_OK;
+    if (svc_user_reserved(user.str, user.len))
+        return svc_fail(ctx, CapException_Type_invalidArgument,
+                        "setup: \"%.*s\" is the name of a profile, not a person's: choose "
+                        "another user name",
+                        (int)user.len, user.str);
     struct capnpc_call c;
     CredentialStore_count_Results_r cr;
     capnpc_call_init(&c, params, sizeof(params), results, sizeof(results));

@@ -5,6 +5,8 @@
  */
 #include "svc.h"
 
+#include "text/utf8.h"
+
 #include <stdarg.h>
 
 const char *svc_name = "service";
@@ -51,13 +53,36 @@ bool svc_user_ok(const char *s, uint32_t len)
 {
     if (len == 0 || len > SVC_USER_MAX)
         return false;
+    struct utf8_dec d;
+    utf8_reset(&d);
     for (uint32_t i = 0; i < len; i++) {
-        char c = s[i];
+        enum utf8_res r = utf8_feed(&d, (uint8_t)s[i]);
+        if (r == UTF8_BAD || r == UTF8_BAD_AGAIN)
+            return false;
+        if (r != UTF8_CHAR)
+            continue;
+        uint32_t c = d.cp;
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '.' || c == '-'))
+              c == '_' || c == '.' || c == '-' || c >= 0xa1))
             return false;
     }
-    return true;
+    return d.need == 0;
+}
+
+bool svc_user_reserved(const char *s, uint32_t len)
+{
+    static const char *const reserved[] = {"anonymous", "guest", "operator"};
+    for (unsigned k = 0; k < sizeof(reserved) / sizeof(reserved[0]); k++) {
+        const char *r = reserved[k];
+        if (strlen(r) != len)
+            continue;
+        uint32_t i = 0;
+        while (i < len && (s[i] | 0x20) == r[i])
+            i++;
+        if (i == len)
+            return true;
+    }
+    return false;
 }
 
 uint32_t svc_clean_copy(char *out, uint32_t max, const char *s, uint32_t len)

@@ -46,11 +46,20 @@ uint32_t svc_need(const char *name, uint64_t iface);
 
 /* ---- Checks of what clients send ---- */
 
-/* A user name: 1..31 bytes of letters, digits, '_', '.' and '-'. */
-#define SVC_USER_MAX  31
-#define SVC_USER_RULE "a user name is 1..31 letters, digits, '_', '.' or '-'"
+/* A user name: 1..31 bytes of ASCII letters, digits, '_', '.' and '-',
+ * and UTF-8 characters from U+00A1 on (letters of other alphabets; there
+ * is no table here to tell letters from symbols above ASCII, and nothing
+ * else there is a control or a space that would hide in a log). */
+#define SVC_USER_MAX 31
+#define SVC_USER_RULE                                                                              \
+    "a user name is 1..31 bytes of letters (UTF-8 is fine), digits, '_', '.' or '-'"
 
 bool svc_user_ok(const char *s, uint32_t len);
+
+/* The names of profiles ("anonymous", "guest", "operator", in any ASCII
+ * case): no account may take one, so that a prompt or a log line that
+ * shows a name cannot be mistaken for a profile. */
+bool svc_user_reserved(const char *s, uint32_t len);
 
 /* Passwords: 1..128 bytes, anything. */
 #define SVC_PASSWORD_MAX  128

@@ -5,6 +5,12 @@
  * terminal only while the job is in the foreground (run, wait): a
  * background job that asks for a line waits until it is brought there.
  *
+ * That StdIO is the only way a child reaches the terminal: the shell's own
+ * TerminalSession is never granted. It is per job and ends with the job,
+ * and with the session: logout (or a switch to another session) closes
+ * every job's StdIO, so a job left running cannot read what the next user
+ * types.
+ *
  * A job slot is reused only when nothing of it is in flight any more (its
  * wait answered, its RECV completed), so a late completion can never be
  * taken for another job's.
@@ -27,6 +33,8 @@ struct job {
     bool recv_posted; /* a RECV on its StdIO is in flight */
     bool line_posted; /* a terminal readLine is in flight for it */
     bool line_wanted; /* it asked for a line while in the background */
+    bool wait_posted; /* its ProcessHandle.wait is in flight */
+    bool ended;       /* cut off by the end of the session: out of the table */
     uint32_t line_max;
     uint32_t id;
     char name[SHELL_NAME];
@@ -184,6 +192,18 @@ static void serve_call(uint32_t idx, const struct capos_cqe *cqe)
     }
 }
 
+/* Take back a terminal readLine made for the job, so that the line typed
+ * next goes to whoever reads after it, not to a job that is gone. */
+static void cancel_line(uint32_t idx)
+{
+    if (!jobs[idx].line_posted)
+        return;
+    struct capos_sqe sqe = {.opcode = CAPOS_OP_CANCEL,
+                            .target_user_data = EV_TAG(EV_JOB_LINE, idx)};
+    capos_ring_submit(&sqe);
+    capos_cap_enter(0, 0);
+}
+
 static void finish_job(struct job *j, int code)
 {
     j->running = false;
@@ -196,7 +216,7 @@ static void finish_job(struct job *j, int code)
 
 static void maybe_free(struct job *j)
 {
-    if (j->reported && !j->running && !j->recv_posted && !j->line_posted)
+    if (j->reported && !j->running && !j->recv_posted && !j->line_posted && !j->wait_posted)
         j->used = false;
 }
 
@@ -205,6 +225,18 @@ void jobs_event(enum event_kind kind, uint32_t idx, const struct capos_cqe *cqe)
     if (idx >= SHELL_MAX_JOBS || !jobs[idx].used)
         return;
     struct job *j = &jobs[idx];
+    if (j->ended) {
+        /* What was in flight when the session ended comes back (closed,
+         * cancelled); nothing of it is acted on. */
+        if (kind == EV_JOB_RECV)
+            j->recv_posted = false;
+        else if (kind == EV_JOB_LINE)
+            j->line_posted = false;
+        else if (kind == EV_JOB_WAIT)
+            j->wait_posted = false;
+        maybe_free(j);
+        return;
+    }
     if (kind == EV_JOB_RECV) {
         j->recv_posted = false;
         if (cqe->result >= 0 && j->running)
@@ -222,10 +254,12 @@ void jobs_event(enum event_kind kind, uint32_t idx, const struct capos_cqe *cqe)
             post_recv(idx);
         }
     } else if (kind == EV_JOB_WAIT) {
+        j->wait_posted = false;
         ProcessHandle_wait_Results_r r;
         int code = -1;
         if (capos_call_finish(&j->waitc, cqe, &r.s) == CAPNPC_OK)
             code = ProcessHandle_wait_Results_get_exitCode(r);
+        cancel_line(idx);
         finish_job(j, code);
         if (!j->foreground) {
             term_printf("\r\n[%u] %s exited with code %d\r\n", j->id, j->name, code);
@@ -288,20 +322,39 @@ int jobs_spawn(const char *line, const struct shell_cmd *cmd, bool wait)
                     what);
         return -1;
     }
-    /* Every grant names a capability of this session, or @stdio. */
+    /* Said before anything is made: the launcher would refuse it anyway,
+     * in words that cannot tell the session what it may start. */
+    if (!session_may_start(cmd->binary)) {
+        point_at(line, cmd->binary_off, cmd->binary_len,
+                 "not a program this session may start (see 'programs')");
+        return -1;
+    }
+    /* Every grant names a capability of this session's bundle, or @stdio
+     * (the child's own StdIO under another name). The shell's own
+     * capabilities stay in the shell: they are not the session's, they
+     * outlive its logout, and the terminal would let a job read what the
+     * next user types (a password, say). */
     const struct shell_cap *src[SHELL_GRANTS_MAX];
-    bool named_stdio = false;
     for (uint32_t i = 0; i < cmd->grant_count; i++) {
         const struct shell_grant *g = &cmd->grants[i];
         src[i] = 0;
-        if (strcmp(g->source, "stdio") == 0 && !g->client) {
-            named_stdio = named_stdio || strcmp(g->name, "stdio") == 0;
-            continue;
+        if (strcmp(g->name, "stdio") == 0) {
+            point_at(line, g->name_off, g->name_len,
+                     "'stdio' is reserved: every program gets its own stdio");
+            return -1;
         }
+        if (strcmp(g->source, "stdio") == 0 && !g->client)
+            continue;
         src[i] = caps_find(g->source, strlen(g->source));
         if (!src[i]) {
             point_at(line, g->source_off, g->source_len,
                      "no capability of that name in this session (see 'caps')");
+            return -1;
+        }
+        if (src[i]->origin == CAP_SHELL) {
+            point_at(line, g->source_off, g->source_len,
+                     "the shell's own capability: programs get only the session's (see 'caps')");
+            term_printf("%s: a program reaches the terminal through its own stdio\r\n", what);
             return -1;
         }
         if (g->client &&
@@ -310,8 +363,6 @@ int jobs_spawn(const char *line, const struct shell_cmd *cmd, bool wait)
                      "not a service endpoint of this session: use '@name' to pass it");
             return -1;
         }
-        if (strcmp(g->name, "stdio") == 0)
-            named_stdio = true;
     }
     uint32_t idx = 0;
     while (idx < SHELL_MAX_JOBS && jobs[idx].used)
@@ -343,7 +394,7 @@ int jobs_spawn(const char *line, const struct shell_cmd *cmd, bool wait)
     ProcessSpawner_spawn_Params_b p = ProcessSpawner_spawn_begin(&c);
     ProcessSpawner_spawn_Params_set_name(p, cmd->binary, (uint32_t)strlen(cmd->binary));
     ProcessSpawner_spawn_Params_set_binaryName(p, cmd->binary, (uint32_t)strlen(cmd->binary));
-    uint32_t n = cmd->grant_count + (named_stdio ? 0 : 1);
+    uint32_t n = cmd->grant_count + 1;
     List_ProcessSpawner_Grant_b gl = ProcessSpawner_spawn_Params_init_grants(p, n);
     for (uint32_t i = 0; i < n; i++) {
         ProcessSpawner_Grant_b g = List_ProcessSpawner_Grant_at(gl, i);
@@ -364,7 +415,9 @@ int jobs_spawn(const char *line, const struct shell_cmd *cmd, bool wait)
     if (rc != CAPNPC_OK || c.reply.ncaps != 1) {
         capos_release(server);
         capos_flush_releases();
-        term_printf("%s: %s: %s\r\n", what, cmd->binary, call_error(rc, &c));
+        /* It is one of the session's programs: the system may still lack
+         * it (a manifest without it), or a grant may not fit. */
+        term_printf("%s: could not start \"%s\": %s\r\n", what, cmd->binary, call_error(rc, &c));
         return -1;
     }
 
@@ -384,8 +437,9 @@ int jobs_spawn(const char *line, const struct shell_cmd *cmd, bool wait)
     capnpc_call_init(&j->waitc, j->wait_params, sizeof(j->wait_params), j->wait_results,
                      sizeof(j->wait_results));
     ProcessHandle_wait_begin(&j->waitc);
-    if (!capos_call_start(&j->waitc, j->handle, ProcessHandle_INTERFACE_ID,
-                          ProcessHandle_wait_METHOD, EV_TAG(EV_JOB_WAIT, idx)))
+    j->wait_posted = capos_call_start(&j->waitc, j->handle, ProcessHandle_INTERFACE_ID,
+                                      ProcessHandle_wait_METHOD, EV_TAG(EV_JOB_WAIT, idx));
+    if (!j->wait_posted)
         term_printf("%s: cannot wait for %s\r\n", what, cmd->binary);
     if (!wait) {
         term_printf("[%u] %s started\r\n", j->id, j->name);
@@ -394,12 +448,43 @@ int jobs_spawn(const char *line, const struct shell_cmd *cmd, bool wait)
     return wait_job(j) ? j->exit_code : -1;
 }
 
+void jobs_end_all(const char *why, bool quiet)
+{
+    for (uint32_t i = 0; i < SHELL_MAX_JOBS; i++) {
+        struct job *j = &jobs[i];
+        if (!j->used || j->ended)
+            continue;
+        if (j->running) {
+            /* There is no way to stop a process from outside (ProcessHandle
+             * has only wait): the job is cut off instead. Its StdIO closes
+             * (its calls fail with `disconnected`, and a job blocked
+             * reading wakes to that), its session capabilities are
+             * revoked by the logout that follows, and the shell lets go
+             * of its handle. */
+            cancel_line(i);
+            j->running = false;
+            j->ended = true;
+            capos_release(j->stdio);
+            capos_release(j->handle);
+            if (!quiet)
+                term_printf("[%u] %s ended by %s\r\n", j->id, j->name, why);
+        } else if (!j->reported && !quiet) {
+            term_printf("[%u] %s exited with code %d\r\n", j->id, j->name, j->exit_code);
+        }
+        j->ended = true;
+        j->reported = true;
+        j->line_wanted = false;
+        maybe_free(j);
+    }
+    capos_flush_releases();
+}
+
 int jobs_wait(bool has_job, uint32_t id)
 {
     bool any = false;
     for (uint32_t i = 0; i < SHELL_MAX_JOBS; i++) {
         struct job *j = &jobs[i];
-        if (!j->used || (has_job && j->id != id))
+        if (!j->used || j->ended || (has_job && j->id != id))
             continue;
         any = true;
         if (j->running) {
@@ -422,7 +507,7 @@ void jobs_list(void)
     bool any = false;
     for (uint32_t i = 0; i < SHELL_MAX_JOBS; i++) {
         struct job *j = &jobs[i];
-        if (!j->used || (j->reported && !j->running))
+        if (!j->used || j->ended || (j->reported && !j->running))
             continue;
         any = true;
         if (j->running)

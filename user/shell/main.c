@@ -18,9 +18,12 @@ static const char help_text[] =
     "  setup                create the operator account (once) and log in\r\n"
     "  login                log in (asks username> and a hidden password>)\r\n"
     "  guest                become a guest (if the system offers it)\r\n"
-    "  logout               revoke the session's capabilities, back to anonymous\r\n"
+    "  logout               end the session's jobs, revoke its capabilities: anonymous\r\n"
+    "                       (login, setup and guest log a live session out first)\r\n"
+    "  programs             the programs this session may start\r\n"
     "  spawn \"bin\" [with { name: @cap, other: client @svc }]\r\n"
-    "                       start a program with exactly these grants (plus stdio)\r\n"
+    "                       start a program with exactly these grants (plus its own\r\n"
+    "                       stdio); only the session's capabilities can be granted\r\n"
     "  run \"bin\" [with {...}] spawn, then wait for it\r\n"
     "  wait [job]           wait for a job (or all)\r\n"
     "  jobs                 list jobs\r\n"
@@ -91,6 +94,9 @@ static void run_command(const char *line, size_t len)
     case SHELL_CMD_JOBS:
         jobs_list();
         break;
+    case SHELL_CMD_PROGRAMS:
+        cmd_programs();
+        break;
     case SHELL_CMD_CLEAR:
         term_puts("\x1b[2J\x1b[H");
         break;
@@ -122,6 +128,7 @@ int main(void)
         int st = term_read_line(prompt, false, line, sizeof(line), &len);
         if (st < 0) {
             capos_printf("capos-shell: the terminal is gone\n");
+            session_end_on_exit();
             return 1;
         }
         if (st == TerminalSession_LineStatus_tooLong)

@@ -80,6 +80,12 @@ const char *call_error(int rc, struct capnpc_call *c)
         size_t n = t.len < sizeof(msg) - 1 ? t.len : sizeof(msg) - 1;
         memcpy(msg, t.str, n);
         msg[n] = 0;
+        /* Services name their method ("login: wrong user name ..."); the
+         * shell names the command, which is the same word: one prefix. */
+        static const char *const words[] = {"login: ", "setup: ", "guest: "};
+        for (unsigned i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+            if (strncmp(msg, words[i], strlen(words[i])) == 0)
+                return msg + strlen(words[i]);
         return msg;
     }
     fmt_snprintf(msg, sizeof(msg), "the call failed (error %d)", rc);
@@ -131,6 +137,7 @@ static void adopt_session(UserSession_r s)
         return;
     }
     drop_bundle();
+    sh.nprograms = 0;
     sh.profile = UserSession_get_profile(s);
     memcpy(sh.session_id, id.ptr, id.len);
     memcpy(sh.principal, who.str, who.len);
@@ -153,6 +160,17 @@ static void adopt_session(UserSession_r s)
         term_printf("login: no capabilities for this session: %s\r\n", call_error(rc, &c));
         return;
     }
+    List_Text_r progs = AuthorityBroker_shellBundle_Results_get_programs(r);
+    size_t at = 0;
+    for (uint32_t i = 0; i < List_Text_len(progs); i++) {
+        struct capn_text t = List_Text_get(progs, i);
+        if (t.len == 0 || at + t.len + 1 > sizeof(sh.programs))
+            break;
+        memcpy(sh.programs + at, t.str, t.len);
+        sh.programs[at + t.len] = 0;
+        at += t.len + 1;
+        sh.nprograms++;
+    }
     List_ProcessSpawner_Grant_r list = AuthorityBroker_shellBundle_Results_get_caps(r);
     bool taken[CAPOS_MAX_XFER] = {0};
     for (uint32_t i = 0; i < List_ProcessSpawner_Grant_len(list); i++) {
@@ -172,27 +190,84 @@ static void adopt_session(UserSession_r s)
     capos_flush_releases();
 }
 
+/* True, after saying why, if a credential line was not taken. The terminal
+ * discards a line over the limit whole (tooLong), so nothing of it is
+ * left to be typed into the next prompt, and the shell never sees it. */
+static bool refused(const char *what, const char *field, int st, size_t n, unsigned max)
+{
+    if (st == TerminalSession_LineStatus_ok && n > 0)
+        return false;
+    if (st == TerminalSession_LineStatus_tooLong)
+        term_printf("%s: a %s is at most %u bytes; that line was discarded, not kept: "
+                    "cancelled\r\n",
+                    what, field, max);
+    else if (st == TerminalSession_LineStatus_endOfInput)
+        term_printf("\r\n%s: end of input: cancelled\r\n", what); /* Ctrl-D echoes nothing */
+    else if (st == TerminalSession_LineStatus_ok)
+        term_printf("%s: no %s given: cancelled\r\n", what, field);
+    else
+        term_printf("%s: cancelled\r\n", what);
+    return true;
+}
+
 /* Ask for a user name and a hidden password; false if cancelled. */
 static bool ask_credentials(const char *what, char *user, char *password)
 {
     size_t n;
     int st = term_read_line("username> ", false, user, SHELL_NAME, &n);
-    if (st != TerminalSession_LineStatus_ok || n == 0) {
-        term_printf("%s: cancelled\r\n", what);
+    if (refused(what, "user name", st, n, SHELL_NAME - 1))
         return false;
-    }
     st = term_read_line("password> ", true, password, PASSWORD_MAX + 1, &n);
-    if (st != TerminalSession_LineStatus_ok || n == 0) {
-        term_printf("%s: cancelled\r\n", what);
+    if (refused(what, "password", st, n, PASSWORD_MAX)) {
+        memset(password, 0, PASSWORD_MAX + 1);
         return false;
     }
     return true;
+}
+
+/* End the session: its jobs first (they lose the terminal), then the
+ * broker revokes the bundle, ends the session and records the logout.
+ * `why` says who asked ("logout", or the command that switches). */
+static void end_session(const char *why, bool quiet)
+{
+    jobs_end_all(why, quiet);
+    struct capnpc_call c;
+    capnpc_call_init(&c, params, sizeof(params), results, sizeof(results));
+    int rc = AuthorityBroker_logout_call(&capos_transport, sh.broker, &c, sh.session_id,
+                                         sizeof(sh.session_id), 0);
+    if (rc != CAPNPC_OK && !quiet)
+        term_printf("%s: the broker did not log the session out: %s (dropping the "
+                    "capabilities anyway)\r\n",
+                    why, call_error(rc, &c));
+    drop_bundle();
+    sh.nprograms = 0;
+    memset(sh.session_id, 0, sizeof(sh.session_id));
+    memset(sh.principal, 0, sizeof(sh.principal));
+    sh.profile = UserSession_Profile_anonymous;
+}
+
+/* login, setup and guest start a new session: the one before ends first,
+ * so it cannot stay live behind the new one with its jobs and bundle. */
+static void switch_from_session(const char *what)
+{
+    if (sh.profile == UserSession_Profile_anonymous)
+        return;
+    term_printf("%s: logging %s out first\r\n", what,
+                sh.principal[0] ? sh.principal : profile_name(sh.profile));
+    end_session(what, false);
+}
+
+void session_end_on_exit(void)
+{
+    if (sh.profile != UserSession_Profile_anonymous)
+        end_session("capos-shell", true);
 }
 
 static void login_or_setup(bool setup)
 {
     const char *what = setup ? "setup" : "login";
     char user[SHELL_NAME], password[PASSWORD_MAX + 1];
+    switch_from_session(what);
     if (!ask_credentials(what, user, password))
         return;
     term_printf("%s: checking...\r\n", what);
@@ -235,6 +310,7 @@ void cmd_setup(void)
 
 void cmd_guest(void)
 {
+    switch_from_session("guest");
     struct capnpc_call c;
     SessionManager_guest_Results_r r;
     capnpc_call_init(&c, params, sizeof(params), results, sizeof(results));
@@ -253,16 +329,7 @@ void cmd_logout(void)
         term_puts("logout: not logged in\r\n");
         return;
     }
-    struct capnpc_call c;
-    capnpc_call_init(&c, params, sizeof(params), results, sizeof(results));
-    int rc = AuthorityBroker_logout_call(&capos_transport, sh.broker, &c, sh.session_id,
-                                         sizeof(sh.session_id), 0);
-    if (rc != CAPNPC_OK)
-        term_printf("logout: %s (dropping the capabilities anyway)\r\n", call_error(rc, &c));
-    drop_bundle();
-    memset(sh.session_id, 0, sizeof(sh.session_id));
-    sh.principal[0] = 0;
-    sh.profile = UserSession_Profile_anonymous;
+    end_session("logout", false);
     term_puts("logout: the session's capabilities are revoked; you are anonymous\r\n");
 }
 
@@ -284,6 +351,29 @@ void cmd_caps(void)
         term_printf("%-12s %-18s %s\r\n", c->name, iface_name(c->iface),
                     c->origin == CAP_SHELL ? "shell" : profile_name(sh.profile));
     }
+}
+
+bool session_may_start(const char *name)
+{
+    const char *p = sh.programs;
+    for (uint32_t i = 0; i < sh.nprograms; i++, p += strlen(p) + 1)
+        if (strcmp(p, name) == 0)
+            return true;
+    return false;
+}
+
+void cmd_programs(void)
+{
+    if (sh.nprograms == 0) {
+        term_puts("programs: this session may start none: log in first ('login', 'setup' or "
+                  "'guest')\r\n");
+        return;
+    }
+    term_puts("This session may start:");
+    const char *p = sh.programs;
+    for (uint32_t i = 0; i < sh.nprograms; i++, p += strlen(p) + 1)
+        term_printf(" %s", p);
+    term_puts("\r\n");
 }
 
 void session_audit(AuditLog_Kind kind, const char *detail, size_t len)

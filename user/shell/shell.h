@@ -54,6 +54,10 @@ struct shell {
     uint8_t session_id[16];
     char principal[SHELL_NAME];
     bool echo_off; /* the terminal's echo, as last set */
+    /* The binaries the session's launcher may start (from the broker),
+     * NUL-separated; nprograms of them. */
+    char programs[256];
+    uint32_t nprograms;
 };
 
 extern struct shell sh;
@@ -79,6 +83,10 @@ struct shell_cmd;
 int jobs_spawn(const char *line, const struct shell_cmd *cmd, bool wait);
 int jobs_wait(bool has_job, uint32_t job);
 void jobs_list(void);
+/* The session ends: every job loses its StdIO (so it can no longer read
+ * the terminal or write to it), its handle is let go, and the table is
+ * cleared; each running job is reported as ended by `why`. */
+void jobs_end_all(const char *why, bool quiet);
 /* A completion for a job (EV_JOB_*). */
 void jobs_event(enum event_kind kind, uint32_t idx, const struct capos_cqe *cqe);
 
@@ -89,8 +97,13 @@ void cmd_login(void);
 void cmd_setup(void);
 void cmd_guest(void);
 void cmd_logout(void);
+/* The shell is ending: log the session out, so it cannot outlive it. */
+void session_end_on_exit(void);
 void cmd_whoami(void);
 void cmd_caps(void);
+void cmd_programs(void);
+/* Whether the session's launcher may start binary `name`. */
+bool session_may_start(const char *name);
 const struct shell_cap *caps_find(const char *name, size_t len);
 const char *iface_name(uint64_t id);
 /* Append a record to the session's audit log, if it has one. */

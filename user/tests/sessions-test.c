@@ -19,7 +19,7 @@
 #include "text/fmt.h"
 
 #define MOTD     "sessions test motd"
-#define USER     "operator"
+#define USER     "ada\xc3\xa9" /* UTF-8 is a name's to have */
 #define PASSWORD "correct horse"
 #define ID_LEN   16
 
@@ -499,6 +499,16 @@ int main(void)
     CHECK(o == INVALID, "setup with a 129-byte password: invalidArgument (%s)", msg);
     o = log_in(true, USER, "", 0, &ms, msg, sizeof(msg));
     CHECK(o == INVALID, "setup with an empty password: invalidArgument (%s)", msg);
+    /* Profile names are nobody's user name, in any case. */
+    const char *const reserved[] = {"operator", "Guest", "ANONYMOUS"};
+    for (unsigned i = 0; i < 3; i++) {
+        o = log_in(true, reserved[i], PASSWORD, 0, &ms, msg, sizeof(msg));
+        CHECK(o == INVALID, "setup(\"%s\"), a reserved name: invalidArgument (%s)", reserved[i],
+              msg);
+    }
+    o = log_in(true, "bad\xc3", PASSWORD, 0, &ms, msg, sizeof(msg));
+    CHECK(o == INVALID, "setup with a user name cut inside a UTF-8 character: invalidArgument (%s)",
+          msg);
 
     /* setup creates the operator account and logs it in. */
     struct session s1;
