@@ -21,22 +21,21 @@ $(shell mkdir -p $(BUILD)/systems; [ "$$(cat $(BOOT_STAMP) 2>/dev/null)" = "$(BO
 $(ISO): $(KERNEL) $(BOOT_MODULE) $(BOOT_STAMP) tools/mkiso.sh
 	tools/mkiso.sh $@ $(KERNEL) "" $(BOOT_MODULE)
 
-QEMU_ACCEL := $(if $(filter 1,$(KVM)),-accel kvm -cpu host,-accel tcg -cpu max)
-QEMU_FLAGS := -M q35 -m 256M $(QEMU_ACCEL) -serial stdio -display none -no-reboot \
-              -device isa-debug-exit,iobase=0xf4,iosize=0x04
-
 # TAP=1: boot the test kernel with the debug tap on (kernel/tap.h).
 TAP_ISO := $(BUILD)/capos-tap.iso
 $(TAP_ISO): $(TEST_KERNEL) $(BOOT_MODULE) $(BOOT_STAMP) tools/mkiso.sh
 	tools/mkiso.sh $@ $(TEST_KERNEL) "tap=1" $(BOOT_MODULE)
 RUN_ISO := $(if $(filter 1,$(TAP)),$(TAP_ISO),$(ISO))
 
+# The QEMU command line is tools/qemu-run.sh's (the console test runs it
+# too): the serial console on this terminal, Ctrl-C to the guest, Ctrl-A X
+# quits. KVM=1 uses KVM.
 .PHONY: run run-uefi
 run: deps $(RUN_ISO)
-	tools/qemu-run.sh bios $(RUN_ISO) $(QEMU_FLAGS)
+	KVM=$(KVM) tools/qemu-run.sh bios $(RUN_ISO)
 
 run-uefi: deps $(RUN_ISO)
-	tools/qemu-run.sh uefi $(RUN_ISO) $(QEMU_FLAGS)
+	KVM=$(KVM) tools/qemu-run.sh uefi $(RUN_ISO)
 
 .PHONY: bench
 $(eval $(call manifest_rule,$(BUILD)/bench/ipc.bin,system-bench.cue))

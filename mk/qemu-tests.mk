@@ -34,3 +34,12 @@ test-qemu-$(1): $(KERNEL) $(TEST_KERNEL) $(addprefix $(BUILD)/user/,$(addsuffix 
 TEST_SUITES += qemu-$(1)
 endef
 $(foreach t,$(QEMU_TESTS),$(eval $(call qemu_test,$(t))))
+
+# The console of `make run` (tools/qemu-run.sh) on a pseudo-terminal: Ctrl-C
+# reaches the guest's shell, Ctrl-A X quits QEMU (tests/console/).
+TEST_SUITES += console
+.PHONY: test-console
+test-console: $(ISO) tools/qemu-run.sh | $(RESULTS)
+	@echo "== console"
+	@tools/run-tap.sh console $(RESULTS)/console.tap \
+	    timeout --kill-after=5 180 python3 tests/console/console_test.py $(ISO) 150

@@ -50,7 +50,7 @@ npm-deps: $(NPM_STAMP)
 # expansion of the prerequisites ($$).
 
 CUE_DEFS       := $(sort $(wildcard cue/*.cue))
-CUE_TOOL       := tools/cue.js
+CUE_TOOL       := tools/cue-manifest.js
 SYSTEM_CUE     := system.cue $(wildcard system.local.cue)
 MANIFEST       := $(BUILD)/manifest.bin
 MANIFEST_ELFS   = $(addprefix $(BUILD)/user/,$(addsuffix .elf,$(USER_PROGRAMS)))

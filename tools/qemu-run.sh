@@ -1,10 +1,36 @@
 #!/bin/sh
 # qemu-run.sh bios|uefi ISO [QEMU ARGS...]
-# Boot an ISO interactively. capOS leaves QEMU through isa-debug-exit:
-# status 33 means the kernel halted cleanly, 35 that it halted on an error.
+# Boot an ISO interactively: the QEMU command line of `make run` and
+# `make run-uefi`, kept here only, so that the console test
+# (tests/console/console_test.py) runs exactly what they run.
+#
+# The serial console and the QEMU monitor share this terminal through
+# QEMU's multiplexer, with signals off, so that:
+#   Ctrl-C        goes to the guest (the shell cancels the line)
+#   Ctrl-A X      quits QEMU
+#   Ctrl-A C      switches between the console and the QEMU monitor
+#   Ctrl-A H      lists the other Ctrl-A keys; Ctrl-A Ctrl-A types Ctrl-A
+# KVM=1 in the environment uses KVM instead of TCG.
+#
+# capOS leaves QEMU through isa-debug-exit: status 33 means the kernel
+# halted cleanly, 35 that it halted on an error.
 set -u
+if [ $# -lt 2 ] || { [ "$1" != bios ] && [ "$1" != uefi ]; }; then
+    echo "usage: tools/qemu-run.sh bios|uefi ISO [QEMU ARGS...]" >&2
+    exit 2
+fi
 mode=$1; iso=$2; shift 2
-set -- -cdrom "$iso" "$@"
+if [ "${KVM:-}" = 1 ]; then
+    accel="-accel kvm -cpu host"
+else
+    accel="-accel tcg -cpu max"
+fi
+# shellcheck disable=SC2086
+set -- -M q35 -m 256M $accel -display none -no-reboot \
+    -chardev stdio,id=console,mux=on,signal=off \
+    -serial chardev:console -mon chardev=console,mode=readline \
+    -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+    -cdrom "$iso" "$@"
 if [ "$mode" = uefi ]; then
     vars=$(mktemp)
     trap 'rm -f "$vars"' EXIT
@@ -15,6 +41,7 @@ fi
 qemu-system-x86_64 "$@"
 rc=$?
 case $rc in
+0) echo "qemu: quit" ;;
 33) echo "qemu: capOS halted cleanly"; exit 0 ;;
 35) echo "qemu: capOS halted with a failure status" >&2; exit 1 ;;
 *) echo "qemu: exited with status $rc" >&2; exit "$rc" ;;

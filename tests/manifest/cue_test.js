@@ -13,7 +13,12 @@
 //     schema/capos.capnp and each binary's ELF bytes added. Also: mkmanifest
 //     running CUE itself gives the same bytes; the graph errors of
 //     tests/manifest/graph/ (which CUE accepts) and errors in the JSON are
-//     reported with their path and what was expected.
+//     reported with their path and what was expected. And each mistake in
+//     tests/manifest/cue/ and tests/manifest/errors/ is explained by
+//     mkmanifest (through tools/cue-manifest.js) in exactly the lines of the
+//     file's "// error:" headers: one per mistake, at the user's file and
+//     line, naming services and caps, suggesting the nearest name. A
+//     "// with: FILE" header evaluates FILE first (the file is an overlay).
 //
 // One process evaluates every CUE file, since loading the CUE WebAssembly
 // module is most of the cost. Run from the repository root.
@@ -172,10 +177,33 @@ async function testTool() {
 
     // The real pipeline: mkmanifest runs CUE itself.
     const viaCue = `${out}/spawn-cue.bin`;
-    const m = mkmanifest(['-o', viaCue, '--cue', 'tools/cue.js', ...binArgs, ...DEFS,
-                          'system-spawn.cue']);
-    ok(m.code === 0 && fs.readFileSync(viaCue).equals(fs.readFileSync(`${out}/spawn.bin`)),
-       'mkmanifest evaluating system-spawn.cue itself gives the same bytes', m.stderr);
+    for (const prog of ['tools/cue.js', 'tools/cue-manifest.js']) {
+        fs.rmSync(viaCue, {force: true});
+        const m = mkmanifest(['-o', viaCue, '--cue', prog, ...binArgs, ...DEFS, 'system-spawn.cue']);
+        ok(m.code === 0 && fs.readFileSync(viaCue).equals(fs.readFileSync(`${out}/spawn.bin`)),
+           `mkmanifest evaluating system-spawn.cue itself (${prog}) gives the same bytes`, m.stderr);
+    }
+
+    // Mistakes explained at the user's file and line, one error each.
+    for (const dir of ['tests/manifest/cue', 'tests/manifest/errors']) {
+        for (const f of fs.readdirSync(dir).filter((x) => x.endsWith('.cue')).sort()) {
+            const file = `${dir}/${f}`, text = fs.readFileSync(file, 'utf8');
+            const want = [...text.matchAll(/^\/\/ error: (.*)$/gm)].map((m) => m[1]);
+            const withFiles = [...text.matchAll(/^\/\/ with: (.*)$/gm)].map((m) => m[1]);
+            const bin = `${out}/explain.bin`;
+            fs.rmSync(bin, {force: true});
+            const r = mkmanifest(['-o', bin, '--cue', 'tools/cue-manifest.js', ...binArgs, ...DEFS,
+                                  ...withFiles, file]);
+            const got = r.stderr.split('\n').filter((l) => l !== '');
+            const errors = got.filter((l) => l.includes(': error: ')).length;
+            const same = got.length === want.length && got.every((l, i) => l === want[i]);
+            ok(want.length > 0 && r.code === 1 && same && errors === want.length && !fs.existsSync(bin),
+               `${f}: ${want.length} error${want.length === 1 ? '' : 's'}, at ${file}:` +
+               `${want.map((w) => w.slice(file.length + 1).split(':')[0]).join(', ')}`,
+               `exit ${r.code}, ${errors} errors, expected ${want.length}:\n` +
+               `got:\n${got.join('\n')}\nexpected:\n${want.join('\n')}`);
+        }
+    }
 
     // Service-graph errors: CUE accepts these files, mkmanifest must not.
     const gdir = 'tests/manifest/graph';

@@ -4,7 +4,8 @@
  *
  *   mkmanifest -o OUT [--binary NAME=PATH]... [--cue PROGRAM] FILE.cue...
  *       evaluate the CUE files (PROGRAM export --out json -e manifest
- *       FILES; PROGRAM defaults to tools/cue.js), build the manifest with
+ *       FILES; PROGRAM defaults to tools/cue-manifest.js, which explains
+ *       each mistake at its file and line), build the manifest with
  *       the named ELF files embedded, validate all of it with lib/manifest
  *       and write OUT.
  *   mkmanifest -o OUT [--binary NAME=PATH]... --json FILE
@@ -13,7 +14,8 @@
  *       validate an existing binary manifest.
  *   mkmanifest --kernel-sources-cue
  *       print cue/kernel-sources.cue: the kernel sources and the interface
- *       of each, from the schema (enum KernelSource, $C.implements).
+ *       of each (enum KernelSource, $C.implements) and the names of the
+ *       interfaces, from the schema.
  *
  * Exit status 0 on success, 1 on an error in the input (reported on
  * stderr with the path of the field and what was expected), 2 on a usage
@@ -124,24 +126,80 @@ static char *cue_export(const char *prog, char **files, int n, size_t *len)
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
+    /* Status 1: the program has explained each mistake (tools/cue-manifest.js)
+     * or printed CUE's messages (tools/cue.js); nothing to add. */
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 1)
+        exit(1);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        fprintf(stderr, "mkmanifest: error: the CUE files do not evaluate to a system "
-                        "(cue's messages above say where)\n");
+        fprintf(stderr, "mkmanifest: error: %s failed (%s %d) before evaluating the system\n", prog,
+                WIFEXITED(status) ? "exit status" : "signal",
+                WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
         exit(1);
     }
     return json;
 }
 
-/* Report a lib/manifest error in the terms of the CUE files, which call
- * the interface id field "interface". */
-static void report(const char *what, const struct manifest_error *e)
+/* The name of element i of list key in obj, or NULL. */
+static const char *element_name(const struct jval *obj, const char *key, unsigned long i,
+                                const struct jval **elem)
 {
-    char path[MANIFEST_PATH_MAX];
+    const struct jval *l = obj ? json_get(obj, key) : NULL;
+    *elem = l && l->type == J_ARR && i < l->n ? l->items[i] : NULL;
+    const struct jval *n = *elem && (*elem)->type == J_OBJ ? json_get(*elem, "name") : NULL;
+    return n && n->type == J_STR ? n->s : NULL;
+}
+
+/* A lib/manifest path ("initConfig.services[2].caps[0].source") in the
+ * terms of the system file: 'service "chat", cap "log": source'. Without
+ * the JSON (--check), or past what it names, the path stays as it is. */
+static void name_path(const char *path, const struct jval *root, char *out, size_t size)
+{
+    const struct jval *ic = root ? json_get(root, "initConfig") : NULL, *cur = NULL, *elem;
+    const char *p = path, *name;
+    unsigned long i;
+    int used = 0, len = 0;
+    out[0] = 0;
+    if (strncmp(p, "initConfig.init", 15) == 0 && (p[15] == 0 || p[15] == '.') && ic) {
+        used = snprintf(out, size, "init");
+        cur = json_get(ic, "init");
+        p += 15;
+    } else if (sscanf(p, "initConfig.services[%lu]%n", &i, &len) == 1 &&
+               (name = element_name(ic, "services", i, &elem)) != NULL) {
+        used = snprintf(out, size, "service \"%s\"", name);
+        cur = elem;
+        p += len;
+    }
+    if (cur != NULL) {
+        const char *lists[] = {"caps", "exports"}, *what[] = {"cap", "export"};
+        for (int k = 0; k < 2; k++) {
+            char pat[32];
+            snprintf(pat, sizeof(pat), ".%s[%%lu]%%n", lists[k]);
+            len = 0;
+            if (sscanf(p, pat, &i, &len) == 1 && len > 0 &&
+                (name = element_name(cur, lists[k], i, &elem)) != NULL) {
+                used += snprintf(out + used, size - (size_t)used, ", %s \"%s\"", what[k], name);
+                p += len;
+                break;
+            }
+        }
+    }
+    if (used == 0 || (size_t)used >= size)
+        snprintf(out, size, "%s", path);
+    else if (*p == '.')
+        snprintf(out + used, size - (size_t)used, ": %s", p + 1);
+}
+
+/* Report a lib/manifest error in the terms of the CUE files, which call
+ * the interface id field "interface" and name services and caps. */
+static void report(const char *what, const struct manifest_error *e, const struct jval *root)
+{
+    char path[MANIFEST_PATH_MAX], named[2 * MANIFEST_PATH_MAX + 128];
     snprintf(path, sizeof(path), "%s", e->path);
     size_t n = strlen(path), k = strlen(".interfaceId");
     if (n >= k && strcmp(path + n - k, ".interfaceId") == 0)
         path[n - 2] = 0;
-    fprintf(stderr, "mkmanifest: error: %s%s%s\n", path[0] ? path : what, ": ", e->msg);
+    name_path(path, root, named, sizeof(named));
+    fprintf(stderr, "mkmanifest: error: %s%s%s\n", named[0] ? named : what, ": ", e->msg);
 }
 
 static int check_file(const char *path)
@@ -152,7 +210,7 @@ static int check_file(const char *path)
     struct manifest_error e;
     int rc = manifest_open(&m, buf, len, &e) == 0 ? manifest_check(&m, &e) : -1;
     if (rc != 0) {
-        report(path, &e);
+        report(path, &e, NULL);
     } else {
         InitConfig_r ic = SystemManifest_get_initConfig(m.root);
         printf("%s: a valid manifest: %u binaries, init %s, %u services, %zu bytes\n", path,
@@ -180,15 +238,20 @@ static void write_out(const char *out, const uint8_t *buf, size_t len)
  * that it cannot drift from what the kernel and lib/manifest accept. */
 static int print_kernel_sources_cue(void)
 {
-    printf("// Generated from schema/capos.capnp (enum KernelSource, $C.implements) by\n"
-           "// `make cue-kernel-sources`; do not edit. The manifest-kernel-sources test\n"
-           "// fails when it is stale.\n"
+    printf("// Generated from schema/capos.capnp (enum KernelSource, $C.implements, and\n"
+           "// the interfaces) by `make cue-kernel-sources`; do not edit. The\n"
+           "// manifest-kernel-sources test fails when it is stale.\n"
            "package capos\n\n"
            "// The objects the kernel creates at boot, and the interface of each.\n"
            "#KernelInterface: {\n");
     for (int i = 0; i < KernelSource_COUNT; i++)
         printf("\t%s: \"%s\"\n", KernelSource_NAMES[i], KernelSource_IFACES[i]->name);
-    printf("}\n");
+    printf("}\n\n"
+           "// The interfaces of the schema, which a grant or an export may name.\n"
+           "#Interfaces: [\n");
+    for (int i = 0; i < capos_INTERFACE_COUNT; i++)
+        printf("\t\"%s\",\n", capos_INTERFACES[i]->name);
+    printf("]\n");
     return ferror(stdout) ? 1 : 0;
 }
 
@@ -200,7 +263,7 @@ int main(int argc, char **argv)
         {"check", required_argument, NULL, 'k'},  {"kernel-sources-cue", no_argument, NULL, 's'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
-    const char *out = NULL, *cue = "tools/cue.js", *json_path = NULL, *check = NULL;
+    const char *out = NULL, *cue = "tools/cue-manifest.js", *json_path = NULL, *check = NULL;
     struct binfile *files = calloc((size_t)argc, sizeof(*files));
     int nfiles = 0, opt;
     while ((opt = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
@@ -273,7 +336,7 @@ int main(int argc, char **argv)
             write_out(out, bin, len);
             rc = 0;
         } else {
-            report("the manifest", &e);
+            report("the manifest", &e, root);
         }
     }
     free(bin);
