@@ -234,6 +234,26 @@ void process_exit_current(int code)
     sched_exit_thread();
 }
 
+void process_kill(struct process *p, int code)
+{
+    if (p->exited || p->kill_pending)
+        return;
+    p->kill_pending = true;
+    p->kill_code = code;
+    kprintf("process %s: pid %u killed by %s (pid %u)\n", p->name, p->pid,
+            process_current()->name, process_current()->pid);
+    /* Blocked in cap_enter: wake it to reach the safe point. */
+    if (p->cap_enter_waiter)
+        sched_wake(p->cap_enter_waiter);
+}
+
+void process_exit_if_killed(void)
+{
+    struct process *p = process_current();
+    if (p && p->kill_pending)
+        process_exit_current(p->kill_code);
+}
+
 void process_notify_completion(struct process *p)
 {
     struct thread *t = p->cap_enter_waiter;

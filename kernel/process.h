@@ -39,6 +39,9 @@ struct process {
     struct pending_call *pending_calls;
     int exit_code;
     bool exited;
+    /* process_kill: exit with kill_code at the next safe point. */
+    bool kill_pending;
+    int kill_code;
     /* Per-process state of kernel object classes (objects/registry.h),
      * registry_process_state_size() bytes, zeroed at creation. */
     uint8_t object_state[] __attribute__((aligned(8)));
@@ -74,6 +77,16 @@ struct process *process_create(const char *name, const void *elf, size_t elf_len
 
 /* End the running thread's process with `code`. Does not return. */
 _Noreturn void process_exit_current(int code);
+
+/*
+ * Make p exit with `code` the next time its thread is at a safe point in
+ * the kernel: returning from cap_enter (a blocked thread is woken for it)
+ * or a timer tick in user mode. p is not running: there is one CPU and
+ * the caller is running.
+ */
+void process_kill(struct process *p, int code);
+/* The safe point: exit if the running process was killed. */
+void process_exit_if_killed(void);
 
 struct process *process_current(void);
 const struct vmspace *process_vmspace(const struct process *p);

@@ -209,11 +209,14 @@ void sched_tick(bool from_user)
     /* Only a thread interrupted in user mode may be preempted: kernel code
      * is never interrupted half-way through changing shared state. */
     if (from_user && current != &idle_thread) {
+        process_exit_if_killed();
         ring_poll_irq(current->process);
         if (current->slice_left > 0)
             current->slice_left--;
-        if (current->slice_left == 0 && run_head)
+        if (current->slice_left == 0 && run_head) {
             sched_yield();
+            process_exit_if_killed(); /* killed while it waited to run */
+        }
     }
 }
 

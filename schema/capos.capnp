@@ -165,8 +165,17 @@ interface ProcessHandle @0xf41160f914138d3e {
   # The parent's view of a spawned process. Not transferable: it names a
   # child of one parent.
   wait @0 () -> (exitCode :Int32);
-  # Block until the process has exited; its exit code.
+  # Block until the process has exited; its exit code: what it passed to
+  # exit, -(vector + 1) if a CPU exception ended it, or killedExitCode.
+  kill @1 () -> ();
+  # End the process: the next time its thread is in the kernel (at once if
+  # it is blocked, within one tick if it is running user code) it exits
+  # with killedExitCode, releasing everything as at any exit. Killing a
+  # process that has already exited does nothing.
 }
+
+const killedExitCode :Int32 = -128;
+# The exit code of a process ended by ProcessHandle.kill.
 
 interface Attenuator @0xa7c0c8af74961e51 {
   # Makes narrower capabilities: the interface is the permission, so a

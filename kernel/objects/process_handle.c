@@ -2,7 +2,7 @@
  * ProcessHandle: a parent's view of a spawned child. wait completes at
  * once when the child has already exited, and otherwise when it exits.
  * One wait at a time; the capability is not transferable (CAPF_NO_TRANSFER
- * is set when the spawner hands it out).
+ * is set when the spawner hands it out). kill ends the child.
  *
  * The handle and the child share a struct status, freed with the last of
  * them; the child's side is this class's per-process state, and its exit
@@ -21,6 +21,7 @@
 /* What the parent can still see after the child is gone. */
 struct status {
     uint32_t refs;
+    struct process *child; /* until it exits */
     bool exited;
     int32_t exit_code;
     bool waiting;                /* a wait is pending on `waiter` */
@@ -74,6 +75,15 @@ static int handle_wait(void *self, ProcessHandle_wait_Params_r params,
     return kcall_defer(kc, &h->waiter);
 }
 
+static int handle_kill(void *self, ProcessHandle_kill_Params_r params,
+                       ProcessHandle_kill_Results_b results, void *ctx)
+{
+    struct status *st = ((struct process_handle *)self)->status;
+    if (!st->exited)
+        process_kill(st->child, killedExitCode);
+    return CAPNPC_OK;
+}
+
 static void handle_destroy(struct kobject *obj)
 {
     struct process_handle *h = (struct process_handle *)obj;
@@ -87,7 +97,7 @@ static void handle_destroy(struct kobject *obj)
     kfree(h);
 }
 
-static const struct ProcessHandle_ops handle_ops = {.wait = handle_wait};
+static const struct ProcessHandle_ops handle_ops = {.wait = handle_wait, .kill = handle_kill};
 
 KOBJECT_TYPE(handle_type, ProcessHandle, handle_ops, .destroy = handle_destroy);
 
@@ -111,6 +121,7 @@ void process_handle_attach(struct kobject *handle, struct process *child)
     struct handle_state *hs = process_object_state(child, state_offset);
     struct status *st = ((struct process_handle *)handle)->status;
     st->refs++;
+    st->child = child;
     hs->status = st;
 }
 
@@ -127,6 +138,7 @@ static void handle_process_exit(struct process *p)
     if (!st)
         return;
     hs->status = 0;
+    st->child = 0;
     st->exited = true;
     st->exit_code = p->exit_code;
     if (st->waiting) {

@@ -204,6 +204,15 @@ static void cancel_line(uint32_t idx)
     capos_cap_enter(0, 0);
 }
 
+static void kill_job(struct job *j)
+{
+    static uint8_t p[64] __attribute__((aligned(8))), r[64] __attribute__((aligned(8)));
+    struct capnpc_call c;
+    capnpc_call_init(&c, p, sizeof(p), r, sizeof(r));
+    if (ProcessHandle_kill_call(&capos_transport, j->handle, &c, 0) != CAPNPC_OK)
+        term_printf("[%u] %s: could not be killed; cut off instead\r\n", j->id, j->name);
+}
+
 static void finish_job(struct job *j, int code)
 {
     j->running = false;
@@ -455,12 +464,11 @@ void jobs_end_all(const char *why, bool quiet)
         if (!j->used || j->ended)
             continue;
         if (j->running) {
-            /* There is no way to stop a process from outside (ProcessHandle
-             * has only wait): the job is cut off instead. Its StdIO closes
-             * (its calls fail with `disconnected`, and a job blocked
-             * reading wakes to that), its session capabilities are
-             * revoked by the logout that follows, and the shell lets go
-             * of its handle. */
+            /* Like a hang-up: the process is killed (it exits with
+             * killedExitCode, which the pending wait then reports to a job
+             * already out of the table), its StdIO closes and its session
+             * capabilities are revoked by the logout that follows. */
+            kill_job(j);
             cancel_line(i);
             j->running = false;
             j->ended = true;

@@ -135,6 +135,38 @@ int main(void)
     CHECK(spawn("big", "huge-bss", &con, 1, 0) == 0 && strstr(last_error, "frame quota is too small to load it"),
           "a program larger than the frame quota refused: %s", last_error);
 
+    /* kill: a child blocked in the kernel (a 1.5 s sleep) and one
+     * spinning in user mode both end at once with killedExitCode; a
+     * second kill, and a kill after the exit, do nothing. */
+    struct grant tim = {"timer", Timer_INTERFACE_ID, timer};
+    uint32_t sleeping = spawn("sleeper", "sleeper", &tim, 1, 0);
+    uint32_t spinning = spawn("spin", "spin-forever", &con, 1, 0);
+    CHECK(sleeping && spinning, "a sleeper and a spinner started");
+    /* Let both get going first: the sleeper into its sleep, the spinner
+     * into its loop. */
+    capnpc_call_init(&c, params, sizeof(params), results, sizeof(results));
+    Timer_sleep_call(&capos_transport, timer, &c, 100000000, 0);
+    int krc[4];
+    capnpc_call_init(&c, params, sizeof(params), results, sizeof(results));
+    krc[0] = ProcessHandle_kill_call(&capos_transport, sleeping, &c, 0);
+    capnpc_call_init(&c, params, sizeof(params), results, sizeof(results));
+    krc[1] = ProcessHandle_kill_call(&capos_transport, spinning, &c, 0);
+    capnpc_call_init(&c, params, sizeof(params), results, sizeof(results));
+    krc[2] = ProcessHandle_kill_call(&capos_transport, spinning, &c, 0);
+    code = wait_for(sleeping, &rc);
+    CHECK(krc[0] == CAPNPC_OK && rc == CAPNPC_OK && code == killedExitCode,
+          "kill ends a child blocked in the kernel: exit code %d", code);
+    code = wait_for(spinning, &rc);
+    CHECK(krc[1] == CAPNPC_OK && krc[2] == CAPNPC_OK && rc == CAPNPC_OK &&
+              code == killedExitCode,
+          "kill ends a child spinning in user mode (killed twice): exit code %d", code);
+    capnpc_call_init(&c, params, sizeof(params), results, sizeof(results));
+    krc[3] = ProcessHandle_kill_call(&capos_transport, spinning, &c, 0);
+    CHECK(krc[3] == CAPNPC_OK, "kill after the exit does nothing");
+    capos_release(sleeping);
+    capos_release(spinning);
+    capos_flush_releases();
+
     capos_printf("spawn-hostile: %d failures\n", failures);
     return failures;
 }
