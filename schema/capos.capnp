@@ -29,6 +29,9 @@ struct CapException {
     permissionDenied @5;
     # The capability exists but does not allow this request (a restricted
     # spawner asked for another binary, a wrong password).
+    notFound @6;
+    # What the request names does not exist (a binary the boot manifest
+    # does not have).
   }
 }
 

@@ -74,14 +74,17 @@ static int spawn(void *self, ProcessSpawner_spawn_Params_r params,
     if (!good_name(name, PROCESS_NAME_MAX - 1))
         return kcall_fail(kc, CapException_Type_invalidArgument,
                           "spawn: name must be 1..31 letters, digits, '_', '-' or '.'");
-    if (!spawner_allows(self, binary))
-        return kcall_fail(kc, CapException_Type_permissionDenied,
-                          "spawn: this spawner may not start that binary");
+    /* Existence first: whoever holds any spawner may learn which
+     * programs the system has (the shell tells a missing program from a
+     * forbidden one), and asking about a missing one starts nothing. */
     const void *elf;
     size_t elf_len;
     if (!boot_manifest_binary(binary.str, binary.len, &elf, &elf_len))
-        return kcall_fail(kc, CapException_Type_invalidArgument,
-                          "spawn: no binary of that name in the boot manifest");
+        return kcall_fail(kc, CapException_Type_notFound,
+                          "spawn: no program of that name in the boot manifest");
+    if (!spawner_allows(self, binary))
+        return kcall_fail(kc, CapException_Type_permissionDenied,
+                          "spawn: this spawner may not start that program");
     uint32_t ne = List_Export_len(exports);
     if (n > SPAWN_MAX_GRANTS)
         return kcall_fail(kc, CapException_Type_invalidArgument, "spawn: more than 64 grants");

@@ -331,13 +331,6 @@ int jobs_spawn(const char *line, const struct shell_cmd *cmd, bool wait)
                     what);
         return -1;
     }
-    /* Said before anything is made: the launcher would refuse it anyway,
-     * in words that cannot tell the session what it may start. */
-    if (!session_may_start(cmd->binary)) {
-        point_at(line, cmd->binary_off, cmd->binary_len,
-                 "not a program this session may start (see 'programs')");
-        return -1;
-    }
     /* Every grant names a capability of this session's bundle, or @stdio
      * (the child's own StdIO under another name). The shell's own
      * capabilities stay in the shell: they are not the session's, they
@@ -424,9 +417,21 @@ int jobs_spawn(const char *line, const struct shell_cmd *cmd, bool wait)
     if (rc != CAPNPC_OK || c.reply.ncaps != 1) {
         capos_release(server);
         capos_flush_releases();
-        /* It is one of the session's programs: the system may still lack
-         * it (a manifest without it), or a grant may not fit. */
-        term_printf("%s: could not start \"%s\": %s\r\n", what, cmd->binary, call_error(rc, &c));
+        /* The launcher is the authority: it checks that the program exists
+         * before whether this session may start it, and refuses either
+         * without starting anything. */
+        int type = rc == CAPNPC_EXCEPTION
+                       ? (int)CapException_get_type(CapException_read_root(&c.msg))
+                       : -1;
+        if (type == CapException_Type_notFound)
+            point_at(line, cmd->binary_off, cmd->binary_len,
+                     "no program of that name on this system (see 'programs')");
+        else if (type == CapException_Type_permissionDenied)
+            point_at(line, cmd->binary_off, cmd->binary_len,
+                     "not a program this session may start (see 'programs')");
+        else
+            term_printf("%s: could not start \"%s\": %s\r\n", what, cmd->binary,
+                        call_error(rc, &c));
         return -1;
     }
 

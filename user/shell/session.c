@@ -353,15 +353,6 @@ void cmd_caps(void)
     }
 }
 
-bool session_may_start(const char *name)
-{
-    const char *p = sh.programs;
-    for (uint32_t i = 0; i < sh.nprograms; i++, p += strlen(p) + 1)
-        if (strcmp(p, name) == 0)
-            return true;
-    return false;
-}
-
 void cmd_programs(void)
 {
     if (sh.nprograms == 0) {

@@ -102,8 +102,6 @@ void session_end_on_exit(void);
 void cmd_whoami(void);
 void cmd_caps(void);
 void cmd_programs(void);
-/* Whether the session's launcher may start binary `name`. */
-bool session_may_start(const char *name);
 const struct shell_cap *caps_find(const char *name, size_t len);
 const char *iface_name(uint64_t id);
 /* Append a record to the session's audit log, if it has one. */

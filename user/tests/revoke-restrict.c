@@ -293,6 +293,8 @@ static void test_restricted(void)
     CHECK(restrict_to(spawner, call_exit, 1, &rs) == 0 && rs, "restrictTo([ipc-call-exit])");
     CHECK(spawn(rs, "ipc-flood", &h) == PERMISSION_DENIED && !h,
           "it refuses to start ipc-flood: permissionDenied");
+    CHECK(spawn(rs, "no-such-program", &h) == 1 + CapException_Type_notFound && !h,
+          "a program the system lacks: notFound, not permissionDenied");
     CHECK(spawn_and_wait(rs, "ipc-call-exit") == 0, "it starts ipc-call-exit (exit code 0)");
     CHECK(restrict_to(rs, flood, 1, &rs2) == 0 && rs2,
           "restricting it again to [ipc-flood] gives a spawner");

@@ -81,7 +81,7 @@ int main(void)
     timer = capos_capset_find("timer", Timer_INTERFACE_ID, 0);
     struct grant con = {"console", Console_INTERFACE_ID, console};
 
-    CHECK(spawn("x", "no-such-binary", &con, 1, 0) == 0 && strstr(last_error, "no binary"),
+    CHECK(spawn("x", "no-such-binary", &con, 1, 0) == 0 && strstr(last_error, "no program of that name"),
           "unknown binary refused: %s", last_error);
     struct grant dup[2] = {con, con};
     CHECK(spawn("x", "exit-code", dup, 2, 0) == 0 && strstr(last_error, "same name"),
