@@ -134,6 +134,9 @@ static bool serve_one(void)
     }
     if (line_owner != w) {
         line_edit_start(&editor, !echo_on);
+        /* A line longer than this reader takes is refused at Enter and
+         * never enters the history (an over-long user name, say). */
+        line_edit_set_limit(&editor, w->max);
         line_owner = w;
     }
     while (rx_head != rx_tail) {
@@ -153,7 +156,7 @@ static bool serve_one(void)
         } else if (ev == LINE_EOF) {
             r.len = 0;
             r.status = TerminalSession_LineStatus_endOfInput;
-        } else if (ev == LINE_TOO_LONG || len > w->max) {
+        } else if (ev == LINE_TOO_LONG) {
             r.len = 0;
             r.status = TerminalSession_LineStatus_tooLong;
         }

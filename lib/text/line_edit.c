@@ -62,6 +62,7 @@ static void begin_line(struct line_edit *e, bool hidden)
     e->len = 0;
     e->hidden = hidden;
     e->overflow = false;
+    e->limit = LINE_EDIT_MAX;
     e->invalid = false;
     utf8_reset(&e->dec);
     memset(e->part, 0, sizeof(e->part));
@@ -82,6 +83,11 @@ void line_edit_init(struct line_edit *e)
 void line_edit_start(struct line_edit *e, bool hidden)
 {
     begin_line(e, hidden);
+}
+
+void line_edit_set_limit(struct line_edit *e, size_t limit)
+{
+    e->limit = limit < LINE_EDIT_MAX ? limit : LINE_EDIT_MAX;
 }
 
 const char *line_edit_line(const struct line_edit *e, size_t *len)
@@ -328,10 +334,11 @@ static enum line_event enter(struct line_edit *e, struct line_out *out)
     e->browse = 0;
     if (e->part_len)
         refuse(e, 0); /* a character cut short by Enter */
-    if (e->overflow || e->invalid) {
+    bool too_long = e->overflow || e->len > e->limit;
+    if (too_long || e->invalid) {
         memset(e->buf, 0, sizeof(e->buf));
         e->len = 0;
-        if (e->overflow)
+        if (too_long)
             return LINE_TOO_LONG;
         emit_str(out, LINE_EDIT_INVALID_MSG);
         return LINE_CANCEL;

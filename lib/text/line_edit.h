@@ -114,6 +114,7 @@ struct line_edit {
     size_t len;
     bool hidden;
     bool overflow;       /* bytes were dropped; Enter gives LINE_TOO_LONG */
+    size_t limit;        /* a longer line gives LINE_TOO_LONG at Enter */
     bool invalid;        /* bytes that are not UTF-8 text were refused */
     struct utf8_dec dec; /* the character being typed */
     uint8_t part[4];     /* its bytes so far */
@@ -137,6 +138,12 @@ void line_edit_init(struct line_edit *e);
 /* Start a new line (after printing the prompt). The history is kept; a
  * pending CR (for CR LF) is kept too. */
 void line_edit_start(struct line_edit *e, bool hidden);
+
+/* The longest line the reader of this one takes (at most LINE_EDIT_MAX;
+ * line_edit_start resets it to LINE_EDIT_MAX). A longer line ends as
+ * LINE_TOO_LONG at Enter, wiped and kept out of the history, exactly as
+ * one that overflowed the buffer. */
+void line_edit_set_limit(struct line_edit *e, size_t limit);
 
 /*
  * Feed one byte from the terminal; echo goes to out (may be NULL to discard

@@ -692,3 +692,29 @@ Test(line_edit, utf8_character_never_split_at_the_limit)
     cr_assert_eq(n, LINE_EDIT_MAX - 1);
     cr_assert_eq(type("\r"), LINE_TOO_LONG);
 }
+
+Test(line_edit, reader_limit_refuses_and_keeps_out_of_history)
+{
+    /* The reader takes 8 bytes: a 9-byte line ends as too long, wiped,
+     * and never reaches the history; an 8-byte one is fine. */
+    line_edit_set_limit(&ed, 8);
+    cr_assert_eq(type("username"), LINE_NONE);
+    cr_assert_eq(type("X\r"), LINE_TOO_LONG);
+    line_is("");
+    cr_assert_eq(line_edit_history_count(&ed), 0);
+    line_edit_start(&ed, false);
+    line_edit_set_limit(&ed, 8);
+    cr_assert_eq(type("username\r"), LINE_DONE);
+    cr_assert_eq(line_edit_history_count(&ed), 1);
+    /* The limit lasts for one line: the next takes LINE_EDIT_MAX. */
+    line_edit_start(&ed, false);
+    cr_assert_eq(type("a much longer line than eight\r"), LINE_DONE);
+    /* Counted in bytes: 4 characters of 2 bytes are 8, 5 are 10. */
+    line_edit_start(&ed, false);
+    line_edit_set_limit(&ed, 8);
+    cr_assert_eq(type("\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\r"), LINE_TOO_LONG);
+    /* Larger than the buffer: clamped to LINE_EDIT_MAX. */
+    line_edit_start(&ed, false);
+    line_edit_set_limit(&ed, LINE_EDIT_MAX + 100);
+    cr_assert_eq(ed.limit, LINE_EDIT_MAX);
+}
