@@ -297,14 +297,27 @@ interface CredentialStore @0x952d2a5475ea867a {
 
 interface AuthorityBroker @0xc14c6259253c9e70 {
   # Decides what a session's shell holds.
-  shellBundle @0 (session :UserSession)
+  shellBundle @0 (session :UserSession, link :ShellLink)
               -> (caps :List(ProcessSpawner.Grant), programs :List(Text));
   # The capabilities of the session's profile, each revocable, and the
   # binaries its launcher may start (so a shell can say what a session may
   # run). Checks the session with SessionManager.check: a forged or ended
-  # one gets `permissionDenied`.
+  # one gets `permissionDenied`. With a link (the shell's should always
+  # send one), the session is logged out as soon as the link breaks: the
+  # shell ended, however it ended.
   logout @1 (sessionId :Data) -> ();
   # Revoke every capability issued to the session and end it.
+}
+
+interface ShellLink @0xe3ac32f64cbc6819 {
+  # How the broker notices that a shell has ended, crash included: the
+  # shell makes an endpoint of this interface, keeps the owner side and
+  # never serves it, and sends the client facet with shellBundle. The
+  # broker keeps a `hold` call waiting on it; when the shell's owner side
+  # goes (it exited, crashed or was killed), the call fails with
+  # `disconnected`, and the broker logs the session out.
+  hold @0 () -> ();
+  # Never answered.
 }
 
 interface AuditLog @0xbe255ad2af512075 {

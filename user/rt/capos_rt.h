@@ -88,7 +88,7 @@ void capos_handle_drop(uint32_t cap);
 uint32_t capos_adopt(const struct capos_cap_record *rec, uint64_t interface_id);
 
 /* Queue a RELEASE of cap; it goes out with the next submission or
- * capos_flush_releases(). */
+ * capos_flush_releases(). Releasing 0 ("none") does nothing. */
 void capos_release(uint32_t cap);
 void capos_flush_releases(void);
 
@@ -146,6 +146,9 @@ struct capos_server {
     bool ended;
     /* Wipe each received message after its call (it may hold a password). */
     bool wipe;
+    /* Optional: called each time the server wakes before it waits again,
+     * for completions of its own calls (e.g. the broker's shell links). */
+    void (*wake)(struct capos_server *srv);
 };
 
 /* RECV, dispatch, RETURN until a handler sets stop (returns 0), `until`

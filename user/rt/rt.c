@@ -132,6 +132,8 @@ void capos_flush_releases(void)
 
 void capos_release(uint32_t cap)
 {
+    if (cap == 0)
+        return; /* never a capability: "none" */
     if (npending_release == CAPOS_SQ_ENTRIES)
         capos_flush_releases();
     pending_release[npending_release++] = cap;

@@ -78,6 +78,8 @@ static bool wait_recv(struct capos_server *srv, uint64_t id, struct capos_cqe *r
             srv->ended = true;
             return false;
         }
+        if (srv->wake)
+            srv->wake(srv);
         capos_cap_enter(1, UINT64_MAX);
     }
 }

@@ -45,6 +45,12 @@ struct issued {
     uint8_t id[ID_LEN];
     uint32_t nrevokers;
     uint32_t revokers[BUNDLE_MAX];
+    /* The shell's ShellLink and our hold call on it (0: none). */
+    uint32_t link;
+    uint64_t hold_id;
+    struct capnpc_call hold;
+    uint8_t hold_params[64] __attribute__((aligned(8)));
+    uint8_t hold_results[128] __attribute__((aligned(8)));
 };
 
 static struct issued issued[SESSIONS];
@@ -152,6 +158,41 @@ static bool wrap_revocable(uint32_t cap, const uint16_t *methods, uint32_t n, ui
     return true;
 }
 
+/* Stop watching e's shell: cancel the hold call, take its completion and
+ * let the link go. */
+static void unlink_shell(struct issued *e)
+{
+    if (!e->link)
+        return;
+    struct capos_sqe cancel = {.opcode = CAPOS_OP_CANCEL, .target_user_data = e->hold_id};
+    struct capos_cqe cqe;
+    /* hold_id 0: the call has completed already (the link broke). */
+    if (e->hold_id && capos_ring_submit(&cancel))
+        capos_ring_wait(e->hold_id, &cqe); /* cancelled, or failed just now */
+    capos_release(e->link);
+    capos_flush_releases();
+    e->link = 0;
+    e->hold_id = 0;
+}
+
+/* Watch e's shell through its link (adopted from the call): a hold call
+ * that only the link's end completes. */
+static void link_shell(struct issued *e, uint32_t link)
+{
+    unlink_shell(e);
+    e->link = link;
+    e->hold_id = capos_ring_next_id();
+    capnpc_call_init(&e->hold, e->hold_params, sizeof(e->hold_params), e->hold_results,
+                     sizeof(e->hold_results));
+    ShellLink_hold_begin(&e->hold);
+    if (!capos_call_start(&e->hold, link, ShellLink_INTERFACE_ID, ShellLink_hold_METHOD,
+                          e->hold_id)) {
+        capos_release(link);
+        e->link = 0;
+        e->hold_id = 0;
+    }
+}
+
 static void revoke_all(struct issued *e)
 {
     for (uint32_t i = 0; i < e->nrevokers; i++) {
@@ -245,6 +286,7 @@ static struct issued *free_entry(void)
         for (int i = 0; i < SESSIONS; i++) {
             struct real_session rs;
             if (check_session(issued[i].id, ID_LEN, &rs) == CapException_Type_permissionDenied) {
+                unlink_shell(&issued[i]);
                 revoke_all(&issued[i]);
                 svc_wipe(&issued[i], sizeof(issued[i]));
             }
@@ -278,6 +320,10 @@ static int shell_bundle(void *self, AuthorityBroker_shellBundle_Params_r p,
         return svc_fail(ctx, CapException_Type_failed,
                         "shellBundle: the session manager could not check the session");
 
+    uint32_t link = AuthorityBroker_shellBundle_Params_has_link(p)
+                        ? capos_call_adopt(ctx, AuthorityBroker_shellBundle_Params_get_link(p),
+                                           ShellLink_INTERFACE_ID)
+                        : 0;
     struct item items[BUNDLE_MAX];
     uint32_t n = bundle_of(real.profile, items);
     struct issued *e = find(sid);
@@ -285,9 +331,11 @@ static int shell_bundle(void *self, AuthorityBroker_shellBundle_Params_r p,
         revoke_all(e); /* one live bundle per session: the older one ends */
     } else if (n) {
         e = free_entry();
-        if (!e)
+        if (!e) {
+            capos_release(link);
             return svc_fail(ctx, CapException_Type_overloaded,
                             "shellBundle: bundles of %d live sessions are out already", SESSIONS);
+        }
         e->used = true;
         memcpy(e->id, sid, ID_LEN);
         e->nrevokers = 0;
@@ -305,6 +353,8 @@ static int shell_bundle(void *self, AuthorityBroker_shellBundle_Params_r p,
         if (!ok) {
             for (uint32_t k = 0; k < i; k++)
                 capos_release(wrapped[k]);
+            capos_release(link);
+            unlink_shell(e);
             revoke_all(e);
             svc_wipe(e, sizeof(*e));
             return svc_fail(ctx, CapException_Type_failed,
@@ -330,9 +380,53 @@ static int shell_bundle(void *self, AuthorityBroker_shellBundle_Params_r p,
         /* Moved: the broker keeps only the revoker. */
         ProcessSpawner_Grant_set_cap(g, capos_call_add_result_cap(ctx, wrapped[i], true));
     }
-    capos_printf("authority-broker: %s bundle of %u capabilities for \"%s\"\n",
-                 profile_name(real.profile), n, real.principal);
+    if (e && link)
+        link_shell(e, link);
+    else
+        capos_release(link);
+    capos_printf("authority-broker: %s bundle of %u capabilities for \"%s\"%s\n",
+                 profile_name(real.profile), n, real.principal,
+                 e && e->link ? ", linked to its shell" : "");
     return CAPNPC_OK;
+}
+
+/* A session's revocation, end and audit record, for logout and for a
+ * shell that ended without one. */
+static void log_out(const uint8_t *sid, struct issued *e, const char *why)
+{
+    uint32_t revoked = 0;
+    /* Revoke first: that is what makes the logout real. */
+    if (e) {
+        revoked = e->nrevokers;
+        unlink_shell(e);
+        revoke_all(e);
+        svc_wipe(e, sizeof(*e));
+    }
+    struct real_session real;
+    if (check_session(sid, ID_LEN, &real) != 0)
+        return; /* not live (any more): nothing to end or record */
+    end_session(sid);
+    char detail[96];
+    fmt_snprintf(detail, sizeof(detail), "%s session; %u capabilities revoked%s",
+                 profile_name(real.profile), revoked, why);
+    audit_append(AuditLog_Kind_logout, real.principal, real.principal_len, detail);
+}
+
+/* The server woke: a hold call that completed means that shell ended. */
+static void watch_shells(struct capos_server *srv)
+{
+    (void)srv;
+    for (int i = 0; i < SESSIONS; i++) {
+        struct issued *e = &issued[i];
+        struct capos_cqe cqe;
+        if (!e->used || !e->link || !capos_ring_try_take(e->hold_id, &cqe))
+            continue;
+        e->hold_id = 0; /* completed: nothing to cancel */
+        capos_printf("authority-broker: a shell ended without logging out; ending its session\n");
+        uint8_t sid[ID_LEN];
+        memcpy(sid, e->id, ID_LEN);
+        log_out(sid, e, " (its shell ended)");
+    }
 }
 
 static int logout(void *self, AuthorityBroker_logout_Params_r p,
@@ -346,22 +440,7 @@ static int logout(void *self, AuthorityBroker_logout_Params_r p,
         return CAPNPC_OK; /* no such session: harmless */
     uint8_t sid[ID_LEN];
     memcpy(sid, id.ptr, ID_LEN);
-    /* Revoke first: that is what makes the logout real. */
-    struct issued *e = find(sid);
-    uint32_t revoked = 0;
-    if (e) {
-        revoked = e->nrevokers;
-        revoke_all(e);
-        svc_wipe(e, sizeof(*e));
-    }
-    struct real_session real;
-    if (check_session(sid, ID_LEN, &real) != 0)
-        return CAPNPC_OK; /* not live (any more): nothing to end or record */
-    end_session(sid);
-    char detail[80];
-    fmt_snprintf(detail, sizeof(detail), "%s session; %u capabilities revoked",
-                 profile_name(real.profile), revoked);
-    audit_append(AuditLog_Kind_logout, real.principal, real.principal_len, detail);
+    log_out(sid, find(sid), "");
     return CAPNPC_OK;
 }
 
@@ -381,6 +460,7 @@ int main(void)
         .endpoint = svc_need("broker", AuthorityBroker_INTERFACE_ID),
         .iface = &AuthorityBroker_IFACE,
         .ops = &ops,
+        .wake = watch_shells,
     };
     int rc = svc_serve(&srv);
     return rc < 0 ? 1 : 0;

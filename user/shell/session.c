@@ -114,8 +114,34 @@ void session_greet(void)
 }
 
 /* Drop the bundle: after the broker revoked it, the handles are dead. */
+/* A ShellLink for a new bundle: we keep the owner side in sh.link and
+ * return the client facet for the broker, or 0 (then the session is not
+ * linked, which the broker accepts, and the shell says so). */
+static uint32_t make_link(void)
+{
+    struct capnpc_call c;
+    uint32_t rcaps[2];
+    EndpointFactory_create_Results_r er;
+    capnpc_call_init(&c, params, sizeof(params), results, sizeof(results));
+    capnpc_call_caps(&c, 0, 0, rcaps, 2);
+    int rc =
+        EndpointFactory_create_call(&capos_transport, sh.endpoints, &c, ShellLink_INTERFACE_ID, &er);
+    if (rc != CAPNPC_OK || c.reply.ncaps != 2) {
+        term_printf("login: no link to the broker (%s): a crash of this shell would leave the "
+                    "session live\r\n",
+                    call_error(rc, &c));
+        return 0;
+    }
+    sh.link = rcaps[EndpointFactory_create_Results_get_server(er) & 1];
+    return rcaps[EndpointFactory_create_Results_get_client(er) & 1];
+}
+
 static void drop_bundle(void)
 {
+    if (sh.link) {
+        capos_release(sh.link);
+        sh.link = 0;
+    }
     uint32_t kept = 0;
     for (uint32_t i = 0; i < sh.ncaps; i++) {
         if (sh.caps[i].origin == CAP_SESSION)
@@ -146,16 +172,20 @@ static void adopt_session(UserSession_r s)
     /* The bundle: the broker checks the session itself, so what we claim
      * about it here decides nothing. */
     struct capnpc_call c;
-    uint32_t rcaps[CAPOS_MAX_XFER];
+    uint32_t rcaps[CAPOS_MAX_XFER], link_cap[1];
+    uint32_t link = make_link();
     capnpc_call_init(&c, params, sizeof(params), results, sizeof(results));
-    capnpc_call_caps(&c, 0, 0, rcaps, CAPOS_MAX_XFER);
+    capnpc_call_caps(&c, link_cap, 1, rcaps, CAPOS_MAX_XFER);
     AuthorityBroker_shellBundle_Params_b p = AuthorityBroker_shellBundle_begin(&c);
     UserSession_b sb = AuthorityBroker_shellBundle_Params_init_session(p);
     UserSession_set_profile(sb, sh.profile);
     UserSession_set_sessionId(sb, sh.session_id, sizeof(sh.session_id));
     UserSession_set_principal(sb, sh.principal, (uint32_t)strlen(sh.principal));
+    if (link)
+        AuthorityBroker_shellBundle_Params_set_link(p, capnpc_call_add_cap(&c, link));
     AuthorityBroker_shellBundle_Results_r r;
     int rc = AuthorityBroker_shellBundle_send(&capos_transport, sh.broker, &c, &r);
+    capos_release(link); /* the broker has its copy */
     if (rc != CAPNPC_OK) {
         term_printf("login: no capabilities for this session: %s\r\n", call_error(rc, &c));
         return;

@@ -48,6 +48,9 @@ struct job;
 
 struct shell {
     uint32_t terminal, sessions, broker, endpoints;
+    /* The owner side of this session's ShellLink (0: none): held, never
+     * served, so that the broker sees the shell end however it ends. */
+    uint32_t link;
     struct shell_cap caps[SHELL_MAX_CAPS];
     uint32_t ncaps;
     UserSession_Profile profile;

@@ -127,19 +127,22 @@ static uint32_t bundle_cap(const struct bundle *b, const char *name, uint64_t if
     return 0;
 }
 
-/* shellBundle for a UserSession with these (possibly forged) fields. */
-static int get_bundle(UserSession_Profile profile, const uint8_t *id, uint32_t id_len,
-                      const char *principal, struct bundle *out)
+/* shellBundle for a UserSession with these (possibly forged) fields,
+ * with a ShellLink client facet (link) or none (0). */
+static int get_bundle_linked(UserSession_Profile profile, const uint8_t *id, uint32_t id_len,
+                             const char *principal, uint32_t link, struct bundle *out)
 {
-    uint32_t rcaps[CAPOS_MAX_XFER];
+    uint32_t rcaps[CAPOS_MAX_XFER], caps[1];
     struct capnpc_call c;
     capnpc_call_init(&c, params, sizeof(params), results, sizeof(results));
-    capnpc_call_caps(&c, 0, 0, rcaps, CAPOS_MAX_XFER);
+    capnpc_call_caps(&c, caps, 1, rcaps, CAPOS_MAX_XFER);
     AuthorityBroker_shellBundle_Params_b p = AuthorityBroker_shellBundle_begin(&c);
     UserSession_b s = AuthorityBroker_shellBundle_Params_init_session(p);
     UserSession_set_profile(s, profile);
     UserSession_set_sessionId(s, id, id_len);
     UserSession_set_principal(s, principal, (uint32_t)strlen(principal));
+    if (link)
+        AuthorityBroker_shellBundle_Params_set_link(p, capnpc_call_add_cap(&c, link));
     AuthorityBroker_shellBundle_Results_r r;
     int o = outcome(AuthorityBroker_shellBundle_send(&capos_transport, broker, &c, &r), &c);
     out->n = 0;
@@ -158,6 +161,12 @@ static int get_bundle(UserSession_Profile profile, const uint8_t *id, uint32_t i
         out->caps[out->n++] = rcaps[idx];
     }
     return 0;
+}
+
+static int get_bundle(UserSession_Profile profile, const uint8_t *id, uint32_t id_len,
+                      const char *principal, struct bundle *out)
+{
+    return get_bundle_linked(profile, id, id_len, principal, 0, out);
 }
 
 static void drop_bundle(struct bundle *b)
@@ -700,14 +709,34 @@ int main(void)
     o = outcome(AuthorityBroker_logout_call(&capos_transport, broker, &c, s2.id, ID_LEN, 0), &c);
     CHECK(o == 0, "a second logout of the same session: harmless");
 
-    /* The setup session is still live and independent; log it out too. */
+    /* The setup session is still live and independent. Its bundle comes
+     * with a ShellLink, as a shell's does; then the "shell" crashes: the
+     * owner side of the link goes without a logout. The broker must end
+     * the session and revoke the bundle by itself. */
     struct bundle b3;
-    o = get_bundle(s1.profile, s1.id, ID_LEN, s1.principal, &b3);
-    CHECK(o == 0 && b3.n == 5, "the setup session still gets its own bundle");
-    capnpc_call_init(&c, params, sizeof(params), results, sizeof(results));
-    AuthorityBroker_logout_call(&capos_transport, broker, &c, s1.id, ID_LEN, 0);
-    CHECK(info_motd(bundle_cap(&b3, "info", SystemInfo_INTERFACE_ID), 0, 0) == DISCONNECTED,
-          "its logout revokes it as well");
+    uint32_t link_owner = 0, link = 0;
+    CHECK(test_create_endpoint(endpoints, ShellLink_INTERFACE_ID, &link_owner, &link),
+          "a ShellLink endpoint");
+    o = get_bundle_linked(s1.profile, s1.id, ID_LEN, s1.principal, link, &b3);
+    capos_release(link);
+    CHECK(o == 0 && b3.n == 5, "the setup session still gets its own bundle, linked");
+    uint32_t info3 = bundle_cap(&b3, "info", SystemInfo_INTERFACE_ID);
+    CHECK(info_motd(info3, 0, 0) == 0, "the linked bundle works");
+    capos_release(link_owner);
+    capos_flush_releases();
+    int waited = 0;
+    for (; waited < 100; waited++) {
+        capnpc_call_init(&c, params, sizeof(params), results, sizeof(results));
+        o = outcome(SessionManager_check_call(&capos_transport, sessions, &c, s1.id, ID_LEN, &cr),
+                    &c);
+        if (o == DENIED)
+            break;
+        capnpc_call_init(&c, params, sizeof(params), results, sizeof(results));
+        Timer_sleep_call(&capos_transport, timer, &c, 10000000, 0);
+    }
+    CHECK(o == DENIED, "a crashed shell's session ends by itself (after %d waits of 10 ms)",
+          waited);
+    CHECK(info_motd(info3, 0, 0) == DISCONNECTED, "and its bundle is revoked");
     drop_bundle(&b3);
 
     capos_printf("sessions-test: %d failures\n", failures);
