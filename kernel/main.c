@@ -240,6 +240,7 @@ static _Noreturn void kmain_on_kernel_stack(void)
 
     arch_interrupts_disable();
     sched_init();
+    sched_start_deadlines();
     process_init();
     start_boot_program();
     sched_run_until_idle();

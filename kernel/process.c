@@ -247,11 +247,9 @@ void process_kill(struct process *p, int code)
         sched_wake(p->cap_enter_waiter);
 }
 
-void process_exit_if_killed(void)
+void process_exit_killed(void)
 {
-    struct process *p = process_current();
-    if (p && p->kill_pending)
-        process_exit_current(p->kill_code);
+    process_exit_current(process_current()->kill_code);
 }
 
 void process_notify_completion(struct process *p)

@@ -86,7 +86,12 @@ _Noreturn void process_exit_current(int code);
  */
 void process_kill(struct process *p, int code);
 /* The safe point: exit if the running process was killed. */
-void process_exit_if_killed(void);
+_Noreturn void process_exit_killed(void);
+static inline void process_exit_if_killed(struct process *p)
+{
+    if (__builtin_expect(p && p->kill_pending, 0))
+        process_exit_killed();
+}
 
 struct process *process_current(void);
 const struct vmspace *process_vmspace(const struct process *p);

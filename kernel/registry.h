@@ -47,8 +47,13 @@ struct kobject_class {
     /* A process is exiting; runs after its capabilities and pending calls
      * are released, before its address space is destroyed. */
     void (*process_exit)(struct process *p);
-    /* Every timer tick, in interrupt context (no blocking, no parsing). */
+    /* Every timer interrupt, in interrupt context (no blocking, no
+     * parsing): complete what is due at now_ns. */
     void (*tick)(uint64_t now_ns);
+    /* The earliest clock time the tick hook has something to do
+     * (UINT64_MAX: nothing); the timer is armed for it. A class that adds
+     * an earlier one calls sched_deadline_added(). */
+    uint64_t (*next_deadline)(void);
 };
 
 /*
@@ -84,5 +89,6 @@ struct kobject *registry_source_object(int src, const struct boot_module *m);
 /* The hooks, for every class that has them, in registry order. */
 void registry_process_exit(struct process *p);
 void registry_tick(uint64_t now_ns);
+uint64_t registry_next_deadline(void);
 
 #endif

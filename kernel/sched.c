@@ -20,6 +20,9 @@ static struct thread *sleepers;
  * thread to run frees it. */
 static struct thread *reap_pending;
 static unsigned live_threads;
+/* What the timer is armed for (UINT64_MAX: nothing), in deadline mode. */
+static bool deadline_mode;
+static uint64_t armed = UINT64_MAX;
 
 struct thread *thread_current(void)
 {
@@ -33,10 +36,12 @@ void sched_init(void)
     arch_syscall_init(&idle_thread.arch);
 }
 
+/* The run queue: a doubly linked FIFO, every operation O(1). */
 static void run_enqueue(struct thread *t)
 {
     t->state = THREAD_RUNNABLE;
     t->run_next = 0;
+    t->run_prev = run_tail;
     if (run_tail)
         run_tail->run_next = t;
     else
@@ -44,15 +49,36 @@ static void run_enqueue(struct thread *t)
     run_tail = t;
 }
 
+static void run_push_front(struct thread *t)
+{
+    t->state = THREAD_RUNNABLE;
+    t->run_prev = 0;
+    t->run_next = run_head;
+    if (run_head)
+        run_head->run_prev = t;
+    else
+        run_tail = t;
+    run_head = t;
+}
+
+static void run_unlink(struct thread *t)
+{
+    if (t->run_prev)
+        t->run_prev->run_next = t->run_next;
+    else
+        run_head = t->run_next;
+    if (t->run_next)
+        t->run_next->run_prev = t->run_prev;
+    else
+        run_tail = t->run_prev;
+    t->run_next = t->run_prev = 0;
+}
+
 static struct thread *run_dequeue(void)
 {
     struct thread *t = run_head;
-    if (t) {
-        run_head = t->run_next;
-        if (!run_head)
-            run_tail = 0;
-        t->run_next = 0;
-    }
+    if (t)
+        run_unlink(t);
     return t;
 }
 
@@ -92,7 +118,15 @@ static void schedule(void)
         return;
     }
     next->state = THREAD_RUNNING;
-    next->slice_left = SCHED_SLICE_TICKS;
+    /* A handoff runs on the donor's slice; anyone else starts afresh (and
+     * leaving idle, makes sure a tick is coming). */
+    if (!next->donated) {
+        uint64_t now = arch_clock_ns();
+        next->slice_end_ns = now + SCHED_SLICE_NS;
+        if (prev == &idle_thread && armed > now + SCHED_TICK_NS)
+            sched_deadline_added(now + SCHED_TICK_NS);
+    }
+    next->donated = false;
     current = next;
     arch_switch(&prev->arch, &next->arch, next->process ? process_vmspace(next->process) : 0);
     /* Back on prev's stack: whoever switched to us may have left a dead
@@ -134,6 +168,7 @@ enum wake_reason sched_block(uint64_t deadline_ns)
     if (deadline_ns != UINT64_MAX) {
         t->sleep_next = sleepers;
         sleepers = t;
+        sched_deadline_added(deadline_ns);
     }
     schedule();
     return t->wake_reason;
@@ -160,18 +195,15 @@ void sched_wake_next(struct thread *t)
     wake(t, WAKE_SIGNALLED);
     if (t->state != THREAD_RUNNABLE)
         return;
-    /* wake() (now or earlier) appended it; move it to the front. */
+    /* wake() (now or earlier) queued it; move it to the front (alone in
+     * the queue, the common case, it is there already). */
     if (run_head != t) {
-        struct thread *prev = run_head;
-        while (prev && prev->run_next != t)
-            prev = prev->run_next;
-        if (prev) {
-            prev->run_next = t->run_next;
-            if (run_tail == t)
-                run_tail = prev;
-            t->run_next = run_head;
-            run_head = t;
-        }
+        run_unlink(t);
+        run_push_front(t);
+    }
+    if (current != &idle_thread) {
+        t->slice_end_ns = current->slice_end_ns;
+        t->donated = true;
     }
 }
 
@@ -197,6 +229,36 @@ void sched_exit_thread(void)
     __builtin_unreachable();
 }
 
+void sched_deadline_added(uint64_t deadline_ns)
+{
+    if (deadline_mode && deadline_ns < armed) {
+        armed = deadline_ns;
+        arch_timer_arm(deadline_ns);
+    }
+}
+
+void sched_start_deadlines(void)
+{
+    deadline_mode = arch_timer_deadline_mode();
+    armed = UINT64_MAX;
+}
+
+/* Arm the timer for the next thing to do after `now`: the earliest
+ * deadline (sleeping threads, the registry's classes), and a tick while
+ * any thread is running or runnable. */
+static void rearm(uint64_t now, bool busy)
+{
+    if (!deadline_mode)
+        return;
+    uint64_t next = registry_next_deadline();
+    for (struct thread *t = sleepers; t; t = t->sleep_next)
+        next = t->deadline_ns < next ? t->deadline_ns : next;
+    if (busy && now + SCHED_TICK_NS < next)
+        next = now + SCHED_TICK_NS;
+    armed = next;
+    arch_timer_arm(next);
+}
+
 void sched_tick(bool from_user)
 {
     uint64_t now = arch_clock_ns();
@@ -206,16 +268,15 @@ void sched_tick(bool from_user)
         if (t->deadline_ns <= now)
             wake(t, WAKE_TIMEOUT);
     }
+    rearm(now, current != &idle_thread || run_head);
     /* Only a thread interrupted in user mode may be preempted: kernel code
      * is never interrupted half-way through changing shared state. */
     if (from_user && current != &idle_thread) {
-        process_exit_if_killed();
+        process_exit_if_killed(current->process);
         ring_poll_irq(current->process);
-        if (current->slice_left > 0)
-            current->slice_left--;
-        if (current->slice_left == 0 && run_head) {
+        if (now >= current->slice_end_ns && run_head) {
             sched_yield();
-            process_exit_if_killed(); /* killed while it waited to run */
+            process_exit_if_killed(current->process); /* killed while it waited */
         }
     }
 }

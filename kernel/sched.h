@@ -35,15 +35,19 @@ struct thread {
     enum thread_state state;
     enum wake_reason wake_reason;
     uint64_t deadline_ns;      /* blocked with a timeout; UINT64_MAX: none */
-    struct thread *run_next;   /* run queue */
+    struct thread *run_next, *run_prev; /* run queue (doubly linked: O(1) unlink) */
     struct thread *sleep_next; /* threads blocked with a deadline */
     uint64_t kstack_top;
-    unsigned slice_left;     /* ticks before preemption */
+    uint64_t slice_end_ns;   /* preempted after this, if others are runnable */
+    bool donated;            /* slice_end_ns was handed over: keep it when it runs */
     struct account *account; /* pays for this struct and the kernel stack */
 };
 
 #define THREAD_KSTACK_PAGES 4
-#define SCHED_SLICE_TICKS   2 /* 20 ms at 100 Hz */
+#define SCHED_SLICE_NS 20000000ull /* 20 ms */
+/* A thread running user code is interrupted this often (slice accounting,
+ * ring polling); an idle CPU is interrupted only for deadlines. */
+#define SCHED_TICK_NS 10000000ull
 
 /* The running context becomes the idle thread. */
 void sched_init(void);
@@ -56,16 +60,27 @@ struct thread *thread_current(void);
  * deadline_ns (UINT64_MAX: no deadline). Returns why it woke. */
 enum wake_reason sched_block(uint64_t deadline_ns);
 void sched_wake(struct thread *t);
-/* Wake t and make it the next thread to run (direct handoff to a server
- * whose RECV a CALL just satisfied). */
+/*
+ * Direct handoff: wake t and make it the next thread to run, on what is
+ * left of the running thread's time slice (a server whose RECV a CALL just
+ * satisfied; a caller whose call a RETURN just answered). The slice is
+ * donated, not renewed, so a pair of threads passing control back and
+ * forth shares one slice and cannot starve anyone else (docs/scheduling.md).
+ */
 void sched_wake_next(struct thread *t);
 void sched_yield(void);
 /* The running thread is finished: never scheduled again; its stack is
  * reclaimed later, by someone else. */
 _Noreturn void sched_exit_thread(void);
 /* Timer hook: wake expired sleepers, preempt a user thread whose slice ran
- * out. */
+ * out, and arm the timer for the next thing to do. */
 void sched_tick(bool from_user);
+/* Someone has something to do at deadline_ns (registry.h next_deadline):
+ * make sure the timer fires by then. */
+void sched_deadline_added(uint64_t deadline_ns);
+/* Stop the periodic tick: from now on the timer fires only for deadlines
+ * and, while a thread runs, every SCHED_TICK_NS (docs/scheduling.md). */
+void sched_start_deadlines(void);
 
 /* Run threads until none is left, then return (on the idle thread). */
 void sched_run_until_idle(void);

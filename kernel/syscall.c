@@ -19,7 +19,7 @@
 static int64_t cap_enter(uint64_t min_complete, uint64_t timeout_ns)
 {
     struct process *p = process_current();
-    process_exit_if_killed();
+    process_exit_if_killed(p);
     ring_dispatch(p);
 
     if (min_complete > CAPOS_CQ_ENTRIES)
@@ -39,7 +39,7 @@ static int64_t cap_enter(uint64_t min_complete, uint64_t timeout_ns)
         p->cap_enter_min = (uint32_t)min_complete;
         sched_block(deadline);
         p->cap_enter_waiter = 0;
-        process_exit_if_killed();
+        process_exit_if_killed(p);
         ready = ring_cq_ready(p->ring, &p->ring_state, &events);
         if (ready >= min_complete || arch_clock_ns() >= deadline)
             return ready;

@@ -522,6 +522,12 @@ static int endpoint_return(struct kobject *owner, struct process *p, const struc
     xfer_settle(p, &caps, delivered);
     ipc_of(caller)->outstanding--;
     pending_call_post(t, &ccqe);
+    /* Direct handoff back: the caller, if that completion woke it, runs
+     * next on what is left of our slice, rather than behind every
+     * runnable process (docs/scheduling.md). */
+    struct thread *w = caller->cap_enter_waiter;
+    if (w && w->state == THREAD_RUNNABLE)
+        sched_wake_next(w);
     free_msg(ep, m, false);
     cqe->result = delivered ? 0 : ccqe.result;
     return RING_POST;

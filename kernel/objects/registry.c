@@ -90,6 +90,18 @@ void registry_process_exit(struct process *p)
             classes[i]->process_exit(p);
 }
 
+uint64_t registry_next_deadline(void)
+{
+    uint64_t next = UINT64_MAX;
+    for (size_t i = 0; i < NCLASSES; i++) {
+        if (classes[i]->next_deadline) {
+            uint64_t d = classes[i]->next_deadline();
+            next = d < next ? d : next;
+        }
+    }
+    return next;
+}
+
 void registry_tick(uint64_t now_ns)
 {
     for (size_t i = 0; i < NCLASSES; i++)

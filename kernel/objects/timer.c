@@ -2,9 +2,9 @@
  * Timer: the monotonic clock and sleeping.
  *
  * sleep does not block the calling thread inside the kernel: its completion
- * is deferred (the ring keeps a CQ slot for it) and posted by the tick
- * after the deadline, so the process may go on with other work and wait
- * for it with cap_enter like for any other completion.
+ * is deferred (the ring keeps a CQ slot for it) and posted by the timer
+ * interrupt armed for the earliest deadline, so the process may go on with
+ * other work and wait for it with cap_enter like for any other completion.
  */
 #include <arch/platform.h>
 
@@ -13,6 +13,7 @@
 #include "process.h"
 #include "kobject.h"
 #include "registry.h"
+#include "sched.h"
 
 struct sleeper {
     struct pending_call call; /* first: the abandon hook gets this pointer */
@@ -61,10 +62,19 @@ static int timer_sleep(void *self, Timer_sleep_Params_r params, Timer_sleep_Resu
     s->call.abandon = sleeper_abandon;
     s->next = sleepers;
     sleepers = s;
+    sched_deadline_added(s->deadline_ns);
     return kcall_defer(kc, &s->call);
 }
 
-/* Every tick: complete the sleeps whose time has come. */
+static uint64_t timer_next_deadline(void)
+{
+    uint64_t next = UINT64_MAX;
+    for (struct sleeper *s = sleepers; s; s = s->next)
+        next = s->deadline_ns < next ? s->deadline_ns : next;
+    return next;
+}
+
+/* Every timer interrupt: complete the sleeps whose time has come. */
 static void timer_expire_sleeps(uint64_t now_ns)
 {
     for (struct sleeper **pp = &sleepers; *pp;) {
@@ -86,4 +96,5 @@ static const struct Timer_ops timer_ops = {
 
 KOBJECT_TYPE(timer_type, Timer, timer_ops);
 
-KOBJECT_SINGLETON(timer, timer, Timer, timer_type, .tick = timer_expire_sleeps);
+KOBJECT_SINGLETON(timer, timer, Timer, timer_type, .tick = timer_expire_sleeps,
+                  .next_deadline = timer_next_deadline);

@@ -24,6 +24,10 @@
 
 static uint64_t tsc_hz, tsc_base, ns_mult; /* ns = (tsc - base) * mult >> 32 */
 static uint64_t source_hz;
+/* The LAPIC timer's input (after the /16 divider), and count per ns as a
+ * 32.32 fixed-point factor; 0 in PIT mode. */
+static uint64_t lapic_hz, lapic_per_ns;
+static bool deadline_mode;
 
 uint64_t arch_cycles(void)
 {
@@ -83,9 +87,11 @@ static uint64_t calibrate(uint64_t *tsc_hz_out)
 const char *arch_timer_init(void)
 {
     uint64_t tsc;
-    uint64_t lapic_hz = calibrate(&tsc);
+    lapic_hz = calibrate(&tsc);
     set_tsc_hz(tsc);
     if (lapic_hz >= TICK_HZ) {
+        /* (hz / 1000) << 32 fits 64 bits for any LAPIC below 4 THz. */
+        lapic_per_ns = ((lapic_hz / 1000) << 32) / 1000000;
         source_hz = lapic_hz;
         lapic_write(LAPIC_TIMER_INIT, (uint32_t)(lapic_hz / TICK_HZ));
         lapic_write(LAPIC_LVT_TIMER, LVT_PERIODIC | VEC_LAPIC_TIMER);
@@ -95,4 +101,33 @@ const char *arch_timer_init(void)
     pit_periodic(TICK_HZ);
     pic_unmask(0);
     return "pit";
+}
+
+bool arch_timer_deadline_mode(void)
+{
+    if (!lapic_per_ns)
+        return false;
+    lapic_write(LAPIC_LVT_TIMER, LVT_MASKED | VEC_LAPIC_TIMER);
+    lapic_write(LAPIC_TIMER_INIT, 0);
+    lapic_write(LAPIC_LVT_TIMER, VEC_LAPIC_TIMER); /* one-shot */
+    deadline_mode = true;
+    return true;
+}
+
+void arch_timer_arm(uint64_t deadline_ns)
+{
+    if (!deadline_mode)
+        return;
+    if (deadline_ns == UINT64_MAX) {
+        lapic_write(LAPIC_TIMER_INIT, 0); /* stops the count: no interrupt */
+        return;
+    }
+    uint64_t now = arch_clock_ns();
+    uint64_t ns = deadline_ns > now ? deadline_ns - now : 0;
+    /* Counts past 32 bits (over a minute) interrupt early and re-arm. */
+    uint64_t count = ns >= (1ull << 32) ? 0xffffffffull
+                                        : (uint64_t)(((unsigned __int128)ns * lapic_per_ns) >> 32);
+    if (count > 0xffffffffull)
+        count = 0xffffffffull;
+    lapic_write(LAPIC_TIMER_INIT, count ? (uint32_t)count : 1);
 }

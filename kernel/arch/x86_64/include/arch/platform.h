@@ -46,11 +46,24 @@ uint64_t arch_timer_tick_hz(void);
 uint64_t arch_clock_ns(void);
 /* Frequency found by calibration, for the boot report. */
 uint64_t arch_timer_source_hz(void);
+
+/*
+ * Deadline mode: from now on the timer interrupts only when armed, once,
+ * at the clock time arch_timer_arm() names (the LAPIC timer in one-shot
+ * mode). False, and the periodic tick goes on, without a LAPIC timer (the
+ * PIT fallback): then arming does nothing and deadlines are met on the
+ * next tick.
+ */
+bool arch_timer_deadline_mode(void);
+/* Interrupt once at clock time deadline_ns (at once if it has passed);
+ * UINT64_MAX disarms. Replaces any earlier arming. */
+void arch_timer_arm(uint64_t deadline_ns);
 uint64_t arch_cycles_hz(void);
 
-/* Called by the interrupt path on every tick (after the EOI, since it may
- * switch threads); defined by generic code (kernel/clock.c). from_user
- * says whether user mode was interrupted, i.e. whether preempting is safe. */
+/* Called by the interrupt path on every timer interrupt, a tick or an
+ * armed deadline (after the EOI, since it may switch threads); defined by
+ * generic code (kernel/clock.c). from_user says whether user mode was
+ * interrupted, i.e. whether preempting is safe. */
 void timer_tick(int from_user);
 
 void arch_interrupts_enable(void);
