@@ -96,7 +96,9 @@ static void sleepers_remove(struct thread *t)
 static void reap(void)
 {
     struct thread *t = reap_pending;
-    if (t && t != current) {
+    if (__builtin_expect(t == 0, 1))
+        return;
+    if (t != current) {
         reap_pending = 0;
         struct account *a = t->account;
         kstack_free(t->kstack_top, THREAD_KSTACK_PAGES);

@@ -8,15 +8,6 @@
 #include "process.h"
 #include "string.h"
 
-/* Physical address of the user byte at va, if mapped with `need` flags. */
-static bool user_page(const struct process *p, uint64_t va, uint32_t need, uint64_t *pa)
-{
-    uint32_t flags;
-    if (!vmspace_translate(&p->vm, va, pa, &flags))
-        return false;
-    return (flags & VM_USER) && (flags & need) == need;
-}
-
 int copy_from_user_any(const struct process *p, void *dst, uint64_t uaddr, size_t len)
 {
     if (!user_range_ok(uaddr, len))
@@ -26,13 +17,13 @@ int copy_from_user_any(const struct process *p, void *dst, uint64_t uaddr, size_
         return arch_user_copy(dst, (const void *)uaddr, len) ? CAPOS_E_BAD_ADDRESS : 0;
     uint8_t *d = dst;
     while (len) {
-        uint64_t pa;
-        if (!user_page(p, uaddr, 0, &pa))
+        const uint8_t *s = vmspace_user_page(&p->vm, uaddr, false);
+        if (!s)
             return CAPOS_E_BAD_ADDRESS;
         size_t chunk = PAGE_SIZE - (uaddr & (PAGE_SIZE - 1));
         if (chunk > len)
             chunk = len;
-        memcpy(d, phys_to_virt(pa), chunk);
+        memcpy(d, s, chunk);
         d += chunk;
         uaddr += chunk;
         len -= chunk;
@@ -46,30 +37,37 @@ int copy_to_user_any(const struct process *p, uint64_t uaddr, const void *src, s
         return CAPOS_E_BAD_ADDRESS;
     if (p == process_current())
         return arch_user_copy((void *)uaddr, src, len) ? CAPOS_E_BAD_ADDRESS : 0;
+    /* Within one page, the common case (a message and its header): one
+     * walk. */
+    size_t first = PAGE_SIZE - (uaddr & (PAGE_SIZE - 1));
+    if (len <= first) {
+        uint8_t *d = vmspace_user_page(&p->vm, uaddr, true);
+        if (!d)
+            return CAPOS_E_BAD_ADDRESS;
+        memcpy(d, src, len);
+        return 0;
+    }
     /* Check every page first so that a failure writes nothing, keeping
      * what the walk found for the copy (messages span a few pages; a
      * longer range is walked again). */
     enum { KEEP = 18 };
-    uint64_t pages[KEEP];
+    uint8_t *pages[KEEP];
     unsigned n = 0;
     for (uint64_t va = uaddr & ~(uint64_t)(PAGE_SIZE - 1); va < uaddr + len; va += PAGE_SIZE, n++) {
-        uint64_t pa;
-        if (!user_page(p, va, VM_WRITE, &pa))
+        uint8_t *d = vmspace_user_page(&p->vm, va, true);
+        if (!d)
             return CAPOS_E_BAD_ADDRESS;
         if (n < KEEP)
-            pages[n] = pa & ~(uint64_t)(PAGE_SIZE - 1);
+            pages[n] = d;
     }
     const uint8_t *s = src;
     for (unsigned i = 0; len; i++) {
-        uint64_t pa;
-        if (i < KEEP)
-            pa = pages[i] | (uaddr & (PAGE_SIZE - 1));
-        else
-            user_page(p, uaddr, VM_WRITE, &pa);
-        size_t chunk = PAGE_SIZE - (uaddr & (PAGE_SIZE - 1));
+        uint64_t off = uaddr & (PAGE_SIZE - 1);
+        uint8_t *d = i < KEEP ? pages[i] + off : vmspace_user_page(&p->vm, uaddr, true);
+        size_t chunk = PAGE_SIZE - off;
         if (chunk > len)
             chunk = len;
-        memcpy(phys_to_virt(pa), s, chunk);
+        memcpy(d, s, chunk);
         s += chunk;
         uaddr += chunk;
         len -= chunk;

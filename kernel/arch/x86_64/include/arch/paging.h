@@ -72,6 +72,9 @@ bool vmspace_unmap(struct vmspace *vs, uint64_t va, uint64_t *pa_out, bool *owne
 bool vmspace_protect(struct vmspace *vs, uint64_t va, uint32_t vm_flags);
 bool vmspace_translate(const struct vmspace *vs, uint64_t va, uint64_t *pa_out,
                        uint32_t *flags_out);
+/* The kernel's (direct-map) address of user byte va, if the CPU would let
+ * user code read it (write: and write it); NULL otherwise. */
+void *vmspace_user_page(const struct vmspace *vs, uint64_t va, bool write);
 void vmspace_activate(const struct vmspace *vs);
 void vmspace_activate_kernel(void);
 /* Free every user page table (releasing their charge) and owned frame;
