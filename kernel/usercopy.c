@@ -8,7 +8,7 @@
 #include "process.h"
 #include "string.h"
 
-int copy_from_user_any(const struct process *p, void *dst, uint64_t uaddr, size_t len)
+int copy_from_user_any(struct process *p, void *dst, uint64_t uaddr, size_t len)
 {
     if (!user_range_ok(uaddr, len))
         return CAPOS_E_BAD_ADDRESS;
@@ -31,7 +31,7 @@ int copy_from_user_any(const struct process *p, void *dst, uint64_t uaddr, size_
     return 0;
 }
 
-int copy_to_user_any(const struct process *p, uint64_t uaddr, const void *src, size_t len)
+int copy_to_user_any(struct process *p, uint64_t uaddr, const void *src, size_t len)
 {
     if (!user_range_ok(uaddr, len))
         return CAPOS_E_BAD_ADDRESS;

@@ -27,8 +27,8 @@ struct process;
  * other process every page is looked up first and nothing is written on
  * failure.
  */
-int copy_from_user_any(const struct process *p, void *dst, uint64_t uaddr, size_t len);
-int copy_to_user_any(const struct process *p, uint64_t uaddr, const void *src, size_t len);
+int copy_from_user_any(struct process *p, void *dst, uint64_t uaddr, size_t len);
+int copy_to_user_any(struct process *p, uint64_t uaddr, const void *src, size_t len);
 
 struct process *process_current(void);
 
@@ -39,14 +39,14 @@ static inline bool user_range_ok(uint64_t uaddr, size_t len)
 
 /* The common case inline (every CALL copies its params in and its results
  * out): the running process's own memory, under the fault fixup. */
-static inline int copy_from_user(const struct process *p, void *dst, uint64_t uaddr, size_t len)
+static inline int copy_from_user(struct process *p, void *dst, uint64_t uaddr, size_t len)
 {
     if (p == process_current() && user_range_ok(uaddr, len))
         return arch_user_copy(dst, (const void *)uaddr, len) ? CAPOS_E_BAD_ADDRESS : 0;
     return copy_from_user_any(p, dst, uaddr, len);
 }
 
-static inline int copy_to_user(const struct process *p, uint64_t uaddr, const void *src, size_t len)
+static inline int copy_to_user(struct process *p, uint64_t uaddr, const void *src, size_t len)
 {
     if (p == process_current() && user_range_ok(uaddr, len))
         return arch_user_copy((void *)uaddr, src, len) ? CAPOS_E_BAD_ADDRESS : 0;

@@ -204,9 +204,16 @@ static uint64_t *root_of(const struct vmspace *vs)
     return phys_to_virt(vs->pml4_phys);
 }
 
+/* A mapping went away or lost a permission: forget the cached page. */
+static void forget_last(struct vmspace *vs)
+{
+    vs->last_va = 1;
+}
+
 bool vmspace_create(struct vmspace *vs, struct account *acct)
 {
     uint64_t pa;
+    forget_last(vs);
     if (!account_frame_alloc(acct, FL_TABLES, &pa))
         return false;
     uint64_t *pml4 = phys_to_virt(pa);
@@ -271,6 +278,7 @@ bool vmspace_unmap(struct vmspace *vs, uint64_t va, uint64_t *pa_out, bool *owne
     *pa_out = *e & PTE_ADDR;
     *owned_out = *e & PTE_OWNED;
     *e = 0;
+    forget_last(vs);
     free_empty_tables(vs, va);
     if (read_cr3() == vs->pml4_phys)
         invlpg(va);
@@ -285,6 +293,7 @@ bool vmspace_protect(struct vmspace *vs, uint64_t va, uint32_t vm_flags)
     if (!e || !(*e & PTE_P))
         return false;
     *e = (*e & (PTE_ADDR | PTE_OWNED)) | pte_bits(vm_flags | VM_USER);
+    forget_last(vs);
     if (read_cr3() == vs->pml4_phys)
         invlpg(va);
     return true;
@@ -297,10 +306,16 @@ bool vmspace_translate(const struct vmspace *vs, uint64_t va, uint64_t *pa_out, 
     return translate_in(root_of(vs), va, pa_out, flags_out);
 }
 
-void *vmspace_user_page(const struct vmspace *vs, uint64_t va, bool write)
+void *vmspace_user_page(struct vmspace *vs, uint64_t va, bool write)
 {
-    /* The hot path of every cross-process IPC copy: four loads and one
-     * test each. The CPU's own rule: U (and W, to write) at every level. */
+    /* The hot path of every cross-process IPC copy. First the page found
+     * last time: only unmap and protect can take it away, and both drop
+     * it. */
+    uint64_t page = va & ~0xfffull;
+    if (page == vs->last_va && (vs->last_writable || !write))
+        return vs->last_page + (va & 0xfff);
+    /* Else the walk: four loads and one test each, the CPU's own rule: U
+     * (and W, to write) at every level. */
     uint64_t need = PTE_P | PTE_U | (write ? PTE_W : 0);
     if (va >= CAPOS_USER_LIMIT)
         return 0;
@@ -315,7 +330,10 @@ void *vmspace_user_page(const struct vmspace *vs, uint64_t va, bool write)
     uint64_t e = table[idx(va, 0)];
     if ((e & need) != need)
         return 0;
-    return (uint8_t *)phys_to_virt(e & PTE_ADDR) + (va & 0xfff);
+    vs->last_va = page;
+    vs->last_page = phys_to_virt(e & PTE_ADDR);
+    vs->last_writable = write; /* the walk checked W only if asked */
+    return vs->last_page + (va & 0xfff);
 }
 
 void vmspace_activate(const struct vmspace *vs)
@@ -369,6 +387,7 @@ uint64_t vmspace_destroy(struct vmspace *vs)
     }
     frame_free(vs->pml4_phys);
     vs->pml4_phys = 0;
+    forget_last(vs);
     account_release(vs->acct, FL_TABLES, tables);
     return owned;
 }

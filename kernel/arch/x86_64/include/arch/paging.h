@@ -61,6 +61,12 @@ struct account;
 struct vmspace {
     uint64_t pml4_phys;
     struct account *acct; /* pays for the page tables (FL_TABLES) */
+    /* The last page vmspace_user_page found (an IPC buffer is used again
+     * and again): its user address (1: none), kernel address, and whether
+     * it was writable. Dropped by every unmap and protect. */
+    uint64_t last_va;
+    uint8_t *last_page;
+    bool last_writable;
 };
 
 /* An empty address space whose page tables are charged to acct; empty
@@ -74,7 +80,7 @@ bool vmspace_translate(const struct vmspace *vs, uint64_t va, uint64_t *pa_out,
                        uint32_t *flags_out);
 /* The kernel's (direct-map) address of user byte va, if the CPU would let
  * user code read it (write: and write it); NULL otherwise. */
-void *vmspace_user_page(const struct vmspace *vs, uint64_t va, bool write);
+void *vmspace_user_page(struct vmspace *vs, uint64_t va, bool write);
 void vmspace_activate(const struct vmspace *vs);
 void vmspace_activate_kernel(void);
 /* Free every user page table (releasing their charge) and owned frame;
