@@ -4,7 +4,7 @@
 #   make run        boot it under QEMU (BIOS), serial on stdio
 #   make run-uefi   boot it under QEMU with OVMF (UEFI)
 #   make test       every test suite; ends with "N passed, N failed"
-#   make bench      boot-phase instruction counts under -icount
+#   make bench      boot phases, ring and IPC figures under -icount, issue-13 targets
 #   make fuzz       run every fuzz target longer (FUZZ_SECONDS each)
 #   make clean
 #

@@ -49,3 +49,4 @@ bench: deps $(BUILD)/bench/boot.iso $(BUILD)/user/ring-bench.elf $(BUILD)/bench/
 	@tools/bench-boot.sh $(BUILD)/bench/boot.iso
 	@tools/bench-ring.sh $(KERNEL) $(BUILD)/user/ring-bench.elf ring
 	@tools/bench-ring.sh $(KERNEL) $(BUILD)/bench/ipc.bin ipc
+	@tools/bench-targets.sh $(BUILD)/bench

@@ -61,6 +61,7 @@ USER_LIB_SRCS_credential-store := $(ARGON2_SRCS)
 # them links these (mk/user.mk).
 USER_SHARED_services := user/services/svc.c
 USER_SHARED_tests    := user/tests/testlib.c
+USER_SHARED_bench    := user/bench/benchlib.c
 
 # Host tools.
 MKMANIFEST_LIB_SRCS := $(MANIFEST_SRCS) $(CAPNP_HOST_SRCS) $(GEN_CAPOS_C)

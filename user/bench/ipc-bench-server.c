@@ -11,7 +11,7 @@
 
 #include "capos.capnp.h"
 
-static uint8_t recv_buf[4096] __attribute__((aligned(8)));
+static uint8_t recv_buf[8192] __attribute__((aligned(8)));
 /* Segment table (one segment of one word) and an empty struct root. */
 static const uint64_t result[2] = {0x0000000100000000ull, 0x00000000fffffffcull};
 

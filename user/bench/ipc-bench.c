@@ -3,7 +3,9 @@
  * CALL -> server RECV -> RETURN -> client CQE between two processes that
  * share nothing but an endpoint, through raw ring entries (no stubs), with
  *   ipc-empty      a minimal params message (16 bytes: an empty struct),
- *   ipc-256        256 bytes of params,
+ *   ipc-64, ipc-256, ipc-1k, ipc-4k
+ *                  64, 256, 1,024 and 4,096 bytes of params (one struct of
+ *                  data words; the results are 16 bytes every time),
  *   ipc-cap        the minimal message plus one capability copied (the
  *                  server releases it in the same cap_enter as its RETURN),
  *   ipc-move-back  one capability moved to the server and moved back with
@@ -13,23 +15,49 @@
  * Each figure is the mean over ITERATIONS round trips after a warm-up,
  * measured with rdtsc in the client: user and kernel time of both sides.
  *
- * Then under load: ipc-empty-loadK is ipc-empty with K CPU-bound
- * neighbours runnable (user/bench/ipc-spinner.c, K = 1, 2, 4), the mean of
- * LOADED_ITERATIONS round trips (each can wait for the neighbours' time
- * slices, so a few tell the story and many would take minutes).
+ * Then:
+ *   ipc-empty-loadK       ipc-empty with K CPU-bound neighbours runnable
+ *                         (user/bench/ipc-spinner.c, K = 1, 2, 4): the mean,
+ *                         and the median and 99th percentile of the round
+ *                         trips timed one by one;
+ *   ipc-clientsK          K client processes (user/bench/ipc-client.c) on
+ *                         the one endpoint: the system's instructions per
+ *                         round trip, and the increase per added client;
+ *   fair-N                N counting processes (user/bench/cpu-counter.c)
+ *                         beside this client and the server for one second:
+ *                         each one's CPU share against the fair share.
  */
 #include "capos_rt.h"
 
 #include "bench.h"
 #include "capos.capnp.h"
+#include "text/fmt.h"
 
-#define ITERATIONS        1000
-#define LOADED_ITERATIONS 10
-#define MAX_SPINNERS      4
+#define ITERATIONS   1000
+#define MAX_SPINNERS 4
+#define MAX_CLIENTS  8
+#define MAX_COUNTERS 4
+/* Frames for each helper process (docs/memory.md): they need a few dozen. */
+#define HELPER_QUOTA 256
+
+/* Loaded round trips: timed one by one for at least LOADED_MIN_NS of
+ * virtual time (many time slices) and LOADED_MIN_SAMPLES round trips,
+ * at most MAX_SAMPLES of them. */
+#define LOADED_MIN_NS      200000000ull
+#define LOADED_MIN_SAMPLES 10
+#define MAX_SAMPLES        (1u << 17)
+/* Round trips of the multi-client benchmark, shared among the clients. */
+#define CLIENTS_TOTAL_RTS 8192
+/* The fairness window, and the counter's calibration run alone. */
+#define FAIR_WINDOW_NS 1000000000ull
+#define FAIR_CAL_NS    100000000ull
 
 static volatile struct capos_ring *r;
-static uint64_t params[32] = {0x0000000100000000ull, 0x00000000fffffffcull};
+static uint64_t params[512] = {0x0000000100000000ull, 0x00000000fffffffcull};
 static uint8_t results[64] __attribute__((aligned(8)));
+static const uint64_t empty_msg[2] = {0x0000000100000000ull, 0x00000000fffffffcull};
+static uint64_t samples[MAX_SAMPLES];
+static uint64_t ticks_per_s;
 
 static uint16_t method; /* 1 asks the server to exit after answering */
 
@@ -71,102 +99,171 @@ static uint64_t bench(uint32_t svc, uint32_t params_len, uint32_t cap, int itera
     return (rdtsc() - t0) / (uint64_t)iterations;
 }
 
-/* Spawn `binary` with one grant (name, interface, capability) and at most
- * one export; its ProcessHandle, and the export's client facet in *client. */
-static uint32_t spawn(uint32_t spawner, const char *binary, uint32_t len, const char *grant,
-                      uint32_t grant_len, uint32_t grant_cap, bool export_svc, uint32_t *client)
+/* params: a struct of n data words, (2 + n) * 8 bytes framed. */
+static uint32_t set_params(uint32_t bytes)
 {
-    static uint8_t p[1024] __attribute__((aligned(8))), res[512] __attribute__((aligned(8)));
-    uint32_t caps[1] = {grant_cap}, rcaps[2];
-    struct capnpc_call c;
-    capnpc_call_init(&c, p, sizeof(p), res, sizeof(res));
-    capnpc_call_caps(&c, caps, 1, rcaps, 2);
-    ProcessSpawner_spawn_Params_b sp = ProcessSpawner_spawn_begin(&c);
-    ProcessSpawner_spawn_Params_set_name(sp, binary, len);
-    ProcessSpawner_spawn_Params_set_binaryName(sp, binary, len);
-    if (grant) {
-        List_ProcessSpawner_Grant_b g = ProcessSpawner_spawn_Params_init_grants(sp, 1);
-        ProcessSpawner_Grant_set_name(List_ProcessSpawner_Grant_at(g, 0), grant, grant_len);
-        ProcessSpawner_Grant_set_interfaceId(List_ProcessSpawner_Grant_at(g, 0), Echo_INTERFACE_ID);
-        ProcessSpawner_Grant_set_cap(List_ProcessSpawner_Grant_at(g, 0),
-                                     capnpc_call_add_cap(&c, grant_cap));
+    static uint64_t zero[510];
+    if (bytes == 16) {
+        params[0] = empty_msg[0];
+        params[1] = empty_msg[1];
+        return 16;
     }
-    if (export_svc) {
-        List_Export_b x = ProcessSpawner_spawn_Params_init_exports(sp, 1);
-        Export_set_name(List_Export_at(x, 0), "svc", 3);
-        Export_set_interfaceId(List_Export_at(x, 0), Echo_INTERFACE_ID);
-    }
-    ProcessSpawner_spawn_Results_r sr;
-    if (ProcessSpawner_spawn_send(&capos_transport, spawner, &c, &sr) != CAPNPC_OK)
-        capos_panic("ipc-bench: cannot start %s", binary);
-    if (export_svc) {
-        List_ProcessSpawner_Grant_r ex = ProcessSpawner_spawn_Results_get_exports(sr);
-        *client = rcaps[ProcessSpawner_Grant_get_cap(List_ProcessSpawner_Grant_get(ex, 0)) & 1];
-    }
-    return rcaps[ProcessSpawner_spawn_Results_get_handle(sr) & 1];
-}
-
-static void wait_exit(uint32_t handle)
-{
-    static uint8_t p[64] __attribute__((aligned(8))), res[64] __attribute__((aligned(8)));
-    ProcessHandle_wait_Results_r wr;
-    struct capnpc_call c;
-    capnpc_call_init(&c, p, sizeof(p), res, sizeof(res));
-    ProcessHandle_wait_call(&capos_transport, handle, &c, &wr);
-}
-
-/* One ring operation, waited for. */
-static struct capos_cqe run_op(struct capos_sqe sqe)
-{
-    sqe.user_data = capos_ring_next_id();
-    struct capos_cqe c = {0};
-    if (!capos_ring_submit(&sqe) || !capos_ring_wait(sqe.user_data, &c))
-        capos_panic("ipc-bench: ring operation %u failed", sqe.opcode);
-    return c;
+    return bench_frame(params, zero, bytes / 8 - 2);
 }
 
 /* ipc-empty with k CPU-bound neighbours: each calls `stop` when it runs,
  * which we take (so all of them are running), then we measure, then
  * answer them and wait for them to exit. */
-static uint64_t loaded(uint32_t spawner, uint32_t factory, uint32_t svc, int k)
+static void loaded(uint32_t spawner, uint32_t factory, uint32_t svc, int k)
 {
-    static uint8_t p[256] __attribute__((aligned(8))), res[256] __attribute__((aligned(8)));
-    static uint8_t rb[256] __attribute__((aligned(8)));
-    static const uint64_t empty[2] = {0x0000000100000000ull, 0x00000000fffffffcull};
-    uint32_t rcaps[2];
-    struct capnpc_call c;
-    capnpc_call_init(&c, p, sizeof(p), res, sizeof(res));
-    capnpc_call_caps(&c, 0, 0, rcaps, 2);
-    EndpointFactory_create_Results_r cr;
-    if (EndpointFactory_create_call(&capos_transport, factory, &c, Echo_INTERFACE_ID, &cr) !=
-        CAPNPC_OK)
-        capos_panic("ipc-bench: no endpoint for the neighbours");
-    uint32_t stop_s = rcaps[EndpointFactory_create_Results_get_server(cr) & 1];
-    uint32_t stop_k = rcaps[EndpointFactory_create_Results_get_client(cr) & 1];
+    uint32_t stop_s, stop_k;
+    bench_endpoint(factory, &stop_s, &stop_k);
     uint32_t handles[MAX_SPINNERS], calls[MAX_SPINNERS];
+    struct bench_grant g = {"stop", Echo_INTERFACE_ID, stop_k};
     for (int i = 0; i < k; i++)
-        handles[i] = spawn(spawner, "ipc-spinner", 11, "stop", 4, stop_k, false, 0);
-    for (int i = 0; i < k; i++) {
-        struct capos_cqe rc = run_op((struct capos_sqe){.opcode = CAPOS_OP_RECV,
-                                                        .cap = stop_s,
-                                                        .result_addr = (uint64_t)rb,
-                                                        .result_len = sizeof(rb)});
-        calls[i] = rc.call_id;
-    }
-    uint64_t mean = bench(svc, 16, 0, LOADED_ITERATIONS);
+        handles[i] = bench_spawn(spawner, "ipc-spinner", &g, 1, HELPER_QUOTA, false, 0);
     for (int i = 0; i < k; i++)
-        run_op((struct capos_sqe){.opcode = CAPOS_OP_RETURN,
-                                  .cap = stop_s,
-                                  .call_id = calls[i],
-                                  .params_addr = (uint64_t)empty,
-                                  .params_len = sizeof(empty)});
-    for (int i = 0; i < k; i++) {
-        wait_exit(handles[i]);
-        run_op((struct capos_sqe){.opcode = CAPOS_OP_RELEASE, .cap = handles[i]});
+        calls[i] = bench_ctl_recv(stop_s, 0, 0);
+
+    /* Each round trip timed on its own; the mean over all of them. */
+    uint64_t budget = LOADED_MIN_NS * (ticks_per_s / 1000000) / 1000;
+    uint32_t n = 0;
+    bool ok = true;
+    uint64_t t0 = rdtsc(), t = t0;
+    while (ok && n < MAX_SAMPLES && (n < LOADED_MIN_SAMPLES || t - t0 < budget)) {
+        uint64_t a = rdtsc();
+        ok = bench_rt(r, svc, empty_msg, sizeof(empty_msg), results, sizeof(results));
+        t = rdtsc();
+        samples[n++] = t - a;
     }
-    run_op((struct capos_sqe){.opcode = CAPOS_OP_RELEASE, .cap = stop_s});
-    run_op((struct capos_sqe){.opcode = CAPOS_OP_RELEASE, .cap = stop_k});
-    return mean;
+
+    for (int i = 0; i < k; i++)
+        bench_ctl_return(stop_s, calls[i], 0, 0);
+    for (int i = 0; i < k; i++)
+        bench_wait_exit(handles[i]);
+    bench_release(stop_s);
+    bench_release(stop_k);
+
+    static const char *const what[] = {"", "-median", "-p99", "-samples"};
+    char name[4][40];
+    for (int i = 0; i < 4; i++)
+        fmt_snprintf(name[i], sizeof(name[i]), "ipc-empty-load%d%s", k, what[i]);
+    if (!ok) {
+        for (int i = 0; i < 4; i++)
+            bench_print_failed(name[i], "a loaded round trip failed");
+        return;
+    }
+    uint64_t mean = (t - t0) / n;
+    bench_sort(samples, n);
+    bench_print(name[0], mean);
+    bench_print(name[1], bench_percentile(samples, n, 50));
+    bench_print(name[2], bench_percentile(samples, n, 99));
+    bench_print(name[3], n);
+}
+
+/* k clients (user/bench/ipc-client.c) on the server's endpoint, each
+ * making CLIENTS_TOTAL_RTS / k round trips once all are ready: the
+ * instructions from the first client's start to the last one's end, per
+ * round trip. 0 if it could not be measured. */
+static uint64_t clients(uint32_t spawner, uint32_t factory, uint32_t svc, int k)
+{
+    uint32_t ctl_s, ctl_c;
+    bench_endpoint(factory, &ctl_s, &ctl_c);
+    struct bench_grant g[2] = {{"svc", Echo_INTERFACE_ID, svc}, {"ctl", Echo_INTERFACE_ID, ctl_c}};
+    uint32_t handles[MAX_CLIENTS], calls[MAX_CLIENTS];
+    for (int i = 0; i < k; i++)
+        handles[i] = bench_spawn(spawner, "ipc-client", g, 2, HELPER_QUOTA, false, 0);
+    for (int i = 0; i < k; i++)
+        calls[i] = bench_ctl_recv(ctl_s, 0, 0);
+    uint64_t m = CLIENTS_TOTAL_RTS / (uint64_t)k;
+    for (int i = 0; i < k; i++)
+        bench_ctl_return(ctl_s, calls[i], &m, 1);
+    uint64_t first = UINT64_MAX, last = 0, failed = 0;
+    for (int i = 0; i < k; i++) {
+        uint64_t w[3];
+        uint32_t id = bench_ctl_recv(ctl_s, w, 3);
+        if (w[0] < first)
+            first = w[0];
+        if (w[1] > last)
+            last = w[1];
+        failed |= w[2];
+        bench_ctl_return(ctl_s, id, 0, 0);
+    }
+    for (int i = 0; i < k; i++)
+        bench_wait_exit(handles[i]);
+    bench_release(ctl_s);
+    bench_release(ctl_c);
+    if (failed || last <= first)
+        return 0;
+    return (last - first) / (m * (uint64_t)k);
+}
+
+/* Run `n` counters (user/bench/cpu-counter.c) until `window` ticks from
+ * now, making round trips meanwhile if pair; their counts in counts[], the
+ * round trips made in *rts. */
+static void count_window(uint32_t spawner, uint32_t factory, uint32_t svc, int n, uint64_t window,
+                         bool pair, uint64_t *counts, uint64_t *rts)
+{
+    uint32_t ctl_s, ctl_c;
+    bench_endpoint(factory, &ctl_s, &ctl_c);
+    struct bench_grant g = {"ctl", Echo_INTERFACE_ID, ctl_c};
+    uint32_t handles[MAX_COUNTERS], calls[MAX_COUNTERS];
+    for (int i = 0; i < n; i++)
+        handles[i] = bench_spawn(spawner, "cpu-counter", &g, 1, HELPER_QUOTA, false, 0);
+    for (int i = 0; i < n; i++)
+        calls[i] = bench_ctl_recv(ctl_s, 0, 0);
+    uint64_t deadline = rdtsc() + window;
+    for (int i = 0; i < n; i++)
+        bench_ctl_return(ctl_s, calls[i], &deadline, 1);
+    *rts = 0;
+    if (pair) {
+        while (rdtsc() < deadline) {
+            if (!bench_rt(r, svc, empty_msg, sizeof(empty_msg), results, sizeof(results)))
+                capos_panic("ipc-bench: a round trip beside the counters failed");
+            ++*rts;
+        }
+    }
+    for (int i = 0; i < n; i++) {
+        uint32_t id = bench_ctl_recv(ctl_s, &counts[i], 1);
+        bench_ctl_return(ctl_s, id, 0, 0);
+    }
+    for (int i = 0; i < n; i++)
+        bench_wait_exit(handles[i]);
+    bench_release(ctl_s);
+    bench_release(ctl_c);
+}
+
+/* n counters beside the busy pair (this client and the server) for
+ * FAIR_WINDOW_NS: each counter's share of the CPU, from its count and the
+ * rate of one counter alone, against the fair share 1 / (n + 1) (n
+ * counters and the pair, of which only one side is ever runnable), in
+ * per-mille; the smallest and largest, and the pair's round trips. */
+static void fairness(uint32_t spawner, uint32_t factory, uint32_t svc, int n, uint64_t cal_count,
+                     uint64_t cal_window)
+{
+    uint64_t window = FAIR_WINDOW_NS * (ticks_per_s / 1000000) / 1000;
+    uint64_t counts[MAX_COUNTERS], rts;
+    count_window(spawner, factory, svc, n, window, true, counts, &rts);
+    char min_name[32], max_name[32], rts_name[32];
+    fmt_snprintf(min_name, sizeof(min_name), "fair-%d-min-share", n);
+    fmt_snprintf(max_name, sizeof(max_name), "fair-%d-max-share", n);
+    fmt_snprintf(rts_name, sizeof(rts_name), "fair-%d-pair-rts", n);
+    /* What a counter would count with a fair share of the window. */
+    uint64_t fair = cal_count * window / cal_window / (uint64_t)(n + 1);
+    if (!fair) {
+        bench_print_failed(min_name, "the counter did not count when alone");
+        bench_print_failed(max_name, "the counter did not count when alone");
+    } else {
+        uint64_t lo = UINT64_MAX, hi = 0;
+        for (int i = 0; i < n; i++) {
+            uint64_t s = counts[i] * 1000 / fair;
+            lo = s < lo ? s : lo;
+            hi = s > hi ? s : hi;
+        }
+        bench_print_fixed(min_name, (int64_t)lo, 1);
+        bench_print_fixed(max_name, (int64_t)hi, 1);
+    }
+    bench_print(rts_name, rts);
 }
 
 int main(void)
@@ -181,21 +278,20 @@ int main(void)
     if (!factory)
         capos_panic("ipc-bench: needs endpoints");
     uint32_t svc = 0;
-    uint32_t handle = spawn(spawner, "ipc-bench-server", 16, 0, 0, 0, true, &svc);
-
-    /* 256 bytes of params: a struct with 31 data words. */
-    static uint64_t big[32];
-    big[0] = 0x0000001f00000000ull; /* one segment of 31 words */
-    big[1] = 0x0000001e00000000ull; /* root: struct, 30 data words, no pointers */
+    uint32_t handle = bench_spawn(spawner, "ipc-bench-server", 0, 0, 0, true, &svc);
+    ticks_per_s = bench_ticks_per_s(timer);
 
     bench(svc, 16, 0, 100); /* warm-up: both processes' pages and caches */
     uint64_t empty = bench(svc, 16, 0, ITERATIONS);
-    for (int i = 0; i < 32; i++)
-        params[i] = big[i];
-    bench(svc, 256, 0, 100);
-    uint64_t b256 = bench(svc, 256, 0, ITERATIONS);
-    params[0] = 0x0000000100000000ull;
-    params[1] = 0x00000000fffffffcull;
+    static const uint32_t sizes[] = {64, 256, 1024, 4096};
+    static const char *const size_names[] = {"ipc-64", "ipc-256", "ipc-1k", "ipc-4k"};
+    uint64_t sized[4];
+    for (int i = 0; i < 4; i++) {
+        uint32_t len = set_params(sizes[i]);
+        bench(svc, len, 0, 100);
+        sized[i] = bench(svc, len, 0, ITERATIONS);
+    }
+    set_params(16);
     bench(svc, 16, timer, 100);
     uint64_t cap = bench(svc, 16, timer, ITERATIONS);
 
@@ -210,20 +306,55 @@ int main(void)
     method = 0;
     xfer_mode = CAPOS_XFER_COPY;
 
-    capos_printf("bench: ipc-empty %lu\n", empty);
-    capos_printf("bench: ipc-256 %lu\n", b256);
-    capos_printf("bench: ipc-cap %lu\n", cap);
+    bench_print("ipc-empty", empty);
+    for (int i = 0; i < 4; i++)
+        bench_print(size_names[i], sized[i]);
+    bench_print("ipc-cap", cap);
     /* Differences can come out negative in plain-TCG cycles (noise). */
-    capos_printf("bench: ipc-cap-extra %ld\n", (int64_t)(cap - empty));
-    capos_printf("bench: ipc-move-back %lu\n", move);
-    capos_printf("bench: ipc-per-transfer %ld\n", (int64_t)(move - empty) / 2);
+    bench_print_signed("ipc-cap-extra", (int64_t)(cap - empty));
+    bench_print("ipc-move-back", move);
+    bench_print_signed("ipc-per-transfer", (int64_t)(move - empty) / 2);
+
     for (int k = 1; k <= MAX_SPINNERS; k *= 2)
-        capos_printf("bench: ipc-empty-load%d %lu\n", k, loaded(spawner, factory, svc, k));
+        loaded(spawner, factory, svc, k);
+
+    uint64_t one = 0;
+    for (int k = 1; k <= MAX_CLIENTS; k *= 2) {
+        char name[32], step[40];
+        fmt_snprintf(name, sizeof(name), "ipc-clients%d", k);
+        fmt_snprintf(step, sizeof(step), "ipc-clients%d-per-added", k);
+        uint64_t cost = clients(spawner, factory, svc, k);
+        if (k == 1)
+            one = cost;
+        if (!cost) {
+            bench_print_failed(name, "a client's round trip failed");
+            if (k > 1)
+                bench_print_failed(step, "no figure for this many clients");
+            continue;
+        }
+        bench_print(name, cost);
+        if (k == 1)
+            continue;
+        if (!one) {
+            bench_print_failed(step, "no figure for one client");
+            continue;
+        }
+        /* Per added client, in hundredths of a percent of one client's. */
+        int64_t d = ((int64_t)cost - (int64_t)one) * 10000 / (int64_t)one / (k - 1);
+        bench_print_fixed(step, d, 2);
+    }
+
+    /* One counter alone: its rate. */
+    uint64_t cal_window = FAIR_CAL_NS * (ticks_per_s / 1000000) / 1000;
+    uint64_t cal_count, no_rts;
+    count_window(spawner, factory, svc, 1, cal_window, false, &cal_count, &no_rts);
+    for (int n = 2; n <= MAX_COUNTERS; n *= 2)
+        fairness(spawner, factory, svc, n, cal_count, cal_window);
 
     /* The last call asks the server to exit; wait for it, so that the
      * machine halts when we exit. */
     method = 1;
     bench(svc, 16, 0, 1);
-    wait_exit(handle);
+    bench_wait_exit(handle);
     return 0;
 }

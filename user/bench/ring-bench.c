@@ -7,6 +7,14 @@
  *   nop-batch16       16 NOPs in one cap_enter, per NOP
  *   timer-now         Timer.now through the generated stub: params built,
  *                     CALL, result decoded
+ *   timer-sleep-1ms, timer-sleep-3ms
+ *                     Timer.sleep(1 ms / 3 ms): ns of Timer.now from before
+ *                     the call to after it returned (median and largest of
+ *                     SLEEPS; nothing else is runnable)
+ *   cap-enter-timeout-1us
+ *                     cap_enter(1, 1000 ns) with nothing pending: ns of
+ *                     Timer.now from before to after it returned (median
+ *                     and largest of SLEEPS)
  *
  * The loop overhead and rdtsc itself are included; each figure is the mean
  * over ITERATIONS after a warm-up.
@@ -15,8 +23,10 @@
 
 #include "bench.h"
 #include "capos.capnp.h"
+#include "text/fmt.h"
 
 #define ITERATIONS 1000
+#define SLEEPS     11
 
 static volatile struct capos_ring *r;
 
@@ -120,6 +130,36 @@ static uint64_t bench_timer_now_raw(uint32_t timer)
     return (rdtsc() - t0) / ITERATIONS;
 }
 
+/* Virtual time (ns, from Timer.now) from before a wait to after it: the
+ * median and the largest of SLEEPS. sleep_ns 0 means cap_enter(1, 1 us)
+ * with nothing pending; otherwise Timer.sleep(sleep_ns). */
+static void bench_wait(uint32_t timer, uint64_t sleep_ns, const char *name)
+{
+    uint64_t t[SLEEPS];
+    const char *why = 0;
+    for (int i = 0; i < SLEEPS && !why; i++) {
+        reap_all();
+        uint64_t t0 = bench_now(timer);
+        if (sleep_ns) {
+            if (!bench_sleep(timer, sleep_ns))
+                why = "Timer.sleep failed";
+        } else if (capos_cap_enter(1, 1000) != 0) {
+            why = "cap_enter returned with a completion pending";
+        }
+        t[i] = bench_now(timer) - t0;
+    }
+    char max[48];
+    fmt_snprintf(max, sizeof(max), "%s-max", name);
+    if (why) {
+        bench_print_failed(name, why);
+        bench_print_failed(max, why);
+        return;
+    }
+    bench_sort(t, SLEEPS);
+    bench_print(name, bench_percentile(t, SLEEPS, 50));
+    bench_print(max, t[SLEEPS - 1]);
+}
+
 int main(void)
 {
     r = capos_ring();
@@ -147,5 +187,8 @@ int main(void)
     capos_printf("bench: kernel-per-entry %lu\n", (k16 - k1) / 15);
     capos_printf("bench: timer-now %lu\n", now);
     capos_printf("bench: timer-now-raw-sqe %lu\n", raw);
+    bench_wait(timer, 1000000, "timer-sleep-1ms");
+    bench_wait(timer, 3000000, "timer-sleep-3ms");
+    bench_wait(timer, 0, "cap-enter-timeout-1us");
     return 0;
 }
