@@ -93,11 +93,9 @@ static void sleepers_remove(struct thread *t)
     }
 }
 
-static void reap(void)
+__attribute__((noinline)) static void reap_slow(void)
 {
     struct thread *t = reap_pending;
-    if (__builtin_expect(t == 0, 1))
-        return;
     if (t != current) {
         reap_pending = 0;
         struct account *a = t->account;
@@ -105,6 +103,13 @@ static void reap(void)
         account_release(a, FL_STACKS, THREAD_KSTACK_PAGES);
         kfree(t); /* may free the account, if this was all it paid for */
     }
+}
+
+/* Free a dead thread's stack once off it; nearly always nothing to do. */
+static inline void reap(void)
+{
+    if (__builtin_expect(reap_pending != 0, 0))
+        reap_slow();
 }
 
 /* Switch to the next runnable thread, or to idle when there is none. The

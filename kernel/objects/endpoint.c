@@ -169,7 +169,7 @@ static struct recv_wait *recv_wait_new(struct endpoint *ep, struct process *p)
     if (!r)
         return kzalloc_in(p->account, sizeof(*r));
     ep->spare_recv = 0;
-    memset(r, 0, sizeof(*r));
+    *r = (struct recv_wait){0};
     return r;
 }
 
@@ -290,7 +290,11 @@ static int endpoint_call(struct kobject *obj, struct process *p, const struct ca
     }
     if (m == ep->spare_msg)
         ep->spare_msg = 0;
-    memset(m, 0, sizeof(*m));
+    /* Field by field, not a memset of the whole block: the transfer set's
+     * arrays are read only up to its counts. */
+    m->inflight = false;
+    m->next = 0;
+    xfer_init(&m->caps);
     m->small = small;
     m->wire = (uint8_t *)m + head;
     int rc = copy_from_user(p, m->wire + params_at, sqe->params_addr, sqe->params_len);
