@@ -87,6 +87,8 @@ void heap_pool_init(struct heap_pool *pool, struct account *owner)
 
 bool heap_pool_empty(const struct heap_pool *pool)
 {
+    if (pool->kept_large)
+        return false;
     for (unsigned i = 0; i < NCLASSES; i++)
         if (pool->partial[i])
             return false;
@@ -164,6 +166,14 @@ static void *large_alloc(struct heap_pool *pool, size_t size)
 {
     uint64_t pages = large_pages(size);
     uint64_t slot;
+    struct large_header *kept = pool->kept_large;
+    if (kept && kept->pages == pages) {
+        pool->kept_large = 0;
+        kept->b = (struct block_header){.magic = BLOCK_LIVE, .class_index = CLASS_LARGE, .size = size};
+        stats.live_blocks++;
+        stats.live_bytes += size;
+        return &kept->b + 1;
+    }
     if (!region.bits) {
         fb_init(&region, region_bits, HEAP_REGION_PAGES);
         fb_release_range(&region, 1, HEAP_REGION_PAGES - 1);
@@ -281,6 +291,10 @@ void kfree(void *p)
         struct account *owner = h->pool->owner;
         uint64_t pages = h->pages;
         b->magic = BLOCK_FREE;
+        if (!h->pool->kept_large && pages <= HEAP_KEEP_LARGE_PAGES && !account_closed(owner)) {
+            h->pool->kept_large = h; /* still mapped and charged */
+            return;
+        }
         stats.frames_in_use -= pages;
         large_unmap((uint64_t)h, pages, pages + 1);
         account_release(owner, FL_HEAP, pages);
@@ -308,6 +322,13 @@ void kfree(void *p)
 void heap_pool_trim(struct heap_pool *pool)
 {
     uint64_t freed = 0;
+    struct large_header *kept = pool->kept_large;
+    if (kept) {
+        pool->kept_large = 0;
+        stats.frames_in_use -= kept->pages;
+        freed += kept->pages;
+        large_unmap((uint64_t)kept, kept->pages, kept->pages + 1);
+    }
     for (unsigned ci = 0; ci < NCLASSES; ci++) {
         for (struct slab_page *pg = pool->partial[ci], *next; pg; pg = next) {
             next = pg->next;

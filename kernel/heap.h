@@ -44,8 +44,13 @@ void *kzalloc(size_t size);
 struct heap_pool {
     struct slab_page *partial[HEAP_NCLASSES];
     bool empty_kept[HEAP_NCLASSES]; /* partial[] holds an empty page, kept for reuse */
+    /* One freed large block of at most HEAP_KEEP_LARGE_PAGES, kept mapped
+     * for the next of the same size (a stream of big messages would map
+     * and unmap pages for every one otherwise). Still charged. */
+    struct large_header *kept_large;
     struct account *owner;
 };
+#define HEAP_KEEP_LARGE_PAGES 4
 void heap_pool_init(struct heap_pool *pool, struct account *owner);
 /* Give the pool's kept empty pages back (the owner is exiting). */
 void heap_pool_trim(struct heap_pool *pool);
