@@ -376,19 +376,14 @@ int jobs_spawn(const char *line, const struct shell_cmd *cmd, bool wait)
     struct job *j = &jobs[idx];
 
     /* The child's StdIO: an endpoint of our own. */
-    struct capnpc_call c;
-    uint32_t rcaps[2];
-    EndpointFactory_create_Results_r er;
-    capnpc_call_init(&c, params, sizeof(params), results, sizeof(results));
-    capnpc_call_caps(&c, 0, 0, rcaps, 2);
-    int rc =
-        EndpointFactory_create_call(&capos_transport, sh.endpoints, &c, StdIO_INTERFACE_ID, &er);
-    if (rc != CAPNPC_OK || c.reply.ncaps != 2) {
-        term_printf("%s: no StdIO for the child: %s\r\n", what, call_error(rc, &c));
+    uint32_t server, client;
+    const char *why = shell_endpoint(StdIO_INTERFACE_ID, &server, &client);
+    if (why) {
+        term_printf("%s: no StdIO for the child: %s\r\n", what, why);
         return -1;
     }
-    uint32_t server = rcaps[EndpointFactory_create_Results_get_server(er) & 1];
-    uint32_t client = rcaps[EndpointFactory_create_Results_get_client(er) & 1];
+    struct capnpc_call c;
+    int rc;
 
     uint32_t scaps[SHELL_GRANTS_MAX + 1], hcaps[1];
     capnpc_call_init(&c, params, sizeof(params), results, sizeof(results));

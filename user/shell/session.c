@@ -117,23 +117,34 @@ void session_greet(void)
 /* A ShellLink for a new bundle: we keep the owner side in sh.link and
  * return the client facet for the broker, or 0 (then the session is not
  * linked, which the broker accepts, and the shell says so). */
-static uint32_t make_link(void)
+const char *shell_endpoint(uint64_t iface, uint32_t *server, uint32_t *client)
 {
+    static uint8_t p[64] __attribute__((aligned(8))), r[64] __attribute__((aligned(8)));
     struct capnpc_call c;
     uint32_t rcaps[2];
     EndpointFactory_create_Results_r er;
-    capnpc_call_init(&c, params, sizeof(params), results, sizeof(results));
+    capnpc_call_init(&c, p, sizeof(p), r, sizeof(r));
     capnpc_call_caps(&c, 0, 0, rcaps, 2);
-    int rc =
-        EndpointFactory_create_call(&capos_transport, sh.endpoints, &c, ShellLink_INTERFACE_ID, &er);
-    if (rc != CAPNPC_OK || c.reply.ncaps != 2) {
+    int rc = EndpointFactory_create_call(&capos_transport, sh.endpoints, &c, iface, &er);
+    if (rc != CAPNPC_OK || c.reply.ncaps != 2)
+        return call_error(rc, &c);
+    *server = rcaps[EndpointFactory_create_Results_get_server(er) & 1];
+    *client = rcaps[EndpointFactory_create_Results_get_client(er) & 1];
+    return 0;
+}
+
+static uint32_t make_link(void)
+{
+    uint32_t client;
+    const char *why = shell_endpoint(ShellLink_INTERFACE_ID, &sh.link, &client);
+    if (why) {
+        sh.link = 0;
         term_printf("login: no link to the broker (%s): a crash of this shell would leave the "
                     "session live\r\n",
-                    call_error(rc, &c));
+                    why);
         return 0;
     }
-    sh.link = rcaps[EndpointFactory_create_Results_get_server(er) & 1];
-    return rcaps[EndpointFactory_create_Results_get_client(er) & 1];
+    return client;
 }
 
 static void drop_bundle(void)

@@ -106,6 +106,8 @@ void cmd_whoami(void);
 void cmd_caps(void);
 void cmd_programs(void);
 const struct shell_cap *caps_find(const char *name, size_t len);
+/* A new endpoint of iface, both sides; NULL, or why not. */
+const char *shell_endpoint(uint64_t iface, uint32_t *server, uint32_t *client);
 const char *iface_name(uint64_t id);
 /* Append a record to the session's audit log, if it has one. */
 void session_audit(AuditLog_Kind kind, const char *detail, size_t len);

@@ -29,28 +29,8 @@ static int32_t raw(struct capos_sqe sqe)
 
 static uint32_t spawn_sleeper(uint32_t spawner, uint32_t timer, uint32_t *client)
 {
-    uint32_t caps[1] = {timer}, rcaps[2];
-    struct capnpc_call c;
-    static uint8_t res[512] __attribute__((aligned(8)));
-    capnpc_call_init(&c, params, sizeof(params), res, sizeof(res));
-    capnpc_call_caps(&c, caps, 1, rcaps, 2);
-    ProcessSpawner_spawn_Params_b p = ProcessSpawner_spawn_begin(&c);
-    ProcessSpawner_spawn_Params_set_name(p, "sleeper", 7);
-    ProcessSpawner_spawn_Params_set_binaryName(p, "sleeper", 7);
-    List_ProcessSpawner_Grant_b g = ProcessSpawner_spawn_Params_init_grants(p, 1);
-    ProcessSpawner_Grant_set_name(List_ProcessSpawner_Grant_at(g, 0), "timer", 5);
-    ProcessSpawner_Grant_set_interfaceId(List_ProcessSpawner_Grant_at(g, 0), Timer_INTERFACE_ID);
-    ProcessSpawner_Grant_set_cap(List_ProcessSpawner_Grant_at(g, 0),
-                                 capnpc_call_add_cap(&c, timer));
-    List_Export_b x = ProcessSpawner_spawn_Params_init_exports(p, 1);
-    Export_set_name(List_Export_at(x, 0), "svc", 3);
-    Export_set_interfaceId(List_Export_at(x, 0), Echo_INTERFACE_ID);
-    ProcessSpawner_spawn_Results_r r;
-    if (ProcessSpawner_spawn_send(&capos_transport, spawner, &c, &r) != CAPNPC_OK)
-        return 0;
-    List_ProcessSpawner_Grant_r ex = ProcessSpawner_spawn_Results_get_exports(r);
-    *client = rcaps[ProcessSpawner_Grant_get_cap(List_ProcessSpawner_Grant_get(ex, 0))];
-    return rcaps[ProcessSpawner_spawn_Results_get_handle(r)];
+    const struct test_grant g = {"timer", Timer_INTERFACE_ID, timer};
+    return test_spawn_serving(spawner, "sleeper", &g, 1, "svc", Echo_INTERFACE_ID, client);
 }
 
 int main(void)

@@ -101,31 +101,15 @@ int main(void)
     CHECK(n == 0 && d <= 50000, "cap_enter with a 1 us timeout returned after %lu ns", d);
 
     /* ---- The IPC pair ---- */
-    uint32_t caps[2], rcaps[2];
-    capnpc_call_init(&c, params, sizeof(params), results, sizeof(results));
-    capnpc_call_caps(&c, caps, 2, rcaps, 2);
-    ProcessSpawner_spawn_Params_b p = ProcessSpawner_spawn_begin(&c);
-    ProcessSpawner_spawn_Params_set_name(p, "echo-server", 11);
-    ProcessSpawner_spawn_Params_set_binaryName(p, "echo-server", 11);
-    List_ProcessSpawner_Grant_b gl = ProcessSpawner_spawn_Params_init_grants(p, 1);
-    ProcessSpawner_Grant_set_name(List_ProcessSpawner_Grant_at(gl, 0), "console", 7);
-    ProcessSpawner_Grant_set_interfaceId(List_ProcessSpawner_Grant_at(gl, 0), Console_INTERFACE_ID);
-    ProcessSpawner_Grant_set_cap(List_ProcessSpawner_Grant_at(gl, 0), capnpc_call_add_cap(&c, console));
-    List_Export_b xl = ProcessSpawner_spawn_Params_init_exports(p, 1);
-    Export_set_name(List_Export_at(xl, 0), "echo", 4);
-    Export_set_interfaceId(List_Export_at(xl, 0), Echo_INTERFACE_ID);
-    ProcessSpawner_spawn_Results_r sr;
-    int rc = ProcessSpawner_spawn_send(&capos_transport, spawner, &c, &sr);
-    uint32_t server = 0, echo = 0;
-    if (rc == CAPNPC_OK && c.reply.ncaps == 2) {
-        server = rcaps[ProcessSpawner_spawn_Results_get_handle(sr) & 1];
-        List_ProcessSpawner_Grant_r ex = ProcessSpawner_spawn_Results_get_exports(sr);
-        echo = rcaps[ProcessSpawner_Grant_get_cap(List_ProcessSpawner_Grant_get(ex, 0)) & 1];
-    }
+    const struct test_grant con = {"console", Console_INTERFACE_ID, console};
+    uint32_t echo;
+    uint32_t server = test_spawn_serving(spawner, "echo-server", &con, 1, "echo",
+                                         Echo_INTERFACE_ID, &echo);
     if (!server || !echo) {
-        CHECK(false, "sched-timing: echo-server started (%d)", rc);
+        CHECK(false, "sched-timing: echo-server started");
         return failures;
     }
+    int rc;
     uint64_t idle = median_round_trip(echo);
 
     /* ---- The same beside CPU-bound processes ---- */

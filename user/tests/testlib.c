@@ -42,13 +42,16 @@ const char *test_exception_message(void)
     return exception_text;
 }
 
-uint32_t test_spawn_quota(uint32_t spawner, const char *binary, const struct test_grant *g,
-                          uint32_t n, uint32_t quota, int *rc)
+/* The one spawn all the others are: with a quota, and one export (name
+ * NULL: none) whose client facet goes to *client. */
+static uint32_t spawn_with(uint32_t spawner, const char *binary, const struct test_grant *g,
+                           uint32_t n, uint32_t quota, const char *export_name, uint64_t iface,
+                           uint32_t *client, int *rc)
 {
-    uint32_t caps[8], rcaps[1];
+    uint32_t caps[8], rcaps[2];
     struct capnpc_call c;
     capnpc_call_init(&c, test_params, sizeof(test_params), test_results, sizeof(test_results));
-    capnpc_call_caps(&c, caps, 8, rcaps, 1);
+    capnpc_call_caps(&c, caps, 8, rcaps, 2);
     ProcessSpawner_spawn_Params_b p = ProcessSpawner_spawn_begin(&c);
     ProcessSpawner_spawn_Params_set_name(p, binary, (uint32_t)strlen(binary));
     ProcessSpawner_spawn_Params_set_binaryName(p, binary, (uint32_t)strlen(binary));
@@ -59,6 +62,11 @@ uint32_t test_spawn_quota(uint32_t spawner, const char *binary, const struct tes
         ProcessSpawner_Grant_set_name(gb, g[i].name, (uint32_t)strlen(g[i].name));
         ProcessSpawner_Grant_set_interfaceId(gb, g[i].iface);
         ProcessSpawner_Grant_set_cap(gb, capnpc_call_add_cap(&c, g[i].cap));
+    }
+    if (export_name) {
+        List_Export_b xl = ProcessSpawner_spawn_Params_init_exports(p, 1);
+        Export_set_name(List_Export_at(xl, 0), export_name, (uint32_t)strlen(export_name));
+        Export_set_interfaceId(List_Export_at(xl, 0), iface);
     }
     ProcessSpawner_spawn_Results_r r;
     int st = ProcessSpawner_spawn_send(&capos_transport, spawner, &c, &r);
@@ -73,8 +81,28 @@ uint32_t test_spawn_quota(uint32_t spawner, const char *binary, const struct tes
     }
     if (st != CAPNPC_OK)
         return 0;
+    if (export_name) {
+        List_ProcessSpawner_Grant_r ex = ProcessSpawner_spawn_Results_get_exports(r);
+        uint32_t ci = List_ProcessSpawner_Grant_len(ex) == 1
+                          ? ProcessSpawner_Grant_get_cap(List_ProcessSpawner_Grant_get(ex, 0))
+                          : UINT32_MAX;
+        *client = ci < c.reply.ncaps ? rcaps[ci] : 0;
+    }
     uint32_t hi = ProcessSpawner_spawn_Results_get_handle(r);
     return hi < c.reply.ncaps ? rcaps[hi] : 0;
+}
+
+uint32_t test_spawn_quota(uint32_t spawner, const char *binary, const struct test_grant *g,
+                          uint32_t n, uint32_t quota, int *rc)
+{
+    return spawn_with(spawner, binary, g, n, quota, 0, 0, 0, rc);
+}
+
+uint32_t test_spawn_serving(uint32_t spawner, const char *binary, const struct test_grant *g,
+                            uint32_t n, const char *export_name, uint64_t iface, uint32_t *client)
+{
+    *client = 0;
+    return spawn_with(spawner, binary, g, n, 0, export_name, iface, client, 0);
 }
 
 int32_t test_wait_exit(uint32_t handle)

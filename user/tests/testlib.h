@@ -44,6 +44,10 @@ uint32_t test_spawn(uint32_t spawner, const char *binary, const struct test_gran
 /* The same with a frame quota for the child (0: the kernel's default). */
 uint32_t test_spawn_quota(uint32_t spawner, const char *binary, const struct test_grant *g,
                           uint32_t n, uint32_t quota, int *rc);
+/* Start `binary` exporting one endpoint `export_name` of `iface`: its
+ * ProcessHandle (0 on failure) and, in *client, the export's client facet. */
+uint32_t test_spawn_serving(uint32_t spawner, const char *binary, const struct test_grant *g,
+                            uint32_t n, const char *export_name, uint64_t iface, uint32_t *client);
 /* The message of the last stub call's CapException (test_spawn's), or "". */
 const char *test_exception_message(void);
 
