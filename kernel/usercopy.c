@@ -74,3 +74,33 @@ int copy_to_user_any(struct process *p, uint64_t uaddr, const void *src, size_t 
     }
     return 0;
 }
+
+bool user_writable_range(struct process *p, uint64_t dst, size_t len)
+{
+    if (!user_range_ok(dst, len))
+        return false;
+    for (uint64_t va = dst & ~(uint64_t)(PAGE_SIZE - 1); va < dst + len; va += PAGE_SIZE)
+        if (!vmspace_user_page(&p->vm, va, true))
+            return false;
+    return true;
+}
+
+int copy_user_across(struct process *p, uint64_t dst, uint64_t src, size_t len)
+{
+    if (!user_range_ok(src, len))
+        return CAPOS_E_BAD_ADDRESS;
+    while (len) {
+        size_t chunk = PAGE_SIZE - (dst & (PAGE_SIZE - 1));
+        if (chunk > len)
+            chunk = len;
+        /* Checked writable by user_writable_range; found again (the page
+         * remembered, or one walk) rather than kept in a list. */
+        uint8_t *d = vmspace_user_page(&p->vm, dst, true);
+        if (!d || arch_user_copy(d, (const void *)src, chunk))
+            return CAPOS_E_BAD_ADDRESS;
+        dst += chunk;
+        src += chunk;
+        len -= chunk;
+    }
+    return 0;
+}

@@ -30,6 +30,16 @@ struct process;
 int copy_from_user_any(struct process *p, void *dst, uint64_t uaddr, size_t len);
 int copy_to_user_any(struct process *p, uint64_t uaddr, const void *src, size_t len);
 
+/*
+ * Between two processes, straight from the running process's memory at
+ * src into p's at dst: one copy instead of two through a kernel buffer.
+ * user_writable_range() first (nothing is written if it fails); then
+ * copy_user_across() can fail only on the source side (a fault under the
+ * fixup), after having written part of the destination.
+ */
+bool user_writable_range(struct process *p, uint64_t dst, size_t len);
+int copy_user_across(struct process *p, uint64_t dst, uint64_t src, size_t len);
+
 struct process *process_current(void);
 
 static inline bool user_range_ok(uint64_t uaddr, size_t len)

@@ -48,6 +48,9 @@ struct ipc_msg {
     struct xfer_set caps; /* taken from the caller; moves reserved there */
     struct ipc_msg *next;
     bool small; /* a SMALL_MSG_BLOCK block, reusable as the endpoint's spare */
+    /* The params went straight into the waiting RECV's buffer (wire[]
+     * holds the header and records only). */
+    bool params_placed;
 };
 
 /* A RECV waiting for a message. */
@@ -85,6 +88,8 @@ struct endpoint {
 #define SMALL_MSG_CLASS 1024u
 _Static_assert(HEAP_IS_SLAB_CLASS(SMALL_MSG_CLASS), "small messages use one heap slab class");
 #define SMALL_MSG_BLOCK (SMALL_MSG_CLASS - HEAP_BLOCK_HEADER)
+/* Params from this size on go straight into a waiting RECV's buffer. */
+#define DIRECT_MIN 1024
 
 struct endpoint_owner {
     struct kobject obj;
@@ -277,10 +282,21 @@ static int endpoint_call(struct kobject *obj, struct process *p, const struct ca
         cqe->result = CAPOS_E_NO_SPACE;
         return RING_POST;
     }
-    /* One block: the message, then its wire image (8-aligned). */
     uint32_t params_at = (uint32_t)(recv_need - sqe->params_len);
+    /* Straight into a waiting RECV's buffer: the params are copied once
+     * (caller to server) instead of twice (in, then out of the message).
+     * Only for a call without capabilities, whose delivery then cannot
+     * fail, and whose whole image fits the RECV's buffer, every page of it
+     * writable: so nothing can go wrong after the params are in place.
+     * Below DIRECT_MIN bytes the second copy costs less than the checks. */
+    struct recv_wait *direct = 0;
+    if (sqe->params_len >= DIRECT_MIN && sqe->xfer_count == 0 && ep->open && ep->recvs &&
+        recv_need <= ep->recvs->token.result_len &&
+        user_writable_range(ep->recvs->token.caller, ep->recvs->token.result_addr, recv_need))
+        direct = ep->recvs;
+    /* One block: the message, then its wire image (8-aligned). */
     size_t head = (sizeof(struct ipc_msg) + 7) & ~(size_t)7;
-    size_t size = head + params_at + sqe->params_len;
+    size_t size = head + params_at + (direct ? 0 : sqe->params_len);
     bool small = size <= SMALL_MSG_BLOCK;
     struct ipc_msg *m = small && ep->spare_msg ? ep->spare_msg
                                                : kmalloc_in(p->account, small ? SMALL_MSG_BLOCK : size);
@@ -296,8 +312,11 @@ static int endpoint_call(struct kobject *obj, struct process *p, const struct ca
     m->next = 0;
     xfer_init(&m->caps);
     m->small = small;
+    m->params_placed = direct != 0;
     m->wire = (uint8_t *)m + head;
-    int rc = copy_from_user(p, m->wire + params_at, sqe->params_addr, sqe->params_len);
+    int rc = direct ? copy_user_across(direct->token.caller, direct->token.result_addr + params_at,
+                                       sqe->params_addr, sqe->params_len)
+                    : copy_from_user(p, m->wire + params_at, sqe->params_addr, sqe->params_len);
     /* A queued message holding an owner side would keep that endpoint
      * open (its owner count never reaches 0) while nobody may ever RECV
      * it: an endpoint kept alive by its own queue, or a chain of them.
@@ -398,7 +417,8 @@ static bool deliver(struct endpoint *ep, struct ipc_msg *m, struct pending_call 
     };
     memcpy(h.session, m->session, sizeof(h.session));
     memcpy(m->wire, &h, sizeof(h));
-    int rc = copy_to_user(server, recv->result_addr, m->wire, need);
+    /* Params placed at CALL time: only the header and records go out. */
+    int rc = copy_to_user(server, recv->result_addr, m->wire, m->params_placed ? params_at : need);
     if (rc) {
         xfer_ungive(server, &m->caps, rec);
         cqe->result = rc;

@@ -5,12 +5,16 @@
  * the last copy, docs/benchmarks.md): an unmapped page, a page made
  * read-only, and a page unmapped and mapped again at the same address
  * must each be seen as they are now, never as they were. A wrong answer
- * would write into a freed frame.
+ * would write into a freed frame. Then the other direction: big params
+ * (which go straight into the waiting server's buffer) whose second page
+ * is gone: the CALL fails, and the server, whose RECV was written into
+ * but never completed, answers the next call as if nothing happened.
  */
 #include "testlib.h"
 
 #define PAGE 4096ull
 #define BUF  0x200000000ull
+#define PBUF 0x210000000ull /* two pages for big params */
 
 static uint8_t params[256] __attribute__((aligned(8)));
 static uint8_t results[256] __attribute__((aligned(8)));
@@ -93,7 +97,30 @@ int main(void)
     CHECK(vm_call(2, BUF, true) == CAPNPC_OK && echo_into_buf(echo, -1, true) == 0,
           "writable again: answered");
 
+    /* Big params across two pages, the second unmapped before the call. */
+    static char text[1500];
+    memset(text, 'x', sizeof(text));
+    CHECK(vm_call(0, PBUF, true) == CAPNPC_OK && vm_call(0, PBUF + PAGE, true) == CAPNPC_OK,
+          "two pages for the params");
+    static uint8_t res[2048] __attribute__((aligned(8)));
     struct capnpc_call c;
+    capnpc_call_init(&c, (uint8_t *)PBUF + PAGE - 512, 2 * 1024, res, sizeof(res));
+    Echo_echo_Params_set_text(Echo_echo_begin(&c), text, sizeof(text));
+    /* Built, then half of it unmapped before the kernel reads it. */
+    vm_call(1, PBUF + PAGE, false);
+    uint64_t id = capos_ring_next_id();
+    bool started = capos_call_start(&c, echo, Echo_INTERFACE_ID, Echo_echo_METHOD, id);
+    struct capos_cqe cqe = {0};
+    CHECK(started && capos_ring_wait(id, &cqe) && cqe.result == CAPOS_E_BAD_ADDRESS,
+          "big params whose second page went away: %d (BAD_ADDRESS)", cqe.result);
+    static uint8_t big_params[2048] __attribute__((aligned(8)));
+    capnpc_call_init(&c, big_params, sizeof(big_params), res, sizeof(res));
+    Echo_echo_Results_r er;
+    int rc = Echo_echo_call(&capos_transport, echo, &c, text, 1200, &er);
+    struct capn_text back = rc == CAPNPC_OK ? Echo_echo_Results_get_text(er) : (struct capn_text){0};
+    CHECK(rc == CAPNPC_OK && back.len == 1200 && memcmp(back.str, text, 1200) == 0,
+          "the server answers the next big call exactly (%d, %u bytes)", rc, back.len);
+
     capnpc_call_init(&c, params, sizeof(params), results, sizeof(results));
     Echo_echo_call(&capos_transport, echo, &c, "quit:1", 6, 0);
     CHECK(test_wait_exit(server) == 0, "echo-server ended");

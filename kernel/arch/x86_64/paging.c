@@ -207,7 +207,7 @@ static uint64_t *root_of(const struct vmspace *vs)
 /* A mapping went away or lost a permission: forget the cached page. */
 static void forget_last(struct vmspace *vs)
 {
-    vs->last_va = 1;
+    vs->seen[0].va = vs->seen[1].va = 1;
 }
 
 bool vmspace_create(struct vmspace *vs, struct account *acct)
@@ -312,8 +312,9 @@ void *vmspace_user_page(struct vmspace *vs, uint64_t va, bool write)
      * last time: only unmap and protect can take it away, and both drop
      * it. */
     uint64_t page = va & ~0xfffull;
-    if (page == vs->last_va && (vs->last_writable || !write))
-        return vs->last_page + (va & 0xfff);
+    for (int i = 0; i < 2; i++)
+        if (page == vs->seen[i].va && (vs->seen[i].writable || !write))
+            return vs->seen[i].page + (va & 0xfff);
     /* Else the walk: four loads and one test each, the CPU's own rule: U
      * (and W, to write) at every level. */
     uint64_t need = PTE_P | PTE_U | (write ? PTE_W : 0);
@@ -330,10 +331,11 @@ void *vmspace_user_page(struct vmspace *vs, uint64_t va, bool write)
     uint64_t e = table[idx(va, 0)];
     if ((e & need) != need)
         return 0;
-    vs->last_va = page;
-    vs->last_page = phys_to_virt(e & PTE_ADDR);
-    vs->last_writable = write; /* the walk checked W only if asked */
-    return vs->last_page + (va & 0xfff);
+    /* The newer one moves over: a buffer across two pages keeps both. */
+    vs->seen[1] = vs->seen[0];
+    vs->seen[0] = (struct vm_seen){.va = page, .page = phys_to_virt(e & PTE_ADDR),
+                                   .writable = write}; /* the walk checked W only if asked */
+    return vs->seen[0].page + (va & 0xfff);
 }
 
 void vmspace_activate(const struct vmspace *vs)

@@ -61,12 +61,15 @@ struct account;
 struct vmspace {
     uint64_t pml4_phys;
     struct account *acct; /* pays for the page tables (FL_TABLES) */
-    /* The last page vmspace_user_page found (an IPC buffer is used again
-     * and again): its user address (1: none), kernel address, and whether
-     * it was writable. Dropped by every unmap and protect. */
-    uint64_t last_va;
-    uint8_t *last_page;
-    bool last_writable;
+    /* The last two pages vmspace_user_page found (an IPC buffer is used
+     * again and again, and may cross a page boundary): user address (1:
+     * none), kernel address, and whether it was found writable. Dropped
+     * by every unmap and protect. */
+    struct vm_seen {
+        uint64_t va;
+        uint8_t *page;
+        bool writable;
+    } seen[2];
 };
 
 /* An empty address space whose page tables are charged to acct; empty
