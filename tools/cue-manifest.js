@@ -108,7 +108,7 @@ function suggest(word, candidates, what) {
     else if (candidates.length <= 12)
         s += ` (${what}: ${candidates.join(', ')})`;
     else
-        s += ` (expected one of the ${candidates.length} ${what})`;
+        s += ` (expected one of the ${what})`;
     return s;
 }
 
@@ -313,7 +313,7 @@ function explain(e, ctx) {
                               suggest(value, RESTART, 'restart policies')};
     if (field === 'interface' && typeof value === 'string')
         return {...what, msg: `${subj}: unknown interface "${value}"` +
-                              suggest(value, ctx.interfaces, 'interfaces of schema/capos.capnp')};
+                              suggest(value, ctx.interfaces, 'interfaces of schema/capos.capnp, listed in docs/interfaces.md')};
     const types = e.msg.match(/\(mismatched types (\w+) and (\w+)\)$/);
     const sides = e.msg.match(/^conflicting values (.*) and (.*) \(mismatched types/);
     const kw = /^(bool|string|int|float|number|bytes|null|[{[])/;
