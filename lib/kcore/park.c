@@ -1,0 +1,89 @@
+/*
+ * Park table (park.h). Each bucket is a doubly linked FIFO, so parking,
+ * removing a waiter (timeout, death) and waking the oldest are O(1); a
+ * wake walks only its own bucket, and keys that share a bucket are told
+ * apart by the full key.
+ */
+#include "kcore/park.h"
+
+bool park_table_init(struct park_table *t, struct park_bucket *buckets, uint32_t nbuckets)
+{
+    if (nbuckets == 0 || (nbuckets & (nbuckets - 1)) != 0)
+        return false;
+    for (uint32_t i = 0; i < nbuckets; i++)
+        buckets[i].head = buckets[i].tail = NULL;
+    t->buckets = buckets;
+    t->mask = nbuckets - 1;
+    t->waiters = 0;
+    return true;
+}
+
+static struct park_bucket *bucket_of(const struct park_table *t, uint64_t key)
+{
+    /* Fold the high bits in: keys differ mostly there (park_key). */
+    uint64_t h = key ^ (key >> 29) ^ (key >> 43);
+    return &t->buckets[h & t->mask];
+}
+
+void park_enqueue(struct park_table *t, struct park_waiter *w, uint64_t key)
+{
+    struct park_bucket *b = bucket_of(t, key);
+    w->key = key;
+    w->next = NULL;
+    w->prev = b->tail;
+    if (b->tail)
+        b->tail->next = w;
+    else
+        b->head = w;
+    b->tail = w;
+    w->parked = true;
+    t->waiters++;
+}
+
+static void unlink(struct park_table *t, struct park_bucket *b, struct park_waiter *w)
+{
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        b->head = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    else
+        b->tail = w->prev;
+    w->next = w->prev = NULL;
+    w->parked = false;
+    t->waiters--;
+}
+
+bool park_remove(struct park_table *t, struct park_waiter *w)
+{
+    if (!w->parked)
+        return false;
+    unlink(t, bucket_of(t, w->key), w);
+    return true;
+}
+
+uint32_t park_wake(struct park_table *t, uint64_t key, uint32_t count,
+                   void (*woken)(void *ctx, struct park_waiter *w), void *ctx)
+{
+    struct park_bucket *b = bucket_of(t, key);
+    uint32_t n = 0;
+    for (struct park_waiter *w = b->head, *next; w && n < count; w = next) {
+        next = w->next;
+        if (w->key != key)
+            continue;
+        unlink(t, b, w);
+        n++;
+        if (woken)
+            woken(ctx, w); /* last: it may park w again, behind `next` */
+    }
+    return n;
+}
+
+uint32_t park_count(const struct park_table *t, uint64_t key)
+{
+    uint32_t n = 0;
+    for (const struct park_waiter *w = bucket_of(t, key)->head; w; w = w->next)
+        n += w->key == key;
+    return n;
+}

@@ -1,0 +1,68 @@
+/*
+ * Park table: the waiting side of a futex (ParkSpace, docs/threads.md).
+ * Pure, freestanding bookkeeping with no allocation: each waiter is a
+ * struct park_waiter the caller embeds (in its thread), and the table is a
+ * fixed array of buckets the caller provides.
+ *
+ * A key names a 4-byte word of one address space: the caller builds it
+ * from the space's identity and the user address, so waiters of
+ * different processes never share a key. Waiters of one key are woken in
+ * the order they parked (FIFO). The table does not read user memory or
+ * block anyone: the kernel checks the word's value before parking and
+ * blocks the thread itself.
+ *
+ * Not thread-safe: the kernel serialises every call (one lock per bucket
+ * once there are several CPUs).
+ */
+#ifndef CAPOS_LIB_PARK_H
+#define CAPOS_LIB_PARK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct park_waiter {
+    uint64_t key;
+    struct park_waiter *next, *prev; /* in its bucket; prev NULL at the head */
+    bool parked;
+};
+
+struct park_bucket {
+    struct park_waiter *head, *tail;
+};
+
+struct park_table {
+    struct park_bucket *buckets;
+    uint32_t mask; /* bucket count - 1 (a power of two) */
+    uint32_t waiters;
+};
+
+/* nbuckets must be a power of two; the buckets are emptied. */
+bool park_table_init(struct park_table *t, struct park_bucket *buckets, uint32_t nbuckets);
+
+/* The key of the 4-byte word at uaddr in address space `space` (any
+ * nonzero value unique to the space). */
+static inline uint64_t park_key(uint64_t space, uint64_t uaddr)
+{
+    /* User addresses are below 2^47 and 4-aligned: the low two bits are
+     * free, and the space id is mixed into the high bits. */
+    return (uaddr >> 2) ^ (space * 0x9e3779b97f4a7c15ull);
+}
+
+/* Queue w under key (w must not be parked). */
+void park_enqueue(struct park_table *t, struct park_waiter *w, uint64_t key);
+
+/* Take w out of its queue (a timeout, or its thread died); false if it
+ * was not parked (already woken). */
+bool park_remove(struct park_table *t, struct park_waiter *w);
+
+/* Wake at most `count` waiters of key, oldest first: each is unlinked
+ * and passed to woken(ctx, w) (which may re-park it elsewhere). Returns
+ * how many. count 0 wakes none; any count, however large, is fine. */
+uint32_t park_wake(struct park_table *t, uint64_t key, uint32_t count,
+                   void (*woken)(void *ctx, struct park_waiter *w), void *ctx);
+
+/* Waiters parked under key (for tests and debug checks). */
+uint32_t park_count(const struct park_table *t, uint64_t key);
+
+#endif

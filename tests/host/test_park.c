@@ -1,0 +1,204 @@
+/*
+ * Host tests for the park table (the futex wait queues of ParkSpace):
+ * FIFO wake order, counts (0, exact, huge), keys sharing a bucket, keys
+ * of different address spaces, removal from anywhere, re-parking from the
+ * wake callback, and a randomized comparison against a model.
+ */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "kcore/park.h"
+
+static struct park_bucket buckets[8];
+static struct park_table t;
+static struct park_waiter w[64];
+static int order[64], norder;
+
+static void record(void *ctx, struct park_waiter *x)
+{
+    (void)ctx;
+    order[norder++] = (int)(x - w);
+}
+
+static void setup(void)
+{
+    memset(w, 0, sizeof w);
+    norder = 0;
+    cr_assert(park_table_init(&t, buckets, 8));
+}
+
+TestSuite(park, .init = setup);
+
+Test(park, init_needs_a_power_of_two)
+{
+    struct park_bucket b[6];
+    struct park_table x;
+    cr_assert_not(park_table_init(&x, b, 6));
+    cr_assert_not(park_table_init(&x, b, 0));
+    cr_assert(park_table_init(&x, b, 4));
+}
+
+Test(park, wakes_oldest_first_and_only_its_key)
+{
+    uint64_t a = park_key(1, 0x1000), b = park_key(1, 0x1004);
+    park_enqueue(&t, &w[0], a);
+    park_enqueue(&t, &w[1], b);
+    park_enqueue(&t, &w[2], a);
+    park_enqueue(&t, &w[3], a);
+    cr_assert_eq(park_count(&t, a), 3);
+    cr_assert_eq(park_wake(&t, a, 2, record, 0), 2);
+    cr_assert_eq(norder, 2);
+    cr_assert_eq(order[0], 0);
+    cr_assert_eq(order[1], 2);
+    cr_assert_eq(park_count(&t, a), 1);
+    cr_assert_eq(park_count(&t, b), 1);
+    cr_assert_not(w[0].parked);
+    cr_assert(w[3].parked);
+    cr_assert_eq(t.waiters, 2);
+}
+
+Test(park, counts_zero_and_huge)
+{
+    uint64_t a = park_key(1, 0x2000);
+    for (int i = 0; i < 5; i++)
+        park_enqueue(&t, &w[i], a);
+    cr_assert_eq(park_wake(&t, a, 0, record, 0), 0);
+    cr_assert_eq(park_count(&t, a), 5);
+    cr_assert_eq(park_wake(&t, a, UINT32_MAX, record, 0), 5);
+    cr_assert_eq(park_count(&t, a), 0);
+    cr_assert_eq(park_wake(&t, a, UINT32_MAX, record, 0), 0);
+    cr_assert_eq(t.waiters, 0);
+}
+
+Test(park, address_spaces_are_apart)
+{
+    /* The same user address in two processes: different keys. */
+    uint64_t p1 = park_key(1, 0x3000), p2 = park_key(2, 0x3000);
+    cr_assert_neq(p1, p2);
+    park_enqueue(&t, &w[0], p1);
+    park_enqueue(&t, &w[1], p2);
+    cr_assert_eq(park_wake(&t, p1, 10, record, 0), 1);
+    cr_assert_eq(order[0], 0);
+    cr_assert(w[1].parked);
+}
+
+Test(park, keys_sharing_a_bucket)
+{
+    /* With one bucket every key shares it: wakes still pick by key. */
+    struct park_bucket one[1];
+    struct park_table u;
+    park_table_init(&u, one, 1);
+    for (int i = 0; i < 10; i++)
+        park_enqueue(&u, &w[i], park_key(1, 0x4000 + 4 * (uint64_t)(i % 3)));
+    cr_assert_eq(park_wake(&u, park_key(1, 0x4004), 100, record, 0), 3);
+    cr_assert_eq(order[0], 1);
+    cr_assert_eq(order[1], 4);
+    cr_assert_eq(order[2], 7);
+    cr_assert_eq(u.waiters, 7);
+}
+
+Test(park, remove_from_head_middle_and_tail)
+{
+    uint64_t a = park_key(1, 0x5000);
+    for (int i = 0; i < 4; i++)
+        park_enqueue(&t, &w[i], a);
+    cr_assert(park_remove(&t, &w[1]));
+    cr_assert(park_remove(&t, &w[0]));
+    cr_assert(park_remove(&t, &w[3]));
+    cr_assert_not(park_remove(&t, &w[3]), "removed twice");
+    cr_assert_eq(park_wake(&t, a, 10, record, 0), 1);
+    cr_assert_eq(order[0], 2);
+    cr_assert_not(park_remove(&t, &w[2]), "already woken");
+    cr_assert_eq(t.waiters, 0);
+}
+
+static uint64_t repark_key;
+static void repark(void *ctx, struct park_waiter *x)
+{
+    record(ctx, x);
+    park_enqueue(&t, x, repark_key);
+}
+
+Test(park, woken_may_park_again)
+{
+    uint64_t a = park_key(1, 0x6000);
+    repark_key = a;
+    park_enqueue(&t, &w[0], a);
+    park_enqueue(&t, &w[1], a);
+    /* Each woken waiter parks again under the same key, at the back: a
+     * wake of 2 must still wake the two that were there, once each. */
+    cr_assert_eq(park_wake(&t, a, 2, repark, 0), 2);
+    cr_assert_eq(order[0], 0);
+    cr_assert_eq(order[1], 1);
+    cr_assert_eq(park_count(&t, a), 2);
+}
+
+/* ---- Randomized comparison against a model ---- */
+
+static uint64_t rng;
+static uint64_t rnd(uint64_t n)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng % n;
+}
+
+Test(park, random_ops_match_model)
+{
+    enum { N = 48, KEYS = 5 };
+    for (uint64_t seed = 1; seed <= 30; seed++) {
+        rng = seed * 0x9e3779b97f4a7c15ull;
+        setup();
+        /* The model: each waiter's key index (-1: not parked) and its
+         * parking sequence number (FIFO order). */
+        int key_of[N];
+        uint64_t seq_of[N], seq = 0;
+        for (int i = 0; i < N; i++)
+            key_of[i] = -1;
+        for (int op = 0; op < 3000; op++) {
+            int i = (int)rnd(N), k = (int)rnd(KEYS);
+            uint64_t key = park_key(1 + (uint64_t)(k & 1), 0x7000 + 4 * (uint64_t)k);
+            switch (rnd(3)) {
+            case 0:
+                if (key_of[i] < 0) {
+                    park_enqueue(&t, &w[i], key);
+                    key_of[i] = k;
+                    seq_of[i] = seq++;
+                }
+                break;
+            case 1:
+                cr_assert_eq(park_remove(&t, &w[i]), key_of[i] >= 0);
+                key_of[i] = -1;
+                break;
+            default: {
+                uint32_t count = (uint32_t)rnd(4);
+                norder = 0;
+                uint32_t n = park_wake(&t, key, count, record, 0);
+                /* The expected: the `count` oldest parked under k. */
+                uint32_t want = 0;
+                for (int j = 0; j < N; j++)
+                    want += key_of[j] == k;
+                want = want < count ? want : count;
+                cr_assert_eq(n, want, "seed %lu op %d", seed, op);
+                for (uint32_t m = 0; m < n; m++) {
+                    int x = order[m];
+                    cr_assert_eq(key_of[x], k);
+                    for (int j = 0; j < N; j++)
+                        if (key_of[j] == k && j != x)
+                            cr_assert(seq_of[j] > seq_of[x] || key_of[j] < 0,
+                                      "seed %lu op %d: a younger waiter woke first", seed, op);
+                    key_of[x] = -1;
+                }
+                break;
+            }
+            }
+            uint32_t total = 0;
+            for (int j = 0; j < N; j++) {
+                total += key_of[j] >= 0;
+                cr_assert_eq(w[j].parked, key_of[j] >= 0);
+            }
+            cr_assert_eq(t.waiters, total);
+        }
+    }
+}
