@@ -363,6 +363,15 @@ static int endpoint_call(struct kobject *obj, struct process *p, const struct ca
         recv_wait_free(ep, r);
         if (taken)
             return RING_DEFER;
+        if (m->params_placed) {
+            /* Its params are in that RECV's buffer only: no other RECV or
+             * queue may have it. (Checked not to happen: the RECV's buffer
+             * was found whole and writable, and the call has no
+             * capabilities; fail closed all the same.) */
+            fail_caller(m, CapException_Type_failed, "the server's buffer failed delivery");
+            free_msg(ep, m, false);
+            return RING_DEFER;
+        }
     }
     m->next = 0;
     if (ep->queue_tail)
