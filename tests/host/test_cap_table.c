@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "test_rng.h"
 #include "kcore/cap_table.h"
 #include <capos/errors.h>
 
@@ -430,15 +431,6 @@ Test(cap, status_strings)
 
 /* ---- Randomized comparison against a reference model ---- */
 
-static uint64_t rng;
-
-static uint32_t rnd(uint32_t n)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (uint32_t)(rng % n);
-}
 
 #define MCAP    24
 #define MOPS    4000

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "test_rng.h"
 #include "kcore/frame_bitmap.h"
 
 #define AVAIL MB2_MEM_AVAILABLE
@@ -462,13 +463,6 @@ Test(fb, kernel_bootstrap_recipe)
 
 /* ---- Randomized properties ---- */
 
-static uint64_t rng;
-
-static uint64_t rnd(uint64_t n)
-{
-    rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
-    return n ? rng % n : 0;
-}
 
 /* Brute force over 256-byte units: compares physmem_find_free against the
  * definition on random small maps. */

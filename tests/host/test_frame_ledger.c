@@ -7,6 +7,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
+#include "test_rng.h"
 #include "kcore/frame_ledger.h"
 
 Test(ledger, charge_and_release)
@@ -269,15 +270,6 @@ Test(ledger, status_strings)
 
 /* ---- Randomized comparison against a model ---- */
 
-static uint64_t rng;
-
-static uint64_t rnd(uint64_t n)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng % n;
-}
 
 #define NACCT 10
 

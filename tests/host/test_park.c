@@ -7,6 +7,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
+#include "test_rng.h"
 #include "kcore/park.h"
 
 static struct park_bucket buckets[8];
@@ -135,14 +136,6 @@ Test(park, woken_may_park_again)
 
 /* ---- Randomized comparison against a model ---- */
 
-static uint64_t rng;
-static uint64_t rnd(uint64_t n)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng % n;
-}
 
 Test(park, random_ops_match_model)
 {
