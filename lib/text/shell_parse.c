@@ -239,6 +239,7 @@ static const struct {
     {"clear", SHELL_CMD_CLEAR, A_NONE},   {"echo", SHELL_CMD_ECHO, A_ECHO},
     {"wait", SHELL_CMD_WAIT, A_WAIT},     {"spawn", SHELL_CMD_SPAWN, A_SPAWN},
     {"run", SHELL_CMD_RUN, A_SPAWN},      {"programs", SHELL_CMD_PROGRAMS, A_NONE},
+    {"memory", SHELL_CMD_MEMORY, A_NONE},
 };
 #define NCOMMANDS   (sizeof(commands) / sizeof(commands[0]))
 #define CMD_LEN_MAX 8u /* longest command word ("programs") */

@@ -53,7 +53,8 @@ enum shell_cmd_kind {
     SHELL_CMD_WAIT,
     SHELL_CMD_SPAWN,
     SHELL_CMD_RUN,
-    SHELL_CMD_PROGRAMS, /* the last: tests/fuzz/fuzz_shell_parse.c bounds kinds by it */
+    SHELL_CMD_PROGRAMS,
+    SHELL_CMD_MEMORY, /* the last: tests/fuzz/fuzz_shell_parse.c bounds kinds by it */
 };
 
 /* One `name: @cap` (client false) or `name: client @svc` (client true). The

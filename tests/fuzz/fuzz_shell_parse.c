@@ -61,7 +61,7 @@ static void check_message(const char *m)
 
 static void check_ok(const struct shell_cmd *c, const uint8_t *line, size_t size)
 {
-    CHECK(c->kind > SHELL_CMD_NONE && c->kind <= SHELL_CMD_PROGRAMS); /* the last kind */
+    CHECK(c->kind > SHELL_CMD_NONE && c->kind <= SHELL_CMD_MEMORY); /* the last kind */
     CHECK(shell_cmd_name(c->kind)[0] != '\0');
     CHECK(c->grant_count <= SHELL_GRANTS_MAX);
     if (c->kind == SHELL_CMD_SPAWN || c->kind == SHELL_CMD_RUN) {

@@ -84,6 +84,7 @@ Test(shell_parse, no_argument_commands)
         {"login", SHELL_CMD_LOGIN},       {"setup", SHELL_CMD_SETUP}, {"guest", SHELL_CMD_GUEST},
         {"logout", SHELL_CMD_LOGOUT},     {"jobs", SHELL_CMD_JOBS},   {"clear", SHELL_CMD_CLEAR},
         {"programs", SHELL_CMD_PROGRAMS},
+        {"memory", SHELL_CMD_MEMORY},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         ok(cases[i].line, cases[i].kind);

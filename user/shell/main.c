@@ -21,6 +21,7 @@ static const char help_text[] =
     "  logout               end the session's jobs, revoke its capabilities: anonymous\r\n"
     "                       (login, setup and guest log a live session out first)\r\n"
     "  programs             the programs this session may start\r\n"
+    "  memory               memory per process: quota, pages, page tables, kernel heap\r\n"
     "  spawn \"bin\" [with { name: @cap, other: client @svc }]\r\n"
     "                       start a program with exactly these grants (plus its own\r\n"
     "                       stdio); only the session's capabilities can be granted\r\n"
@@ -96,6 +97,9 @@ static void run_command(const char *line, size_t len)
         break;
     case SHELL_CMD_PROGRAMS:
         cmd_programs();
+        break;
+    case SHELL_CMD_MEMORY:
+        cmd_memory();
         break;
     case SHELL_CMD_CLEAR:
         term_puts("\x1b[2J\x1b[H");

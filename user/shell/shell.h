@@ -105,6 +105,7 @@ void session_end_on_exit(void);
 void cmd_whoami(void);
 void cmd_caps(void);
 void cmd_programs(void);
+void cmd_memory(void);
 const struct shell_cap *caps_find(const char *name, size_t len);
 /* A new endpoint of iface, both sides; NULL, or why not. */
 const char *shell_endpoint(uint64_t iface, uint32_t *server, uint32_t *client);
