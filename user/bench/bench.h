@@ -3,6 +3,7 @@
 #define CAPOS_BENCH_H
 
 #include "capos_rt.h"
+#include "capos_spawn.h"
 
 #include "capos.capnp.h"
 
@@ -48,17 +49,10 @@ static inline bool bench_rt(volatile struct capos_ring *r, uint32_t svc, const v
  * result is the caller's to check. */
 struct capos_cqe bench_op(struct capos_sqe sqe);
 
-/* A capability granted to a spawned child: its CapSet name and interface. */
-struct bench_grant {
-    const char *name;
-    uint64_t interface_id;
-    uint32_t cap;
-};
-
 /* Spawn `binary` with `quota` frames (0: the default 4096) and the grants,
  * exporting one Echo endpoint "svc" if export_svc (its client facet in
  * *client). Returns the ProcessHandle; panics if the spawn fails. */
-uint32_t bench_spawn(uint32_t spawner, const char *binary, const struct bench_grant *grants,
+uint32_t bench_spawn(uint32_t spawner, const char *binary, const struct capos_grant *grants,
                      uint32_t ngrants, uint32_t quota, bool export_svc, uint32_t *client);
 /* ProcessHandle.wait, then the handle released. */
 void bench_wait_exit(uint32_t handle);

@@ -19,45 +19,27 @@ void bench_release(uint32_t cap)
     bench_op((struct capos_sqe){.opcode = CAPOS_OP_RELEASE, .cap = cap});
 }
 
-uint32_t bench_spawn(uint32_t spawner, const char *binary, const struct bench_grant *grants,
+uint32_t bench_spawn(uint32_t spawner, const char *binary, const struct capos_grant *grants,
                      uint32_t ngrants, uint32_t quota, bool export_svc, uint32_t *client)
 {
     static uint8_t p[1024] __attribute__((aligned(8))), res[512] __attribute__((aligned(8)));
     uint32_t caps[4], rcaps[2];
     if (ngrants > 4)
         capos_panic("bench: too many grants for %s", binary);
-    for (uint32_t i = 0; i < ngrants; i++)
-        caps[i] = grants[i].cap;
     struct capnpc_call c;
     capnpc_call_init(&c, p, sizeof(p), res, sizeof(res));
     capnpc_call_caps(&c, caps, ngrants, rcaps, 2);
-    ProcessSpawner_spawn_Params_b sp = ProcessSpawner_spawn_begin(&c);
-    uint32_t len = (uint32_t)strlen(binary);
-    ProcessSpawner_spawn_Params_set_name(sp, binary, len);
-    ProcessSpawner_spawn_Params_set_binaryName(sp, binary, len);
-    ProcessSpawner_spawn_Params_set_quota(sp, quota);
-    if (ngrants) {
-        List_ProcessSpawner_Grant_b g = ProcessSpawner_spawn_Params_init_grants(sp, ngrants);
-        for (uint32_t i = 0; i < ngrants; i++) {
-            ProcessSpawner_Grant_b e = List_ProcessSpawner_Grant_at(g, i);
-            ProcessSpawner_Grant_set_name(e, grants[i].name, (uint32_t)strlen(grants[i].name));
-            ProcessSpawner_Grant_set_interfaceId(e, grants[i].interface_id);
-            ProcessSpawner_Grant_set_cap(e, capnpc_call_add_cap(&c, grants[i].cap));
-        }
-    }
-    if (export_svc) {
-        List_Export_b x = ProcessSpawner_spawn_Params_init_exports(sp, 1);
-        Export_set_name(List_Export_at(x, 0), "svc", 3);
-        Export_set_interfaceId(List_Export_at(x, 0), Echo_INTERFACE_ID);
-    }
+    struct capos_spawn_request req = {.binary = binary, .grants = grants, .ngrants = ngrants,
+                                      .quota = quota, .export_name = export_svc ? "svc" : 0,
+                                      .export_iface = Echo_INTERFACE_ID, .nexports = 1};
+    capos_spawn_params(&c, &req);
     ProcessSpawner_spawn_Results_r sr;
     if (ProcessSpawner_spawn_send(&capos_transport, spawner, &c, &sr) != CAPNPC_OK)
         capos_panic("bench: cannot start %s", binary);
-    if (export_svc) {
-        List_ProcessSpawner_Grant_r ex = ProcessSpawner_spawn_Results_get_exports(sr);
-        *client = rcaps[ProcessSpawner_Grant_get_cap(List_ProcessSpawner_Grant_get(ex, 0)) & 1];
-    }
-    return rcaps[ProcessSpawner_spawn_Results_get_handle(sr) & 1];
+    uint32_t h = capos_spawn_result(&c, sr, rcaps, export_svc ? client : 0);
+    if (!h || (export_svc && !*client))
+        capos_panic("bench: %s started without its handle or export", binary);
+    return h;
 }
 
 void bench_wait_exit(uint32_t handle)

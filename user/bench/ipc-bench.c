@@ -119,7 +119,7 @@ static void loaded(uint32_t spawner, uint32_t factory, uint32_t svc, int k)
     uint32_t stop_s, stop_k;
     bench_endpoint(factory, &stop_s, &stop_k);
     uint32_t handles[MAX_SPINNERS], calls[MAX_SPINNERS];
-    struct bench_grant g = {"stop", Echo_INTERFACE_ID, stop_k};
+    struct capos_grant g = {"stop", Echo_INTERFACE_ID, stop_k};
     for (int i = 0; i < k; i++)
         handles[i] = bench_spawn(spawner, "ipc-spinner", &g, 1, HELPER_QUOTA, false, 0);
     for (int i = 0; i < k; i++)
@@ -169,7 +169,7 @@ static uint64_t clients(uint32_t spawner, uint32_t factory, uint32_t svc, int k)
 {
     uint32_t ctl_s, ctl_c;
     bench_endpoint(factory, &ctl_s, &ctl_c);
-    struct bench_grant g[2] = {{"svc", Echo_INTERFACE_ID, svc}, {"ctl", Echo_INTERFACE_ID, ctl_c}};
+    struct capos_grant g[2] = {{"svc", Echo_INTERFACE_ID, svc}, {"ctl", Echo_INTERFACE_ID, ctl_c}};
     uint32_t handles[MAX_CLIENTS], calls[MAX_CLIENTS];
     for (int i = 0; i < k; i++)
         handles[i] = bench_spawn(spawner, "ipc-client", g, 2, HELPER_QUOTA, false, 0);
@@ -206,7 +206,7 @@ static void count_window(uint32_t spawner, uint32_t factory, uint32_t svc, int n
 {
     uint32_t ctl_s, ctl_c;
     bench_endpoint(factory, &ctl_s, &ctl_c);
-    struct bench_grant g = {"ctl", Echo_INTERFACE_ID, ctl_c};
+    struct capos_grant g = {"ctl", Echo_INTERFACE_ID, ctl_c};
     uint32_t handles[MAX_COUNTERS], calls[MAX_COUNTERS];
     for (int i = 0; i < n; i++)
         handles[i] = bench_spawn(spawner, "cpu-counter", &g, 1, HELPER_QUOTA, false, 0);

@@ -69,7 +69,7 @@ int main(void)
     uint32_t spawner = capos_capset_find("spawner", ProcessSpawner_INTERFACE_ID, 0);
     uint32_t console = capos_capset_find("console", Console_INTERFACE_ID, 0);
     vm = capos_capset_find("vm", VirtualMemory_INTERFACE_ID, 0);
-    const struct test_grant con = {"console", Console_INTERFACE_ID, console};
+    const struct capos_grant con = {"console", Console_INTERFACE_ID, console};
     uint32_t echo;
     uint32_t server =
         spawner && vm ? test_spawn_serving(spawner, "echo-server", &con, 1, "echo",

@@ -459,7 +459,7 @@ static void test_queue_limit(void)
     CHECK(test_create_endpoint(factory, EDGE_IFACE, &fs, &fk) &&
               test_create_endpoint(factory, EDGE_IFACE, &rs, &rk),
           "a flood endpoint and a ready endpoint");
-    struct test_grant g[3] = {{"console", Console_INTERFACE_ID, console},
+    struct capos_grant g[3] = {{"console", Console_INTERFACE_ID, console},
                               {"flood", EDGE_IFACE, fk},
                               {"ready", EDGE_IFACE, rk}};
     uint32_t handles[CHILDREN];
@@ -538,7 +538,7 @@ static void test_client_exit(void)
 {
     uint32_t s, k;
     CHECK(test_create_endpoint(factory, EDGE_IFACE, &s, &k), "an endpoint for ipc-call-exit");
-    struct test_grant g[2] = {{"console", Console_INTERFACE_ID, console}, {"svc", EDGE_IFACE, k}};
+    struct capos_grant g[2] = {{"console", Console_INTERFACE_ID, console}, {"svc", EDGE_IFACE, k}};
     static uint8_t rb[256];
     const struct capos_recv_header *h = (const void *)rb;
     struct op recv = op_submit(recv_sqe(s, rb, sizeof(rb)));

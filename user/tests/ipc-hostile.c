@@ -29,7 +29,7 @@ static int32_t raw(struct capos_sqe sqe)
 
 static uint32_t spawn_sleeper(uint32_t spawner, uint32_t timer, uint32_t *client)
 {
-    const struct test_grant g = {"timer", Timer_INTERFACE_ID, timer};
+    const struct capos_grant g = {"timer", Timer_INTERFACE_ID, timer};
     return test_spawn_serving(spawner, "sleeper", &g, 1, "svc", Echo_INTERFACE_ID, client);
 }
 

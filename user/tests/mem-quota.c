@@ -31,11 +31,11 @@ int main(void)
           u0.held, u0.quota, u0.tables, u0.heap, u0.stacks);
 
     int rc;
-    const struct test_grant hog[] = {{"vm", VirtualMemory_INTERFACE_ID, vm},
+    const struct capos_grant hog[] = {{"vm", VirtualMemory_INTERFACE_ID, vm},
                                      {"frames", FrameAllocator_INTERFACE_ID, frames},
                                      {"timer", Timer_INTERFACE_ID, timer},
                                      {"console", Console_INTERFACE_ID, console}};
-    const struct test_grant victim[] = {{"frames", FrameAllocator_INTERFACE_ID, frames},
+    const struct capos_grant victim[] = {{"frames", FrameAllocator_INTERFACE_ID, frames},
                                         {"endpoints", EndpointFactory_INTERFACE_ID, endpoints},
                                         {"timer", Timer_INTERFACE_ID, timer},
                                         {"console", Console_INTERFACE_ID, console}};

@@ -248,25 +248,13 @@ static int spawn(uint32_t sp, const char *binary, uint32_t *h)
     struct capnpc_call c;
     capnpc_call_init(&c, params, sizeof(params), results, sizeof(results));
     capnpc_call_caps(&c, caps, 2, rcaps, 2);
-    ProcessSpawner_spawn_Params_b p = ProcessSpawner_spawn_begin(&c);
-    ProcessSpawner_spawn_Params_set_name(p, binary, (uint32_t)strlen(binary));
-    ProcessSpawner_spawn_Params_set_binaryName(p, binary, (uint32_t)strlen(binary));
-    List_ProcessSpawner_Grant_b g = ProcessSpawner_spawn_Params_init_grants(p, 2);
-    ProcessSpawner_Grant_b g0 = List_ProcessSpawner_Grant_at(g, 0);
-    ProcessSpawner_Grant_set_name(g0, "console", 7);
-    ProcessSpawner_Grant_set_interfaceId(g0, Console_INTERFACE_ID);
-    ProcessSpawner_Grant_set_cap(g0, capnpc_call_add_cap(&c, console));
-    ProcessSpawner_Grant_b g1 = List_ProcessSpawner_Grant_at(g, 1);
-    ProcessSpawner_Grant_set_name(g1, "svc", 3);
-    ProcessSpawner_Grant_set_interfaceId(g1, EDGE_IFACE);
-    ProcessSpawner_Grant_set_cap(g1, capnpc_call_add_cap(&c, svc));
+    const struct capos_grant g[2] = {{"console", Console_INTERFACE_ID, console},
+                                     {"svc", EDGE_IFACE, svc}};
+    struct capos_spawn_request req = {.binary = binary, .grants = g, .ngrants = 2};
+    capos_spawn_params(&c, &req);
     ProcessSpawner_spawn_Results_r r;
     int rc = ProcessSpawner_spawn_send(&capos_transport, sp, &c, &r);
-    *h = 0;
-    if (rc == CAPNPC_OK) {
-        uint32_t i = ProcessSpawner_spawn_Results_get_handle(r);
-        *h = i < c.reply.ncaps ? rcaps[i] : 0;
-    }
+    *h = rc == CAPNPC_OK ? capos_spawn_result(&c, r, rcaps, 0) : 0;
     return outcome(rc, &c);
 }
 

@@ -101,7 +101,7 @@ int main(void)
     CHECK(n == 0 && d <= 50000, "cap_enter with a 1 us timeout returned after %lu ns", d);
 
     /* ---- The IPC pair ---- */
-    const struct test_grant con = {"console", Console_INTERFACE_ID, console};
+    const struct capos_grant con = {"console", Console_INTERFACE_ID, console};
     uint32_t echo;
     uint32_t server = test_spawn_serving(spawner, "echo-server", &con, 1, "echo",
                                          Echo_INTERFACE_ID, &echo);
@@ -113,7 +113,7 @@ int main(void)
     uint64_t idle = median_round_trip(echo);
 
     /* ---- The same beside CPU-bound processes ---- */
-    const struct test_grant tg = {"timer", Timer_INTERFACE_ID, timer};
+    const struct capos_grant tg = {"timer", Timer_INTERFACE_ID, timer};
     uint32_t spin[SPINNERS];
     for (int i = 0; i < SPINNERS; i++)
         spin[i] = test_spawn(spawner, "spin-count", &tg, 1, &rc);

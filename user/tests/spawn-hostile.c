@@ -12,41 +12,22 @@
 
 static uint32_t spawner, console, timer;
 
-struct grant {
-    const char *name;
-    uint64_t iface;
-    uint32_t cap;
-};
-
 static uint8_t params[8192] __attribute__((aligned(8)));
 static uint8_t results[512] __attribute__((aligned(8)));
 static struct capnpc_call c;
 static char last_error[128];
 
 /* Spawn; returns the handle cap, or 0 with last_error set. */
-static uint32_t spawn(const char *name, const char *binary, const struct grant *g, uint32_t n,
+static uint32_t spawn(const char *name, const char *binary, const struct capos_grant *g, uint32_t n,
                       uint32_t nexports)
 {
     uint32_t caps[64], rcaps[2];
     capnpc_call_init(&c, params, sizeof(params), results, sizeof(results));
     capnpc_call_caps(&c, caps, 64, rcaps, 2);
-    ProcessSpawner_spawn_Params_b p = ProcessSpawner_spawn_begin(&c);
-    ProcessSpawner_spawn_Params_set_name(p, name, (uint32_t)strlen(name));
-    ProcessSpawner_spawn_Params_set_binaryName(p, binary, (uint32_t)strlen(binary));
-    List_ProcessSpawner_Grant_b gl = ProcessSpawner_spawn_Params_init_grants(p, n);
-    for (uint32_t i = 0; i < n; i++) {
-        ProcessSpawner_Grant_b gb = List_ProcessSpawner_Grant_at(gl, i);
-        ProcessSpawner_Grant_set_name(gb, g[i].name, (uint32_t)strlen(g[i].name));
-        ProcessSpawner_Grant_set_interfaceId(gb, g[i].iface);
-        ProcessSpawner_Grant_set_cap(gb, capnpc_call_add_cap(&c, g[i].cap));
-    }
-    if (nexports) {
-        List_Export_b el = ProcessSpawner_spawn_Params_init_exports(p, nexports);
-        for (uint32_t i = 0; i < nexports; i++) {
-            Export_set_name(List_Export_at(el, i), "svc", 3);
-            Export_set_interfaceId(List_Export_at(el, i), Console_INTERFACE_ID);
-        }
-    }
+    struct capos_spawn_request req = {.name = name, .binary = binary, .grants = g, .ngrants = n,
+                                      .export_name = "svc", .export_iface = Console_INTERFACE_ID,
+                                      .nexports = nexports};
+    capos_spawn_params(&c, &req);
     ProcessSpawner_spawn_Results_r r;
     int rc = ProcessSpawner_spawn_send(&capos_transport, spawner, &c, &r);
     last_error[0] = 0;
@@ -61,8 +42,7 @@ static uint32_t spawn(const char *name, const char *binary, const struct grant *
         strcpy(last_error, "transport error");
         return 0;
     }
-    uint32_t hi = ProcessSpawner_spawn_Results_get_handle(r);
-    return hi < c.reply.ncaps ? rcaps[hi] : 0;
+    return capos_spawn_result(&c, r, rcaps, 0);
 }
 
 static int32_t wait_for(uint32_t handle, int *rc_out)
@@ -79,37 +59,37 @@ int main(void)
     spawner = capos_capset_find("spawner", ProcessSpawner_INTERFACE_ID, 0);
     console = capos_capset_find("console", Console_INTERFACE_ID, 0);
     timer = capos_capset_find("timer", Timer_INTERFACE_ID, 0);
-    struct grant con = {"console", Console_INTERFACE_ID, console};
+    struct capos_grant con = {"console", Console_INTERFACE_ID, console};
 
     CHECK(spawn("x", "no-such-binary", &con, 1, 0) == 0 && strstr(last_error, "no program of that name"),
           "unknown binary refused: %s", last_error);
-    struct grant dup[2] = {con, con};
+    struct capos_grant dup[2] = {con, con};
     CHECK(spawn("x", "exit-code", dup, 2, 0) == 0 && strstr(last_error, "same name"),
           "duplicate grant names refused: %s", last_error);
-    struct grant wrong = {"console", Timer_INTERFACE_ID, console};
+    struct capos_grant wrong = {"console", Timer_INTERFACE_ID, console};
     CHECK(spawn("x", "exit-code", &wrong, 1, 0) == 0 && strstr(last_error, "does not implement"),
           "grant with the wrong interface refused: %s", last_error);
-    struct grant bad_name = {"no spaces", Console_INTERFACE_ID, console};
+    struct capos_grant bad_name = {"no spaces", Console_INTERFACE_ID, console};
     CHECK(spawn("x", "exit-code", &bad_name, 1, 0) == 0 && strstr(last_error, "grant name"),
           "bad grant name refused: %s", last_error);
     CHECK(spawn("a-name-that-is-much-too-long-for-a-process", "exit-code", &con, 1, 0) == 0 &&
               strstr(last_error, "name must be"),
           "over-long process name refused: %s", last_error);
-    static struct grant many[65];
+    static struct capos_grant many[65];
     static char names[65][8];
     for (int i = 0; i < 65; i++) {
         names[i][0] = 'g';
         names[i][1] = (char)('0' + i / 10);
         names[i][2] = (char)('0' + i % 10);
         names[i][3] = 0;
-        many[i] = (struct grant){names[i], Console_INTERFACE_ID, console};
+        many[i] = (struct capos_grant){names[i], Console_INTERFACE_ID, console};
     }
     CHECK(spawn("x", "exit-code", many, 65, 0) == 0, "65 grants refused: %s", last_error);
     CHECK(spawn("x", "exit-code", &con, 1, 16) == 0 && strstr(last_error, "more than 16 exports"),
           "16 exports refused: %s", last_error);
     CHECK(spawn("x", "exit-code", &con, 1, 2) == 0 && strstr(last_error, "another export"),
           "two exports with one name refused: %s", last_error);
-    struct grant fake = {"console", Console_INTERFACE_ID, 0x10077};
+    struct capos_grant fake = {"console", Console_INTERFACE_ID, 0x10077};
     CHECK(spawn("x", "exit-code", &fake, 1, 0) == 0 && strcmp(last_error, "transport error") == 0,
           "a grant of a capability the caller does not hold refused (%s)", last_error);
 
@@ -123,7 +103,7 @@ int main(void)
     CHECK(rc == CAPNPC_OK && code == 3, "wait after exit completes at once: %d", code);
 
     /* A ProcessHandle cannot be passed on. */
-    struct grant pass = {"handle", ProcessHandle_INTERFACE_ID, h};
+    struct capos_grant pass = {"handle", ProcessHandle_INTERFACE_ID, h};
     CHECK(spawn("y", "exit-code", &pass, 1, 0) == 0 && strcmp(last_error, "transport error") == 0,
           "a ProcessHandle is not transferable");
     capos_release(h);
@@ -138,7 +118,7 @@ int main(void)
     /* kill: a child blocked in the kernel (a 1.5 s sleep) and one
      * spinning in user mode both end at once with killedExitCode; a
      * second kill, and a kill after the exit, do nothing. */
-    struct grant tim = {"timer", Timer_INTERFACE_ID, timer};
+    struct capos_grant tim = {"timer", Timer_INTERFACE_ID, timer};
     uint32_t sleeping = spawn("sleeper", "sleeper", &tim, 1, 0);
     uint32_t spinning = spawn("spin", "spin-forever", &con, 1, 0);
     CHECK(sleeping && spinning, "a sleeper and a spinner started");

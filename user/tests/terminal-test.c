@@ -111,7 +111,7 @@ int main(void)
      * starts a new line, in its own (visible) mode. */
     uint32_t spawner = capos_capset_find("spawner", ProcessSpawner_INTERFACE_ID, 0);
     uint32_t timer = capos_capset_find("timer", Timer_INTERFACE_ID, 0);
-    struct test_grant g[2] = {{"terminal", TerminalSession_INTERFACE_ID, term},
+    struct capos_grant g[2] = {{"terminal", TerminalSession_INTERFACE_ID, term},
                               {"timer", Timer_INTERFACE_ID, timer}};
     int rc;
     uint32_t handle = test_spawn(spawner, "terminal-quitter", g, 2, &rc);

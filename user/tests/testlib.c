@@ -29,7 +29,7 @@ bool test_create_endpoint(uint32_t factory, uint64_t iface, uint32_t *server, ui
     return true;
 }
 
-uint32_t test_spawn(uint32_t spawner, const char *binary, const struct test_grant *g, uint32_t n,
+uint32_t test_spawn(uint32_t spawner, const char *binary, const struct capos_grant *g, uint32_t n,
                     int *rc)
 {
     return test_spawn_quota(spawner, binary, g, n, 0, rc);
@@ -44,7 +44,7 @@ const char *test_exception_message(void)
 
 /* The one spawn all the others are: with a quota, and one export (name
  * NULL: none) whose client facet goes to *client. */
-static uint32_t spawn_with(uint32_t spawner, const char *binary, const struct test_grant *g,
+static uint32_t spawn_with(uint32_t spawner, const char *binary, const struct capos_grant *g,
                            uint32_t n, uint32_t quota, const char *export_name, uint64_t iface,
                            uint32_t *client, int *rc)
 {
@@ -52,22 +52,10 @@ static uint32_t spawn_with(uint32_t spawner, const char *binary, const struct te
     struct capnpc_call c;
     capnpc_call_init(&c, test_params, sizeof(test_params), test_results, sizeof(test_results));
     capnpc_call_caps(&c, caps, 8, rcaps, 2);
-    ProcessSpawner_spawn_Params_b p = ProcessSpawner_spawn_begin(&c);
-    ProcessSpawner_spawn_Params_set_name(p, binary, (uint32_t)strlen(binary));
-    ProcessSpawner_spawn_Params_set_binaryName(p, binary, (uint32_t)strlen(binary));
-    ProcessSpawner_spawn_Params_set_quota(p, quota);
-    List_ProcessSpawner_Grant_b gl = ProcessSpawner_spawn_Params_init_grants(p, n);
-    for (uint32_t i = 0; i < n; i++) {
-        ProcessSpawner_Grant_b gb = List_ProcessSpawner_Grant_at(gl, i);
-        ProcessSpawner_Grant_set_name(gb, g[i].name, (uint32_t)strlen(g[i].name));
-        ProcessSpawner_Grant_set_interfaceId(gb, g[i].iface);
-        ProcessSpawner_Grant_set_cap(gb, capnpc_call_add_cap(&c, g[i].cap));
-    }
-    if (export_name) {
-        List_Export_b xl = ProcessSpawner_spawn_Params_init_exports(p, 1);
-        Export_set_name(List_Export_at(xl, 0), export_name, (uint32_t)strlen(export_name));
-        Export_set_interfaceId(List_Export_at(xl, 0), iface);
-    }
+    struct capos_spawn_request req = {.binary = binary, .grants = g, .ngrants = n, .quota = quota,
+                                      .export_name = export_name, .export_iface = iface,
+                                      .nexports = 1};
+    capos_spawn_params(&c, &req);
     ProcessSpawner_spawn_Results_r r;
     int st = ProcessSpawner_spawn_send(&capos_transport, spawner, &c, &r);
     if (rc)
@@ -81,24 +69,16 @@ static uint32_t spawn_with(uint32_t spawner, const char *binary, const struct te
     }
     if (st != CAPNPC_OK)
         return 0;
-    if (export_name) {
-        List_ProcessSpawner_Grant_r ex = ProcessSpawner_spawn_Results_get_exports(r);
-        uint32_t ci = List_ProcessSpawner_Grant_len(ex) == 1
-                          ? ProcessSpawner_Grant_get_cap(List_ProcessSpawner_Grant_get(ex, 0))
-                          : UINT32_MAX;
-        *client = ci < c.reply.ncaps ? rcaps[ci] : 0;
-    }
-    uint32_t hi = ProcessSpawner_spawn_Results_get_handle(r);
-    return hi < c.reply.ncaps ? rcaps[hi] : 0;
+    return capos_spawn_result(&c, r, rcaps, export_name ? client : 0);
 }
 
-uint32_t test_spawn_quota(uint32_t spawner, const char *binary, const struct test_grant *g,
+uint32_t test_spawn_quota(uint32_t spawner, const char *binary, const struct capos_grant *g,
                           uint32_t n, uint32_t quota, int *rc)
 {
     return spawn_with(spawner, binary, g, n, quota, 0, 0, 0, rc);
 }
 
-uint32_t test_spawn_serving(uint32_t spawner, const char *binary, const struct test_grant *g,
+uint32_t test_spawn_serving(uint32_t spawner, const char *binary, const struct capos_grant *g,
                             uint32_t n, const char *export_name, uint64_t iface, uint32_t *client)
 {
     *client = 0;

@@ -14,6 +14,7 @@
 
 #include "capnp/capnpc_rt.h"
 #include "capos.capnp.h"
+#include "capos_spawn.h"
 
 /* The checks that failed, which the program returns as its exit code. */
 extern int failures;
@@ -31,22 +32,16 @@ extern int failures;
 /* A new endpoint serving iface: both sides; false if create failed. */
 bool test_create_endpoint(uint32_t factory, uint64_t iface, uint32_t *server, uint32_t *client);
 
-struct test_grant {
-    const char *name;
-    uint64_t iface;
-    uint32_t cap;
-};
-
 /* Start `binary` with exactly these grants (at most 8): its ProcessHandle,
  * or 0 (then *rc, if given, is the stub's status). */
-uint32_t test_spawn(uint32_t spawner, const char *binary, const struct test_grant *g, uint32_t n,
+uint32_t test_spawn(uint32_t spawner, const char *binary, const struct capos_grant *g, uint32_t n,
                     int *rc);
 /* The same with a frame quota for the child (0: the kernel's default). */
-uint32_t test_spawn_quota(uint32_t spawner, const char *binary, const struct test_grant *g,
+uint32_t test_spawn_quota(uint32_t spawner, const char *binary, const struct capos_grant *g,
                           uint32_t n, uint32_t quota, int *rc);
 /* Start `binary` exporting one endpoint `export_name` of `iface`: its
  * ProcessHandle (0 on failure) and, in *client, the export's client facet. */
-uint32_t test_spawn_serving(uint32_t spawner, const char *binary, const struct test_grant *g,
+uint32_t test_spawn_serving(uint32_t spawner, const char *binary, const struct capos_grant *g,
                             uint32_t n, const char *export_name, uint64_t iface, uint32_t *client);
 /* The message of the last stub call's CapException (test_spawn's), or "". */
 const char *test_exception_message(void);
