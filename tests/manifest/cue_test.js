@@ -225,7 +225,20 @@ async function testTool() {
     const base = (init) => JSON.stringify({
         schemaVersion: 1, binaries: [{name: 'init'}], kernelParams: {motd: ''},
         initConfig: {init, services: []}});
+    // A service asking for `mib` (as written in the JSON) of memory.
+    const withMemory = (mib) => JSON.stringify({
+        schemaVersion: 1, binaries: [{name: 'init'}], kernelParams: {motd: ''},
+        initConfig: {init: {binary: 'init', caps: []},
+                     services: [{name: 's', binary: 'init', caps: [], memoryMiB: 0}]}})
+        .replace('"memoryMiB":0', `"memoryMiB":${mib}`);
+    const memoryWant = 'initConfig.services[0].memoryMiB: expected a whole number of MiB from 1 to 65536';
     const cases = [
+        ['memoryMiB 0', withMemory('0'), memoryWant],
+        ['memoryMiB above 64 GiB', withMemory('65537'), memoryWant],
+        ['a negative memoryMiB', withMemory('-1'), memoryWant],
+        ['a fractional memoryMiB', withMemory('1.5'), memoryWant],
+        ['memoryMiB in exponent form', withMemory('1e3'), memoryWant],
+        ['memoryMiB as a string', withMemory('"16"'), memoryWant],
         ['an unknown interface name',
          base({binary: 'init', caps: [{name: 'c', interface: 'Consol', source: {kernel: 'console'}}]}),
          'initConfig.init.caps[0].interface: unknown interface (not in schema/capos.capnp) "Consol": expected Console, Timer'],

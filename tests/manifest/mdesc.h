@@ -35,6 +35,7 @@ struct texport {
 struct tsvc {
     const char *name, *binary;
     int restart;
+    uint32_t memory_mib;
     int ncaps, nexports;
     struct tcap caps[T_MAX];
     struct texport exports[T_MAX];
@@ -184,6 +185,7 @@ static inline uint8_t *mdesc_encode(const struct mdesc *d, size_t *len)
             T_TEXT(Service_set_name, b, s->name);
             T_TEXT(Service_set_binary, b, s->binary);
             Service_set_restart(b, (RestartPolicy)s->restart);
+            Service_set_memoryMiB(b, s->memory_mib);
             t_caps(Service_init_caps(b, (uint32_t)s->ncaps), s->caps, s->ncaps);
             List_Export_b el = Service_init_exports(b, (uint32_t)s->nexports);
             for (int k = 0; k < s->nexports; k++) {

@@ -415,6 +415,24 @@ Test(sources, restart_policy)
     free(d);
 }
 
+Test(sources, memory_quota_bounded)
+{
+    /* 0 means the default; the largest a service may ask for is 64 GiB;
+     * one more (or a hostile 2^32 - 1) is refused with the limit named. */
+    struct mdesc *d = mdesc_new();
+    d->svcs[0].memory_mib = 0;
+    expect_ok(d);
+    d->svcs[0].memory_mib = MANIFEST_MAX_MEMORY_MIB;
+    expect_ok(d);
+    d->svcs[0].memory_mib = MANIFEST_MAX_MEMORY_MIB + 1;
+    expect_err(d, MANIFEST_E_VALUE, "initConfig.services[0].memoryMiB",
+               "65537 MiB is more than the 65536 a service may ask for");
+    d->svcs[0].memory_mib = UINT32_MAX;
+    expect_err(d, MANIFEST_E_VALUE, "initConfig.services[0].memoryMiB",
+               "4294967295 MiB is more than the 65536 a service may ask for");
+    free(d);
+}
+
 /* ---- Cycles ---- */
 
 /* Service `from` uses export "ep" of service `to`. */
