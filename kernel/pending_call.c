@@ -63,7 +63,7 @@ int pending_call_cancel(struct process *p, uint64_t user_data)
     return 0;
 }
 
-void pending_call_post(struct pending_call *pc, struct capos_cqe *cqe)
+static void post(struct pending_call *pc, struct capos_cqe *cqe, bool handoff)
 {
     struct process *p = pc->caller;
     cqe->user_data = pc->user_data;
@@ -72,7 +72,17 @@ void pending_call_post(struct pending_call *pc, struct capos_cqe *cqe)
     ring_post_reserved(p->ring, &p->ring_state, cqe);
     if (tap_enabled)
         tap_cqe(p, cqe);
-    process_notify_completion(p);
+    process_notify_completion(p, handoff);
+}
+
+void pending_call_post(struct pending_call *pc, struct capos_cqe *cqe)
+{
+    post(pc, cqe, false);
+}
+
+void pending_call_post_handoff(struct pending_call *pc, struct capos_cqe *cqe)
+{
+    post(pc, cqe, true);
 }
 
 void pending_call_complete(struct pending_call *pc, int32_t result)

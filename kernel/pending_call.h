@@ -46,8 +46,12 @@ struct pending_call {
 void pending_call_start(struct pending_call *pc, struct process *p, const struct capos_sqe *sqe);
 
 /* Post the call's CQE (user_data is filled in) into its reserved slot and
- * wake the caller; pc must be live (caller not NULL). */
+ * wake the caller if it waits for that many completions; pc must be live
+ * (caller not NULL). */
 void pending_call_post(struct pending_call *pc, struct capos_cqe *cqe);
+/* The same, and a caller it wakes runs next, on the rest of the running
+ * thread's slice (IPC's direct handoff, docs/scheduling.md). */
+void pending_call_post_handoff(struct pending_call *pc, struct capos_cqe *cqe);
 
 /* Complete with a bare result; nothing happens if the caller is gone. */
 void pending_call_complete(struct pending_call *pc, int32_t result);

@@ -252,7 +252,7 @@ void process_exit_killed(void)
     process_exit_current(process_current()->kill_code);
 }
 
-void process_notify_completion(struct process *p)
+void process_notify_completion(struct process *p, bool handoff)
 {
     struct thread *t = p->cap_enter_waiter;
     if (!t)
@@ -260,6 +260,10 @@ void process_notify_completion(struct process *p)
     /* A completion was just posted: a waiter for one (the usual IPC
      * caller) need not count the CQ. */
     uint32_t events = 0;
-    if (p->cap_enter_min <= 1 || ring_cq_ready(p->ring, &p->ring_state, &events) >= p->cap_enter_min)
+    if (p->cap_enter_min > 1 && ring_cq_ready(p->ring, &p->ring_state, &events) < p->cap_enter_min)
+        return;
+    if (handoff)
+        sched_wake_next(t);
+    else
         sched_wake(t);
 }

@@ -103,7 +103,8 @@ bool process_map_anon(struct process *p, uint64_t va, uint32_t vm_flags);
 /* Unmap an owned page and give its frame back; false if va is not one. */
 bool process_unmap_anon(struct process *p, uint64_t va);
 
-/* Wake the process's cap_enter waiter if enough completions are ready. */
-void process_notify_completion(struct process *p);
+/* Wake the process's cap_enter waiter if enough completions are ready;
+ * with handoff, it runs next (sched_wake_next). */
+void process_notify_completion(struct process *p, bool handoff);
 
 #endif

@@ -355,11 +355,8 @@ static int endpoint_call(struct kobject *obj, struct process *p, const struct ca
         if (!ep->recvs)
             ep->recvs_tail = 0;
         struct capos_cqe rcqe = {0};
-        struct process *server = r->token.caller;
         bool taken = deliver(ep, m, &r->token, &rcqe);
-        pending_call_post(&r->token, &rcqe);
-        if (server->cap_enter_waiter)
-            sched_wake_next(server->cap_enter_waiter);
+        pending_call_post_handoff(&r->token, &rcqe); /* the server runs next */
         recv_wait_free(ep, r);
         if (taken)
             return RING_DEFER;
@@ -554,13 +551,10 @@ static int endpoint_return(struct kobject *owner, struct process *p, const struc
     bool delivered = ccqe.result >= 0;
     xfer_settle(p, &caps, delivered);
     ipc_of(caller)->outstanding--;
-    pending_call_post(t, &ccqe);
-    /* Direct handoff back: the caller, if that completion woke it, runs
-     * next on what is left of our slice, rather than behind every
-     * runnable process (docs/scheduling.md). */
-    struct thread *w = caller->cap_enter_waiter;
-    if (w && w->state == THREAD_RUNNABLE)
-        sched_wake_next(w);
+    /* Direct handoff back: the caller, if that completion is what it
+     * waits for, runs next on what is left of our slice, rather than
+     * behind every runnable process (docs/scheduling.md). */
+    pending_call_post_handoff(t, &ccqe);
     free_msg(ep, m, false);
     cqe->result = delivered ? 0 : ccqe.result;
     return RING_POST;
