@@ -168,12 +168,13 @@ static int mo_unmap(void *self, MemoryObject_unmap_Params_r params,
 static void mo_process_exit(struct process *p)
 {
     struct mo_state *st = mo_of(p);
-    /* Mappings first: their references may be the last ones. The address
-     * space is about to go; its page tables need no cleaning. */
+    /* The address space is destroyed right after this hook, tables and
+     * all, and no user code runs in it again: the entries need no
+     * unmapping (an unmap would also scan each table for emptiness), only
+     * the references dropped, which may be the objects' last. */
     while (st->mappings) {
         struct mo_mapping *m = st->mappings;
         st->mappings = m->next;
-        unmap_pages(p, m);
         kobject_unref(&m->mo->obj);
         kfree(m);
     }
