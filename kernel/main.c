@@ -14,8 +14,8 @@
 #include <arch/platform.h>
 #include <arch/trap.h>
 
-#include "boot_manifest.h"
 #include "account.h"
+#include "boot_manifest.h"
 #include "capos.capnp.h"
 #include "clock.h"
 #include "entropy.h"
