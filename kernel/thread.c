@@ -5,6 +5,7 @@
 #include <capos/tcb.h>
 
 #include "kcore/elf64.h"
+#include "kcore/tls_layout.h"
 #include "kprintf.h"
 #include "memory.h"
 #include "process.h"
@@ -66,7 +67,7 @@ static bool build_main_tls(struct process *p, const struct elf64_tls *tls, const
         tcb.tls_filesz = tls->filesz;
         tcb.tls_memsz = tls->memsz;
         tcb.tls_align = tls->align;
-        tcb.tls_block_size = (tls->memsz + tls->align - 1) & ~(tls->align - 1);
+        tcb.tls_block_size = tls_block_size(tls->memsz, tls->align);
     }
     uint64_t block = CAPOS_USER_TLS_TCB - tcb.tls_block_size;
     for (uint64_t va = block & ~(PAGE_SIZE - 1); va <= CAPOS_USER_TLS_TCB; va += PAGE_SIZE)

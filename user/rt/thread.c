@@ -15,6 +15,7 @@
 #include "capos.capnp.h"
 #include "capos_rt.h"
 #include "capos_threads.h"
+#include "kcore/tls_layout.h"
 
 #define STACK_SIZE (64 * 1024)
 
@@ -116,16 +117,16 @@ int thrd_create(thrd_t *thr, thrd_start_t func, void *arg)
         return thrd_error;
     reap_dead();
     const struct capos_tcb *main_tcb = (const struct capos_tcb *)CAPOS_USER_TLS_TCB;
-    uint64_t align = main_tcb->tls_align > 16 ? main_tcb->tls_align : 16;
-    size_t size = sizeof(struct capos_thrd) + main_tcb->tls_block_size + align +
-                  sizeof(struct capos_tcb) + STACK_SIZE + 16;
+    uint64_t area =
+        tls_area_size(main_tcb->tls_block_size, main_tcb->tls_align, sizeof(struct capos_tcb));
+    size_t size = sizeof(struct capos_thrd) + area + STACK_SIZE + 16;
     uint8_t *mem = capos_malloc(size);
     if (!mem)
         return thrd_nomem;
     struct capos_thrd *t = (struct capos_thrd *)mem;
     *t = (struct capos_thrd){.state = RUNNING, .func = func, .arg = arg};
-    uintptr_t tp = (uintptr_t)(mem + sizeof(*t) + main_tcb->tls_block_size);
-    tp = (tp + align - 1) & ~(uintptr_t)(align - 1);
+    uintptr_t tp = (uintptr_t)tls_place((uint64_t)(uintptr_t)(mem + sizeof(*t)),
+                                        main_tcb->tls_block_size, main_tcb->tls_align);
     build_tls((uint8_t *)tp, main_tcb, t);
     uintptr_t stack_top = ((uintptr_t)mem + size) & ~(uintptr_t)15;
 

@@ -64,8 +64,12 @@ static uint32_t spawn_with(uint32_t spawner, const char *binary, const struct ca
     struct capnpc_call c;
     capnpc_call_init(&c, test_params, sizeof(test_params), test_results, sizeof(test_results));
     capnpc_call_caps(&c, caps, 8, rcaps, 2);
-    struct capos_spawn_request req = {.binary = binary, .grants = g, .ngrants = n, .quota = quota,
-                                      .export_name = export_name, .export_iface = iface,
+    struct capos_spawn_request req = {.binary = binary,
+                                      .grants = g,
+                                      .ngrants = n,
+                                      .quota = quota,
+                                      .export_name = export_name,
+                                      .export_iface = iface,
                                       .nexports = 1};
     capos_spawn_params(&c, &req);
     ProcessSpawner_spawn_Results_r r;

@@ -56,6 +56,13 @@ static int fault(void *arg)
     return 0;
 }
 
+static int exit_process(void *arg)
+{
+    struct timespec ms = {0, 5000000};
+    thrd_sleep(&ms, 0);
+    capos_exit(11);
+}
+
 static int last_one(void *arg)
 {
     struct timespec ms = {0, 20000000};
@@ -147,6 +154,11 @@ int main(void)
     if (strcmp(mode, "main-exits") == 0) {
         start(last_one);
         thrd_exit(5);
+    }
+    if (strcmp(mode, "thread-exit") == 0) {
+        start_blockers();
+        start(exit_process);
+        block_park(0);
     }
     if (strcmp(mode, "fault") == 0) {
         start_blockers();

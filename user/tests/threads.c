@@ -545,6 +545,7 @@ static void test_deaths(void)
         {"exit", false, 7, "exit() while 4 threads block in RECV, park, sleep and join"},
         {"main-exits", false, 9,
          "the main thread's thrd_exit(5), then the last thread's thrd_exit(9)"},
+        {"thread-exit", false, 11, "exit(11) from a non-main thread while the others block"},
         {"fault", false, -15, "a page fault in one thread while others block"},
         {"kill", true, killedExitCode, "ProcessHandle.kill while threads block and one spins"},
         {"calls", false, 0, "a thread ends with calls in flight: they are cancelled"},
