@@ -357,6 +357,15 @@ static bool ack_input(struct net_stack *s, struct tcp_conn *c, const struct tcp_
             tcp_reply_rst_seq(s, c, t->ack, now);
             return false;
         }
+        /* The ACK of our SYN: timed, but no data for congestion control. */
+        if (c->rtt_timing)
+            tcp_rtt_sample(s, c, (uint32_t)(now - c->rtt_start));
+        c->rtt_timing = false;
+        c->rexmits = 0;
+        c->snd_una = t->ack;
+        if (SEQ_LT(c->snd_nxt, t->ack))
+            c->snd_nxt = t->ack;
+        c->t_rexmit = NET_NEVER;
         c->state = TCP_ESTABLISHED;
         c->accept_order = ++s->accept_clock;
         c->snd_wnd = (uint32_t)t->wnd << c->snd_ws;
@@ -367,7 +376,7 @@ static bool ack_input(struct net_stack *s, struct tcp_conn *c, const struct tcp_
     uint32_t wnd = (uint32_t)t->wnd << c->snd_ws;
     bool is_dup = t->ack == c->snd_una && t->payload_len == 0 &&
                   !(t->flags & (TCP_SYN | TCP_FIN)) && wnd == c->snd_wnd &&
-                  c->snd_max != c->snd_una;
+                  c->snd_max != c->snd_una && !c->persisting; /* answers to probes */
     if (SEQ_GT(t->ack, c->snd_una))
         new_ack(s, c, t->ack, now);
     else if (is_dup)
