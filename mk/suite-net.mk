@@ -16,3 +16,8 @@ $(eval $(call host_test,host-net-tcp-rst,tests/host/test_net_tcp_rst.c $(NET_HAR
 $(eval $(call host_test,host-net-pair,tests/host/test_net_pair.c $(NET_SRCS)))
 $(foreach t,net-wire net-stack net-tcp net-tcp-loss net-tcp-rst net-pair,\
   $(eval $(BUILD)/host/host-$(t): $(NET_HDRS) tests/host/net_harness.h))
+
+$(eval $(call fuzz_target,net_frame,tests/fuzz/fuzz_net_frame.c $(NET_SRCS)))
+$(eval $(call fuzz_target,net_tcp,tests/fuzz/fuzz_net_tcp.c $(NET_SRCS)))
+$(eval $(call fuzz_target,net_dhcp,tests/fuzz/fuzz_net_dhcp.c lib/net/dhcp.c lib/net/wire.c))
+$(foreach t,net_frame net_tcp net_dhcp,$(eval $(BUILD)/fuzz/$(t): $(NET_HDRS) tests/fuzz/fuzz_net_common.h))

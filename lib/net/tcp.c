@@ -14,6 +14,7 @@
 #define DATA_RETRIES   12
 
 #define PERSIST_MIN_MS 500
+#define ORPHAN_PROBES  8
 
 static const char *const state_names[] = {
     "CLOSED",     "LISTEN",     "SYN_SENT", "SYN_RECEIVED", "ESTABLISHED", "FIN_WAIT_1",
@@ -212,6 +213,14 @@ static void rexmit_timeout(struct net_stack *s, struct tcp_conn *c, uint64_t now
 
 static void persist_timeout(struct net_stack *s, struct tcp_conn *c, uint64_t now)
 {
+    /* A connection nobody holds may not probe forever: a peer keeping its
+     * window shut would pin the slot (Linux bounds orphans the same way). */
+    if (!c->user_open && c->parent < 0 && c->probes >= ORPHAN_PROBES) {
+        s->ctr.tcp_conn_drops++;
+        tcp_send_rst(s, c, now);
+        tcp_drop(s, c, NET_ETIMEDOUT);
+        return;
+    }
     s->ctr.tcp_probes++;
     /* One byte into a closed window (the peer answers with its window); if
      * the window is open but too small for SWS avoidance, what fits. */
