@@ -21,3 +21,12 @@ $(eval $(call fuzz_target,net_frame,tests/fuzz/fuzz_net_frame.c $(NET_SRCS)))
 $(eval $(call fuzz_target,net_tcp,tests/fuzz/fuzz_net_tcp.c $(NET_SRCS)))
 $(eval $(call fuzz_target,net_dhcp,tests/fuzz/fuzz_net_dhcp.c lib/net/dhcp.c lib/net/wire.c))
 $(foreach t,net_frame net_tcp net_dhcp,$(eval $(BUILD)/fuzz/$(t): $(NET_HDRS) tests/fuzz/fuzz_net_common.h))
+
+# lib/net goes into the freestanding netstack service: it must build with
+# the userspace flags and need nothing outside itself and string.c.
+TEST_SUITES += net-freestanding
+.PHONY: test-net-freestanding
+test-net-freestanding: | $(RESULTS)
+	@echo "== net-freestanding"
+	@tools/run-tap.sh net-freestanding $(RESULTS)/net-freestanding.tap \
+	    sh tests/host/net_freestanding.sh $(BUILD)/net-fs "$(UCC) $(UCFLAGS)" $(NET_SRCS)

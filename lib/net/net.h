@@ -29,13 +29,13 @@
 #include "net/netbuf.h"
 #include "net/wire.h"
 
-#define NET_ARP_ENTRIES  8
-#define NET_ARP_PENDING  4 /* frames waiting for address resolution */
-#define NET_UDP_BINDS    8
-#define TCP_OOO_MAX      8 /* out-of-order ranges held per connection */
-#define NET_NEVER        UINT64_MAX
-#define NET_TTL          64
-#define TCP_DEFAULT_MSS  536 /* RFC 9293 3.7.1: when the peer sends no MSS */
+#define NET_ARP_ENTRIES 8
+#define NET_ARP_PENDING 4 /* frames waiting for address resolution */
+#define NET_UDP_BINDS   8
+#define TCP_OOO_MAX     8 /* out-of-order ranges held per connection */
+#define NET_NEVER       UINT64_MAX
+#define NET_TTL         64
+#define TCP_DEFAULT_MSS 536 /* RFC 9293 3.7.1: when the peer sends no MSS */
 
 /* Results of the socket calls: a handle or count when >= 0, else one of
  * these. */
@@ -68,22 +68,22 @@ enum tcp_state {
 };
 
 struct tcp_conn {
-    uint8_t state;        /* enum tcp_state */
-    bool user_open;       /* the application holds the handle */
-    bool active;          /* we sent the first SYN (connect) */
-    bool fin_queued;      /* shutdown requested: FIN follows the data */
-    bool rcv_fin;         /* peer's FIN consumed: read returns 0 at the end */
-    bool ooo_fin;         /* peer's FIN seen ahead of a gap, at ooo_fin_seq */
-    bool ws_ok;           /* both SYNs carried window scale */
-    bool in_recovery;     /* NewReno fast recovery */
-    bool persisting;      /* zero-window probing */
-    bool rtt_timing;      /* rtt_seq is being timed */
-    bool nodelay;         /* Nagle off */
-    bool ack_now;         /* an ACK is owed right away */
-    bool rtt_valid;       /* srtt and rttvar hold a sample */
-    int8_t err;           /* enum net_sock_err once the connection failed */
-    int16_t parent;       /* listener index for a not yet accepted child */
-    uint16_t backlog;     /* listener: max children pending */
+    uint8_t state;    /* enum tcp_state */
+    bool user_open;   /* the application holds the handle */
+    bool active;      /* we sent the first SYN (connect) */
+    bool fin_queued;  /* shutdown requested: FIN follows the data */
+    bool rcv_fin;     /* peer's FIN consumed: read returns 0 at the end */
+    bool ooo_fin;     /* peer's FIN seen ahead of a gap, at ooo_fin_seq */
+    bool ws_ok;       /* both SYNs carried window scale */
+    bool in_recovery; /* NewReno fast recovery */
+    bool persisting;  /* zero-window probing */
+    bool rtt_timing;  /* rtt_seq is being timed */
+    bool nodelay;     /* Nagle off */
+    bool ack_now;     /* an ACK is owed right away */
+    bool rtt_valid;   /* srtt and rttvar hold a sample */
+    int8_t err;       /* enum net_sock_err once the connection failed */
+    int16_t parent;   /* listener index for a not yet accepted child */
+    uint16_t backlog; /* listener: max children pending */
     uint16_t lport, rport;
     uint32_t lip, rip;
 
@@ -116,8 +116,8 @@ struct tcp_conn {
 
     uint64_t t_rexmit, t_persist, t_delack, t_2msl; /* deadlines or NET_NEVER */
     uint64_t accept_order;                          /* FIFO among children */
-    uint64_t chal_window; /* start of the current challenge-ACK second */
-    uint32_t chal_count;  /* challenge ACKs sent in it */
+    uint64_t chal_window;                           /* start of the current challenge-ACK second */
+    uint32_t chal_count;                            /* challenge ACKs sent in it */
 
     struct netbuf snd, rcv;
 };
@@ -164,8 +164,8 @@ typedef void (*net_emit_fn)(void *ctx, const uint8_t *frame, size_t len);
 typedef void (*net_udp_fn)(void *ctx, uint32_t src, uint16_t sport, const uint8_t *data,
                            size_t len);
 /* An ICMP echo reply for the ping client. */
-typedef void (*net_echo_fn)(void *ctx, uint32_t src, uint16_t id, uint16_t seq,
-                            const uint8_t *data, size_t len);
+typedef void (*net_echo_fn)(void *ctx, uint32_t src, uint16_t id, uint16_t seq, const uint8_t *data,
+                            size_t len);
 
 enum arp_state { ARP_FREE, ARP_INCOMPLETE, ARP_REACHABLE };
 

@@ -14,7 +14,7 @@
 #define TCP_FIN_WAIT_2_MS 60000
 
 /* Where an IPv4 payload goes in s->frame. */
-#define NET_IP_PAYLOAD (ETH_HDR_LEN + IPV4_HDR_LEN)
+#define NET_IP_PAYLOAD     (ETH_HDR_LEN + IPV4_HDR_LEN)
 #define NET_IP_PAYLOAD_MAX (ETH_MTU - IPV4_HDR_LEN)
 
 /* Sends the len-byte payload already at s->frame + NET_IP_PAYLOAD: adds
@@ -45,8 +45,8 @@ void tcp_drop(struct net_stack *s, struct tcp_conn *c, int err);
 void tcp_enter_time_wait(struct net_stack *s, struct tcp_conn *c, uint64_t now);
 void tcp_arm_rexmit(struct net_stack *s, struct tcp_conn *c, uint64_t now);
 struct tcp_conn *tcp_alloc(struct net_stack *s);
-void tcp_setup(struct net_stack *s, struct tcp_conn *c, uint32_t lip, uint16_t lport,
-               uint32_t rip, uint16_t rport, uint64_t now);
+void tcp_setup(struct net_stack *s, struct tcp_conn *c, uint32_t lip, uint16_t lport, uint32_t rip,
+               uint16_t rport, uint64_t now);
 /* The send MSS from the peer's option, and the initial window. */
 void tcp_set_mss(struct tcp_conn *c, bool has_mss, uint16_t mss);
 void tcp_rtt_sample(struct net_stack *s, struct tcp_conn *c, uint32_t r);

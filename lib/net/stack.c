@@ -296,8 +296,8 @@ static void dhcp_send(struct net_stack *s, struct dhcp_tx tx, uint64_t now)
     if (tx.len == 0)
         return;
     uint8_t *p = s->frame + NET_IP_PAYLOAD;
-    size_t n = udp_build(p, NET_IP_PAYLOAD_MAX, tx.src, tx.dst, DHCP_CLIENT_PORT,
-                         DHCP_SERVER_PORT, p + UDP_HDR_LEN, tx.len);
+    size_t n = udp_build(p, NET_IP_PAYLOAD_MAX, tx.src, tx.dst, DHCP_CLIENT_PORT, DHCP_SERVER_PORT,
+                         p + UDP_HDR_LEN, tx.len);
     net_ip_send(s, tx.src, tx.dst, IP_PROTO_UDP, n, now);
 }
 

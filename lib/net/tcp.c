@@ -6,12 +6,12 @@
 #include "net/net_internal.h"
 #include "string.h"
 
-#define OUR_MSS        (ETH_MTU - IPV4_HDR_LEN - TCP_HDR_LEN)
-#define MIN_MSS        64 /* peers may not make us send tinier segments */
-#define RTO_INITIAL    1000
-#define RTO_MAX        60000
-#define SYN_RETRIES    6
-#define DATA_RETRIES   12
+#define OUR_MSS      (ETH_MTU - IPV4_HDR_LEN - TCP_HDR_LEN)
+#define MIN_MSS      64 /* peers may not make us send tinier segments */
+#define RTO_INITIAL  1000
+#define RTO_MAX      60000
+#define SYN_RETRIES  6
+#define DATA_RETRIES 12
 
 #define PERSIST_MIN_MS 500
 #define ORPHAN_PROBES  8
@@ -126,8 +126,8 @@ static uint32_t make_isn(const struct net_stack *s, const struct tcp_conn *c, ui
     return (uint32_t)siphash24(s->cfg.isn_secret, t, sizeof(t)) + (uint32_t)(now * 250);
 }
 
-void tcp_setup(struct net_stack *s, struct tcp_conn *c, uint32_t lip, uint16_t lport,
-               uint32_t rip, uint16_t rport, uint64_t now)
+void tcp_setup(struct net_stack *s, struct tcp_conn *c, uint32_t lip, uint16_t lport, uint32_t rip,
+               uint16_t rport, uint64_t now)
 {
     c->lip = lip;
     c->lport = lport;

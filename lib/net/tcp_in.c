@@ -23,8 +23,7 @@ static struct tcp_conn *lookup(struct net_stack *s, const struct ipv4_hdr *ip,
                 *listener = c;
             continue;
         }
-        if (c->lport == t->dport && c->rport == t->sport && c->rip == ip->src &&
-            c->lip == ip->dst)
+        if (c->lport == t->dport && c->rport == t->sport && c->rip == ip->src && c->lip == ip->dst)
             return c;
     }
     return NULL;
@@ -464,8 +463,7 @@ static void conn_input(struct net_stack *s, struct tcp_conn *c, const struct ipv
     uint32_t seglen = (uint32_t)dlen + syn + fin;
 
     /* Our SYN-ACK was lost and the peer repeats its SYN: repeat ours. */
-    if (c->state == TCP_SYN_RECEIVED && syn && !(t->flags & (TCP_ACK | TCP_RST)) &&
-        seq == c->irs) {
+    if (c->state == TCP_SYN_RECEIVED && syn && !(t->flags & (TCP_ACK | TCP_RST)) && seq == c->irs) {
         c->snd_nxt = c->iss;
         tcp_output(s, c, now);
         return;
@@ -563,8 +561,8 @@ void tcp_input(struct net_stack *s, const struct ipv4_hdr *ip, uint64_t now)
     struct tcp_conn *c = lookup(s, ip, &t, &l);
     /* RFC 9293 3.10.7.4: a new SYN may reopen a TIME_WAIT connection if it
      * is beyond everything the old one used. */
-    if (c && c->state == TCP_TIME_WAIT && l && (t.flags & (TCP_SYN | TCP_ACK | TCP_RST)) ==
-                                                   TCP_SYN && SEQ_GT(t.seq, c->rcv_nxt)) {
+    if (c && c->state == TCP_TIME_WAIT && l &&
+        (t.flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN && SEQ_GT(t.seq, c->rcv_nxt)) {
         tcp_drop(s, c, 0);
         c = NULL;
     }

@@ -145,8 +145,8 @@ void tcp_reply_rst(struct net_stack *s, const struct ipv4_hdr *ip, const struct 
         o.ack = t->seq + len;
         o.flags = TCP_RST | TCP_ACK;
     }
-    size_t n = tcp_build(s->frame + NET_IP_PAYLOAD, NET_IP_PAYLOAD_MAX, ip->dst, ip->src, &o,
-                         NULL, 0);
+    size_t n =
+        tcp_build(s->frame + NET_IP_PAYLOAD, NET_IP_PAYLOAD_MAX, ip->dst, ip->src, &o, NULL, 0);
     s->ctr.tcp_rst_out++;
     net_ip_send(s, ip->dst, ip->src, IP_PROTO_TCP, n, now);
 }

@@ -54,8 +54,8 @@ enum net_err eth_parse(const uint8_t *p, size_t len, struct eth_hdr *h)
     return NET_OK;
 }
 
-size_t eth_build(uint8_t *out, size_t cap, const uint8_t dst[ETH_ALEN],
-                 const uint8_t src[ETH_ALEN], uint16_t type)
+size_t eth_build(uint8_t *out, size_t cap, const uint8_t dst[ETH_ALEN], const uint8_t src[ETH_ALEN],
+                 uint16_t type)
 {
     if (cap < ETH_HDR_LEN)
         return 0;
@@ -137,8 +137,8 @@ enum net_err ipv4_parse(const uint8_t *p, size_t len, struct ipv4_hdr *h)
     return NET_OK;
 }
 
-size_t ipv4_build(uint8_t *out, size_t cap, uint32_t src, uint32_t dst, uint8_t proto,
-                  uint16_t id, uint8_t ttl, size_t payload_len)
+size_t ipv4_build(uint8_t *out, size_t cap, uint32_t src, uint32_t dst, uint8_t proto, uint16_t id,
+                  uint8_t ttl, size_t payload_len)
 {
     if (cap < IPV4_HDR_LEN || payload_len > 0xffff - IPV4_HDR_LEN)
         return 0;
@@ -192,8 +192,7 @@ size_t icmp_echo_build(uint8_t *out, size_t cap, const struct icmp_echo *e)
 
 /* ---- UDP ---- */
 
-enum net_err udp_parse(const uint8_t *p, size_t len, uint32_t src, uint32_t dst,
-                       struct udp_hdr *u)
+enum net_err udp_parse(const uint8_t *p, size_t len, uint32_t src, uint32_t dst, struct udp_hdr *u)
 {
     if (len < UDP_HDR_LEN)
         return NET_E_SHORT;
@@ -216,8 +215,7 @@ enum net_err udp_parse(const uint8_t *p, size_t len, uint32_t src, uint32_t dst,
 size_t udp_build(uint8_t *out, size_t cap, uint32_t src, uint32_t dst, uint16_t sport,
                  uint16_t dport, const uint8_t *payload, size_t payload_len)
 {
-    if (cap < UDP_HDR_LEN || payload_len > cap - UDP_HDR_LEN ||
-        payload_len > 0xffff - UDP_HDR_LEN)
+    if (cap < UDP_HDR_LEN || payload_len > cap - UDP_HDR_LEN || payload_len > 0xffff - UDP_HDR_LEN)
         return 0;
     size_t n = UDP_HDR_LEN + payload_len;
     memmove(out + UDP_HDR_LEN, payload, payload_len);
@@ -265,8 +263,7 @@ static enum net_err tcp_options(const uint8_t *o, size_t len, struct tcp_hdr *t)
     return NET_OK;
 }
 
-enum net_err tcp_parse(const uint8_t *p, size_t len, uint32_t src, uint32_t dst,
-                       struct tcp_hdr *t)
+enum net_err tcp_parse(const uint8_t *p, size_t len, uint32_t src, uint32_t dst, struct tcp_hdr *t)
 {
     if (len < TCP_HDR_LEN)
         return NET_E_SHORT;

@@ -23,18 +23,18 @@
  * can name the exact reason. */
 enum net_err {
     NET_OK = 0,
-    NET_E_SHORT,      /* fewer bytes than the header needs */
-    NET_E_LEN,        /* a length field disagrees with the bytes present */
-    NET_E_CSUM,       /* checksum mismatch */
-    NET_E_VERSION,    /* IP version is not 4 */
-    NET_E_HDRLEN,     /* IHL or TCP data offset out of range */
-    NET_E_FRAGMENT,   /* IPv4 fragment: counted and dropped */
-    NET_E_TTL,        /* TTL of zero */
-    NET_E_ADDR,       /* source or destination address not acceptable */
-    NET_E_PROTO,      /* unsupported ethertype, protocol, hardware type... */
-    NET_E_OPTION,     /* malformed option (bad length, runs past the end) */
-    NET_E_TYPE,       /* unsupported message type or code */
-    NET_E_NOSPACE,    /* builder: output buffer too small */
+    NET_E_SHORT,    /* fewer bytes than the header needs */
+    NET_E_LEN,      /* a length field disagrees with the bytes present */
+    NET_E_CSUM,     /* checksum mismatch */
+    NET_E_VERSION,  /* IP version is not 4 */
+    NET_E_HDRLEN,   /* IHL or TCP data offset out of range */
+    NET_E_FRAGMENT, /* IPv4 fragment: counted and dropped */
+    NET_E_TTL,      /* TTL of zero */
+    NET_E_ADDR,     /* source or destination address not acceptable */
+    NET_E_PROTO,    /* unsupported ethertype, protocol, hardware type... */
+    NET_E_OPTION,   /* malformed option (bad length, runs past the end) */
+    NET_E_TYPE,     /* unsupported message type or code */
+    NET_E_NOSPACE,  /* builder: output buffer too small */
 };
 
 #define ETH_ALEN        6
@@ -107,8 +107,8 @@ struct eth_hdr {
  * below 0x600). */
 enum net_err eth_parse(const uint8_t *p, size_t len, struct eth_hdr *h);
 /* Writes the 14-byte header; returns ETH_HDR_LEN or 0. */
-size_t eth_build(uint8_t *out, size_t cap, const uint8_t dst[ETH_ALEN],
-                 const uint8_t src[ETH_ALEN], uint16_t type);
+size_t eth_build(uint8_t *out, size_t cap, const uint8_t dst[ETH_ALEN], const uint8_t src[ETH_ALEN],
+                 uint16_t type);
 
 /* ---- ARP (hardware Ethernet, protocol IPv4) ---- */
 
@@ -148,8 +148,8 @@ struct ipv4_hdr {
 enum net_err ipv4_parse(const uint8_t *p, size_t len, struct ipv4_hdr *h);
 /* Writes a 20-byte header with DF set and its checksum, for a payload of
  * payload_len bytes; returns IPV4_HDR_LEN or 0. */
-size_t ipv4_build(uint8_t *out, size_t cap, uint32_t src, uint32_t dst, uint8_t proto,
-                  uint16_t id, uint8_t ttl, size_t payload_len);
+size_t ipv4_build(uint8_t *out, size_t cap, uint32_t src, uint32_t dst, uint8_t proto, uint16_t id,
+                  uint8_t ttl, size_t payload_len);
 
 /* ---- ICMP echo ---- */
 
@@ -177,8 +177,7 @@ struct udp_hdr {
 /* p/len is the IPv4 payload. Checks the length field (at least the header,
  * at most len; bytes after it are ignored) and, when nonzero, the checksum
  * with the pseudo-header. */
-enum net_err udp_parse(const uint8_t *p, size_t len, uint32_t src, uint32_t dst,
-                       struct udp_hdr *u);
+enum net_err udp_parse(const uint8_t *p, size_t len, uint32_t src, uint32_t dst, struct udp_hdr *u);
 /* Writes header and payload (payload may alias out + UDP_HDR_LEN) with its
  * checksum; returns UDP_HDR_LEN + payload_len or 0. */
 size_t udp_build(uint8_t *out, size_t cap, uint32_t src, uint32_t dst, uint16_t sport,
@@ -212,8 +211,7 @@ struct tcp_hdr {
  * pseudo-header, and every option's length (NET_E_OPTION if one is below
  * 2, runs past the header, or MSS/WS has the wrong length). Unknown options
  * are skipped. */
-enum net_err tcp_parse(const uint8_t *p, size_t len, uint32_t src, uint32_t dst,
-                       struct tcp_hdr *t);
+enum net_err tcp_parse(const uint8_t *p, size_t len, uint32_t src, uint32_t dst, struct tcp_hdr *t);
 
 /* What tcp_build puts in a segment. */
 struct tcp_out {

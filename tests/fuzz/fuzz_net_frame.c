@@ -86,8 +86,8 @@ static void parse_one(int which, const uint8_t *p, size_t n)
         struct udp_hdr u, r;
         if (udp_parse(p, n, US, PEER, &u) == NET_OK) {
             CHECK(in_buf(p, n, u.payload, u.payload_len));
-            size_t m = udp_build(out, sizeof(out), US, PEER, u.sport, u.dport, u.payload,
-                                 u.payload_len);
+            size_t m =
+                udp_build(out, sizeof(out), US, PEER, u.sport, u.dport, u.payload, u.payload_len);
             if (m) {
                 CHECK(udp_parse(out, m, US, PEER, &r) == NET_OK);
                 CHECK(r.payload_len == u.payload_len && r.dport == u.dport);
@@ -100,8 +100,9 @@ static void parse_one(int which, const uint8_t *p, size_t n)
         if (tcp_parse(p, n, US, PEER, &t) == NET_OK) {
             CHECK(in_buf(p, n, t.payload, t.payload_len));
             CHECK(t.ws <= TCP_WSCALE_MAX);
-            struct tcp_out o = {t.sport, t.dport, t.seq,        t.ack, t.flags,
-                                t.wnd,   t.has_mss ? t.mss : 0, t.has_ws, t.ws};
+            struct tcp_out o = {
+                t.sport,  t.dport, t.seq, t.ack, t.flags, t.wnd, t.has_mss ? t.mss : 0,
+                t.has_ws, t.ws};
             size_t m = tcp_build(out, sizeof(out), US, PEER, &o, t.payload, t.payload_len);
             if (m) {
                 CHECK(tcp_parse(out, m, US, PEER, &r) == NET_OK);

@@ -88,7 +88,8 @@ static void send_seg(const struct seg *s)
     static uint8_t payload[ETH_MTU];
     for (size_t i = 0; i < s->len; i++)
         payload[i] = (uint8_t)(s->seq + i);
-    struct tcp_out o = {s->sport, s->dport, s->seq, s->ack, s->flags, s->wnd,
+    struct tcp_out o = {s->sport, s->dport,   s->seq,
+                        s->ack,   s->flags,   s->wnd,
                         s->mss,   s->ws >= 0, (uint8_t)(s->ws < 0 ? 0 : s->ws)};
     size_t n = tcp_build(f + ETH_HDR_LEN + IPV4_HDR_LEN, ETH_MTU - IPV4_HDR_LEN, PEER, US, &o,
                          payload, s->len);
@@ -308,7 +309,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         answer_arp();
     }
     for (int i = 0; i < 4; i++)
-        CHECK(conns[i].state == TCP_CLOSED || conns[i].state == TCP_LISTEN ||
-              conns[i].user_open || conns[i].parent >= 0);
+        CHECK(conns[i].state == TCP_CLOSED || conns[i].state == TCP_LISTEN || conns[i].user_open ||
+              conns[i].parent >= 0);
     return 0;
 }

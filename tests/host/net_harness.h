@@ -13,12 +13,12 @@
 
 #include "net/net.h"
 
-#define NH_US     0x0a000001u
-#define NH_PEER   0x0a000002u
-#define NH_MASK   0xffffff00u
-#define NH_QUEUE  64
-#define NH_CONNS  8
-#define NH_BUF    8192 /* each connection's send and receive ring */
+#define NH_US    0x0a000001u
+#define NH_PEER  0x0a000002u
+#define NH_MASK  0xffffff00u
+#define NH_QUEUE 64
+#define NH_CONNS 8
+#define NH_BUF   8192 /* each connection's send and receive ring */
 
 extern const uint8_t nh_us_mac[ETH_ALEN], nh_peer_mac[ETH_ALEN];
 
@@ -77,16 +77,16 @@ struct nh_seg nh_seg(uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack,
 
 /* ---- Connections with the scripted peer ---- */
 
-#define NH_PORT      80   /* our listening port */
+#define NH_PORT      80 /* our listening port */
 #define NH_PEER_PORT 5000
 #define NH_PEER_ISS  100000u
 
 struct nh_conn {
-    int h;               /* our handle */
+    int h; /* our handle */
     uint16_t lport, rport;
-    uint32_t iss;        /* our ISS */
-    uint32_t pseq;       /* the peer's next sequence number */
-    uint32_t our_nxt;    /* what the peer has received from us so far */
+    uint32_t iss;     /* our ISS */
+    uint32_t pseq;    /* the peer's next sequence number */
+    uint32_t our_nxt; /* what the peer has received from us so far */
 };
 
 /* Listen on NH_PORT (backlog 4), the peer connects with the given MSS and

@@ -11,12 +11,12 @@
 
 #include "net/net.h"
 
-#define IP_A    0x0a000001u
-#define IP_B    0x0a000002u
-#define PORT    7000
-#define CONNS   4
+#define IP_A     0x0a000001u
+#define IP_B     0x0a000002u
+#define PORT     7000
+#define CONNS    4
 #define LINK_MAX 2048
-#define TOTAL   (1u << 20)
+#define TOTAL    (1u << 20)
 
 struct pkt {
     uint64_t at;
@@ -38,13 +38,13 @@ struct side {
     struct tcp_conn conns[CONNS];
     uint8_t *mem;
     struct link out;
-    int h;             /* connection handle */
-    uint64_t tx_rng;   /* generates the bytes to send */
-    uint64_t rx_rng;   /* generates the bytes expected */
+    int h;           /* connection handle */
+    uint64_t tx_rng; /* generates the bytes to send */
+    uint64_t rx_rng; /* generates the bytes expected */
     size_t sent, received;
     bool shut, eof, closed;
     uint64_t hash_tx, hash_rx;
-    size_t read_chunk; /* 0: read everything available */
+    size_t read_chunk;  /* 0: read everything available */
     int rcv_ws, snd_ws; /* window scale shifts seen while connected */
 };
 
@@ -180,8 +180,8 @@ static void app(struct side *s)
         }
         cr_assert_gt(r, 0, "read: %ld", r);
         for (long i = 0; i < r; i++)
-            cr_assert_eq(buf[i], (uint8_t)(xorshift(&s->rx_rng) >> 56),
-                         "byte %zu differs", s->received + (size_t)i);
+            cr_assert_eq(buf[i], (uint8_t)(xorshift(&s->rx_rng) >> 56), "byte %zu differs",
+                         s->received + (size_t)i);
         s->hash_rx = fnv(s->hash_rx, buf, (size_t)r);
         s->received += (size_t)r;
         if (s->read_chunk)
@@ -250,8 +250,8 @@ static void run(const struct link *shape, size_t buf, size_t slow_read)
         app(&P.b);
         if (all_free(&P.a) && all_free(&P.b) && P.a.out.n == 0 && P.b.out.n == 0)
             break;
-        uint64_t next = min3(next_frame(&P.a.out), next_frame(&P.b.out),
-                             net_next_deadline(&P.a.st));
+        uint64_t next =
+            min3(next_frame(&P.a.out), next_frame(&P.b.out), net_next_deadline(&P.a.st));
         uint64_t nb = net_next_deadline(&P.b.st);
         if (nb < next)
             next = nb;
@@ -273,18 +273,16 @@ static void run(const struct link *shape, size_t buf, size_t slow_read)
 
 static void report(const char *name)
 {
-    cr_log_info("%s: %.1f s simulated, frames A %zu (dropped %zu dup %zu reordered %zu), "
-                "retrans A %llu B %llu, fast A %llu B %llu, timeouts A %llu B %llu, "
-                "probes B %llu",
-                name, (double)(P.now - 1000) / 1000, P.a.out.sent, P.a.out.dropped,
-                P.a.out.duplicated, P.a.out.reordered,
-                (unsigned long long)P.a.st.ctr.tcp_retrans,
-                (unsigned long long)P.b.st.ctr.tcp_retrans,
-                (unsigned long long)P.a.st.ctr.tcp_fast_retrans,
-                (unsigned long long)P.b.st.ctr.tcp_fast_retrans,
-                (unsigned long long)P.a.st.ctr.tcp_timeouts,
-                (unsigned long long)P.b.st.ctr.tcp_timeouts,
-                (unsigned long long)P.a.st.ctr.tcp_probes);
+    cr_log_info(
+        "%s: %.1f s simulated, frames A %zu (dropped %zu dup %zu reordered %zu), "
+        "retrans A %llu B %llu, fast A %llu B %llu, timeouts A %llu B %llu, "
+        "probes B %llu",
+        name, (double)(P.now - 1000) / 1000, P.a.out.sent, P.a.out.dropped, P.a.out.duplicated,
+        P.a.out.reordered, (unsigned long long)P.a.st.ctr.tcp_retrans,
+        (unsigned long long)P.b.st.ctr.tcp_retrans, (unsigned long long)P.a.st.ctr.tcp_fast_retrans,
+        (unsigned long long)P.b.st.ctr.tcp_fast_retrans,
+        (unsigned long long)P.a.st.ctr.tcp_timeouts, (unsigned long long)P.b.st.ctr.tcp_timeouts,
+        (unsigned long long)P.a.st.ctr.tcp_probes);
 }
 
 Test(pair, clean_link, .timeout = 60)
@@ -292,7 +290,8 @@ Test(pair, clean_link, .timeout = 60)
     struct link shape = {0};
     run(&shape, 65536, 0);
     report("clean");
-    cr_assert_eq(P.a.st.ctr.tcp_retrans + P.b.st.ctr.tcp_retrans, 0, "nothing lost, nothing resent");
+    cr_assert_eq(P.a.st.ctr.tcp_retrans + P.b.st.ctr.tcp_retrans, 0,
+                 "nothing lost, nothing resent");
     cr_assert_eq(P.a.rcv_ws, 1, "64 KiB buffers need window scaling");
     cr_assert_eq(P.b.snd_ws, 1, "and the peer honours it");
 }

@@ -380,7 +380,7 @@ Test(udp, bind_deliver_send)
 
 /* ---- DHCP ---- */
 
-#define SERVER NH_PEER
+#define SERVER  NH_PEER
 #define OFFERED NH_US
 
 static void dhcp_init(void)
@@ -547,10 +547,10 @@ Test(dhcp, ignores_foreign_and_bad_replies)
     struct dhcp_msg m;
     struct ipv4_hdr ip;
     pop_dhcp(&m, &ip);
-    server_send(DHCP_OFFER, m.xid + 1, OFFERED, 100, true);   /* another transaction */
-    server_send(DHCP_OFFER, m.xid, OFFERED, 100, false);      /* no server id */
+    server_send(DHCP_OFFER, m.xid + 1, OFFERED, 100, true);    /* another transaction */
+    server_send(DHCP_OFFER, m.xid, OFFERED, 100, false);       /* no server id */
     server_send(DHCP_OFFER, m.xid, IPV4_BROADCAST, 100, true); /* absurd address */
-    server_send(DHCP_ACK, m.xid, OFFERED, 100, true);         /* ACK while selecting */
+    server_send(DHCP_ACK, m.xid, OFFERED, 100, true);          /* ACK while selecting */
     cr_assert_eq(h.qlen, 0);
     cr_assert_eq(h.st.dhcp.state, DHCP_SELECTING);
     cr_assert_eq(h.st.ip, 0);

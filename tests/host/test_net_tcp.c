@@ -509,7 +509,7 @@ Test(tcp_close, active_close_and_time_wait)
 {
     nh_init(&h, 0);
     struct nh_conn c = nh_passive(&h, 1460, -1);
-    tcp_write(&h.st, c.h, "hi", 2, h.now); /* sent: nothing in flight */
+    tcp_write(&h.st, c.h, "hi", 2, h.now);  /* sent: nothing in flight */
     tcp_write(&h.st, c.h, "bye", 3, h.now); /* held by Nagle */
     tcp_shutdown(&h.st, c.h, h.now);
     cr_assert_eq(tcp_get_state(&h.st, c.h), TCP_FIN_WAIT_1);

@@ -30,7 +30,7 @@ Test(csum, rfc1071_example)
     const uint8_t d[] = {0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7};
     cr_assert_eq(csum_fold(csum_add(0, d, sizeof(d))), (uint16_t)~0xddf2);
     const uint8_t odd[] = {0x12, 0x34, 0x56};
-    cr_assert_eq(csum_fold(csum_add(0, odd, 3)), (uint16_t)~(0x1234 + 0x5600));
+    cr_assert_eq(csum_fold(csum_add(0, odd, 3)), (uint16_t) ~(0x1234 + 0x5600));
 }
 
 /* ---- Ethernet ---- */
@@ -304,18 +304,18 @@ Test(tcp_wire, option_edge_cases)
         size_t len;
         enum net_err e;
     } cases[] = {
-        {{2, 4, 0x05, 0xb4}, 4, NET_OK},               /* MSS */
-        {{1, 1, 1, 0}, 4, NET_OK},                     /* NOPs, EOL */
-        {{0, 2, 0, 0}, 4, NET_OK},                     /* EOL: the rest ignored */
-        {{3, 3, 200, 0}, 4, NET_OK},                   /* WS above 14: clamped */
+        {{2, 4, 0x05, 0xb4}, 4, NET_OK},                     /* MSS */
+        {{1, 1, 1, 0}, 4, NET_OK},                           /* NOPs, EOL */
+        {{0, 2, 0, 0}, 4, NET_OK},                           /* EOL: the rest ignored */
+        {{3, 3, 200, 0}, 4, NET_OK},                         /* WS above 14: clamped */
         {{8, 10, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0}, 12, NET_OK}, /* timestamps: skipped */
-        {{2, 0, 0, 0}, 4, NET_E_OPTION},               /* length 0 */
-        {{2, 1, 0, 0}, 4, NET_E_OPTION},               /* length 1 */
-        {{2, 3, 0, 0}, 4, NET_E_OPTION},               /* MSS of wrong length */
-        {{3, 4, 1, 0}, 4, NET_E_OPTION},               /* WS of wrong length */
-        {{99, 40, 0, 0}, 4, NET_E_OPTION},             /* runs past the header */
-        {{1, 1, 1, 2}, 4, NET_E_OPTION},               /* kind without its length */
-        {{99, 255, 0, 0}, 4, NET_E_OPTION},            /* absurd length */
+        {{2, 0, 0, 0}, 4, NET_E_OPTION},                     /* length 0 */
+        {{2, 1, 0, 0}, 4, NET_E_OPTION},                     /* length 1 */
+        {{2, 3, 0, 0}, 4, NET_E_OPTION},                     /* MSS of wrong length */
+        {{3, 4, 1, 0}, 4, NET_E_OPTION},                     /* WS of wrong length */
+        {{99, 40, 0, 0}, 4, NET_E_OPTION},                   /* runs past the header */
+        {{1, 1, 1, 2}, 4, NET_E_OPTION},                     /* kind without its length */
+        {{99, 255, 0, 0}, 4, NET_E_OPTION},                  /* absurd length */
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         size_t n = tcp_with_options(p, cases[i].opt, cases[i].len);
@@ -373,9 +373,9 @@ static size_t dhcp_reply(uint8_t *p, uint8_t type, const uint8_t *opts, size_t o
 Test(dhcp_wire, parse_options)
 {
     uint8_t p[600];
-    const uint8_t opts[] = {1,  4,  255, 255, 255, 0, 3,  8, 10, 0, 2, 2, 10, 0, 2, 9,
-                            6,  4,  10,  0,   2,   3, 51, 4, 0,  0, 0, 60, 54, 4, 10, 0,
-                            2,  2,  0,   0,   12,  3, 'a', 'b', 'c'};
+    const uint8_t opts[] = {1,  4, 255, 255, 255, 0, 3, 8, 10, 0, 2,   2,   10, 0,
+                            2,  9, 6,   4,   10,  0, 2, 3, 51, 4, 0,   0,   0,  60,
+                            54, 4, 10,  0,   2,   2, 0, 0, 12, 3, 'a', 'b', 'c'};
     size_t n = dhcp_reply(p, DHCP_OFFER, opts, sizeof(opts));
     struct dhcp_msg m;
     uint8_t *c = dup_exact(p, n);
@@ -407,12 +407,12 @@ Test(dhcp_wire, hostile)
         uint8_t opts[8];
         size_t len;
     } bad[] = {
-        {{51, 200, 0, 0}, 4}, /* runs past the end */
-        {{51, 3, 0, 0, 0}, 5}, /* lease of 3 bytes */
+        {{51, 200, 0, 0}, 4},          /* runs past the end */
+        {{51, 3, 0, 0, 0}, 5},         /* lease of 3 bytes */
         {{3, 6, 1, 2, 3, 4, 5, 6}, 8}, /* router list not a multiple of 4 */
-        {{3, 0}, 2},           /* empty router list */
-        {{53, 2, 5, 5}, 4},    /* a second, malformed message type */
-        {{61}, 1},             /* kind, then the end option as its length */
+        {{3, 0}, 2},                   /* empty router list */
+        {{53, 2, 5, 5}, 4},            /* a second, malformed message type */
+        {{61}, 1},                     /* kind, then the end option as its length */
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         n = dhcp_reply(p, DHCP_ACK, bad[i].opts, bad[i].len);
