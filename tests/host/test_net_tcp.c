@@ -443,14 +443,58 @@ Test(tcp_data, window_closes_and_reopens)
     cr_assert(nh_pop_seg(&h, &a));
     cr_assert_eq(a.ack, c.pseq);
     cr_assert_eq(tcp_readable(&h.st, c.h), NH_BUF);
-    /* Reading a little: no update (receiver SWS avoidance). */
+    /* Reading a little: no update (receiver SWS avoidance), and a probe
+     * is still answered with a zero window. */
     uint8_t out[NH_BUF];
     tcp_read(&h.st, c.h, out, 100, h.now);
     cr_assert_eq(nh_pending(&h), 0);
+    nh_csend(&h, &c, chunk, 1);
+    c.pseq -= 1;
+    cr_assert(nh_pop_seg(&h, &a));
+    cr_assert_eq(a.wnd, 0, "100 bytes free is less than min(buffer / 2, MSS)");
     /* Reading a lot: a window update. */
     tcp_read(&h.st, c.h, out, 4000, h.now);
     cr_assert(nh_pop_seg(&h, &a));
     cr_assert_eq(a.wnd, 4100);
+}
+
+Test(tcp_data, data_beyond_window_is_cut_with_its_fin)
+{
+    nh_init(&h, 0);
+    struct nh_conn c = nh_passive(&h, 1460, -1);
+    static uint8_t chunk[NH_BUF];
+    for (int i = 0; i < 7; i++)
+        nh_csend(&h, &c, chunk, 1000);
+    nh_advance(&h, 100);
+    nh_clear(&h);
+    /* 1192 bytes of window left: 1400 bytes and a FIN arrive. */
+    struct nh_seg s = nh_cseg(&c, TCP_ACK | TCP_FIN, chunk, 1400);
+    nh_send(&h, &s);
+    struct nh_seg a = {0};
+    nh_advance(&h, 100);
+    while (nh_pop_seg(&h, &a))
+        ;
+    cr_assert_eq(a.ack, c.pseq + 1192, "what fits, and not the FIN");
+    cr_assert_eq(tcp_get_state(&h.st, c.h), TCP_ESTABLISHED);
+}
+
+Test(tcp_data, old_segment_does_not_move_the_window)
+{
+    nh_init(&h, 0);
+    struct nh_conn c = nh_passive(&h, 1000, -1);
+    /* The peer sent A (3 bytes, window 100) then B (window 5000); B
+     * arrives first. A's window is older and must not win (RFC 9293
+     * 3.10.7.4, the SND.WL1/WL2 rule). */
+    struct nh_seg b = nh_cseg(&c, TCP_ACK, "def", 3);
+    b.seq = c.pseq + 3;
+    b.wnd = 5000;
+    nh_send(&h, &b);
+    cr_assert_eq(conn(c.h)->snd_wnd, 5000);
+    struct nh_seg a = nh_cseg(&c, TCP_ACK, "abc", 3);
+    a.wnd = 100;
+    nh_send(&h, &a);
+    cr_assert_eq(conn(c.h)->snd_wnd, 5000);
+    cr_assert_eq(tcp_readable(&h.st, c.h), 6);
 }
 
 Test(tcp_data, send_respects_peer_window_and_mss)

@@ -252,7 +252,9 @@ Test(tcp_cwnd, slow_start_then_avoidance)
     tcp_write(&h.st, c.h, big, 6000, h.now);
     uint32_t acked = c.our_nxt;
     drain(NULL);
-    peer_ack(&c, acked += 1000, 65535);
+    /* An ACK of two segments still grows cwnd by one (RFC 5681 3.1: at
+     * most SMSS per ACK). */
+    peer_ack(&c, acked += 2000, 65535);
     cr_assert_eq(t->cwnd, 5000);
     peer_ack(&c, acked += 1000, 65535);
     cr_assert_eq(t->cwnd, 6000);

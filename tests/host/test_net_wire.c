@@ -457,3 +457,76 @@ Test(dhcp_wire, build_request)
     cr_assert_eq(r.server_id, 0x0a000202);
     cr_assert_eq(ld16(p + 10), 0x8000, "broadcast flag");
 }
+
+/* ---- DHCP client timers ---- */
+
+static size_t server_msg(uint8_t *p, uint8_t type, uint32_t xid, uint32_t lease, uint32_t t1,
+                         uint32_t t2)
+{
+    uint8_t opts[32];
+    size_t n = 0;
+    const uint8_t sid[] = {54, 4, 10, 0, 2, 2};
+    memcpy(opts, sid, sizeof(sid));
+    n += sizeof(sid);
+    const uint32_t v[3] = {lease, t1, t2};
+    const uint8_t kinds[3] = {51, 58, 59};
+    for (int i = 0; i < 3; i++) {
+        if (!v[i])
+            continue;
+        opts[n++] = kinds[i];
+        opts[n++] = 4;
+        st32(opts + n, v[i]);
+        n += 4;
+    }
+    size_t len = dhcp_reply(p, type, opts, n);
+    st32(p + 4, xid);
+    return len;
+}
+
+Test(dhcp_client, inconsistent_timers_fall_back_to_defaults)
+{
+    struct dhcp_client c;
+    const uint8_t mac[6] = {0x52, 0, 0, 0, 0, 0};
+    struct dhcp_lease fb = {1, 2, 3, 4, 0};
+    uint8_t out[DHCP_MSG_LEN], p[600];
+    dhcp_start(&c, mac, 9, &fb, 0);
+    struct dhcp_tx tx = dhcp_poll(&c, 0, out, sizeof(out));
+    cr_assert_eq(tx.len, DHCP_MSG_LEN);
+    size_t n = server_msg(p, DHCP_OFFER, c.xid, 1000, 0, 0);
+    tx = dhcp_input(&c, p, n, 0, out, sizeof(out));
+    cr_assert_eq(tx.len, DHCP_MSG_LEN, "REQUEST");
+    /* T1 after T2: T1 falls back to its default (lease / 2); T2 is
+     * consistent and kept. */
+    n = server_msg(p, DHCP_ACK, c.xid, 1000, 900, 800);
+    dhcp_input(&c, p, n, 0, out, sizeof(out));
+    cr_assert_eq(c.state, DHCP_BOUND);
+    cr_assert_eq(c.t1, 500000);
+    cr_assert_eq(c.t2, 800000);
+    cr_assert_eq(c.expiry, 1000000);
+    /* T2 beyond the lease: T2 falls back to 7/8 of it. */
+    dhcp_start(&c, mac, 9, &fb, 0);
+    dhcp_poll(&c, 0, out, sizeof(out));
+    n = server_msg(p, DHCP_OFFER, c.xid, 1000, 0, 0);
+    dhcp_input(&c, p, n, 0, out, sizeof(out));
+    n = server_msg(p, DHCP_ACK, c.xid, 1000, 100, 2000);
+    dhcp_input(&c, p, n, 0, out, sizeof(out));
+    cr_assert_eq(c.t1, 100000);
+    cr_assert_eq(c.t2, 875000);
+    cr_assert_eq(dhcp_config(&c)->ip, 0x0a00020f);
+}
+
+Test(dhcp_client, infinite_lease_never_renews)
+{
+    struct dhcp_client c;
+    const uint8_t mac[6] = {0x52, 0, 0, 0, 0, 0};
+    struct dhcp_lease fb = {1, 2, 3, 4, 0};
+    uint8_t out[DHCP_MSG_LEN], p[600];
+    dhcp_start(&c, mac, 9, &fb, 0);
+    dhcp_poll(&c, 0, out, sizeof(out));
+    size_t n = server_msg(p, DHCP_OFFER, c.xid, 0xffffffffu, 0, 0);
+    dhcp_input(&c, p, n, 0, out, sizeof(out));
+    n = server_msg(p, DHCP_ACK, c.xid, 0xffffffffu, 0, 0);
+    dhcp_input(&c, p, n, 0, out, sizeof(out));
+    cr_assert_eq(c.state, DHCP_BOUND);
+    cr_assert_eq(dhcp_deadline(&c), UINT64_MAX);
+}
