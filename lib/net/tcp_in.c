@@ -240,6 +240,8 @@ static void fin_arrived(struct net_stack *s, struct tcp_conn *c, uint64_t now)
     c->rcv_nxt++;
     c->rcv_fin = true;
     c->ooo_fin = false;
+    /* Out-of-order data past the FIN cannot be part of the stream. */
+    c->ooo_n = 0;
     c->ack_now = true;
     switch (c->state) {
     case TCP_SYN_RECEIVED:

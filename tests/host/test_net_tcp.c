@@ -653,6 +653,26 @@ Test(tcp_close, fin_out_of_order)
     cr_assert_arr_eq(b, "abcdef", 6);
 }
 
+Test(tcp_close, fin_before_held_data_discards_it)
+{
+    /* A peer that sent data at +5 and then a FIN at +4: the held data
+     * cannot belong to the stream (found by fuzz_net_tcp). */
+    nh_init(&h, 0);
+    struct nh_conn c = nh_passive(&h, 1460, -1);
+    uint32_t base = c.pseq;
+    c.pseq = base + 5;
+    nh_csend(&h, &c, "later", 5);
+    cr_assert_eq(conn(c.h)->ooo_n, 1);
+    c.pseq = base;
+    struct nh_seg fin = nh_cseg(&c, TCP_ACK | TCP_FIN, "abcd", 4);
+    nh_send(&h, &fin);
+    cr_assert_eq(tcp_get_state(&h.st, c.h), TCP_CLOSE_WAIT);
+    cr_assert_eq(conn(c.h)->ooo_n, 0);
+    char b[16];
+    cr_assert_eq(tcp_read(&h.st, c.h, b, sizeof(b), h.now), 4);
+    cr_assert_eq(tcp_read(&h.st, c.h, b, sizeof(b), h.now), 0);
+}
+
 Test(tcp_close, fin_retransmitted_until_acked)
 {
     nh_init(&h, 0);
