@@ -11,10 +11,11 @@ NET_HARNESS := tests/host/net_harness.c $(NET_SRCS)
 $(eval $(call host_test,host-net-wire,tests/host/test_net_wire.c $(NET_SRCS)))
 $(eval $(call host_test,host-net-stack,tests/host/test_net_stack.c $(NET_HARNESS)))
 $(eval $(call host_test,host-net-tcp,tests/host/test_net_tcp.c $(NET_HARNESS)))
+$(eval $(call host_test,host-net-tcp-close,tests/host/test_net_tcp_close.c $(NET_HARNESS)))
 $(eval $(call host_test,host-net-tcp-loss,tests/host/test_net_tcp_loss.c $(NET_HARNESS)))
 $(eval $(call host_test,host-net-tcp-rst,tests/host/test_net_tcp_rst.c $(NET_HARNESS)))
 $(eval $(call host_test,host-net-pair,tests/host/test_net_pair.c $(NET_SRCS)))
-$(foreach t,net-wire net-stack net-tcp net-tcp-loss net-tcp-rst net-pair,\
+$(foreach t,net-wire net-stack net-tcp net-tcp-close net-tcp-loss net-tcp-rst net-pair,\
   $(eval $(BUILD)/host/host-$(t): $(NET_HDRS) tests/host/net_harness.h))
 
 $(eval $(call fuzz_target,net_frame,tests/fuzz/fuzz_net_frame.c $(NET_SRCS)))
