@@ -53,3 +53,52 @@ rpc-corpus: $(GEN_RPC_H) $(GEN_RPC_C)
 	$(HOST_CC) $(HOST_CFLAGS) -I$(GEN_DIR) -o $(BUILD)/tools/rpc-gen-corpus tests/rpc/gen_corpus.c \
 	    tests/rpc/peer.c $(RPC_SRCS) $(CAPNP_SRCS)
 	$(BUILD)/tools/rpc-gen-corpus tests/fuzz/corpus/rpc
+
+# The gateway harness: lib/rpc on a loopback TCP socket with stand-in
+# capabilities (tests/rpc/gateway.c, services.c).
+RPC_GATEWAY := $(BUILD)/tests/rpc-gateway
+RPC_GATEWAY_SRCS := tests/rpc/gateway.c tests/rpc/services.c $(RPC_SRCS) $(GEN_REMOTE_C) \
+                    $(GEN_CAPOS_C) $(CAPNP_HOST_SRCS)
+$(RPC_GATEWAY): $(RPC_GATEWAY_SRCS) $(RPC_HDRS) $(GEN_REMOTE_H) tests/rpc/services.h
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $@"
+	$(Q)$(HOST_CC) $(filter-out -Wno-missing-prototypes,$(HOST_CFLAGS)) -I$(GEN_DIR) -o $@ \
+	    $(RPC_GATEWAY_SRCS)
+
+# tools/capos-remote: the host client, against Debian's official Cap'n
+# Proto RPC library, with the schemas compiled by `capnp compile -oc++`.
+CAPOS_REMOTE := $(BUILD)/tools/capos-remote
+GEN_CXX_DIR  := $(BUILD)/gen-c++
+GEN_CXX_SRCS := $(addprefix $(GEN_CXX_DIR)/,remote.capnp.c++ capos.capnp.c++ c.capnp.c++)
+REMOTE_CXX_SRCS := $(sort $(wildcard tools/capos-remote/*.c++))
+REMOTE_CXXFLAGS := -std=c++17 -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+                   -I$(GEN_CXX_DIR) -Itools/capos-remote $(shell pkg-config --cflags capnp-rpc 2>/dev/null)
+REMOTE_LIBS  := $(shell pkg-config --libs capnp-rpc 2>/dev/null || echo -lcapnp-rpc -lcapnp -lkj-async -lkj)
+
+$(GEN_CXX_SRCS) $(GEN_CXX_SRCS:.c++=.h) &: schema/remote.capnp schema/capos.capnp schema/c.capnp
+	@$(CAPNP_CHECK)
+	@mkdir -p $(GEN_CXX_DIR)
+	@echo "  CAPNPC  $^ (c++)"
+	$(Q)capnp compile -Ischema --src-prefix=schema -oc++:$(GEN_CXX_DIR) $^
+
+$(CAPOS_REMOTE): $(REMOTE_CXX_SRCS) tools/capos-remote/remote.h $(GEN_CXX_SRCS)
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCXX $@"
+	$(Q)g++ $(REMOTE_CXXFLAGS) -o $@ $(REMOTE_CXX_SRCS) $(GEN_CXX_SRCS) $(REMOTE_LIBS)
+
+all: $(CAPOS_REMOTE)
+
+# Hostile peers over real sockets (tests/rpc/hostile.c).
+RPC_HOSTILE := $(BUILD)/tests/rpc-hostile
+RPC_HOSTILE_SRCS := tests/rpc/hostile.c tests/rpc/peer.c $(RPC_SRCS) $(CAPNP_HOST_SRCS)
+$(RPC_HOSTILE): $(RPC_HOSTILE_SRCS) $(RPC_HDRS) tests/rpc/peer.h
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $@"
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -I$(GEN_DIR) -o $@ $(RPC_HOSTILE_SRCS)
+
+TEST_SUITES += rpc-hostile
+.PHONY: test-rpc-hostile
+test-rpc-hostile: $(RPC_GATEWAY) $(RPC_HOSTILE) | $(RESULTS)
+	@echo "== rpc-hostile"
+	@tools/run-tap.sh rpc-hostile $(RESULTS)/rpc-hostile.tap \
+	    sh tests/rpc/hostile.sh $(BUILD)/rpc-hostile

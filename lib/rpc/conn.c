@@ -266,7 +266,8 @@ void rpc_conn_abort(struct rpc_conn *c, const char *reason)
 void rpc_conn_close(struct rpc_conn *c)
 {
     if (c->state == RPC_OPEN) {
-        fmt_snprintf(c->why, sizeof(c->why), "closed by this side");
+        if (c->why[0] == '\0')
+            fmt_snprintf(c->why, sizeof(c->why), "closed by this side");
         c->state = RPC_CLOSED;
     }
     for (uint32_t i = 0; i < RPC_ANSWERS; i++)

@@ -148,6 +148,8 @@ enum rpc_state feed(struct fake *f, const uint8_t *buf, size_t len)
 
 /* ---- Peer messages ---- */
 
+uint64_t peer_iface = PEER_IFACE;
+
 struct pb {
     uint64_t arena[PEER_BUF / 8];
     struct capn_seg seg;
@@ -188,7 +190,7 @@ size_t peer_call(uint8_t *buf, uint32_t qid, uint32_t id, uint16_t method, const
     Call_b call = Message_init_call(pb_begin(&p));
     Call_set_questionId(call, qid);
     MessageTarget_set_importedCap(Call_init_target(call), id);
-    Call_set_interfaceId(call, 0x1234);
+    Call_set_interfaceId(call, peer_iface);
     Call_set_methodId(call, method);
     params(call, text);
     return pb_end(&p, buf);
@@ -205,7 +207,7 @@ size_t peer_call_promise(uint8_t *buf, uint32_t qid, uint32_t target, const uint
     List_PromisedAnswer_Op_b ops = PromisedAnswer_init_transform(pa, n);
     for (uint32_t i = 0; i < n; i++)
         PromisedAnswer_Op_set_getPointerField(List_PromisedAnswer_Op_at(ops, i), path[i]);
-    Call_set_interfaceId(call, 0x1234);
+    Call_set_interfaceId(call, peer_iface);
     Call_set_methodId(call, method);
     params(call, text);
     return pb_end(&p, buf);

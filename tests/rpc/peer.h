@@ -56,7 +56,10 @@ enum Message_which fake_sent(struct fake *f, uint32_t i, struct sent *s);
 uint32_t fake_last(const struct fake *f);
 
 /* ---- The peer's messages: framed into buf, size returned ---- */
-#define PEER_BUF 4096
+#define PEER_BUF   4096
+#define PEER_IFACE UINT64_C(0x1234)
+/* The interface id peer_call and peer_call_promise put in calls. */
+extern uint64_t peer_iface;
 size_t peer_bootstrap(uint8_t *buf, uint32_t qid);
 /* A call on export `id`, params a struct whose first pointer is `text`. */
 size_t peer_call(uint8_t *buf, uint32_t qid, uint32_t id, uint16_t method, const char *text);
