@@ -102,3 +102,11 @@ test-rpc-hostile: $(RPC_GATEWAY) $(RPC_HOSTILE) | $(RESULTS)
 	@echo "== rpc-hostile"
 	@tools/run-tap.sh rpc-hostile $(RESULTS)/rpc-hostile.tap \
 	    sh tests/rpc/hostile.sh $(BUILD)/rpc-hostile
+
+# The official C++ client against the harness (tests/rpc/client.sh).
+TEST_SUITES += rpc-client
+.PHONY: test-rpc-client
+test-rpc-client: $(RPC_GATEWAY) $(CAPOS_REMOTE) | $(RESULTS)
+	@echo "== rpc-client"
+	@tools/run-tap.sh rpc-client $(RESULTS)/rpc-client.tap \
+	    sh tests/rpc/client.sh $(BUILD)/rpc-client
