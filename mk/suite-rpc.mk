@@ -5,8 +5,6 @@
 # rpc.capnp (the official protocol schema) and schema/remote.capnp through
 # capnpc-c, next to capos.capnp's generated code.
 RPC_CAPNP    := /usr/include/capnp/rpc.capnp
-GEN_RPC_H    := $(GEN_DIR)/rpc.capnp.h
-GEN_RPC_C    := $(GEN_DIR)/rpc.capnp.c
 GEN_REMOTE_H := $(GEN_DIR)/remote.capnp.h
 GEN_REMOTE_C := $(GEN_DIR)/remote.capnp.c
 
@@ -22,9 +20,8 @@ $(GEN_REMOTE_H) $(GEN_REMOTE_C) &: schema/remote.capnp $(GEN_CAPOS_H) $(CAPNPC)
 	$(Q)$(call capnpc_run,schema,$(GEN_DIR),$<)
 	$(Q)rm -f $(GEN_DIR)/remote.md
 
-# The engine: freestanding, with its formatter and the generated protocol.
-RPC_SRCS := $(addprefix lib/rpc/,conn.c call.c tables.c send.c pipeline.c) lib/text/fmt.c \
-            $(GEN_RPC_C)
+# The engine (RPC_SRCS, mk/link.mk): freestanding, with its formatter and
+# the generated protocol.
 RPC_HDRS := $(wildcard lib/rpc/*.h) $(GEN_RPC_H)
 
 RPC_UNIT_SRCS := $(sort $(wildcard tests/rpc/test_*.c)) tests/rpc/peer.c
