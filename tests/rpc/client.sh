@@ -59,6 +59,11 @@ remote "$work/read.out" login alice -c "call chat.recent 16"; conn=$((conn + 1))
 has "$work/read.out" '"alice: hello from afar"'
 tap $? "another connection reads the posted message with chat.recent"
 
+# 4b. The round-trip benchmark: 500 calls, each a round trip of its own.
+remote "$work/bench.out" login alice -c "bench info.uptime 500"; conn=$((conn + 1))
+grep -q "^500 calls of info.uptime in .* calls/s" "$work/bench.out" && [ "$(stat $conn calls)" = 503 ]
+tap $? "bench info.uptime 500: $(grep -o '[0-9]* calls/s.*' "$work/bench.out") (gateway calls=$(stat $conn calls))"
+
 # 5. Errors a user can make.
 remote "$work/err.out" login alice -c "call info.nope" -c "call chat.recent x" \
     -c "call nothing.motd" -c "bogus"; rc=$?; conn=$((conn + 1))

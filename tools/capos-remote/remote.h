@@ -11,9 +11,9 @@
 
 // One capability of the session's bundle.
 struct BundleCap {
-  kj::String name;
-  uint64_t interfaceId;
-  capnp::Capability::Client cap;
+    kj::String name;
+    uint64_t interfaceId;
+    capnp::Capability::Client cap;
 };
 
 // Fail a command with a message for the user (no source location).
