@@ -113,6 +113,17 @@ static bool param_cap(struct rpc_conn *c, struct rpc_answer *a, CapDescriptor_r 
     }
 }
 
+/* A pointer of the Call itself (not its params' content) that did not read
+ * is a malformed message: Abort rather than act on the default it read as
+ * (export 0, an empty path). */
+static bool envelope_ok(struct rpc_conn *c, Call_r call)
+{
+    if (call.s.msg->err == CAPN_OK)
+        return true;
+    rpc_abort(c, "malformed Call message: %s", capn_err_str(call.s.msg->err));
+    return false;
+}
+
 static void release_imports(struct rpc_conn *c, const struct rpc_cap *caps, uint32_t n)
 {
     /* The gateway has no use for the peer's capabilities: nothing in the
@@ -141,6 +152,8 @@ static void deliver(struct rpc_conn *c, struct rpc_answer *a, Call_r call, uint3
             return;
         }
     }
+    if (!envelope_ok(c, call)) /* a receiverAnswer's path, say */
+        return;
     /* The params become a standalone message, as a ring CALL carries them;
      * the copy applies the reader's limits to the content. */
     struct capn_bld b;
@@ -186,12 +199,17 @@ static void deliver(struct rpc_conn *c, struct rpc_answer *a, Call_r call, uint3
 void rpc_run_call(struct rpc_conn *c, struct rpc_answer *a, const uint8_t *frame, size_t len,
                   Call_r call)
 {
+    MessageTarget_r t = Call_get_target(call);
+    if (MessageTarget_which(t) == MessageTarget_which_promisedAnswer)
+        (void)PromisedAnswer_get_transform(MessageTarget_get_promisedAnswer(t));
+    (void)Payload_get_capTable(Call_get_params(call));
+    if (!envelope_ok(c, call))
+        return;
     if (Call_sendResultsTo_which(Call_get_sendResultsTo(call)) != Call_sendResultsTo_which_caller) {
         rpc_send_exception(c, a, RPC_EXC_UNIMPL,
                            "sendResultsTo other than the caller is beyond level 1");
         return;
     }
-    MessageTarget_r t = Call_get_target(call);
     switch (MessageTarget_which(t)) {
     case MessageTarget_which_importedCap: {
         uint32_t id = MessageTarget_get_importedCap(t);

@@ -285,3 +285,25 @@ Test(call, too_many_param_caps)
     cr_assert_eq(rpc_conn_imports(f->c), 0);
     fake_free(f);
 }
+
+Test(call, malformed_envelope_aborts)
+{
+    struct fake *f = fake_new(NULL);
+    feed(f, buf, peer_bootstrap(buf, 0));
+    size_t n = peer_call(buf, 1, 0, 0, "x");
+    /* The Call's target pointer (pointer 0 of the Call struct, which
+     * follows the Message word at offset 16 of the segment) now points
+     * far outside the segment. */
+    struct capn_seg segs[2];
+    struct capn_msg m;
+    cr_assert_eq(capn_msg_read(&m, segs, 2, buf, n, NULL), CAPN_OK);
+    struct capn_struct root = capn_ptr_struct(capn_msg_root(&m), NULL);
+    struct capn_struct call = capn_ptr_struct(capn_struct_ptr(&root, 0), NULL);
+    uint64_t bad = (uint64_t)1000 << 2 | (uint64_t)1 << 32;
+    memcpy((uint8_t *)call.ptrs, &bad, 8);
+    feed(f, buf, n);
+    cr_assert_eq(f->ncalls, 0, "a malformed call reached the host");
+    cr_assert_eq(f->c->state, RPC_CLOSED);
+    cr_assert(strstr(f->c->why, "malformed Call message: ") != NULL, "%s", f->c->why);
+    fake_free(f);
+}
