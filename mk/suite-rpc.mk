@@ -107,3 +107,11 @@ test-rpc-client: $(RPC_GATEWAY) $(CAPOS_REMOTE) | $(RESULTS)
 	@echo "== rpc-client"
 	@tools/run-tap.sh rpc-client $(RESULTS)/rpc-client.tap \
 	    sh tests/rpc/client.sh $(BUILD)/rpc-client
+
+# The official C++ library beyond what the client does (tests/rpc/interop.c++).
+RPC_INTEROP := $(BUILD)/tests/rpc-interop
+$(RPC_INTEROP): tests/rpc/interop.c++ $(GEN_CXX_SRCS)
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCXX $@"
+	$(Q)g++ $(REMOTE_CXXFLAGS) -o $@ tests/rpc/interop.c++ $(GEN_CXX_SRCS) $(REMOTE_LIBS)
+test-rpc-client: $(RPC_INTEROP)

@@ -281,6 +281,7 @@ static void answer_results(struct rpc_conn *c, struct rpc_answer *a, const void 
         Return_set_answerId(r, a->qid);
         Return_set_releaseParamCaps(r, false);
         Return_set_canceled(r);
+        c->stats.canceled++;
         rpc_out_send(c, &o);
         rpc_answer_free(c, a);
         rpc_answer_done(c);

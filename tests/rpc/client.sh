@@ -154,4 +154,23 @@ remote "$work/slow.out" login alice -c caps
 has "$work/slow.out" "^chat" && [ "$(stat 1 deferred)" = 2 ] && [ "$(stat 1 dependent)" = 0 ]
 tap $? "a slow login: capSet and whoami waited for it (deferred=$(stat 1 deferred))"
 gw_stop
+
+# 14. The official library beyond the client: capabilities in params, a
+# cancelled call, 100 calls in flight (tests/rpc/interop.c++).
+log="$work/gateway-interop.log"
+gw_start "$log" --login-delay 100
+timeout 60 build/tests/rpc-interop "$GW_PORT" >"$work/interop.tap" 2>&1
+while read -r line; do
+    case "$line" in
+    "ok "*) tap 0 "interop: ${line#ok [0-9]* - }" ;;
+    "not ok "*) tap 1 "interop: ${line#not ok [0-9]* - }" ;;
+    esac
+done <"$work/interop.tap"
+grep -q "^1\.\.5$" "$work/interop.tap"
+tap $? "interop ran its 5 tests"
+grep -q " canceled=1 " "$log"
+tap $? "the gateway answered the cancelled login as canceled"
+gw_stop
+grep -q "exit: 0 objects still referenced" "$log"
+tap $? "and ended with every reference given back"
 echo "1..$n"

@@ -32,9 +32,10 @@
 #define LATER     64
 
 struct conn {
-    int fd;          /* -1: free */
-    int id;          /* sequence number, for the log */
-    int64_t last_ms; /* last byte received */
+    int fd;              /* -1: free */
+    int id;              /* sequence number, for the log */
+    int64_t last_ms;     /* last byte received */
+    int64_t drain_until; /* closing: reading and discarding until then */
     struct rpc_conn rpc;
 };
 
@@ -137,20 +138,31 @@ static void on_call(void *ctx, struct rpc_conn *c, const struct rpc_call *call)
     rpc_conn_throw(c, call->answer, RPC_EXC_OVERLOADED, "too many answers waiting");
 }
 
-static void conn_close(struct conn *k)
+/* The connection is over for the engine. The socket is not closed at once
+ * when this side ended it (an Abort): closing with unread input would
+ * reset the connection and the peer could lose the Abort, so the write
+ * side is shut and what the peer still sends is read and dropped until it
+ * closes, for at most a second. */
+static void conn_close(struct conn *k, bool peer_gone)
 {
     struct rpc_stats *s = &k->rpc.stats;
     if (k->rpc.state == RPC_OPEN)
         rpc_conn_close(&k->rpc);
     printf("conn %d closed (%s): msgs_in=%u calls=%u pipelined=%u deferred=%u dependent=%u "
-           "returns=%u exceptions=%u releases=%u exports_peak=%u exports_left=%u\n",
+           "returns=%u exceptions=%u canceled=%u releases=%u exports_peak=%u exports_left=%u\n",
            k->id, k->rpc.why, s->msgs_in, s->calls, s->pipelined, s->deferred, s->dependent,
-           s->returns, s->exceptions, s->releases, s->exports_peak, rpc_conn_exports(&k->rpc));
+           s->returns, s->exceptions, s->canceled, s->releases, s->exports_peak,
+           rpc_conn_exports(&k->rpc));
     rpc_conn_close(&k->rpc);
     svc_conn_closed(k->id);
     fflush(stdout);
-    close(k->fd);
-    k->fd = -1;
+    if (peer_gone) {
+        close(k->fd);
+        k->fd = -1;
+    } else {
+        shutdown(k->fd, SHUT_WR);
+        k->drain_until = now_ms() + 1000;
+    }
     for (int i = 0; i < LATER; i++) {
         struct later *l = &laters[i];
         if (l->used && l->slot == (int)(k - conns)) {
@@ -159,6 +171,13 @@ static void conn_close(struct conn *k)
             l->used = false;
         }
     }
+}
+
+static void conn_free(struct conn *k)
+{
+    close(k->fd);
+    k->fd = -1;
+    k->drain_until = 0;
 }
 
 static void accept_one(int lfd)
@@ -189,6 +208,7 @@ static void accept_one(int lfd)
         return;
     }
     k->fd = fd;
+    k->drain_until = 0;
     k->id = next_id++;
     k->last_ms = now_ms();
     struct rpc_host h = {k, on_send, on_bootstrap, on_call, on_release};
@@ -211,7 +231,7 @@ static void fire_laters(void)
         struct conn *k = &conns[l->slot];
         answer(&k->rpc, l->token, l->outcome, &l->reply, l->frame, l->len);
         if (k->rpc.state != RPC_OPEN)
-            conn_close(k);
+            conn_close(k, false);
     }
 }
 
@@ -304,30 +324,41 @@ int main(int argc, char **argv)
             struct conn *k = &conns[idx[j]];
             uint8_t buf[16384];
             ssize_t got = recv(k->fd, buf, sizeof(buf), 0);
+            if (k->drain_until != 0) {
+                if (got <= 0)
+                    conn_free(k);
+                continue;
+            }
             if (got <= 0) {
                 if (k->rpc.state == RPC_OPEN)
                     snprintf(k->rpc.why, sizeof(k->rpc.why), "the peer closed the connection");
-                conn_close(k);
+                conn_close(k, true);
                 continue;
             }
             k->last_ms = now_ms();
             if (rpc_conn_feed(&k->rpc, buf, (size_t)got) != RPC_OPEN)
-                conn_close(k);
+                conn_close(k, false);
         }
         fire_laters();
         for (int i = 0; i < MAX_CONNS; i++) {
             struct conn *k = &conns[i];
-            if (k->fd >= 0 && now_ms() - k->last_ms > (int64_t)idle_s * 1000) {
+            if (k->fd >= 0 && k->drain_until != 0 && now_ms() > k->drain_until) {
+                conn_free(k);
+            } else if (k->fd >= 0 && k->drain_until == 0 &&
+                       now_ms() - k->last_ms > (int64_t)idle_s * 1000) {
                 char why[64];
                 snprintf(why, sizeof(why), "idle for %d s; the limit is %d s", idle_s, idle_s);
                 rpc_conn_abort(&k->rpc, why);
-                conn_close(k);
+                conn_close(k, false);
             }
         }
     }
-    for (int i = 0; i < MAX_CONNS; i++)
-        if (conns[i].fd >= 0)
-            conn_close(&conns[i]);
+    for (int i = 0; i < MAX_CONNS; i++) {
+        if (conns[i].fd >= 0 && conns[i].drain_until == 0)
+            conn_close(&conns[i], true);
+        else if (conns[i].fd >= 0)
+            conn_free(&conns[i]);
+    }
     uint32_t live = svc_live();
     printf("exit: %u objects still referenced\n", live);
     return live == 0 ? 0 : 1;

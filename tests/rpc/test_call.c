@@ -180,6 +180,7 @@ Test(call, finish_before_return_cancels)
     struct sent s;
     cr_assert_eq(fake_sent(f, fake_last(f), &s), Message_which_return);
     cr_assert_eq(Return_which(Message_get_return(s.msg)), Return_which_canceled);
+    cr_assert_eq(f->c->stats.canceled, 1);
     cr_assert_eq(f->refs[2], 0, "the canceled call's capability was kept");
     cr_assert_eq(rpc_conn_answers(f->c), 1);
     fake_free(f);
