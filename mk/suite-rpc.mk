@@ -29,9 +29,9 @@ $(eval $(call host_test,rpc-unit,$(RPC_UNIT_SRCS) $(RPC_SRCS) $(CAPNP_HOST_SRCS)
 $(BUILD)/host/rpc-unit: HOST_CFLAGS += -I$(GEN_DIR)
 $(BUILD)/host/rpc-unit: $(RPC_HDRS) tests/rpc/peer.h
 
-$(eval $(call fuzz_target,rpc,tests/fuzz/fuzz_rpc.c $(RPC_SRCS) $(CAPNP_SRCS)))
-$(BUILD)/fuzz/rpc: FUZZ_CFLAGS += -I$(GEN_DIR)
-$(BUILD)/fuzz/rpc: $(RPC_HDRS)
+$(eval $(call fuzz_target,rpc,tests/fuzz/fuzz_rpc.c tests/rpc/peer.c $(RPC_SRCS) $(CAPNP_SRCS)))
+$(BUILD)/fuzz/rpc: FUZZ_CFLAGS += -I$(GEN_DIR) -Itests/rpc
+$(BUILD)/fuzz/rpc: $(RPC_HDRS) tests/rpc/peer.h
 
 # The engine must build for the guest: freestanding, only lib/freestanding's
 # string functions.
