@@ -138,3 +138,32 @@ Test(messages, idle_abort)
     cr_assert_str_eq(sent_reason(f, 0), "idle for 300 s");
     fake_free(f);
 }
+
+static void fill_resolve_promise(Message_b m)
+{
+    Resolve_b r = Message_init_resolve(m);
+    Resolve_set_promiseId(r, 3);
+    CapDescriptor_set_senderPromise(Resolve_init_cap(r), 13);
+}
+
+static void fill_resolve_exception(Message_b m)
+{
+    Resolve_b r = Message_init_resolve(m);
+    Resolve_set_promiseId(r, 3);
+    Exception_set_reason(Resolve_init_exception(r), "broken", 6);
+}
+
+Test(messages, resolve_variants)
+{
+    struct fake *f = fake_new(NULL);
+    feed(f, buf, build(buf, fill_resolve_promise));
+    struct sent s;
+    cr_assert_eq(fake_sent(f, 0, &s), Message_which_release);
+    cr_assert_eq(Release_get_id(Message_get_release(s.msg)), 13);
+    cr_assert_eq(Release_get_referenceCount(Message_get_release(s.msg)), 1);
+    /* A promise broken with an exception gives us nothing to release. */
+    feed(f, buf, build(buf, fill_resolve_exception));
+    cr_assert_eq(f->nmsgs, 1);
+    cr_assert_eq(f->c->state, RPC_OPEN);
+    fake_free(f);
+}
