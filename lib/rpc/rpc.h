@@ -97,7 +97,7 @@ struct rpc_stats {
     uint32_t deferred;  /* waited for their promise's answer */
     uint32_t dependent; /* on a capability learned from an earlier Return */
     uint32_t returns, exceptions;
-    uint32_t canceled;   /* answered after the peer's Finish */
+    uint32_t canceled; /* answered after the peer's Finish */
     uint32_t releases; /* Release messages received */
     uint32_t unimplemented_sent;
     uint32_t exports_peak;
