@@ -127,20 +127,23 @@ gw_stop
 grep -q "exit: 0 objects still referenced" "$log"
 tap $? "the gateway ended with every reference given back (exit status $GW_RC)"
 
-# 12. Connection limit and idle time, on a gateway of their own.
+# 12. Connection limit and idle time, each on a gateway of its own.
 log="$work/gateway-limits.log"
-gw_start "$log" --max-conns 1 --idle 1
-(sleep 0.6; echo "call info.motd") | timeout 10 "$REMOTE" --port "$GW_PORT" login alice \
+gw_start "$log" --max-conns 1
+(sleep 1.5; echo "call info.motd") | timeout 10 "$REMOTE" --port "$GW_PORT" login alice \
     >"$work/first.out" 2>&1 &
 first=$!
-sleep 0.3
+sleep 0.5
 remote "$work/second.out" login alice -c caps; rc=$?
 wait $first
 [ $rc -eq 1 ] && has "$work/second.out" "too many connections; the limit is 1"
 tap $? "a second connection over the limit of 1 is refused"
 has "$work/first.out" "Welcome to capOS"
 tap $? "the first connection keeps working"
-(sleep 2; echo "call info.motd") | timeout 10 "$REMOTE" --port "$GW_PORT" login alice \
+gw_stop
+log="$work/gateway-idle.log"
+gw_start "$log" --idle 1
+(sleep 2.5; echo "call info.motd") | timeout 10 "$REMOTE" --port "$GW_PORT" login alice \
     >"$work/idle.out" 2>&1
 has "$work/idle.out" "idle for 1 s; the limit is 1 s"
 tap $? "an idle connection is aborted: $(grep -o 'idle for.*' "$work/idle.out" | head -1)"
