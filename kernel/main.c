@@ -14,6 +14,7 @@
 #include <arch/platform.h>
 #include <arch/trap.h>
 
+#include "acpi.h"
 #include "boot_manifest.h"
 #include "account.h"
 #include "capos.capnp.h"
@@ -24,11 +25,13 @@
 #include "kcore/mb2.h"
 #include "kprintf.h"
 #include "memory.h"
+#include "pci.h"
 #include "process.h"
 #include "registry.h"
 #include "sched.h"
 #include "string.h"
 #include "tap.h"
+#include "virtio_net.h"
 
 /* Test kernels (build/test/) honour fault=pf|ud|gp|stack on the command
  * line; the shipped kernel compiles that path away. */
@@ -194,6 +197,9 @@ void kmain(uint32_t magic, uint64_t info_phys)
     memory_init(&boot_info, info_phys);
     memory_report(&boot_info);
     boot_phase("memory-ready");
+    /* Before paging_init: firmware tables sit in reserved memory that
+     * only the boot page tables map. */
+    acpi_init(&boot_info);
 
     setup_paging();
     boot_phase("paging-on");
@@ -227,6 +233,11 @@ static _Noreturn void kmain_on_kernel_stack(void)
         memcpy(kind, fault, flen < sizeof(kind) - 1 ? flen : sizeof(kind) - 1);
         arch_trigger_fault(kind);
     }
+
+    /* Devices: PCI functions, then the network device behind the
+     * NetworkInterface kernel object (docs/devices.md). */
+    pci_init();
+    vnet_init();
 
     kprintf("capOS: up. %lu free frames (%lu MiB)\n", frames_free(), frames_free() >> 8);
     uint64_t start_ns = arch_clock_ns(), start_ticks = clock_ticks();

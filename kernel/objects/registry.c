@@ -24,7 +24,8 @@
     X(endpoint_factory)                                                                            \
     X(terminal)                                                                                    \
     X(power)                                                                                       \
-    X(ledger)
+    X(ledger)                                                                                      \
+    X(network_interface)
 
 #define DECLARE(name) extern const struct kobject_class name##_class;
 KOBJECT_CLASSES(DECLARE)

@@ -1,0 +1,33 @@
+/*
+ * PCI enumeration at boot: every function on segment 0, probed and parsed
+ * by lib/pci (BARs sized, capabilities checked) through the
+ * architecture's configuration access (arch/pci.h). Drivers find their
+ * device here (docs/devices.md).
+ */
+#ifndef CAPOS_PCI_H
+#define CAPOS_PCI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "pci/pci.h"
+
+#define PCI_MAX_FUNCTIONS 32 /* kept; more are logged and left alone */
+
+struct pci_function {
+    uint8_t bus, dev, fn;
+    struct pci_device info; /* parsed and checked */
+};
+
+/* Scan, probe and log every function; call once, after paging_init. */
+void pci_init(void);
+
+/* The first function with this vendor and device id that parsed cleanly,
+ * or NULL. */
+const struct pci_function *pci_find(uint16_t vendor, uint16_t device);
+
+/* Set bits in the function's command register (memory decoding, bus
+ * mastering, INTx off). */
+void pci_enable(const struct pci_function *f, uint16_t command_bits);
+
+#endif
