@@ -14,9 +14,9 @@
 #include <arch/platform.h>
 #include <arch/trap.h>
 
+#include "account.h"
 #include "acpi.h"
 #include "boot_manifest.h"
-#include "account.h"
 #include "capos.capnp.h"
 #include "clock.h"
 #include "entropy.h"
@@ -238,6 +238,9 @@ static _Noreturn void kmain_on_kernel_stack(void)
      * NetworkInterface kernel object (docs/devices.md). */
     pci_init();
     vnet_init();
+    if (CAPOS_TEST_HOOKS && cmdline_value("netfault", &fault, &flen) && flen == 5 &&
+        !strncmp(fault, "index", 5))
+        vnet_inject_bad_used_index();
 
     kprintf("capOS: up. %lu free frames (%lu MiB)\n", frames_free(), frames_free() >> 8);
     uint64_t start_ns = arch_clock_ns(), start_ticks = clock_ticks();

@@ -417,15 +417,28 @@ static bool vnet_link_up_now(void)
     return *(volatile uint16_t *)(net.device_cfg + N_STATUS) & N_LINK_UP;
 }
 
-void vnet_get_info(struct vnet_info *out)
+bool vnet_get_info(struct vnet_info *out)
 {
     memset(out, 0, sizeof(*out));
-    if (!net.up)
-        return;
-    if (net.tx.q.in_flight)
+    /* Also the moment to take back sent buffers, and so to notice a
+     * device that lies about them. */
+    if (net.up)
         reclaim_tx();
+    if (!net.up)
+        return false;
     memcpy(out->mac, net.mac, 6);
     out->mtu = net.mtu;
     out->link_up = vnet_link_up_now();
     out->stats = net.stats;
+    return true;
+}
+
+void vnet_inject_bad_used_index(void)
+{
+    if (!net.up)
+        return;
+    /* What a broken device would write: a used index claiming far more
+     * completions than there are buffers in flight. */
+    net.tx.q.used[1] = (uint16_t)(net.tx.q.last_used + 100);
+    kprintf("virtio-net: test: transmit used index set 100 ahead\n");
 }

@@ -49,6 +49,12 @@ enum vnet_status vnet_send(const uint8_t *frame, uint32_t len);
  * VNET_ETH_HEADER bytes); its bounce buffer goes back to the device. */
 enum vnet_status vnet_receive(uint8_t *buf, uint32_t *len);
 
-void vnet_get_info(struct vnet_info *out);
+/* Fill *out; false (and zeros) without a working device. */
+bool vnet_get_info(struct vnet_info *out);
+
+/* Test kernels only (netfault=index): play a broken device that moves the
+ * transmit queue's used index 100 entries ahead, which the driver must
+ * notice at its next look and give the device up. */
+void vnet_inject_bad_used_index(void);
 
 #endif

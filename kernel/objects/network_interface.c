@@ -149,10 +149,9 @@ static int net_info(void *self, NetworkInterface_info_Params_r params,
                     NetworkInterface_info_Results_b results, void *ctx)
 {
     struct kcall *kc = ctx;
-    if (!vnet_present())
-        return no_device(kc);
     struct vnet_info in;
-    vnet_get_info(&in);
+    if (!vnet_get_info(&in))
+        return no_device(kc);
     NetworkInfo_b i = NetworkInterface_info_Results_init_info(results);
     if (!NetworkInfo_set_mac(i, in.mac, sizeof(in.mac)))
         return kcall_fail(kc, CapException_Type_overloaded, "no room for the result");
