@@ -234,14 +234,6 @@ static _Noreturn void kmain_on_kernel_stack(void)
         arch_trigger_fault(kind);
     }
 
-    /* Devices: PCI functions, then the network device behind the
-     * NetworkInterface kernel object (docs/devices.md). */
-    pci_init();
-    vnet_init();
-    if (CAPOS_TEST_HOOKS && cmdline_value("netfault", &fault, &flen) && flen == 5 &&
-        !strncmp(fault, "index", 5))
-        vnet_inject_bad_used_index();
-
     kprintf("capOS: up. %lu free frames (%lu MiB)\n", frames_free(), frames_free() >> 8);
     uint64_t start_ns = arch_clock_ns(), start_ticks = clock_ticks();
     for (int i = 1; i <= 3; i++) {
@@ -251,6 +243,14 @@ static _Noreturn void kmain_on_kernel_stack(void)
     }
     kprintf("timer: %lu ticks in %lu ms of clock time\n", clock_ticks() - start_ticks,
             (arch_clock_ns() - start_ns) / 1000000);
+
+    /* Devices: PCI functions, then the network device behind the
+     * NetworkInterface kernel object (docs/devices.md). */
+    pci_init();
+    vnet_init();
+    if (CAPOS_TEST_HOOKS && cmdline_value("netfault", &fault, &flen) && flen == 5 &&
+        !strncmp(fault, "index", 5))
+        vnet_inject_bad_used_index();
 
     arch_interrupts_disable();
     sched_init();

@@ -1,12 +1,13 @@
 /*
  * PCI enumeration (pci.h).
  *
- * Every bus number is tried rather than following bridges: the scan is
- * 8192 vendor-id reads at boot, and it finds devices behind bridges the
- * firmware numbered without our trusting the bridges' bus registers.
- * Functions 1-7 are looked at only when function 0 says the device is
- * multifunction, as the specification asks (some single-function devices
- * answer for every function number).
+ * Buses are found by following PCI-to-PCI bridges from bus 0, breadth
+ * first, each bus at most once (a bitmap), so bridges that name a bus
+ * twice or form a cycle cannot make the scan loop. Trying all 256 bus
+ * numbers instead would cost 8192 port-I/O reads, which under TCG is tens
+ * of milliseconds of every boot. Functions 1-7 are looked at only when
+ * function 0 says the device is multifunction, as the specification asks
+ * (some single-function devices answer for every function number).
  */
 #include "pci.h"
 
@@ -63,6 +64,20 @@ static void log_function(const struct pci_function *f)
     kprintf("\n");
 }
 
+#define PCI_SECONDARY_BUS 0x18 /* dword: primary, secondary, subordinate, latency */
+
+static uint64_t bus_seen[256 / 64];
+static uint8_t bus_queue[256];
+static unsigned bus_queued;
+
+static void queue_bus(uint8_t bus)
+{
+    if (bus_seen[bus / 64] >> (bus % 64) & 1)
+        return;
+    bus_seen[bus / 64] |= 1ull << (bus % 64);
+    bus_queue[bus_queued++] = bus; /* at most 256: each bus once */
+}
+
 static void probe_function(uint8_t bus, uint8_t dev, uint8_t fn, bool *multifunction)
 {
     struct bdf a = {bus, dev, fn};
@@ -79,6 +94,8 @@ static void probe_function(uint8_t bus, uint8_t dev, uint8_t fn, bool *multifunc
                 fn, d.vendor, d.device, pci_status_str(st), d.error_offset);
         return;
     }
+    if (d.header_type == 1)
+        queue_bus((uint8_t)(arch_pci_read32(bus, dev, fn, PCI_SECONDARY_BUS) >> 8));
     if (nfunctions == PCI_MAX_FUNCTIONS) {
         nleft_out++;
         return;
@@ -93,17 +110,19 @@ static void probe_function(uint8_t bus, uint8_t dev, uint8_t fn, bool *multifunc
 
 void pci_init(void)
 {
-    for (unsigned bus = 0; bus < 256; bus++) {
+    queue_bus(0);
+    for (unsigned i = 0; i < bus_queued; i++) {
+        uint8_t bus = bus_queue[i];
         for (uint8_t dev = 0; dev < 32; dev++) {
-            if ((arch_pci_read32((uint8_t)bus, dev, 0, 0) & 0xffff) == PCI_NO_VENDOR)
+            if ((arch_pci_read32(bus, dev, 0, 0) & 0xffff) == PCI_NO_VENDOR)
                 continue;
             bool multi = false;
-            probe_function((uint8_t)bus, dev, 0, &multi);
+            probe_function(bus, dev, 0, &multi);
             for (uint8_t fn = 1; multi && fn < 8; fn++)
-                probe_function((uint8_t)bus, dev, fn, 0);
+                probe_function(bus, dev, fn, 0);
         }
     }
-    kprintf("pci: %u functions", nfunctions);
+    kprintf("pci: %u functions on %u bus%s", nfunctions, bus_queued, bus_queued == 1 ? "" : "es");
     if (nrefused)
         kprintf(", %u refused", nrefused);
     if (nleft_out)
