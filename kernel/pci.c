@@ -8,10 +8,9 @@
  * of milliseconds of every boot. Functions 1-7 are looked at only when
  * function 0 says the device is multifunction, as the specification asks
  * (some single-function devices answer for every function number).
+ * Configuration space is reached through pci_access.c (ECAM or port I/O).
  */
 #include "pci.h"
-
-#include <arch/pci.h>
 
 #include "kprintf.h"
 
@@ -25,13 +24,13 @@ static uint32_t nfunctions, nrefused, nleft_out;
 static uint32_t cfg_read(void *ctx, uint16_t off)
 {
     const struct bdf *a = ctx;
-    return arch_pci_read32(a->bus, a->dev, a->fn, off);
+    return pci_cfg_read(a->bus, a->dev, a->fn, off);
 }
 
 static void cfg_write(void *ctx, uint16_t off, uint32_t v)
 {
     const struct bdf *a = ctx;
-    arch_pci_write32(a->bus, a->dev, a->fn, off, v);
+    pci_cfg_write(a->bus, a->dev, a->fn, off, v);
 }
 
 static const char *bar_kind(enum pci_bar_kind k)
@@ -95,7 +94,7 @@ static void probe_function(uint8_t bus, uint8_t dev, uint8_t fn, bool *multifunc
         return;
     }
     if (d.header_type == 1)
-        queue_bus((uint8_t)(arch_pci_read32(bus, dev, fn, PCI_SECONDARY_BUS) >> 8));
+        queue_bus((uint8_t)(pci_cfg_read(bus, dev, fn, PCI_SECONDARY_BUS) >> 8));
     if (nfunctions == PCI_MAX_FUNCTIONS) {
         nleft_out++;
         return;
@@ -110,11 +109,12 @@ static void probe_function(uint8_t bus, uint8_t dev, uint8_t fn, bool *multifunc
 
 void pci_init(void)
 {
+    const char *access = pci_access_init();
     queue_bus(0);
     for (unsigned i = 0; i < bus_queued; i++) {
         uint8_t bus = bus_queue[i];
         for (uint8_t dev = 0; dev < 32; dev++) {
-            if ((arch_pci_read32(bus, dev, 0, 0) & 0xffff) == PCI_NO_VENDOR)
+            if ((pci_cfg_read(bus, dev, 0, 0) & 0xffff) == PCI_NO_VENDOR)
                 continue;
             bool multi = false;
             probe_function(bus, dev, 0, &multi);
@@ -122,7 +122,8 @@ void pci_init(void)
                 probe_function(bus, dev, fn, 0);
         }
     }
-    kprintf("pci: %u functions on %u bus%s", nfunctions, bus_queued, bus_queued == 1 ? "" : "es");
+    kprintf("pci: %u functions on %u bus%s through %s", nfunctions, bus_queued,
+            bus_queued == 1 ? "" : "es", access);
     if (nrefused)
         kprintf(", %u refused", nrefused);
     if (nleft_out)
@@ -141,6 +142,6 @@ const struct pci_function *pci_find(uint16_t vendor, uint16_t device)
 void pci_enable(const struct pci_function *f, uint16_t command_bits)
 {
     /* Status (the upper half) is write-one-to-clear: write zeros there. */
-    uint32_t cmd = arch_pci_read32(f->bus, f->dev, f->fn, PCI_COMMAND) & 0xffff;
-    arch_pci_write32(f->bus, f->dev, f->fn, PCI_COMMAND, cmd | command_bits);
+    uint32_t cmd = pci_cfg_read(f->bus, f->dev, f->fn, PCI_COMMAND) & 0xffff;
+    pci_cfg_write(f->bus, f->dev, f->fn, PCI_COMMAND, cmd | command_bits);
 }

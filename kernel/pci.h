@@ -19,6 +19,13 @@ struct pci_function {
     struct pci_device info; /* parsed and checked */
 };
 
+/* Configuration access (pci_access.c): choose ECAM or the architecture's
+ * mechanism, returning its name for the log; then read and write dwords
+ * (off 4-aligned). Used by the scan and by pci_enable. */
+const char *pci_access_init(void);
+uint32_t pci_cfg_read(uint8_t bus, uint8_t dev, uint8_t fn, uint16_t off);
+void pci_cfg_write(uint8_t bus, uint8_t dev, uint8_t fn, uint16_t off, uint32_t v);
+
 /* Scan, probe and log every function; call once, after paging_init. */
 void pci_init(void);
 
