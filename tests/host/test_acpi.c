@@ -582,3 +582,80 @@ Test(acpi_status, every_status_has_a_message)
         cr_assert_str_neq(acpi_status_str((enum acpi_status)s), "unknown status", "status %d", s);
     cr_assert_str_eq(acpi_status_str(ACPI_ERR_COUNT_), "unknown status");
 }
+
+/* Memory that changes between the header read and the full read: the
+ * second copy is what is checked and parsed. */
+static unsigned flip_after;
+
+static bool read_flipping(void *ctx, uint64_t phys, void *buf, size_t len)
+{
+    bool ok = read_mem(ctx, phys, buf, len);
+    if (ok && phys == MADT_AT && reads > flip_after)
+        memcpy(buf, "APIX", 4);
+    return ok;
+}
+
+Test(acpi_discover, table_changing_under_the_reader)
+{
+    qemu_madt();
+    install_tables(false);
+    make_rsdp(2, RSDT_AT, XSDT_AT);
+    /* Reads: XSDT header, XSDT, FACP header, MADT header (4), then the
+     * MADT's own header and whole table, which come back changed. */
+    reads = 0;
+    flip_after = 4;
+    void *scratch = malloc(8192);
+    enum acpi_status st = acpi_discover(rsdp, 36, read_flipping, NULL, scratch, 8192, &info);
+    free(scratch);
+    cr_assert(st == ACPI_ERR_TABLE_SIGNATURE || st == ACPI_ERR_TABLE_CHECKSUM, "got %s",
+              acpi_status_str(st));
+}
+
+Test(acpi_discover, root_table_limits)
+{
+    qemu_madt();
+    install_tables(true);
+    make_rsdp(2, RSDT_AT, XSDT_AT);
+    /* 129 entries: more than ACPI_MAX_ROOT_ENTRIES. */
+    uint8_t *x = table(XSDT_AT, "XSDT", 36 + 8 * (ACPI_MAX_ROOT_ENTRIES + 1));
+    for (int i = 0; i <= ACPI_MAX_ROOT_ENTRIES; i++)
+        put64(x + 36 + 8 * i, FACP_AT);
+    seal(XSDT_AT);
+    cr_assert_eq(discover_with(4096), ACPI_ERR_ROOT_ENTRIES);
+    /* Exactly the limit is fine (the MADT listed last). */
+    x = table(XSDT_AT, "XSDT", 36 + 8 * ACPI_MAX_ROOT_ENTRIES);
+    for (int i = 0; i < ACPI_MAX_ROOT_ENTRIES; i++)
+        put64(x + 36 + 8 * i, i + 1 == ACPI_MAX_ROOT_ENTRIES ? MADT_AT : FACP_AT);
+    seal(XSDT_AT);
+    cr_assert_eq(discover_with(4096), ACPI_OK);
+    cr_assert_eq(info.table_count, ACPI_MAX_ROOT_ENTRIES);
+    /* An empty root table: no MADT. */
+    table(RSDT_AT, "RSDT", 36);
+    seal(RSDT_AT);
+    make_rsdp(0, RSDT_AT, 0);
+    cr_assert_eq(discover(), ACPI_ERR_NO_MADT);
+}
+
+Test(acpi_discover, duplicate_mcfg_and_bad_mcfg)
+{
+    qemu_madt();
+    install_tables(true);
+    make_rsdp(0, RSDT_AT, 0);
+    put32(at(RSDT_AT) + 36, MCFG_AT); /* MCFG listed twice */
+    seal(RSDT_AT);
+    cr_assert_eq(discover(), ACPI_ERR_DUPLICATE_TABLE);
+    cr_assert_str_eq(info.error_table, "MCFG");
+    install_tables(true);
+    at(MCFG_AT)[54] = 1; /* start bus 1 after end bus 0 */
+    at(MCFG_AT)[55] = 0;
+    seal(MCFG_AT);
+    cr_assert_eq(discover(), ACPI_ERR_MCFG_RANGE);
+}
+
+Test(acpi_rsdp, revision_1_is_treated_as_acpi_1)
+{
+    struct acpi_rsdp r;
+    make_rsdp(1, 0x1234, 0x5678);
+    cr_assert_eq(acpi_parse_rsdp(rsdp, 20, &r), ACPI_OK);
+    cr_assert_eq(r.xsdt_address, 0, "only revision 2 and later have an XSDT");
+}

@@ -335,3 +335,27 @@ Test(pci, every_status_has_a_message)
     for (int s = 0; s < PCI_ERR_COUNT_; s++)
         cr_assert_str_neq(pci_status_str((enum pci_status)s), "unknown status");
 }
+
+Test(pci, cardbus_header_has_no_bars_or_capabilities)
+{
+    virtio_net();
+    f.cfg[0x0e] = 0x02;
+    cr_assert_eq(probe(), PCI_OK);
+    for (int i = 0; i < PCI_MAX_BARS; i++)
+        cr_assert_eq(dev.bars[i].kind, PCI_BAR_NONE);
+    cr_assert_eq(dev.cap_count, 0, "a CardBus bridge keeps its list elsewhere");
+    cr_assert_eq(f.writes, 0, "nothing to size");
+}
+
+Test(pci, a_device_that_changes_between_reads_is_parsed_as_first_seen)
+{
+    virtio_net();
+    uint8_t snap[PCI_CFG_SIZE];
+    struct pci_bar_probe probes[PCI_MAX_BARS];
+    pci_snapshot(&io, snap);
+    pci_probe_bars(&io, snap, probes);
+    /* The device now rewrites its capability pointer into the header. */
+    f.cfg[PCI_CAP_PTR] = 0x10;
+    cr_assert_eq(pci_parse(snap, probes, &dev), PCI_OK, "the snapshot is what counts");
+    cr_assert(dev.virtio.modern);
+}
