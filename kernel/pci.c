@@ -12,7 +12,10 @@
  */
 #include "pci.h"
 
+#include <arch/paging.h>
+
 #include "kprintf.h"
+#include "memory.h"
 
 struct bdf {
     uint8_t bus, dev, fn;
@@ -136,6 +139,28 @@ const struct pci_function *pci_find(uint16_t vendor, uint16_t device)
     for (uint32_t i = 0; i < nfunctions; i++)
         if (functions[i].info.vendor == vendor && functions[i].info.device == device)
             return &functions[i];
+    return 0;
+}
+
+bool pci_overlaps_ram(uint64_t base, uint64_t end)
+{
+    struct paging_ram_range ram[MB2_MAX_MMAP + MB2_MAX_MODULES + 1];
+    int n = memory_ram_ranges(ram, (int)(sizeof(ram) / sizeof(ram[0])));
+    for (int i = 0; i < n; i++)
+        if (ram[i].base < end && base < ram[i].end)
+            return true;
+    return false;
+}
+
+const char *pci_bar_refusal(const struct pci_bar *b)
+{
+    if (b->kind != PCI_BAR_MEM32 && b->kind != PCI_BAR_MEM64)
+        return "it is not a memory BAR";
+    if (b->base == 0)
+        return "the firmware did not assign it an address";
+    /* lib/pci checked base + size does not wrap. */
+    if (pci_overlaps_ram(b->base, b->base + b->size))
+        return "it overlaps RAM";
     return 0;
 }
 

@@ -33,6 +33,15 @@ void pci_init(void);
  * or NULL. */
 const struct pci_function *pci_find(uint16_t vendor, uint16_t device);
 
+/* Whether [base, end) touches RAM the kernel uses (the direct map's
+ * ranges): device windows must not. */
+bool pci_overlaps_ram(uint64_t base, uint64_t end);
+
+/* Whether a memory BAR may be mapped: assigned (base not 0) and clear of
+ * RAM, so that a device (or firmware) cannot have the kernel map its own
+ * memory as device registers. NULL if so, else why not. */
+const char *pci_bar_refusal(const struct pci_bar *b);
+
 /* Set bits in the function's command register (memory decoding, bus
  * mastering, INTx off). */
 void pci_enable(const struct pci_function *f, uint16_t command_bits);

@@ -13,12 +13,10 @@
  * Bus windows (1 MiB each) are mapped on first use; only buses the scan
  * reaches are mapped.
  */
-#include <arch/paging.h>
 #include <arch/pci.h>
 
 #include "acpi.h"
 #include "kprintf.h"
-#include "memory.h"
 #include "mmio.h"
 #include "pci.h"
 
@@ -64,12 +62,9 @@ static const char *ecam_refusal(const struct acpi_ecam *e)
 {
     if (e->segment != 0 || e->bus_start != 0)
         return "it does not cover bus 0 of segment 0";
-    uint64_t start = e->base, end = e->base + ((uint64_t)e->bus_end + 1) * ECAM_BUS_BYTES;
-    struct paging_ram_range ram[MB2_MAX_MMAP + MB2_MAX_MODULES + 1];
-    int n = memory_ram_ranges(ram, (int)(sizeof(ram) / sizeof(ram[0])));
-    for (int i = 0; i < n; i++)
-        if (ram[i].base < end && start < ram[i].end)
-            return "its window overlaps RAM";
+    /* lib/acpi checked the window does not wrap. */
+    if (pci_overlaps_ram(e->base, e->base + ((uint64_t)e->bus_end + 1) * ECAM_BUS_BYTES))
+        return "its window overlaps RAM";
     return 0;
 }
 

@@ -273,6 +273,14 @@ void vnet_init(void)
         return;
     }
     const struct pci_device *d = &f->info;
+    for (int t = PCI_VIRTIO_COMMON; t <= PCI_VIRTIO_DEVICE; t++) {
+        const struct pci_virtio_region *r = &d->virtio.region[t];
+        const char *why = r->present ? pci_bar_refusal(&d->bars[r->bar]) : 0;
+        if (why) {
+            kprintf("virtio-net: device given up: BAR %u cannot be mapped: %s\n", r->bar, why);
+            return;
+        }
+    }
     uint32_t common_len;
     net.common = map_region(d, PCI_VIRTIO_COMMON, &common_len);
     net.notify_base = map_region(d, PCI_VIRTIO_NOTIFY, &net.notify_len);
