@@ -15,6 +15,7 @@
 #include <arch/trap.h>
 
 #include "account.h"
+#include "acpi.h"
 #include "boot_manifest.h"
 #include "capos.capnp.h"
 #include "clock.h"
@@ -24,11 +25,13 @@
 #include "kcore/mb2.h"
 #include "kprintf.h"
 #include "memory.h"
+#include "pci.h"
 #include "process.h"
 #include "registry.h"
 #include "sched.h"
 #include "string.h"
 #include "tap.h"
+#include "virtio_net.h"
 
 /* Test kernels (build/test/) honour fault=pf|ud|gp|stack on the command
  * line; the shipped kernel compiles that path away. */
@@ -194,6 +197,9 @@ void kmain(uint32_t magic, uint64_t info_phys)
     memory_init(&boot_info, info_phys);
     memory_report(&boot_info);
     boot_phase("memory-ready");
+    /* Before paging_init: firmware tables sit in reserved memory that
+     * only the boot page tables map. */
+    acpi_init(&boot_info);
 
     setup_paging();
     boot_phase("paging-on");
@@ -237,6 +243,14 @@ static _Noreturn void kmain_on_kernel_stack(void)
     }
     kprintf("timer: %lu ticks in %lu ms of clock time\n", clock_ticks() - start_ticks,
             (arch_clock_ns() - start_ns) / 1000000);
+
+    /* Devices: PCI functions, then the network device behind the
+     * NetworkInterface kernel object (docs/devices.md). */
+    pci_init();
+    vnet_init();
+    if (CAPOS_TEST_HOOKS && cmdline_value("netfault", &fault, &flen) && flen == 5 &&
+        !strncmp(fault, "index", 5))
+        vnet_inject_bad_used_index();
 
     arch_interrupts_disable();
     sched_init();

@@ -18,6 +18,10 @@ STRING_SRCS := lib/freestanding/string.c
 KCORE_SRCS := $(addprefix lib/kcore/,mb2.c frame_bitmap.c cap_table.c frame_ledger.c elf64.c park.c \
                   ring.c ring_opdef.c)
 
+# Device discovery and drivers' pure parts (docs/devices.md): ACPI tables,
+# PCI configuration space, split virtqueues.
+DEVICE_LIB_SRCS := lib/acpi/acpi.c lib/pci/pci.c lib/virtio/virtq.c
+
 # The kernel's CSPRNG (ChaCha20) and endpoint-table hash (SipHash).
 KERNEL_CRYPTO_SRCS := $(addprefix lib/crypto/,chacha20.c csprng.c siphash.c)
 # The password hash: BLAKE2b, Argon2id and constant-time comparison
@@ -50,7 +54,7 @@ MANIFEST_SRCS := lib/manifest/manifest.c lib/manifest/manifest_graph.c
 
 # The kernel (mk/kernel.mk adds kernel/): printf formatting (fmt), the
 # terminal's line editor (line_edit, utf8), the boot subset of manifest checking.
-KERNEL_LIB_SRCS := $(STRING_SRCS) $(KCORE_SRCS) $(KERNEL_CRYPTO_SRCS) lib/text/fmt.c \
+KERNEL_LIB_SRCS := $(STRING_SRCS) $(KCORE_SRCS) $(DEVICE_LIB_SRCS) $(KERNEL_CRYPTO_SRCS) lib/text/fmt.c \
                    lib/text/line_edit.c lib/text/utf8.c $(MANIFEST_SRCS) $(CAPNP_SRCS) $(GEN_CAPOS_C)
 
 # libcapos-rt (user/rt/), linked into every user program; utf8 checks

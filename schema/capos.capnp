@@ -515,6 +515,7 @@ enum KernelSource {
   threads @12 $C.implements("ThreadSpawner");
   threadControl @13 $C.implements("ThreadControl");
   park @14 $C.implements("ParkSpace");
+  network @15 $C.implements("NetworkInterface");
 }
 
 struct Export {
@@ -527,4 +528,41 @@ struct KernelParams {
   # Message of the day, printed by the kernel at boot (at most 1024 bytes).
   guestEnabled @1 :Bool;
   # Whether the session manager offers the guest profile.
+}
+
+# ---------------------------------------------------------------------------
+# Devices (docs/devices.md)
+
+interface NetworkInterface @0xadbbe0a5c58462ba {
+  # Raw Ethernet frames through the kernel's virtio-net driver. The kernel
+  # owns the device, its queues and its bounce buffers: no physical address,
+  # descriptor or device register ever reaches the holder. Without a device
+  # every method fails with `failed`.
+  send @0 (frame :Data) -> ();
+  # Queue one frame (destination MAC first, no FCS) for transmission:
+  # 14..mtu+14 bytes, else invalidArgument; overloaded while every transmit
+  # buffer is in flight.
+  receive @1 () -> (frame :Data);
+  # The next received frame, waiting (as a deferred completion) until one
+  # arrives. Frames that arrive while nobody waits are kept in the receive
+  # queue until it is full; later ones are dropped by the device.
+  info @2 () -> (info :NetworkInfo);
+}
+
+struct NetworkInfo {
+  mac @0 :Data;
+  # 6 bytes.
+  mtu @1 :UInt16;
+  # Largest payload after the 14-byte Ethernet header.
+  linkUp @2 :Bool;
+  txFrames @3 :UInt64;
+  txBytes @4 :UInt64;
+  rxFrames @5 :UInt64;
+  rxBytes @6 :UInt64;
+  rxDropped @7 :UInt64;
+  # Received frames that were too short or too long (discarded).
+  deviceErrors @8 :UInt64;
+  # Used-ring entries the driver refused: an index that ran ahead of what
+  # was made available, an unknown or idle descriptor id, a length larger
+  # than the buffer.
 }

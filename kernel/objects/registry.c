@@ -28,7 +28,8 @@
     X(thread_spawner)                                                                              \
     X(thread_handle)                                                                               \
     X(thread_control)                                                                              \
-    X(park_space)
+    X(park_space)                                                                                  \
+    X(network_interface)
 
 #define DECLARE(name) extern const struct kobject_class name##_class;
 KOBJECT_CLASSES(DECLARE)
