@@ -26,6 +26,7 @@
 #include "kprintf.h"
 #include "memory.h"
 #include "pci.h"
+#include "smp.h"
 #include "process.h"
 #include "registry.h"
 #include "sched.h"
@@ -243,6 +244,14 @@ static _Noreturn void kmain_on_kernel_stack(void)
     }
     kprintf("timer: %lu ticks in %lu ms of clock time\n", clock_ticks() - start_ticks,
             (arch_clock_ns() - start_ns) / 1000000);
+
+    /* The other CPUs: started, set up and parked (docs/smp.md). The test
+     * hook smpfault=N plays a CPU N that never answers its SIPI. */
+    uint32_t unanswered = UINT32_MAX;
+    if (CAPOS_TEST_HOOKS && cmdline_value("smpfault", &fault, &flen) && flen == 1 &&
+        fault[0] >= '0' && fault[0] <= '9')
+        unanswered = (uint32_t)(fault[0] - '0');
+    smp_init(unanswered);
 
     /* Devices: PCI functions, then the network device behind the
      * NetworkInterface kernel object (docs/devices.md). */

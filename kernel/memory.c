@@ -4,6 +4,8 @@
  */
 #include "memory.h"
 
+#include <arch/smp.h>
+
 #include <arch/layout.h>
 #include <arch/paging.h>
 
@@ -33,14 +35,25 @@ static void add_ram_range(uint64_t base, uint64_t end)
         ram_ranges[nram_ranges++] = (struct paging_ram_range){base, end};
 }
 
+/* The firmware calls the other CPUs' start-up page plain RAM (so writing
+ * it clobbers nothing the firmware keeps). */
+static bool trampoline_usable;
+
+bool memory_ap_trampoline_usable(void)
+{
+    return trampoline_usable;
+}
+
 void memory_init(const struct mb2_info *info, uint64_t info_phys)
 {
     uint64_t nframes = physmem_frame_count(info->mmap, info->mmap_count);
     if (nframes == 0)
         panic("memory: the boot memory map lists no available memory");
 
-    struct phys_range avoid[2 + MB2_MAX_MODULES];
+    struct phys_range avoid[3 + MB2_MAX_MODULES];
     uint32_t navoid = 0;
+    /* The other CPUs' start-up page (arch/smp.h): never handed out. */
+    avoid[navoid++] = (struct phys_range){ARCH_AP_TRAMPOLINE_PA, ARCH_AP_TRAMPOLINE_PA + PAGE_SIZE};
     avoid[navoid++] =
         (struct phys_range){(uint64_t)__kernel_phys_start, (uint64_t)__kernel_phys_end};
     avoid[navoid++] = (struct phys_range){info_phys, info_phys + info->total_size};
@@ -55,7 +68,7 @@ void memory_init(const struct mb2_info *info, uint64_t info_phys)
                            &storage_pa))
         panic("memory: no room below 4 GiB for a %zu-byte frame bitmap", bytes);
 
-    struct phys_range reserved[3 + MB2_MAX_MODULES];
+    struct phys_range reserved[4 + MB2_MAX_MODULES];
     for (uint32_t i = 0; i < navoid; i++)
         reserved[i] = avoid[i];
     reserved[navoid] = (struct phys_range){storage_pa, storage_pa + bytes};
@@ -67,6 +80,9 @@ void memory_init(const struct mb2_info *info, uint64_t info_phys)
         const struct mb2_mem_region *r = &info->mmap[i];
         if (r->type == MB2_MEM_AVAILABLE)
             available_bytes += r->length;
+        if (r->type == MB2_MEM_AVAILABLE && r->base <= ARCH_AP_TRAMPOLINE_PA &&
+            ARCH_AP_TRAMPOLINE_PA + PAGE_SIZE <= r->base + r->length)
+            trampoline_usable = true;
         if (is_ram_type(r->type))
             add_ram_range(r->base, r->base + r->length);
     }

@@ -28,6 +28,9 @@ uint64_t frames_free(void);
 uint64_t frames_total(void);
 /* Bytes of RAM the memory map reports as available. */
 uint64_t memory_available_bytes(void);
+/* Whether the firmware's memory map has ARCH_AP_TRAMPOLINE_PA as
+ * available RAM (the frame allocator never hands that page out). */
+bool memory_ap_trampoline_usable(void);
 
 /* Print the memory map and the allocator state. */
 void memory_report(const struct mb2_info *info);

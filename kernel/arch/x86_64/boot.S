@@ -163,6 +163,7 @@ no_long_mode_msg:
 
     .section .boot.bss, "aw", @nobits
     .balign 4096
+    .globl boot_pml4            /* the other CPUs start on these too (smp.c) */
 boot_pml4:      .skip 4096
 boot_pdpt_low:  .skip 4096
 boot_pdpt_high: .skip 4096

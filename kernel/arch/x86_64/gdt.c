@@ -6,6 +6,7 @@
  * into its guard page).
  */
 #include <arch/cpu.h>
+#include <arch/smp.h>
 #include <arch/trap.h>
 #include <stdint.h>
 
@@ -20,39 +21,50 @@ struct __attribute__((packed)) tss {
 };
 _Static_assert(sizeof(struct tss) == 104, "TSS layout");
 
-static struct tss tss;
+/* One TSS and GDT per CPU: a TSS holds its CPU's stacks, and loading it
+ * marks its descriptor busy, so no two CPUs can share one. Only the boot
+ * CPU runs threads so far (docs/smp.md): tss_set_rsp0 and tss_set_ist
+ * change its TSS. */
+static struct tss tss_of[SMP_MAX_CPUS];
 
 /* null, kernel code, kernel data, user data, user code, TSS (two slots).
  * User data precedes user code because sysret derives both from one MSR. */
-static uint64_t gdt[7];
+static uint64_t gdt_of[SMP_MAX_CPUS][7];
 
-static struct __attribute__((packed)) {
-    uint16_t limit;
-    uint64_t base;
-} gdtr;
-
-/* Early boot stacks for double fault and NMI until guarded ones exist. */
-static uint8_t early_ist_stack[2][4096] __attribute__((aligned(16)));
+/* Stacks for double fault and NMI: the boot CPU's until guarded ones
+ * exist; the other CPUs keep theirs. */
+static uint8_t early_ist_stack[SMP_MAX_CPUS][2][4096] __attribute__((aligned(16)));
 
 void gdt_init(void)
 {
+    gdt_init_cpu(0);
+}
+
+void gdt_init_cpu(unsigned cpu)
+{
+    uint64_t *gdt = gdt_of[cpu];
+    struct tss *t = &tss_of[cpu];
+    struct __attribute__((packed)) {
+        uint16_t limit;
+        uint64_t base;
+    } gdtr;
     gdt[0] = 0;
     gdt[1] = 0x00af9a000000ffff; /* kernel code: L, P, DPL 0 */
     gdt[2] = 0x00cf92000000ffff; /* kernel data */
     gdt[3] = 0x00cff2000000ffff; /* user data, DPL 3 */
     gdt[4] = 0x00affa000000ffff; /* user code, DPL 3 */
 
-    tss.iomap_base = sizeof(tss); /* no I/O permission bitmap */
-    tss.ist[IST_DOUBLE_FAULT - 1] = (uint64_t)&early_ist_stack[0][4096];
-    tss.ist[IST_NMI - 1] = (uint64_t)&early_ist_stack[1][4096];
+    t->iomap_base = sizeof(*t); /* no I/O permission bitmap */
+    t->ist[IST_DOUBLE_FAULT - 1] = (uint64_t)&early_ist_stack[cpu][0][4096];
+    t->ist[IST_NMI - 1] = (uint64_t)&early_ist_stack[cpu][1][4096];
 
-    uint64_t base = (uint64_t)&tss;
-    uint64_t limit = sizeof(tss) - 1;
+    uint64_t base = (uint64_t)t;
+    uint64_t limit = sizeof(*t) - 1;
     gdt[5] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (0x89ull << 40) /* P, 64-bit TSS */
              | (((limit >> 16) & 0xf) << 48) | (((base >> 24) & 0xff) << 56);
     gdt[6] = base >> 32;
 
-    gdtr.limit = sizeof(gdt) - 1;
+    gdtr.limit = sizeof(gdt_of[cpu]) - 1;
     gdtr.base = (uint64_t)gdt;
     __asm__ volatile("lgdt %0\n\t"
                      "pushq %1\n\t"
@@ -71,10 +83,10 @@ void gdt_init(void)
 
 void tss_set_ist(int slot, uint64_t stack_top)
 {
-    tss.ist[slot - 1] = stack_top;
+    tss_of[0].ist[slot - 1] = stack_top;
 }
 
 void tss_set_rsp0(uint64_t stack_top)
 {
-    tss.rsp[0] = stack_top;
+    tss_of[0].rsp[0] = stack_top;
 }

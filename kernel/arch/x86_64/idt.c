@@ -79,6 +79,12 @@ void idt_init(void)
         set_gate(v, isr_table[v], 0);
     set_gate(2, isr_table[2], IST_NMI);
     set_gate(8, isr_table[8], IST_DOUBLE_FAULT);
+    idt_load();
+}
+
+/* Every CPU loads the one IDT (the other CPUs at start-up, smp.c). */
+void idt_load(void)
+{
     struct __attribute__((packed)) {
         uint16_t limit;
         uint64_t base;

@@ -32,6 +32,13 @@ bool lapic_init(void)
     return true;
 }
 
+/* Another CPU's own local APIC (same address, its own registers). */
+void lapic_enable_this_cpu(void)
+{
+    wrmsr(MSR_APIC_BASE, rdmsr(MSR_APIC_BASE) | APIC_BASE_ENABLE);
+    lapic_write(LAPIC_SPURIOUS, SVR_ENABLE | VEC_SPURIOUS);
+}
+
 void lapic_eoi(void)
 {
     if (lapic)

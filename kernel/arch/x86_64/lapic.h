@@ -12,6 +12,7 @@ void pic_eoi(int irq);
 
 /* Local APIC. lapic_init maps its registers and enables it. */
 bool lapic_init(void);
+void lapic_enable_this_cpu(void);
 void lapic_eoi(void);
 uint32_t lapic_read(uint32_t reg);
 void lapic_write(uint32_t reg, uint32_t v);

@@ -58,6 +58,10 @@ void user_fault(struct trap_frame *tf, uint64_t fault_addr, const char *what);
 void trap_dispatch(struct trap_frame *tf);
 void idt_init(void);
 void gdt_init(void);
+/* CPU `cpu`'s own GDT and TSS (cpu < SMP_MAX_CPUS; 0 is the boot CPU's,
+ * which gdt_init sets up). */
+void gdt_init_cpu(unsigned cpu);
+void idt_load(void);
 /* Point an IST slot at a stack (once guarded stacks exist). */
 void tss_set_ist(int slot, uint64_t stack_top);
 void tss_set_rsp0(uint64_t stack_top);
