@@ -39,6 +39,10 @@ void smp_init(uint32_t unanswered_apic_id)
         kprintf("smp: no ACPI tables; running on the boot CPU only\n");
         return;
     }
+    if (!arch_smp_capable()) {
+        kprintf("smp: no local APIC in use; running on the boot CPU only\n");
+        return;
+    }
     if (!memory_ap_trampoline_usable()) {
         kprintf("smp: the start-up page at %#lx is not available RAM in the memory map; "
                 "running on the boot CPU only\n",

@@ -32,6 +32,11 @@ bool lapic_init(void)
     return true;
 }
 
+bool lapic_present(void)
+{
+    return lapic != 0;
+}
+
 /* Another CPU's own local APIC (same address, its own registers). */
 void lapic_enable_this_cpu(void)
 {

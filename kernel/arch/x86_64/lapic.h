@@ -13,6 +13,8 @@ void pic_eoi(int irq);
 /* Local APIC. lapic_init maps its registers and enables it. */
 bool lapic_init(void);
 void lapic_enable_this_cpu(void);
+/* Whether lapic_init mapped and enabled one (a CPU may have none). */
+bool lapic_present(void);
 void lapic_eoi(void);
 uint32_t lapic_read(uint32_t reg);
 void lapic_write(uint32_t reg, uint32_t v);

@@ -36,6 +36,11 @@ extern uint8_t boot_pml4[]; /* boot.S: maps the trampoline page 1:1 */
 static uint8_t ap_stacks[SMP_MAX_CPUS][AP_STACK_SIZE] __attribute__((aligned(16)));
 static uint32_t ap_online[SMP_MAX_CPUS];
 
+bool arch_smp_capable(void)
+{
+    return lapic_present();
+}
+
 uint32_t arch_cpu_apic_id(void)
 {
     return lapic_read(LAPIC_ID) >> 24;

@@ -16,6 +16,9 @@
  * allocator never hands out (below 1 MiB, as the SIPI vector requires). */
 #define ARCH_AP_TRAMPOLINE_PA 0x8000ull
 
+/* Whether other CPUs can be started: this CPU has a local APIC in use. */
+bool arch_smp_capable(void);
+
 /* The local APIC id of the CPU this runs on. */
 uint32_t arch_cpu_apic_id(void);
 
