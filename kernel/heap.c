@@ -169,7 +169,8 @@ static void *large_alloc(struct heap_pool *pool, size_t size)
     struct large_header *kept = pool->kept_large;
     if (kept && kept->pages == pages) {
         pool->kept_large = 0;
-        kept->b = (struct block_header){.magic = BLOCK_LIVE, .class_index = CLASS_LARGE, .size = size};
+        kept->b =
+            (struct block_header){.magic = BLOCK_LIVE, .class_index = CLASS_LARGE, .size = size};
         stats.live_blocks++;
         stats.live_bytes += size;
         return &kept->b + 1;

@@ -57,8 +57,8 @@ void heap_pool_trim(struct heap_pool *pool);
 /* Whether the pool has no pages at all. */
 bool heap_pool_empty(const struct heap_pool *pool);
 
-/* Frees to the block's own account. Panics on a pointer that kmalloc did not return or that was already
- * freed: heap corruption must stop the kernel, not spread. */
+/* Frees to the block's own account. Panics on a pointer that kmalloc did not return or that was
+ * already freed: heap corruption must stop the kernel, not spread. */
 void kfree(void *p);
 
 struct heap_stats {

@@ -21,6 +21,10 @@
 static uint8_t params_buf[CAPOS_MAX_PARAMS_LEN] __attribute__((aligned(8)));
 static uint8_t results_arena[KCALL_RESULT_ARENA] __attribute__((aligned(8)));
 static uint8_t results_out[KCALL_RESULT_ARENA + 64] __attribute__((aligned(8)));
+/* Deferred completions build here, not in results_arena: a handler may
+ * complete others' calls while its own results are being built
+ * (ParkSpace.wake answers the waits it ends). */
+static uint8_t deferred_arena[KCALL_RESULT_ARENA] __attribute__((aligned(8)));
 
 int kcall_fail(struct kcall *kc, enum CapException_Type type, const char *message)
 {
@@ -53,7 +57,7 @@ int kcall_write_results(struct process *p, uint64_t addr, uint32_t cap, pending_
 {
     static struct capn_seg seg;
     struct capn_bld b;
-    capn_bld_init(&b, &seg, 1, results_arena, sizeof(results_arena));
+    capn_bld_init(&b, &seg, 1, deferred_arena, sizeof(deferred_arena));
     build(&b, arg);
     size_t len = 0;
     if (b.err != CAPN_OK || capn_bld_write(&b, results_out, sizeof(results_out), &len) != CAPN_OK)

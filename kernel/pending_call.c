@@ -5,19 +5,26 @@
 
 #include "kcall.h"
 #include "process.h"
+#include "sched.h"
 #include "tap.h"
+#include "thread.h"
 
+/* SQEs are only ever consumed on the thread that owns the ring (its
+ * cap_enter, or the tick that interrupted it), so the running thread is
+ * the one the answer must go back to. */
 void pending_call_start(struct pending_call *pc, struct process *p, const struct capos_sqe *sqe)
 {
+    struct thread *t = thread_current();
     pc->caller = p;
+    pc->thread = t;
     pc->user_data = sqe->user_data;
     pc->result_addr = sqe->result_addr;
     pc->result_len = sqe->result_len;
     pc->prev = 0;
-    pc->next = p->pending_calls;
+    pc->next = t->pending_calls;
     if (pc->next)
         pc->next->prev = pc;
-    p->pending_calls = pc;
+    t->pending_calls = pc;
 }
 
 static void unlink_call(struct pending_call *pc)
@@ -25,30 +32,31 @@ static void unlink_call(struct pending_call *pc)
     if (pc->prev)
         pc->prev->next = pc->next;
     else
-        pc->caller->pending_calls = pc->next;
+        pc->thread->pending_calls = pc->next;
     if (pc->next)
         pc->next->prev = pc->prev;
     pc->next = pc->prev = 0;
 }
 
-void pending_calls_abandon(struct process *p)
+void pending_calls_abandon(struct thread *t, struct process *p)
 {
-    for (struct pending_call *pc = p->pending_calls, *next; pc; pc = next) {
+    for (struct pending_call *pc = t->pending_calls, *next; pc; pc = next) {
         next = pc->next;
         pc->caller = 0;
+        pc->thread = 0;
         pc->next = pc->prev = 0;
         /* Last: the hook may free pc. */
         if (pc->abandon)
             pc->abandon(pc, p);
     }
-    p->pending_calls = 0;
+    t->pending_calls = 0;
 }
 
 int pending_call_cancel(struct process *p, uint64_t user_data)
 {
     /* The list is newest first: the earliest match is the last one. */
     struct pending_call *found = 0;
-    for (struct pending_call *pc = p->pending_calls; pc; pc = pc->next)
+    for (struct pending_call *pc = thread_current()->pending_calls; pc; pc = pc->next)
         if (pc->user_data == user_data)
             found = pc;
     if (!found)
@@ -66,13 +74,15 @@ int pending_call_cancel(struct process *p, uint64_t user_data)
 static void post(struct pending_call *pc, struct capos_cqe *cqe, bool handoff)
 {
     struct process *p = pc->caller;
+    struct thread *t = pc->thread;
     cqe->user_data = pc->user_data;
     unlink_call(pc);
     pc->caller = 0;
-    ring_post_reserved(p->ring, &p->ring_state, cqe);
+    pc->thread = 0;
+    ring_post_reserved(t->ring, &t->ring_state, cqe);
     if (tap_enabled)
         tap_cqe(p, cqe);
-    process_notify_completion(p, handoff);
+    thread_notify_completion(t, handoff);
 }
 
 void pending_call_post(struct pending_call *pc, struct capos_cqe *cqe)

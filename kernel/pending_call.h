@@ -25,10 +25,12 @@
 #include <stdint.h>
 
 struct process;
+struct thread;
 struct capn_bld;
 
 struct pending_call {
     struct process *caller; /* NULL once the caller has exited */
+    struct thread *thread;  /* the caller's thread whose ring gets the answer */
     uint64_t user_data;
     uint64_t result_addr;
     uint32_t result_len;
@@ -39,10 +41,11 @@ struct pending_call {
      * from the caller, and may free the struct. NULL: the owner notices a
      * dead caller when it completes, and keeps nothing of the caller's. */
     void (*abandon)(struct pending_call *pc, struct process *caller);
-    struct pending_call *next, *prev; /* the caller's pending calls */
+    struct pending_call *next, *prev; /* the calling thread's pending calls */
 };
 
-/* Record sqe's answer address and link pc into p's pending calls. */
+/* Record sqe's answer address and link pc into the pending calls of the
+ * running thread, which submitted sqe (of process p). */
 void pending_call_start(struct pending_call *pc, struct process *p, const struct capos_sqe *sqe);
 
 /* Post the call's CQE (user_data is filled in) into its reserved slot and
@@ -60,11 +63,12 @@ void pending_call_complete(struct pending_call *pc, int32_t result);
 typedef void (*pending_build_fn)(struct capn_bld *results, void *arg);
 void pending_call_complete_with(struct pending_call *pc, pending_build_fn build, void *arg);
 
-/* The caller is exiting: every pending call of it is abandoned. */
-void pending_calls_abandon(struct process *p);
+/* Thread t of p is ending (alone, or with its process): every pending call
+ * of it is abandoned. */
+void pending_calls_abandon(struct thread *t, struct process *p);
 
-/* CANCEL: complete p's earliest pending call with this user_data with
- * CAPOS_E_CANCELLED and abandon it. 0, or CAPOS_E_NOT_FOUND. */
+/* CANCEL: complete the running thread's earliest pending call with this
+ * user_data with CAPOS_E_CANCELLED and abandon it. 0, or CAPOS_E_NOT_FOUND. */
 int pending_call_cancel(struct process *p, uint64_t user_data);
 
 #endif

@@ -23,6 +23,7 @@
 #include "registry.h"
 #include "sched.h"
 #include "string.h"
+#include "thread.h"
 
 static uint32_t next_pid = 1;
 
@@ -131,7 +132,6 @@ static void drop_cap(void *ctx, uint32_t id, const struct cap_entry *e)
  * close its account: from now on it only pays for what others still use. */
 static void process_release(struct process *p)
 {
-    pending_calls_abandon(p);
     cap_table_drain(&p->caps, drop_cap, 0);
     registry_process_exit(p);
     struct frame_account *f = &p->account->frames;
@@ -196,21 +196,15 @@ struct process *process_create(const char *name, const void *elf, size_t elf_len
          va += PAGE_SIZE)
         if (!map_new_page(p, va, VM_WRITE, 0))
             goto fail;
-    uint64_t ring_pa;
-    if (!map_new_page(p, CAPOS_USER_RING_ADDR, VM_WRITE, &ring_pa))
-        goto fail;
-    p->ring = phys_to_virt(ring_pa);
-    ring_init(p->ring, &p->ring_state);
     if (!build_capset(p, grants, ngrants))
         goto fail;
 
     p->pid = next_pid++;
-    p->main_thread = thread_create_user(p, info.entry, CAPOS_USER_STACK_TOP, CAPOS_USER_RING_ADDR,
-                                        p->pid, CAPOS_USER_CAPSET_ADDR);
-    if (!p->main_thread)
+    if (!thread_create_main(p, info.entry, info.has_tls ? &info.tls : 0, elf))
         goto fail;
-    kprintf("process %s: pid %u started, %lu of %lu frames\n", p->name, p->pid,
-            acct->frames.held, acct->frames.quota);
+    thread_start_running(p->main_thread);
+    kprintf("process %s: pid %u started, %lu of %lu frames\n", p->name, p->pid, acct->frames.held,
+            acct->frames.quota);
     return p;
 
 fail:
@@ -226,6 +220,7 @@ void process_exit_current(int code)
     p->exit_code = code;
     p->exited = true;
     kprintf("process %s: pid %u exited with code %d\n", p->name, p->pid, code);
+    thread_end_all(p, thread_current());
     process_release(p);
     /* The thread outlives the struct by one switch; schedule() does not
      * look at a dead thread's process. */
@@ -240,30 +235,13 @@ void process_kill(struct process *p, int code)
         return;
     p->kill_pending = true;
     p->kill_code = code;
-    kprintf("process %s: pid %u killed by %s (pid %u)\n", p->name, p->pid,
-            process_current()->name, process_current()->pid);
-    /* Blocked in cap_enter: wake it to reach the safe point. */
-    if (p->cap_enter_waiter)
-        sched_wake(p->cap_enter_waiter);
+    kprintf("process %s: pid %u killed by %s (pid %u)\n", p->name, p->pid, process_current()->name,
+            process_current()->pid);
+    /* Threads blocked in cap_enter: wake them to reach the safe point. */
+    thread_wake_all(p);
 }
 
 void process_exit_killed(void)
 {
     process_exit_current(process_current()->kill_code);
-}
-
-void process_notify_completion(struct process *p, bool handoff)
-{
-    struct thread *t = p->cap_enter_waiter;
-    if (!t)
-        return;
-    /* A completion was just posted: a waiter for one (the usual IPC
-     * caller) need not count the CQ. */
-    uint32_t events = 0;
-    if (p->cap_enter_min > 1 && ring_cq_ready(p->ring, &p->ring_state, &events) < p->cap_enter_min)
-        return;
-    if (handoff)
-        sched_wake_next(t);
-    else
-        sched_wake(t);
 }

@@ -1,4 +1,4 @@
-/* Processes: an address space, a capability table, a ring, threads. */
+/* Processes: an address space, a capability table, threads (thread.h). */
 #ifndef CAPOS_PROCESS_H
 #define CAPOS_PROCESS_H
 
@@ -14,8 +14,8 @@
 struct thread;
 struct kobject;
 
-#define PROCESS_NAME_MAX    32
-#define PROCESS_CAP_SLOTS   CAP_DEFAULT_QUOTA
+#define PROCESS_NAME_MAX  32
+#define PROCESS_CAP_SLOTS CAP_DEFAULT_QUOTA
 /* The quota of a child whose spawner names none: 16 MiB. */
 #define PROCESS_DEFAULT_QUOTA 4096
 
@@ -25,18 +25,15 @@ struct process {
     struct vmspace vm;
     struct cap_table caps;
     struct cap_slot cap_slots[PROCESS_CAP_SLOTS];
-    /* The ring page, as the kernel sees it (direct map). */
-    volatile struct capos_ring *ring;
-    struct ring_state ring_state;
     /* Pays for everything the process makes the kernel allocate,
      * this struct included (account.h). */
     struct account *account;
-    struct thread *main_thread;
-    /* A thread blocked in cap_enter waiting for completions, if any. */
-    struct thread *cap_enter_waiter;
-    uint32_t cap_enter_min;
-    /* Calls of this process whose completion is deferred (pending_call.h). */
-    struct pending_call *pending_calls;
+    /* Its threads (thread.h), each with its own ring; slot i of
+     * slots_used is taken by one of them. */
+    struct thread *threads;
+    struct thread *main_thread; /* NULL once it has ended */
+    uint32_t nthreads;
+    uint64_t slots_used;
     int exit_code;
     bool exited;
     /* process_kill: exit with kill_code at the next safe point. */
@@ -79,10 +76,10 @@ struct process *process_create(const char *name, const void *elf, size_t elf_len
 _Noreturn void process_exit_current(int code);
 
 /*
- * Make p exit with `code` the next time its thread is at a safe point in
- * the kernel: returning from cap_enter (a blocked thread is woken for it)
- * or a timer tick in user mode. p is not running: there is one CPU and
- * the caller is running.
+ * Make p exit with `code` the next time one of its threads is at a safe
+ * point in the kernel: returning from cap_enter (blocked threads are woken
+ * for it) or a timer tick in user mode. p is not running: there is one
+ * CPU and the caller is running.
  */
 void process_kill(struct process *p, int code);
 /* The safe point: exit if the running process was killed. */
@@ -102,9 +99,5 @@ const struct vmspace *process_vmspace(const struct process *p);
 bool process_map_anon(struct process *p, uint64_t va, uint32_t vm_flags);
 /* Unmap an owned page and give its frame back; false if va is not one. */
 bool process_unmap_anon(struct process *p, uint64_t va);
-
-/* Wake the process's cap_enter waiter if enough completions are ready;
- * with handoff, it runs next (sched_wake_next). */
-void process_notify_completion(struct process *p, bool handoff);
 
 #endif

@@ -20,6 +20,7 @@
 
 struct kobject;
 struct process;
+struct thread;
 struct capnpc_iface;
 
 /* What a boot object may be made from: the boot module (the manifest). */
@@ -47,6 +48,10 @@ struct kobject_class {
     /* A process is exiting; runs after its capabilities and pending calls
      * are released, before its address space is destroyed. */
     void (*process_exit)(struct process *p);
+    /* A thread is ending (alone, or with its process, whose capabilities
+     * and per-process state still exist); runs after its pending calls
+     * are abandoned. */
+    void (*thread_exit)(struct thread *t);
     /* Every timer interrupt, in interrupt context (no blocking, no
      * parsing): complete what is due at now_ns. */
     void (*tick)(uint64_t now_ns);
@@ -88,6 +93,7 @@ struct kobject *registry_source_object(int src, const struct boot_module *m);
 
 /* The hooks, for every class that has them, in registry order. */
 void registry_process_exit(struct process *p);
+void registry_thread_exit(struct thread *t);
 void registry_tick(uint64_t now_ns);
 uint64_t registry_next_deadline(void);
 

@@ -14,6 +14,7 @@
 #include "kcore/ring_opdef.h"
 #include "kobject.h"
 #include "process.h"
+#include "sched.h"
 #include "tap.h"
 
 /*
@@ -131,28 +132,29 @@ static enum ring_action issue(void *ctx, const struct capos_sqe *sqe, struct cap
  * CPU the process cannot run (and rewrite them) while its ring is being
  * processed.
  */
-static void run_ring(struct process *p, ring_handler h)
+static void run_ring(struct thread *t, ring_handler h)
 {
+    struct process *p = t->process;
     if (!tap_enabled) {
-        ring_process(p->ring, &p->ring_state, CAPOS_SQ_ENTRIES, h, p);
+        ring_process(t->ring, &t->ring_state, CAPOS_SQ_ENTRIES, h, p);
         return;
     }
-    uint32_t sq0 = p->ring_state.sq_head, cq0 = p->ring_state.cq_tail;
-    ring_process(p->ring, &p->ring_state, CAPOS_SQ_ENTRIES, h, p);
-    for (uint32_t i = sq0; i != p->ring_state.sq_head; i++) {
+    uint32_t sq0 = t->ring_state.sq_head, cq0 = t->ring_state.cq_tail;
+    ring_process(t->ring, &t->ring_state, CAPOS_SQ_ENTRIES, h, p);
+    for (uint32_t i = sq0; i != t->ring_state.sq_head; i++) {
         struct capos_sqe sqe;
-        ring_fetch_sqe(p->ring, i, &sqe);
+        ring_fetch_sqe(t->ring, i, &sqe);
         tap_sqe(p, &sqe);
     }
-    for (uint32_t i = cq0; i != p->ring_state.cq_tail; i++) {
-        struct capos_cqe cqe = p->ring->cq[i & CAPOS_CQ_MASK];
+    for (uint32_t i = cq0; i != t->ring_state.cq_tail; i++) {
+        struct capos_cqe cqe = t->ring->cq[i & CAPOS_CQ_MASK];
         tap_cqe(p, &cqe);
     }
 }
 
-void ring_dispatch(struct process *p)
+void ring_dispatch(struct thread *t)
 {
-    run_ring(p, issue);
+    run_ring(t, issue);
 }
 
 /*
@@ -170,7 +172,7 @@ static enum ring_action issue_irq(void *ctx, const struct capos_sqe *sqe, struct
     return issue(ctx, sqe, cqe);
 }
 
-void ring_poll_irq(struct process *p)
+void ring_poll_irq(struct thread *t)
 {
-    run_ring(p, issue_irq);
+    run_ring(t, issue_irq);
 }

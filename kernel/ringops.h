@@ -2,12 +2,13 @@
 #ifndef CAPOS_RINGOPS_H
 #define CAPOS_RINGOPS_H
 
-struct process;
+struct thread;
 
-/* Consume the process's pending SQEs (at most CAPOS_SQ_ENTRIES). */
-void ring_dispatch(struct process *p);
+/* Consume the thread's pending SQEs (at most CAPOS_SQ_ENTRIES), for its
+ * process. */
+void ring_dispatch(struct thread *t);
 /* From the timer interrupt: only opcodes the table marks irq_safe (NOP,
  * RELEASE). */
-void ring_poll_irq(struct process *p);
+void ring_poll_irq(struct thread *t);
 
 #endif

@@ -93,15 +93,14 @@ static void sleepers_remove(struct thread *t)
     }
 }
 
+static void thread_free(struct thread *t);
+
 __attribute__((noinline)) static void reap_slow(void)
 {
     struct thread *t = reap_pending;
     if (t != current) {
         reap_pending = 0;
-        struct account *a = t->account;
-        kstack_free(t->kstack_top, THREAD_KSTACK_PAGES);
-        account_release(a, FL_STACKS, THREAD_KSTACK_PAGES);
-        kfree(t); /* may free the account, if this was all it paid for */
+        thread_free(t);
     }
 }
 
@@ -160,10 +159,36 @@ struct thread *thread_create_user(struct process *p, uint64_t entry, uint64_t us
     t->account = p->account;
     t->process = p;
     t->deadline_ns = UINT64_MAX;
+    t->state = THREAD_NEW;
     arch_thread_init_user(&t->arch, t->kstack_top, entry, user_rsp, rdi, rsi, rdx);
     live_threads++;
-    run_enqueue(t);
     return t;
+}
+
+void sched_start(struct thread *t)
+{
+    run_enqueue(t);
+}
+
+static void thread_free(struct thread *t)
+{
+    struct account *a = t->account;
+    kstack_free(t->kstack_top, THREAD_KSTACK_PAGES);
+    account_release(a, FL_STACKS, THREAD_KSTACK_PAGES);
+    kfree(t); /* may free the account, if this was all it paid for */
+}
+
+void sched_discard(struct thread *t)
+{
+    if (t->state == THREAD_RUNNABLE)
+        run_unlink(t);
+    else if (t->state == THREAD_BLOCKED && t->deadline_ns != UINT64_MAX)
+        sleepers_remove(t);
+    t->state = THREAD_DEAD;
+    live_threads--;
+    /* It is suspended in arch_switch (or never ran): nothing runs on its
+     * stack, which can go now. */
+    thread_free(t);
 }
 
 enum wake_reason sched_block(uint64_t deadline_ns)
@@ -280,7 +305,7 @@ void sched_tick(bool from_user)
      * is never interrupted half-way through changing shared state. */
     if (from_user && current != &idle_thread) {
         process_exit_if_killed(current->process);
-        ring_poll_irq(current->process);
+        ring_poll_irq(current);
         if (now >= current->slice_end_ns && run_head) {
             sched_yield();
             process_exit_if_killed(current->process); /* killed while it waited */

@@ -10,12 +10,18 @@
 #define CAPOS_SCHED_H
 
 #include <arch/thread.h>
+#include <capos/ring.h>
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "kcore/ring.h"
+
 struct process;
+struct pending_call;
+struct thread_status;
 
 enum thread_state {
+    THREAD_NEW, /* created, not yet started (sched_start) */
     THREAD_RUNNABLE,
     THREAD_RUNNING,
     THREAD_BLOCKED,
@@ -34,26 +40,47 @@ struct thread {
     struct process *process; /* NULL for the idle thread */
     enum thread_state state;
     enum wake_reason wake_reason;
-    uint64_t deadline_ns;      /* blocked with a timeout; UINT64_MAX: none */
+    uint64_t deadline_ns;               /* blocked with a timeout; UINT64_MAX: none */
     struct thread *run_next, *run_prev; /* run queue (doubly linked: O(1) unlink) */
-    struct thread *sleep_next; /* threads blocked with a deadline */
+    struct thread *sleep_next;          /* threads blocked with a deadline */
     uint64_t kstack_top;
     uint64_t slice_end_ns;   /* preempted after this, if others are runnable */
     bool donated;            /* slice_end_ns was handed over: keep it when it runs */
     struct account *account; /* pays for this struct and the kernel stack */
+
+    /* A user thread's own ring (docs/threads.md): its completions, its
+     * cap_enter, its calls in flight. */
+    volatile struct capos_ring *ring; /* the ring page, through the direct map */
+    struct ring_state ring_state;
+    uint64_t ring_va;                   /* where the thread sees it */
+    struct pending_call *pending_calls; /* deferred completions it waits for */
+    bool cap_enter_waiting;             /* blocked in cap_enter */
+    uint32_t cap_enter_min;             /* ... for this many completions */
+    /* Its place in its process (thread.c). */
+    struct thread *proc_next;
+    uint32_t slot;     /* 0: the main thread; selects the ring address */
+    bool exit_pending; /* ThreadControl.exit: end at the next safe point */
+    int32_t exit_code;
+    struct thread_status *status; /* its ThreadHandle's view, if any */
 };
 
 #define THREAD_KSTACK_PAGES 4
-#define SCHED_SLICE_NS 20000000ull /* 20 ms */
+#define SCHED_SLICE_NS      20000000ull /* 20 ms */
 /* A thread running user code is interrupted this often (slice accounting,
  * ring polling); an idle CPU is interrupted only for deadlines. */
 #define SCHED_TICK_NS 10000000ull
 
 /* The running context becomes the idle thread. */
 void sched_init(void);
-/* A new user thread of `p`, runnable at once. NULL when out of memory. */
+/* A new user thread of `p` (THREAD_NEW: sched_start makes it runnable),
+ * paid for by p's account. NULL when p's quota cannot pay. */
 struct thread *thread_create_user(struct process *p, uint64_t entry, uint64_t user_rsp,
                                   uint64_t rdi, uint64_t rsi, uint64_t rdx);
+void sched_start(struct thread *t);
+/* Drop a thread that is not running (new, queued, or blocked): it is taken
+ * off every list and its stack and struct are freed at once. Whatever it
+ * was blocked in must already have let go of it. */
+void sched_discard(struct thread *t);
 struct thread *thread_current(void);
 
 /* Block the running thread until sched_wake() or until the clock reaches

@@ -15,17 +15,20 @@
 #include "process.h"
 #include "ringops.h"
 #include "sched.h"
+#include "thread.h"
 
 static int64_t cap_enter(uint64_t min_complete, uint64_t timeout_ns)
 {
-    struct process *p = process_current();
+    struct thread *t = thread_current();
+    struct process *p = t->process;
     process_exit_if_killed(p);
-    ring_dispatch(p);
+    ring_dispatch(t);
+    thread_exit_if_pending(t);
 
     if (min_complete > CAPOS_CQ_ENTRIES)
         min_complete = CAPOS_CQ_ENTRIES;
     uint32_t events = 0;
-    uint32_t ready = ring_cq_ready(p->ring, &p->ring_state, &events);
+    uint32_t ready = ring_cq_ready(t->ring, &t->ring_state, &events);
     /* The common case returns here, without reading the clock. */
     if (ready >= min_complete || timeout_ns == 0)
         return ready;
@@ -35,12 +38,12 @@ static int64_t cap_enter(uint64_t min_complete, uint64_t timeout_ns)
         deadline = timeout_ns > UINT64_MAX - 1 - now ? UINT64_MAX - 1 : now + timeout_ns;
     }
     for (;;) {
-        p->cap_enter_waiter = thread_current();
-        p->cap_enter_min = (uint32_t)min_complete;
+        t->cap_enter_waiting = true;
+        t->cap_enter_min = (uint32_t)min_complete;
         sched_block(deadline);
-        p->cap_enter_waiter = 0;
+        t->cap_enter_waiting = false;
         process_exit_if_killed(p);
-        ready = ring_cq_ready(p->ring, &p->ring_state, &events);
+        ready = ring_cq_ready(t->ring, &t->ring_state, &events);
         if (ready >= min_complete || arch_clock_ns() >= deadline)
             return ready;
     }

@@ -15,7 +15,7 @@ STRING_SRCS := lib/freestanding/string.c
 
 # The kernel's pure logic: Multiboot2 parsing, frame bitmap and ledger,
 # capability table, ELF64 validation, the ring consumer.
-KCORE_SRCS := $(addprefix lib/kcore/,mb2.c frame_bitmap.c cap_table.c frame_ledger.c elf64.c \
+KCORE_SRCS := $(addprefix lib/kcore/,mb2.c frame_bitmap.c cap_table.c frame_ledger.c elf64.c park.c \
                   ring.c ring_opdef.c)
 
 # Device discovery and drivers' pure parts (docs/devices.md): ACPI tables,

@@ -11,6 +11,7 @@ ULDFLAGS := -nostdlib -static -no-pie -Wl,-z,max-page-size=0x1000 -Wl,-z,separat
 
 # libcapos-rt: user/rt/ and what it links of lib/ (RT_LIB_SRCS, mk/link.mk).
 RT_SRCS := user/rt/start.S user/rt/rt.c user/rt/call.c user/rt/print.c user/rt/heap.c user/rt/server.c user/rt/handle.c \
+           user/rt/park.c user/rt/thread.c user/rt/sync.c \
            user/rt/spawn.c \
            $(RT_LIB_SRCS)
 RT_OBJS := $(addprefix $(BUILD)/obj/user/,$(addsuffix .o,$(basename $(RT_SRCS))))

@@ -180,6 +180,54 @@ interface ProcessHandle @0xf41160f914138d3e {
 const killedExitCode :Int32 = -128;
 # The exit code of a process ended by ProcessHandle.kill.
 
+interface ThreadSpawner @0x860251ee72b6d803 {
+  # Creates threads in the caller's own process (docs/threads.md). It names
+  # no process: whoever calls it gets threads of their own, paid for from
+  # their own frame quota.
+  spawn @0 (entry :UInt64, stackTop :UInt64, arg :UInt64, tlsBase :UInt64)
+      -> (thread :ThreadHandle);
+  # A new thread, runnable at once. It enters user mode at entry with
+  # RDI = its own ring page, RSI = arg, RSP = stackTop and FS base =
+  # tlsBase. entry and stackTop must be user addresses (stackTop 16-byte
+  # aligned); tlsBase a user address or 0. At most maxThreads threads per
+  # process: beyond, or when the quota cannot pay, `overloaded`.
+}
+
+const maxThreads :UInt32 = 64;
+# The most threads one process may have at once, its main thread included.
+
+interface ThreadHandle @0xf933c22345830df9 {
+  # One thread, as its spawner sees it. Releasing the last capability
+  # detaches the thread: it runs on, and its exit code is dropped.
+  join @0 () -> (exitCode :Int32);
+  # Wait until the thread has ended; its ThreadControl.exit code (or the
+  # process's, if the whole process ended first). One join at a time.
+}
+
+interface ThreadControl @0x9e79cfb73dca8bb7 {
+  # The calling thread's control over itself.
+  exit @0 (code :Int32) -> ();
+  # End the calling thread. The call's completion is never posted; the
+  # thread's other calls in flight are cancelled. The last thread's exit
+  # ends the process with this code.
+  setTlsBase @1 (addr :UInt64) -> ();
+  # Set the calling thread's FS base (its thread pointer): a user address
+  # or 0.
+}
+
+interface ParkSpace @0x8cdaf879b18f2614 {
+  # A futex private to the caller's address space: waits and wakes of one
+  # process never meet another's.
+  wait @0 (addr :UInt64, expected :UInt32, timeoutNs :UInt64) -> (woken :Bool);
+  # If the 4-byte word at addr (4-aligned, mapped readable) still holds
+  # expected, wait until a wake names addr (woken = true) or timeoutNs has
+  # passed (woken = false; 0 waits forever). Otherwise return at once with
+  # woken = false. One wait per thread at a time.
+  wake @1 (addr :UInt64, count :UInt32) -> (woken :UInt32);
+  # Wake at most count of the threads waiting on addr, oldest first; how
+  # many were woken.
+}
+
 interface Attenuator @0xa7c0c8af74961e51 {
   # Makes narrower capabilities: the interface is the permission, so a
   # capability that answers fewer methods is a weaker one.
@@ -464,7 +512,10 @@ enum KernelSource {
   terminal @9 $C.implements("TerminalSession");
   power @10 $C.implements("Power");
   ledger @11 $C.implements("FrameLedger");
-  network @12 $C.implements("NetworkInterface");
+  threads @12 $C.implements("ThreadSpawner");
+  threadControl @13 $C.implements("ThreadControl");
+  park @14 $C.implements("ParkSpace");
+  network @15 $C.implements("NetworkInterface");
 }
 
 struct Export {

@@ -11,9 +11,9 @@
 # (at most N) or "rel F KEY2" (at most F times KEY2's icount figure).
 set -eu
 dir=${1:-build/bench}
-cat "$dir/ring-icount.txt" "$dir/ipc-icount.txt" >"$dir/all-icount.txt"
-cat "$dir/ring-tcg.txt" "$dir/ipc-tcg.txt" >"$dir/all-tcg.txt"
-printf '== issue 13: targets beside Linux     %9s %11s %15s %6s  %s\n' \
+cat "$dir/ring-icount.txt" "$dir/ipc-icount.txt" "$dir/thread-icount.txt" >"$dir/all-icount.txt"
+cat "$dir/ring-tcg.txt" "$dir/ipc-tcg.txt" "$dir/thread-tcg.txt" >"$dir/all-tcg.txt"
+printf '== issues 13, 14: targets beside Linux %8s %11s %15s %6s  %s\n' \
     "icount" "TCG" "target" "" "Linux 6.1 (same QEMU, icount)"
 awk -F'|' -v icount="$dir/all-icount.txt" -v tcg="$dir/all-tcg.txt" '
 BEGIN {
@@ -77,4 +77,10 @@ fair-2-pair-rts|2 counters: pair round trips|-|-|
 fair-4-min-share|4 counters: smallest share %|-|-|
 fair-4-max-share|4 counters: largest share %|-|-|
 fair-4-pair-rts|4 counters: pair round trips|-|-|
+-- 10. threads (instructions; Linux: /work/linux-threads, glibc, same QEMU, -cpu qemu64)
+thread-create-join|thread create + join|le 20000|50000|pthread_create + pthread_join (72,000 with -cpu max)
+park-pingpong|park/wake round trip, 2 threads|le 1500|9924|private futex round trip, 2 threads
+park-pingpong-batched|the same, wake+wait in one cap_enter|le 1500|9924|private futex round trip, 2 threads
+mtx-uncontended|uncontended mtx_lock + mtx_unlock|-|63|pthread_mutex_lock + unlock
+mtx-uncontended-kernel-entries|kernel entries in those|le 0|0|system calls in those
 ROWS

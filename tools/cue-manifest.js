@@ -105,7 +105,7 @@ function suggest(word, candidates, what) {
     let s = near !== null ? `; did you mean "${near}"?` : '';
     if (candidates.length === 0)
         s += ` (there are no ${what})`;
-    else if (candidates.length <= 16)
+    else if (candidates.length <= 20)
         s += ` (${what}: ${candidates.join(', ')})`;
     else
         s += ` (expected one of the ${what})`;

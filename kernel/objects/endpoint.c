@@ -448,6 +448,7 @@ static int endpoint_recv(struct kobject *owner, struct process *p, const struct 
 {
     struct endpoint *ep = endpoint_of(owner);
     struct pending_call t = {.caller = p,
+                             .thread = thread_current(),
                              .user_data = sqe->user_data,
                              .result_addr = sqe->result_addr,
                              .result_len = sqe->result_len};

@@ -25,6 +25,10 @@
     X(terminal)                                                                                    \
     X(power)                                                                                       \
     X(ledger)                                                                                      \
+    X(thread_spawner)                                                                              \
+    X(thread_handle)                                                                               \
+    X(thread_control)                                                                              \
+    X(park_space)                                                                                  \
     X(network_interface)
 
 #define DECLARE(name) extern const struct kobject_class name##_class;
@@ -89,6 +93,13 @@ void registry_process_exit(struct process *p)
     for (size_t i = 0; i < NCLASSES; i++)
         if (classes[i]->process_exit)
             classes[i]->process_exit(p);
+}
+
+void registry_thread_exit(struct thread *t)
+{
+    for (size_t i = 0; i < NCLASSES; i++)
+        if (classes[i]->thread_exit)
+            classes[i]->thread_exit(t);
 }
 
 uint64_t registry_next_deadline(void)

@@ -2,7 +2,7 @@
  * Park table (park.h). Each bucket is a doubly linked FIFO, so parking,
  * removing a waiter (timeout, death) and waking the oldest are O(1); a
  * wake walks only its own bucket, and keys that share a bucket are told
- * apart by the full key.
+ * apart by the whole key.
  */
 #include "kcore/park.h"
 
@@ -18,14 +18,20 @@ bool park_table_init(struct park_table *t, struct park_bucket *buckets, uint32_t
     return true;
 }
 
-static struct park_bucket *bucket_of(const struct park_table *t, uint64_t key)
+static struct park_bucket *bucket_of(const struct park_table *t, struct park_key key)
 {
-    /* Fold the high bits in: keys differ mostly there (park_key). */
-    uint64_t h = key ^ (key >> 29) ^ (key >> 43);
+    /* Only spreads keys over buckets; matching compares the key whole. */
+    uint64_t h = (key.addr >> 2) ^ (key.space * 0x9e3779b97f4a7c15ull);
+    h ^= h >> 29;
     return &t->buckets[h & t->mask];
 }
 
-void park_enqueue(struct park_table *t, struct park_waiter *w, uint64_t key)
+static bool key_eq(struct park_key a, struct park_key b)
+{
+    return a.space == b.space && a.addr == b.addr;
+}
+
+void park_enqueue(struct park_table *t, struct park_waiter *w, struct park_key key)
 {
     struct park_bucket *b = bucket_of(t, key);
     w->key = key;
@@ -63,14 +69,14 @@ bool park_remove(struct park_table *t, struct park_waiter *w)
     return true;
 }
 
-uint32_t park_wake(struct park_table *t, uint64_t key, uint32_t count,
+uint32_t park_wake(struct park_table *t, struct park_key key, uint32_t count,
                    void (*woken)(void *ctx, struct park_waiter *w), void *ctx)
 {
     struct park_bucket *b = bucket_of(t, key);
     uint32_t n = 0;
     for (struct park_waiter *w = b->head, *next; w && n < count; w = next) {
         next = w->next;
-        if (w->key != key)
+        if (!key_eq(w->key, key))
             continue;
         unlink(t, b, w);
         n++;
@@ -80,10 +86,10 @@ uint32_t park_wake(struct park_table *t, uint64_t key, uint32_t count,
     return n;
 }
 
-uint32_t park_count(const struct park_table *t, uint64_t key)
+uint32_t park_count(const struct park_table *t, struct park_key key)
 {
     uint32_t n = 0;
     for (const struct park_waiter *w = bucket_of(t, key)->head; w; w = w->next)
-        n += w->key == key;
+        n += key_eq(w->key, key);
     return n;
 }

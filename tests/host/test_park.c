@@ -7,8 +7,8 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "test_rng.h"
 #include "kcore/park.h"
+#include "test_rng.h"
 
 static struct park_bucket buckets[8];
 static struct park_table t;
@@ -41,7 +41,7 @@ Test(park, init_needs_a_power_of_two)
 
 Test(park, wakes_oldest_first_and_only_its_key)
 {
-    uint64_t a = park_key(1, 0x1000), b = park_key(1, 0x1004);
+    struct park_key a = park_key(1, 0x1000), b = park_key(1, 0x1004);
     park_enqueue(&t, &w[0], a);
     park_enqueue(&t, &w[1], b);
     park_enqueue(&t, &w[2], a);
@@ -60,7 +60,7 @@ Test(park, wakes_oldest_first_and_only_its_key)
 
 Test(park, counts_zero_and_huge)
 {
-    uint64_t a = park_key(1, 0x2000);
+    struct park_key a = park_key(1, 0x2000);
     for (int i = 0; i < 5; i++)
         park_enqueue(&t, &w[i], a);
     cr_assert_eq(park_wake(&t, a, 0, record, 0), 0);
@@ -74,13 +74,30 @@ Test(park, counts_zero_and_huge)
 Test(park, address_spaces_are_apart)
 {
     /* The same user address in two processes: different keys. */
-    uint64_t p1 = park_key(1, 0x3000), p2 = park_key(2, 0x3000);
-    cr_assert_neq(p1, p2);
+    struct park_key p1 = park_key(1, 0x3000), p2 = park_key(2, 0x3000);
+    cr_assert(p1.space != p2.space);
     park_enqueue(&t, &w[0], p1);
     park_enqueue(&t, &w[1], p2);
     cr_assert_eq(park_wake(&t, p1, 10, record, 0), 1);
     cr_assert_eq(order[0], 0);
     cr_assert(w[1].parked);
+}
+
+Test(park, colliding_hashes_do_not_meet)
+{
+    /* Two spaces and addresses chosen so that the old mixed key
+     * (addr >> 2) ^ (space * golden) was equal: an attacker's wake on its
+     * own address must not reach the other process's waiter. */
+    const uint64_t g = 0x9e3779b97f4a7c15ull;
+    uint64_t s1 = 1, s2 = 2, a1 = 0x1000;
+    uint64_t a2 = ((a1 >> 2) ^ (s1 * g) ^ (s2 * g)) << 2;
+    struct park_bucket one[1];
+    struct park_table u;
+    park_table_init(&u, one, 1);
+    park_enqueue(&u, &w[0], park_key(s1, a1));
+    cr_assert_eq(park_wake(&u, park_key(s2, a2), UINT32_MAX, record, 0), 0);
+    cr_assert(w[0].parked);
+    cr_assert_eq(park_count(&u, park_key(s1, a1)), 1);
 }
 
 Test(park, keys_sharing_a_bucket)
@@ -100,7 +117,7 @@ Test(park, keys_sharing_a_bucket)
 
 Test(park, remove_from_head_middle_and_tail)
 {
-    uint64_t a = park_key(1, 0x5000);
+    struct park_key a = park_key(1, 0x5000);
     for (int i = 0; i < 4; i++)
         park_enqueue(&t, &w[i], a);
     cr_assert(park_remove(&t, &w[1]));
@@ -113,7 +130,7 @@ Test(park, remove_from_head_middle_and_tail)
     cr_assert_eq(t.waiters, 0);
 }
 
-static uint64_t repark_key;
+static struct park_key repark_key;
 static void repark(void *ctx, struct park_waiter *x)
 {
     record(ctx, x);
@@ -122,7 +139,7 @@ static void repark(void *ctx, struct park_waiter *x)
 
 Test(park, woken_may_park_again)
 {
-    uint64_t a = park_key(1, 0x6000);
+    struct park_key a = park_key(1, 0x6000);
     repark_key = a;
     park_enqueue(&t, &w[0], a);
     park_enqueue(&t, &w[1], a);
@@ -135,7 +152,6 @@ Test(park, woken_may_park_again)
 }
 
 /* ---- Randomized comparison against a model ---- */
-
 
 Test(park, random_ops_match_model)
 {
@@ -151,7 +167,7 @@ Test(park, random_ops_match_model)
             key_of[i] = -1;
         for (int op = 0; op < 3000; op++) {
             int i = (int)rnd(N), k = (int)rnd(KEYS);
-            uint64_t key = park_key(1 + (uint64_t)(k & 1), 0x7000 + 4 * (uint64_t)k);
+            struct park_key key = park_key(1 + (uint64_t)(k & 1), 0x7000 + 4 * (uint64_t)k);
             switch (rnd(3)) {
             case 0:
                 if (key_of[i] < 0) {

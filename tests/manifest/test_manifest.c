@@ -306,12 +306,12 @@ Test(sources, unknown_kernel_source)
 {
     struct mdesc *d = mdesc_new();
     /* The first number past the schema's sources. */
-    d->init_caps[1].kernel = 13;
-    _Static_assert(KernelSource_COUNT == 13, "a new kernel source: update this test");
+    d->init_caps[1].kernel = 16;
+    _Static_assert(KernelSource_COUNT == 16, "a new kernel source: update this test");
     expect_err(d, MANIFEST_E_SOURCE, "initConfig.init.caps[1].source",
-               "unknown kernel source 13: expected console, timer, entropy, frames, vm, "
-               "bootPackage, spawner, attenuator, endpoints, terminal, power, ledger or "
-               "network");
+               "unknown kernel source 16: expected console, timer, entropy, frames, vm, "
+               "bootPackage, spawner, attenuator, endpoints, terminal, power, ledger, threads, "
+               "threadControl, park or network");
     free(d);
 }
 

@@ -80,7 +80,7 @@ bool capos_call_start(struct capnpc_call *c, uint32_t cap, uint64_t interface_id
         return false;
     /* The descriptors must outlive this frame (the kernel may take the
      * SQE much later): the runtime keeps them with the SQ slot. */
-    struct capos_xfer xfer[CAPOS_MAX_XFER];
+    struct capos_xfer xfer[CAPOS_MAX_XFER] = {{0}}; /* GCC's LTO cannot see ncaps bound the reads */
     for (uint32_t i = 0; i < req.ncaps; i++)
         xfer[i] = (struct capos_xfer){.cap = req.caps[i], .mode = CAPOS_XFER_COPY};
     struct capos_sqe sqe = {

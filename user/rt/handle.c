@@ -14,11 +14,16 @@
 #define HANDLE_SLOTS 256
 static uint16_t extra[HANDLE_SLOTS];
 
+/* The counts are atomic: threads of one process share its handles. */
 uint32_t capos_handle_dup(uint32_t cap)
 {
     uint32_t i = cap & 0xffff;
-    if (cap && i < HANDLE_SLOTS && extra[i] < UINT16_MAX)
-        extra[i]++;
+    if (!cap || i >= HANDLE_SLOTS)
+        return cap;
+    uint16_t n = __atomic_load_n(&extra[i], __ATOMIC_RELAXED);
+    while (n < UINT16_MAX && !__atomic_compare_exchange_n(&extra[i], &n, n + 1, true,
+                                                          __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        ;
     return cap;
 }
 
@@ -27,9 +32,13 @@ void capos_handle_drop(uint32_t cap)
     if (!cap)
         return;
     uint32_t i = cap & 0xffff;
-    if (i < HANDLE_SLOTS && extra[i]) {
-        extra[i]--;
-        return;
+    if (i < HANDLE_SLOTS) {
+        uint16_t n = __atomic_load_n(&extra[i], __ATOMIC_RELAXED);
+        while (n && !__atomic_compare_exchange_n(&extra[i], &n, n - 1, true, __ATOMIC_RELAXED,
+                                                 __ATOMIC_RELAXED))
+            ;
+        if (n)
+            return;
     }
     capos_release(cap);
 }

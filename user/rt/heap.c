@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "capos.capnp.h"
+#include "capos_threads.h"
 
 #define HEAP_BASE  0x0000200000000000ull /* inside the VM range */
 #define HEAP_LIMIT 0x0000200040000000ull /* 1 GiB */
@@ -20,8 +21,12 @@ struct block {
 };
 #define HEADER ALIGN /* keeps payloads 16-byte aligned */
 
+/* One lock for the heap: threads of a process share it. */
+static struct capos_lock heap_lock = CAPOS_LOCK_INIT;
 static struct block *free_list; /* address order */
 static uint64_t heap_end = HEAP_BASE;
+
+static void free_locked(struct block *b);
 
 static bool grow(size_t need)
 {
@@ -42,11 +47,11 @@ static bool grow(size_t need)
     struct block *b = (struct block *)heap_end;
     b->size = (size_t)pages * 4096;
     heap_end += (uint64_t)pages * 4096;
-    capos_free((uint8_t *)b + HEADER);
+    free_locked(b);
     return true;
 }
 
-void *capos_malloc(size_t n)
+static void *malloc_locked(size_t n)
 {
     if (n == 0 || n > HEAP_LIMIT - HEAP_BASE)
         return 0;
@@ -75,11 +80,8 @@ void *capos_malloc(size_t n)
     return 0;
 }
 
-void capos_free(void *p)
+static void free_locked(struct block *b)
 {
-    if (!p)
-        return;
-    struct block *b = (struct block *)((uint8_t *)p - HEADER);
     struct block **pp = &free_list;
     while (*pp && *pp < b)
         pp = &(*pp)->next_free;
@@ -97,4 +99,21 @@ void capos_free(void *p)
             prev->next_free = b->next_free;
         }
     }
+}
+
+void *capos_malloc(size_t n)
+{
+    capos_lock(&heap_lock);
+    void *p = malloc_locked(n);
+    capos_unlock(&heap_lock);
+    return p;
+}
+
+void capos_free(void *p)
+{
+    if (!p)
+        return;
+    capos_lock(&heap_lock);
+    free_locked((struct block *)((uint8_t *)p - HEADER));
+    capos_unlock(&heap_lock);
 }

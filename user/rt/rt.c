@@ -2,23 +2,30 @@
 #include "capos_rt.h"
 
 #include <capos/syscall.h>
+
+#include "capos_threads.h"
 #include <string.h>
 
-static volatile struct capos_ring *ring;
+/* Each thread has its own ring (docs/threads.md), so everything about the
+ * ring is thread-local and the ring code needs no lock. */
+static _Thread_local volatile struct capos_ring *ring;
 static const struct capos_capset *capset;
 static uint32_t pid;
 
 /* CQEs reaped while waiting for a different user_data. The CQ holds at
  * most 32, so 32 stashed entries always suffice. */
-static struct capos_cqe stash[CAPOS_CQ_ENTRIES];
-static bool stash_used[CAPOS_CQ_ENTRIES];
-static unsigned stashed; /* entries in use: lets the common case skip the scan */
+static _Thread_local struct capos_cqe stash[CAPOS_CQ_ENTRIES];
+static _Thread_local bool stash_used[CAPOS_CQ_ENTRIES];
+static _Thread_local unsigned stashed; /* in use: lets the common case skip the scan */
 
-static uint32_t pending_release[CAPOS_SQ_ENTRIES];
-static uint32_t npending_release;
+/* Releases ride along with the next submission of the thread that queued
+ * them, on its own ring. */
+static _Thread_local uint32_t pending_release[CAPOS_SQ_ENTRIES];
+static _Thread_local uint32_t npending_release;
 
 _Noreturn void capos_rt_start(volatile struct capos_ring *r, uint32_t p,
                               const struct capos_capset *cs);
+void capos_rt_threads_init(void);
 
 _Noreturn void capos_rt_start(volatile struct capos_ring *r, uint32_t p,
                               const struct capos_capset *cs)
@@ -26,6 +33,7 @@ _Noreturn void capos_rt_start(volatile struct capos_ring *r, uint32_t p,
     ring = r;
     pid = p;
     capset = cs && cs->magic == CAPOS_CAPSET_MAGIC ? cs : 0;
+    capos_rt_threads_init();
     int code = main();
     capos_flush_releases();
     capos_exit(code);
@@ -65,8 +73,14 @@ volatile struct capos_ring *capos_ring(void)
 
 uint64_t capos_ring_next_id(void)
 {
-    static uint64_t next = 1;
+    /* Unique per ring is enough: each thread's user_data go to its own. */
+    static _Thread_local uint64_t next = 1;
     return next++;
+}
+
+void capos_rt_set_ring(volatile struct capos_ring *r)
+{
+    ring = r;
 }
 
 static bool reap(uint64_t user_data, struct capos_cqe *out);
@@ -74,7 +88,7 @@ static bool reap(uint64_t user_data, struct capos_cqe *out);
 /* Transfer descriptors of queued SQEs, one set per SQ slot: the kernel
  * reads them when it takes the SQE, and a slot is reused only after that,
  * so they live exactly as long as they must. */
-static struct capos_xfer xfer_store[CAPOS_SQ_ENTRIES][CAPOS_MAX_XFER];
+static _Thread_local struct capos_xfer xfer_store[CAPOS_SQ_ENTRIES][CAPOS_MAX_XFER];
 
 static bool submit_one_xfer(const struct capos_sqe *sqe, const struct capos_xfer *x, uint32_t n);
 

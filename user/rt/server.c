@@ -10,9 +10,28 @@
 #include "capnp/capnpc_rt.h"
 #include "capos.capnp.h"
 
-static uint8_t recv_buf[CAPOS_MAX_RESULT_LEN] __attribute__((aligned(8)));
-static uint8_t arena[16384] __attribute__((aligned(8)));
-static uint8_t reply[16384 + 64] __attribute__((aligned(8)));
+/* What one serving thread needs: the received message, the results'
+ * arena and the framed reply. The first thread to serve uses the static
+ * set; each other serving thread allocates its own (docs/threads.md). */
+struct serve_bufs {
+    uint8_t recv_buf[CAPOS_MAX_RESULT_LEN] __attribute__((aligned(8)));
+    uint8_t arena[16384] __attribute__((aligned(8)));
+    uint8_t reply[16384 + 64] __attribute__((aligned(8)));
+};
+static struct serve_bufs first_bufs;
+static uint32_t first_bufs_taken;
+static _Thread_local struct serve_bufs *bufs;
+
+static bool serve_bufs_ready(void)
+{
+    if (bufs)
+        return true;
+    if (!__atomic_exchange_n(&first_bufs_taken, 1, __ATOMIC_ACQ_REL))
+        bufs = &first_bufs;
+    else
+        bufs = capos_malloc(sizeof(*bufs));
+    return bufs != 0;
+}
 
 static int32_t submit_wait(struct capos_sqe *sqe, struct capos_cqe *cqe)
 {
@@ -47,7 +66,7 @@ uint32_t capos_call_adopt(struct capos_call_ctx *ctx, uint32_t index, uint64_t i
 
 size_t capos_frame_exception(int type, const char *message, void *out, size_t size)
 {
-    static uint8_t ex_arena[1024] __attribute__((aligned(8)));
+    uint8_t ex_arena[1024] __attribute__((aligned(8)));
     struct capn_seg seg;
     struct capn_bld b;
     size_t len = 0;
@@ -63,7 +82,7 @@ size_t capos_frame_exception(int type, const char *message, void *out, size_t si
 
 static size_t build_exception(int type, const char *message)
 {
-    return capos_frame_exception(type, message, reply, sizeof(reply));
+    return capos_frame_exception(type, message, bufs->reply, sizeof(bufs->reply));
 }
 
 /* Wait for the RECV under `id`; false (srv->ended set) if srv->until
@@ -94,19 +113,20 @@ static size_t dispatch_call(struct capos_server *srv, struct capos_call_ctx *ctx
     struct capn_bld results;
     size_t len = 0;
     *exception = true;
-    if (h->params_offset > sizeof(recv_buf) ||
-        h->params_len > sizeof(recv_buf) - h->params_offset ||
-        capn_msg_read(&params, segs, 8, recv_buf + h->params_offset, h->params_len, 0) != CAPN_OK)
+    if (h->params_offset > sizeof(bufs->recv_buf) ||
+        h->params_len > sizeof(bufs->recv_buf) - h->params_offset ||
+        capn_msg_read(&params, segs, 8, bufs->recv_buf + h->params_offset, h->params_len, 0) !=
+            CAPN_OK)
         return build_exception(CapException_Type_invalidArgument,
                                "the params are not a well-formed message");
     params.cap_count = h->cap_count;
-    capn_bld_init(&results, &rseg, 1, arena, sizeof(arena));
+    capn_bld_init(&results, &rseg, 1, bufs->arena, sizeof(bufs->arena));
     int st =
         srv->iface->method_count > h->method
             ? capnpc_dispatch(srv->iface, srv->ops, srv->self, h->method, &params, &results, ctx)
             : CAPNPC_E_BAD_METHOD;
     if (st == CAPNPC_OK && ctx->exception_message == 0 && capn_ok(&params)) {
-        if (capn_bld_write(&results, reply, sizeof(reply), &len) == CAPN_OK) {
+        if (capn_bld_write(&results, bufs->reply, sizeof(bufs->reply), &len) == CAPN_OK) {
             *exception = false;
             return len;
         }
@@ -123,11 +143,13 @@ static size_t dispatch_call(struct capos_server *srv, struct capos_call_ctx *ctx
 
 int capos_serve(struct capos_server *srv)
 {
+    if (!serve_bufs_ready())
+        return CAPOS_E_NO_MEMORY;
     for (;;) {
         struct capos_sqe rs = {.opcode = CAPOS_OP_RECV,
                                .cap = srv->endpoint,
-                               .result_addr = (uint64_t)recv_buf,
-                               .result_len = sizeof(recv_buf),
+                               .result_addr = (uint64_t)bufs->recv_buf,
+                               .result_len = sizeof(bufs->recv_buf),
                                .user_data = capos_ring_next_id()};
         struct capos_cqe rc;
         if (!capos_ring_submit(&rs))
@@ -136,11 +158,11 @@ int capos_serve(struct capos_server *srv)
             return 0;
         if (rc.result < 0)
             return rc.result; /* the endpoint is gone, or the ring is broken */
-        const struct capos_recv_header *h = (const void *)recv_buf;
+        const struct capos_recv_header *h = (const void *)bufs->recv_buf;
         /* Not zeroed as a whole: result_caps is read only up to n. */
         struct capos_call_ctx ctx;
         ctx.header = h;
-        ctx.caps = (const void *)(recv_buf + sizeof(*h));
+        ctx.caps = (const void *)(bufs->recv_buf + sizeof(*h));
         ctx.server = srv;
         ctx.exception_type = 0;
         ctx.exception_message = 0;
@@ -158,7 +180,7 @@ int capos_serve(struct capos_server *srv)
                                 .cap = srv->endpoint,
                                 .flags = exception ? CAPOS_SQE_F_EXCEPTION : 0,
                                 .call_id = rc.call_id,
-                                .params_addr = (uint64_t)reply,
+                                .params_addr = (uint64_t)bufs->reply,
                                 .params_len = (uint32_t)len,
                                 .xfer_count = (uint16_t)ncaps,
                                 .xfer_addr = ncaps ? (uint64_t)ctx.result_caps : 0};
@@ -175,11 +197,11 @@ int capos_serve(struct capos_server *srv)
         capos_flush_releases();
         if (srv->wipe) {
             /* Bounds were checked by dispatch_call; a bad header wipes all. */
-            size_t used = h->params_offset <= sizeof(recv_buf) &&
-                                  h->params_len <= sizeof(recv_buf) - h->params_offset
+            size_t used = h->params_offset <= sizeof(bufs->recv_buf) &&
+                                  h->params_len <= sizeof(bufs->recv_buf) - h->params_offset
                               ? h->params_offset + h->params_len
-                              : sizeof(recv_buf);
-            volatile uint8_t *v = recv_buf;
+                              : sizeof(bufs->recv_buf);
+            volatile uint8_t *v = bufs->recv_buf;
             for (size_t i = 0; i < used; i++)
                 v[i] = 0;
         }

@@ -10,4 +10,15 @@ _start:
     call capos_rt_start     /* (ring, pid, capset): never returns */
     ud2
 
+/*
+ * Thread entry (ThreadSpawner.spawn, user/rt/thread.c). The kernel enters
+ * here with RDI = the thread's ring page, RSI = its runtime record,
+ * RSP = its stack top (16-byte aligned) and FS = its TCB.
+ */
+    .globl capos_thread_entry
+capos_thread_entry:
+    xor %ebp, %ebp
+    call capos_rt_thread_start  /* (ring, record): never returns */
+    ud2
+
     .section .note.GNU-stack, "", @progbits

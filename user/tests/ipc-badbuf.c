@@ -71,10 +71,9 @@ int main(void)
     vm = capos_capset_find("vm", VirtualMemory_INTERFACE_ID, 0);
     const struct capos_grant con = {"console", Console_INTERFACE_ID, console};
     uint32_t echo;
-    uint32_t server =
-        spawner && vm ? test_spawn_serving(spawner, "echo-server", &con, 1, "echo",
-                                           Echo_INTERFACE_ID, &echo)
-                      : 0;
+    uint32_t server = spawner && vm ? test_spawn_serving(spawner, "echo-server", &con, 1, "echo",
+                                                         Echo_INTERFACE_ID, &echo)
+                                    : 0;
     if (!server || !echo) {
         CHECK(false, "ipc-badbuf: echo-server started");
         return failures;
@@ -117,7 +116,8 @@ int main(void)
     capnpc_call_init(&c, big_params, sizeof(big_params), res, sizeof(res));
     Echo_echo_Results_r er;
     int rc = Echo_echo_call(&capos_transport, echo, &c, text, 1200, &er);
-    struct capn_text back = rc == CAPNPC_OK ? Echo_echo_Results_get_text(er) : (struct capn_text){0};
+    struct capn_text back =
+        rc == CAPNPC_OK ? Echo_echo_Results_get_text(er) : (struct capn_text){0};
     CHECK(rc == CAPNPC_OK && back.len == 1200 && memcmp(back.str, text, 1200) == 0,
           "the server answers the next big call exactly (%d, %u bytes)", rc, back.len);
 

@@ -460,8 +460,8 @@ static void test_queue_limit(void)
               test_create_endpoint(factory, EDGE_IFACE, &rs, &rk),
           "a flood endpoint and a ready endpoint");
     struct capos_grant g[3] = {{"console", Console_INTERFACE_ID, console},
-                              {"flood", EDGE_IFACE, fk},
-                              {"ready", EDGE_IFACE, rk}};
+                               {"flood", EDGE_IFACE, fk},
+                               {"ready", EDGE_IFACE, rk}};
     uint32_t handles[CHILDREN];
     uint32_t spawned = 0;
     for (uint32_t i = 0; i < CHILDREN; i++)

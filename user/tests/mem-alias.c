@@ -63,15 +63,16 @@ int main(void)
           "%lu in kernel heap",
           u1.held, u1.quota, u1.tables, u1.heap);
     /* Every alias shows the same page: the last write wins everywhere. */
-    CHECK(((volatile uint64_t *)(VM_BASE + GIB))[0] == n - 1, "mem-alias: the aliases share a page");
+    CHECK(((volatile uint64_t *)(VM_BASE + GIB))[0] == n - 1,
+          "mem-alias: the aliases share a page");
     capnpc_call_init(&c, params, sizeof(params), results, sizeof(results));
     Timer_sleep_call(&capos_transport, timer, &c, HOLD_NS, 0);
 
     int bad = 0;
     for (uint64_t k = 0; k < n; k++) {
         capnpc_call_init(&c, params, sizeof(params), results, sizeof(results));
-        bad += result_of(MemoryObject_unmap_call(&capos_transport, mo, &c,
-                                                 VM_BASE + (k + 1) * GIB, 0)) != -1;
+        bad += result_of(MemoryObject_unmap_call(&capos_transport, mo, &c, VM_BASE + (k + 1) * GIB,
+                                                 0)) != -1;
     }
     test_usage(frames, &u2);
     CHECK(bad == 0 && u2.tables == u0.tables,

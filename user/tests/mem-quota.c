@@ -21,7 +21,8 @@ int main(void)
     uint32_t timer = capos_capset_find("timer", Timer_INTERFACE_ID, 0);
     uint32_t endpoints = capos_capset_find("endpoints", EndpointFactory_INTERFACE_ID, 0);
     struct test_usage u0, u1, u2;
-    if (!console || !spawner || !frames || !vm || !timer || !endpoints || !test_usage(frames, &u0)) {
+    if (!console || !spawner || !frames || !vm || !timer || !endpoints ||
+        !test_usage(frames, &u0)) {
         CHECK(false, "mem-quota: capabilities granted");
         return failures;
     }
@@ -32,13 +33,13 @@ int main(void)
 
     int rc;
     const struct capos_grant hog[] = {{"vm", VirtualMemory_INTERFACE_ID, vm},
-                                     {"frames", FrameAllocator_INTERFACE_ID, frames},
-                                     {"timer", Timer_INTERFACE_ID, timer},
-                                     {"console", Console_INTERFACE_ID, console}};
+                                      {"frames", FrameAllocator_INTERFACE_ID, frames},
+                                      {"timer", Timer_INTERFACE_ID, timer},
+                                      {"console", Console_INTERFACE_ID, console}};
     const struct capos_grant victim[] = {{"frames", FrameAllocator_INTERFACE_ID, frames},
-                                        {"endpoints", EndpointFactory_INTERFACE_ID, endpoints},
-                                        {"timer", Timer_INTERFACE_ID, timer},
-                                        {"console", Console_INTERFACE_ID, console}};
+                                         {"endpoints", EndpointFactory_INTERFACE_ID, endpoints},
+                                         {"timer", Timer_INTERFACE_ID, timer},
+                                         {"console", Console_INTERFACE_ID, console}};
 
     /* Refusals first: they must leave nothing behind. */
     uint32_t h = test_spawn_quota(spawner, "mem-victim", victim, 4, (uint32_t)(u0.quota + 1), &rc);

@@ -10,10 +10,10 @@
  */
 #include "testlib.h"
 
-#define GIB       (1ull << 30)
-#define VM_BASE   0x100000000ull
-#define ROUNDS    1000
-#define HOLD_NS   1500000000ull
+#define GIB     (1ull << 30)
+#define VM_BASE 0x100000000ull
+#define ROUNDS  1000
+#define HOLD_NS 1500000000ull
 
 static uint8_t params[256], results[256];
 static struct capnpc_call c;
@@ -49,8 +49,8 @@ int main(void)
         bad += map_page(vm, va, false) != -1;
     }
     test_usage(frames, &u1);
-    CHECK(bad == 0, "mem-tables: %d map/unmap rounds at fresh 1 GiB addresses, %d refused",
-          ROUNDS, bad);
+    CHECK(bad == 0, "mem-tables: %d map/unmap rounds at fresh 1 GiB addresses, %d refused", ROUNDS,
+          bad);
     CHECK(u1.tables == u0.tables && u1.held == u0.held,
           "mem-tables: empty page tables freed on unmap (tables %lu -> %lu, held %lu -> %lu)",
           u0.tables, u1.tables, u0.held, u1.held);

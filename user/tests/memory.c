@@ -131,8 +131,8 @@ int main(void)
     bool have = test_usage(frames, &u);
     CHECK(have && got < 32 && ex == CapException_Type_overloaded && u.held <= u.quota &&
               u.quota - u.held < 4096 + 16,
-          "frame quota: %d big objects fit, then refused with %lu of %lu frames held", got,
-          u.held, u.quota);
+          "frame quota: %d big objects fit, then refused with %lu of %lu frames held", got, u.held,
+          u.quota);
     for (int i = 0; i < got; i++)
         capos_release(big[i]);
     capos_flush_releases();

@@ -103,8 +103,8 @@ int main(void)
     /* ---- The IPC pair ---- */
     const struct capos_grant con = {"console", Console_INTERFACE_ID, console};
     uint32_t echo;
-    uint32_t server = test_spawn_serving(spawner, "echo-server", &con, 1, "echo",
-                                         Echo_INTERFACE_ID, &echo);
+    uint32_t server =
+        test_spawn_serving(spawner, "echo-server", &con, 1, "echo", Echo_INTERFACE_ID, &echo);
     if (!server || !echo) {
         CHECK(false, "sched-timing: echo-server started");
         return failures;

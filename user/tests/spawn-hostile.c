@@ -24,8 +24,12 @@ static uint32_t spawn(const char *name, const char *binary, const struct capos_g
     uint32_t caps[64], rcaps[2];
     capnpc_call_init(&c, params, sizeof(params), results, sizeof(results));
     capnpc_call_caps(&c, caps, 64, rcaps, 2);
-    struct capos_spawn_request req = {.name = name, .binary = binary, .grants = g, .ngrants = n,
-                                      .export_name = "svc", .export_iface = Console_INTERFACE_ID,
+    struct capos_spawn_request req = {.name = name,
+                                      .binary = binary,
+                                      .grants = g,
+                                      .ngrants = n,
+                                      .export_name = "svc",
+                                      .export_iface = Console_INTERFACE_ID,
                                       .nexports = nexports};
     capos_spawn_params(&c, &req);
     ProcessSpawner_spawn_Results_r r;
@@ -61,7 +65,8 @@ int main(void)
     timer = capos_capset_find("timer", Timer_INTERFACE_ID, 0);
     struct capos_grant con = {"console", Console_INTERFACE_ID, console};
 
-    CHECK(spawn("x", "no-such-binary", &con, 1, 0) == 0 && strstr(last_error, "no program of that name"),
+    CHECK(spawn("x", "no-such-binary", &con, 1, 0) == 0 &&
+              strstr(last_error, "no program of that name"),
           "unknown binary refused: %s", last_error);
     struct capos_grant dup[2] = {con, con};
     CHECK(spawn("x", "exit-code", dup, 2, 0) == 0 && strstr(last_error, "same name"),
@@ -112,7 +117,8 @@ int main(void)
     /* A child that does not fit its frame quota is refused, and every
      * frame its loading took is given back (the kernel's ledger line at
      * the end of the run shows it). */
-    CHECK(spawn("big", "huge-bss", &con, 1, 0) == 0 && strstr(last_error, "frame quota is too small to load it"),
+    CHECK(spawn("big", "huge-bss", &con, 1, 0) == 0 &&
+              strstr(last_error, "frame quota is too small to load it"),
           "a program larger than the frame quota refused: %s", last_error);
 
     /* kill: a child blocked in the kernel (a 1.5 s sleep) and one
@@ -137,8 +143,7 @@ int main(void)
     CHECK(krc[0] == CAPNPC_OK && rc == CAPNPC_OK && code == killedExitCode,
           "kill ends a child blocked in the kernel: exit code %d", code);
     code = wait_for(spinning, &rc);
-    CHECK(krc[1] == CAPNPC_OK && krc[2] == CAPNPC_OK && rc == CAPNPC_OK &&
-              code == killedExitCode,
+    CHECK(krc[1] == CAPNPC_OK && krc[2] == CAPNPC_OK && rc == CAPNPC_OK && code == killedExitCode,
           "kill ends a child spinning in user mode (killed twice): exit code %d", code);
     capnpc_call_init(&c, params, sizeof(params), results, sizeof(results));
     krc[3] = ProcessHandle_kill_call(&capos_transport, spinning, &c, 0);

@@ -112,7 +112,7 @@ int main(void)
     uint32_t spawner = capos_capset_find("spawner", ProcessSpawner_INTERFACE_ID, 0);
     uint32_t timer = capos_capset_find("timer", Timer_INTERFACE_ID, 0);
     struct capos_grant g[2] = {{"terminal", TerminalSession_INTERFACE_ID, term},
-                              {"timer", Timer_INTERFACE_ID, timer}};
+                               {"timer", Timer_INTERFACE_ID, timer}};
     int rc;
     uint32_t handle = test_spawn(spawner, "terminal-quitter", g, 2, &rc);
     CHECK(handle != 0, "started a reader that will quit mid-line (%d)", rc);

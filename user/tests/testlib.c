@@ -42,6 +42,18 @@ const char *test_exception_message(void)
     return exception_text;
 }
 
+int test_note_exception(struct capnpc_call *c, int st)
+{
+    exception_text[0] = 0;
+    if (st == CAPNPC_EXCEPTION) {
+        struct capn_text m = CapException_get_message(CapException_read_root(&c->msg));
+        uint32_t len = m.len < sizeof(exception_text) - 1 ? m.len : sizeof(exception_text) - 1;
+        memcpy(exception_text, m.str, len);
+        exception_text[len] = 0;
+    }
+    return st;
+}
+
 /* The one spawn all the others are: with a quota, and one export (name
  * NULL: none) whose client facet goes to *client. */
 static uint32_t spawn_with(uint32_t spawner, const char *binary, const struct capos_grant *g,
@@ -52,21 +64,19 @@ static uint32_t spawn_with(uint32_t spawner, const char *binary, const struct ca
     struct capnpc_call c;
     capnpc_call_init(&c, test_params, sizeof(test_params), test_results, sizeof(test_results));
     capnpc_call_caps(&c, caps, 8, rcaps, 2);
-    struct capos_spawn_request req = {.binary = binary, .grants = g, .ngrants = n, .quota = quota,
-                                      .export_name = export_name, .export_iface = iface,
+    struct capos_spawn_request req = {.binary = binary,
+                                      .grants = g,
+                                      .ngrants = n,
+                                      .quota = quota,
+                                      .export_name = export_name,
+                                      .export_iface = iface,
                                       .nexports = 1};
     capos_spawn_params(&c, &req);
     ProcessSpawner_spawn_Results_r r;
     int st = ProcessSpawner_spawn_send(&capos_transport, spawner, &c, &r);
     if (rc)
         *rc = st;
-    exception_text[0] = 0;
-    if (st == CAPNPC_EXCEPTION) {
-        struct capn_text m = CapException_get_message(CapException_read_root(&c.msg));
-        uint32_t len = m.len < sizeof(exception_text) - 1 ? m.len : sizeof(exception_text) - 1;
-        memcpy(exception_text, m.str, len);
-        exception_text[len] = 0;
-    }
+    test_note_exception(&c, st);
     if (st != CAPNPC_OK)
         return 0;
     return capos_spawn_result(&c, r, rcaps, export_name ? client : 0);

@@ -43,8 +43,12 @@ uint32_t test_spawn_quota(uint32_t spawner, const char *binary, const struct cap
  * ProcessHandle (0 on failure) and, in *client, the export's client facet. */
 uint32_t test_spawn_serving(uint32_t spawner, const char *binary, const struct capos_grant *g,
                             uint32_t n, const char *export_name, uint64_t iface, uint32_t *client);
-/* The message of the last stub call's CapException (test_spawn's), or "". */
+/* The message of the last stub call's CapException (test_spawn's, or
+ * one noted with test_note_exception), or "". */
 const char *test_exception_message(void);
+/* Note call c's CapException message if st (the stub's status, returned)
+ * says there is one. */
+int test_note_exception(struct capnpc_call *c, int st);
 
 /* The caller's own frame account (FrameAllocator.usage), in frames. */
 struct test_usage {

@@ -9,6 +9,7 @@
 #define MSR_STAR           0xc0000081
 #define MSR_LSTAR          0xc0000082
 #define MSR_SFMASK         0xc0000084
+#define MSR_FS_BASE        0xc0000100
 #define MSR_GS_BASE        0xc0000101
 #define MSR_KERNEL_GS_BASE 0xc0000102
 #define EFER_SCE           (1ull << 0)
@@ -75,6 +76,13 @@ void arch_thread_init_user(struct arch_thread *t, uint64_t kstack_top, uint64_t 
     t->fpu[25] = 0x1f;
 }
 
+void arch_thread_set_tls(struct arch_thread *t, uint64_t base, int running)
+{
+    t->fs_base = base;
+    if (running)
+        wrmsr(MSR_FS_BASE, base);
+}
+
 void arch_switch(struct arch_thread *from, struct arch_thread *to, const struct vmspace *space)
 {
     /* Load the next thread's FPU state now rather than after the switch:
@@ -82,6 +90,10 @@ void arch_switch(struct arch_thread *from, struct arch_thread *to, const struct 
      * touches FPU/SSE registers in between. */
     __asm__ volatile("fxsave64 %0" : "=m"(from->fpu));
     __asm__ volatile("fxrstor64 %0" : : "m"(to->fpu));
+    /* Most switches are between threads with the same FS base (0, or two
+     * processes' main threads at CAPOS_USER_TLS_TCB): skip the MSR write. */
+    if (to->fs_base != from->fs_base)
+        wrmsr(MSR_FS_BASE, to->fs_base);
     if (space)
         vmspace_activate(space);
     else

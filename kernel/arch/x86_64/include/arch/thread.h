@@ -15,6 +15,7 @@ struct vmspace;
 struct arch_thread {
     uint64_t saved_rsp;  /* valid while switched out */
     uint64_t kstack_top; /* RSP0 and the system call stack */
+    uint64_t fs_base;    /* the user thread pointer (TLS), loaded at each switch */
     /* FXSAVE area: user code may use SSE, the kernel never does, so the
      * state is saved and restored at every switch between threads. */
     uint8_t fpu[512] __attribute__((aligned(16)));
@@ -32,6 +33,10 @@ void arch_switch(struct arch_thread *from, struct arch_thread *to, const struct 
 /* Set up syscall/sysret and the per-CPU area; `boot` becomes the thread
  * running now (it never enters user mode). */
 void arch_syscall_init(struct arch_thread *boot);
+
+/* Set t's FS base (its TLS thread pointer); `running`: t is the thread on
+ * this CPU, so the register is loaded now too. */
+void arch_thread_set_tls(struct arch_thread *t, uint64_t base, int running);
 
 /* Set a user thread's return value register (RAX) in its saved frame. */
 struct trap_frame *arch_thread_frame(struct arch_thread *t);

@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+"""Where a capOS guest's instructions go.
+
+    tools/qemu-profile.py ISO KERNEL.elf [USER.elf...]   (LINES=sym1,sym2 for per-line counts)
+
+Boots ISO under -icount shift=0,sleep=off with -singlestep (one guest
+instruction per translation block), turns QEMU's exec log on through the
+monitor when the guest prints "prof: start" and off at "prof: end N", and
+prints executed instructions per symbol divided by N (user/bench/prof-now.c
+is an example target). The switch-over is not instruction-exact: keep the
+measured loop long and spin before and after it."""
+import os, re, socket, subprocess, sys, time, bisect, collections
+iso, *elves = sys.argv[1:]
+import tempfile
+tmp = tempfile.mkdtemp(prefix='capos-prof-')
+log = os.path.join(tmp, 'exec.log')
+sock = os.path.join(tmp, 'mon.sock')
+for f in (log, sock):
+    if os.path.exists(f): os.unlink(f)
+q = subprocess.Popen(['qemu-system-x86_64', '-M', 'q35', '-m', '256M', '-display', 'none', '-no-reboot',
+    '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04', '-cdrom', iso, '-accel', 'tcg', '-cpu', 'max',
+    '-icount', 'shift=0,sleep=off', '-singlestep', '-D', log, '-monitor', 'unix:%s,server,nowait' % sock,
+    '-serial', 'stdio'], stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+time.sleep(0.5)
+m = socket.socket(socket.AF_UNIX); m.connect(sock)
+def mon(cmd):
+    m.sendall((cmd + '\n').encode()); time.sleep(0.05)
+n = 1
+for raw in q.stdout:
+    line = raw.decode(errors='replace').rstrip()
+    if 'prof: start' in line: mon('log exec,nochain')
+    elif 'prof: end' in line:
+        mon('log none'); n = int(line.split()[-1]); break
+    elif 'panic' in line.lower(): print(line)
+q.kill()
+syms = []
+for e in elves:
+    for l in subprocess.run(['nm', '-n', e], capture_output=True, text=True).stdout.splitlines():
+        p = l.split()
+        if len(p) == 3 and p[1] in 'tTwW': syms.append((int(p[0], 16), p[2]))
+syms.sort(); addrs = [a for a, _ in syms]
+cnt = collections.Counter()
+pat = re.compile(r'Trace \S+: \S+ \[[0-9a-f]+/([0-9a-f]+)/')
+for l in open(log, errors='replace'):
+    mm = pat.search(l)
+    if mm: cnt[int(mm.group(1), 16)] += 1
+by = collections.Counter()
+for a, c in cnt.items():
+    i = bisect.bisect_right(addrs, a) - 1
+    by[syms[i][1] if i >= 0 else hex(a)] += c
+tot = sum(by.values())
+print('total %d instructions, %.1f per op (%d ops)' % (tot, tot / n, n))
+for s, c in by.most_common(40): print('%8.1f  %s' % (c / n, s))
+want = os.environ.get('LINES', '').split(',')
+for w in filter(None, want):
+    rows = []
+    for a, c in cnt.items():
+        i = bisect.bisect_right(addrs, a) - 1
+        if i >= 0 and syms[i][1] == w: rows.append((a, c))
+    rows.sort()
+    if not rows: continue
+    lines = collections.Counter()
+    r = subprocess.run(['addr2line', '-e', elves[0] if rows[0][0] > 0xffff000000000000 else elves[-1]] + ['%x' % a for a, _ in rows], capture_output=True, text=True).stdout.split('\n')
+    for (a, c), l in zip(rows, r): lines[l.split('/')[-1]] += c
+    print('== %s' % w)
+    for l, c in sorted(lines.items(), key=lambda x: -x[1])[:25]: print('%8.1f  %s' % (c / n, l))

@@ -1,0 +1,588 @@
+/*
+ * QEMU test program: threads inside one process (docs/threads.md), from
+ * the user's side and from the attacker's. Runs as init of
+ * tests/qemu/systems/threads.cue, with thread-child for the life-and-death
+ * cases (a child process per case, so that its death can be watched).
+ */
+#include <capos/layout.h>
+#include <threads.h>
+
+#include "capos_threads.h"
+#include "testlib.h"
+
+static uint32_t timer, factory, spawner_caps, control, park, spawner, frames;
+
+/* ---- 8 threads x 10,000 calls: kernel objects and an endpoint ---- */
+
+#define WORKERS 8
+#define CALLS   10000
+
+static uint32_t echo_client, echo_server;
+
+static int echo_handler(void *self, Echo_echo_Params_r params, Echo_echo_Results_b results,
+                        void *ctx)
+{
+    struct capn_text t = Echo_echo_Params_get_text(params);
+    if (t.len == 4 && memcmp(t.str, "stop", 4) == 0)
+        ((struct capos_call_ctx *)ctx)->server->stop = true;
+    Echo_echo_Results_set_text(results, t.str, t.len);
+    return CAPNPC_OK;
+}
+
+static const struct Echo_ops echo_ops = {.echo = echo_handler};
+
+static int serve_thread(void *arg)
+{
+    struct capos_server srv = {.endpoint = echo_server, .iface = &Echo_IFACE, .ops = &echo_ops};
+    int rc = capos_serve(&srv);
+    return rc == 0 ? (int)srv.served : -1;
+}
+
+static unsigned fmt_u(char *out, unsigned v)
+{
+    char tmp[12];
+    unsigned n = 0, len = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n)
+        out[len++] = tmp[--n];
+    return len;
+}
+
+static int call_worker(void *arg)
+{
+    unsigned id = (unsigned)(uintptr_t)arg, bad = 0;
+    uint64_t last = 0;
+    for (unsigned i = 0; i < CALLS; i++) {
+        uint8_t p[128], r[128];
+        struct capnpc_call c;
+        capnpc_call_init(&c, p, sizeof(p), r, sizeof(r));
+        Timer_now_Results_r now;
+        if (Timer_now_call(&capos_transport, timer, &c, &now) != CAPNPC_OK ||
+            Timer_now_Results_get_ns(now) < last)
+            bad++;
+        else
+            last = Timer_now_Results_get_ns(now);
+        /* "w<id>:<i>" must come back as it went. */
+        char text[24];
+        unsigned n = 0;
+        text[n++] = 'w';
+        n += fmt_u(text + n, id);
+        text[n++] = ':';
+        n += fmt_u(text + n, i);
+        capnpc_call_init(&c, p, sizeof(p), r, sizeof(r));
+        Echo_echo_Results_r er;
+        if (Echo_echo_call(&capos_transport, echo_client, &c, text, n, &er) != CAPNPC_OK) {
+            bad++;
+            continue;
+        }
+        struct capn_text back = Echo_echo_Results_get_text(er);
+        bad += back.len != n || memcmp(back.str, text, n) != 0;
+    }
+    return (int)bad;
+}
+
+static void test_many_calls(void)
+{
+    CHECK(test_create_endpoint(factory, Echo_INTERFACE_ID, &echo_server, &echo_client),
+          "an endpoint for the call test");
+    thrd_t servers[2], workers[WORKERS];
+    bool started = true;
+    for (int i = 0; i < 2; i++)
+        started &= thrd_create(&servers[i], serve_thread, 0) == thrd_success;
+    for (int i = 0; i < WORKERS; i++)
+        started &= thrd_create(&workers[i], call_worker, (void *)(uintptr_t)i) == thrd_success;
+    CHECK(started, "2 server threads and %d client threads started", WORKERS);
+    int bad = 0;
+    for (int i = 0; i < WORKERS; i++) {
+        int r = -1;
+        thrd_join(workers[i], &r);
+        bad += r;
+    }
+    CHECK(bad == 0, "%d threads x %d Timer.now and %d Echo calls: every result right (%d wrong)",
+          WORKERS, CALLS, CALLS, bad);
+    /* One "stop" per server thread. */
+    int served = 0;
+    for (int i = 0; i < 2; i++) {
+        uint8_t p[128], r[128];
+        struct capnpc_call c;
+        capnpc_call_init(&c, p, sizeof(p), r, sizeof(r));
+        Echo_echo_Results_r er;
+        Echo_echo_call(&capos_transport, echo_client, &c, "stop", 4, &er);
+    }
+    int both = 1;
+    for (int i = 0; i < 2; i++) {
+        int r = -1;
+        thrd_join(servers[i], &r);
+        both &= r > 0;
+        served += r;
+    }
+    CHECK(both && served == WORKERS * CALLS + 2,
+          "two threads served one endpoint, each some of the %d calls (%d)", WORKERS * CALLS + 2,
+          served);
+    capos_release(echo_client);
+    capos_release(echo_server);
+}
+
+/* ---- mutexes and condition variables: 4 producers, 4 consumers ---- */
+
+#define ITEMS 5000
+#define QCAP  16
+
+static mtx_t qlock;
+static cnd_t not_full, not_empty;
+static unsigned queue[QCAP], qhead, qlen, produced_sum, consumed_sum, consumed_n;
+static unsigned producers_left;
+
+static int producer(void *arg)
+{
+    unsigned base = (unsigned)(uintptr_t)arg * ITEMS;
+    for (unsigned i = 1; i <= ITEMS; i++) {
+        mtx_lock(&qlock);
+        while (qlen == QCAP)
+            cnd_wait(&not_full, &qlock);
+        queue[(qhead + qlen++) % QCAP] = base + i;
+        produced_sum += base + i;
+        cnd_signal(&not_empty);
+        mtx_unlock(&qlock);
+    }
+    mtx_lock(&qlock);
+    if (--producers_left == 0)
+        cnd_broadcast(&not_empty);
+    mtx_unlock(&qlock);
+    return 0;
+}
+
+static int consumer(void *arg)
+{
+    unsigned got = 0;
+    for (;;) {
+        mtx_lock(&qlock);
+        while (qlen == 0 && producers_left)
+            cnd_wait(&not_empty, &qlock);
+        if (qlen == 0) {
+            mtx_unlock(&qlock);
+            return (int)got;
+        }
+        unsigned v = queue[qhead];
+        qhead = (qhead + 1) % QCAP;
+        qlen--;
+        consumed_sum += v;
+        consumed_n++;
+        got++;
+        cnd_signal(&not_full);
+        mtx_unlock(&qlock);
+    }
+}
+
+static void test_producer_consumer(void)
+{
+    mtx_init(&qlock, mtx_plain);
+    cnd_init(&not_full);
+    cnd_init(&not_empty);
+    producers_left = 4;
+    thrd_t t[8];
+    for (int i = 0; i < 4; i++)
+        thrd_create(&t[i], producer, (void *)(uintptr_t)i);
+    for (int i = 4; i < 8; i++)
+        thrd_create(&t[i], consumer, 0);
+    int got = 0;
+    for (int i = 0; i < 8; i++) {
+        int r = 0;
+        thrd_join(t[i], &r);
+        if (i >= 4)
+            got += r;
+    }
+    CHECK(consumed_n == 4 * ITEMS && got == 4 * ITEMS && consumed_sum == produced_sum,
+          "4 producers and 4 consumers: %u items through a queue of %d, sums equal (%u/%u)",
+          consumed_n, QCAP, consumed_sum, produced_sum);
+}
+
+/* A counter under a recursive mutex, and mtx_trylock / mtx_timedlock. */
+static mtx_t rec;
+static unsigned counter;
+
+static int count_up(void *arg)
+{
+    for (int i = 0; i < 2000; i++) {
+        mtx_lock(&rec);
+        mtx_lock(&rec); /* recursive */
+        counter++;
+        mtx_unlock(&rec);
+        mtx_unlock(&rec);
+    }
+    return 0;
+}
+
+static void test_mutex_kinds(void)
+{
+    mtx_init(&rec, mtx_recursive | mtx_timed);
+    thrd_t t[4];
+    for (int i = 0; i < 4; i++)
+        thrd_create(&t[i], count_up, 0);
+    for (int i = 0; i < 4; i++)
+        thrd_join(t[i], 0);
+    CHECK(counter == 8000, "4 threads x 2000 recursive lock pairs: counter %u (8000)", counter);
+    mtx_t m;
+    mtx_init(&m, mtx_timed);
+    mtx_lock(&m);
+    CHECK(mtx_trylock(&m) == thrd_busy, "mtx_trylock on a held mutex: thrd_busy");
+    struct timespec ts = {0, 0};
+    timespec_get(&ts, TIME_UTC);
+    uint64_t t0 = capos_clock_ns();
+    ts.tv_nsec += 2000000;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    CHECK(mtx_timedlock(&m, &ts) == thrd_timedout && capos_clock_ns() - t0 >= 2000000,
+          "mtx_timedlock on a held mutex times out after 2 ms");
+    cnd_t c;
+    cnd_init(&c);
+    timespec_get(&ts, TIME_UTC);
+    ts.tv_nsec += 1000000;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    CHECK(cnd_timedwait(&c, &m, &ts) == thrd_timedout, "cnd_timedwait with no signal times out");
+    CHECK(mtx_unlock(&m) == thrd_success, "the mutex is held again after cnd_timedwait");
+}
+
+/* ---- _Thread_local, tss and call_once ---- */
+
+static _Thread_local unsigned tl_zero;
+static _Thread_local unsigned tl_init = 0x5eed;
+static tss_t key;
+static unsigned dtor_runs;
+
+static void dtor(void *v)
+{
+    __atomic_fetch_add(&dtor_runs, 1, __ATOMIC_RELAXED);
+}
+
+static int tls_thread(void *arg)
+{
+    unsigned me = (unsigned)(uintptr_t)arg;
+    int bad = tl_zero != 0 || tl_init != 0x5eed;
+    tl_zero = me;
+    tl_init = me * 3;
+    tss_set(key, (void *)(uintptr_t)(me + 1));
+    thrd_yield();
+    bad += tl_zero != me || tl_init != me * 3;
+    bad += tss_get(key) != (void *)(uintptr_t)(me + 1);
+    return bad;
+}
+
+static once_flag once = ONCE_FLAG_INIT;
+static unsigned once_runs;
+
+static void once_fn(void)
+{
+    once_runs++;
+    thrd_yield(); /* let the others pile up behind it */
+}
+
+static int once_thread(void *arg)
+{
+    call_once(&once, once_fn);
+    return once_runs == 1 ? 0 : 1;
+}
+
+static void test_tls(void)
+{
+    tss_create(&key, dtor);
+    thrd_t t[6];
+    for (int i = 0; i < 6; i++)
+        thrd_create(&t[i], tls_thread, (void *)(uintptr_t)(i + 1));
+    int bad = 0;
+    for (int i = 0; i < 6; i++) {
+        int r = 1;
+        thrd_join(t[i], &r);
+        bad += r;
+    }
+    CHECK(bad == 0 && tl_zero == 0 && tl_init == 0x5eed,
+          "_Thread_local (.tdata and .tbss) and tss values are per thread (%d wrong)", bad);
+    CHECK(dtor_runs == 6, "a tss destructor ran for each of 6 threads (%u)", dtor_runs);
+    for (int i = 0; i < 6; i++)
+        thrd_create(&t[i], once_thread, 0);
+    for (int i = 0; i < 6; i++) {
+        int r = 1;
+        thrd_join(t[i], &r);
+        bad += r;
+    }
+    CHECK(bad == 0 && once_runs == 1, "call_once from 6 threads ran once (%u)", once_runs);
+}
+
+/* ---- join, detach, exit codes ---- */
+
+static int exits_with(void *arg)
+{
+    thrd_exit((int)(intptr_t)arg);
+}
+
+static int returns(void *arg)
+{
+    return (int)(intptr_t)arg;
+}
+
+static unsigned detached_done;
+
+static int detached(void *arg)
+{
+    __atomic_fetch_add(&detached_done, 1, __ATOMIC_RELEASE);
+    return 0;
+}
+
+static void test_join_detach(void)
+{
+    thrd_t a, b, d[4];
+    int ra = 0, rb = 0;
+    thrd_create(&a, exits_with, (void *)(intptr_t)-7);
+    thrd_create(&b, returns, (void *)(intptr_t)42);
+    CHECK(thrd_join(a, &ra) == thrd_success && ra == -7, "thrd_exit(-7) is what join sees (%d)",
+          ra);
+    CHECK(thrd_join(b, &rb) == thrd_success && rb == 42, "returning 42 is what join sees (%d)", rb);
+    CHECK(thrd_join(thrd_current(), 0) == thrd_error, "a thread cannot join itself");
+    for (int i = 0; i < 4; i++) {
+        thrd_create(&d[i], detached, 0);
+        thrd_detach(d[i]);
+    }
+    struct timespec ms = {0, 1000000};
+    for (int i = 0; i < 100 && __atomic_load_n(&detached_done, __ATOMIC_ACQUIRE) < 4; i++)
+        thrd_sleep(&ms, 0);
+    /* A create reaps detached threads that have ended. */
+    thrd_t e;
+    thrd_create(&e, returns, 0);
+    thrd_join(e, 0);
+    CHECK(detached_done == 4, "4 detached threads ran and were reaped");
+}
+
+/* ---- hostile arguments ---- */
+
+static int spawn_raw(uint64_t entry, uint64_t stack, uint64_t tls, uint32_t *handle)
+{
+    uint8_t p[256], r[256];
+    uint32_t rcaps[1] = {0};
+    struct capnpc_call c;
+    capnpc_call_init(&c, p, sizeof(p), r, sizeof(r));
+    capnpc_call_caps(&c, 0, 0, rcaps, 1);
+    ThreadSpawner_spawn_Results_r res;
+    int rc = test_note_exception(
+        &c, ThreadSpawner_spawn_call(&capos_transport, spawner, &c, entry, stack, 0, tls, &res));
+    if (handle)
+        *handle = rc == CAPNPC_OK ? rcaps[0] : 0;
+    return rc;
+}
+
+static int park_raw(uint64_t addr, uint32_t expected, uint64_t timeout, bool *woken)
+{
+    uint8_t p[128], r[128];
+    struct capnpc_call c;
+    capnpc_call_init(&c, p, sizeof(p), r, sizeof(r));
+    ParkSpace_wait_Results_r res;
+    int rc = test_note_exception(
+        &c, ParkSpace_wait_call(&capos_transport, park, &c, addr, expected, timeout, &res));
+    if (rc == CAPNPC_OK && woken)
+        *woken = ParkSpace_wait_Results_get_woken(res);
+    return rc;
+}
+
+static int wake_raw(uint64_t addr, uint32_t count, uint32_t *n)
+{
+    uint8_t p[128], r[128];
+    struct capnpc_call c;
+    capnpc_call_init(&c, p, sizeof(p), r, sizeof(r));
+    ParkSpace_wake_Results_r res;
+    int rc = ParkSpace_wake_call(&capos_transport, park, &c, addr, count, &res);
+    if (rc == CAPNPC_OK && n)
+        *n = ParkSpace_wake_Results_get_woken(res);
+    return rc;
+}
+
+static void spin_entry(void)
+{
+    for (;;)
+        capos_cap_enter(1, UINT64_MAX);
+}
+
+static uint32_t parked_word;
+
+static int parker(void *arg)
+{
+    bool woken = false;
+    park_raw((uint64_t)(uintptr_t)&parked_word, 0, 0, &woken);
+    return woken ? 1 : 0;
+}
+
+static void test_hostile(void)
+{
+    static uint8_t stack[4096] __attribute__((aligned(16)));
+    uint64_t top = (uint64_t)(uintptr_t)(stack + sizeof(stack));
+    uint64_t good = (uint64_t)(uintptr_t)spin_entry;
+    struct {
+        const char *what;
+        uint64_t entry, stack, tls;
+    } bad[] = {
+        {"entry in the kernel half", 0xffffffff80100000ull, top, 0},
+        {"entry unmapped", 0x10000000ull, top, 0},
+        {"entry not executable (the stack)", top - 64, top, 0},
+        {"entry 0", 0, top, 0},
+        {"stack in the kernel half", good, 0xffff800000010000ull, 0},
+        {"stack unmapped", good, 0x300000000000ull, 0},
+        {"stack misaligned", good, top - 8, 0},
+        {"stack top 0", good, 0, 0},
+        {"TLS base in the kernel half", good, top, 0xffff800000000000ull},
+    };
+    for (unsigned i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int rc = spawn_raw(bad[i].entry, bad[i].stack, bad[i].tls, 0);
+        CHECK(rc == CAPNPC_EXCEPTION &&
+                  strstr(test_exception_message(), "ThreadSpawner.spawn") != 0,
+              "spawn with %s: refused (%s)", bad[i].what, test_exception_message());
+    }
+    bool woken = true;
+    CHECK(park_raw(0x10000000ull, 0, 0, 0) == CAPNPC_EXCEPTION,
+          "park on an unmapped address: refused (%s)", test_exception_message());
+    CHECK(park_raw(0xffffffff80100000ull, 0, 0, 0) == CAPNPC_EXCEPTION,
+          "park on a kernel address: refused (%s)", test_exception_message());
+    CHECK(park_raw((uint64_t)(uintptr_t)&parked_word + 1, 0, 0, 0) == CAPNPC_EXCEPTION,
+          "park on a misaligned address: refused (%s)", test_exception_message());
+    CHECK(park_raw((uint64_t)(uintptr_t)&parked_word, 1, 0, &woken) == CAPNPC_OK && !woken,
+          "park when the word differs: returns at once, not woken");
+    CHECK(park_raw((uint64_t)(uintptr_t)&parked_word, 0, 1000000, &woken) == CAPNPC_OK && !woken,
+          "park with a 1 ms timeout: times out, not woken");
+    uint32_t n = 99;
+    CHECK(wake_raw(0x10000000ull, UINT32_MAX, &n) == CAPNPC_OK && n == 0,
+          "wake with a huge count on an address nobody waits on: 0 woken");
+    thrd_t t[3];
+    for (int i = 0; i < 3; i++)
+        thrd_create(&t[i], parker, 0);
+    thrd_yield();
+    thrd_yield();
+    CHECK(wake_raw((uint64_t)(uintptr_t)&parked_word, UINT32_MAX, &n) == CAPNPC_OK && n == 3,
+          "wake with count 2^32-1 wakes exactly the 3 parked threads (%u)", n);
+    int all = 0;
+    for (int i = 0; i < 3; i++) {
+        int r = 0;
+        thrd_join(t[i], &r);
+        all += r;
+    }
+    CHECK(all == 3, "each parked thread saw woken = true");
+}
+
+/* ---- the thread limit and the quota ---- */
+
+static void test_limits(void)
+{
+    struct test_usage before, after;
+    test_usage(frames, &before);
+    uint32_t handles[CAPOS_MAX_THREADS];
+    static uint8_t stacks[CAPOS_MAX_THREADS][256] __attribute__((aligned(16)));
+    unsigned made = 0;
+    int rc = CAPNPC_OK;
+    /* The main thread is one of the 64. */
+    while (made < CAPOS_MAX_THREADS && rc == CAPNPC_OK) {
+        rc = spawn_raw((uint64_t)(uintptr_t)spin_entry,
+                       (uint64_t)(uintptr_t)(stacks[made] + sizeof(stacks[made])), 0,
+                       &handles[made]);
+        if (rc == CAPNPC_OK)
+            made++;
+    }
+    CHECK(made == CAPOS_MAX_THREADS - 1 && rc == CAPNPC_EXCEPTION &&
+              strstr(test_exception_message(), "maximum of threads"),
+          "thread %u of a process is refused: overloaded (%s)", made + 2, test_exception_message());
+    CHECK(test_usage(frames, &after) && after.stacks > before.stacks,
+          "their kernel stacks are charged to the process (%lu frames of stacks)", after.stacks);
+    (void)handles;
+}
+
+/* ---- life and death: a child process per case ---- */
+
+static int32_t run_child(const char *mode, uint32_t quota, bool kill)
+{
+    uint32_t console = capos_capset_find("console", Console_INTERFACE_ID, 0);
+    uint32_t vm = capos_capset_find("vm", VirtualMemory_INTERFACE_ID, 0);
+    char marker[32] = "mode-";
+    memcpy(marker + 5, mode, strlen(mode) + 1);
+    struct capos_grant g[] = {
+        {"console", Console_INTERFACE_ID, console},
+        {"timer", Timer_INTERFACE_ID, timer},
+        {"threads", ThreadSpawner_INTERFACE_ID, spawner},
+        {"threadControl", ThreadControl_INTERFACE_ID, control},
+        {"park", ParkSpace_INTERFACE_ID, park},
+        {"endpoints", EndpointFactory_INTERFACE_ID, factory},
+        {"vm", VirtualMemory_INTERFACE_ID, vm},
+        {marker, Timer_INTERFACE_ID, timer},
+    };
+    int rc;
+    uint32_t h = test_spawn_quota(spawner_caps, "thread-child", g, 8, quota, &rc);
+    if (!h)
+        return INT32_MIN;
+    if (kill) {
+        struct timespec ms = {0, 30000000};
+        thrd_sleep(&ms, 0);
+        uint8_t p[64], r[64];
+        struct capnpc_call c;
+        capnpc_call_init(&c, p, sizeof(p), r, sizeof(r));
+        ProcessHandle_kill_Results_r kr;
+        ProcessHandle_kill_call(&capos_transport, h, &c, &kr);
+    }
+    int32_t code = test_wait_exit(h);
+    capos_release(h);
+    return code;
+}
+
+static void test_deaths(void)
+{
+    static const struct {
+        const char *mode;
+        bool kill;
+        int32_t code;
+        const char *what;
+    } cases[] = {
+        {"exit", false, 7, "exit() while 4 threads block in RECV, park, sleep and join"},
+        {"main-exits", false, 9,
+         "the main thread's thrd_exit(5), then the last thread's thrd_exit(9)"},
+        {"thread-exit", false, 11, "exit(11) from a non-main thread while the others block"},
+        {"fault", false, -15, "a page fault in one thread while others block"},
+        {"kill", true, killedExitCode, "ProcessHandle.kill while threads block and one spins"},
+        {"calls", false, 0, "a thread ends with calls in flight: they are cancelled"},
+    };
+    struct test_usage base, now;
+    test_usage(frames, &base);
+    for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int32_t code = run_child(cases[i].mode, 0, cases[i].kill);
+        bool usage = test_usage(frames, &now);
+        CHECK(code == cases[i].code && usage && now.children == base.children,
+              "%s: exit code %d (%d), every frame back (children %lu/%lu)", cases[i].what, code,
+              cases[i].code, now.children, base.children);
+    }
+    int32_t code = run_child("quota", 200, false);
+    CHECK(code == 0, "threads beyond a 200-frame quota are refused: overloaded, no leak (%d)",
+          code);
+}
+
+int main(void)
+{
+    timer = capos_capset_find("timer", Timer_INTERFACE_ID, 0);
+    factory = capos_capset_find("endpoints", EndpointFactory_INTERFACE_ID, 0);
+    spawner = capos_capset_find("threads", ThreadSpawner_INTERFACE_ID, 0);
+    control = capos_capset_find("threadControl", ThreadControl_INTERFACE_ID, 0);
+    park = capos_capset_find("park", ParkSpace_INTERFACE_ID, 0);
+    spawner_caps = capos_capset_find("spawner", ProcessSpawner_INTERFACE_ID, 0);
+    frames = capos_capset_find("frames", FrameAllocator_INTERFACE_ID, 0);
+    CHECK(timer && factory && spawner && control && park && spawner_caps && frames,
+          "the capabilities of the threads test");
+    test_many_calls();
+    test_producer_consumer();
+    test_mutex_kinds();
+    test_tls();
+    test_join_detach();
+    test_hostile();
+    test_deaths();
+    test_limits();
+    capos_printf("threads: %d failures\n", failures);
+    return failures;
+}
