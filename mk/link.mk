@@ -40,6 +40,13 @@ GEN_DIR     := $(BUILD)/gen
 GEN_CAPOS_H := $(GEN_DIR)/capos.capnp.h
 GEN_CAPOS_C := $(GEN_DIR)/capos.capnp.c
 
+# Cap'n Proto RPC, two-party level 1 (docs/remote.md), with the code capnpc-c
+# generates for the official rpc.capnp (the rule is in mk/suite-rpc.mk).
+GEN_RPC_H := $(GEN_DIR)/rpc.capnp.h
+GEN_RPC_C := $(GEN_DIR)/rpc.capnp.c
+RPC_SRCS  := $(addprefix lib/rpc/,conn.c call.c tables.c send.c pipeline.c) lib/text/fmt.c \
+             $(GEN_RPC_C)
+
 # SystemManifest validation (docs/manifest.md).
 MANIFEST_SRCS := lib/manifest/manifest.c lib/manifest/manifest_graph.c
 

@@ -20,7 +20,7 @@ import subprocess
 import sys
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
-GENERATED = {"capos.capnp.h"}
+GENERATED = {"capos.capnp.h", "rpc.capnp.h", "remote.capnp.h"}
 
 
 def files(prefix):

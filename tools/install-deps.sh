@@ -4,7 +4,7 @@
 # otherwise it prints the exact command to run and fails.
 set -eu
 
-PACKAGES="make gcc clang lld binutils qemu-system-x86 grub-pc-bin grub-efi-amd64-bin
+PACKAGES="make gcc g++ clang lld binutils qemu-system-x86 grub-pc-bin grub-efi-amd64-bin
 grub-common xorriso mtools ovmf capnproto libcapnp-dev libcriterion-dev
 libclang-rt-14-dev spin libargon2-dev"
 

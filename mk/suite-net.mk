@@ -1,0 +1,33 @@
+# The userspace TCP/IP stack's protocol logic (lib/net/, docs/network.md):
+# host tests of the parsers, ARP/IPv4/ICMP/UDP/DHCP, every TCP state, loss
+# recovery, and two stacks transferring back to back; fuzz targets for
+# every parser and for TCP connections in every state.
+
+NET_SRCS := $(addprefix lib/net/,wire.c netbuf.c dhcp.c stack.c tcp.c tcp_in.c tcp_out.c) \
+            lib/crypto/siphash.c
+NET_HDRS := $(addprefix lib/net/,wire.h netbuf.h dhcp.h net.h net_internal.h)
+NET_HARNESS := tests/host/net_harness.c $(NET_SRCS)
+
+$(eval $(call host_test,host-net-wire,tests/host/test_net_wire.c $(NET_SRCS)))
+$(eval $(call host_test,host-net-stack,tests/host/test_net_stack.c $(NET_HARNESS)))
+$(eval $(call host_test,host-net-tcp,tests/host/test_net_tcp.c $(NET_HARNESS)))
+$(eval $(call host_test,host-net-tcp-close,tests/host/test_net_tcp_close.c $(NET_HARNESS)))
+$(eval $(call host_test,host-net-tcp-loss,tests/host/test_net_tcp_loss.c $(NET_HARNESS)))
+$(eval $(call host_test,host-net-tcp-rst,tests/host/test_net_tcp_rst.c $(NET_HARNESS)))
+$(eval $(call host_test,host-net-pair,tests/host/test_net_pair.c $(NET_SRCS)))
+$(foreach t,net-wire net-stack net-tcp net-tcp-close net-tcp-loss net-tcp-rst net-pair,\
+  $(eval $(BUILD)/host/host-$(t): $(NET_HDRS) tests/host/net_harness.h))
+
+$(eval $(call fuzz_target,net_frame,tests/fuzz/fuzz_net_frame.c $(NET_SRCS)))
+$(eval $(call fuzz_target,net_tcp,tests/fuzz/fuzz_net_tcp.c $(NET_SRCS)))
+$(eval $(call fuzz_target,net_dhcp,tests/fuzz/fuzz_net_dhcp.c lib/net/dhcp.c lib/net/wire.c))
+$(foreach t,net_frame net_tcp net_dhcp,$(eval $(BUILD)/fuzz/$(t): $(NET_HDRS) tests/fuzz/fuzz_net_common.h))
+
+# lib/net goes into the freestanding netstack service: it must build with
+# the userspace flags and need nothing outside itself and string.c.
+TEST_SUITES += net-freestanding
+.PHONY: test-net-freestanding
+test-net-freestanding: | $(RESULTS)
+	@echo "== net-freestanding"
+	@tools/run-tap.sh net-freestanding $(RESULTS)/net-freestanding.tap \
+	    sh tests/host/net_freestanding.sh $(BUILD)/net-fs "$(UCC) $(UCFLAGS)" $(NET_SRCS)

@@ -1,0 +1,368 @@
+/*
+ * Hostile peers against the gateway harness (rpc-gateway), over real
+ * sockets: each attack on one connection must end in an Abort or an
+ * exception that says what was wrong, and a second connection, opened
+ * before the attack, must still log in and fetch its bundle afterwards.
+ *
+ *   rpc-hostile PORT      (prints TAP)
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "peer.h"
+
+static int port, ntest, nfail;
+static uint8_t buf[PEER_BUF + 8];
+static uint8_t rx[1 << 17];
+
+static void tap(bool ok, const char *what, const char *detail)
+{
+    ntest++;
+    nfail += !ok;
+    printf("%s %d - %s%s%s\n", ok ? "ok" : "not ok", ntest, what, detail[0] ? ": " : "", detail);
+    fflush(stdout);
+}
+
+static int dial(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+        perror("rpc-hostile: connect");
+        exit(1);
+    }
+    return fd;
+}
+
+static bool put(int fd, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    while (n > 0) {
+        ssize_t w = send(fd, b, n, MSG_NOSIGNAL);
+        if (w <= 0)
+            return false;
+        b += w;
+        n -= (size_t)w;
+    }
+    return true;
+}
+
+/* Read exactly n bytes within 5 s. */
+static bool get(int fd, uint8_t *p, size_t n)
+{
+    while (n > 0) {
+        struct pollfd pf = {fd, POLLIN, 0};
+        if (poll(&pf, 1, 5000) <= 0)
+            return false;
+        ssize_t r = recv(fd, p, n, 0);
+        if (r <= 0)
+            return false;
+        p += r;
+        n -= (size_t)r;
+    }
+    return true;
+}
+
+/* The next message from the gateway, or 0xffff on EOF/timeout. */
+struct msg {
+    struct capn_seg segs[16];
+    struct capn_msg m;
+    Message_r r;
+};
+static enum Message_which next(int fd, struct msg *out)
+{
+    uint32_t n;
+    if (!get(fd, rx, 4))
+        return (enum Message_which)0xffff;
+    memcpy(&n, rx, 4);
+    size_t hdr = (4 + 4 * ((size_t)n + 1) + 7) & ~(size_t)7, words = 0;
+    if (n >= 16 || !get(fd, rx + 4, hdr - 4))
+        return (enum Message_which)0xffff;
+    for (uint32_t i = 0; i <= n; i++) {
+        uint32_t w;
+        memcpy(&w, rx + 4 + 4 * i, 4);
+        words += w;
+    }
+    if (hdr + words * 8 > sizeof(rx) || !get(fd, rx + hdr, words * 8))
+        return (enum Message_which)0xffff;
+    if (capn_msg_read(&out->m, out->segs, 16, rx, hdr + words * 8, NULL) != CAPN_OK)
+        return (enum Message_which)0xffff;
+    out->r = Message_read_root(&out->m);
+    return Message_which(out->r);
+}
+
+/* Wait for an Abort whose reason contains `want`; *why gets the reason. */
+static bool expect_abort(int fd, const char *want, char *why, size_t size)
+{
+    struct msg m;
+    snprintf(why, size, "no Abort before the connection ended");
+    for (int i = 0; i < 20000; i++) {
+        enum Message_which w = next(fd, &m);
+        if (w == (enum Message_which)0xffff)
+            return false;
+        if (w == Message_which_abort) {
+            snprintf(why, size, "%s", Exception_get_reason(Message_get_abort(m.r)).str);
+            return strstr(why, want) != NULL;
+        }
+    }
+    return false;
+}
+
+/* Wait for the Return of question qid; the reason if an exception. */
+static bool expect_exception(int fd, uint32_t qid, const char *want, char *why, size_t size)
+{
+    struct msg m;
+    snprintf(why, size, "no Return for question %u", qid);
+    for (int i = 0; i < 100; i++) {
+        enum Message_which w = next(fd, &m);
+        if (w == (enum Message_which)0xffff)
+            return false;
+        if (w != Message_which_return || Return_get_answerId(Message_get_return(m.r)) != qid)
+            continue;
+        Return_r r = Message_get_return(m.r);
+        if (Return_which(r) != Return_which_exception) {
+            snprintf(why, size, "question %u returned results", qid);
+            return false;
+        }
+        snprintf(why, size, "%s", Exception_get_reason(Return_get_exception(r)).str);
+        return strstr(why, want) != NULL;
+    }
+    return false;
+}
+
+/* Log in on a connection and fetch the bundle, pipelined; true if the
+ * capSet results came back. */
+static bool healthy(int fd)
+{
+    static uint32_t q = 1000;
+    uint16_t session[] = {0};
+    uint32_t qb = q++, ql = q++, qc = q++;
+    size_t n = peer_bootstrap(buf, qb);
+    if (!put(fd, buf, n))
+        return false;
+    /* login("alice", "wonderland") on the bootstrap promise: build by hand,
+     * since peer_call puts one text in the params. */
+    uint64_t arena[64];
+    struct capn_seg seg;
+    struct capn_bld b;
+    capn_bld_init(&b, &seg, 1, arena, sizeof(arena));
+    Call_b call = Message_init_call(Message_build_root(&b));
+    Call_set_questionId(call, ql);
+    PromisedAnswer_set_questionId(MessageTarget_init_promisedAnswer(Call_init_target(call)), qb);
+    Call_set_interfaceId(call, 0xac1eaa14c5e9a5bbull);
+    Call_set_methodId(call, 0);
+    struct capn_bstruct p =
+        capn_bptr_init_struct(Payload_init_content(Call_init_params(call)), 0, 2);
+    capn_bptr_set_text(capn_bstruct_ptr(&p, 0), "alice", 5);
+    capn_bptr_set_text(capn_bstruct_ptr(&p, 1), "wonderland", 10);
+    if (capn_bld_write(&b, buf, sizeof(buf), &n) != CAPN_OK || !put(fd, buf, n))
+        return false;
+    /* capSet() on login's promised session. */
+    peer_iface = 0xbdea5848b688b644ull; /* RemoteSession */
+    n = peer_call_promise(buf, qc, ql, session, 1, 0, "");
+    peer_iface = PEER_IFACE;
+    if (!put(fd, buf, n))
+        return false;
+    struct msg m;
+    for (int i = 0; i < 10; i++) {
+        enum Message_which w = next(fd, &m);
+        if (w == (enum Message_which)0xffff)
+            return false;
+        if (w == Message_which_return && Return_get_answerId(Message_get_return(m.r)) == qc)
+            return Return_which(Message_get_return(m.r)) == Return_which_results;
+    }
+    return false;
+}
+
+/* Run an attack between a bystander's connect and its login. */
+static void attack(const char *name, void (*fn)(int fd, char *why, size_t size, bool *ok))
+{
+    int bystander = dial();
+    int fd = dial();
+    char why[256] = "", what[512];
+    bool ok = false;
+    fn(fd, why, sizeof(why), &ok);
+    close(fd);
+    tap(ok, name, why);
+    snprintf(what, sizeof(what), "after \"%s\", another connection logs in and gets its bundle",
+             name);
+    tap(healthy(bystander), what, "");
+    close(bystander);
+}
+
+static void truncated(int fd, char *why, size_t size, bool *ok)
+{
+    size_t n = peer_bootstrap(buf, 0);
+    put(fd, buf, n - 3);
+    /* Nothing can be answered; the gateway waits for the rest. */
+    struct pollfd pf = {fd, POLLIN, 0};
+    *ok = poll(&pf, 1, 300) == 0;
+    snprintf(why, size, "%s", *ok ? "no reply to a partial frame" : "replied to a partial frame");
+}
+
+static void seg_bomb(int fd, char *why, size_t size, bool *ok)
+{
+    uint8_t hdr[8] = {0xff, 0xff, 0xff, 0xff, 1, 0, 0, 0};
+    put(fd, hdr, sizeof(hdr));
+    *ok = expect_abort(fd, "message of 4294967296 segments; at most 16", why, size);
+}
+
+static void oversize(int fd, char *why, size_t size, bool *ok)
+{
+    uint8_t hdr[8] = {0, 0, 0, 0, 0, 0, 0, 1}; /* 2^24 words */
+    put(fd, hdr, sizeof(hdr));
+    *ok = expect_abort(fd, "the limit is 65536", why, size);
+}
+
+static void unknown_type(int fd, char *why, size_t size, bool *ok)
+{
+    uint8_t m[32] = {0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 77};
+    struct msg r;
+    put(fd, m, sizeof(m));
+    *ok = next(fd, &r) == Message_which_unimplemented;
+    snprintf(why, size, "%s", *ok ? "echoed back as Unimplemented" : "no Unimplemented");
+}
+
+static void finish_unknown(int fd, char *why, size_t size, bool *ok)
+{
+    put(fd, buf, peer_finish(buf, 4242, true));
+    *ok = expect_abort(fd, "Finish for question 4242", why, size);
+}
+
+static void release_unknown(int fd, char *why, size_t size, bool *ok)
+{
+    put(fd, buf, peer_release(buf, 99, 1));
+    *ok = expect_abort(fd, "export 99", why, size);
+}
+
+static void release_too_many(int fd, char *why, size_t size, bool *ok)
+{
+    put(fd, buf, peer_bootstrap(buf, 0));
+    put(fd, buf, peer_release(buf, 0, 5));
+    *ok =
+        expect_abort(fd, "Release of 5 references to export 0, which the peer holds 1", why, size);
+}
+
+static void many_questions(int fd, char *why, size_t size, bool *ok)
+{
+    put(fd, buf, peer_bootstrap(buf, 0));
+    /* 10,000 calls, never finished: the limit is 64 outstanding. The
+     * replies are read as they come, or the Abort would be lost in the
+     * reset that writing to a closed connection causes. */
+    for (uint32_t q = 1; q <= 10000; q++) {
+        if (!put(fd, buf, peer_call(buf, q, 0, 7, "")))
+            break;
+        struct pollfd pf = {fd, POLLIN, 0};
+        struct msg m;
+        while (poll(&pf, 1, q % 32 == 0 ? 50 : 0) > 0) {
+            enum Message_which w = next(fd, &m);
+            if (w == Message_which_abort) {
+                snprintf(why, size, "%s (at question %u)",
+                         Exception_get_reason(Message_get_abort(m.r)).str, q);
+                *ok = strstr(why, "too many outstanding questions; the limit is 64") != NULL;
+                return;
+            }
+            if (w == (enum Message_which)0xffff) {
+                snprintf(why, size, "the connection ended without an Abort (question %u)", q);
+                return;
+            }
+        }
+    }
+    snprintf(why, size, "10,000 questions and no Abort");
+}
+
+static void foreign_cap(int fd, char *why, size_t size, bool *ok)
+{
+    /* The victim holds exports 0-3 (login, session, info, chat); this
+     * connection only its bootstrap. Export ids are per connection. */
+    int victim = dial();
+    if (!healthy(victim)) {
+        snprintf(why, size, "the victim could not log in");
+        return;
+    }
+    put(fd, buf, peer_bootstrap(buf, 0));
+    put(fd, buf, peer_call(buf, 1, 2, 0, ""));
+    *ok = expect_exception(fd, 1, "export 2 is not a capability this connection holds", why, size);
+    close(victim);
+}
+
+static void disembargo(int fd, char *why, size_t size, bool *ok)
+{
+    uint64_t arena[32];
+    struct capn_seg seg;
+    struct capn_bld b;
+    size_t n;
+    capn_bld_init(&b, &seg, 1, arena, sizeof(arena));
+    Disembargo_b d = Message_init_disembargo(Message_build_root(&b));
+    MessageTarget_set_importedCap(Disembargo_init_target(d), 0);
+    Disembargo_context_set_receiverLoopback(Disembargo_init_context(d), 3);
+    capn_bld_write(&b, buf, sizeof(buf), &n);
+    put(fd, buf, n);
+    *ok = expect_abort(fd, "receiverLoopback 3: this side requested no embargo", why, size);
+}
+
+static void deep_nesting(int fd, char *why, size_t size, bool *ok)
+{
+    static uint64_t arena[PEER_BUF / 8];
+    struct capn_seg seg;
+    struct capn_bld b;
+    size_t n;
+    put(fd, buf, peer_bootstrap(buf, 0));
+    capn_bld_init(&b, &seg, 1, arena, sizeof(arena));
+    Call_b call = Message_init_call(Message_build_root(&b));
+    Call_set_questionId(call, 1);
+    MessageTarget_set_importedCap(Call_init_target(call), 0);
+    struct capn_bptr p = Payload_init_content(Call_init_params(call));
+    for (int i = 0; i < 100; i++) {
+        struct capn_bstruct s = capn_bptr_init_struct(p, 0, 1);
+        p = capn_bstruct_ptr(&s, 0);
+    }
+    capn_bld_write(&b, buf, sizeof(buf), &n);
+    put(fd, buf, n);
+    *ok = expect_exception(fd, 1, "params refused: nesting", why, size);
+}
+
+static void garbage(int fd, char *why, size_t size, bool *ok)
+{
+    uint8_t junk[4096];
+    uint32_t x = 12345;
+    for (size_t i = 0; i < sizeof(junk); i++) {
+        x = x * 1103515245u + 12345u;
+        junk[i] = (uint8_t)(x >> 16);
+    }
+    junk[0] = 0; /* one segment, so the size decides */
+    junk[1] = junk[2] = junk[3] = 0;
+    put(fd, junk, sizeof(junk));
+    *ok = expect_abort(fd, "", why, size);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: rpc-hostile PORT\n");
+        return 2;
+    }
+    port = atoi(argv[1]);
+    attack("truncated frame", truncated);
+    attack("segment table claiming 2^32 segments", seg_bomb);
+    attack("message over 64 KiB", oversize);
+    attack("unknown message type", unknown_type);
+    attack("Finish for an unknown question", finish_unknown);
+    attack("Release of an unknown export", release_unknown);
+    attack("Release of more references than held", release_too_many);
+    attack("10,000 outstanding questions", many_questions);
+    attack("call on another connection's capability", foreign_cap);
+    attack("Disembargo for nothing", disembargo);
+    attack("params nested 100 levels", deep_nesting);
+    attack("random bytes", garbage);
+    printf("1..%d\n", ntest);
+    return nfail == 0 ? 0 : 1;
+}
