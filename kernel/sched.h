@@ -18,7 +18,7 @@
 
 struct process;
 struct pending_call;
-struct thread_status;
+struct exit_status;
 
 enum thread_state {
     THREAD_NEW, /* created, not yet started (sched_start) */
@@ -61,7 +61,7 @@ struct thread {
     uint32_t slot;     /* 0: the main thread; selects the ring address */
     bool exit_pending; /* ThreadControl.exit: end at the next safe point */
     int32_t exit_code;
-    struct thread_status *status; /* its ThreadHandle's view, if any */
+    struct exit_status *exit_status; /* shared with its ThreadHandle, if any */
 };
 
 #define THREAD_KSTACK_PAGES 4

@@ -298,8 +298,9 @@ static int endpoint_call(struct kobject *obj, struct process *p, const struct ca
     size_t head = (sizeof(struct ipc_msg) + 7) & ~(size_t)7;
     size_t size = head + params_at + (direct ? 0 : sqe->params_len);
     bool small = size <= SMALL_MSG_BLOCK;
-    struct ipc_msg *m = small && ep->spare_msg ? ep->spare_msg
-                                               : kmalloc_in(p->account, small ? SMALL_MSG_BLOCK : size);
+    struct ipc_msg *m = small && ep->spare_msg
+                            ? ep->spare_msg
+                            : kmalloc_in(p->account, small ? SMALL_MSG_BLOCK : size);
     if (!m) {
         cqe->result = CAPOS_E_NO_MEMORY;
         return RING_POST;

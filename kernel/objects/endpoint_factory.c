@@ -1,8 +1,8 @@
 /* EndpointFactory: endpoints made at run time (kernel source "endpoints"). */
 #include "kcall.h"
-#include "process.h"
 #include "kobject.h"
 #include "objects/endpoint.h"
+#include "process.h"
 #include "registry.h"
 
 static int factory_create(void *self, EndpointFactory_create_Params_r params,

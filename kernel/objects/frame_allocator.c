@@ -40,8 +40,7 @@ static int usage(void *self, FrameAllocator_usage_Params_r params,
     return CAPNPC_OK;
 }
 
-static const struct FrameAllocator_ops frame_allocator_ops = {.allocate = allocate,
-                                                              .usage = usage};
+static const struct FrameAllocator_ops frame_allocator_ops = {.allocate = allocate, .usage = usage};
 
 KOBJECT_TYPE(frame_allocator_type, FrameAllocator, frame_allocator_ops);
 

@@ -4,9 +4,9 @@
  * One wait at a time; the capability is not transferable (CAPF_NO_TRANSFER
  * is set when the spawner hands it out). kill ends the child.
  *
- * The handle and the child share a struct status, freed with the last of
- * them; the child's side is this class's per-process state, and its exit
- * is this class's process_exit hook.
+ * The handle and the child share a struct exit_status (exit_status.h),
+ * freed with the last of them; the child's side is this class's
+ * per-process state, and its exit is this class's process_exit hook.
  */
 #include "objects/process_handle.h"
 
@@ -15,85 +15,59 @@
 #include "heap.h"
 #include "kcall.h"
 #include "kobject.h"
+#include "objects/exit_status.h"
 #include "process.h"
 #include "registry.h"
 
-/* What the parent can still see after the child is gone. */
-struct status {
-    uint32_t refs;
-    struct process *child; /* until it exits */
-    bool exited;
-    int32_t exit_code;
-    bool waiting;                /* a wait is pending on `waiter` */
-    struct pending_call *waiter; /* owned by the handle */
-};
-
 struct process_handle {
     struct kobject obj;
-    struct status *status;
+    struct exit_status *status;
+    struct process *child; /* valid while !status->exited */
     struct pending_call waiter;
 };
 
 /* The child's side, in every process (NULL: nobody waits for it). */
 struct handle_state {
-    struct status *status;
+    struct exit_status *status;
 };
 
 static uint32_t state_offset;
 
-static void status_unref(struct status *st)
-{
-    if (--st->refs == 0)
-        kfree(st);
-}
-
-/* The wait ended early (cancelled, or its process exited): another may
- * start. */
 static void waiter_abandon(struct pending_call *pc, struct process *caller)
 {
     struct process_handle *h =
         (struct process_handle *)((char *)pc - __builtin_offsetof(struct process_handle, waiter));
-    h->status->waiting = false;
+    exit_status_wait_abandoned(h->status);
 }
 
 static int handle_wait(void *self, ProcessHandle_wait_Params_r params,
                        ProcessHandle_wait_Results_b results, void *ctx)
 {
-    struct kcall *kc = ctx;
     struct process_handle *h = self;
-    struct status *st = h->status;
-    if (st->exited) {
-        ProcessHandle_wait_Results_set_exitCode(results, st->exit_code);
-        return CAPNPC_OK;
-    }
-    if (st->waiting)
-        return kcall_fail(kc, CapException_Type_failed,
-                          "ProcessHandle.wait: another wait is already pending");
-    st->waiting = true;
-    st->waiter = &h->waiter;
     h->waiter.abandon = waiter_abandon;
-    return kcall_defer(kc, &h->waiter);
+    int rc;
+    if (exit_status_wait(h->status, &h->waiter, ctx,
+                         "ProcessHandle.wait: another wait is already pending", &rc))
+        return rc;
+    ProcessHandle_wait_Results_set_exitCode(results, h->status->exit_code);
+    return CAPNPC_OK;
 }
 
 static int handle_kill(void *self, ProcessHandle_kill_Params_r params,
                        ProcessHandle_kill_Results_b results, void *ctx)
 {
-    struct status *st = ((struct process_handle *)self)->status;
-    if (!st->exited)
-        process_kill(st->child, killedExitCode);
+    struct process_handle *h = self;
+    if (!h->status->exited)
+        process_kill(h->child, killedExitCode);
     return CAPNPC_OK;
 }
 
+/* The last capability went away (a wait pending on it can never be
+ * answered); the child runs on. */
 static void handle_destroy(struct kobject *obj)
 {
     struct process_handle *h = (struct process_handle *)obj;
-    /* The last capability went away with a wait pending (only possible
-     * by releasing it meanwhile): that wait can never be answered. */
-    if (h->status->waiting) {
-        h->status->waiting = false;
-        pending_call_complete(&h->waiter, CAPOS_E_DISCONNECTED);
-    }
-    status_unref(h->status);
+    exit_status_handle_gone(h->status);
     kfree(h);
 }
 
@@ -104,14 +78,13 @@ KOBJECT_TYPE(handle_type, ProcessHandle, handle_ops, .destroy = handle_destroy);
 struct kobject *process_handle_create(struct account *a)
 {
     struct process_handle *h = kzalloc_in(a, sizeof(*h));
-    struct status *st = kzalloc_in(a, sizeof(*st));
+    struct exit_status *st = exit_status_new(a);
     if (!h || !st) {
         kfree(h);
         kfree(st);
         return 0;
     }
     kobject_init(&h->obj, &handle_type);
-    st->refs = 1;
     h->status = st;
     return &h->obj;
 }
@@ -119,10 +92,10 @@ struct kobject *process_handle_create(struct account *a)
 void process_handle_attach(struct kobject *handle, struct process *child)
 {
     struct handle_state *hs = process_object_state(child, state_offset);
-    struct status *st = ((struct process_handle *)handle)->status;
-    st->refs++;
-    st->child = child;
-    hs->status = st;
+    struct process_handle *h = (struct process_handle *)handle;
+    h->status->refs++;
+    h->child = child;
+    hs->status = h->status;
 }
 
 static void build_exit_code(struct capn_bld *b, void *arg)
@@ -134,18 +107,11 @@ static void build_exit_code(struct capn_bld *b, void *arg)
 static void handle_process_exit(struct process *p)
 {
     struct handle_state *hs = process_object_state(p, state_offset);
-    struct status *st = hs->status;
+    struct exit_status *st = hs->status;
     if (!st)
         return;
     hs->status = 0;
-    st->child = 0;
-    st->exited = true;
-    st->exit_code = p->exit_code;
-    if (st->waiting) {
-        st->waiting = false;
-        pending_call_complete_with(st->waiter, build_exit_code, &st->exit_code);
-    }
-    status_unref(st);
+    exit_status_report(st, p->exit_code, build_exit_code);
 }
 
 const struct kobject_class process_handle_class = {

@@ -7,8 +7,8 @@
  */
 #include <capos/capset.h>
 
-#include "boot_manifest.h"
 #include "account.h"
+#include "boot_manifest.h"
 #include "heap.h"
 #include "kcall.h"
 #include "kobject.h"

@@ -20,8 +20,8 @@
 
 #include "heap.h"
 #include "kcall.h"
-#include "process.h"
 #include "kobject.h"
+#include "process.h"
 #include "registry.h"
 #include "string.h"
 #include "text/line_edit.h"

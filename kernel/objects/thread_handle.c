@@ -1,50 +1,33 @@
 /*
  * ThreadHandle: join a thread of one's own process. Like ProcessHandle,
- * the handle and the thread share a struct status freed with the last of
- * them; the thread's end is this class's thread_exit hook. Releasing the
- * handle detaches the thread. One join at a time; the capability is not
- * transferable (a thread belongs to one process).
+ * the handle and the thread share a struct exit_status freed with the
+ * last of them; the thread's end is this class's thread_exit hook.
+ * Releasing the handle detaches the thread. One join at a time; the
+ * capability is not transferable (a thread belongs to one process).
  */
 #include "objects/thread_handle.h"
-
-#include <capos/errors.h>
 
 #include "heap.h"
 #include "kcall.h"
 #include "kobject.h"
+#include "objects/exit_status.h"
 #include "registry.h"
 #include "sched.h"
 
-struct thread_status {
-    uint32_t refs;
-    struct thread *thread; /* until it ends */
-    bool exited;
-    int32_t exit_code;
-    bool waiting;                /* a join is pending on `waiter` */
-    struct pending_call *waiter; /* the handle's; it outlives the join */
-};
-
+/* The thread's side of the status is struct thread's exit_status (NULL:
+ * detached, or no handle). */
 struct thread_handle {
     struct kobject obj;
-    struct thread_status *status;
+    struct exit_status *status;
+    struct thread *thread; /* valid while !status->exited; NULL until attached */
     struct pending_call waiter;
 };
 
-static void status_unref(struct thread_status *st)
-{
-    if (--st->refs == 0)
-        kfree(st);
-}
-
-static struct thread_handle *handle_of_waiter(struct pending_call *pc)
-{
-    return (struct thread_handle *)((char *)pc - __builtin_offsetof(struct thread_handle, waiter));
-}
-
-/* The join ended early (cancelled, or the joining thread ended). */
 static void waiter_abandon(struct pending_call *pc, struct process *caller)
 {
-    handle_of_waiter(pc)->status->waiting = false;
+    struct thread_handle *h =
+        (struct thread_handle *)((char *)pc - __builtin_offsetof(struct thread_handle, waiter));
+    exit_status_wait_abandoned(h->status);
 }
 
 static int handle_join(void *self, ThreadHandle_join_Params_r params,
@@ -52,40 +35,28 @@ static int handle_join(void *self, ThreadHandle_join_Params_r params,
 {
     struct kcall *kc = ctx;
     struct thread_handle *h = self;
-    struct thread_status *st = h->status;
-    if (st->exited) {
-        ThreadHandle_join_Results_set_exitCode(results, st->exit_code);
-        return CAPNPC_OK;
-    }
-    if (st->thread == thread_current())
+    if (!h->status->exited && h->thread == thread_current())
         return kcall_fail(kc, CapException_Type_invalidArgument,
                           "ThreadHandle.join: a thread cannot join itself");
-    if (st->waiting)
-        return kcall_fail(kc, CapException_Type_failed,
-                          "ThreadHandle.join: another join is already pending");
-    st->waiting = true;
-    st->waiter = &h->waiter;
     h->waiter.abandon = waiter_abandon;
-    return kcall_defer(kc, &h->waiter);
+    int rc;
+    if (exit_status_wait(h->status, &h->waiter, kc,
+                         "ThreadHandle.join: another join is already pending", &rc))
+        return rc;
+    ThreadHandle_join_Results_set_exitCode(results, h->status->exit_code);
+    return CAPNPC_OK;
 }
 
 static void handle_destroy(struct kobject *obj)
 {
     struct thread_handle *h = (struct thread_handle *)obj;
-    struct thread_status *st = h->status;
-    /* Released with a join pending: that join can never be answered. */
-    if (st->waiting) {
-        st->waiting = false;
-        pending_call_complete(&h->waiter, CAPOS_E_DISCONNECTED);
+    /* Detached: the thread runs on without anyone to tell, and its share
+     * of the status goes now. */
+    if (!h->status->exited && h->thread) { /* NULL: never attached (spawn failed) */
+        h->thread->exit_status = 0;
+        exit_status_unref(h->status);
     }
-    /* Detached: the thread runs on without anyone to tell, and drops its
-     * share of the status now. */
-    if (st->thread) {
-        st->thread->status = 0;
-        st->thread = 0;
-        status_unref(st);
-    }
-    status_unref(st);
+    exit_status_handle_gone(h->status);
     kfree(h);
 }
 
@@ -96,24 +67,23 @@ KOBJECT_TYPE(handle_type, ThreadHandle, handle_ops, .destroy = handle_destroy);
 struct kobject *thread_handle_create(struct account *a)
 {
     struct thread_handle *h = kzalloc_in(a, sizeof(*h));
-    struct thread_status *st = kzalloc_in(a, sizeof(*st));
+    struct exit_status *st = exit_status_new(a);
     if (!h || !st) {
         kfree(h);
         kfree(st);
         return 0;
     }
     kobject_init(&h->obj, &handle_type);
-    st->refs = 1;
     h->status = st;
     return &h->obj;
 }
 
 void thread_handle_attach(struct kobject *handle, struct thread *t)
 {
-    struct thread_status *st = ((struct thread_handle *)handle)->status;
-    st->refs++;
-    st->thread = t;
-    t->status = st;
+    struct thread_handle *h = (struct thread_handle *)handle;
+    h->status->refs++;
+    h->thread = t;
+    t->exit_status = h->status;
 }
 
 static void build_exit_code(struct capn_bld *b, void *arg)
@@ -125,18 +95,11 @@ static void build_exit_code(struct capn_bld *b, void *arg)
 /* The thread is ending: answer a pending join. */
 static void handle_thread_exit(struct thread *t)
 {
-    struct thread_status *st = t->status;
+    struct exit_status *st = t->exit_status;
     if (!st)
         return;
-    t->status = 0;
-    st->thread = 0;
-    st->exited = true;
-    st->exit_code = t->exit_code;
-    if (st->waiting) {
-        st->waiting = false;
-        pending_call_complete_with(st->waiter, build_exit_code, &st->exit_code);
-    }
-    status_unref(st);
+    t->exit_status = 0;
+    exit_status_report(st, t->exit_code, build_exit_code);
 }
 
 const struct kobject_class thread_handle_class = {

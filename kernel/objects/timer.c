@@ -10,8 +10,8 @@
 
 #include "heap.h"
 #include "kcall.h"
-#include "process.h"
 #include "kobject.h"
+#include "process.h"
 #include "registry.h"
 #include "sched.h"
 
