@@ -52,6 +52,40 @@ int kcall_defer(struct kcall *kc, struct pending_call *pc)
     return CAPNPC_OK;
 }
 
+bool kcall_flat_params(struct process *p, const struct capos_sqe *sqe, uint64_t *words, uint32_t n)
+{
+    uint64_t buf[2 + KCALL_FLAT_MAX_WORDS];
+    if (n > KCALL_FLAT_MAX_WORDS || sqe->xfer_count != 0 || sqe->params_len != 8 * (2 + n) ||
+        copy_from_user(p, buf, sqe->params_addr, sqe->params_len) != 0)
+        return false;
+    /* One segment of 1 + n words; the root a struct at offset 0 of n data
+     * words and no pointers (n == 0: null, or the empty struct at -1). */
+    uint64_t root = (uint64_t)n << 32;
+    if (buf[0] != (uint64_t)(1 + n) << 32 ||
+        (buf[1] != root && !(n == 0 && buf[1] == 0xfffffffcull)))
+        return false;
+    for (uint32_t i = 0; i < n; i++)
+        words[i] = buf[2 + i];
+    return true;
+}
+
+void kcall_flat_results(struct process *p, const struct capos_sqe *sqe, struct capos_cqe *cqe,
+                        const uint64_t *words, uint32_t n)
+{
+    uint64_t buf[2 + KCALL_FLAT_MAX_WORDS];
+    uint32_t len = 8 * (2 + n);
+    buf[0] = (uint64_t)(1 + n) << 32;
+    buf[1] = (uint64_t)n << 32;
+    for (uint32_t i = 0; i < n; i++)
+        buf[2 + i] = words[i];
+    int rc = len > sqe->result_len ? CAPOS_E_RESULT_TOO_SMALL
+                                   : copy_to_user(p, sqe->result_addr, buf, len);
+    cqe->flags = 0;
+    cqe->result = rc;
+    cqe->result_len = rc ? 0 : len;
+    cqe->cap_count = 0;
+}
+
 int kcall_write_results(struct process *p, uint64_t addr, uint32_t cap, pending_build_fn build,
                         void *arg, uint32_t *len_out)
 {

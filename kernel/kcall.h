@@ -69,6 +69,23 @@ struct kcall {
 bool kcall_execute(struct process *caller, struct kobject *obj, const struct capos_sqe *sqe,
                    struct capos_cqe *cqe);
 
+/*
+ * Flat calls: a method whose params and results are each one struct of
+ * data words only can be answered without the general reader and builder
+ * (an object's ring_call may do this for its hottest methods).
+ * kcall_flat_params reads the params only in the one shape the runtime's
+ * stubs build: one segment holding a root struct of exactly n data words
+ * and no pointers (for n == 0, a null or empty root), and no capability
+ * transfers; otherwise it returns false and the caller takes the general
+ * path (kcall_execute), which accepts every valid encoding and reports
+ * every error. kcall_flat_results answers with one struct of n data words,
+ * framed exactly as the general builder frames it.
+ */
+#define KCALL_FLAT_MAX_WORDS 4
+bool kcall_flat_params(struct process *p, const struct capos_sqe *sqe, uint64_t *words, uint32_t n);
+void kcall_flat_results(struct process *p, const struct capos_sqe *sqe, struct capos_cqe *cqe,
+                        const uint64_t *words, uint32_t n);
+
 /* For handlers. */
 /* Answer with a CapException; returns CAPNPC_EXCEPTION for the handler to
  * return. The message must be a constant string with no kernel secrets. */

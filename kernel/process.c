@@ -33,11 +33,6 @@ void process_init(void)
     account_machine_init();
 }
 
-struct process *process_current(void)
-{
-    return thread_current()->process;
-}
-
 const struct vmspace *process_vmspace(const struct process *p)
 {
     return &p->vm;

@@ -10,6 +10,7 @@
 #include "kcore/cap_table.h"
 #include "kcore/ring.h"
 #include "pending_call.h"
+#include "sched.h"
 
 struct thread;
 struct kobject;
@@ -90,7 +91,7 @@ static inline void process_exit_if_killed(struct process *p)
         process_exit_killed();
 }
 
-struct process *process_current(void);
+/* process_current(): sched.h. */
 const struct vmspace *process_vmspace(const struct process *p);
 
 /* Map a fresh zeroed page at va, owned by the address space and charged to

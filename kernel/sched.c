@@ -13,7 +13,9 @@
 #include "ringops.h"
 
 static struct thread idle_thread;
-static struct thread *current = &idle_thread;
+/* The running thread (sched.h: thread_current). One CPU runs threads. */
+struct thread *sched_current = &idle_thread;
+#define current sched_current
 static struct thread *run_head, *run_tail;
 static struct thread *sleepers;
 /* A dead thread's stack cannot be freed while it runs on it; the next
@@ -23,11 +25,6 @@ static unsigned live_threads;
 /* What the timer is armed for (UINT64_MAX: nothing), in deadline mode. */
 static bool deadline_mode;
 static uint64_t armed = UINT64_MAX;
-
-struct thread *thread_current(void)
-{
-    return current;
-}
 
 void sched_init(void)
 {

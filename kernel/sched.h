@@ -81,7 +81,17 @@ void sched_start(struct thread *t);
  * off every list and its stack and struct are freed at once. Whatever it
  * was blocked in must already have let go of it. */
 void sched_discard(struct thread *t);
-struct thread *thread_current(void);
+/* The running thread: inline, as nearly every kernel path asks. */
+extern struct thread *sched_current;
+static inline struct thread *thread_current(void)
+{
+    return sched_current;
+}
+/* The running thread's process (NULL on the idle thread). */
+static inline struct process *process_current(void)
+{
+    return sched_current->process;
+}
 
 /* Block the running thread until sched_wake() or until the clock reaches
  * deadline_ns (UINT64_MAX: no deadline). Returns why it woke. */

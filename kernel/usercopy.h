@@ -17,6 +17,8 @@
 
 #include <arch/paging.h>
 
+#include "sched.h"
+
 struct process;
 
 /*
@@ -39,8 +41,6 @@ int copy_to_user_any(struct process *p, uint64_t uaddr, const void *src, size_t 
  */
 bool user_writable_range(struct process *p, uint64_t dst, size_t len);
 int copy_user_across(struct process *p, uint64_t dst, uint64_t src, size_t len);
-
-struct process *process_current(void);
 
 static inline bool user_range_ok(uint64_t uaddr, size_t len)
 {

@@ -58,8 +58,24 @@ static int ring_call(void *ctx, const struct capnpc_request *req, struct capnpc_
     struct capos_xfer xfer[CAPOS_MAX_XFER];
     if (req->ncaps > CAPOS_MAX_XFER)
         return CAPOS_E_TOO_LARGE;
-    if (!submit_request(req, rep, id, xfer))
+    /* Most calls carry no capability: their SQE is written in place. */
+    struct capos_sqe *slot = req->ncaps == 0 ? capos_ring_sqe_slot() : 0;
+    if (slot) {
+        *slot = (struct capos_sqe){
+            .opcode = CAPOS_OP_CALL,
+            .method = req->method,
+            .cap = req->cap,
+            .interface_id = req->interface_id,
+            .params_addr = (uint64_t)req->params,
+            .params_len = (uint32_t)req->params_len,
+            .result_addr = (uint64_t)rep->buf,
+            .result_len = (uint32_t)rep->size,
+            .user_data = id,
+        };
+        capos_ring_sqe_publish();
+    } else if (!submit_request(req, rep, id, xfer)) {
         return CAPOS_E_INTERNAL;
+    }
     /* A call was just queued: enter the kernel first rather than look for
      * a completion that cannot be there yet. A kernel object's answer is
      * then usually the first CQE: take it directly. */

@@ -60,6 +60,12 @@ bool capos_ring_take_first(uint64_t user_data, struct capos_cqe *out);
  * there yet. Completions of RELEASEs (user_data 0) are skipped. */
 bool capos_ring_take_any(struct capos_cqe *out);
 
+/* Fill an SQE in place, saving a copy on the hottest paths: the next free
+ * SQ slot, or NULL when the SQ is full or releases are queued (then use
+ * capos_ring_submit); after writing every field, capos_ring_sqe_publish. */
+struct capos_sqe *capos_ring_sqe_slot(void);
+void capos_ring_sqe_publish(void);
+
 /* A fresh user_data value. */
 uint64_t capos_ring_next_id(void);
 

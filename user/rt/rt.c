@@ -128,6 +128,22 @@ static bool submit_one_xfer(const struct capos_sqe *sqe, const struct capos_xfer
     return true;
 }
 
+struct capos_sqe *capos_ring_sqe_slot(void)
+{
+    if (npending_release)
+        return 0;
+    uint32_t tail = ring->sq_tail;
+    if (tail - __atomic_load_n(&ring->sq_head, __ATOMIC_ACQUIRE) >= CAPOS_SQ_ENTRIES)
+        return 0;
+    return (struct capos_sqe *)&ring->sq[tail & CAPOS_SQ_MASK];
+}
+
+void capos_ring_sqe_publish(void)
+{
+    /* Publish the entry written in place before the tail that shows it. */
+    __atomic_store_n(&ring->sq_tail, ring->sq_tail + 1, __ATOMIC_RELEASE);
+}
+
 void capos_flush_releases(void)
 {
     uint32_t n = npending_release;
