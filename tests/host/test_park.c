@@ -7,8 +7,8 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "test_rng.h"
 #include "kcore/park.h"
+#include "test_rng.h"
 
 static struct park_bucket buckets[8];
 static struct park_table t;
@@ -135,7 +135,6 @@ Test(park, woken_may_park_again)
 }
 
 /* ---- Randomized comparison against a model ---- */
-
 
 Test(park, random_ops_match_model)
 {
