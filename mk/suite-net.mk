@@ -1,7 +1,8 @@
 # The userspace TCP/IP stack's protocol logic (lib/net/, docs/network.md):
 # host tests of the parsers, ARP/IPv4/ICMP/UDP/DHCP, every TCP state, loss
 # recovery, and two stacks transferring back to back; fuzz targets for
-# every parser and for TCP connections in every state.
+# every parser and for TCP connections in every state; the freestanding
+# build check; and the interop test against Linux's TCP.
 
 NET_SRCS := $(addprefix lib/net/,wire.c netbuf.c dhcp.c stack.c tcp.c tcp_in.c tcp_out.c) \
             lib/crypto/siphash.c
