@@ -370,7 +370,7 @@ static bool ack_input(struct net_stack *s, struct tcp_conn *c, const struct tcp_
         if (SEQ_LT(c->snd_nxt, t->ack))
             c->snd_nxt = t->ack;
         c->t_rexmit = NET_NEVER;
-        c->state = TCP_ESTABLISHED;
+        c->state = c->fin_queued ? TCP_FIN_WAIT_1 : TCP_ESTABLISHED;
         c->accept_order = ++s->accept_clock;
         c->snd_wnd = (uint32_t)t->wnd << c->snd_ws;
         c->max_snd_wnd = c->snd_wnd;
