@@ -2,8 +2,9 @@
  * libFuzzer target: a live TCP connection in every state, fed hostile
  * segments and application calls.
  *
- * Byte 0 picks the starting state (the connection is driven there by a
- * correct peer first: each state is reached, or the target aborts). The
+ * Byte 0 picks the starting state, one of the 11 and SYN_RECEIVED reached
+ * by simultaneous open (the connection is driven there by a correct peer
+ * first: each state is reached, or the target aborts). The
  * rest is a script of 8-byte operations: peer segments with any flags,
  * sequence and acknowledgment numbers relative to the connection's own
  * (so they land near the windows), any window, payload and options; and
@@ -17,7 +18,8 @@
 #define PEER  0x0a000002u
 #define PORT  80
 #define PPORT 5000
-#define NQ    64
+/* drive()'s states: enum tcp_state, and this one. */
+#define ACTIVE_SYN_RECEIVED (TCP_TIME_WAIT + 1)
 
 static const uint8_t us_mac[ETH_ALEN] = {2, 0, 0, 0, 0, 1};
 static const uint8_t peer_mac[ETH_ALEN] = {2, 0, 0, 0, 0, 2};
@@ -145,7 +147,12 @@ static void drive(int state)
     arp_wanted = false;
     struct net_mem m = {conns, 4, bufs, 4096, 4096};
     net_init(&st, &cfg, &m, emit, NULL, now);
-    if (state == TCP_SYN_SENT || state == TCP_CLOSED) {
+    /* ACTIVE_SYN_RECEIVED: our SYN crossed the peer's (simultaneous open),
+     * so the application holds a SYN_RECEIVED connection. */
+    bool simultaneous = state == ACTIVE_SYN_RECEIVED;
+    if (simultaneous)
+        state = TCP_SYN_RECEIVED;
+    if (state == TCP_SYN_SENT || state == TCP_CLOSED || simultaneous) {
         h = idx = tcp_connect(&st, PEER, PPORT, now);
         answer_arp();
         CHECK(last.have && last.flags == TCP_SYN);
@@ -156,6 +163,11 @@ static void drive(int state)
             struct seg r = {rport, lport, 0, conns[idx].iss + 1, TCP_RST | TCP_ACK, 0, 0, -1,
                             0,     false, 0};
             send_seg(&r);
+        }
+        if (simultaneous) {
+            struct seg syn = {rport, lport, pseq, 0, TCP_SYN, 65535, 1000, 2, 0, true, 0};
+            send_seg(&syn);
+            pseq++;
         }
         CHECK(conns[idx].state == state);
         return;
@@ -317,7 +329,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
-    drive(data[0] % (TCP_TIME_WAIT + 1));
+    drive(data[0] % (ACTIVE_SYN_RECEIVED + 1));
     check_stack(&st);
     for (size_t i = 1; i + 8 <= size; i += 8)
         op(data + i);
