@@ -11,7 +11,9 @@
  * Time is an input: every entry point takes now in milliseconds from any
  * fixed origin (monotonic, never going back). Frames to send are handed,
  * complete (Ethernet header included), to the emit callback before the
- * entry point returns; emit must not call back into the stack.
+ * entry point returns; emit must not call back into the stack. The UDP
+ * and echo-reply callbacks may (to answer a datagram, say): the data they
+ * get lies in the caller's frame, not in the stack.
  *
  * Memory: the caller provides the stack struct, a pool of TCP connections
  * and one byte area cut into each connection's send and receive ring.
