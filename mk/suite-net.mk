@@ -49,4 +49,4 @@ TEST_SUITES += net-interop
 test-net-interop: $(NET_INTEROP) | $(RESULTS)
 	@echo "== net-interop"
 	@tools/run-tap.sh net-interop $(RESULTS)/net-interop.tap \
-	    sh tests/net-interop/run.sh $(NET_INTEROP) 20971520 150
+	    sh tests/net-interop/run.sh $(NET_INTEROP) 20971520 240

@@ -44,12 +44,14 @@ pst=$!
 x timeout "$limit" python3 "$dir/linux_peer.py" client "$size" "$limit" >"$out/client" 2>&1 &
 pc=$!
 pids="$ps $pst $pc"
+start=$(date +%s)
 wait "$pst"; rst=$?
 # If the stack gave up, the peers have nobody to talk to.
 [ "$rst" -ne 0 ] && kill "$ps" "$pc" 2>/dev/null
 wait "$ps"; rs=$?
 wait "$pc"; rc=$?
 pids=""
+echo "# lib/net side finished after $(($(date +%s) - start)) s"
 sed 's/^/# stack: /' "$out/stack"
 sed 's/^/# linux server: /' "$out/server"
 sed 's/^/# linux client: /' "$out/client"
