@@ -30,11 +30,9 @@ enum net_err {
     NET_E_HDRLEN,   /* IHL or TCP data offset out of range */
     NET_E_FRAGMENT, /* IPv4 fragment: counted and dropped */
     NET_E_TTL,      /* TTL of zero */
-    NET_E_ADDR,     /* source or destination address not acceptable */
     NET_E_PROTO,    /* unsupported ethertype, protocol, hardware type... */
     NET_E_OPTION,   /* malformed option (bad length, runs past the end) */
     NET_E_TYPE,     /* unsupported message type or code */
-    NET_E_NOSPACE,  /* builder: output buffer too small */
 };
 
 #define ETH_ALEN        6
