@@ -1,7 +1,8 @@
 # The userspace TCP/IP stack's protocol logic (lib/net/, docs/network.md):
 # host tests of the parsers, ARP/IPv4/ICMP/UDP/DHCP, every TCP state, loss
 # recovery, and two stacks transferring back to back; fuzz targets for
-# every parser and for TCP connections in every state.
+# every parser and for TCP connections in every state; the freestanding
+# build check; and the interop test against Linux's TCP.
 
 NET_SRCS := $(addprefix lib/net/,wire.c netbuf.c dhcp.c stack.c tcp.c tcp_in.c tcp_out.c) \
             lib/crypto/siphash.c
@@ -31,3 +32,21 @@ test-net-freestanding: | $(RESULTS)
 	@echo "== net-freestanding"
 	@tools/run-tap.sh net-freestanding $(RESULTS)/net-freestanding.tap \
 	    sh tests/host/net_freestanding.sh $(BUILD)/net-fs "$(UCC) $(UCFLAGS)" $(NET_SRCS)
+
+# lib/net against Linux's TCP over a TAP device in a private network
+# namespace (tests/net-interop/run.sh), 20 MiB each way on two connections
+# with 5 % loss, duplication and reordering.
+NET_INTEROP := $(BUILD)/net-interop/interop
+$(NET_INTEROP): tests/net-interop/interop.c tests/net-interop/sha256.c $(NET_SRCS) \
+                tests/net-interop/sha256.h $(NET_HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $@"
+	$(Q)$(HOST_CC) -std=c17 -O2 -g $(WARN) -Wno-missing-prototypes -Iinclude -Ilib \
+	    -fsanitize=address,undefined -fno-sanitize-recover=all -o $@ \
+	    tests/net-interop/interop.c tests/net-interop/sha256.c $(NET_SRCS)
+TEST_SUITES += net-interop
+.PHONY: test-net-interop
+test-net-interop: $(NET_INTEROP) | $(RESULTS)
+	@echo "== net-interop"
+	@tools/run-tap.sh net-interop $(RESULTS)/net-interop.tap \
+	    sh tests/net-interop/run.sh $(NET_INTEROP) 20971520 240

@@ -11,7 +11,9 @@
  * Time is an input: every entry point takes now in milliseconds from any
  * fixed origin (monotonic, never going back). Frames to send are handed,
  * complete (Ethernet header included), to the emit callback before the
- * entry point returns; emit must not call back into the stack.
+ * entry point returns; emit must not call back into the stack. The UDP
+ * and echo-reply callbacks may (to answer a datagram, say): the data they
+ * get lies in the caller's frame, not in the stack.
  *
  * Memory: the caller provides the stack struct, a pool of TCP connections
  * and one byte area cut into each connection's send and receive ring.
@@ -81,6 +83,7 @@ struct tcp_conn {
     bool nodelay;     /* Nagle off */
     bool ack_now;     /* an ACK is owed right away */
     bool rtt_valid;   /* srtt and rttvar hold a sample */
+    bool sack_ok;     /* both SYNs carried SACK-permitted */
     int8_t err;       /* enum net_sock_err once the connection failed */
     int16_t parent;   /* listener index for a not yet accepted child */
     uint16_t backlog; /* listener: max children pending */
@@ -98,6 +101,7 @@ struct tcp_conn {
     /* Receive sequence space. */
     uint32_t irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge advertised */
     uint32_t ooo_fin_seq;
+    uint32_t sack_recent; /* in the latest out-of-order segment */
     uint8_t ooo_n;
     uint8_t unacked_segs; /* full segments received since our last ACK */
     struct {
@@ -106,6 +110,7 @@ struct tcp_conn {
 
     /* Congestion control (RFC 5681, 6582). */
     uint32_t cwnd, ssthresh, recover;
+    uint32_t sack_high; /* highest right edge the peer SACKed */
     uint8_t dupacks;
 
     /* RTO (RFC 6298) in ms; srtt8 is SRTT * 8, rttvar4 RTTVAR * 4. */

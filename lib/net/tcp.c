@@ -455,6 +455,9 @@ int tcp_shutdown(struct net_stack *s, int h, uint64_t now)
         tcp_drop(s, c, NET_ENOTCONN);
         return 0;
     case TCP_SYN_RECEIVED:
+        /* The FIN waits for the handshake (our SYN may still need
+         * resending); the ACK that completes it moves to FIN_WAIT_1. */
+        break;
     case TCP_ESTABLISHED:
         c->state = TCP_FIN_WAIT_1;
         break;

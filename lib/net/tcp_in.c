@@ -43,6 +43,7 @@ static unsigned children(const struct net_stack *s, int listener)
 static void take_syn_options(struct tcp_conn *c, const struct tcp_hdr *t)
 {
     c->ws_ok = t->has_ws;
+    c->sack_ok = t->sack_ok;
     c->snd_ws = t->has_ws ? t->ws : 0;
     if (!t->has_ws)
         c->rcv_ws = 0;
@@ -213,6 +214,7 @@ static void take_data(struct net_stack *s, struct tcp_conn *c, uint32_t seq, con
             s->ctr.tcp_ooo_drops++;
             return;
         }
+        c->sack_recent = seq;
         netbuf_put_at(&c->rcv, off, p, len);
         if (fin) {
             c->ooo_fin = true;
@@ -324,7 +326,8 @@ static void new_ack(struct net_stack *s, struct tcp_conn *c, uint32_t ack, uint6
 static void dup_ack(struct net_stack *s, struct tcp_conn *c, uint64_t now)
 {
     uint32_t smss = c->smss;
-    c->dupacks++;
+    if (c->dupacks < 255)
+        c->dupacks++;
     if (c->in_recovery) {
         c->cwnd += smss; /* inflate: a segment has left the network */
         return;
@@ -367,7 +370,7 @@ static bool ack_input(struct net_stack *s, struct tcp_conn *c, const struct tcp_
         if (SEQ_LT(c->snd_nxt, t->ack))
             c->snd_nxt = t->ack;
         c->t_rexmit = NET_NEVER;
-        c->state = TCP_ESTABLISHED;
+        c->state = c->fin_queued ? TCP_FIN_WAIT_1 : TCP_ESTABLISHED;
         c->accept_order = ++s->accept_clock;
         c->snd_wnd = (uint32_t)t->wnd << c->snd_ws;
         c->max_snd_wnd = c->snd_wnd;
@@ -375,8 +378,22 @@ static bool ack_input(struct net_stack *s, struct tcp_conn *c, const struct tcp_
         c->snd_wl2 = t->ack;
     }
     uint32_t wnd = (uint32_t)t->wnd << c->snd_ws;
+    /* RFC 5681's duplicate ACK repeats the window, but a receiver that
+     * autotunes its buffer (Linux) grows the window on every ACK; with
+     * SACK, an ACK that SACKs new data is a duplicate too (RFC 6675 2).
+     * The blocks are otherwise only advisory: we do not keep a scoreboard. */
+    bool sack_news = false;
+    if (SEQ_LT(c->sack_high, c->snd_una))
+        c->sack_high = c->snd_una;
+    for (int i = 0; c->sack_ok && i < t->nsack; i++) {
+        uint32_t end = t->sack[i][1];
+        if (SEQ_GT(end, c->sack_high) && SEQ_LEQ(end, c->snd_max) && SEQ_LT(t->sack[i][0], end)) {
+            c->sack_high = end;
+            sack_news = true;
+        }
+    }
     bool is_dup = t->ack == c->snd_una && t->payload_len == 0 &&
-                  !(t->flags & (TCP_SYN | TCP_FIN)) && wnd == c->snd_wnd &&
+                  !(t->flags & (TCP_SYN | TCP_FIN)) && (wnd == c->snd_wnd || sack_news) &&
                   c->snd_max != c->snd_una && !c->persisting; /* answers to probes */
     if (SEQ_GT(t->ack, c->snd_una))
         new_ack(s, c, t->ack, now);

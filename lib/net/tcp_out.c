@@ -52,6 +52,37 @@ static uint16_t window_field(struct tcp_conn *c, bool syn)
     return (uint16_t)field;
 }
 
+/* SACK blocks for an ACK (RFC 2018 4): the range holding the latest
+ * out-of-order segment first, then the others, up to 3 (so the header
+ * stays within 40 option bytes whatever else it carries). */
+static uint8_t sack_blocks(const struct tcp_conn *c, uint32_t out[][2])
+{
+    if (!c->sack_ok || c->ooo_n == 0)
+        return 0;
+    int first = 0;
+    for (int i = 0; i < c->ooo_n; i++)
+        if (SEQ_LEQ(c->ooo[i].start, c->sack_recent) && SEQ_LT(c->sack_recent, c->ooo[i].end))
+            first = i;
+    uint8_t n = 0;
+    out[n][0] = c->ooo[first].start;
+    out[n++][1] = c->ooo[first].end;
+    for (int i = 0; i < c->ooo_n && n < 3; i++) {
+        if (i == first)
+            continue;
+        out[n][0] = c->ooo[i].start;
+        out[n++][1] = c->ooo[i].end;
+    }
+    return n;
+}
+
+/* Option bytes an ACK from c carries now beyond the fixed header. */
+static size_t ack_option_bytes(const struct tcp_conn *c)
+{
+    uint32_t tmp[TCP_SACK_MAX][2];
+    uint8_t n = sack_blocks(c, tmp);
+    return n ? 4 + 8 * (size_t)n : 0;
+}
+
 /* Builds and sends one segment of flags at seq carrying len bytes of the
  * send buffer from data offset off. */
 static void emit_segment(struct net_stack *s, struct tcp_conn *c, uint32_t seq, uint8_t flags,
@@ -70,6 +101,9 @@ static void emit_segment(struct net_stack *s, struct tcp_conn *c, uint32_t seq, 
         /* Offer scaling on our SYN; on a SYN-ACK only if the peer did. */
         o.ws_opt = c->active ? true : c->ws_ok;
         o.ws = c->rcv_ws;
+        o.sack_ok = c->active ? true : c->sack_ok;
+    } else if (flags & TCP_ACK) {
+        o.nsack = sack_blocks(c, o.sack);
     }
     if (!(flags & TCP_RST) || (flags & TCP_ACK))
         o.wnd = window_field(c, flags & TCP_SYN);
@@ -166,8 +200,10 @@ static size_t send_from(struct net_stack *s, struct tcp_conn *c, uint32_t seq, s
     size_t len = off < c->snd.len ? c->snd.len - off : 0;
     if (len > max_len)
         len = max_len;
-    if (len > c->smss)
-        len = c->smss;
+    /* SACK blocks take room from the payload, not from the MTU. */
+    size_t room = c->smss - ack_option_bytes(c);
+    if (len > room)
+        len = room;
     bool fin = fin_ok && fin_seq_valid(c) && seq + len == fin_seq(c);
     if (len == 0 && !fin)
         return 0;
@@ -192,7 +228,13 @@ void tcp_send_at(struct net_stack *s, struct tcp_conn *c, uint32_t seq, size_t m
 /* How many bytes tcp_output may send now, Nagle and SWS included. */
 static size_t sendable(const struct tcp_conn *c, size_t avail, size_t flight)
 {
-    uint32_t wnd = c->snd_wnd < c->cwnd ? c->snd_wnd : c->cwnd;
+    /* Limited transmit (RFC 3042): the first two duplicate ACKs each let
+     * one new segment out beyond cwnd, so a small window can still
+     * collect the three duplicates fast retransmit needs. */
+    uint32_t cwnd = c->cwnd;
+    if (!c->in_recovery && c->dupacks > 0)
+        cwnd += (c->dupacks < 2 ? c->dupacks : 2) * (uint32_t)c->smss;
+    uint32_t wnd = c->snd_wnd < cwnd ? c->snd_wnd : cwnd;
     size_t usable = wnd > flight ? wnd - flight : 0;
     size_t n = avail < usable ? avail : usable;
     if (n > c->smss)

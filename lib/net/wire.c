@@ -257,6 +257,18 @@ static enum net_err tcp_options(const uint8_t *o, size_t len, struct tcp_hdr *t)
                 return NET_E_OPTION;
             t->has_ws = true;
             t->ws = o[i + 2] > TCP_WSCALE_MAX ? TCP_WSCALE_MAX : o[i + 2];
+        } else if (kind == 4) {
+            if (olen != 2)
+                return NET_E_OPTION;
+            t->sack_ok = true;
+        } else if (kind == 5) {
+            if (olen < 10 || (olen - 2) % 8 != 0)
+                return NET_E_OPTION;
+            for (size_t b = 0; b < (size_t)(olen - 2) / 8 && t->nsack < TCP_SACK_MAX; b++) {
+                t->sack[t->nsack][0] = ld32(o + i + 2 + 8 * b);
+                t->sack[t->nsack][1] = ld32(o + i + 6 + 8 * b);
+                t->nsack++;
+            }
         }
         i += olen;
     }
@@ -293,7 +305,9 @@ enum net_err tcp_parse(const uint8_t *p, size_t len, uint32_t src, uint32_t dst,
 
 size_t tcp_out_hdr_len(const struct tcp_out *o)
 {
-    return TCP_HDR_LEN + (o->mss ? 4 : 0) + (o->ws_opt ? 4 : 0);
+    size_t nsack = o->nsack > TCP_SACK_MAX ? TCP_SACK_MAX : o->nsack;
+    return TCP_HDR_LEN + (o->mss ? 4 : 0) + (o->ws_opt ? 4 : 0) + (o->sack_ok ? 4 : 0) +
+           (nsack ? 4 + 8 * nsack : 0);
 }
 
 size_t tcp_build(uint8_t *out, size_t cap, uint32_t src, uint32_t dst, const struct tcp_out *o,
@@ -320,11 +334,31 @@ size_t tcp_build(uint8_t *out, size_t cap, uint32_t src, uint32_t dst, const str
         st16(opt + 2, o->mss);
         opt += 4;
     }
+    /* NOPs keep every option 4-byte aligned. */
     if (o->ws_opt) {
-        opt[0] = 1; /* NOP keeps the next option 4-byte aligned */
+        opt[0] = 1;
         opt[1] = 3;
         opt[2] = 3;
         opt[3] = o->ws;
+        opt += 4;
+    }
+    if (o->sack_ok) {
+        opt[0] = 1;
+        opt[1] = 1;
+        opt[2] = 4;
+        opt[3] = 2;
+        opt += 4;
+    }
+    size_t nsack = o->nsack > TCP_SACK_MAX ? TCP_SACK_MAX : o->nsack;
+    if (nsack) {
+        opt[0] = 1;
+        opt[1] = 1;
+        opt[2] = 5;
+        opt[3] = (uint8_t)(2 + 8 * nsack);
+        for (size_t b = 0; b < nsack; b++) {
+            st32(opt + 4 + 8 * b, o->sack[b][0]);
+            st32(opt + 8 + 8 * b, o->sack[b][1]);
+        }
     }
     size_t n = hl + payload_len;
     uint32_t s = csum_pseudo(src, dst, IP_PROTO_TCP, (uint16_t)n);

@@ -30,11 +30,9 @@ enum net_err {
     NET_E_HDRLEN,   /* IHL or TCP data offset out of range */
     NET_E_FRAGMENT, /* IPv4 fragment: counted and dropped */
     NET_E_TTL,      /* TTL of zero */
-    NET_E_ADDR,     /* source or destination address not acceptable */
     NET_E_PROTO,    /* unsupported ethertype, protocol, hardware type... */
     NET_E_OPTION,   /* malformed option (bad length, runs past the end) */
     NET_E_TYPE,     /* unsupported message type or code */
-    NET_E_NOSPACE,  /* builder: output buffer too small */
 };
 
 #define ETH_ALEN        6
@@ -193,24 +191,28 @@ size_t udp_build(uint8_t *out, size_t cap, uint32_t src, uint32_t dst, uint16_t 
 #define TCP_URG 0x20
 
 #define TCP_WSCALE_MAX 14 /* RFC 7323 2.3: larger shifts are treated as 14 */
+#define TCP_SACK_MAX   4  /* blocks that fit the option space */
 
 struct tcp_hdr {
     uint16_t sport, dport;
     uint32_t seq, ack;
     uint8_t flags; /* the six classic bits; ECN bits are ignored */
     uint16_t wnd, urp;
-    /* Options seen (only meaningful on SYN segments for MSS and WS). */
-    bool has_mss, has_ws;
+    /* Options seen (only meaningful on SYN segments for MSS, WS and
+     * SACK-permitted). */
+    bool has_mss, has_ws, sack_ok;
     uint16_t mss;
-    uint8_t ws; /* clamped to TCP_WSCALE_MAX */
+    uint8_t ws;    /* clamped to TCP_WSCALE_MAX */
+    uint8_t nsack; /* SACK blocks (RFC 2018), left and right edges */
+    uint32_t sack[TCP_SACK_MAX][2];
     const uint8_t *payload;
     size_t payload_len;
 };
 
 /* p/len is the IPv4 payload. Checks data offset, the checksum with the
  * pseudo-header, and every option's length (NET_E_OPTION if one is below
- * 2, runs past the header, or MSS/WS has the wrong length). Unknown options
- * are skipped. */
+ * 2, runs past the header, or MSS, WS, SACK-permitted or SACK has a
+ * length its kind does not allow). Unknown options are skipped. */
 enum net_err tcp_parse(const uint8_t *p, size_t len, uint32_t src, uint32_t dst, struct tcp_hdr *t);
 
 /* What tcp_build puts in a segment. */
@@ -222,6 +224,9 @@ struct tcp_out {
     uint16_t mss; /* nonzero: add the MSS option */
     bool ws_opt;  /* add the window scale option with shift ws */
     uint8_t ws;
+    bool sack_ok;  /* add SACK-permitted (SYN segments) */
+    uint8_t nsack; /* SACK blocks to add, at most TCP_SACK_MAX */
+    uint32_t sack[TCP_SACK_MAX][2];
 };
 
 /* Header length tcp_build will write for o (options included). */

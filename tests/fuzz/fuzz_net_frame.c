@@ -100,9 +100,18 @@ static void parse_one(int which, const uint8_t *p, size_t n)
         if (tcp_parse(p, n, US, PEER, &t) == NET_OK) {
             CHECK(in_buf(p, n, t.payload, t.payload_len));
             CHECK(t.ws <= TCP_WSCALE_MAX);
-            struct tcp_out o = {
-                t.sport,  t.dport, t.seq, t.ack, t.flags, t.wnd, t.has_mss ? t.mss : 0,
-                t.has_ws, t.ws};
+            struct tcp_out o = {.sport = t.sport,
+                                .dport = t.dport,
+                                .seq = t.seq,
+                                .ack = t.ack,
+                                .flags = t.flags,
+                                .wnd = t.wnd,
+                                .mss = t.has_mss ? t.mss : 0,
+                                .ws_opt = t.has_ws,
+                                .ws = t.ws,
+                                .sack_ok = t.sack_ok,
+                                .nsack = t.nsack};
+            memcpy(o.sack, t.sack, sizeof(o.sack));
             size_t m = tcp_build(out, sizeof(out), US, PEER, &o, t.payload, t.payload_len);
             if (m) {
                 CHECK(tcp_parse(out, m, US, PEER, &r) == NET_OK);
@@ -110,6 +119,7 @@ static void parse_one(int which, const uint8_t *p, size_t n)
                 CHECK(r.payload_len == t.payload_len);
                 CHECK(r.has_ws == t.has_ws && (!t.has_ws || r.ws == t.ws));
                 CHECK(!t.has_mss || t.mss == 0 || (r.has_mss && r.mss == t.mss));
+                CHECK(r.sack_ok == t.sack_ok && r.nsack == t.nsack);
             }
         }
         break;

@@ -2,8 +2,9 @@
  * libFuzzer target: a live TCP connection in every state, fed hostile
  * segments and application calls.
  *
- * Byte 0 picks the starting state (the connection is driven there by a
- * correct peer first: each state is reached, or the target aborts). The
+ * Byte 0 picks the starting state, one of the 11 and SYN_RECEIVED reached
+ * by simultaneous open (the connection is driven there by a correct peer
+ * first: each state is reached, or the target aborts). The
  * rest is a script of 8-byte operations: peer segments with any flags,
  * sequence and acknowledgment numbers relative to the connection's own
  * (so they land near the windows), any window, payload and options; and
@@ -17,7 +18,8 @@
 #define PEER  0x0a000002u
 #define PORT  80
 #define PPORT 5000
-#define NQ    64
+/* drive()'s states: enum tcp_state, and this one. */
+#define ACTIVE_SYN_RECEIVED (TCP_TIME_WAIT + 1)
 
 static const uint8_t us_mac[ETH_ALEN] = {2, 0, 0, 0, 0, 1};
 static const uint8_t peer_mac[ETH_ALEN] = {2, 0, 0, 0, 0, 2};
@@ -80,7 +82,11 @@ struct seg {
     uint16_t wnd, mss;
     int ws;
     size_t len;
+    bool sack_ok;
+    uint8_t nsack; /* blocks below and above rcv_nxt, to be ignored */
 };
+
+static int idx; /* the connection under test (below) */
 
 static void send_seg(const struct seg *s)
 {
@@ -88,9 +94,22 @@ static void send_seg(const struct seg *s)
     static uint8_t payload[ETH_MTU];
     for (size_t i = 0; i < s->len; i++)
         payload[i] = (uint8_t)(s->seq + i);
-    struct tcp_out o = {s->sport, s->dport,   s->seq,
-                        s->ack,   s->flags,   s->wnd,
-                        s->mss,   s->ws >= 0, (uint8_t)(s->ws < 0 ? 0 : s->ws)};
+    uint32_t base = conns[idx].snd_una;
+    struct tcp_out o = {.sport = s->sport,
+                        .dport = s->dport,
+                        .seq = s->seq,
+                        .ack = s->ack,
+                        .flags = s->flags,
+                        .wnd = s->wnd,
+                        .mss = s->mss,
+                        .ws_opt = s->ws >= 0,
+                        .ws = (uint8_t)(s->ws < 0 ? 0 : s->ws),
+                        .sack_ok = s->sack_ok,
+                        .nsack = s->nsack};
+    for (int b = 0; b < s->nsack && b < TCP_SACK_MAX; b++) {
+        o.sack[b][0] = base + (uint32_t)b * 1000;
+        o.sack[b][1] = base + (uint32_t)b * 1000 + 500;
+    }
     size_t n = tcp_build(f + ETH_HDR_LEN + IPV4_HDR_LEN, ETH_MTU - IPV4_HDR_LEN, PEER, US, &o,
                          payload, s->len);
     if (n == 0)
@@ -109,7 +128,7 @@ static uint32_t pseq; /* peer's next sequence number */
 
 static struct seg peer(uint8_t flags, size_t len)
 {
-    struct seg s = {rport, lport, pseq, conns[idx].snd_max, flags, 65535, 0, -1, len};
+    struct seg s = {rport, lport, pseq, conns[idx].snd_max, flags, 65535, 0, -1, len, false, 0};
     return s;
 }
 
@@ -128,7 +147,12 @@ static void drive(int state)
     arp_wanted = false;
     struct net_mem m = {conns, 4, bufs, 4096, 4096};
     net_init(&st, &cfg, &m, emit, NULL, now);
-    if (state == TCP_SYN_SENT || state == TCP_CLOSED) {
+    /* ACTIVE_SYN_RECEIVED: our SYN crossed the peer's (simultaneous open),
+     * so the application holds a SYN_RECEIVED connection. */
+    bool simultaneous = state == ACTIVE_SYN_RECEIVED;
+    if (simultaneous)
+        state = TCP_SYN_RECEIVED;
+    if (state == TCP_SYN_SENT || state == TCP_CLOSED || simultaneous) {
         h = idx = tcp_connect(&st, PEER, PPORT, now);
         answer_arp();
         CHECK(last.have && last.flags == TCP_SYN);
@@ -136,8 +160,14 @@ static void drive(int state)
         rport = PPORT;
         pseq = 7777;
         if (state == TCP_CLOSED) {
-            struct seg r = {rport, lport, 0, conns[idx].iss + 1, TCP_RST | TCP_ACK, 0, 0, -1, 0};
+            struct seg r = {rport, lport, 0, conns[idx].iss + 1, TCP_RST | TCP_ACK, 0, 0, -1,
+                            0,     false, 0};
             send_seg(&r);
+        }
+        if (simultaneous) {
+            struct seg syn = {rport, lport, pseq, 0, TCP_SYN, 65535, 1000, 2, 0, true, 0};
+            send_seg(&syn);
+            pseq++;
         }
         CHECK(conns[idx].state == state);
         return;
@@ -146,7 +176,7 @@ static void drive(int state)
     lport = PORT;
     rport = PPORT;
     pseq = 7777;
-    struct seg syn = {rport, lport, pseq, 0, TCP_SYN, 65535, 1000, 2, 0};
+    struct seg syn = {rport, lport, pseq, 0, TCP_SYN, 65535, 1000, 2, 0, true, 0};
     send_seg(&syn);
     pseq++;
     idx = -1;
@@ -226,6 +256,9 @@ static void op(const uint8_t *o)
             s.mss = (uint16_t)(o[6] * 8);
         if (o[1] & 0x80)
             s.ws = o[7] % 16;
+        if ((o[1] & 0xc0) == 0xc0)
+            s.sack_ok = true;
+        s.nsack = (uint8_t)(o[5] % 5);
         send_seg(&s);
         break;
     }
@@ -296,7 +329,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
-    drive(data[0] % (TCP_TIME_WAIT + 1));
+    drive(data[0] % (ACTIVE_SYN_RECEIVED + 1));
     check_stack(&st);
     for (size_t i = 1; i + 8 <= size; i += 8)
         op(data + i);

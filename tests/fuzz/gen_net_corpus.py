@@ -123,7 +123,8 @@ def tcp_seeds():
         op(3, 1, 0, 0xFF),        # peer FIN
         op(6, 1),                 # close
     ]
-    return {"state_%d" % s: bytes([s]) + b"".join(script) for s in range(11)}
+    # 0-10: enum tcp_state; 11: SYN_RECEIVED by simultaneous open.
+    return {"state_%d" % s: bytes([s]) + b"".join(script) for s in range(12)}
 
 
 def dhcp_reply(typ, lease=3600, server=True):

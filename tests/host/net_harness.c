@@ -137,6 +137,9 @@ bool nh_pop_seg(struct nh *h, struct nh_seg *s)
     s->wnd = t.wnd;
     s->mss = t.has_mss ? t.mss : 0;
     s->ws = t.has_ws ? t.ws : -1;
+    s->sack_ok = t.sack_ok;
+    s->nsack = t.nsack;
+    memcpy(s->sack, t.sack, sizeof(s->sack));
     s->len = t.payload_len;
     memcpy(s->data, t.payload, t.payload_len);
     return true;
@@ -155,6 +158,7 @@ size_t nh_build_tcp(uint8_t *out, const struct nh_seg *s)
     o.mss = s->mss;
     o.ws_opt = s->ws >= 0;
     o.ws = (uint8_t)(s->ws < 0 ? 0 : s->ws);
+    o.sack_ok = s->sack_ok;
     uint8_t *seg = out + ETH_HDR_LEN + IPV4_HDR_LEN;
     size_t n = tcp_build(seg, ETH_MTU - IPV4_HDR_LEN, NH_PEER, NH_US, &o, s->data, s->len);
     ipv4_build(out + ETH_HDR_LEN, IPV4_HDR_LEN, NH_PEER, NH_US, IP_PROTO_TCP, 1, 64, n);

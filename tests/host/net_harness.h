@@ -45,6 +45,9 @@ struct nh_seg {
     uint16_t wnd;
     uint16_t mss; /* option: 0 none */
     int ws;       /* option: -1 none */
+    bool sack_ok; /* option: SACK-permitted */
+    int nsack;    /* SACK blocks */
+    uint32_t sack[TCP_SACK_MAX][2];
     size_t len;
     uint8_t data[ETH_MTU];
 };

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "test_rng.h"
 #include "kcore/cap_table.h"
+#include "test_rng.h"
 #include <capos/errors.h>
 
 #define IFACE_A 0xa1a1a1a1a1a1a1a1ull
@@ -430,7 +430,6 @@ Test(cap, status_strings)
 }
 
 /* ---- Randomized comparison against a reference model ---- */
-
 
 #define MCAP    24
 #define MOPS    4000

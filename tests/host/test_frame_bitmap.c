@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "test_rng.h"
 #include "kcore/frame_bitmap.h"
+#include "test_rng.h"
 
 #define AVAIL MB2_MEM_AVAILABLE
 #define RSVD  MB2_MEM_RESERVED
@@ -462,7 +462,6 @@ Test(fb, kernel_bootstrap_recipe)
 }
 
 /* ---- Randomized properties ---- */
-
 
 /* Brute force over 256-byte units: compares physmem_find_free against the
  * definition on random small maps. */

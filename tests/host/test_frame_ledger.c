@@ -7,8 +7,8 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "test_rng.h"
 #include "kcore/frame_ledger.h"
+#include "test_rng.h"
 
 Test(ledger, charge_and_release)
 {
@@ -43,7 +43,7 @@ Test(ledger, kinds_are_checked)
     cr_assert_eq(frame_ledger_charge(&l, &a, FL_CHILDREN, 1), FL_ERR_BAD_KIND);
     cr_assert_eq(frame_ledger_release(&l, &a, FL_CHILDREN, 0), FL_ERR_BAD_KIND);
     cr_assert_eq(frame_ledger_charge(&l, &a, (enum fl_kind)77, 1), FL_ERR_BAD_KIND);
-    cr_assert_eq(frame_ledger_charge(&l, &a, (enum fl_kind)-1, 1), FL_ERR_BAD_KIND);
+    cr_assert_eq(frame_ledger_charge(&l, &a, (enum fl_kind) - 1, 1), FL_ERR_BAD_KIND);
     cr_assert_eq(a.held, 0);
     cr_assert_str_eq(fl_kind_str(FL_TABLES), "page tables");
     cr_assert_str_eq(fl_kind_str((enum fl_kind)9), "unknown kind");
@@ -270,7 +270,6 @@ Test(ledger, status_strings)
 
 /* ---- Randomized comparison against a model ---- */
 
-
 #define NACCT 10
 
 /* The model: each account's own charges by kind, its parent, its opening
@@ -361,8 +360,8 @@ Test(ledger, random_ops_match_model)
                     m[i].state = 2;
                 } else if (m[i].state == 2) {
                     exp = done(m, i) ? FL_OK : FL_ERR_NOT_DONE;
-                    cr_assert_eq(frame_ledger_remove(&l, &acct[i]), exp, "seed %lu op %d",
-                                 seed, op);
+                    cr_assert_eq(frame_ledger_remove(&l, &acct[i]), exp, "seed %lu op %d", seed,
+                                 op);
                     if (exp == FL_OK)
                         m[i].state = 0;
                 }
@@ -370,10 +369,10 @@ Test(ledger, random_ops_match_model)
             case 2:
             case 3:
             case 4: /* charge */
-                exp = !m[i].state                                              ? FL_ERR_NOT_OPEN
-                      : m[i].state == 2                                        ? FL_ERR_CLOSED
+                exp = !m[i].state                                            ? FL_ERR_NOT_OPEN
+                      : m[i].state == 2                                      ? FL_ERR_CLOSED
                       : own_sum(&m[i]) + children_of(m, i) + n > m[i].quota0 ? FL_ERR_QUOTA
-                                                                               : FL_OK;
+                                                                             : FL_OK;
                 st = frame_ledger_charge(&l, &acct[i], kind, n);
                 cr_assert_eq(st, exp, "seed %lu op %d", seed, op);
                 if (st == FL_OK)
@@ -384,9 +383,7 @@ Test(ledger, random_ops_match_model)
                     root_own++;
                 break;
             default: /* release */
-                exp = !m[i].state            ? FL_ERR_NOT_OPEN
-                      : n > m[i].own[kind] ? FL_ERR_UNDERFLOW
-                                           : FL_OK;
+                exp = !m[i].state ? FL_ERR_NOT_OPEN : n > m[i].own[kind] ? FL_ERR_UNDERFLOW : FL_OK;
                 st = frame_ledger_release(&l, &acct[i], kind, n);
                 cr_assert_eq(st, exp, "seed %lu op %d", seed, op);
                 if (st == FL_OK)
@@ -400,8 +397,7 @@ Test(ledger, random_ops_match_model)
                     continue;
                 }
                 total += own_sum(&m[k]);
-                cr_assert_eq(acct[k].quota, quota_of(m, k), "seed %lu op %d acct %d", seed, op,
-                             k);
+                cr_assert_eq(acct[k].quota, quota_of(m, k), "seed %lu op %d acct %d", seed, op, k);
                 cr_assert_eq(acct[k].held, own_sum(&m[k]) + children_of(m, k));
                 cr_assert_eq(frame_account_done(&acct[k]), done(m, k));
             }

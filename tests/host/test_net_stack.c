@@ -378,6 +378,33 @@ Test(udp, bind_deliver_send)
     cr_assert_eq(net_udp_bind(&h.st, 500, on_udp, &seen), NET_ENOMEM);
 }
 
+static void echo_back(void *ctx, uint32_t src, uint16_t sport, const uint8_t *d, size_t len)
+{
+    net_udp_send(&h.st, src, 7, sport, d, len, h.now);
+}
+
+Test(udp, callback_may_answer)
+{
+    nh_init(&h, 0);
+    cr_assert_eq(net_udp_bind(&h.st, 7, echo_back, NULL), 0);
+    uint8_t u[64], f[128];
+    size_t n = udp_build(u, sizeof(u), NH_PEER, NH_US, 4444, 7, (const uint8_t *)"echo me", 7);
+    n = ip_frame(f, nh_us_mac, NH_PEER, NH_US, IP_PROTO_UDP, u, n);
+    nh_input(&h, f, n);
+    struct nh_frame r;
+    cr_assert(nh_pop_frame(&h, &r));
+    struct eth_hdr e;
+    struct ipv4_hdr ip;
+    struct udp_hdr uh;
+    eth_parse(r.b, r.len, &e);
+    cr_assert_eq(ipv4_parse(e.payload, e.payload_len, &ip), NET_OK);
+    cr_assert_eq(udp_parse(ip.payload, ip.payload_len, ip.src, ip.dst, &uh), NET_OK);
+    cr_assert_eq(uh.sport, 7);
+    cr_assert_eq(uh.dport, 4444);
+    cr_assert_eq(uh.payload_len, 7);
+    cr_assert_arr_eq(uh.payload, "echo me", 7);
+}
+
 /* ---- DHCP ---- */
 
 #define SERVER  NH_PEER

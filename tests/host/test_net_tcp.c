@@ -83,6 +83,7 @@ Test(tcp_open, active_syn_carries_options)
     cr_assert_eq(syn.flags, TCP_SYN);
     cr_assert_eq(syn.mss, 1460);
     cr_assert_eq(syn.ws, 0);
+    cr_assert(syn.sack_ok);
     cr_assert_geq(syn.sport, 49152);
 }
 
@@ -389,6 +390,69 @@ Test(tcp_data, out_of_order_duplicates_and_overlaps)
     cr_assert_eq(tcp_read(&h.st, c.h, out, sizeof(out), h.now), 600);
     cr_assert_arr_eq(out, msg, 600);
     cr_assert_eq(tcp_read(&h.st, c.h, out, sizeof(out), h.now), NET_EAGAIN);
+}
+
+Test(tcp_data, sack_blocks_when_negotiated)
+{
+    nh_init(&h, 0);
+    int l = tcp_listen(&h.st, NH_PORT, 4);
+    struct nh_seg syn = nh_seg(NH_PEER_PORT, NH_PORT, 99, 0, TCP_SYN, 65535);
+    syn.mss = 1460;
+    syn.sack_ok = true;
+    nh_send(&h, &syn);
+    struct nh_seg sa;
+    cr_assert(nh_pop_seg(&h, &sa));
+    cr_assert(sa.sack_ok, "SACK-permitted answered");
+    struct nh_conn c = {0};
+    c.lport = NH_PORT;
+    c.rport = NH_PEER_PORT;
+    c.pseq = 100;
+    c.our_nxt = sa.seq + 1;
+    nh_csend(&h, &c, NULL, 0);
+    c.h = tcp_accept(&h.st, l);
+    cr_assert(conn(c.h)->sack_ok);
+    /* Two holes: blocks [110,120) and then [130,140), the latest first. */
+    static uint8_t d[1460];
+    c.pseq = 110;
+    nh_csend(&h, &c, d, 10);
+    c.pseq = 130;
+    nh_csend(&h, &c, d, 10);
+    struct nh_seg a = {0};
+    while (nh_pop_seg(&h, &a))
+        ;
+    cr_assert_eq(a.ack, 100);
+    cr_assert_eq(a.nsack, 2);
+    cr_assert_eq(a.sack[0][0], 130);
+    cr_assert_eq(a.sack[0][1], 140);
+    cr_assert_eq(a.sack[1][0], 110);
+    cr_assert_eq(a.sack[1][1], 120);
+    /* A data segment carrying the blocks shrinks to fit the MTU. */
+    tcp_write(&h.st, c.h, d, sizeof(d), h.now);
+    cr_assert(nh_pop_seg(&h, &a));
+    cr_assert_eq(a.nsack, 2);
+    cr_assert_eq(a.len, 1460 - 4 - 16);
+    /* Holes filled: no blocks. */
+    c.pseq = 100;
+    c.our_nxt = a.seq + (uint32_t)a.len;
+    nh_csend(&h, &c, d, 40);
+    while (nh_pop_seg(&h, &a))
+        ;
+    cr_assert_eq(a.ack, 140);
+    cr_assert_eq(a.nsack, 0);
+}
+
+Test(tcp_data, no_sack_blocks_unless_negotiated)
+{
+    nh_init(&h, 0);
+    struct nh_conn c = nh_passive(&h, 1460, -1);
+    cr_assert_not(conn(c.h)->sack_ok);
+    uint32_t base = c.pseq;
+    c.pseq = base + 10;
+    nh_csend(&h, &c, "x", 1);
+    struct nh_seg a;
+    cr_assert(nh_pop_seg(&h, &a));
+    cr_assert_eq(a.ack, base);
+    cr_assert_eq(a.nsack, 0);
 }
 
 Test(tcp_data, partly_old_segment_is_trimmed)

@@ -316,3 +316,80 @@ Test(tcp_close, closing_listener_resets_children)
     for (int i = 0; i < NH_CONNS; i++)
         cr_assert_eq(h.st.conns[i].state, TCP_CLOSED);
 }
+
+/* ---- Less common transitions ---- */
+
+Test(tcp_close, fin_wait_1_straight_to_time_wait)
+{
+    nh_init(&h, 0);
+    struct nh_conn c = nh_passive(&h, 1460, -1);
+    tcp_shutdown(&h.st, c.h, h.now);
+    struct nh_seg s;
+    nh_pop_seg(&h, &s);
+    /* One segment acknowledges our FIN and carries the peer's. */
+    c.our_nxt++;
+    struct nh_seg fin = nh_cseg(&c, TCP_ACK | TCP_FIN, NULL, 0);
+    nh_send(&h, &fin);
+    cr_assert_eq(tcp_get_state(&h.st, c.h), TCP_TIME_WAIT);
+    cr_assert(nh_pop_seg(&h, &s));
+    cr_assert_eq(s.ack, c.pseq + 1);
+}
+
+Test(tcp_close, shutdown_in_syn_received_waits_for_the_handshake)
+{
+    nh_init(&h, 0);
+    int c = tcp_connect(&h.st, NH_PEER, NH_PEER_PORT, h.now);
+    struct nh_seg syn, sa, s;
+    nh_pop_seg(&h, &syn);
+    struct nh_seg psyn = nh_seg(NH_PEER_PORT, syn.sport, 500, 0, TCP_SYN, 65535);
+    nh_send(&h, &psyn);
+    nh_pop_seg(&h, &sa);
+    cr_assert_eq(tcp_get_state(&h.st, c), TCP_SYN_RECEIVED);
+    cr_assert_eq(tcp_shutdown(&h.st, c, h.now), 0);
+    cr_assert_eq(tcp_get_state(&h.st, c), TCP_SYN_RECEIVED);
+    cr_assert_eq(nh_pending(&h), 0, "no FIN before the handshake completes");
+    /* Our SYN-ACK is lost: it is the SYN that comes again, not a FIN. */
+    nh_advance(&h, 1000);
+    cr_assert(nh_pop_seg(&h, &s));
+    cr_assert_eq(s.flags, TCP_SYN | TCP_ACK);
+    struct nh_seg ack = nh_seg(NH_PEER_PORT, syn.sport, 501, syn.seq + 1, TCP_ACK, 65535);
+    nh_send(&h, &ack);
+    cr_assert_eq(tcp_get_state(&h.st, c), TCP_FIN_WAIT_1);
+    cr_assert(nh_pop_seg(&h, &s));
+    cr_assert_eq(s.flags, TCP_ACK | TCP_FIN);
+    cr_assert_eq(s.seq, syn.seq + 1);
+}
+
+Test(tcp_close, fin_on_the_handshake_ack)
+{
+    nh_init(&h, 0);
+    int l = tcp_listen(&h.st, NH_PORT, 4);
+    struct nh_seg syn = nh_seg(NH_PEER_PORT, NH_PORT, 7, 0, TCP_SYN, 65535);
+    nh_send(&h, &syn);
+    struct nh_seg sa, s;
+    nh_pop_seg(&h, &sa);
+    struct nh_seg ackfin = nh_seg(NH_PEER_PORT, NH_PORT, 8, sa.seq + 1, TCP_ACK | TCP_FIN, 100);
+    memcpy(ackfin.data, "hi", 2);
+    ackfin.len = 2;
+    nh_send(&h, &ackfin);
+    int c = tcp_accept(&h.st, l);
+    cr_assert_geq(c, 0, "a child that already got the FIN is still accepted");
+    cr_assert_eq(tcp_get_state(&h.st, c), TCP_CLOSE_WAIT);
+    cr_assert(nh_pop_seg(&h, &s));
+    cr_assert_eq(s.ack, 8 + 2 + 1);
+    char b[4];
+    cr_assert_eq(tcp_read(&h.st, c, b, sizeof(b), h.now), 2);
+    cr_assert_eq(tcp_read(&h.st, c, b, sizeof(b), h.now), 0);
+}
+
+Test(tcp_close, close_in_syn_sent)
+{
+    nh_init(&h, 0);
+    int c = tcp_connect(&h.st, NH_PEER, NH_PEER_PORT, h.now);
+    nh_clear(&h);
+    cr_assert_eq(tcp_close(&h.st, c, h.now), 0);
+    cr_assert_eq(h.st.conns[c].state, TCP_CLOSED);
+    cr_assert_eq(tcp_get_state(&h.st, c), -1);
+    nh_advance(&h, 5000);
+    cr_assert_eq(nh_pending(&h), 0, "no SYN after close");
+}

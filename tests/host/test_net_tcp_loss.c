@@ -187,6 +187,29 @@ Test(tcp_newreno, three_dupacks_trigger_fast_retransmit)
     cr_assert_eq(conn(c.h)->cwnd, 7000);
 }
 
+Test(tcp_newreno, limited_transmit)
+{
+    nh_init(&h, 0);
+    fill();
+    struct nh_conn c = nh_passive(&h, 1000, -1);
+    tcp_write(&h.st, c.h, data, 8000, h.now);
+    cr_assert_eq(drain(NULL), 4, "cwnd: 4 segments");
+    /* The first two duplicates each release one new segment (RFC 3042). */
+    struct nh_seg s;
+    peer_ack(&c, c.our_nxt, 65535);
+    cr_assert(nh_pop_seg(&h, &s));
+    cr_assert_eq(s.seq, c.our_nxt + 4000, "new data, not a retransmission");
+    peer_ack(&c, c.our_nxt, 65535);
+    cr_assert(nh_pop_seg(&h, &s));
+    cr_assert_eq(s.seq, c.our_nxt + 5000);
+    cr_assert_eq(nh_pending(&h), 0);
+    cr_assert_eq(conn(c.h)->cwnd, 4000, "cwnd itself unchanged");
+    /* The third is fast retransmit. */
+    peer_ack(&c, c.our_nxt, 65535);
+    cr_assert(nh_pop_seg(&h, &s));
+    cr_assert_eq(s.seq, c.our_nxt);
+}
+
 Test(tcp_newreno, partial_then_full_ack)
 {
     struct nh_conn c;
@@ -240,6 +263,63 @@ Test(tcp_newreno, not_duplicates)
     nh_send(&h, &d);
     cr_assert_eq(conn(c.h)->dupacks, 0);
     cr_assert_not(conn(c.h)->in_recovery);
+}
+
+Test(tcp_newreno, sack_marks_duplicates_despite_window_growth)
+{
+    nh_init(&h, 0);
+    fill();
+    int l = tcp_listen(&h.st, NH_PORT, 4);
+    struct nh_seg syn = nh_seg(NH_PEER_PORT, NH_PORT, 99, 0, TCP_SYN, 65535);
+    syn.mss = 1000;
+    syn.sack_ok = true;
+    nh_send(&h, &syn);
+    struct nh_seg sa;
+    nh_pop_seg(&h, &sa);
+    struct nh_conn c = {0};
+    c.lport = NH_PORT;
+    c.rport = NH_PEER_PORT;
+    c.pseq = 100;
+    c.our_nxt = sa.seq + 1;
+    nh_csend(&h, &c, NULL, 0);
+    c.h = tcp_accept(&h.st, l);
+    tcp_write(&h.st, c.h, data, 4000, h.now);
+    drain(NULL);
+    /* An autotuning receiver: every duplicate ACK offers more window. */
+    uint32_t una = c.our_nxt;
+    for (int i = 1; i <= 3; i++) {
+        struct nh_seg d = nh_cseg(&c, TCP_ACK, NULL, 0);
+        d.wnd = (uint16_t)(10000 + 1000 * i);
+        d.nsack = 1;
+        d.sack[0][0] = una + 1000;
+        d.sack[0][1] = una + 1000 + 1000 * (uint32_t)i;
+        struct nh_seg copy = d;
+        uint8_t f[ETH_FRAME_MAX];
+        struct tcp_out o = {.sport = d.sport,
+                            .dport = d.dport,
+                            .seq = d.seq,
+                            .ack = d.ack,
+                            .flags = d.flags,
+                            .wnd = d.wnd,
+                            .nsack = 1};
+        memcpy(o.sack, copy.sack, sizeof(o.sack));
+        size_t n = tcp_build(f + 34, ETH_MTU - 20, NH_PEER, NH_US, &o, NULL, 0);
+        ipv4_build(f + 14, 20, NH_PEER, NH_US, IP_PROTO_TCP, 1, 64, n);
+        eth_build(f, 14, nh_us_mac, nh_peer_mac, ETHERTYPE_IPV4);
+        nh_input(&h, f, 34 + n);
+    }
+    cr_assert_eq(conn(c.h)->dupacks, 3);
+    cr_assert(conn(c.h)->in_recovery);
+    struct nh_seg s;
+    bool resent = false;
+    while (nh_pop_seg(&h, &s))
+        resent |= s.seq == una;
+    cr_assert(resent, "fast retransmit");
+    /* Without new SACK information a changed window is no duplicate: no
+     * inflation. */
+    uint32_t cwnd = conn(c.h)->cwnd;
+    peer_ack(&c, una, 20000);
+    cr_assert_eq(conn(c.h)->cwnd, cwnd);
 }
 
 Test(tcp_cwnd, slow_start_then_avoidance)

@@ -277,7 +277,15 @@ static size_t tcp_with_options(uint8_t *p, const uint8_t *opt, size_t optlen)
 Test(tcp_wire, roundtrip_with_options)
 {
     uint8_t p[80];
-    struct tcp_out o = {10, 20, 1000, 2000, TCP_SYN | TCP_ACK, 4096, 1460, true, 7};
+    struct tcp_out o = {.sport = 10,
+                        .dport = 20,
+                        .seq = 1000,
+                        .ack = 2000,
+                        .flags = TCP_SYN | TCP_ACK,
+                        .wnd = 4096,
+                        .mss = 1460,
+                        .ws_opt = true,
+                        .ws = 7};
     size_t n = tcp_build(p, sizeof(p), A, B, &o, (const uint8_t *)"abc", 3);
     cr_assert_eq(n, 31);
     struct tcp_hdr t;
@@ -326,6 +334,33 @@ Test(tcp_wire, option_edge_cases)
     size_t n = tcp_with_options(p, cases[3].opt, 4);
     tcp_parse(p, n, A, B, &t);
     cr_assert_eq(t.ws, TCP_WSCALE_MAX);
+}
+
+Test(tcp_wire, sack_options)
+{
+    uint8_t p[80];
+    struct tcp_out o = {.sport = 1, .dport = 2, .flags = TCP_ACK, .sack_ok = true, .nsack = 3};
+    for (int b = 0; b < 3; b++) {
+        o.sack[b][0] = 1000u * (uint32_t)b;
+        o.sack[b][1] = 1000u * (uint32_t)b + 500;
+    }
+    size_t n = tcp_build(p, sizeof(p), A, B, &o, NULL, 0);
+    cr_assert_eq(n, TCP_HDR_LEN + 4 + 4 + 24);
+    struct tcp_hdr t;
+    cr_assert_eq(tcp_parse(p, n, A, B, &t), NET_OK);
+    cr_assert(t.sack_ok);
+    cr_assert_eq(t.nsack, 3);
+    cr_assert_eq(t.sack[2][0], 2000);
+    cr_assert_eq(t.sack[2][1], 2500);
+    const uint8_t bad_ok[] = {4, 3, 0, 1};               /* SACK-permitted of length 3 */
+    const uint8_t bad_sack[] = {5, 6, 0, 0, 0, 0, 1, 1}; /* not 2 + 8n */
+    const uint8_t short_sack[] = {5, 2, 1, 1};           /* no block at all */
+    n = tcp_with_options(p, bad_ok, sizeof(bad_ok));
+    cr_assert_eq(tcp_parse(p, n, A, B, &t), NET_E_OPTION);
+    n = tcp_with_options(p, bad_sack, sizeof(bad_sack));
+    cr_assert_eq(tcp_parse(p, n, A, B, &t), NET_E_OPTION);
+    n = tcp_with_options(p, short_sack, sizeof(short_sack));
+    cr_assert_eq(tcp_parse(p, n, A, B, &t), NET_E_OPTION);
 }
 
 Test(tcp_wire, hostile_offsets)

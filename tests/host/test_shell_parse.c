@@ -80,10 +80,11 @@ Test(shell_parse, no_argument_commands)
         const char *line;
         enum shell_cmd_kind kind;
     } cases[] = {
-        {"help", SHELL_CMD_HELP},         {"caps", SHELL_CMD_CAPS},   {"whoami", SHELL_CMD_WHOAMI},
-        {"login", SHELL_CMD_LOGIN},       {"setup", SHELL_CMD_SETUP}, {"guest", SHELL_CMD_GUEST},
-        {"logout", SHELL_CMD_LOGOUT},     {"jobs", SHELL_CMD_JOBS},   {"clear", SHELL_CMD_CLEAR},
-        {"programs", SHELL_CMD_PROGRAMS},
+        {"help", SHELL_CMD_HELP},     {"caps", SHELL_CMD_CAPS},
+        {"whoami", SHELL_CMD_WHOAMI}, {"login", SHELL_CMD_LOGIN},
+        {"setup", SHELL_CMD_SETUP},   {"guest", SHELL_CMD_GUEST},
+        {"logout", SHELL_CMD_LOGOUT}, {"jobs", SHELL_CMD_JOBS},
+        {"clear", SHELL_CMD_CLEAR},   {"programs", SHELL_CMD_PROGRAMS},
         {"memory", SHELL_CMD_MEMORY},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
