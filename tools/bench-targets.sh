@@ -77,7 +77,7 @@ fair-2-pair-rts|2 counters: pair round trips|-|-|
 fair-4-min-share|4 counters: smallest share %|-|-|
 fair-4-max-share|4 counters: largest share %|-|-|
 fair-4-pair-rts|4 counters: pair round trips|-|-|
--- 10. threads (instructions; Linux: /work/linux-threads, glibc, same QEMU, -cpu qemu64)
+-- 10. threads (instructions; Linux: bench/linux-threads, glibc, same QEMU, -cpu qemu64)
 thread-create-join|thread create + join|le 20000|50000|pthread_create + pthread_join (72,000 with -cpu max)
 park-pingpong|park/wake round trip, 2 threads|le 1500|9924|private futex round trip, 2 threads
 park-pingpong-batched|the same, wake+wait in one cap_enter|le 1500|9924|private futex round trip, 2 threads
