@@ -46,17 +46,59 @@ static uint64_t now_ms(void)
     return ms > ns.now ? ms : ns.now; /* never back */
 }
 
+/* Frames the device refused (every transmit buffer in flight), kept in
+ * order and sent again before anything newer: a bounded queue, so that a
+ * burst does not cost TCP a retransmission timeout. */
+#define TXQ 64
+static uint8_t txq[TXQ][ETH_FRAME_MAX];
+static uint16_t txq_len[TXQ];
+static unsigned txq_head, txq_n;
+static uint64_t tx_dropped;
+
+static bool nic_send(const uint8_t *frame, size_t len)
+{
+    struct capnpc_call c;
+    capnpc_call_init(&c, params, sizeof(params), results, sizeof(results));
+    int rc = NetworkInterface_send_call(&capos_transport, ns.nic, &c, frame, (uint32_t)len, 0);
+    if (rc == CAPNPC_EXCEPTION &&
+        CapException_get_type(CapException_read_root(&c.msg)) == CapException_Type_overloaded)
+        return false;
+    if (rc != CAPNPC_OK)
+        tx_dropped++; /* refused for good: counted, TCP resends */
+    return true;
+}
+
+/* Send what waits; true if the queue is empty. */
+static bool txq_flush(void)
+{
+    while (txq_n) {
+        if (!nic_send(txq[txq_head], txq_len[txq_head]))
+            return false;
+        txq_head = (txq_head + 1) % TXQ;
+        txq_n--;
+    }
+    return true;
+}
+
 /* lib/net's output: one frame, sent before the entry point returns. */
 static void emit(void *ctx, const uint8_t *frame, size_t len)
 {
     (void)ctx;
-    struct capnpc_call c;
-    capnpc_call_init(&c, params, sizeof(params), results, sizeof(results));
-    /* overloaded (every transmit buffer in flight) drops the frame: TCP
-     * resends, and the count shows in the log at exit. */
-    if (NetworkInterface_send_call(&capos_transport, ns.nic, &c, frame, (uint32_t)len, 0) !=
-        CAPNPC_OK)
-        tx_refused++;
+    if (len > ETH_FRAME_MAX) {
+        tx_dropped++;
+        return;
+    }
+    if (txq_flush() && nic_send(frame, len))
+        return;
+    tx_refused++;
+    if (txq_n == TXQ) { /* the oldest goes: TCP resends it */
+        txq_head = (txq_head + 1) % TXQ;
+        txq_n--;
+        tx_dropped++;
+    }
+    unsigned at = (txq_head + txq_n++) % TXQ;
+    memcpy(txq[at], frame, len);
+    txq_len[at] = (uint16_t)len;
 }
 
 static void post_receive(void)
@@ -182,10 +224,10 @@ static bool on_cqe(const struct capos_cqe *cqe)
         return true;
     }
     if (life_ud && cqe->user_data == life_ud) {
-        capos_printf("netstack: lifetime ended; %lu frames in, %lu out, %lu refused by the "
-                     "device\n",
+        capos_printf("netstack: lifetime ended; %lu frames in, %lu out; the device was busy "
+                     "for %lu (queued), %lu dropped\n",
                      (unsigned long)ns.st.ctr.rx_frames, (unsigned long)ns.st.ctr.tx_frames,
-                     (unsigned long)tx_refused);
+                     (unsigned long)tx_refused, (unsigned long)tx_dropped);
         return false;
     }
     ns_on_cqe(cqe);
@@ -217,6 +259,8 @@ int main(void)
         uint64_t timeout = UINT64_MAX;
         if (dl != NET_NEVER)
             timeout = dl > ns.now ? (dl - ns.now) * 1000000u : 0;
+        if (!txq_flush() && timeout > 200000u)
+            timeout = 200000u; /* refused frames: try again in 0.2 ms */
         if (!rx_ud)
             post_receive();
         ns_post_recvs();

@@ -463,6 +463,10 @@ static void give_socket(struct ns_obj *o, uint32_t id, int h, const char *what)
         return fail(o, id, CapException_Type_overloaded, "%s: %s", what, why);
     }
     s->h = h;
+    /* Writes arrive as whole calls of up to NS_IO_MAX bytes, not as
+     * tinygrams: Nagle would only hold each call's last partial segment
+     * for the peer's delayed ACK. */
+    tcp_set_nodelay(&ns.st, h, true);
     struct capn_bld *b = begin();
     if (o->kind == K_LISTENER)
         TcpListener_accept_Results_set_socket(TcpListener_accept_Results_build_root(b), 0);
