@@ -23,7 +23,7 @@
 
 #define HOST_PORT 47123
 #define GATEWAY   0x0a000202u
-#define BYTES     (1u << 20)
+#define BYTES     (10u << 20)
 #define CHUNK     32768
 
 static uint8_t params[CHUNK + 1024] __attribute__((aligned(8)));
