@@ -96,13 +96,16 @@ def main():
             if not b:
                 break
             got += b
+        trecv = time.time() - t0
         expect = out_pattern(nbytes)
         cok = bytes(got) == expect
         c.sendall(in_pattern(nbytes))
         c.close()
         dt = time.time() - t0
-        print("host: client: received %d bytes from the guest, pattern %s; sent %d back (%.1f s)"
-              % (len(got), "equal" if cok else "DIFFERENT", nbytes, dt), flush=True)
+        print("host: client: received %d bytes from the guest, pattern %s (%.2f MB/s); sent %d "
+              "back (%.1f s in all)" % (len(got), "equal" if cok else "DIFFERENT",
+                                        len(got) / trecv / 1e6 if trecv > 0 else 0, nbytes, dt),
+              flush=True)
     except OSError as e:
         print("host: client: %s" % e, flush=True)
         cok = False
