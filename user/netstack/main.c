@@ -169,8 +169,13 @@ static void setup(void)
     struct capnpc_call c;
     NetworkInterface_info_Results_r ir;
     capnpc_call_init(&c, params, 64, results, sizeof(results));
-    if (NetworkInterface_info_call(&capos_transport, ns.nic, &c, &ir) != CAPNPC_OK)
-        capos_panic("netstack: NetworkInterface.info failed: no device?");
+    if (NetworkInterface_info_call(&capos_transport, ns.nic, &c, &ir) != CAPNPC_OK) {
+        /* The kernel found no virtio-net device (a system booted without
+         * one): nothing to serve. Our endpoints close as we exit, and
+         * clients' calls fail with `disconnected`. */
+        capos_printf("netstack: NetworkInterface.info failed: no network device; exiting\n");
+        capos_exit(0);
+    }
     NetworkInfo_r info = NetworkInterface_info_Results_get_info(ir);
     struct capn_data mac = NetworkInfo_get_mac(info);
     if (mac.len != ETH_ALEN || NetworkInfo_get_mtu(info) < 1500)

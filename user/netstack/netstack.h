@@ -15,7 +15,7 @@
 #define NS_MAX_OBJS    24    /* endpoints served at once (one RECV each) */
 #define NS_MAX_PORTS   8     /* ports in one listen or connect scope */
 #define NS_CONNS       16    /* TCP connections (lib/net pool) */
-#define NS_BUF         65536 /* each connection's send and receive ring */
+#define NS_BUF         32768 /* each connection's send and receive ring */
 #define NS_RECV_BUF    65536 /* each endpoint's RECV buffer */
 #define NS_IO_MAX      60000 /* bytes per read or write call */
 #define NS_BACKLOG     8
