@@ -66,6 +66,8 @@ RT_LIB_SRCS := $(STRING_SRCS) lib/text/fmt.c lib/text/utf8.c $(CAPNP_SRCS) $(GEN
 USER_LIB_SRCS_init             := $(MANIFEST_SRCS)
 USER_LIB_SRCS_capos-shell      := lib/text/shell_parse.c
 USER_LIB_SRCS_credential-store := $(ARGON2_SRCS)
+# The network service runs lib/net (NET_SRCS, mk/suite-net.mk).
+USER_LIB_SRCS_netstack          = $(NET_SRCS)
 
 # Sources a folder of user programs shares: USER_SHARED_DIR for user/DIR/.
 # Every other .c file of user/DIR/ is a program of its own, and each of

@@ -53,5 +53,7 @@ $(call user_folder,demos)
 $(call user_folder,init)
 # Session services (docs/sessions.md).
 $(call user_folder,services)
+# The network service (docs/network.md): every file of user/netstack/.
+$(eval $(call user_program,netstack,$(wildcard user/netstack/*.c)))
 # The shell: every file of user/shell/ makes one program.
 $(if $(wildcard user/shell/*.c),$(eval $(call user_program,capos-shell,$(wildcard user/shell/*.c))))

@@ -566,3 +566,60 @@ struct NetworkInfo {
   # was made available, an unknown or idle descriptor id, a length larger
   # than the buffer.
 }
+
+# ---------------------------------------------------------------------------
+# Networking: the netstack service (docs/network.md, "The netstack service")
+
+interface TcpSocket @0xcecdc93fd4d788b4 {
+  # One TCP connection served by netstack.
+  read @0 (max :UInt32) -> (data :Data);
+  # Up to max bytes (1..65000), waiting until some arrive; empty data is the
+  # end of the peer's stream. failed if the connection was reset or timed
+  # out; overloaded if another read is already waiting.
+  write @1 (data :Data) -> (accepted :UInt32);
+  # Queue bytes (at most 60000 per call); accepted may be fewer than sent
+  # (back-pressure): a write waits until at least one byte fits. failed
+  # after shutdown or when the connection is gone.
+  shutdown @2 () -> ();
+  # Send FIN after the queued data; reading stays possible.
+  peer @3 () -> (address :UInt32, port :UInt16);
+  # The remote IPv4 address (host byte order) and port.
+  close @4 () -> ();
+  # End the connection (graceful; unread data resets it) and this
+  # capability. The kernel does not tell a server that the last client
+  # facet was released, so release alone cannot close (docs/network.md).
+}
+
+interface TcpListener @0x9e277f25c72936e8 {
+  accept @0 () -> (socket :Capability);
+  # The oldest connection that completed its handshake, waiting until one
+  # does; a TcpSocket.
+  port @1 () -> (port :UInt16);
+  close @2 () -> ();
+  # Stop listening; this capability fails afterwards.
+}
+
+interface TcpListenAuthority @0xaf82c1c090231d56 {
+  # The right to listen on the ports the manifest lists for it.
+  listen @0 (port :UInt16) -> (listener :Capability);
+  # A TcpListener; permissionDenied for a port outside the scope (the
+  # message names the port and the allowed ones), failed if it is already
+  # listened on or the service has no room.
+  ports @1 () -> (ports :List(UInt16));
+}
+
+interface TcpConnector @0x9700c45dafb58f30 {
+  # The right to open connections to the destinations the manifest lists.
+  connect @0 (address :UInt32, port :UInt16) -> (socket :Capability);
+  # A TcpSocket once the handshake completes; permissionDenied outside the
+  # scope; failed if the peer refused or did not answer.
+}
+
+interface NetworkManager @0xb8c1e5d0f1be6fda {
+  # Configuration and counters of the stack.
+  status @0 () -> (address :UInt32, netmask :UInt32, gateway :UInt32, dhcp :Bool,
+                   rxFrames :UInt64, txFrames :UInt64, tcpIn :UInt64, tcpOut :UInt64,
+                   tcpRetransmits :UInt64, dropped :UInt64, sockets :UInt32);
+  # dhcp: the address came from a DHCP server (not the static fallback).
+  # dropped: frames the stack refused, by any reason.
+}

@@ -25,12 +25,21 @@ if [ "${KVM:-}" = 1 ]; then
 else
     accel="-accel tcg -cpu max"
 fi
+# QEMU's user network and a virtio-net device for the netstack service; a
+# free 127.0.0.1 port is forwarded to the guest's echo service (port 7).
+# Traffic stays on this machine. NET=0 in the environment leaves it out.
+net=""
+if [ "${NET:-1}" != 0 ]; then
+    port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    net="-netdev user,id=n0,hostfwd=tcp:127.0.0.1:$port-:7 -device virtio-net-pci,netdev=n0,disable-legacy=on"
+    echo "qemu: 127.0.0.1:$port is forwarded to the guest's TCP echo service (port 7)" >&2
+fi
 # shellcheck disable=SC2086
 set -- -M q35 -m 256M $accel -display none -no-reboot \
     -chardev stdio,id=console,mux=on,signal=off \
     -serial chardev:console -mon chardev=console,mode=readline \
     -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
-    -cdrom "$iso" "$@"
+    -cdrom "$iso" $net "$@"
 if [ "$mode" = uefi ]; then
     vars=$(mktemp)
     trap 'rm -f "$vars"' EXIT

@@ -23,6 +23,9 @@ REJECT="PANIC
 EXCEPTION"          # lines that must not appear
 SCRIPT=""           # tests/qemu/scripts/*.script: type into the serial console
                     # and read it back (tools/serial-script.py)
+HOST_SCRIPT=""      # a host command run while QEMU runs (e.g. a python3 client
+                    # of a forwarded port); it must exit 0, and its output is
+                    # appended to the serial log for EXPECT
 . "./$spec"
 
 work=build/test/qemu/$name
@@ -63,9 +66,21 @@ if [ -n "$SCRIPT" ]; then
     status=$?
     [ "$status" -eq 3 ] && fail "script: $(head -c 400 "$work/qemu.out" | tr '\n' '|')"
 else
+    host_pid=""
+    if [ -n "$HOST_SCRIPT" ]; then
+        # shellcheck disable=SC2086
+        timeout --kill-after=5 "$TIMEOUT" $HOST_SCRIPT </dev/null >"$work/host.out" 2>&1 &
+        host_pid=$!
+    fi
     # shellcheck disable=SC2086
     timeout --kill-after=5 "$TIMEOUT" qemu-system-x86_64 "$@" $QEMU_EXTRA </dev/null >"$work/qemu.out" 2>&1
     status=$?
+    if [ -n "$host_pid" ]; then
+        wait "$host_pid"
+        host_status=$?
+        cat "$work/host.out" >>"$log"
+        [ "$host_status" -eq 0 ] || fail "host script exit status $host_status: $(tail -c 400 "$work/host.out" | tr '\n' '|')"
+    fi
 fi
 [ "$status" -eq 124 ] || [ "$status" -eq 137 ] && fail "timed out after ${TIMEOUT}s ($(head -c 300 "$work/qemu.out" | tr '\n' '|'))"
 [ "$status" -eq "$EXPECT_STATUS" ] || fail "QEMU exit status $status, expected $EXPECT_STATUS ($(head -c 300 "$work/qemu.out"))"

@@ -93,7 +93,8 @@ static bool ready(const struct service *s)
 static bool start(struct service *s)
 {
     static uint8_t params[4096] __attribute__((aligned(8)));
-    static uint8_t results[256] __attribute__((aligned(8)));
+    /* The spawn results: 128 bytes plus 96 per export (ProcessSpawner). */
+    static uint8_t results[128 + 96 * MANIFEST_MAX_EXPORTS] __attribute__((aligned(8)));
     uint32_t caps[MANIFEST_MAX_CAPS], result_caps[1 + MANIFEST_MAX_EXPORTS];
     struct capnpc_call c;
     capnpc_call_init(&c, params, sizeof(params), results, sizeof(results));

@@ -1,0 +1,64 @@
+/*
+ * netstack: the userspace network service (docs/network.md, "The netstack
+ * service"). main.c owns the event loop, the NetworkInterface and the
+ * lib/net stack; objs.c the capabilities it serves, one endpoint each.
+ */
+#ifndef CAPOS_NETSTACK_H
+#define CAPOS_NETSTACK_H
+
+#include "capos_rt.h"
+
+#include "capnp/capnpc_rt.h"
+#include "capos.capnp.h"
+#include "net/net.h"
+
+#define NS_MAX_OBJS    24    /* endpoints served at once (one RECV each) */
+#define NS_MAX_PORTS   8     /* ports in one listen or connect scope */
+#define NS_CONNS       16    /* TCP connections (lib/net pool) */
+#define NS_BUF         32768 /* each connection's send and receive ring */
+#define NS_RECV_BUF    65536 /* each endpoint's RECV buffer */
+#define NS_IO_MAX      60000 /* bytes per read or write call */
+#define NS_BACKLOG     8
+#define NS_CONNECT_MAX 30000 /* ms a connect may wait for its handshake */
+
+enum ns_kind { K_FREE, K_LISTEN_AUTH, K_CONNECTOR, K_MANAGER, K_LISTENER, K_SOCKET };
+
+struct ns_obj {
+    uint8_t kind;         /* enum ns_kind */
+    bool owned_by_capset; /* the owner cap came from the CapSet (never released) */
+    uint32_t owner;       /* the endpoint's owner side */
+    uint64_t recv_ud;     /* the RECV in flight, 0 if none */
+    bool hold;            /* a deferred call holds buf: no RECV until it ends */
+    uint8_t *buf;         /* RECV buffer, NS_RECV_BUF bytes */
+    int h;                /* lib/net handle (listener, socket, connect) */
+    /* Scope (listen authority, connector). */
+    uint16_t ports[NS_MAX_PORTS];
+    uint8_t nports;
+    uint32_t addr; /* connector: the one destination address */
+    /* Deferred calls, by call id (0: none). */
+    uint32_t rd_call, rd_max;
+    uint32_t wr_call, wr_len;
+    const uint8_t *wr_data; /* inside buf */
+    uint32_t acc_call;
+    uint32_t conn_call;  /* connector: the connect in progress */
+    uint64_t conn_start; /* ms */
+};
+
+struct ns {
+    struct net_stack st;
+    uint32_t nic, timer, endpoints, console;
+    uint64_t now; /* ms */
+    struct ns_obj objs[NS_MAX_OBJS];
+    bool printed_addr;
+};
+
+extern struct ns ns;
+
+/* objs.c */
+void ns_objs_init(void);                     /* the scopes in the CapSet */
+void ns_post_recvs(void);                    /* a RECV on every endpoint that has none */
+bool ns_on_cqe(const struct capos_cqe *cqe); /* a RECV completion: dispatch */
+bool ns_progress(void);                      /* complete deferred calls; true if any */
+uint32_t ns_sockets(void);
+
+#endif
