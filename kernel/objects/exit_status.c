@@ -5,12 +5,19 @@
 
 #include "heap.h"
 
-struct exit_status *exit_status_new(struct account *a)
+struct exit_handle *exit_handle_new(struct account *a, size_t size, const struct kobject_type *type)
 {
+    struct exit_handle *h = kzalloc_in(a, size);
     struct exit_status *st = kzalloc_in(a, sizeof(*st));
-    if (st)
-        st->refs = 1;
-    return st;
+    if (!h || !st) {
+        kfree(h);
+        kfree(st);
+        return 0;
+    }
+    kobject_init(&h->obj, type);
+    st->refs = 1;
+    h->status = st;
+    return h;
 }
 
 void exit_status_unref(struct exit_status *st)

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "kcall.h"
+#include "kobject.h"
 
 struct account;
 
@@ -23,8 +24,18 @@ struct exit_status {
     struct pending_call *waiter;
 };
 
-/* A new status with one reference (the handle's), paid for by a. */
-struct exit_status *exit_status_new(struct account *a);
+/* The head of a handle object (ProcessHandle, ThreadHandle): the object,
+ * then its status. */
+struct exit_handle {
+    struct kobject obj;
+    struct exit_status *status;
+};
+
+/* A new zeroed handle of `size` bytes (a struct that begins with a struct
+ * exit_handle) of `type`, with a fresh status holding the handle's
+ * reference, paid for by a; NULL when a cannot pay. */
+struct exit_handle *exit_handle_new(struct account *a, size_t size,
+                                    const struct kobject_type *type);
 void exit_status_unref(struct exit_status *st);
 
 /* The wait handler's part: false when it has already ended (the handler

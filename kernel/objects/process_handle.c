@@ -20,9 +20,8 @@
 #include "registry.h"
 
 struct process_handle {
-    struct kobject obj;
-    struct exit_status *status;
-    struct process *child; /* valid while !status->exited */
+    struct exit_handle base; /* first: the object and its status */
+    struct process *child;   /* valid while !status->exited */
     struct pending_call waiter;
 };
 
@@ -37,7 +36,7 @@ static void waiter_abandon(struct pending_call *pc, struct process *caller)
 {
     struct process_handle *h =
         (struct process_handle *)((char *)pc - __builtin_offsetof(struct process_handle, waiter));
-    exit_status_wait_abandoned(h->status);
+    exit_status_wait_abandoned(h->base.status);
 }
 
 static int handle_wait(void *self, ProcessHandle_wait_Params_r params,
@@ -46,10 +45,10 @@ static int handle_wait(void *self, ProcessHandle_wait_Params_r params,
     struct process_handle *h = self;
     h->waiter.abandon = waiter_abandon;
     int rc;
-    if (exit_status_wait(h->status, &h->waiter, ctx,
+    if (exit_status_wait(h->base.status, &h->waiter, ctx,
                          "ProcessHandle.wait: another wait is already pending", &rc))
         return rc;
-    ProcessHandle_wait_Results_set_exitCode(results, h->status->exit_code);
+    ProcessHandle_wait_Results_set_exitCode(results, h->base.status->exit_code);
     return CAPNPC_OK;
 }
 
@@ -57,7 +56,7 @@ static int handle_kill(void *self, ProcessHandle_kill_Params_r params,
                        ProcessHandle_kill_Results_b results, void *ctx)
 {
     struct process_handle *h = self;
-    if (!h->status->exited)
+    if (!h->base.status->exited)
         process_kill(h->child, killedExitCode);
     return CAPNPC_OK;
 }
@@ -67,7 +66,7 @@ static int handle_kill(void *self, ProcessHandle_kill_Params_r params,
 static void handle_destroy(struct kobject *obj)
 {
     struct process_handle *h = (struct process_handle *)obj;
-    exit_status_handle_gone(h->status);
+    exit_status_handle_gone(h->base.status);
     kfree(h);
 }
 
@@ -77,25 +76,17 @@ KOBJECT_TYPE(handle_type, ProcessHandle, handle_ops, .destroy = handle_destroy);
 
 struct kobject *process_handle_create(struct account *a)
 {
-    struct process_handle *h = kzalloc_in(a, sizeof(*h));
-    struct exit_status *st = exit_status_new(a);
-    if (!h || !st) {
-        kfree(h);
-        kfree(st);
-        return 0;
-    }
-    kobject_init(&h->obj, &handle_type);
-    h->status = st;
-    return &h->obj;
+    struct exit_handle *h = exit_handle_new(a, sizeof(struct process_handle), &handle_type);
+    return h ? &h->obj : 0;
 }
 
 void process_handle_attach(struct kobject *handle, struct process *child)
 {
     struct handle_state *hs = process_object_state(child, state_offset);
     struct process_handle *h = (struct process_handle *)handle;
-    h->status->refs++;
+    h->base.status->refs++;
     h->child = child;
-    hs->status = h->status;
+    hs->status = h->base.status;
 }
 
 static void build_exit_code(struct capn_bld *b, void *arg)

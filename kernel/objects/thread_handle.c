@@ -17,9 +17,8 @@
 /* The thread's side of the status is struct thread's exit_status (NULL:
  * detached, or no handle). */
 struct thread_handle {
-    struct kobject obj;
-    struct exit_status *status;
-    struct thread *thread; /* valid while !status->exited; NULL until attached */
+    struct exit_handle base; /* first: the object and its status */
+    struct thread *thread;   /* valid while !status->exited; NULL until attached */
     struct pending_call waiter;
 };
 
@@ -27,7 +26,7 @@ static void waiter_abandon(struct pending_call *pc, struct process *caller)
 {
     struct thread_handle *h =
         (struct thread_handle *)((char *)pc - __builtin_offsetof(struct thread_handle, waiter));
-    exit_status_wait_abandoned(h->status);
+    exit_status_wait_abandoned(h->base.status);
 }
 
 static int handle_join(void *self, ThreadHandle_join_Params_r params,
@@ -35,15 +34,15 @@ static int handle_join(void *self, ThreadHandle_join_Params_r params,
 {
     struct kcall *kc = ctx;
     struct thread_handle *h = self;
-    if (!h->status->exited && h->thread == thread_current())
+    if (!h->base.status->exited && h->thread == thread_current())
         return kcall_fail(kc, CapException_Type_invalidArgument,
                           "ThreadHandle.join: a thread cannot join itself");
     h->waiter.abandon = waiter_abandon;
     int rc;
-    if (exit_status_wait(h->status, &h->waiter, kc,
+    if (exit_status_wait(h->base.status, &h->waiter, kc,
                          "ThreadHandle.join: another join is already pending", &rc))
         return rc;
-    ThreadHandle_join_Results_set_exitCode(results, h->status->exit_code);
+    ThreadHandle_join_Results_set_exitCode(results, h->base.status->exit_code);
     return CAPNPC_OK;
 }
 
@@ -52,11 +51,11 @@ static void handle_destroy(struct kobject *obj)
     struct thread_handle *h = (struct thread_handle *)obj;
     /* Detached: the thread runs on without anyone to tell, and its share
      * of the status goes now. */
-    if (!h->status->exited && h->thread) { /* NULL: never attached (spawn failed) */
+    if (!h->base.status->exited && h->thread) { /* NULL: never attached (spawn failed) */
         h->thread->exit_status = 0;
-        exit_status_unref(h->status);
+        exit_status_unref(h->base.status);
     }
-    exit_status_handle_gone(h->status);
+    exit_status_handle_gone(h->base.status);
     kfree(h);
 }
 
@@ -66,24 +65,16 @@ KOBJECT_TYPE(handle_type, ThreadHandle, handle_ops, .destroy = handle_destroy);
 
 struct kobject *thread_handle_create(struct account *a)
 {
-    struct thread_handle *h = kzalloc_in(a, sizeof(*h));
-    struct exit_status *st = exit_status_new(a);
-    if (!h || !st) {
-        kfree(h);
-        kfree(st);
-        return 0;
-    }
-    kobject_init(&h->obj, &handle_type);
-    h->status = st;
-    return &h->obj;
+    struct exit_handle *h = exit_handle_new(a, sizeof(struct thread_handle), &handle_type);
+    return h ? &h->obj : 0;
 }
 
 void thread_handle_attach(struct kobject *handle, struct thread *t)
 {
     struct thread_handle *h = (struct thread_handle *)handle;
-    h->status->refs++;
+    h->base.status->refs++;
     h->thread = t;
-    t->exit_status = h->status;
+    t->exit_status = h->base.status;
 }
 
 static void build_exit_code(struct capn_bld *b, void *arg)
