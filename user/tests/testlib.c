@@ -124,3 +124,13 @@ bool test_usage(uint32_t frames, struct test_usage *u)
     };
     return true;
 }
+
+bool test_map_same_va(uint32_t vm)
+{
+    uint8_t p[128], r[128];
+    struct capnpc_call c;
+    capnpc_call_init(&c, p, sizeof(p), r, sizeof(r));
+    VirtualMemory_map_Results_r res;
+    return VirtualMemory_map_call(&capos_transport, vm, &c, TEST_SAME_VA, 1, true, false, &res) ==
+           CAPNPC_OK;
+}

@@ -56,6 +56,13 @@ struct test_usage {
 };
 bool test_usage(uint32_t frames, struct test_usage *u);
 
+/* A user address two test processes both map (VirtualMemory.map), so
+ * that one can aim at the other's word at the same address: the park
+ * isolation test (threads.c, thread-child.c). */
+#define TEST_SAME_VA 0x0000300000000000ull
+/* Map one writable page at TEST_SAME_VA through `vm`; false on failure. */
+bool test_map_same_va(uint32_t vm);
+
 /* The exit code of a child, or INT32_MIN if the wait failed. */
 int32_t test_wait_exit(uint32_t handle);
 

@@ -178,6 +178,15 @@ int main(void)
             return 10;
         return r;
     }
+    if (strcmp(mode, "park-isolated") == 0) {
+        /* Park on our word at the address the parent also maps and wakes
+         * with every count it can: only a timeout may end this wait. */
+        uint32_t vm = capos_capset_find("vm", VirtualMemory_INTERFACE_ID, 0);
+        if (!test_map_same_va(vm))
+            return 2;
+        int r = capos_park_wait((volatile uint32_t *)TEST_SAME_VA, 0, 500000000ull);
+        return r == CAPOS_PARK_NOT_WOKEN ? 0 : r == CAPOS_PARK_WOKEN ? 1 : 3;
+    }
     if (strcmp(mode, "quota") == 0)
         return quota();
     capos_printf("thread-child: unknown mode \"%s\"\n", mode);

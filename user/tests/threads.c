@@ -500,7 +500,20 @@ static void test_limits(void)
 
 /* ---- life and death: a child process per case ---- */
 
-static int32_t run_child(const char *mode, uint32_t quota, bool kill)
+static void kill_child(uint32_t h)
+{
+    struct timespec ms = {0, 30000000};
+    thrd_sleep(&ms, 0);
+    uint8_t p[64], r[64];
+    struct capnpc_call c;
+    capnpc_call_init(&c, p, sizeof(p), r, sizeof(r));
+    ProcessHandle_kill_Results_r kr;
+    ProcessHandle_kill_call(&capos_transport, h, &c, &kr);
+}
+
+/* Spawn thread-child in `mode`, run meanwhile(handle) if given, and wait
+ * for its exit code. */
+static int32_t run_child(const char *mode, uint32_t quota, void (*meanwhile)(uint32_t handle))
 {
     uint32_t console = capos_capset_find("console", Console_INTERFACE_ID, 0);
     uint32_t vm = capos_capset_find("vm", VirtualMemory_INTERFACE_ID, 0);
@@ -520,18 +533,40 @@ static int32_t run_child(const char *mode, uint32_t quota, bool kill)
     uint32_t h = test_spawn_quota(spawner_caps, "thread-child", g, 8, quota, &rc);
     if (!h)
         return INT32_MIN;
-    if (kill) {
-        struct timespec ms = {0, 30000000};
-        thrd_sleep(&ms, 0);
-        uint8_t p[64], r[64];
-        struct capnpc_call c;
-        capnpc_call_init(&c, p, sizeof(p), r, sizeof(r));
-        ProcessHandle_kill_Results_r kr;
-        ProcessHandle_kill_call(&capos_transport, h, &c, &kr);
-    }
+    if (meanwhile)
+        meanwhile(h);
     int32_t code = test_wait_exit(h);
     capos_release(h);
     return code;
+}
+
+/* ---- another process's waiters are out of reach ---- */
+
+static uint32_t isolation_woken, isolation_wakes;
+
+/* While the child parks at TEST_SAME_VA, wake that address of ours again
+ * and again with the largest count. */
+static void wake_same_va(uint32_t handle)
+{
+    for (int i = 0; i < 20; i++) {
+        struct timespec ms = {0, 10000000};
+        thrd_sleep(&ms, 0);
+        uint32_t n = 0;
+        if (wake_raw(TEST_SAME_VA, UINT32_MAX, &n) == CAPNPC_OK)
+            isolation_wakes++;
+        isolation_woken += n;
+    }
+}
+
+static void test_park_isolation(void)
+{
+    uint32_t vm = capos_capset_find("vm", VirtualMemory_INTERFACE_ID, 0);
+    CHECK(test_map_same_va(vm), "a page of ours at the address the other process parks on");
+    int32_t code = run_child("park-isolated", 0, wake_same_va);
+    CHECK(code == 0 && isolation_wakes == 20 && isolation_woken == 0,
+          "20 wakes of the same address from another process woke none of its waiters "
+          "(woken %u, child exit %d: 0 timed out, 1 woken)",
+          isolation_woken, code);
 }
 
 static void test_deaths(void)
@@ -553,13 +588,13 @@ static void test_deaths(void)
     struct test_usage base, now;
     test_usage(frames, &base);
     for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        int32_t code = run_child(cases[i].mode, 0, cases[i].kill);
+        int32_t code = run_child(cases[i].mode, 0, cases[i].kill ? kill_child : 0);
         bool usage = test_usage(frames, &now);
         CHECK(code == cases[i].code && usage && now.children == base.children,
               "%s: exit code %d (%d), every frame back (children %lu/%lu)", cases[i].what, code,
               cases[i].code, now.children, base.children);
     }
-    int32_t code = run_child("quota", 200, false);
+    int32_t code = run_child("quota", 200, 0);
     CHECK(code == 0, "threads beyond a 200-frame quota are refused: overloaded, no leak (%d)",
           code);
 }
@@ -582,6 +617,7 @@ int main(void)
     test_join_detach();
     test_hostile();
     test_deaths();
+    test_park_isolation();
     test_limits();
     capos_printf("threads: %d failures\n", failures);
     return failures;
