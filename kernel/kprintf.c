@@ -3,7 +3,12 @@
 
 #include <arch/platform.h>
 
+#include "spinlock.h"
 #include "text/fmt.h"
+
+/* One CPU's message at a time. A CPU that already holds it (a panic in
+ * the middle of a message, an interrupt during boot output) writes on. */
+static struct spinlock console_lock = SPINLOCK_INIT("console", LOCK_RANK_CONSOLE);
 
 static void console_put(void *ctx, char c)
 {
@@ -13,7 +18,16 @@ static void console_put(void *ctx, char c)
 
 void kvprintf(const char *fmt, va_list ap)
 {
+    /* Interrupts off while the lock is held: during boot they are on, and
+     * the timer handler takes the kernel lock, which ranks below. */
+    bool intr = arch_interrupts_save_disable();
+    bool take = !spin_held(&console_lock);
+    if (take)
+        spin_lock(&console_lock);
     fmt_format(console_put, 0, fmt, ap);
+    if (take)
+        spin_unlock(&console_lock);
+    arch_interrupts_restore(intr);
 }
 
 void kprintf(const char *fmt, ...)

@@ -26,10 +26,12 @@
 #include "kprintf.h"
 #include "memory.h"
 #include "pci.h"
-#include "smp.h"
+#include "percpu.h"
 #include "process.h"
 #include "registry.h"
 #include "sched.h"
+#include "smp.h"
+#include "spinlock.h"
 #include "string.h"
 #include "tap.h"
 #include "virtio_net.h"
@@ -185,6 +187,7 @@ void kmain(uint32_t magic, uint64_t info_phys);
 
 void kmain(uint32_t magic, uint64_t info_phys)
 {
+    percpu_init_boot();
     arch_console_init();
     kprintf("\ncapOS booting\n");
     boot_phase("serial-up");
@@ -245,8 +248,15 @@ static _Noreturn void kmain_on_kernel_stack(void)
     kprintf("timer: %lu ticks in %lu ms of clock time\n", clock_ticks() - start_ticks,
             (arch_clock_ns() - start_ns) / 1000000);
 
-    /* The other CPUs: started, set up and parked (docs/smp.md). The test
-     * hook smpfault=N plays a CPU N that never answers its SIPI. */
+    /* The lock checker's own test (docs/smp.md): lockfault=order takes
+     * the kernel lock under a lock of higher rank, lockfault=block reaches
+     * a blocking point holding a lock; either must be reported. */
+    if (CAPOS_TEST_HOOKS && cmdline_value("lockfault", &fault, &flen))
+        lockcheck_plant(fault, flen);
+
+    /* The other CPUs: started and set up; they join the scheduler when it
+     * starts (docs/smp.md). The test hook smpfault=N plays a CPU N that
+     * never answers its SIPI. */
     uint32_t unanswered = UINT32_MAX;
     if (CAPOS_TEST_HOOKS && cmdline_value("smpfault", &fault, &flen) && flen == 1 &&
         fault[0] >= '0' && fault[0] <= '9')
@@ -263,7 +273,6 @@ static _Noreturn void kmain_on_kernel_stack(void)
 
     arch_interrupts_disable();
     sched_init();
-    sched_start_deadlines();
     process_init();
     start_boot_program();
     sched_run_until_idle();

@@ -33,7 +33,7 @@ void process_init(void)
     account_machine_init();
 }
 
-const struct vmspace *process_vmspace(const struct process *p)
+struct vmspace *process_vmspace(struct process *p)
 {
     return &p->vm;
 }
@@ -212,15 +212,26 @@ fail:
 void process_exit_current(int code)
 {
     struct process *p = process_current();
-    p->exit_code = code;
-    p->exited = true;
-    kprintf("process %s: pid %u exited with code %d\n", p->name, p->pid, code);
-    thread_end_all(p, thread_current());
-    process_release(p);
+    if (!p->exited) {
+        p->exit_code = code;
+        p->exited = true;
+        /* Threads running on other CPUs cannot be ended from here: they
+         * stop at their next kernel exit (kernel_return_to_user), as if
+         * killed, and the last one to stop frees the process. */
+        p->kill_pending = true;
+        p->kill_code = code;
+        kprintf("process %s: pid %u exited with code %d\n", p->name, p->pid, code);
+        thread_end_all(p, thread_current());
+    } else {
+        thread_leave_exiting(p, thread_current());
+    }
     /* The thread outlives the struct by one switch; schedule() does not
      * look at a dead thread's process. */
     thread_current()->process = 0;
-    kfree(p);
+    if (p->nthreads == 0) {
+        process_release(p);
+        kfree(p);
+    }
     sched_exit_thread();
 }
 
@@ -232,7 +243,8 @@ void process_kill(struct process *p, int code)
     p->kill_code = code;
     kprintf("process %s: pid %u killed by %s (pid %u)\n", p->name, p->pid, process_current()->name,
             process_current()->pid);
-    /* Threads blocked in cap_enter: wake them to reach the safe point. */
+    /* Threads blocked in cap_enter: wake them to reach the safe point;
+     * threads running on other CPUs: interrupt them to reach it. */
     thread_wake_all(p);
 }
 

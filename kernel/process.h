@@ -92,7 +92,7 @@ static inline void process_exit_if_killed(struct process *p)
 }
 
 /* process_current(): sched.h. */
-const struct vmspace *process_vmspace(const struct process *p);
+struct vmspace *process_vmspace(struct process *p);
 
 /* Map a fresh zeroed page at va, owned by the address space and charged to
  * the process; false (nothing changed) at quota, out of memory, or if va is

@@ -1,81 +1,161 @@
-/* Round-robin scheduler, blocking with deadlines, and thread lifetimes. */
+/*
+ * Round-robin scheduling on every CPU, blocking with deadlines, and thread
+ * lifetimes (sched.h, docs/scheduling.md, docs/smp.md).
+ *
+ * Everything here is guarded by the kernel lock, which the running CPU
+ * holds whenever it runs this code; only the idle loop lets go of it, to
+ * halt. A thread that is not running is in exactly one place: a CPU's run
+ * queue, the blocked set (and the sleepers list if it has a deadline), or
+ * nowhere yet (new).
+ */
 #include "sched.h"
 
+#include <arch/cpu.h>
 #include <arch/platform.h>
+#include <arch/smp.h>
+#include <arch/tlb.h>
 #include <arch/trap.h>
 
 #include "account.h"
 #include "heap.h"
 #include "kprintf.h"
 #include "memory.h"
+#include "percpu.h"
 #include "process.h"
 #include "registry.h"
 #include "ringops.h"
+#include "spinlock.h"
 
-static struct thread idle_thread;
-/* The running thread (sched.h: thread_current). One CPU runs threads. */
-struct thread *sched_current = &idle_thread;
-#define current sched_current
-static struct thread *run_head, *run_tail;
+struct percpu percpu_of[SMP_MAX_CPUS];
+static struct thread idle_of[SMP_MAX_CPUS];
+/* Threads blocked with a deadline, on any CPU: whichever CPU's timer
+ * fires first wakes them (each CPU arms its timer for the earliest). */
 static struct thread *sleepers;
-/* A dead thread's stack cannot be freed while it runs on it; the next
- * thread to run frees it. */
-static struct thread *reap_pending;
 static unsigned live_threads;
-/* What the timer is armed for (UINT64_MAX: nothing), in deadline mode. */
+/* CPUs that take part, as indices 0 .. ncpus-1 (set once each joins). */
+static uint32_t ncpus = 1;
+/* The timer interrupts only when armed (per CPU: percpu.armed). */
 static bool deadline_mode;
-static uint64_t armed = UINT64_MAX;
+/* Set by the boot CPU once it holds the kernel lock: the others may join. */
+static uint32_t scheduling_started;
+
+static void idle_init(struct percpu *c, uint32_t cpu)
+{
+    struct thread *idle = &idle_of[cpu];
+    idle->state = THREAD_RUNNING;
+    idle->deadline_ns = UINT64_MAX;
+    idle->cpu = cpu;
+    c->idle = idle;
+    c->arch.current = idle;
+    c->armed = UINT64_MAX;
+}
+
+void percpu_init_boot(void)
+{
+    arch_percpu_install(&percpu_of[0].arch, 0);
+    idle_init(&percpu_of[0], 0);
+}
 
 void sched_init(void)
 {
-    idle_thread.state = THREAD_RUNNING;
-    idle_thread.deadline_ns = UINT64_MAX;
-    arch_syscall_init(&idle_thread.arch);
+    kernel_lock_enter();
+    percpu_of[0].online = true;
+    /* From now on the timer fires only for deadlines and, while a thread
+     * runs, every SCHED_TICK_NS (docs/scheduling.md). */
+    deadline_mode = arch_timer_deadline_mode();
+    __atomic_store_n(&scheduling_started, 1, __ATOMIC_RELEASE);
 }
 
-/* The run queue: a doubly linked FIFO, every operation O(1). */
-static void run_enqueue(struct thread *t)
+/* ---- Run queues: doubly linked FIFOs, one per CPU, every operation O(1) ---- */
+
+static void run_enqueue(struct percpu *c, struct thread *t)
 {
     t->state = THREAD_RUNNABLE;
+    t->cpu = c->arch.cpu;
     t->run_next = 0;
-    t->run_prev = run_tail;
-    if (run_tail)
-        run_tail->run_next = t;
+    t->run_prev = c->run_tail;
+    if (c->run_tail)
+        c->run_tail->run_next = t;
     else
-        run_head = t;
-    run_tail = t;
+        c->run_head = t;
+    c->run_tail = t;
+    c->queued++;
 }
 
-static void run_push_front(struct thread *t)
+static void run_push_front(struct percpu *c, struct thread *t)
 {
     t->state = THREAD_RUNNABLE;
+    t->cpu = c->arch.cpu;
     t->run_prev = 0;
-    t->run_next = run_head;
-    if (run_head)
-        run_head->run_prev = t;
+    t->run_next = c->run_head;
+    if (c->run_head)
+        c->run_head->run_prev = t;
     else
-        run_tail = t;
-    run_head = t;
+        c->run_tail = t;
+    c->run_head = t;
+    c->queued++;
 }
 
 static void run_unlink(struct thread *t)
 {
+    struct percpu *c = &percpu_of[t->cpu];
     if (t->run_prev)
         t->run_prev->run_next = t->run_next;
     else
-        run_head = t->run_next;
+        c->run_head = t->run_next;
     if (t->run_next)
         t->run_next->run_prev = t->run_prev;
     else
-        run_tail = t->run_prev;
+        c->run_tail = t->run_prev;
     t->run_next = t->run_prev = 0;
+    c->queued--;
 }
 
-static struct thread *run_dequeue(void)
+/* Idle: running its idle thread with nothing queued. */
+static bool cpu_idle(const struct percpu *c)
 {
-    struct thread *t = run_head;
-    if (t)
-        run_unlink(t);
+    return c->online && c->arch.current == c->idle && !c->run_head;
+}
+
+/* The CPU a thread becoming runnable goes to: the one it last ran on if
+ * that is idle (its cache may still be warm), else any idle one, else the
+ * one it last ran on anyway. */
+static struct percpu *place(const struct thread *t)
+{
+    struct percpu *home = &percpu_of[t->cpu];
+    if (cpu_idle(home))
+        return home;
+    for (uint32_t i = 0; i < ncpus; i++)
+        if (cpu_idle(&percpu_of[i]))
+            return &percpu_of[i];
+    return home->online ? home : percpu_this();
+}
+
+static void make_runnable(struct thread *t)
+{
+    struct percpu *c = place(t);
+    run_enqueue(c, t);
+    /* An idle CPU is halted, or about to be: the IPI ends the halt (one
+     * sent just before its sti;hlt is held pending and ends it at once;
+     * tests/spin/smp.pml checks that no wake-up is lost). A busy CPU finds
+     * the thread at its next switch. */
+    if (c != percpu_this() && c->arch.current == c->idle)
+        arch_cpu_kick(c->arch.cpu);
+}
+
+/* An idle CPU takes the newest thread of the longest other queue. */
+static struct thread *steal(struct percpu *self)
+{
+    struct percpu *victim = 0;
+    for (uint32_t i = 0; i < ncpus; i++) {
+        struct percpu *v = &percpu_of[i];
+        if (v != self && v->queued && (!victim || v->queued > victim->queued))
+            victim = v;
+    }
+    if (!victim)
+        return 0;
+    struct thread *t = victim->run_tail;
+    run_unlink(t);
     return t;
 }
 
@@ -92,48 +172,55 @@ static void sleepers_remove(struct thread *t)
 
 static void thread_free(struct thread *t);
 
-__attribute__((noinline)) static void reap_slow(void)
+__attribute__((noinline)) static void reap_slow(struct percpu *c)
 {
-    struct thread *t = reap_pending;
-    if (t != current) {
-        reap_pending = 0;
+    struct thread *t = c->reap_pending;
+    if (t != thread_current()) {
+        c->reap_pending = 0;
         thread_free(t);
     }
 }
 
-/* Free a dead thread's stack once off it; nearly always nothing to do. */
+/* Free a dead thread's stack once this CPU is off it; nearly always
+ * nothing to do. */
 static inline void reap(void)
 {
-    if (__builtin_expect(reap_pending != 0, 0))
-        reap_slow();
+    struct percpu *c = percpu_this();
+    if (__builtin_expect(c->reap_pending != 0, 0))
+        reap_slow(c);
 }
 
-/* Switch to the next runnable thread, or to idle when there is none. The
- * caller has already put `current` where it belongs (queue, blocked, dead). */
+/* Switch to the next runnable thread: this CPU's queue first, then one
+ * stolen from another, else the idle thread. The caller has already put
+ * the running thread where it belongs (queue, blocked, dead). */
 static void schedule(void)
 {
-    struct thread *prev = current;
-    struct thread *next = run_dequeue();
-    if (!next)
-        next = &idle_thread;
+    struct percpu *c = percpu_this();
+    struct thread *prev = c->arch.current;
+    struct thread *next = c->run_head;
+    if (next)
+        run_unlink(next);
+    else if (!(next = steal(c)))
+        next = c->idle;
     if (next == prev) {
         prev->state = THREAD_RUNNING;
         return;
     }
     next->state = THREAD_RUNNING;
+    next->cpu = c->arch.cpu;
     /* A handoff runs on the donor's slice; anyone else starts afresh (and
      * leaving idle, makes sure a tick is coming). */
     if (!next->donated) {
         uint64_t now = arch_clock_ns();
         next->slice_end_ns = now + SCHED_SLICE_NS;
-        if (prev == &idle_thread && armed > now + SCHED_TICK_NS)
+        if (prev == c->idle && c->armed > now + SCHED_TICK_NS)
             sched_deadline_added(now + SCHED_TICK_NS);
     }
     next->donated = false;
-    current = next;
+    c->arch.current = next;
     arch_switch(&prev->arch, &next->arch, next->process ? process_vmspace(next->process) : 0);
-    /* Back on prev's stack: whoever switched to us may have left a dead
-     * thread behind. */
+    /* Back on prev's stack, maybe on another CPU: whoever switched to us
+     * may have left a dead thread behind. */
     reap();
 }
 
@@ -157,6 +244,7 @@ struct thread *thread_create_user(struct process *p, uint64_t entry, uint64_t us
     t->process = p;
     t->deadline_ns = UINT64_MAX;
     t->state = THREAD_NEW;
+    t->cpu = cpu_index();
     arch_thread_init_user(&t->arch, t->kstack_top, entry, user_rsp, rdi, rsi, rdx);
     live_threads++;
     return t;
@@ -164,7 +252,7 @@ struct thread *thread_create_user(struct process *p, uint64_t entry, uint64_t us
 
 void sched_start(struct thread *t)
 {
-    run_enqueue(t);
+    make_runnable(t);
 }
 
 static void thread_free(struct thread *t)
@@ -177,6 +265,8 @@ static void thread_free(struct thread *t)
 
 void sched_discard(struct thread *t)
 {
+    if (t->state == THREAD_RUNNING)
+        panic("sched: discarding thread %p, which runs on CPU %u", (void *)t, t->cpu);
     if (t->state == THREAD_RUNNABLE)
         run_unlink(t);
     else if (t->state == THREAD_BLOCKED && t->deadline_ns != UINT64_MAX)
@@ -190,7 +280,8 @@ void sched_discard(struct thread *t)
 
 enum wake_reason sched_block(uint64_t deadline_ns)
 {
-    struct thread *t = current;
+    lockcheck_blocking_point(LOCK_SITE);
+    struct thread *t = thread_current();
     t->state = THREAD_BLOCKED;
     t->wake_reason = WAKE_NONE;
     t->deadline_ns = deadline_ns;
@@ -203,79 +294,91 @@ enum wake_reason sched_block(uint64_t deadline_ns)
     return t->wake_reason;
 }
 
-static void wake(struct thread *t, enum wake_reason why)
+/* Take a blocked thread out of the blocked set; false if it was not
+ * blocked (already woken, or running). */
+static bool unblock(struct thread *t, enum wake_reason why)
 {
     if (t->state != THREAD_BLOCKED)
-        return;
+        return false;
     if (t->deadline_ns != UINT64_MAX)
         sleepers_remove(t);
     t->deadline_ns = UINT64_MAX;
     t->wake_reason = why;
-    run_enqueue(t);
+    return true;
 }
 
 void sched_wake(struct thread *t)
 {
-    wake(t, WAKE_SIGNALLED);
+    if (unblock(t, WAKE_SIGNALLED))
+        make_runnable(t);
 }
 
 void sched_wake_next(struct thread *t)
 {
-    wake(t, WAKE_SIGNALLED);
-    if (t->state != THREAD_RUNNABLE)
-        return;
-    /* wake() (now or earlier) queued it; move it to the front (alone in
-     * the queue, the common case, it is there already). */
-    if (run_head != t) {
+    struct percpu *c = percpu_this();
+    if (unblock(t, WAKE_SIGNALLED)) {
+        run_push_front(c, t);
+    } else if (t->state == THREAD_RUNNABLE && c->run_head != t) {
+        /* Woken earlier, maybe onto another CPU's queue: pull it here, to
+         * the front (alone in the queue, the common case, it is there). */
         run_unlink(t);
-        run_push_front(t);
+        run_push_front(c, t);
+    } else if (t->state != THREAD_RUNNABLE) {
+        return;
     }
-    if (current != &idle_thread) {
-        t->slice_end_ns = current->slice_end_ns;
+    struct thread *donor = thread_current();
+    if (donor != c->idle) {
+        t->slice_end_ns = donor->slice_end_ns;
         t->donated = true;
     }
 }
 
 void sched_yield(void)
 {
-    if (current != &idle_thread)
-        run_enqueue(current);
+    struct percpu *c = percpu_this();
+    struct thread *t = thread_current();
+    if (t != c->idle)
+        run_enqueue(c, t);
     schedule();
+}
+
+void sched_kick_running(struct thread *t)
+{
+    if (t->state == THREAD_RUNNING && t->cpu != cpu_index())
+        arch_cpu_kick(t->cpu);
 }
 
 void sched_exit_thread(void)
 {
-    struct thread *t = current;
+    lockcheck_blocking_point(LOCK_SITE);
+    struct thread *t = thread_current();
     if (t->deadline_ns != UINT64_MAX)
         sleepers_remove(t);
     t->state = THREAD_DEAD;
-    live_threads--;
-    /* At most one thread can be pending: it is reaped by the very next
-     * thread that runs, before that thread can exit itself. */
+    /* The boot CPU waits in its idle loop for the last thread to end. */
+    if (--live_threads == 0 && cpu_index() != 0)
+        arch_cpu_kick(0);
+    /* At most one thread per CPU can be pending: it is reaped by the very
+     * next thread to run here, before that thread can exit itself. */
     reap();
-    reap_pending = t;
+    percpu_this()->reap_pending = t;
     schedule();
     __builtin_unreachable();
 }
 
 void sched_deadline_added(uint64_t deadline_ns)
 {
-    if (deadline_mode && deadline_ns < armed) {
-        armed = deadline_ns;
+    struct percpu *c = percpu_this();
+    if (deadline_mode && deadline_ns < c->armed) {
+        c->armed = deadline_ns;
         arch_timer_arm(deadline_ns);
     }
 }
 
-void sched_start_deadlines(void)
-{
-    deadline_mode = arch_timer_deadline_mode();
-    armed = UINT64_MAX;
-}
-
-/* Arm the timer for the next thing to do after `now`: the earliest
+/* Arm this CPU's timer for the next thing to do after `now`: the earliest
  * deadline (sleeping threads, the registry's classes), and a tick while
- * any thread is running or runnable. */
-static void rearm(uint64_t now, bool busy)
+ * this CPU has a thread running or runnable. */
+static void rearm(struct percpu *c, uint64_t now, bool busy)
 {
     if (!deadline_mode)
         return;
@@ -284,42 +387,91 @@ static void rearm(uint64_t now, bool busy)
         next = t->deadline_ns < next ? t->deadline_ns : next;
     if (busy && now + SCHED_TICK_NS < next)
         next = now + SCHED_TICK_NS;
-    armed = next;
+    c->armed = next;
     arch_timer_arm(next);
 }
 
 void sched_tick(bool from_user)
 {
+    struct percpu *c = percpu_this();
     uint64_t now = arch_clock_ns();
     registry_tick(now);
     for (struct thread *t = sleepers, *next; t; t = next) {
         next = t->sleep_next;
-        if (t->deadline_ns <= now)
-            wake(t, WAKE_TIMEOUT);
+        if (t->deadline_ns <= now && unblock(t, WAKE_TIMEOUT))
+            make_runnable(t);
     }
-    rearm(now, current != &idle_thread || run_head);
+    struct thread *t = thread_current();
+    rearm(c, now, t != c->idle || c->run_head);
     /* Only a thread interrupted in user mode may be preempted: kernel code
      * is never interrupted half-way through changing shared state. */
-    if (from_user && current != &idle_thread) {
-        process_exit_if_killed(current->process);
-        ring_poll_irq(current);
-        if (now >= current->slice_end_ns && run_head) {
+    if (from_user && t != c->idle) {
+        process_exit_if_killed(t->process);
+        ring_poll_irq(t);
+        if (now >= t->slice_end_ns && c->run_head) {
             sched_yield();
-            process_exit_if_killed(current->process); /* killed while it waited */
+            process_exit_if_killed(thread_current()->process); /* killed while it waited */
         }
+    }
+}
+
+/* Whether another CPU's queue has a thread to steal. */
+static bool others_queued(const struct percpu *self)
+{
+    for (uint32_t i = 0; i < ncpus; i++)
+        if (&percpu_of[i] != self && percpu_of[i].queued)
+            return true;
+    return false;
+}
+
+/* Run threads; with nothing to run, halt until an interrupt (the kernel
+ * lock is let go for the halt). `until_no_threads`: return once no thread
+ * is left (the boot CPU). */
+static void idle_loop(bool until_no_threads)
+{
+    for (;;) {
+        struct percpu *c = percpu_this();
+        if (until_no_threads && live_threads == 0)
+            return;
+        if (c->run_head || others_queued(c)) {
+            schedule();
+            continue;
+        }
+        kernel_lock_leave();
+        arch_wait_for_interrupt();
+        arch_interrupts_disable();
+        kernel_lock_enter();
     }
 }
 
 void sched_run_until_idle(void)
 {
-    /* The idle thread runs with interrupts enabled only while halted. */
-    while (live_threads > 0) {
-        if (run_head) {
-            schedule();
-            continue;
-        }
-        arch_wait_for_interrupt();
-        arch_interrupts_disable();
-    }
+    idle_loop(true);
     reap();
+}
+
+void sched_cpu_run(uint32_t cpu)
+{
+    struct percpu *c = &percpu_of[cpu];
+    arch_percpu_install(&c->arch, cpu);
+    idle_init(c, cpu);
+    while (!__atomic_load_n(&scheduling_started, __ATOMIC_ACQUIRE))
+        cpu_pause();
+    /* Without a one-shot LAPIC timer nothing would preempt its threads. */
+    if (!deadline_mode || !arch_timer_start_cpu()) {
+        kprintf("smp: CPU %u stays parked: its LAPIC timer has no one-shot mode\n", cpu);
+        for (;;)
+            arch_wait_for_interrupt();
+    }
+    kernel_lock_enter();
+    /* Kernel mappings changed while this CPU was parked, with no
+     * shootdown reaching it: drop everything it may have cached before
+     * it takes part. */
+    arch_tlb_cpu_online(cpu);
+    arch_tlb_flush_local();
+    c->online = true;
+    if (cpu + 1 > ncpus)
+        ncpus = cpu + 1;
+    idle_loop(false);
+    __builtin_unreachable();
 }

@@ -1,14 +1,19 @@
 /*
- * Threads and the scheduler: preemptive round robin on one CPU.
+ * Threads and the scheduler: preemptive round robin, one run queue per
+ * CPU (docs/scheduling.md, docs/smp.md).
  *
  * The kernel is not preemptible: it runs with interrupts off except in the
- * idle loop, so kernel data needs no locks on this single CPU. A thread in
- * user mode is preempted by the timer after its time slice; a thread in
- * the kernel gives up the CPU only by blocking or yielding.
+ * idle loop, and under the kernel lock (spinlock.h), which guards every
+ * field here. A thread in user mode is preempted by its CPU's timer after
+ * its time slice; a thread in the kernel gives up the CPU only by blocking
+ * or yielding. A woken thread goes back to the CPU it last ran on unless
+ * another is idle; an idle CPU steals from the longest queue; a direct
+ * IPC handoff stays on the handing CPU.
  */
 #ifndef CAPOS_SCHED_H
 #define CAPOS_SCHED_H
 
+#include <arch/percpu.h>
 #include <arch/thread.h>
 #include <capos/ring.h>
 #include <stdbool.h>
@@ -44,6 +49,7 @@ struct thread {
     struct thread *run_next, *run_prev; /* run queue (doubly linked: O(1) unlink) */
     struct thread *sleep_next;          /* threads blocked with a deadline */
     uint64_t kstack_top;
+    uint32_t cpu;            /* the CPU whose queue holds it, or that it last ran on */
     uint64_t slice_end_ns;   /* preempted after this, if others are runnable */
     bool donated;            /* slice_end_ns was handed over: keep it when it runs */
     struct account *account; /* pays for this struct and the kernel stack */
@@ -70,8 +76,13 @@ struct thread {
  * ring polling); an idle CPU is interrupted only for deadlines. */
 #define SCHED_TICK_NS 10000000ull
 
-/* The running context becomes the idle thread. */
+/* The boot CPU's running context becomes its idle thread, and it takes the
+ * kernel lock for good (it gives it up only to halt): the other CPUs may
+ * start scheduling from now on. */
 void sched_init(void);
+/* Another CPU, after its own set-up (smp.c): it becomes a scheduling CPU
+ * and runs threads forever. */
+_Noreturn void sched_cpu_run(uint32_t cpu);
 /* A new user thread of `p` (THREAD_NEW: sched_start makes it runnable),
  * paid for by p's account. NULL when p's quota cannot pay. */
 struct thread *thread_create_user(struct process *p, uint64_t entry, uint64_t user_rsp,
@@ -81,17 +92,20 @@ void sched_start(struct thread *t);
  * off every list and its stack and struct are freed at once. Whatever it
  * was blocked in must already have let go of it. */
 void sched_discard(struct thread *t);
-/* The running thread: inline, as nearly every kernel path asks. */
-extern struct thread *sched_current;
+/* The running thread: inline, one load through GS, as nearly every
+ * kernel path asks. */
 static inline struct thread *thread_current(void)
 {
-    return sched_current;
+    return (struct thread *)arch_percpu_current();
 }
-/* The running thread's process (NULL on the idle thread). */
+/* The running thread's process (NULL on an idle thread). */
 static inline struct process *process_current(void)
 {
-    return sched_current->process;
+    return thread_current()->process;
 }
+/* Make a running thread's CPU look at it soon (it is on another CPU, in
+ * user mode or about to be): its next kernel exit is its safe point. */
+void sched_kick_running(struct thread *t);
 
 /* Block the running thread until sched_wake() or until the clock reaches
  * deadline_ns (UINT64_MAX: no deadline). Returns why it woke. */
@@ -115,9 +129,6 @@ void sched_tick(bool from_user);
 /* Someone has something to do at deadline_ns (registry.h next_deadline):
  * make sure the timer fires by then. */
 void sched_deadline_added(uint64_t deadline_ns);
-/* Stop the periodic tick: from now on the timer fires only for deadlines
- * and, while a thread runs, every SCHED_TICK_NS (docs/scheduling.md). */
-void sched_start_deadlines(void);
 
 /* Run threads until none is left, then return (on the idle thread). */
 void sched_run_until_idle(void);

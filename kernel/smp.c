@@ -1,12 +1,14 @@
 /*
  * The other CPUs, at boot (docs/smp.md): every CPU the MADT lists as
- * enabled is started and reports in; for now they stay parked.
+ * enabled is started, reports in, and waits for the scheduler to start;
+ * from then on every CPU runs threads.
  */
 #include <arch/smp.h>
 
 #include "acpi.h"
 #include "kprintf.h"
 #include "memory.h"
+#include "sched.h"
 #include "smp.h"
 
 static unsigned online = 1;
@@ -58,8 +60,14 @@ void smp_init(uint32_t unanswered_apic_id)
     }
     listed = n;
     online = arch_smp_start(ids, n, unanswered_apic_id, report);
-    kprintf("smp: %u of %u CPUs online (threads run on CPU 0; the others are parked)\n", online,
-            listed ? listed : 1);
+    kprintf("smp: %u of %u CPUs online\n", online, listed ? listed : 1);
+}
+
+/* Each started CPU, set up by arch code: it waits for the scheduler to
+ * start and then runs threads (sched_cpu_run). */
+void smp_ap_main(uint32_t cpu)
+{
+    sched_cpu_run(cpu);
 }
 
 unsigned smp_cpus_online(void)

@@ -4,7 +4,8 @@
 
 #include <stdint.h>
 
-/* Start every enabled CPU of the MADT; each reports in and parks. After
+/* Start every enabled CPU of the MADT; each reports in and waits for
+ * sched_init, then schedules threads. After
  * the timer runs (the start-up waits are timed). unanswered_apic_id (a
  * test hook; UINT32_MAX: none) gets INIT but no SIPI, so it never
  * answers, as a broken CPU would not. */

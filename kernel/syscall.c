@@ -15,6 +15,7 @@
 #include "process.h"
 #include "ringops.h"
 #include "sched.h"
+#include "spinlock.h"
 #include "thread.h"
 
 static int64_t cap_enter(uint64_t min_complete, uint64_t timeout_ns)
@@ -51,6 +52,7 @@ static int64_t cap_enter(uint64_t min_complete, uint64_t timeout_ns)
 
 void syscall_dispatch(struct trap_frame *tf)
 {
+    kernel_lock_enter();
     switch (tf->rax) {
     case CAPOS_SYS_CAP_ENTER:
         tf->rax = (uint64_t)cap_enter(tf->rdi, tf->rsi);
@@ -60,6 +62,18 @@ void syscall_dispatch(struct trap_frame *tf)
     default:
         tf->rax = (uint64_t)(int64_t)CAPOS_E_NO_SYSCALL;
     }
+    kernel_return_to_user();
+}
+
+void kernel_return_to_user(void)
+{
+    /* The safe point: a process killed, or a thread told to exit, while
+     * this thread ran (maybe on another CPU) ends here, before user code
+     * runs again. */
+    struct thread *t = thread_current();
+    process_exit_if_killed(t->process);
+    thread_exit_if_pending(t);
+    kernel_lock_leave();
 }
 
 void user_fault(struct trap_frame *tf, uint64_t fault_addr, const char *what)

@@ -155,20 +155,34 @@ void thread_end_all(struct process *p, struct thread *self)
         next = t->proc_next;
         if (t == self)
             continue;
+        if (t->state == THREAD_RUNNING) {
+            /* On another CPU (in user mode, or waiting for the kernel
+             * lock): it leaves at its next kernel exit, which the kick
+             * makes soon (thread_leave_exiting). */
+            sched_kick_running(t);
+            continue;
+        }
         thread_finish(p, t, p->exit_code);
         unlink_thread(p, t);
         sched_discard(t);
     }
+    thread_leave_exiting(p, self);
+    p->main_thread = 0;
+}
+
+void thread_leave_exiting(struct process *p, struct thread *self)
+{
     thread_finish(p, self, p->exit_code);
     unlink_thread(p, self);
-    p->main_thread = 0;
 }
 
 void thread_wake_all(struct process *p)
 {
-    for (struct thread *t = p->threads; t; t = t->proc_next)
+    for (struct thread *t = p->threads; t; t = t->proc_next) {
         if (t->cap_enter_waiting)
             sched_wake(t);
+        sched_kick_running(t);
+    }
 }
 
 void thread_notify_completion(struct thread *t, bool handoff)

@@ -55,6 +55,9 @@ static inline void thread_exit_if_pending(struct thread *t)
         thread_exit_current(t->exit_code);
 }
 
+/* p is exiting and `self`, one of its threads, stops now (its calls
+ * abandoned, unlinked); the last one to stop frees the process. */
+void thread_leave_exiting(struct process *p, struct thread *self);
 /* p is exiting on its running thread `self`: every other thread ends now
  * (their calls abandoned, their stacks freed), and self's calls are
  * abandoned; self then leaves through sched_exit_thread. */

@@ -35,6 +35,18 @@ TEST_SUITES += qemu-$(1)
 endef
 $(foreach t,$(QEMU_TESTS),$(eval $(call qemu_test,$(t))))
 
+# The same suites on more CPUs: a spec lists the counts in ALSO_SMP="2 ..."
+# (scheduling, IPC, threads, memory, spawning: docs/smp.md).
+define qemu_test_smp
+.PHONY: test-qemu-$(1)@smp$(2)
+test-qemu-$(1)@smp$(2): $(KERNEL) $(TEST_KERNEL) $(addprefix $(BUILD)/user/,$(addsuffix .elf,$(USER_PROGRAMS))) $(QEMU_SYSTEM_BINS) $(MANIFEST) | $(RESULTS)
+	@echo "== qemu-$(1)@smp$(2)"
+	@tools/qemu-test.sh tests/qemu/$(1).test $(RESULTS)/qemu-$(1)@smp$(2).tap $(2)
+TEST_SUITES += qemu-$(1)@smp$(2)
+endef
+QEMU_SMP_OF = $(shell sed -n 's/^ALSO_SMP="*\([0-9 ]*\)"*$$/\1/p' tests/qemu/$(1).test)
+$(foreach t,$(QEMU_TESTS),$(foreach n,$(call QEMU_SMP_OF,$(t)),$(eval $(call qemu_test_smp,$(t),$(n)))))
+
 # The console of `make run` (tools/qemu-run.sh) on a pseudo-terminal: Ctrl-C
 # reaches the guest's shell, Ctrl-A X quits QEMU (tests/console/).
 TEST_SUITES += console

@@ -1,11 +1,14 @@
 #!/bin/sh
-# qemu-test.sh SPEC RESULT_FILE
+# qemu-test.sh SPEC RESULT_FILE [CPUS]
 # Boot capOS under QEMU as a test described by SPEC (a shell fragment in
 # tests/qemu/*.test, documented in tests/qemu/README.md), with a timeout, and
 # check the serial log and the isa-debug-exit status. Writes one TAP line.
+# CPUS (the variants a spec lists in ALSO_SMP): the same test on a machine
+# with that many CPUs, named NAME@smpCPUS, which must also bring them all up.
 set -u
-spec=$1; out=$2
+spec=$1; out=$2; cpus=${3:-}
 name=$(basename "$spec" .test)
+[ -n "$cpus" ] && name="$name@smp$cpus"
 
 KERNEL=release      # release | test (test hooks compiled in)
 CMDLINE=""
@@ -26,7 +29,13 @@ SCRIPT=""           # tests/qemu/scripts/*.script: type into the serial console
 HOST_SCRIPT=""      # a host command run while QEMU runs (e.g. a python3 client
                     # of a forwarded port); it must exit 0, and its output is
                     # appended to the serial log for EXPECT
+ALSO_SMP=""         # CPU counts to run this test at too (make runs each as NAME@smpN)
 . "./$spec"
+if [ -n "$cpus" ]; then
+    QEMU_EXTRA="$QEMU_EXTRA -smp $cpus"
+    EXPECT="smp: $cpus of $cpus CPUs online
+$EXPECT"
+fi
 
 work=build/test/qemu/$name
 mkdir -p "$work" "$(dirname "$out")"

@@ -271,7 +271,7 @@ int main(void)
         }
     }
     while (running > 0) {
-        capos_cap_enter(1, UINT64_MAX);
+        capos_ring_wait_new();
         for (uint32_t i = 0; i < nservices; i++) {
             struct service *s = &services[i];
             struct capos_cqe cqe;

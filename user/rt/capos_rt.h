@@ -56,6 +56,16 @@ bool capos_ring_try_take(uint64_t user_data, struct capos_cqe *out);
 /* Take the CQE at the head of the CQ if it is user_data's and nothing is
  * stashed (the common case of one call at a time); false otherwise. */
 bool capos_ring_take_first(uint64_t user_data, struct capos_cqe *out);
+/*
+ * Block until a completion arrives that the caller has not yet had a
+ * chance to look for: for loops that look for several user_data values
+ * in turn and then wait. Looking for one value stashes any other that has
+ * arrived, maybe one the loop already looked for in this pass (its CQE
+ * came meanwhile, from another CPU); a plain cap_enter(1) would then
+ * sleep with it stashed. This returns at once if anything was stashed
+ * since the previous call, so the loop looks again.
+ */
+void capos_ring_wait_new(void);
 /* Any completion (stashed ones first), for event loops; false if none is
  * there yet. Completions of RELEASEs (user_data 0) are skipped. */
 bool capos_ring_take_any(struct capos_cqe *out);

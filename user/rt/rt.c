@@ -17,6 +17,8 @@ static uint32_t pid;
 static _Thread_local struct capos_cqe stash[CAPOS_CQ_ENTRIES];
 static _Thread_local bool stash_used[CAPOS_CQ_ENTRIES];
 static _Thread_local unsigned stashed; /* in use: lets the common case skip the scan */
+/* Entries ever stashed, and the count at the last capos_ring_wait_new. */
+static _Thread_local unsigned stash_adds, stash_adds_seen;
 
 /* Releases ride along with the next submission of the thread that queued
  * them, on its own ring. */
@@ -212,6 +214,7 @@ static bool reap(uint64_t user_data, struct capos_cqe *out)
         stash[i] = c;
         stash_used[i] = true;
         stashed++;
+        stash_adds++;
     }
     /* Hand the slots back to the kernel once read. */
     __atomic_store_n(&ring->cq_head, head, __ATOMIC_RELEASE);
@@ -268,6 +271,15 @@ bool capos_ring_try_take(uint64_t user_data, struct capos_cqe *out)
         }
     }
     return reap(user_data, out);
+}
+
+void capos_ring_wait_new(void)
+{
+    if (stash_adds != stash_adds_seen) {
+        stash_adds_seen = stash_adds;
+        return;
+    }
+    capos_cap_enter(1, UINT64_MAX);
 }
 
 bool capos_ring_wait(uint64_t user_data, struct capos_cqe *out)

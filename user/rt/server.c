@@ -99,7 +99,7 @@ static bool wait_recv(struct capos_server *srv, uint64_t id, struct capos_cqe *r
         }
         if (srv->wake)
             srv->wake(srv);
-        capos_cap_enter(1, UINT64_MAX);
+        capos_ring_wait_new();
     }
 }
 

@@ -404,7 +404,7 @@ static int run_program(uint32_t launcher, const char *binary, const char *extra_
             got = capos_ring_try_take(rs.user_data, &rc);
             exited = !got && capos_ring_try_take(w.user_data, &wc);
             if (!got && !exited)
-                capos_cap_enter(1, UINT64_MAX);
+                capos_ring_wait_new();
         }
         if (got && rc.result == 0) {
             stdio_answer(server, &rc, input, out, size, &len);

@@ -5,6 +5,10 @@
  */
 #include "testlib.h"
 
+#include <stdarg.h>
+
+#include "text/fmt.h"
+
 int failures;
 
 /* The calls' own buffers. */
@@ -133,4 +137,15 @@ bool test_map_same_va(uint32_t vm)
     VirtualMemory_map_Results_r res;
     return VirtualMemory_map_call(&capos_transport, vm, &c, TEST_SAME_VA, 1, true, false, &res) ==
            CAPNPC_OK;
+}
+
+void test_check(bool ok, const char *fmt, ...)
+{
+    char line[768];
+    va_list ap;
+    va_start(ap, fmt);
+    fmt_vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    capos_printf("%s%s\n", ok ? "ok: " : "FAILED: ", line);
+    failures += !ok;
 }

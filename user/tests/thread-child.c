@@ -111,11 +111,22 @@ static int leave_with_calls(void *arg)
     thrd_exit(0);
 }
 
+/* The quota case's raw threads have no TLS (thread pointer 0), so they
+ * must not touch the ring client's thread-local state: they only wait,
+ * through the bare system call, on their own stack. On a machine with
+ * more CPUs they run at once, beside the loop that spawns them. */
+static void wait_forever(void)
+{
+    for (;;)
+        capos_cap_enter(1, UINT64_MAX);
+}
+
 static int quota(void)
 {
     uint32_t spawner = capos_capset_find("threads", ThreadSpawner_INTERFACE_ID, 0);
-    static uint8_t stack[256] __attribute__((aligned(16)));
+    static uint8_t stacks[CAPOS_MAX_THREADS][512] __attribute__((aligned(16)));
     for (int i = 0; i < CAPOS_MAX_THREADS; i++) {
+        uint8_t *stack = stacks[i];
         uint8_t p[256], r[256];
         uint32_t rcaps[1];
         struct capnpc_call c;
@@ -123,9 +134,9 @@ static int quota(void)
         capnpc_call_caps(&c, 0, 0, rcaps, 1);
         ThreadSpawner_spawn_Results_r res;
         int rc = test_note_exception(
-            &c,
-            ThreadSpawner_spawn_call(&capos_transport, spawner, &c, (uint64_t)(uintptr_t)block_park,
-                                     (uint64_t)(uintptr_t)(stack + sizeof(stack)), 0, 0, &res));
+            &c, ThreadSpawner_spawn_call(
+                    &capos_transport, spawner, &c, (uint64_t)(uintptr_t)wait_forever,
+                    (uint64_t)(uintptr_t)(stack + sizeof(stacks[i])), 0, 0, &res));
         if (rc == CAPNPC_EXCEPTION) {
             bool why = strstr(test_exception_message(), "quota") != 0;
             capos_printf("thread-child: thread %d refused: %s\n", i + 2, test_exception_message());

@@ -1,6 +1,7 @@
 /* CPU identification, protection bits, halting, and the fault triggers. */
 #include <arch/cpu.h>
 #include <arch/platform.h>
+#include <arch/thread.h>
 #include <arch/trap.h>
 
 #include "kprintf.h"
@@ -78,6 +79,7 @@ const char *arch_cpu_feature_string(void)
 void arch_cpu_init(void)
 {
     cpu_detect();
+    arch_syscall_init_cpu();
     gdt_init();
     idt_init();
     pic_init();
@@ -96,6 +98,19 @@ void arch_interrupts_enable(void)
 void arch_interrupts_disable(void)
 {
     cpu_disable_interrupts();
+}
+
+bool arch_interrupts_save_disable(void)
+{
+    uint64_t flags;
+    __asm__ volatile("pushfq; popq %0; cli" : "=r"(flags) : : "memory");
+    return flags & (1u << 9);
+}
+
+void arch_interrupts_restore(bool enabled)
+{
+    if (enabled)
+        cpu_enable_interrupts();
 }
 
 void arch_wait_for_interrupt(void)

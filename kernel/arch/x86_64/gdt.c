@@ -6,6 +6,7 @@
  * into its guard page).
  */
 #include <arch/cpu.h>
+#include <arch/percpu.h>
 #include <arch/smp.h>
 #include <arch/trap.h>
 #include <stdint.h>
@@ -22,9 +23,8 @@ struct __attribute__((packed)) tss {
 _Static_assert(sizeof(struct tss) == 104, "TSS layout");
 
 /* One TSS and GDT per CPU: a TSS holds its CPU's stacks, and loading it
- * marks its descriptor busy, so no two CPUs can share one. Only the boot
- * CPU runs threads so far (docs/smp.md): tss_set_rsp0 and tss_set_ist
- * change its TSS. */
+ * marks its descriptor busy, so no two CPUs can share one. tss_set_rsp0
+ * and tss_set_ist change the running CPU's. */
 static struct tss tss_of[SMP_MAX_CPUS];
 
 /* null, kernel code, kernel data, user data, user code, TSS (two slots).
@@ -81,12 +81,13 @@ void gdt_init_cpu(unsigned cpu)
                      : "rax", "memory");
 }
 
+/* The running CPU's TSS. */
 void tss_set_ist(int slot, uint64_t stack_top)
 {
-    tss_of[0].ist[slot - 1] = stack_top;
+    tss_of[arch_percpu_self()->cpu].ist[slot - 1] = stack_top;
 }
 
 void tss_set_rsp0(uint64_t stack_top)
 {
-    tss_of[0].rsp[0] = stack_top;
+    tss_of[arch_percpu_self()->cpu].rsp[0] = stack_top;
 }

@@ -12,6 +12,8 @@
 
 #include "kprintf.h"
 #include "lapic.h"
+#include "spinlock.h"
+#include <arch/tlb.h>
 
 struct __attribute__((packed)) idt_gate {
     uint16_t offset_lo;
@@ -120,24 +122,11 @@ static void report_exception(const struct trap_frame *tf)
 
 extern const char arch_user_copy_end[], arch_user_copy_fault[];
 
-void trap_dispatch(struct trap_frame *tf)
+static void dispatch_locked(struct trap_frame *tf)
 {
-    /* A page fault inside arch_user_copy is a bad user pointer, not a
-     * kernel bug: resume at its fault exit, which reports the error. */
-    if (tf->vector == TRAP_PAGE_FAULT && !trap_from_user(tf) &&
-        tf->rip >= (uint64_t)&arch_user_copy && tf->rip < (uint64_t)arch_user_copy_end) {
-        tf->rip = (uint64_t)arch_user_copy_fault;
-        return;
-    }
     if (tf->vector < 32) {
-        /* A fault in user mode is the process's problem: it ends, the
-         * kernel goes on. NMI and machine checks are never the process's. */
-        if (trap_from_user(tf) && tf->vector != 2 && tf->vector != 18) {
-            user_fault(tf, read_cr2(), exception_names[tf->vector]);
-            return;
-        }
-        report_exception(tf);
-        arch_halt(HALT_FAILURE);
+        user_fault(tf, read_cr2(), exception_names[tf->vector]);
+        return;
     }
     switch (tf->vector) {
     case VEC_LAPIC_TIMER:
@@ -147,6 +136,11 @@ void trap_dispatch(struct trap_frame *tf)
     case VEC_PIT:
         pic_eoi(0);
         timer_tick(trap_from_user(tf));
+        return;
+    case VEC_IPI_RESCHED:
+        /* Only wakes the CPU: its idle loop, or the way back to user
+         * mode, looks at the run queue. */
+        lapic_eoi();
         return;
     case VEC_PIC_BASE + IRQ_COM1:
         /* Read before the EOI: the UART keeps its line raised while data
@@ -163,4 +157,41 @@ void trap_dispatch(struct trap_frame *tf)
         else
             lapic_eoi();
     }
+}
+
+/*
+ * Every interrupt and exception. Kernel code runs under the kernel lock
+ * (spinlock.h): an entry from user mode or from an idle halt takes it, and
+ * gives it back on the way out. Two things never take it: a fault the
+ * kernel only reports before halting, and a TLB shootdown request, whose
+ * sender may hold the lock while it waits for this CPU to answer.
+ */
+void trap_dispatch(struct trap_frame *tf)
+{
+    /* A page fault inside arch_user_copy is a bad user pointer, not a
+     * kernel bug: resume at its fault exit, which reports the error. */
+    if (tf->vector == TRAP_PAGE_FAULT && !trap_from_user(tf) &&
+        tf->rip >= (uint64_t)&arch_user_copy && tf->rip < (uint64_t)arch_user_copy_end) {
+        tf->rip = (uint64_t)arch_user_copy_fault;
+        return;
+    }
+    /* A fault in user mode is the process's problem: it ends, the kernel
+     * goes on. NMI and machine checks are never the process's. */
+    if (tf->vector < 32 && !(trap_from_user(tf) && tf->vector != 2 && tf->vector != 18)) {
+        report_exception(tf);
+        arch_halt(HALT_FAILURE);
+    }
+    if (tf->vector == VEC_IPI_TLB) {
+        arch_tlb_service();
+        lapic_eoi();
+        return;
+    }
+    bool took = kernel_lock_enter();
+    dispatch_locked(tf);
+    if (!took)
+        return;
+    if (trap_from_user(tf))
+        kernel_return_to_user();
+    else
+        kernel_lock_leave(); /* back to the idle loop's halt */
 }

@@ -79,8 +79,7 @@ trap_common:
     call trap_dispatch
     mov %rbx, %rsp
 
-/* Pop a struct trap_frame and return to where it says. New threads start
- * here (see arch_thread_init_user). */
+/* Pop a struct trap_frame and return to where it says. */
     .globl trap_return
 trap_return:
     pop_regs
@@ -129,6 +128,14 @@ syscall_entry:
     movq 24(%rsp), %rsp     /* the user stack; IF is still clear */
     swapgs
     sysretq
+
+/* A new thread's first return (arch_thread_init_user): it leaves the
+ * kernel as every thread does, through kernel_return_to_user, and then
+ * pops the frame it was created with. */
+    .globl thread_first_entry
+thread_first_entry:
+    call kernel_return_to_user
+    jmp trap_return
 
 /* Table of stub addresses for idt_init(). */
 .macro isr_addr n

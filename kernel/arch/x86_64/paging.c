@@ -8,12 +8,14 @@
  */
 #include <arch/cpu.h>
 #include <arch/paging.h>
+#include <arch/percpu.h>
 #include <capos/layout.h>
 
 #include "account.h"
 #include "kprintf.h"
 #include "memory.h"
 #include "string.h"
+#include "tlb_internal.h"
 
 #define PTE_P     (1ull << 0)
 #define PTE_W     (1ull << 1)
@@ -113,6 +115,9 @@ void paging_unmap(uint64_t va)
     if (e) {
         *e = 0;
         invlpg(va);
+        /* The kernel half is in every address space: every CPU may hold
+         * the translation (and the address may be mapped again soon). */
+        tlb_shootdown(tlb_online_cpus(), va);
     }
 }
 
@@ -210,6 +215,15 @@ static void forget_last(struct vmspace *vs)
     vs->seen[0].va = vs->seen[1].va = 1;
 }
 
+/* va's translation in vs changed: drop it here and on every other CPU
+ * whose CR3 holds vs (its threads may run there in user mode now). */
+static void flush_user_page(const struct vmspace *vs, uint64_t va)
+{
+    if (read_cr3() == vs->pml4_phys)
+        invlpg(va);
+    tlb_shootdown(__atomic_load_n(&vs->cpus, __ATOMIC_ACQUIRE), va);
+}
+
 bool vmspace_create(struct vmspace *vs, struct account *acct)
 {
     uint64_t pa;
@@ -218,6 +232,7 @@ bool vmspace_create(struct vmspace *vs, struct account *acct)
         return false;
     uint64_t *pml4 = phys_to_virt(pa);
     vs->acct = acct;
+    vs->cpus = 0;
     /* The kernel half is shared: its 256 PDPTs were allocated once by
      * paging_init, so copying the entries is enough forever. */
     for (int i = 256; i < 512; i++)
@@ -280,8 +295,7 @@ bool vmspace_unmap(struct vmspace *vs, uint64_t va, uint64_t *pa_out, bool *owne
     *e = 0;
     forget_last(vs);
     free_empty_tables(vs, va);
-    if (read_cr3() == vs->pml4_phys)
-        invlpg(va);
+    flush_user_page(vs, va);
     return true;
 }
 
@@ -294,8 +308,7 @@ bool vmspace_protect(struct vmspace *vs, uint64_t va, uint32_t vm_flags)
         return false;
     *e = (*e & (PTE_ADDR | PTE_OWNED)) | pte_bits(vm_flags | VM_USER);
     forget_last(vs);
-    if (read_cr3() == vs->pml4_phys)
-        invlpg(va);
+    flush_user_page(vs, va);
     return true;
 }
 
@@ -333,21 +346,46 @@ void *vmspace_user_page(struct vmspace *vs, uint64_t va, bool write)
         return 0;
     /* The newer one moves over: a buffer across two pages keeps both. */
     vs->seen[1] = vs->seen[0];
-    vs->seen[0] = (struct vm_seen){.va = page, .page = phys_to_virt(e & PTE_ADDR),
+    vs->seen[0] = (struct vm_seen){.va = page,
+                                   .page = phys_to_virt(e & PTE_ADDR),
                                    .writable = write}; /* the walk checked W only if asked */
     return vs->seen[0].page + (va & 0xfff);
 }
 
-void vmspace_activate(const struct vmspace *vs)
+/*
+ * The CPU's CR3 changes; vs->cpus follows it, so that a shootdown reaches
+ * exactly the CPUs that may cache vs's translations (loading CR3 drops
+ * every non-global one, so a CPU that left vs holds none). Callers hold
+ * the kernel lock, like every shootdown sender, so the mask and the
+ * senders cannot cross.
+ */
+static void load_space(struct vmspace *vs)
 {
-    if (read_cr3() != vs->pml4_phys)
-        write_cr3(vs->pml4_phys);
+    struct arch_percpu *pc = arch_percpu_self();
+    if (pc->loaded == vs)
+        return;
+    uint32_t me = 1u << pc->cpu;
+    if (pc->loaded)
+        __atomic_fetch_and(&pc->loaded->cpus, ~me, __ATOMIC_RELEASE);
+    if (vs)
+        __atomic_fetch_or(&vs->cpus, me, __ATOMIC_RELEASE);
+    pc->loaded = vs;
+    write_cr3(vs ? vs->pml4_phys : kernel_pml4_phys);
+}
+
+void vmspace_activate(struct vmspace *vs)
+{
+    load_space(vs);
 }
 
 void vmspace_activate_kernel(void)
 {
-    if (read_cr3() != kernel_pml4_phys)
-        write_cr3(kernel_pml4_phys);
+    load_space(0);
+}
+
+void paging_load_kernel_tables(void)
+{
+    write_cr3(kernel_pml4_phys);
 }
 
 /* Free the tables below `table` at `level`; owned leaf frames go back to
@@ -377,8 +415,11 @@ static uint64_t free_level(uint64_t *table, int level, uint64_t *tables)
 uint64_t vmspace_destroy(struct vmspace *vs)
 {
     uint64_t *pml4 = root_of(vs);
-    if (read_cr3() == vs->pml4_phys)
+    if (arch_percpu_self()->loaded == vs)
         vmspace_activate_kernel();
+    /* Its last thread has stopped: no CPU can have it loaded any more. */
+    if (__atomic_load_n(&vs->cpus, __ATOMIC_ACQUIRE))
+        panic("vmspace: destroying an address space still loaded on CPUs %#x", vs->cpus);
     uint64_t owned = 0, tables = 1; /* the PML4 */
     for (int i = 0; i < 256; i++) {
         if (pml4[i] & PTE_P) {

@@ -7,6 +7,7 @@
 #include <arch/paging.h>
 #include <arch/platform.h>
 #include <arch/smp.h>
+#include <arch/thread.h>
 #include <arch/trap.h>
 
 #include "lapic.h"
@@ -14,6 +15,7 @@
 
 #define LAPIC_ICR_LOW  0x300
 #define LAPIC_ICR_HIGH 0x310
+#define ICR_FIXED      0x00000000u
 #define ICR_INIT       0x00000500u
 #define ICR_STARTUP    0x00000600u
 #define ICR_ASSERT     0x00004000u
@@ -35,6 +37,8 @@ extern uint8_t boot_pml4[]; /* boot.S: maps the trampoline page 1:1 */
 #define AP_STACK_SIZE 8192
 static uint8_t ap_stacks[SMP_MAX_CPUS][AP_STACK_SIZE] __attribute__((aligned(16)));
 static uint32_t ap_online[SMP_MAX_CPUS];
+/* Local APIC id of each CPU index (IPIs name APIC ids). */
+static uint32_t apic_id_of[SMP_MAX_CPUS];
 
 bool arch_smp_capable(void)
 {
@@ -49,19 +53,19 @@ uint32_t arch_cpu_apic_id(void)
 _Noreturn void ap_entry(uint32_t cpu);
 
 /* On the new CPU, on the boot page tables: the kernel's own tables, this
- * CPU's descriptor tables and protections, its local APIC; then report
- * in and park. */
+ * CPU's descriptor tables and protections, its local APIC, the syscall
+ * MSRs; then report in and go to generic code. */
 void ap_entry(uint32_t cpu)
 {
-    vmspace_activate_kernel();
+    paging_load_kernel_tables();
     gdt_init_cpu(cpu);
     idt_load();
     cpu_enable_protections();
     lapic_enable_this_cpu();
+    arch_syscall_init_cpu();
     /* Release: everything above is done before the boot CPU reads 1. */
     __atomic_store_n(&ap_online[cpu], 1, __ATOMIC_RELEASE);
-    for (;;)
-        __asm__ volatile("cli; hlt");
+    smp_ap_main(cpu);
 }
 
 static void icr_send(uint32_t apic_id, uint32_t low)
@@ -118,6 +122,7 @@ unsigned arch_smp_start(const uint32_t *apic_ids, unsigned n, uint32_t no_sipi_a
     size_t len = (size_t)(ap_trampoline_end - ap_trampoline);
     memcpy(phys_to_virt(ARCH_AP_TRAMPOLINE_PA), ap_trampoline, len);
     uint32_t self = arch_cpu_apic_id();
+    apic_id_of[0] = self;
     unsigned cpus = 1;
     for (unsigned i = 0; i < n; i++) {
         uint32_t id = apic_ids[i];
@@ -131,7 +136,18 @@ unsigned arch_smp_start(const uint32_t *apic_ids, unsigned n, uint32_t no_sipi_a
         else
             r = start_one(id, cpus, id != no_sipi_apic_id) ? SMP_STARTED : SMP_NO_RESPONSE;
         report(id, cpus, r);
-        cpus += r == SMP_STARTED;
+        if (r == SMP_STARTED)
+            apic_id_of[cpus++] = id;
     }
     return cpus;
+}
+
+void arch_ipi_send(uint32_t cpu, uint32_t vector)
+{
+    icr_send(apic_id_of[cpu], ICR_FIXED | ICR_ASSERT | vector);
+}
+
+void arch_cpu_kick(uint32_t cpu)
+{
+    arch_ipi_send(cpu, VEC_IPI_RESCHED);
 }

@@ -1,6 +1,7 @@
 /* Thread state, context switch glue, syscall MSRs and the per-CPU area. */
 #include <arch/cpu.h>
 #include <arch/paging.h>
+#include <arch/percpu.h>
 #include <arch/thread.h>
 #include <arch/trap.h>
 
@@ -15,21 +16,20 @@
 #define EFER_SCE           (1ull << 0)
 #define RFLAGS_IF          (1ull << 9)
 
-/* Reached through GS by isr.S; offsets fixed there. */
-static struct percpu {
-    uint64_t kernel_rsp; /* 0: the running thread's kernel stack top */
-    uint64_t user_rsp;   /* 8: scratch for syscall_entry */
-} percpu;
-
 extern void syscall_entry(void);
-extern void trap_return(void);
+extern void thread_first_entry(void);
 void context_switch(uint64_t *save_rsp, uint64_t new_rsp);
 
-void arch_syscall_init(struct arch_thread *boot)
+void arch_percpu_install(struct arch_percpu *area, uint32_t cpu)
 {
-    (void)boot;
-    wrmsr(MSR_GS_BASE, (uint64_t)&percpu);
+    area->self = area;
+    area->cpu = cpu;
+    wrmsr(MSR_GS_BASE, (uint64_t)area);
     wrmsr(MSR_KERNEL_GS_BASE, 0);
+}
+
+void arch_syscall_init_cpu(void)
+{
     /* sysret loads CS = STAR[63:48] + 16 and SS = STAR[63:48] + 8. */
     wrmsr(MSR_STAR, ((uint64_t)(GDT_USER_DATA - 8) << 48) | ((uint64_t)GDT_KERNEL_CODE << 32));
     wrmsr(MSR_LSTAR, (uint64_t)syscall_entry);
@@ -64,7 +64,7 @@ void arch_thread_init_user(struct arch_thread *t, uint64_t kstack_top, uint64_t 
     /* Below the frame: what context_switch pops (six callee-saved
      * registers, zero) and the address it returns to. */
     uint64_t *sp = (uint64_t *)tf;
-    *--sp = (uint64_t)trap_return;
+    *--sp = (uint64_t)thread_first_entry;
     for (int i = 0; i < 6; i++)
         *--sp = 0;
     t->saved_rsp = (uint64_t)sp;
@@ -83,7 +83,7 @@ void arch_thread_set_tls(struct arch_thread *t, uint64_t base, int running)
         wrmsr(MSR_FS_BASE, base);
 }
 
-void arch_switch(struct arch_thread *from, struct arch_thread *to, const struct vmspace *space)
+void arch_switch(struct arch_thread *from, struct arch_thread *to, struct vmspace *space)
 {
     /* Load the next thread's FPU state now rather than after the switch:
      * a new thread never returns through here, and the kernel itself never
@@ -98,7 +98,7 @@ void arch_switch(struct arch_thread *from, struct arch_thread *to, const struct 
         vmspace_activate(space);
     else
         vmspace_activate_kernel();
-    percpu.kernel_rsp = to->kstack_top;
+    arch_percpu_self()->kernel_rsp = to->kstack_top;
     tss_set_rsp0(to->kstack_top);
     context_switch(&from->saved_rsp, to->saved_rsp);
 }

@@ -114,6 +114,19 @@ bool arch_timer_deadline_mode(void)
     return true;
 }
 
+bool arch_timer_start_cpu(void)
+{
+    if (!deadline_mode)
+        return false;
+    /* Every local APIC of the machine runs from the same bus clock: the
+     * boot CPU's calibration holds for all. */
+    lapic_write(LAPIC_TIMER_DIVIDE, LAPIC_DIVIDE_16);
+    lapic_write(LAPIC_LVT_TIMER, LVT_MASKED | VEC_LAPIC_TIMER);
+    lapic_write(LAPIC_TIMER_INIT, 0);
+    lapic_write(LAPIC_LVT_TIMER, VEC_LAPIC_TIMER); /* one-shot */
+    return true;
+}
+
 void arch_timer_arm(uint64_t deadline_ns)
 {
     if (!deadline_mode)

@@ -101,6 +101,7 @@ static inline void invlpg(uint64_t va)
 #define CR0_WP   (1ull << 16)
 #define CR4_SMEP (1ull << 20)
 #define CR4_SMAP (1ull << 21)
+#define CR4_PGE  (1ull << 7)
 #define EFER_NXE (1ull << 11)
 
 /* Features the kernel cares about, read once by cpu_detect(). */

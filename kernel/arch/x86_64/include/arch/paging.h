@@ -61,6 +61,7 @@ struct account;
 struct vmspace {
     uint64_t pml4_phys;
     struct account *acct; /* pays for the page tables (FL_TABLES) */
+    uint32_t cpus;        /* CPUs whose CR3 holds it (bit per index): shootdown targets */
     /* The last two pages vmspace_user_page found (an IPC buffer is used
      * again and again, and may cross a page boundary): user address (1:
      * none), kernel address, and whether it was found writable. Dropped
@@ -84,8 +85,11 @@ bool vmspace_translate(const struct vmspace *vs, uint64_t va, uint64_t *pa_out,
 /* The kernel's (direct-map) address of user byte va, if the CPU would let
  * user code read it (write: and write it); NULL otherwise. */
 void *vmspace_user_page(struct vmspace *vs, uint64_t va, bool write);
-void vmspace_activate(const struct vmspace *vs);
+void vmspace_activate(struct vmspace *vs);
 void vmspace_activate_kernel(void);
+/* Load the kernel's page tables without the per-CPU bookkeeping: a
+ * starting CPU, before its per-CPU area exists. */
+void paging_load_kernel_tables(void);
 /* Free every user page table (releasing their charge) and owned frame;
  * returns the owned frames freed, for the caller to release. */
 uint64_t vmspace_destroy(struct vmspace *vs);

@@ -55,6 +55,9 @@ uint64_t arch_timer_source_hz(void);
  * next tick.
  */
 bool arch_timer_deadline_mode(void);
+/* Another CPU's own timer, in the mode the boot CPU's is in (one-shot
+ * deadlines, same calibration), disarmed. False if there is no such mode. */
+bool arch_timer_start_cpu(void);
 /* Interrupt once at clock time deadline_ns (at once if it has passed);
  * UINT64_MAX disarms. Replaces any earlier arming. */
 void arch_timer_arm(uint64_t deadline_ns);
@@ -68,6 +71,10 @@ void timer_tick(int from_user);
 
 void arch_interrupts_enable(void);
 void arch_interrupts_disable(void);
+/* Disable interrupts, returning whether they were enabled, and put them
+ * back as they were: around a lock that an interrupt handler also takes. */
+bool arch_interrupts_save_disable(void);
+void arch_interrupts_restore(bool enabled);
 /* Enable interrupts and sleep until one arrives. */
 void arch_wait_for_interrupt(void);
 

@@ -1,9 +1,8 @@
 /*
  * Starting the other CPUs (docs/smp.md). Generic code lists the CPUs
  * (from ACPI's MADT) and asks for them to be started; each one sets up its
- * own GDT, TSS, IDT and local APIC and reports in. Until per-CPU scheduling
- * exists they then stay parked, interrupts off: they run no thread and
- * touch no shared kernel state.
+ * own GDT, TSS, IDT and local APIC, then enters generic code
+ * (smp_ap_main), which makes it a scheduling CPU.
  */
 #ifndef CAPOS_ARCH_SMP_H
 #define CAPOS_ARCH_SMP_H
@@ -40,5 +39,14 @@ enum smp_start_result {
  */
 unsigned arch_smp_start(const uint32_t *apic_ids, unsigned n, uint32_t no_sipi_apic_id,
                         void (*report)(uint32_t apic_id, unsigned cpu, enum smp_start_result r));
+
+/* Send CPU `cpu` (an index, not an APIC id) the interrupt `vector`. */
+void arch_ipi_send(uint32_t cpu, uint32_t vector);
+/* Interrupt CPU `cpu` only to wake it from an idle halt (reschedule). */
+void arch_cpu_kick(uint32_t cpu);
+
+/* Defined by generic code: where CPU `cpu` goes once its own set-up is
+ * done, on its start-up stack, interrupts off. */
+_Noreturn void smp_ap_main(uint32_t cpu);
 
 #endif

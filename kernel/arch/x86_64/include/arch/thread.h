@@ -28,11 +28,10 @@ void arch_thread_init_user(struct arch_thread *t, uint64_t kstack_top, uint64_t 
 
 /* Switch from `from` to `to`, whose address space is `space` (NULL: keep the
  * current one). Returns when `from` is switched back in. */
-void arch_switch(struct arch_thread *from, struct arch_thread *to, const struct vmspace *space);
+void arch_switch(struct arch_thread *from, struct arch_thread *to, struct vmspace *space);
 
-/* Set up syscall/sysret and the per-CPU area; `boot` becomes the thread
- * running now (it never enters user mode). */
-void arch_syscall_init(struct arch_thread *boot);
+/* Set up syscall/sysret and the FPU on the running CPU (each CPU once). */
+void arch_syscall_init_cpu(void);
 
 /* Set t's FS base (its TLS thread pointer); `running`: t is the thread on
  * this CPU, so the register is loaded now too. */

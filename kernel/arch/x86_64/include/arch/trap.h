@@ -28,6 +28,8 @@ _Static_assert(sizeof(struct trap_frame) == TRAP_FRAME_SIZE, "isr.S depends on t
 #define VEC_PIC_BASE    0x20
 #define VEC_PIT         (VEC_PIC_BASE + 0)
 #define VEC_LAPIC_TIMER 0x30
+#define VEC_IPI_RESCHED 0x40 /* wake an idle CPU: work was queued for it */
+#define VEC_IPI_TLB     0x41 /* TLB shootdown request (tlb.c) */
 #define VEC_SPURIOUS    0xff
 
 #define GDT_KERNEL_CODE 0x08
@@ -50,6 +52,9 @@ static inline int trap_from_user(const struct trap_frame *tf)
 void syscall_dispatch(struct trap_frame *tf);
 /* A user-mode exception: the process is at fault, not the kernel. */
 void user_fault(struct trap_frame *tf, uint64_t fault_addr, const char *what);
+/* The way out to user mode of every entry (and of a new thread's first
+ * start): the running thread's safe point, then the kernel lock goes. */
+void kernel_return_to_user(void);
 
 /* Interrupt stack table slots (1-based, as the IDT encodes them). */
 #define IST_DOUBLE_FAULT 1
