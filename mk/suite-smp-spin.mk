@@ -24,7 +24,7 @@ define spin_smp_run
 if ! { $(call spin_smp_build,$(1),$(2),$(3)); }; then \
     echo "not ok - spin smp $(1): the model did not build (see $$d/build.log)"; \
 else \
-    (cd $$d && timeout 300 ./pan -m2000000 $(4)) >$$d/pan.log 2>&1; \
+    (cd $$d && timeout 300 ./pan -m1000000 $(4)) >$$d/pan.log 2>&1; \
     states=$$(awk '/states, stored/ { print $$1; exit }' $$d/pan.log); \
     if grep -q 'errors: 0$$' $$d/pan.log && \
        ! grep -qE 'depth too small|not completed|out of memory' $$d/pan.log; then \
@@ -42,7 +42,7 @@ define spin_smp_mutant
 if ! { $(call spin_smp_build,$(1),$(2),$(3)); }; then \
     echo "not ok - spin smp $(5): the mutant $(1) did not build (see $$d/build.log)"; \
 else \
-    (cd $$d && timeout 300 ./pan -m2000000 $(4)) >$$d/pan.log 2>&1; \
+    (cd $$d && timeout 300 ./pan -m1000000 -w20 $(4)) >$$d/pan.log 2>&1; \
     if grep -qE 'errors: [1-9]' $$d/pan.log && grep -qE '^pan:1: ($(8))' $$d/pan.log; then \
         echo "ok - spin smp $(5): the check finds $(6) when $(7) is removed ($$(grep -m1 -oE '^pan:1: [a-z ]+' $$d/pan.log | sed 's/^pan:1: //; s/ *$$//'))"; \
     else \

@@ -4,9 +4,10 @@
  *
  * Two models share this file; the preprocessor picks one:
  *
- *   (default)  WAKE: cross-CPU wake-up. Two CPUs, two threads, per-CPU run
- *              queues under the BKL, the idle loop with its atomic `sti;
- *              hlt`, reschedule IPIs latched in the local APIC.
+ *   (default)  WAKE: cross-CPU wake-up. Two CPUs, three threads (-DNT=2:
+ *              two), per-CPU FIFO run queues under the BKL, the idle loop
+ *              with its atomic `sti; hlt`, reschedule IPIs latched in the
+ *              local APIC.
  *   -DTLB      TLB shootdown. Three CPUs, one page of one address space
  *              (A), a TLB entry per CPU, the active-CPU mask, pending bits,
  *              shootdown IPIs, the lock's spin loop servicing shootdowns.
@@ -273,7 +274,8 @@ active proctype watchdog()
 
 #define NCPU 3
 
-bit mask[NCPU];  /* A's active-CPU mask; CPU c has A's page tables loaded */
+bit mask[NCPU] = 1; /* A's active-CPU mask: CPU c has A's page tables loaded
+                    * (everyone starts in A) */
 bit tlb[NCPU];   /* CPU c's TLB holds the page's translation */
 bit pend[NCPU];  /* shootdown request pending for CPU c */
 bit ipi[NCPU];   /* shootdown IPI latched in CPU c's local APIC */
@@ -345,7 +347,7 @@ inline unmap()
     /* ESSENTIAL STEP (mutation NO_WAIT removes it): spin until every
      * pending bit is clear. */
     waiting = 1;
-    (pend[0] + pend[1] + pend[2] == 0);
+    (pend[0] + pend[1] + pend[2] == 0); /* (NCPU == 3) */
     waiting = 0;
 #endif
     atomic {
@@ -361,7 +363,6 @@ active [NCPU] proctype cpu()
     byte t, c;
 
     assert(me < NCPU);
-    d_step { mask[me] = 1 } /* everyone starts in A */
 
 user: /* IF = 1 */
     do
