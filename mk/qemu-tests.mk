@@ -34,6 +34,9 @@ test-qemu-$(1): $(KERNEL) $(TEST_KERNEL) $(addprefix $(BUILD)/user/,$(addsuffix 
 TEST_SUITES += qemu-$(1)
 endef
 $(foreach t,$(QEMU_TESTS),$(eval $(call qemu_test,$(t))))
+# The remote gateway's test drives the guest with the official C++ client
+# and the raw-socket hostile peers (mk/suite-rpc.mk).
+test-qemu-remote: $(CAPOS_REMOTE) $(RPC_HOSTILE)
 
 # The console of `make run` (tools/qemu-run.sh) on a pseudo-terminal: Ctrl-C
 # reaches the guest's shell, Ctrl-A X quits QEMU (tests/console/).

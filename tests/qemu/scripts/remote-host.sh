@@ -38,7 +38,7 @@ await() {
     done
 }
 # The names of `caps` output, space-separated.
-names() { awk '/^[a-z]+ +[A-Za-z(]/ && !/^logged/ {print $1}' "$1" | tr '\n' ' ' | sed 's/ $//'; }
+names() { awk '/^[a-z]+ +[A-Za-z]+ \(0x[0-9a-f]+\)$/ {print $1}' "$1" | tr '\n' ' ' | sed 's/ $//'; }
 # The statistics line of the gateway's connection N, once it closed.
 conn_stats() {
     await "remote-gateway: conn $1 from .* closed" 30 && grep -a "remote-gateway: conn $1 from .* closed" "$serial" | head -1
@@ -51,10 +51,27 @@ fi
 op_bundle=$(grep -a "remote-test: console bundle (operator):" "$serial" | head -1 | sed 's/.*(operator): //' | tr -d '\r')
 guest_bundle=$(grep -a "remote-test: console bundle (guest):" "$serial" | head -1 | sed 's/.*(guest): //' | tr -d '\r')
 
+# 0. A connection that never sends anything, held from here on: the
+# gateway aborts it after its idle limit (60 s), while the steps below run.
+python3 - "$port" >"$work/idle.out" 2>&1 <<'PY' &
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.settimeout(200)
+start, data = time.time(), b""
+while True:
+    chunk = s.recv(4096)
+    if not chunk:
+        break
+    data += chunk
+text = "".join(c for c in data.decode("ascii", "replace") if c.isprintable())
+print("idle connection ended after %.0f s: %s" % (time.time() - start, text))
+PY
+idler=$!
+
 # 1. Login (pipelined with capSet and whoami): the console's bundle.
-remote "$work/caps.out" login ops -c caps -c whoami
+remote "$work/caps.out" login ops -c caps
 got=$(names "$work/caps.out")
-[ "$got" = "$op_bundle" ] && has "$work/caps.out" "^ops (operator)"
+[ "$got" = "$op_bundle" ] && has "$work/caps.out" "^logged in: ops, 5 capabilities"
 check $? "login ops: caps equals the console's operator bundle ($got)"
 stats=$(conn_stats 1)
 echo "$stats" | grep -q " pipelined=3 " && echo "$stats" | grep -q " dependent=0 "
@@ -94,19 +111,34 @@ remote "$work/logout.out" login ops -c "call info.motd" -c logout -c "call info.
     has "$work/logout.out" "Welcome to capOS"
 check $? "after logout, info and chat answer disconnected"
 
-# 6. A dropped connection logs its session out.
+# 6. A dropped connection (the client killed: no Release, no logout)
+# logs its session out.
 before=$(grep -ac "logged out (the connection closed)" "$serial")
-(echo caps; sleep 1) | timeout 60 "$REMOTE" --port "$port" --timeout 60 login ops >"$work/cut.out" 2>&1
+logins=$(grep -ac "ops logged in (operator)" "$serial")
+# Its stdin is a FIFO this script holds open, so it waits for commands.
+rm -f "$work/stdin"; mkfifo "$work/stdin"
+exec 3<>"$work/stdin"
+"$REMOTE" --port "$port" --timeout 60 login ops <"$work/stdin" >"$work/cut.out" 2>&1 &
+client=$!
 i=0
-while [ "$(grep -ac "logged out (the connection closed)" "$serial")" -le "$before" ] && [ $i -lt 100 ]; do
+while [ "$(grep -ac "ops logged in (operator)" "$serial")" -le "$logins" ] && [ $i -lt 600 ]; do
     sleep 0.1; i=$((i + 1))
 done
-[ "$(grep -ac "logged out (the connection closed)" "$serial")" -gt "$before" ] && has "$work/cut.out" "^chat"
-check $? "a dropped connection logs its session out"
+kill -KILL "$client"
+wait "$client" 2>/dev/null
+exec 3>&-
+i=0
+while [ "$(grep -ac "logged out (the connection closed)" "$serial")" -le "$before" ] && [ $i -lt 300 ]; do
+    sleep 0.1; i=$((i + 1))
+done
+cut=$(grep -a "remote-gateway: conn [0-9]* from .* closed" "$serial" | tail -1)
+[ "$(grep -ac "logged out (the connection closed)" "$serial")" -gt "$before" ] &&
+    echo "$cut" | grep -q "closed (the \(peer closed the connection\|connection was lost\))"
+check $? "a dropped connection (client killed) logs its session out: $(echo "$cut" | grep -o 'closed ([^)]*)')"
 
 # 7. The audit log, read remotely: failures and logins with the remote
 # origin, and logouts with the capabilities revoked.
-remote "$work/audit.out" login ops -c "call audit.read 0 32"
+remote "$work/audit.out" login ops -c "call audit.read from=0 max=32"
 has "$work/audit.out" 'loginFailed, principal = "ops", detail = "failure 1 in a row; answered after 200 ms; remote 10.0.2.2:[0-9]*"' &&
     has "$work/audit.out" 'loginOk, principal = "ops", detail = "operator session; remote 10.0.2.2:[0-9]*"' &&
     has "$work/audit.out" 'kind = logout, principal = "ops", detail = "operator session; [0-9]* capabilities revoked'
@@ -135,6 +167,10 @@ has "$work/big.out" "the limit is 65536"
 check $? "a 70,000-byte chat.post is refused: $(grep -o 'message of [0-9]* bytes; the limit is 65536' "$work/big.out" | head -1)"
 has "$work/other.out" "Welcome to capOS"
 check $? "a connection open at the same time keeps working"
+
+wait "$idler"
+has "$work/idle.out" "idle for 60 s; the limit is 60 s"
+check $? "a silent connection is aborted: $(cat "$work/idle.out")"
 
 # 10. The connection limit: four held open, a fifth gets an Abort that
 # says why, and once they close a new one is served.

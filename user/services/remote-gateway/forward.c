@@ -73,7 +73,7 @@ static const char *transport_reason(int rc, enum rpc_exc *type)
     case CAPOS_E_BAD_MESSAGE:
         return "the params are not a well-formed message for this method";
     case CAPOS_E_TOO_LARGE:
-        return "the params are larger than a capOS call may carry (64 KiB)";
+        return "the params or results are over the ring's limit of 64 KiB";
     case CAPOS_E_RESULT_TOO_SMALL:
         return "the results are larger than the gateway can forward (64 KiB)";
     case CAPOS_E_NO_SPACE:
@@ -191,7 +191,7 @@ void gw_forward(struct gw_conn *k, const struct rpc_call *call, const struct gw_
         .params_addr = (uint64_t)op->params,
         .params_len = (uint32_t)call->params_len,
         .result_addr = (uint64_t)op->results,
-        .result_len = CAPOS_MAX_RESULT_LEN,
+        .result_len = GW_RESULT_BUF,
         .user_data = gw_op_ud(op),
     };
     if (!capos_ring_submit_xfer(&sqe, xfer, call->ncaps)) {

@@ -35,7 +35,7 @@
 #define GW_SESSIONS   8u     /* logged-in sessions, all connections together */
 #define GW_BUNDLE     16u    /* capabilities of one session's bundle */
 #define GW_NAME       16u    /* bytes of a bundle name, with its NUL */
-#define GW_RESULT_BUF (CAPOS_MAX_RESULT_LEN + CAPOS_MAX_XFER * sizeof(struct capos_cap_record))
+#define GW_RESULT_BUF CAPOS_MAX_RESULT_LEN /* results and their capability records */
 
 /* user_data of our own ring operations: the kind in the top byte keeps
  * them apart from the runtime's (a counter from 1), the index and the

@@ -176,13 +176,15 @@ static void conn_free_if_idle(struct gw_conn *k)
 static void conn_end(struct gw_conn *k, bool peer_gone)
 {
     struct rpc_stats *s = &k->rpc.stats;
+    /* Sessions first, so that the log says why they end: the engine's
+     * close then gives back the handles, which no longer log anything out. */
+    gw_sessions_of_conn_end((uint32_t)(k - gw_conns));
     rpc_conn_close(&k->rpc);
     capos_printf("remote-gateway: conn %u from %s closed (%s): calls=%u pipelined=%u deferred=%u "
                  "dependent=%u returns=%u exceptions=%u releases=%u exports_left=%u\n",
                  k->seq, k->peer, k->rpc.why[0] ? k->rpc.why : "no reason", s->calls,
                  s->pipelined, s->deferred, s->dependent, s->returns, s->exceptions, s->releases,
                  rpc_conn_exports(&k->rpc));
-    gw_sessions_of_conn_end((uint32_t)(k - gw_conns));
     k->draining = true;
     if (peer_gone) {
         conn_free_if_idle(k);
