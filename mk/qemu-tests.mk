@@ -42,7 +42,7 @@ test-qemu-remote: $(CAPOS_REMOTE) $(RPC_HOSTILE)
 # reaches the guest's shell, Ctrl-A X quits QEMU (tests/console/).
 TEST_SUITES += console
 .PHONY: test-console
-test-console: $(ISO) tools/qemu-run.sh | $(RESULTS)
+test-console: $(ISO) tools/qemu-run.sh $(CAPOS_REMOTE) | $(RESULTS)
 	@echo "== console"
 	@tools/run-tap.sh console $(RESULTS)/console.tap \
 	    timeout --kill-after=5 180 python3 tests/console/console_test.py $(ISO) 150
