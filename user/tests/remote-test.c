@@ -134,7 +134,8 @@ int main(void)
     CHECK(got, "the broker issued a guest's bundle");
     if (got) {
         /* Ended again, so that it takes none of the session manager's room. */
-        struct capn_data id = UserSession_get_sessionId(SessionManager_guest_Results_get_session(gr));
+        struct capn_data id =
+            UserSession_get_sessionId(SessionManager_guest_Results_get_session(gr));
         uint8_t sid[16];
         memcpy(sid, id.ptr, id.len < 16 ? id.len : 16);
         capnpc_call_init(&c, params, sizeof(params), results, sizeof(results));

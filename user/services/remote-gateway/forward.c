@@ -94,8 +94,7 @@ void gw_throw_failure(struct rpc_conn *rpc, uint32_t answer, int rc, const void 
         if (r)
             fmt_snprintf(why, sizeof(why), "%s", r);
         else
-            fmt_snprintf(why, sizeof(why), "the call failed in the guest (transport error %d)",
-                         rc);
+            fmt_snprintf(why, sizeof(why), "the call failed in the guest (transport error %d)", rc);
         rpc_conn_throw(rpc, answer, type, why);
         return;
     }

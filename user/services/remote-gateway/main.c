@@ -143,9 +143,9 @@ static void start_read(struct gw_conn *k)
                      sizeof(k->read_results));
     TcpSocket_read_Params_b p = TcpSocket_read_begin(&k->read);
     TcpSocket_read_Params_set_max(p, GW_READ_MAX);
-    k->read_pending = capos_call_start(&k->read, k->sock, TcpSocket_INTERFACE_ID,
-                                       TcpSocket_read_METHOD,
-                                       gw_ud(GW_UD_READ, (uint32_t)(k - gw_conns), k->gen));
+    k->read_pending =
+        capos_call_start(&k->read, k->sock, TcpSocket_INTERFACE_ID, TcpSocket_read_METHOD,
+                         gw_ud(GW_UD_READ, (uint32_t)(k - gw_conns), k->gen));
 }
 
 static void sock_call(uint32_t sock, uint16_t method)
@@ -182,8 +182,8 @@ static void conn_end(struct gw_conn *k, bool peer_gone)
     rpc_conn_close(&k->rpc);
     capos_printf("remote-gateway: conn %u from %s closed (%s): calls=%u pipelined=%u deferred=%u "
                  "dependent=%u returns=%u exceptions=%u releases=%u exports_left=%u\n",
-                 k->seq, k->peer, k->rpc.why[0] ? k->rpc.why : "no reason", s->calls,
-                 s->pipelined, s->deferred, s->dependent, s->returns, s->exceptions, s->releases,
+                 k->seq, k->peer, k->rpc.why[0] ? k->rpc.why : "no reason", s->calls, s->pipelined,
+                 s->deferred, s->dependent, s->returns, s->exceptions, s->releases,
                  rpc_conn_exports(&k->rpc));
     k->draining = true;
     if (peer_gone) {
@@ -276,9 +276,9 @@ static void on_read(uint32_t index, uint32_t gen, const struct capos_cqe *cqe)
     k->read_pending = false;
     struct capn_struct out;
     int rc = capos_call_finish(&k->read, cqe, &out);
-    struct capn_data d = rc == CAPNPC_OK ? TcpSocket_read_Results_get_data(
-                                               (TcpSocket_read_Results_r){out})
-                                         : (struct capn_data){0};
+    struct capn_data d = rc == CAPNPC_OK
+                             ? TcpSocket_read_Results_get_data((TcpSocket_read_Results_r){out})
+                             : (struct capn_data){0};
     bool eof = rc != CAPNPC_OK || d.len == 0 || d.len > GW_READ_MAX;
     if (k->draining) {
         if (eof || gw_now_ms() > k->drain_until)
@@ -319,8 +319,7 @@ static uint64_t check_deadlines(void)
                     /* Stop waiting for the peer: cancelling the read
                      * completes it, and then the slot is freed. */
                     struct capos_sqe sqe = {.opcode = CAPOS_OP_CANCEL,
-                                            .target_user_data =
-                                                gw_ud(GW_UD_READ, i, k->gen)};
+                                            .target_user_data = gw_ud(GW_UD_READ, i, k->gen)};
                     capos_ring_submit(&sqe);
                     k->drain_until = now + 1000;
                 } else {

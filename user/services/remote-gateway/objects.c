@@ -162,8 +162,7 @@ static int start_login(struct local *x, struct capn_text user, struct capn_text 
         SessionManager_login_Params_set_origin(p, origin, (uint32_t)on);
         method = SessionManager_login_METHOD;
     }
-    if (!capos_call_start(&op->c, gw.sessions, SessionManager_INTERFACE_ID, method,
-                          gw_op_ud(op))) {
+    if (!capos_call_start(&op->c, gw.sessions, SessionManager_INTERFACE_ID, method, gw_op_ud(op))) {
         gw_op_put(op);
         return fail(x, RPC_EXC_FAILED, "the login did not fit a call (user name too long?)");
     }
@@ -228,7 +227,8 @@ void gw_login_done(struct gw_op *op, const struct capos_cqe *cqe)
         return;
     }
     /* login's and guest's results are the same struct: (session :UserSession). */
-    UserSession_r us = SessionManager_login_Results_get_session((SessionManager_login_Results_r){root});
+    UserSession_r us =
+        SessionManager_login_Results_get_session((SessionManager_login_Results_r){root});
     struct capn_data id = UserSession_get_sessionId(us);
     struct capn_text who = UserSession_get_principal(us);
     if (id.len != sizeof(ss->id) || who.len >= sizeof(ss->principal)) {
