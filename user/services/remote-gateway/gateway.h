@@ -29,6 +29,7 @@
 #define GW_CONNS      4      /* connections at once; one more is refused with an Abort */
 #define GW_IDLE_MS    60000u /* a connection silent this long is aborted */
 #define GW_DRAIN_MS   1000u  /* after our Abort: read what the peer still sends, this long */
+#define GW_WRITE_MS   10000u /* a write the peer's reading does not let finish this long fails */
 #define GW_READ_MAX   16384u /* bytes asked of one TcpSocket.read */
 #define GW_OPS        12u    /* ring calls in flight for the connections (a process has 30) */
 #define GW_REFS       512u   /* handles the engines hold, all connections together */
@@ -67,7 +68,7 @@ struct gw_conn {
     struct capnpc_call read;
     uint8_t read_params[64] __attribute__((aligned(8)));
     uint8_t read_results[GW_READ_MAX + 256] __attribute__((aligned(8)));
-    struct rpc_conn rpc;
+    struct rpc_conn rpc; /* last: accepted() clears what comes before it */
 };
 extern struct gw_conn gw_conns[GW_CONNS];
 

@@ -34,9 +34,11 @@ static uint8_t io_results[1024] __attribute__((aligned(8)));
 
 uint64_t gw_now_ms(void)
 {
+    /* Buffers of its own: a write may be in flight in io_params/io_results. */
+    static uint8_t p[64] __attribute__((aligned(8))), res[128] __attribute__((aligned(8)));
     struct capnpc_call c;
     Timer_now_Results_r r;
-    capnpc_call_init(&c, io_params, 64, io_results, sizeof(io_results));
+    capnpc_call_init(&c, p, sizeof(p), res, sizeof(res));
     if (Timer_now_call(&capos_transport, gw.timer, &c, &r) != CAPNPC_OK)
         capos_panic("remote-gateway: Timer.now failed");
     return Timer_now_Results_get_ns(r) / 1000000u;
@@ -67,23 +69,56 @@ struct gw_conn *gw_conn_live(uint32_t index, uint32_t gen)
 
 /* ---- Writing ---- */
 
-/* The engine's host.send: the whole message onto the socket. A peer that
- * does not read holds this up once the socket's send buffer is full (the
- * engine has nowhere to put the message otherwise); see docs/remote.md. */
+/* One TcpSocket.write, waited for at most GW_WRITE_MS: the bytes the
+ * socket took, or -1 if the write failed or the peer has not read for that
+ * long (then the write is cancelled). While it waits, other completions
+ * are kept for the event loop; the bound is what keeps a peer that never
+ * reads its answers from holding up every other connection for longer. */
+static long write_some(uint32_t sock, const uint8_t *p, uint32_t n)
+{
+    struct capnpc_call c;
+    capnpc_call_init(&c, io_params, sizeof(io_params), io_results, sizeof(io_results));
+    TcpSocket_write_Params_b wp = TcpSocket_write_begin(&c);
+    TcpSocket_write_Params_set_data(wp, p, n);
+    uint64_t ud = capos_ring_next_id();
+    if (!capos_call_start(&c, sock, TcpSocket_INTERFACE_ID, TcpSocket_write_METHOD, ud))
+        return -1;
+    uint64_t deadline = gw_now_ms() + GW_WRITE_MS;
+    struct capos_cqe cqe;
+    while (!capos_ring_try_take(ud, &cqe)) {
+        if (gw_now_ms() >= deadline) {
+            struct capos_sqe sqe = {.opcode = CAPOS_OP_CANCEL, .target_user_data = ud};
+            capos_ring_submit(&sqe);
+            capos_ring_wait(ud, &cqe); /* cancelled, or it completed meanwhile */
+            if (cqe.result == CAPOS_E_CANCELLED) {
+                capos_printf("remote-gateway: a peer has read none of its answers for %u s; "
+                             "closing its connection\n",
+                             GW_WRITE_MS / 1000);
+                return -1;
+            }
+            break;
+        }
+        capos_cap_enter(1, 100000000u); /* 100 ms: the deadline is checked again */
+    }
+    struct capn_struct out;
+    if (capos_call_finish(&c, &cqe, &out) != CAPNPC_OK)
+        return -1;
+    uint32_t acc = TcpSocket_write_Results_get_accepted((TcpSocket_write_Results_r){out});
+    return acc == 0 || acc > n ? -1 : (long)acc;
+}
+
+/* The engine's host.send: the whole message onto the socket (the engine
+ * has nowhere to keep it otherwise). */
 static int write_all(uint32_t sock, const void *buf, size_t len)
 {
     const uint8_t *p = buf;
     while (len > 0) {
         uint32_t n = len > 32768 ? 32768 : (uint32_t)len;
-        struct capnpc_call c;
-        TcpSocket_write_Results_r wr;
-        capnpc_call_init(&c, io_params, sizeof(io_params), io_results, sizeof(io_results));
-        int rc = TcpSocket_write_call(&capos_transport, sock, &c, p, n, &wr);
-        uint32_t acc = rc == CAPNPC_OK ? TcpSocket_write_Results_get_accepted(wr) : 0;
-        if (rc != CAPNPC_OK || acc == 0 || acc > n)
+        long acc = write_some(sock, p, n);
+        if (acc < 0)
             return -1;
         p += acc;
-        len -= acc;
+        len -= (size_t)acc;
     }
     return 0;
 }
@@ -232,7 +267,7 @@ static void accepted(uint32_t sock)
         return;
     }
     uint32_t gen = k->gen + 1;
-    memset(k, 0, sizeof(*k) - sizeof(k->rpc));
+    memset(k, 0, offsetof(struct gw_conn, rpc)); /* rpc_conn_init clears the rest */
     k->used = true;
     k->gen = gen;
     k->seq = next_seq++;
@@ -302,6 +337,17 @@ static void on_read(uint32_t index, uint32_t gen, const struct capos_cqe *cqe)
         return;
     }
     start_read(k);
+}
+
+/* An answer sent from a completion (not from reading) can close a
+ * connection too (its write failed): end those here. */
+static void end_closed(void)
+{
+    for (uint32_t i = 0; i < GW_CONNS; i++) {
+        struct gw_conn *k = &gw_conns[i];
+        if (k->used && !k->draining && k->rpc.state != RPC_OPEN)
+            conn_end(k, false);
+    }
 }
 
 /* Idle connections are aborted; draining ones past their time closed.
@@ -402,6 +448,7 @@ int main(void)
                 on_read(index, gen, &cqe);
             else if (kind == GW_UD_OP)
                 gw_op_complete(index, gen, &cqe);
+            end_closed();
             capos_flush_releases();
         }
         uint64_t wait_ms = check_deadlines();
