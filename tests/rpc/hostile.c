@@ -302,6 +302,18 @@ static void foreign_cap(int fd, char *why, size_t size, bool *ok)
     close(victim);
 }
 
+static void wrong_interface(int fd, char *why, size_t size, bool *ok)
+{
+    /* A capability of the bundle (export 2, after bootstrap and session),
+     * called with an interface it does not implement: an exception. */
+    if (!healthy(fd)) {
+        snprintf(why, size, "the attacker could not log in");
+        return;
+    }
+    put(fd, buf, peer_call(buf, 7, 2, 0, ""));
+    *ok = expect_exception(fd, 7, "not implement", why, size);
+}
+
 static void disembargo(int fd, char *why, size_t size, bool *ok)
 {
     uint64_t arena[32];
@@ -369,6 +381,7 @@ int main(int argc, char **argv)
     attack("Release of more references than held", release_too_many);
     attack("10,000 outstanding questions", many_questions);
     attack("call on another connection's capability", foreign_cap);
+    attack("call with an interface the capability does not implement", wrong_interface);
     attack("Disembargo for nothing", disembargo);
     attack("params nested 100 levels", deep_nesting);
     attack("random bytes", garbage);
