@@ -45,10 +45,11 @@ $(BUILD)/bench/boot.iso: $(KERNEL) $(BUILD)/systems/init.bin tools/mkiso.sh
 	@mkdir -p $(BUILD)/bench
 	$(Q)tools/mkiso.sh $@ $(KERNEL) "" $(BUILD)/systems/init.bin
 bench: deps $(BUILD)/bench/boot.iso $(BUILD)/user/ring-bench.elf $(BUILD)/bench/ipc.bin \
-       $(BUILD)/user/thread-bench.elf
+       $(BUILD)/user/thread-bench.elf $(BUILD)/systems/remote.bin $(CAPOS_REMOTE)
 	@mkdir -p $(BUILD)/bench
 	@tools/bench-boot.sh $(BUILD)/bench/boot.iso
 	@tools/bench-ring.sh $(KERNEL) $(BUILD)/user/ring-bench.elf ring
 	@tools/bench-ring.sh $(KERNEL) $(BUILD)/bench/ipc.bin ipc
 	@tools/bench-ring.sh $(KERNEL) $(BUILD)/user/thread-bench.elf thread
 	@tools/bench-targets.sh $(BUILD)/bench
+	@tools/bench-remote.sh $(KERNEL) $(BUILD)/systems/remote.bin

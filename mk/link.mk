@@ -68,6 +68,8 @@ USER_LIB_SRCS_capos-shell      := lib/text/shell_parse.c
 USER_LIB_SRCS_credential-store := $(ARGON2_SRCS)
 # The network service runs lib/net (NET_SRCS, mk/suite-net.mk).
 USER_LIB_SRCS_netstack          = $(NET_SRCS)
+# The remote-session gateway runs the RPC engine (RPC_SRCS) on its sockets.
+USER_LIB_SRCS_remote-gateway     = $(RPC_SRCS) $(GEN_DIR)/remote.capnp.c
 
 # Sources a folder of user programs shares: USER_SHARED_DIR for user/DIR/.
 # Every other .c file of user/DIR/ is a program of its own, and each of

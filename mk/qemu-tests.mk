@@ -34,6 +34,9 @@ test-qemu-$(1): $(KERNEL) $(TEST_KERNEL) $(addprefix $(BUILD)/user/,$(addsuffix 
 TEST_SUITES += qemu-$(1)
 endef
 $(foreach t,$(QEMU_TESTS),$(eval $(call qemu_test,$(t))))
+# The remote gateway's test drives the guest with the official C++ client
+# and the raw-socket hostile peers (mk/suite-rpc.mk).
+test-qemu-remote: $(CAPOS_REMOTE) $(RPC_HOSTILE)
 
 # The same suites on more CPUs: a spec lists the counts in ALSO_SMP="2 ..."
 # (scheduling, IPC, threads, memory, spawning: docs/smp.md).
@@ -51,7 +54,7 @@ $(foreach t,$(QEMU_TESTS),$(foreach n,$(call QEMU_SMP_OF,$(t)),$(eval $(call qem
 # reaches the guest's shell, Ctrl-A X quits QEMU (tests/console/).
 TEST_SUITES += console
 .PHONY: test-console
-test-console: $(ISO) tools/qemu-run.sh | $(RESULTS)
+test-console: $(ISO) tools/qemu-run.sh $(CAPOS_REMOTE) | $(RESULTS)
 	@echo "== console"
 	@tools/run-tap.sh console $(RESULTS)/console.tap \
 	    timeout --kill-after=5 180 python3 tests/console/console_test.py $(ISO) 150

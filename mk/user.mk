@@ -55,5 +55,10 @@ $(call user_folder,init)
 $(call user_folder,services)
 # The network service (docs/network.md): every file of user/netstack/.
 $(eval $(call user_program,netstack,$(wildcard user/netstack/*.c)))
+# The remote-session gateway (docs/remote.md): every file of
+# user/services/remote-gateway/, with lib/rpc and remote.capnp's code.
+$(eval $(call user_program,remote-gateway,$(wildcard user/services/remote-gateway/*.c)))
+$(BUILD)/obj/user/user/services/remote-gateway/%.o: | $(GEN_REMOTE_H) $(GEN_RPC_H)
+$(BUILD)/obj/user/$(GEN_DIR)/remote.capnp.o: | $(GEN_REMOTE_H)
 # The shell: every file of user/shell/ makes one program.
 $(if $(wildcard user/shell/*.c),$(eval $(call user_program,capos-shell,$(wildcard user/shell/*.c))))

@@ -319,14 +319,19 @@ interface SessionManager @0xefb8bb6629bb01cd {
   # Logins. Audits every outcome.
   greeting @0 () -> (motd :Text);
   # The message of the day, for a shell that has no session yet.
-  login @1 (user :Text, password :Text) -> (session :UserSession);
+  login @1 (user :Text, password :Text, origin :Text) -> (session :UserSession);
   # An operator session; `permissionDenied` for a wrong user or password,
   # answered only after a delay that grows with consecutive failures.
+  # origin: where the person is, as the caller saw it, for the audit
+  # records ("remote 10.0.2.2:40000" from the remote gateway; empty at the
+  # console). It is the caller's statement, recorded as such; it grants
+  # nothing.
   setup @2 (user :Text, password :Text) -> (session :UserSession);
   # Create the one local operator credential (volatile: gone at reboot)
   # and log in; `failed` when one exists already.
-  guest @3 () -> (session :UserSession);
+  guest @3 (origin :Text) -> (session :UserSession);
   # A guest session; `permissionDenied` unless the manifest offers guests.
+  # origin: as for login.
   check @4 (sessionId :Data) -> (session :UserSession);
   # The live session with this id; `permissionDenied` if there is none.
   end @5 (sessionId :Data) -> ();

@@ -25,17 +25,29 @@ if [ "${KVM:-}" = 1 ]; then
 else
     accel="-accel tcg -cpu max"
 fi
-# QEMU's user network and a virtio-net device for the netstack service; a
-# free 127.0.0.1 port is forwarded to the guest's echo service (port 7).
-# Traffic stays on this machine. NET=0 in the environment leaves it out.
+# QEMU's user network and a virtio-net device for the netstack service;
+# two free 127.0.0.1 ports are forwarded: one to the guest's echo service
+# (port 7), one to the remote-session gateway (port 2327, Cap'n Proto RPC,
+# docs/remote.md). Traffic stays on this machine. NET=0 in the environment
+# leaves the network out.
 net=""
 if [ "${NET:-1}" != 0 ]; then
-    port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-    net="-netdev user,id=n0,hostfwd=tcp:127.0.0.1:$port-:7 -device virtio-net-pci,netdev=n0,disable-legacy=on"
+    # Both bound at once, so that they differ.
+    set -- $(python3 -c 'import socket
+a, b = socket.socket(), socket.socket()
+a.bind(("127.0.0.1", 0)); b.bind(("127.0.0.1", 0))
+print(a.getsockname()[1], b.getsockname()[1])') "$@"
+    port=$1; rport=$2; shift 2
+    net="-netdev user,id=n0,hostfwd=tcp:127.0.0.1:$port-:7,hostfwd=tcp:127.0.0.1:$rport-:2327"
+    net="$net -device virtio-net-pci,netdev=n0,disable-legacy=on"
     echo "qemu: 127.0.0.1:$port is forwarded to the guest's TCP echo service (port 7)" >&2
+    echo "remote CapSet: tcp 127.0.0.1:$rport (build/tools/capos-remote --port $rport login USER)" >&2
 fi
+# 512 MiB: the default system's quotas (the shell's 96 MiB, the credential
+# store's 48 MiB for Argon2, netstack, the remote gateway) and the boot
+# manifest that init holds do not fit in 256 MiB together.
 # shellcheck disable=SC2086
-set -- -M q35 -m 256M $accel -display none -no-reboot \
+set -- -M q35 -m 512M $accel -display none -no-reboot \
     -chardev stdio,id=console,mux=on,signal=off \
     -serial chardev:console -mon chardev=console,mode=readline \
     -device isa-debug-exit,iobase=0xf4,iosize=0x04 \

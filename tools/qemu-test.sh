@@ -76,6 +76,9 @@ if [ -n "$SCRIPT" ]; then
     [ "$status" -eq 3 ] && fail "script: $(head -c 400 "$work/qemu.out" | tr '\n' '|')"
 else
     host_pid=""
+    # Empty before the host script starts: one that reads the serial log
+    # must not see the last run's.
+    : >"$log"
     if [ -n "$HOST_SCRIPT" ]; then
         # shellcheck disable=SC2086
         timeout --kill-after=5 "$TIMEOUT" $HOST_SCRIPT </dev/null >"$work/host.out" 2>&1 &

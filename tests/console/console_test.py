@@ -20,6 +20,7 @@ import pty
 import re
 import select
 import signal
+import subprocess
 import sys
 import time
 
@@ -145,6 +146,24 @@ def run(con):
     if not ok(prompt is not None, 'make run boots to the shell prompt on the console',
               f'{why}; the console ends with:\n{con.tail()}'):
         return
+
+    # make run forwards a port to the remote-session gateway and says
+    # which; the official client logs in there as a guest.
+    m = re.search(rb'remote CapSet: tcp 127\.0\.0\.1:(\d+)', con.out)
+    deadline = time.monotonic() + 60
+    while (b'remote-gateway: listening on port 2327' not in con.out and
+           time.monotonic() < deadline and con.read(0.5)):
+        pass
+    listening = b'remote-gateway: listening on port 2327' in con.out or None
+    said = ''
+    if m and listening is not None:
+        r = subprocess.run(['build/tools/capos-remote', '--port', m.group(1).decode(), '--timeout',
+                            '60', 'guest', '-c', 'whoami'], capture_output=True, text=True,
+                           timeout=90)
+        said = r.stdout + r.stderr
+    ok(m is not None and 'guest (guest)' in said,
+       'make run prints "remote CapSet: tcp 127.0.0.1:PORT" and a remote guest logs in there',
+       f'client: {said!r}; the console ends with:\n{con.tail()}')
 
     con.send(b'echo cancelled-token')
     con.expect(re.escape(b'echo cancelled-token'), STEP)  # the shell's echo

@@ -53,6 +53,23 @@ static void audit_append(AuditLog_Kind kind, const char *who, uint32_t who_len, 
         capos_printf("session-manager: could not append to the audit log (%d)\n", rc);
 }
 
+/* An audit detail with the caller's origin after it ("operator session;
+ * remote 10.0.2.2:40000"), or the detail alone for an empty origin (the
+ * console). The origin is cleaned like a user name, so that a remote
+ * caller's text cannot forge lines in a log that is printed. */
+static void audit_from(AuditLog_Kind kind, const char *who, uint32_t who_len, const char *detail,
+                       struct capn_text origin)
+{
+    char from[48], full[160];
+    uint32_t n = svc_clean_copy(from, sizeof(from) - 1, origin.str ? origin.str : "", origin.len);
+    if (n == 0) {
+        audit_append(kind, who, who_len, detail);
+        return;
+    }
+    fmt_snprintf(full, sizeof(full), "%s; %s", detail, from);
+    audit_append(kind, who, who_len, full);
+}
+
 static void sleep_ns(uint64_t ns)
 {
     struct capnpc_call c;
@@ -180,13 +197,14 @@ static int login(void *self, SessionManager_login_Params_r p, SessionManager_log
     (void)self;
     struct capn_text user = SessionManager_login_Params_get_user(p);
     struct capn_text pw = SessionManager_login_Params_get_password(p);
+    struct capn_text origin = SessionManager_login_Params_get_origin(p);
     if (!svc_params_ok(ctx, p.s))
         return CAPNPC_OK;
     if (!svc_credentials_ok(ctx, "login", user, pw)) {
         /* Cannot be anyone's password: refused at once, but recorded. */
         char who[SVC_USER_MAX + 1];
         uint32_t n = svc_clean_copy(who, SVC_USER_MAX, user.str ? user.str : "", user.len);
-        audit_append(AuditLog_Kind_loginFailed, who, n, "malformed user name or password");
+        audit_from(AuditLog_Kind_loginFailed, who, n, "malformed user name or password", origin);
         return CAPNPC_OK;
     }
     struct session *s = free_slot();
@@ -206,7 +224,7 @@ static int login(void *self, SessionManager_login_Params_r p, SessionManager_log
         failures = 0;
         if (!start(s, UserSession_Profile_operator, user.str, user.len))
             return svc_fail(ctx, CapException_Type_failed, "login: no session id could be drawn");
-        audit_append(AuditLog_Kind_loginOk, user.str, user.len, "operator session");
+        audit_from(AuditLog_Kind_loginOk, user.str, user.len, "operator session", origin);
         put_session(SessionManager_login_Results_init_session(res), s);
         return CAPNPC_OK;
     }
@@ -218,7 +236,7 @@ static int login(void *self, SessionManager_login_Params_r p, SessionManager_log
     char detail[64];
     fmt_snprintf(detail, sizeof(detail), "failure %u in a row; answered after %lu ms", failures,
                  delay / 1000000);
-    audit_append(AuditLog_Kind_loginFailed, user.str, user.len, detail);
+    audit_from(AuditLog_Kind_loginFailed, user.str, user.len, detail, origin);
     sleep_ns(delay);
     return svc_fail(ctx, CapException_Type_permissionDenied, "login: wrong user name or password");
 }
@@ -226,14 +244,17 @@ static int login(void *self, SessionManager_login_Params_r p, SessionManager_log
 static int guest(void *self, SessionManager_guest_Params_r p, SessionManager_guest_Results_b res,
                  void *ctx)
 {
-    (void)self, (void)p;
+    (void)self;
+    struct capn_text origin = SessionManager_guest_Params_get_origin(p);
+    if (!svc_params_ok(ctx, p.s))
+        return CAPNPC_OK;
     struct capnpc_call c;
     SystemInfo_guestEnabled_Results_r r;
     capnpc_call_init(&c, params, sizeof(params), results, sizeof(results));
     int rc = SystemInfo_guestEnabled_call(&capos_transport, info, &c, &r);
     /* No answer is no: fail closed. */
     if (rc != CAPNPC_OK || !SystemInfo_guestEnabled_Results_get_on(r)) {
-        audit_append(AuditLog_Kind_guest, "", 0, "refused: guests are not enabled");
+        audit_from(AuditLog_Kind_guest, "", 0, "refused: guests are not enabled", origin);
         return svc_fail(ctx, CapException_Type_permissionDenied,
                         "guest: this system does not offer guest sessions "
                         "(kernelParams.guestEnabled is false)");
@@ -244,7 +265,7 @@ static int guest(void *self, SessionManager_guest_Params_r p, SessionManager_gue
                         "guest: %d sessions are live already; log one out first", SESSIONS);
     if (!start(s, UserSession_Profile_guest, "", 0))
         return svc_fail(ctx, CapException_Type_failed, "guest: no session id could be drawn");
-    audit_append(AuditLog_Kind_guest, "", 0, "guest session");
+    audit_from(AuditLog_Kind_guest, "", 0, "guest session", origin);
     put_session(SessionManager_guest_Results_init_session(res), s);
     return CAPNPC_OK;
 }

@@ -324,9 +324,10 @@ static void login_or_setup(bool setup)
         s = SessionManager_setup_Results_get_session(r);
     } else {
         SessionManager_login_Results_r r;
+        /* No origin: the console is where a login is unless it says otherwise. */
         rc = SessionManager_login_call(&capos_transport, sh.sessions, &c, user,
                                        (uint32_t)strlen(user), password, (uint32_t)strlen(password),
-                                       &r);
+                                       "", 0, &r);
         s = SessionManager_login_Results_get_session(r);
     }
     memset(password, 0, sizeof(password));
@@ -355,7 +356,7 @@ void cmd_guest(void)
     struct capnpc_call c;
     SessionManager_guest_Results_r r;
     capnpc_call_init(&c, params, sizeof(params), results, sizeof(results));
-    int rc = SessionManager_guest_call(&capos_transport, sh.sessions, &c, &r);
+    int rc = SessionManager_guest_call(&capos_transport, sh.sessions, &c, "", 0, &r);
     if (rc != CAPNPC_OK) {
         term_printf("guest: %s\r\n", call_error(rc, &c));
         return;

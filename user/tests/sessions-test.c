@@ -95,7 +95,7 @@ static int log_in(bool setup, const char *user, const char *pw, struct session *
     } else {
         SessionManager_login_Results_r r;
         rc = SessionManager_login_call(&capos_transport, sessions, &c, user, (uint32_t)strlen(user),
-                                       pw, (uint32_t)strlen(pw), &r);
+                                       pw, (uint32_t)strlen(pw), "", 0, &r);
         s = SessionManager_login_Results_get_session(r);
     }
     int o = outcome(rc, &c);
@@ -677,7 +677,7 @@ int main(void)
     /* Guests are not offered here. */
     SessionManager_guest_Results_r gsr;
     capnpc_call_init(&c, params, sizeof(params), results, sizeof(results));
-    o = outcome(SessionManager_guest_call(&capos_transport, sessions, &c, &gsr), &c);
+    o = outcome(SessionManager_guest_call(&capos_transport, sessions, &c, "", 0, &gsr), &c);
     CHECK(o == DENIED, "guest(): permissionDenied (guestEnabled is false)");
 
     /* Logout makes it real: every capability of the bundle is revoked. */
