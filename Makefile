@@ -17,6 +17,8 @@ RESULTS := $(BUILD)/results
 include mk/config.mk
 # What each binary links (lib/ by role), declared once.
 include mk/link.mk
+# SPIN model checking macros, for the suites that verify a model.
+include mk/spin.mk
 # Test suites: they only register tests.
 include $(sort $(wildcard mk/suite-*.mk))
 include mk/kernel.mk

@@ -24,6 +24,7 @@
 #include "process.h"
 #include "registry.h"
 #include "ringops.h"
+#include "smp.h"
 #include "spinlock.h"
 
 struct percpu percpu_of[SMP_MAX_CPUS];
@@ -58,6 +59,7 @@ void percpu_init_boot(void)
 
 void sched_init(void)
 {
+    kernel_lock_elide_if_alone(smp_cpus_online() == 1);
     kernel_lock_enter();
     percpu_of[0].online = true;
     /* From now on the timer fires only for deadlines and, while a thread

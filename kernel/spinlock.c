@@ -86,17 +86,24 @@ bool spin_held(const struct spinlock *l)
     return __atomic_load_n(&l->owner, __ATOMIC_RELAXED) == cpu_index();
 }
 
-bool kernel_lock_enter(void)
+/* On a machine with one CPU the kernel lock guards nothing: no other CPU
+ * can ever take it (only CPUs started at boot join, and there are none).
+ * Release kernels then skip it, which keeps the single-CPU paths as short
+ * as before SMP (docs/smp.md); test kernels always take it, so that the
+ * checker sees every path. */
+bool kernel_lock_elided;
+
+void kernel_lock_elide_if_alone(bool alone)
+{
+    kernel_lock_elided = alone && !CAPOS_TEST_HOOKS;
+}
+
+bool kernel_lock_enter_slow(void)
 {
     if (spin_held(&kernel_lock))
         return false;
     spin_lock(&kernel_lock);
     return true;
-}
-
-void kernel_lock_leave(void)
-{
-    spin_unlock(&kernel_lock);
 }
 
 /* A lock of its own for lockcheck_plant, ranked between the two real ones. */

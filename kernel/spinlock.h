@@ -57,10 +57,22 @@ bool spin_held(const struct spinlock *l);
  * are guarded by it; docs/smp.md says why that is enough for now.
  */
 extern struct spinlock kernel_lock;
+extern bool kernel_lock_elided; /* kernel_lock_elide_if_alone */
+bool kernel_lock_enter_slow(void);
 /* Take it on a kernel entry; false (and nothing done) if this CPU already
- * holds it, as on a fault inside the kernel. */
-bool kernel_lock_enter(void);
-void kernel_lock_leave(void);
+ * holds it, as on a fault inside the kernel. Inline: on every entry. */
+static inline bool kernel_lock_enter(void)
+{
+    return kernel_lock_elided || kernel_lock_enter_slow();
+}
+static inline void kernel_lock_leave(void)
+{
+    if (!kernel_lock_elided)
+        spin_unlock(&kernel_lock);
+}
+/* Called once, before the scheduler starts: `alone` says no other CPU
+ * was started, so the lock may be skipped (never in test kernels). */
+void kernel_lock_elide_if_alone(bool alone);
 
 /* Lock checker (test kernels): a blocking point (sched_block, a switch
  * away from a thread) must hold no lock but the kernel lock. */

@@ -39,13 +39,15 @@ run-uefi: deps $(RUN_ISO)
 
 .PHONY: bench
 $(eval $(call manifest_rule,$(BUILD)/bench/ipc.bin,system-bench.cue))
+$(eval $(call manifest_rule,$(BUILD)/bench/smp.bin,system-bench-smp.cue))
 # Boot phases are measured on the init test system, which halts by itself
 # (the default system waits at the shell prompt).
 $(BUILD)/bench/boot.iso: $(KERNEL) $(BUILD)/systems/init.bin tools/mkiso.sh
 	@mkdir -p $(BUILD)/bench
 	$(Q)tools/mkiso.sh $@ $(KERNEL) "" $(BUILD)/systems/init.bin
 bench: deps $(BUILD)/bench/boot.iso $(BUILD)/user/ring-bench.elf $(BUILD)/bench/ipc.bin \
-       $(BUILD)/user/thread-bench.elf $(BUILD)/systems/remote.bin $(CAPOS_REMOTE)
+       $(BUILD)/user/thread-bench.elf $(BUILD)/systems/remote.bin $(CAPOS_REMOTE) \
+       $(BUILD)/bench/smp.bin
 	@mkdir -p $(BUILD)/bench
 	@tools/bench-boot.sh $(BUILD)/bench/boot.iso
 	@tools/bench-ring.sh $(KERNEL) $(BUILD)/user/ring-bench.elf ring
@@ -53,3 +55,4 @@ bench: deps $(BUILD)/bench/boot.iso $(BUILD)/user/ring-bench.elf $(BUILD)/bench/
 	@tools/bench-ring.sh $(KERNEL) $(BUILD)/user/thread-bench.elf thread
 	@tools/bench-targets.sh $(BUILD)/bench
 	@tools/bench-remote.sh $(KERNEL) $(BUILD)/systems/remote.bin
+	@tools/bench-smp.sh $(KERNEL) $(BUILD)/bench/smp.bin

@@ -12,24 +12,9 @@ $(eval $(call fuzz_target,ring,tests/fuzz/fuzz_ring.c lib/kcore/ring.c lib/kcore
 SPIN_MODEL := tests/spin/ring.pml
 SPIN_DIR   := $(BUILD)/spin
 
-# $(call spin_run,RUN,SPIN_FLAGS,PAN_CFLAGS,PAN_FLAGS,WHAT) prints one TAP line.
-# (WHAT must not contain commas.)
-define spin_run
-d=$(SPIN_DIR)/$(1); rm -rf $$d; mkdir -p $$d; \
-if ! (cd $$d && spin $(2) -a $(CURDIR)/$(SPIN_MODEL) && \
-      gcc -O2 -w -DMEMLIM=2048 $(3) -o pan pan.c) >$$d/build.log 2>&1; then \
-    echo "not ok - spin ring $(1): the model did not build (see $$d/build.log)"; \
-else \
-    (cd $$d && timeout 300 ./pan -m200000 $(4)) >$$d/pan.log 2>&1; \
-    states=$$(awk '/states, stored/ { print $$1; exit }' $$d/pan.log); \
-    if grep -q 'errors: 0$$' $$d/pan.log && \
-       ! grep -qE 'depth too small|not completed|out of memory' $$d/pan.log; then \
-        echo "ok - spin ring $(1): $(5) ($$states states; errors: 0)"; \
-    else \
-        echo "not ok - spin ring $(1): $(5) (see $$d/pan.log)"; \
-    fi; \
-fi
-endef
+# $(call spin_run,RUN,SPIN_FLAGS,PAN_CFLAGS,PAN_FLAGS,WHAT) prints one TAP line
+# (mk/spin.mk). (WHAT must not contain commas.)
+spin_run = $(call spin_check,spin ring $(1),$(SPIN_MODEL),$(SPIN_DIR)/$(1),$(2),$(3),-m200000 $(4),$(5))
 
 .PHONY: test-spin-ring
 test-spin-ring: | $(RESULTS)

@@ -10,36 +10,16 @@
 SPIN_SMP_MODEL := tests/spin/smp.pml
 SPIN_SMP_DIR   := $(BUILD)/spin-smp
 
-# $(call spin_smp_build,RUN,SPIN_FLAGS,PAN_CFLAGS) builds pan in the run's
-# directory; a shell condition.
-define spin_smp_build
-d=$(SPIN_SMP_DIR)/$(1); rm -rf $$d; mkdir -p $$d; \
-(cd $$d && spin $(2) -a $(CURDIR)/$(SPIN_SMP_MODEL) && \
- gcc -O2 -w -DMEMLIM=2048 $(3) -o pan pan.c) >$$d/build.log 2>&1
-endef
-
 # $(call spin_smp_run,RUN,SPIN_FLAGS,PAN_CFLAGS,PAN_FLAGS,WHAT) prints one
-# TAP line: the property must hold. (WHAT must not contain commas.)
-define spin_smp_run
-if ! { $(call spin_smp_build,$(1),$(2),$(3)); }; then \
-    echo "not ok - spin smp $(1): the model did not build (see $$d/build.log)"; \
-else \
-    (cd $$d && timeout 300 ./pan -m1000000 $(4)) >$$d/pan.log 2>&1; \
-    states=$$(awk '/states, stored/ { print $$1; exit }' $$d/pan.log); \
-    if grep -q 'errors: 0$$' $$d/pan.log && \
-       ! grep -qE 'depth too small|not completed|out of memory' $$d/pan.log; then \
-        echo "ok - spin smp $(1): $(5) ($$states states; errors: 0)"; \
-    else \
-        echo "not ok - spin smp $(1): $(5) (see $$d/pan.log)"; \
-    fi; \
-fi
-endef
+# TAP line: the property must hold (mk/spin.mk). (WHAT must not contain
+# commas.)
+spin_smp_run = $(call spin_check,spin smp $(1),$(SPIN_SMP_MODEL),$(SPIN_SMP_DIR)/$(1),$(2),$(3),-m1000000 $(4),$(5))
 
 # $(call spin_smp_mutant,RUN,SPIN_FLAGS,PAN_CFLAGS,PAN_FLAGS,MODEL,ERROR,WHAT,KIND)
 # prints one TAP line: with the step removed, pan must report an error
 # whose message matches the regular expression KIND.
 define spin_smp_mutant
-if ! { $(call spin_smp_build,$(1),$(2),$(3)); }; then \
+if ! { $(call spin_build,$(SPIN_SMP_MODEL),$(SPIN_SMP_DIR)/$(1),$(2),$(3)); }; then \
     echo "not ok - spin smp $(5): the mutant $(1) did not build (see $$d/build.log)"; \
 else \
     (cd $$d && timeout 300 ./pan -m1000000 -w20 $(4)) >$$d/pan.log 2>&1; \

@@ -103,12 +103,6 @@ static int sleeper(void *arg)
     return 0;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
 static uint64_t wake_latency(void)
 {
     static uint64_t samples[WAKES];
@@ -131,14 +125,8 @@ static uint64_t wake_latency(void)
     thrd_join(t, 0);
     if (n == 0)
         return 0;
-    /* Insertion sort: 200 samples. */
-    for (unsigned i = 1; i < n; i++)
-        for (unsigned j = i; j > 0 && cmp_u64(&samples[j - 1], &samples[j]) > 0; j--) {
-            uint64_t x = samples[j];
-            samples[j] = samples[j - 1];
-            samples[j - 1] = x;
-        }
-    return samples[n / 2];
+    bench_sort(samples, n);
+    return bench_percentile(samples, n, 50);
 }
 
 int main(void)
