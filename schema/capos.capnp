@@ -586,8 +586,9 @@ interface TcpSocket @0xcecdc93fd4d788b4 {
   # The remote IPv4 address (host byte order) and port.
   close @4 () -> ();
   # End the connection (graceful; unread data resets it) and this
-  # capability. The kernel does not tell a server that the last client
-  # facet was released, so release alone cannot close (docs/network.md).
+  # capability at once. Releasing the last reference (or dying holding it)
+  # does the same: netstack learns it from the kernel (docs/ipc.md,
+  # "Clients gone").
 }
 
 interface TcpListener @0x9e277f25c72936e8 {

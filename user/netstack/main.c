@@ -230,9 +230,10 @@ static bool on_cqe(const struct capos_cqe *cqe)
     }
     if (life_ud && cqe->user_data == life_ud) {
         capos_printf("netstack: lifetime ended; %lu frames in, %lu out; the device was busy "
-                     "for %lu (queued), %lu dropped\n",
+                     "for %lu (queued), %lu dropped; %lu objects ended by their release\n",
                      (unsigned long)ns.st.ctr.rx_frames, (unsigned long)ns.st.ctr.tx_frames,
-                     (unsigned long)tx_refused, (unsigned long)tx_dropped);
+                     (unsigned long)tx_refused, (unsigned long)tx_dropped,
+                     (unsigned long)ns.released);
         return false;
     }
     ns_on_cqe(cqe);

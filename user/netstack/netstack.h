@@ -50,6 +50,7 @@ struct ns {
     uint64_t now; /* ms */
     struct ns_obj objs[NS_MAX_OBJS];
     bool printed_addr;
+    uint64_t released; /* listeners and sockets ended by their release */
 };
 
 extern struct ns ns;

@@ -218,7 +218,12 @@ void ns_post_recvs(void)
         struct ns_obj *o = &ns.objs[i];
         if (o->kind == K_FREE || o->recv_ud || o->hold)
             continue;
+        /* Listeners and sockets end when their last client reference
+         * goes (released, or its holder died): the kernel completes this
+         * RECV with CAPOS_CQE_F_CLIENTS_GONE. The manifest's scopes stay. */
+        bool run_time = o->kind == K_LISTENER || o->kind == K_SOCKET;
         struct capos_sqe sqe = {.opcode = CAPOS_OP_RECV,
+                                .flags = run_time ? CAPOS_SQE_F_CLIENTS_GONE : 0,
                                 .cap = o->owner,
                                 .result_addr = (uint64_t)o->buf,
                                 .result_len = NS_RECV_BUF,
@@ -428,6 +433,11 @@ bool ns_on_cqe(const struct capos_cqe *cqe)
     o->recv_ud = 0;
     if (o->kind == K_FREE)
         return true;
+    if (cqe->flags & CAPOS_CQE_F_CLIENTS_GONE) {
+        ns.released++;
+        end_obj(o, "the capability was released");
+        return true;
+    }
     if (cqe->result < 0) {
         capos_printf("netstack: RECV failed (%d); dropping the object\n", cqe->result);
         end_obj(o, "the endpoint failed");

@@ -1,0 +1,173 @@
+/*
+ * QEMU test program for netstack's sockets seen from a hostile client
+ * (docs/network.md, "The netstack service"), with the host script
+ * tests/qemu/scripts/net-sockets-host.py listening on 127.0.0.1:HOST_PORT
+ * (10.0.2.2 from the guest), which echoes what it gets and reports how
+ * each connection ended:
+ *
+ * - Release closes: sockets A and B to the host; A is released (never
+ *   close()d), then released again: the second RELEASE fails and nothing
+ *   else happens; the host sees A's end of stream; B still echoes; the
+ *   manager counts one socket.
+ * - A client that dies mid-transfer: net-victim streams to the host and
+ *   exits with a write in flight, still holding its socket; the host sees
+ *   that stream end, the manager's count drops back, B still echoes.
+ * - Last, B is released too: no socket is left.
+ *
+ * Caps: "console", "timer", "manager", "connect" (to 10.0.2.2:HOST_PORT),
+ * "spawner", "lifetime". Exits with the number of failed checks.
+ */
+#include <capos/errors.h>
+
+#include "testlib.h"
+#include "text/fmt.h"
+
+#define HOST_PORT     47130
+#define GATEWAY       0x0a000202u
+#define VICTIM_FRAMES 256 /* 1 MiB: it needs little */
+
+static uint8_t params[4096] __attribute__((aligned(8)));
+static uint8_t results[4096] __attribute__((aligned(8)));
+static struct capnpc_call c;
+static uint32_t timer, mgr, conn;
+
+static void sleep_ms(uint64_t ms)
+{
+    capnpc_call_init(&c, params, sizeof(params), results, sizeof(results));
+    Timer_sleep_call(&capos_transport, timer, &c, ms * 1000000u, 0);
+}
+
+/* NetworkManager.status's socket count, or -1. */
+static int sockets(void)
+{
+    NetworkManager_status_Results_r r;
+    capnpc_call_init(&c, params, sizeof(params), results, sizeof(results));
+    if (NetworkManager_status_call(&capos_transport, mgr, &c, &r) != CAPNPC_OK)
+        return -1;
+    return (int)NetworkManager_status_Results_get_sockets(r);
+}
+
+/* Wait up to 10 s for the count to be `want`; the last count seen. */
+static int await_sockets(int want)
+{
+    int n = sockets();
+    for (int i = 0; i < 100 && n != want; i++) {
+        sleep_ms(100);
+        n = sockets();
+    }
+    return n;
+}
+
+static uint32_t dial(void)
+{
+    for (int tries = 0; tries < 60; tries++) {
+        uint32_t rcap[1] = {0};
+        TcpConnector_connect_Results_r r;
+        capnpc_call_init(&c, params, sizeof(params), results, sizeof(results));
+        capnpc_call_caps(&c, 0, 0, rcap, 1);
+        if (TcpConnector_connect_call(&capos_transport, conn, &c, GATEWAY, HOST_PORT, &r) ==
+                CAPNPC_OK &&
+            c.reply.ncaps == 1)
+            return rcap[0];
+        sleep_ms(500); /* the host script is not listening yet */
+    }
+    return 0;
+}
+
+static bool put(uint32_t s, const char *text)
+{
+    TcpSocket_write_Results_r wr;
+    capnpc_call_init(&c, params, sizeof(params), results, sizeof(results));
+    uint32_t n = (uint32_t)strlen(text);
+    return TcpSocket_write_call(&capos_transport, s, &c, text, n, &wr) == CAPNPC_OK &&
+           TcpSocket_write_Results_get_accepted(wr) == n;
+}
+
+/* Write text on s and read it back from the host's echo. */
+static bool echoes(uint32_t s, const char *text)
+{
+    if (!put(s, text))
+        return false;
+    char got[64];
+    uint32_t n = 0, want = (uint32_t)strlen(text);
+    while (n < want) {
+        TcpSocket_read_Results_r rr;
+        capnpc_call_init(&c, params, sizeof(params), results, sizeof(results));
+        if (TcpSocket_read_call(&capos_transport, s, &c, want - n, &rr) != CAPNPC_OK)
+            return false;
+        struct capn_data d = TcpSocket_read_Results_get_data(rr);
+        if (d.len == 0 || d.len > want - n)
+            return false;
+        memcpy(got + n, d.ptr, d.len);
+        n += d.len;
+    }
+    return memcmp(got, text, want) == 0;
+}
+
+/* RELEASE now (not batched like capos_release): the CQE's result. */
+static int32_t release_now(uint32_t cap)
+{
+    struct capos_sqe sqe = {
+        .opcode = CAPOS_OP_RELEASE, .cap = cap, .user_data = capos_ring_next_id()};
+    struct capos_cqe cqe = {0};
+    if (!capos_ring_submit(&sqe) || !capos_ring_wait(sqe.user_data, &cqe))
+        return INT32_MIN;
+    return cqe.result;
+}
+
+static void release_closes(uint32_t *b)
+{
+    uint32_t a = dial();
+    *b = dial();
+    CHECK(a && *b, "connected A and B to 10.0.2.2:%u", HOST_PORT);
+    if (!a || !*b)
+        return;
+    CHECK(put(a, "A") && echoes(*b, "B"), "A and B introduced themselves; B echoes");
+    CHECK(await_sockets(2) == 2, "the manager counts 2 sockets");
+    int32_t r1 = release_now(a), r2 = release_now(a);
+    CHECK(r1 == 0 && r2 < 0, "released A (%d), then again: refused (%d)", r1, r2);
+    int n = await_sockets(1);
+    CHECK(n == 1, "A's release closed it: %d socket(s) left", n);
+    CHECK(echoes(*b, "still B"), "B still echoes after A's double release");
+}
+
+static void victim(uint32_t spawner, uint32_t b)
+{
+    uint32_t console = capos_capset_find("console", Console_INTERFACE_ID, 0);
+    struct capos_grant g[] = {{"connect", TcpConnector_INTERFACE_ID, conn},
+                              {"console", Console_INTERFACE_ID, console}};
+    uint32_t h = test_spawn_quota(spawner, "net-victim", g, 2, VICTIM_FRAMES, 0);
+    int32_t code = h ? test_wait_exit(h) : INT32_MIN;
+    capos_release(h);
+    CHECK(code == 3, "net-victim died mid-transfer holding its socket (exit %d%s%s)", code,
+          h ? "" : ": ", h ? "" : test_exception_message());
+    int n = await_sockets(1);
+    CHECK(n == 1, "its socket was closed for it: %d socket(s) left", n);
+    CHECK(echoes(b, "B again"), "B still echoes after the victim's death");
+}
+
+int main(void)
+{
+    mgr = capos_capset_find("manager", NetworkManager_INTERFACE_ID, 0);
+    conn = capos_capset_find("connect", TcpConnector_INTERFACE_ID, 0);
+    timer = capos_capset_find("timer", Timer_INTERFACE_ID, 0);
+    uint32_t spawner = capos_capset_find("spawner", ProcessSpawner_INTERFACE_ID, 0);
+    uint32_t life = capos_capset_find("lifetime", Echo_INTERFACE_ID, 0);
+    CHECK(mgr && conn && timer && spawner && life,
+          "capset: manager, connect, timer, spawner, lifetime");
+    if (!mgr || !conn || !timer || !spawner || !life)
+        return 1;
+    uint32_t b = 0;
+    release_closes(&b);
+    if (b) {
+        victim(spawner, b);
+        int32_t r = release_now(b);
+        int n = await_sockets(0);
+        CHECK(r == 0 && n == 0, "released B: %d socket(s) left", n);
+    }
+    capos_printf("net-sockets: %d failures\n", failures);
+    Echo_echo_Results_r er;
+    capnpc_call_init(&c, params, sizeof(params), results, sizeof(results));
+    Echo_echo_call(&capos_transport, life, &c, "end", 3, &er);
+    return failures;
+}
