@@ -616,6 +616,20 @@ interface TcpConnector @0x9700c45dafb58f30 {
   # scope; failed if the peer refused or did not answer.
 }
 
+interface UdpSocket @0xbefd179a5074255e {
+  # One local UDP port served by netstack, scoped by the manifest to one
+  # remote address and a list of its ports (export name
+  # udp_LOCALPORT_A_B_C_D_PORT[_PORT...], docs/network.md): it sends only
+  # there and receives only from there.
+  send @0 (address :UInt32, port :UInt16, data :Data) -> ();
+  # One datagram of 1..1472 bytes; permissionDenied outside the scope,
+  # invalidArgument for a size, failed if no address is configured yet.
+  receive @1 () -> (address :UInt32, port :UInt16, data :Data, dropped :UInt32);
+  # The oldest datagram waiting, waiting until one arrives. dropped:
+  # datagrams refused since the previous receive because the socket's
+  # queue (16) was full. overloaded if another receive is already waiting.
+}
+
 interface NetworkManager @0xb8c1e5d0f1be6fda {
   # Configuration and counters of the stack.
   status @0 () -> (address :UInt32, netmask :UInt32, gateway :UInt32, dhcp :Bool,

@@ -20,8 +20,12 @@
 #define NS_IO_MAX      60000 /* bytes per read or write call */
 #define NS_BACKLOG     8
 #define NS_CONNECT_MAX 30000 /* ms a connect may wait for its handshake */
+#define NS_UDP_QUEUE   16    /* datagrams waiting per UdpSocket */
+#define NS_UDP_MAX     1472  /* bytes per datagram: a 1500-byte MTU, no fragments */
 
-enum ns_kind { K_FREE, K_LISTEN_AUTH, K_CONNECTOR, K_MANAGER, K_LISTENER, K_SOCKET };
+enum ns_kind { K_FREE, K_LISTEN_AUTH, K_CONNECTOR, K_MANAGER, K_LISTENER, K_SOCKET, K_UDP };
+
+struct ns_udp; /* udp.c */
 
 struct ns_obj {
     uint8_t kind;         /* enum ns_kind */
@@ -42,6 +46,7 @@ struct ns_obj {
     uint32_t acc_call;
     uint32_t conn_call;  /* connector: the connect in progress */
     uint64_t conn_start; /* ms */
+    struct ns_udp *udp;  /* K_UDP: its port and queue */
 };
 
 struct ns {
@@ -61,5 +66,21 @@ void ns_post_recvs(void);                    /* a RECV on every endpoint that ha
 bool ns_on_cqe(const struct capos_cqe *cqe); /* a RECV completion: dispatch */
 bool ns_progress(void);                      /* complete deferred calls; true if any */
 uint32_t ns_sockets(void);
+
+/* Shared with udp.c: answering calls, and the scope grammar. */
+__attribute__((format(printf, 4, 5))) void ns_fail(struct ns_obj *o, uint32_t call_id, int type,
+                                                   const char *f, ...);
+struct capn_bld *ns_begin(void); /* results, in ns_ret's arena */
+void ns_ret(struct ns_obj *o, uint32_t call_id, struct capn_bld *b, uint32_t cap);
+bool ns_parse_num(const char **s, uint32_t max, uint32_t *out); /* decimal, at most max */
+bool ns_parse_ports(const char *s, struct ns_obj *o);           /* "_7_8080" */
+bool ns_in_scope(const struct ns_obj *o, uint32_t port);
+const char *ns_ip_str(uint32_t ip, char *b); /* b: 16 bytes */
+const char *ns_ports_str(const struct ns_obj *o, char *b, size_t n);
+
+/* udp.c: UdpSocket exports. */
+bool ns_udp_add(struct ns_obj *o, const char *name); /* parse the scope, bind the port */
+void ns_udp_call(struct ns_obj *o, uint32_t id, uint16_t method, struct capn_msg *m);
+bool ns_udp_progress(struct ns_obj *o); /* a waiting receive answered: true */
 
 #endif

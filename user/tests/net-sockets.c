@@ -12,10 +12,15 @@
  * - A client that dies mid-transfer: net-victim streams to the host and
  *   exits with a write in flight, still holding its socket; the host sees
  *   that stream end, the manager's count drops back, B still echoes.
+ * - UdpSocket (scoped to 10.0.2.2:UDP_PORT from local port 5000): sends
+ *   outside the scope and of a bad size are refused; datagrams are echoed
+ *   by the host; a flood of 24 while nobody receives leaves the oldest 16
+ *   queued and reports 8 dropped, and the next datagram still arrives.
  * - Last, B is released too: no socket is left.
  *
  * Caps: "console", "timer", "manager", "connect" (to 10.0.2.2:HOST_PORT),
- * "spawner", "lifetime". Exits with the number of failed checks.
+ * "udp" (UdpSocket), "spawner", "lifetime". Exits with the number of
+ * failed checks.
  */
 #include <capos/errors.h>
 
@@ -25,11 +30,15 @@
 #define HOST_PORT     47130
 #define GATEWAY       0x0a000202u
 #define VICTIM_FRAMES 256 /* 1 MiB: it needs little */
+#define UDP_PORT      47131
+#define UDP_QUEUE     16 /* netstack's NS_UDP_QUEUE */
+#define UDP_FLOOD     24 /* the host script's FLOOD */
 
 static uint8_t params[4096] __attribute__((aligned(8)));
 static uint8_t results[4096] __attribute__((aligned(8)));
 static struct capnpc_call c;
-static uint32_t timer, mgr, conn;
+static uint32_t timer, mgr, conn, udp;
+static uint8_t big[1473];
 
 static void sleep_ms(uint64_t ms)
 {
@@ -146,6 +155,77 @@ static void victim(uint32_t spawner, uint32_t b)
     CHECK(echoes(b, "B again"), "B still echoes after the victim's death");
 }
 
+/* UdpSocket.send: the stub's status. */
+static int usend(uint32_t addr, uint16_t port, const void *data, uint32_t len)
+{
+    capnpc_call_init(&c, params, sizeof(params), results, sizeof(results));
+    return UdpSocket_send_call(&capos_transport, udp, &c, addr, port, data, len, 0);
+}
+
+static int ex_type(int rc)
+{
+    return rc == CAPNPC_EXCEPTION ? (int)CapException_get_type(CapException_read_root(&c.msg)) : -1;
+}
+
+/* UdpSocket.receive into text (NUL-terminated); false on failure. */
+static bool urecv(char *text, size_t n, uint32_t *from, uint16_t *port, uint32_t *dropped)
+{
+    UdpSocket_receive_Results_r r;
+    capnpc_call_init(&c, params, sizeof(params), results, sizeof(results));
+    if (UdpSocket_receive_call(&capos_transport, udp, &c, &r) != CAPNPC_OK)
+        return false;
+    struct capn_data d = UdpSocket_receive_Results_get_data(r);
+    if (d.len >= n)
+        return false;
+    memcpy(text, d.ptr, d.len);
+    text[d.len] = 0;
+    *from = UdpSocket_receive_Results_get_address(r);
+    *port = UdpSocket_receive_Results_get_port(r);
+    *dropped = UdpSocket_receive_Results_get_dropped(r);
+    return true;
+}
+
+static void udp_test(void)
+{
+    int r1 = usend(GATEWAY, UDP_PORT + 1, "x", 1), r2 = usend(0x0a000203u, UDP_PORT, "x", 1);
+    CHECK(ex_type(r1) == CapException_Type_permissionDenied &&
+              ex_type(r2) == CapException_Type_permissionDenied,
+          "udp: sends to another port or address are refused: permissionDenied");
+    r1 = usend(GATEWAY, UDP_PORT, big, 0);
+    r2 = usend(GATEWAY, UDP_PORT, big, sizeof(big));
+    CHECK(ex_type(r1) == CapException_Type_invalidArgument &&
+              ex_type(r2) == CapException_Type_invalidArgument,
+          "udp: 0 and 1473 bytes are refused: invalidArgument");
+    char text[64], want[16];
+    uint32_t from = 0, dropped = 0, echoed = 0;
+    uint16_t port = 0;
+    for (int i = 0; i < 5; i++) {
+        fmt_snprintf(want, sizeof(want), "udp %d", i);
+        if (usend(GATEWAY, UDP_PORT, want, (uint32_t)strlen(want)) == CAPNPC_OK &&
+            urecv(text, sizeof(text), &from, &port, &dropped) && strcmp(text, want) == 0 &&
+            from == GATEWAY && port == UDP_PORT)
+            echoed++;
+    }
+    CHECK(echoed == 5, "udp: 5 datagrams echoed by 10.0.2.2:%u (%u)", UDP_PORT, echoed);
+    CHECK(usend(GATEWAY, UDP_PORT, "flood", 5) == CAPNPC_OK, "udp: asked for a flood");
+    sleep_ms(2000); /* all of it arrives while nobody receives */
+    uint32_t in_order = 0, first_dropped = 0;
+    for (int i = 0; i < UDP_QUEUE; i++) {
+        fmt_snprintf(want, sizeof(want), "flood %02d", i);
+        if (urecv(text, sizeof(text), &from, &port, &dropped) && strcmp(text, want) == 0)
+            in_order++;
+        if (i == 0)
+            first_dropped = dropped;
+    }
+    CHECK(in_order == UDP_QUEUE && first_dropped == UDP_FLOOD - UDP_QUEUE,
+          "udp: the flood left the oldest %u queued (%u), %u reported dropped", UDP_QUEUE, in_order,
+          first_dropped);
+    bool last = usend(GATEWAY, UDP_PORT, "after", 5) == CAPNPC_OK &&
+                urecv(text, sizeof(text), &from, &port, &dropped);
+    CHECK(last && strcmp(text, "last") == 0 && dropped == 0,
+          "udp: then the next datagram arrives (\"%s\", %u dropped)", last ? text : "", dropped);
+}
+
 int main(void)
 {
     mgr = capos_capset_find("manager", NetworkManager_INTERFACE_ID, 0);
@@ -153,14 +233,16 @@ int main(void)
     timer = capos_capset_find("timer", Timer_INTERFACE_ID, 0);
     uint32_t spawner = capos_capset_find("spawner", ProcessSpawner_INTERFACE_ID, 0);
     uint32_t life = capos_capset_find("lifetime", Echo_INTERFACE_ID, 0);
-    CHECK(mgr && conn && timer && spawner && life,
-          "capset: manager, connect, timer, spawner, lifetime");
-    if (!mgr || !conn || !timer || !spawner || !life)
+    udp = capos_capset_find("udp", UdpSocket_INTERFACE_ID, 0);
+    CHECK(mgr && conn && timer && spawner && life && udp,
+          "capset: manager, connect, timer, spawner, lifetime, udp");
+    if (!mgr || !conn || !timer || !spawner || !life || !udp)
         return 1;
     uint32_t b = 0;
     release_closes(&b);
     if (b) {
         victim(spawner, b);
+        udp_test();
         int32_t r = release_now(b);
         int n = await_sockets(0);
         CHECK(r == 0 && n == 0, "released B: %d socket(s) left", n);

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Host side of the net-sockets QEMU test (tools/qemu-test.sh HOST_SCRIPT).
 
-net-sockets-host.py LISTEN_PORT TIMEOUT
+net-sockets-host.py LISTEN_PORT UDP_PORT TIMEOUT
 
 Listens on 127.0.0.1:LISTEN_PORT (10.0.2.2 from the guest) and serves each
 connection on its own thread: the first byte names it (A, B or V: see
@@ -10,8 +10,12 @@ Every arrival and every end of stream is logged in one ordered list. The
 guest ends A (by releasing its socket twice) and V (by dying mid-transfer)
 while B stays open, so their ends must come before the B traffic that
 follows them; had netstack not closed them, they would end only when QEMU
-exits, after everything. Traffic stays on 127.0.0.1. Exits 0 only if the
-order is right.
+exits, after everything.
+
+UDP on 127.0.0.1:UDP_PORT: each datagram is echoed to its sender, but
+"flood" is answered with FLOOD datagrams "flood 00", "flood 01", ... 5 ms
+apart (the guest's queue keeps 16 of them) and "after" with "last".
+Traffic stays on 127.0.0.1. Exits 0 only if the order is right.
 """
 import socket
 import sys
@@ -48,6 +52,28 @@ def serve(c):
     c.close()
 
 
+FLOOD = 24
+udp_stats = {"echoed": 0, "flooded": 0}
+
+
+def udp_serve(u):
+    while True:
+        try:
+            data, peer = u.recvfrom(2048)
+        except OSError:
+            return
+        if data == b"flood":
+            for i in range(FLOOD):
+                u.sendto(b"flood %02d" % i, peer)
+                udp_stats["flooded"] += 1
+                time.sleep(0.005)
+        elif data == b"after":
+            u.sendto(b"last", peer)
+        else:
+            u.sendto(data, peer)
+            udp_stats["echoed"] += 1
+
+
 def index(kind, tag, text=None):
     with lock:
         for i, (k, t, d) in enumerate(events):
@@ -57,7 +83,10 @@ def index(kind, tag, text=None):
 
 
 def main():
-    port, timeout = int(sys.argv[1]), int(sys.argv[2])
+    port, uport, timeout = (int(a) for a in sys.argv[1:4])
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.bind(("127.0.0.1", uport))
+    threading.Thread(target=udp_serve, args=(u,), daemon=True).start()
     deadline = time.time() + timeout
     srv = socket.socket()
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -83,6 +112,8 @@ def main():
         print("host: %s ended before B's \"%s\": %s (%s)"
               % (tag, before, "yes" if good else "NO", detail), flush=True)
         ok &= good
+    print("host: udp: echoed %d datagrams, flooded %d"
+          % (udp_stats["echoed"], udp_stats["flooded"]), flush=True)
     b = index("end", "B")
     print("host: B ended: %s" % (events[b][2] if b is not None else "never"), flush=True)
     return 0 if ok and b is not None else 1
