@@ -273,6 +273,41 @@ Test(tcp_open, backlog_bounds_children)
     cr_assert_eq(sa.dport, 6003);
 }
 
+/* netstack shares the pool among listeners by moving their backlogs. */
+Test(tcp_open, backlog_changes_and_slot_users)
+{
+    nh_init(&h, 0);
+    int l = tcp_listen(&h.st, NH_PORT, 4);
+    cr_assert_eq(tcp_set_backlog(&h.st, l, 1), 0);
+    cr_assert_eq(tcp_slot_user(&h.st, l), l, "a listener is its own user");
+    for (uint16_t p = 0; p < 2; p++) {
+        struct nh_seg syn = nh_seg(6000 + p, NH_PORT, 7, 0, TCP_SYN, 65535);
+        nh_send(&h, &syn);
+    }
+    struct nh_seg sa;
+    cr_assert(nh_pop_seg(&h, &sa));
+    cr_assert_eq(nh_pending(&h), 0, "the second SYN is over the lowered backlog");
+    int child = -1, users = 0;
+    for (int i = 0; i < (int)h.st.nconns; i++) {
+        if (i != l && tcp_slot_user(&h.st, i) == l)
+            child = i;
+        users += tcp_slot_user(&h.st, i) >= 0;
+    }
+    cr_assert_geq(child, 0, "the pending child is counted for its listener");
+    cr_assert_eq(users, 2, "every other slot is free");
+    cr_assert_eq(tcp_set_backlog(&h.st, l, 0), 0);
+    struct nh_seg syn = nh_seg(6002, NH_PORT, 7, 0, TCP_SYN, 65535);
+    nh_send(&h, &syn);
+    cr_assert_eq(nh_pending(&h), 0, "backlog 0: no new child");
+    cr_assert_eq(tcp_set_backlog(&h.st, l, 2), 0);
+    nh_send(&h, &syn);
+    cr_assert(nh_pop_seg(&h, &sa), "raised again: a child");
+    cr_assert_eq(sa.dport, 6002);
+    cr_assert_eq(tcp_set_backlog(&h.st, child, 3), NET_EBADF, "not a listener");
+    cr_assert_eq(tcp_slot_user(&h.st, -1), NET_EBADF);
+    cr_assert_eq(tcp_slot_user(&h.st, (int)h.st.nconns), NET_EBADF);
+}
+
 Test(tcp_open, accept_is_fifo)
 {
     nh_init(&h, 0);
