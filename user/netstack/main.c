@@ -120,8 +120,10 @@ static void on_frame(const struct capos_cqe *cqe)
         capos_panic("netstack: NetworkInterface.receive failed (%d)", rc);
     NetworkInterface_receive_Results_r r = {root};
     struct capn_data d = NetworkInterface_receive_Results_get_frame(r);
-    if (d.ptr && d.len)
+    if (d.ptr && d.len) {
+        ns_share_backlogs(); /* SYNs find each listener's room as it is now */
         net_input(&ns.st, d.ptr, d.len, ns.now);
+    }
 }
 
 static const char *ip_str(uint32_t ip, char *b)
@@ -244,6 +246,7 @@ int main(void)
 {
     setup();
     ns_objs_init();
+    ns_share_init();
     hold_lifetime();
     for (;;) {
         if (!rx_ud)

@@ -29,6 +29,7 @@ struct ns_udp; /* udp.c */
 
 struct ns_obj {
     uint8_t kind;         /* enum ns_kind */
+    int8_t scope;         /* the TCP scope (ns.objs index) it counts against; -1 */
     bool owned_by_capset; /* the owner cap came from the CapSet (never released) */
     uint32_t owner;       /* the endpoint's owner side */
     uint64_t recv_ud;     /* the RECV in flight, 0 if none */
@@ -77,6 +78,12 @@ bool ns_parse_ports(const char *s, struct ns_obj *o);           /* "_7_8080" */
 bool ns_in_scope(const struct ns_obj *o, uint32_t port);
 const char *ns_ip_str(uint32_t ip, char *b); /* b: 16 bytes */
 const char *ns_ports_str(const struct ns_obj *o, char *b, size_t n);
+
+/* share.c: each TCP scope's share of connections and endpoints. */
+void ns_share_init(void);                                      /* after ns_objs_init */
+void ns_share_opened(int h, int8_t scope);                     /* lib/net handle h is scope's */
+bool ns_share_room(int scope, bool conn, char *why, size_t n); /* one more object (+ conn) */
+void ns_share_backlogs(void);                                  /* before each frame */
 
 /* udp.c: UdpSocket exports. */
 bool ns_udp_add(struct ns_obj *o, const char *name); /* parse the scope, bind the port */

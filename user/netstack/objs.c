@@ -90,6 +90,7 @@ static struct ns_obj *new_obj(uint8_t kind)
         o->buf = buf;
         o->kind = kind;
         o->h = -1;
+        o->scope = -1;
         return o;
     }
     return 0;
@@ -332,10 +333,13 @@ static void call_scope(struct ns_obj *o, uint32_t id, uint16_t method, struct ca
             return ns_fail(o, id, CapException_Type_permissionDenied,
                            "listen: port %u is not in this authority's scope (allowed: %s)", port,
                            ns_ports_str(o, p, sizeof(p)));
+        if (!ns_share_room(o->scope, true, p, sizeof(p)))
+            return ns_fail(o, id, CapException_Type_overloaded, "listen: port %u: %s", port, p);
         int h = tcp_listen(&ns.st, port, NS_BACKLOG);
         if (h < 0)
             return ns_fail(o, id, CapException_Type_failed, "listen: port %u: %s", port,
                            sock_err(h));
+        ns_share_opened(h, o->scope);
         uint32_t client;
         const char *why;
         struct ns_obj *l = make_obj(K_LISTENER, TcpListener_INTERFACE_ID, &client, &why);
@@ -344,6 +348,7 @@ static void call_scope(struct ns_obj *o, uint32_t id, uint16_t method, struct ca
             return ns_fail(o, id, CapException_Type_overloaded, "listen: port %u: %s", port, why);
         }
         l->h = h;
+        l->scope = o->scope;
         l->ports[0] = port;
         l->nports = 1;
         TcpListenAuthority_listen_Results_set_listener(
@@ -358,7 +363,13 @@ static void call_scope(struct ns_obj *o, uint32_t id, uint16_t method, struct ca
                            "connect: %s port %u is not in this connector's scope (%s ports %s)",
                            ns_ip_str(addr, a), port, ns_ip_str(o->addr, p + 48),
                            ns_ports_str(o, p, 48));
+        char why[96];
+        if (!ns_share_room(o->scope, true, why, sizeof(why)))
+            return ns_fail(o, id, CapException_Type_overloaded, "connect: %s port %u: %s",
+                           ns_ip_str(addr, a), port, why);
         int h = tcp_connect(&ns.st, addr, port, ns.now);
+        if (h >= 0)
+            ns_share_opened(h, o->scope);
         if (h < 0)
             return ns_fail(o, id, CapException_Type_failed, "connect: %s port %u: %s",
                            ns_ip_str(addr, a), port, sock_err(h));
@@ -483,6 +494,7 @@ static void give_socket(struct ns_obj *o, uint32_t id, int h, const char *what)
         return ns_fail(o, id, CapException_Type_overloaded, "%s: %s", what, why);
     }
     s->h = h;
+    s->scope = o->scope;
     /* Writes arrive as whole calls of up to NS_IO_MAX bytes, not as
      * tinygrams: Nagle would only hold each call's last partial segment
      * for the peer's delayed ACK. */
@@ -498,9 +510,13 @@ static void give_socket(struct ns_obj *o, uint32_t id, int h, const char *what)
 static bool progress_one(struct ns_obj *o)
 {
     bool did = false;
-    if (o->kind == K_LISTENER && o->acc_call) {
+    char why[96];
+    /* Without room in its scope's share the accept waits (the child stays
+     * pending, and the backlog stops new ones). */
+    if (o->kind == K_LISTENER && o->acc_call && ns_share_room(o->scope, false, why, sizeof(why))) {
         int c = tcp_accept(&ns.st, o->h);
         if (c >= 0) {
+            ns_share_opened(c, o->scope);
             uint32_t id = o->acc_call;
             o->acc_call = 0;
             give_socket(o, id, c, "accept");

@@ -12,6 +12,10 @@
  * - A client that dies mid-transfer: net-victim streams to the host and
  *   exits with a write in flight, still holding its socket; the host sees
  *   that stream end, the manager's count drops back, B still echoes.
+ * - Shares: net-hog, with a TcpConnector of its own, connects until it is
+ *   refused: it gets its capability's share (8: two TCP scopes split the
+ *   pool of 16), is refused with overloaded, and while it holds them all
+ *   our own connector still connects. Killed, it leaves nothing behind.
  * - UdpSocket (scoped to 10.0.2.2:UDP_PORT from local port 5000): sends
  *   outside the scope and of a bad size are refused; datagrams are echoed
  *   by the host; a flood of 24 while nobody receives leaves the oldest 16
@@ -19,7 +23,8 @@
  * - Last, B is released too: no socket is left.
  *
  * Caps: "console", "timer", "manager", "connect" (to 10.0.2.2:HOST_PORT),
- * "udp" (UdpSocket), "spawner", "lifetime". Exits with the number of
+ * "hogconnect" (net-hog's, to 10.0.2.2:HOG_PORT), "udp" (UdpSocket),
+ * "spawner", "lifetime". Exits with the number of
  * failed checks.
  */
 #include <capos/errors.h>
@@ -31,6 +36,8 @@
 #define GATEWAY       0x0a000202u
 #define VICTIM_FRAMES 256 /* 1 MiB: it needs little */
 #define UDP_PORT      47131
+#define HOG_PORT      47132
+#define HOG_SHARE     8  /* NS_CONNS 16 / 2 TCP scopes */
 #define UDP_QUEUE     16 /* netstack's NS_UDP_QUEUE */
 #define UDP_FLOOD     24 /* the host script's FLOOD */
 
@@ -155,6 +162,30 @@ static void victim(uint32_t spawner, uint32_t b)
     CHECK(echoes(b, "B again"), "B still echoes after the victim's death");
 }
 
+static void hog(uint32_t spawner, uint32_t b)
+{
+    uint32_t console = capos_capset_find("console", Console_INTERFACE_ID, 0);
+    uint32_t hc = capos_capset_find("hogconnect", TcpConnector_INTERFACE_ID, 0);
+    struct capos_grant g[] = {{"connect", TcpConnector_INTERFACE_ID, hc},
+                              {"console", Console_INTERFACE_ID, console}};
+    uint32_t h = test_spawn_quota(spawner, "net-hog", g, 2, VICTIM_FRAMES, 0);
+    int n = await_sockets(1 + HOG_SHARE);
+    CHECK(h && n == 1 + HOG_SHARE, "net-hog took its share: %d socket(s) with B", n);
+    sleep_ms(500); /* its next connect is refused meanwhile, not queued */
+    n = sockets();
+    uint32_t mine = dial();
+    CHECK(n == 1 + HOG_SHARE && mine, "while it holds all it could get (%d), we still connect", n);
+    CHECK(mine && echoes(mine, "C"), "and our connection works");
+    capnpc_call_init(&c, params, sizeof(params), results, sizeof(results));
+    bool killed = h && ProcessHandle_kill_call(&capos_transport, h, &c, 0) == CAPNPC_OK;
+    int32_t code = h ? test_wait_exit(h) : INT32_MIN;
+    capos_release(h);
+    release_now(mine);
+    n = await_sockets(1);
+    CHECK(killed && n == 1, "net-hog killed (exit %d): its sockets closed, %d left", code, n);
+    CHECK(echoes(b, "B after the hog"), "B still echoes");
+}
+
 /* UdpSocket.send: the stub's status. */
 static int usend(uint32_t addr, uint16_t port, const void *data, uint32_t len)
 {
@@ -242,6 +273,7 @@ int main(void)
     release_closes(&b);
     if (b) {
         victim(spawner, b);
+        hog(spawner, b);
         udp_test();
         int32_t r = release_now(b);
         int n = await_sockets(0);

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Host side of the net-sockets QEMU test (tools/qemu-test.sh HOST_SCRIPT).
 
-net-sockets-host.py LISTEN_PORT UDP_PORT TIMEOUT
+net-sockets-host.py LISTEN_PORT UDP_PORT HOG_PORT TIMEOUT
 
 Listens on 127.0.0.1:LISTEN_PORT (10.0.2.2 from the guest) and serves each
 connection on its own thread: the first byte names it (A, B or V: see
@@ -12,11 +12,14 @@ while B stays open, so their ends must come before the B traffic that
 follows them; had netstack not closed them, they would end only when QEMU
 exits, after everything.
 
+net-hog's connections to 127.0.0.1:HOG_PORT are accepted and held.
+
 UDP on 127.0.0.1:UDP_PORT: each datagram is echoed to its sender, but
 "flood" is answered with FLOOD datagrams "flood 00", "flood 01", ... 5 ms
 apart (the guest's queue keeps 16 of them) and "after" with "last".
 Traffic stays on 127.0.0.1. Exits 0 only if the order is right.
 """
+import select
 import socket
 import sys
 import threading
@@ -83,25 +86,26 @@ def index(kind, tag, text=None):
 
 
 def main():
-    port, uport, timeout = (int(a) for a in sys.argv[1:4])
+    port, uport, hport, timeout = (int(a) for a in sys.argv[1:5])
     u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     u.bind(("127.0.0.1", uport))
     threading.Thread(target=udp_serve, args=(u,), daemon=True).start()
     deadline = time.time() + timeout
-    srv = socket.socket()
-    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    srv.bind(("127.0.0.1", port))
-    srv.listen(8)
-    srv.settimeout(1.0)
+    servers = []
+    for p in (port, hport):
+        srv = socket.socket()
+        srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        srv.bind(("127.0.0.1", p))
+        srv.listen(32)
+        servers.append(srv)
     threads = []
     while time.time() < deadline and index("end", "B") is None:
-        try:
+        ready, _, _ = select.select(servers, [], [], 1.0)
+        for srv in ready:
             c, _ = srv.accept()
-        except socket.timeout:
-            continue
-        t = threading.Thread(target=serve, args=(c,), daemon=True)
-        t.start()
-        threads.append(t)
+            t = threading.Thread(target=serve, args=(c,), daemon=True)
+            t.start()
+            threads.append(t)
     for t in threads:
         t.join(timeout=2)
     ok = True
