@@ -637,4 +637,10 @@ interface NetworkManager @0xb8c1e5d0f1be6fda {
                    tcpRetransmits :UInt64, dropped :UInt64, sockets :UInt32);
   # dhcp: the address came from a DHCP server (not the static fallback).
   # dropped: frames the stack refused, by any reason.
+  ping @1 (address :UInt32) -> (rttMs :UInt32);
+  # One ICMP echo request to address, which must be the gateway (a holder
+  # may check the link it sees configured, not probe the network:
+  # permissionDenied otherwise), and the round trip in milliseconds; failed
+  # without a reply in 5 s or without a configured address; overloaded if
+  # another ping of this capability is waiting.
 }

@@ -19,9 +19,11 @@
 #define NS_RECV_BUF    65536 /* each endpoint's RECV buffer */
 #define NS_IO_MAX      60000 /* bytes per read or write call */
 #define NS_BACKLOG     8
-#define NS_CONNECT_MAX 30000 /* ms a connect may wait for its handshake */
-#define NS_UDP_QUEUE   16    /* datagrams waiting per UdpSocket */
-#define NS_UDP_MAX     1472  /* bytes per datagram: a 1500-byte MTU, no fragments */
+#define NS_CONNECT_MAX 30000  /* ms a connect may wait for its handshake */
+#define NS_PING_MAX    5000   /* ms a ping waits for its reply */
+#define NS_PING_ID     0x7069 /* ICMP echo id of NetworkManager.ping */
+#define NS_UDP_QUEUE   16     /* datagrams waiting per UdpSocket */
+#define NS_UDP_MAX     1472   /* bytes per datagram: a 1500-byte MTU, no fragments */
 
 enum ns_kind { K_FREE, K_LISTEN_AUTH, K_CONNECTOR, K_MANAGER, K_LISTENER, K_SOCKET, K_UDP };
 
@@ -45,6 +47,7 @@ struct ns_obj {
     uint32_t wr_call, wr_len;
     const uint8_t *wr_data; /* inside buf */
     uint32_t acc_call;
+    uint16_t ping_seq;   /* manager: the ping in rd_call, sent at conn_start */
     uint32_t conn_call;  /* connector: the connect in progress */
     uint64_t conn_start; /* ms */
     struct ns_udp *udp;  /* K_UDP: its port and queue */
@@ -67,6 +70,8 @@ void ns_post_recvs(void);                    /* a RECV on every endpoint that ha
 bool ns_on_cqe(const struct capos_cqe *cqe); /* a RECV completion: dispatch */
 bool ns_progress(void);                      /* complete deferred calls; true if any */
 uint32_t ns_sockets(void);
+void ns_ping_reply(uint32_t src, uint16_t id, uint16_t seq); /* an echo reply */
+uint64_t ns_deadline(uint64_t dl); /* dl, or an earlier connect or ping limit */
 
 /* Shared with udp.c: answering calls, and the scope grammar. */
 __attribute__((format(printf, 4, 5))) void ns_fail(struct ns_obj *o, uint32_t call_id, int type,
@@ -84,6 +89,9 @@ void ns_share_init(void);                                      /* after ns_objs_
 void ns_share_opened(int h, int8_t scope);                     /* lib/net handle h is scope's */
 bool ns_share_room(int scope, bool conn, char *why, size_t n); /* one more object (+ conn) */
 void ns_share_backlogs(void);                                  /* before each frame */
+
+/* config.c: the static configuration from NetworkManager export names. */
+void ns_config_from_exports(struct net_config *cfg);
 
 /* udp.c: UdpSocket exports. */
 bool ns_udp_add(struct ns_obj *o, const char *name); /* parse the scope, bind the port */

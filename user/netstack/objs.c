@@ -320,6 +320,25 @@ static void call_scope(struct ns_obj *o, uint32_t id, uint16_t method, struct ca
                    c->udp_no_port + c->tcp_bad + c->tcp_no_conn);
         NetworkManager_status_Results_set_sockets(r, ns_sockets());
         ns_ret(o, id, b, 0);
+    } else if (o->kind == K_MANAGER && method == NetworkManager_ping_METHOD) {
+        uint32_t addr =
+            NetworkManager_ping_Params_get_address(NetworkManager_ping_Params_read_root(m));
+        if (!ns.st.ip)
+            return ns_fail(o, id, CapException_Type_failed, "ping: no address is configured yet");
+        if (addr != ns.st.gateway || !addr)
+            return ns_fail(o, id, CapException_Type_permissionDenied,
+                           "ping: %s is not the gateway (%s)", ns_ip_str(addr, a),
+                           ns_ip_str(ns.st.gateway, p));
+        if (o->rd_call)
+            return ns_fail(o, id, CapException_Type_overloaded, "ping: another ping is waiting");
+        static uint16_t seq;
+        static const char payload[] = "capOS NetworkManager.ping";
+        o->ping_seq = ++seq;
+        if (net_ping(&ns.st, addr, NS_PING_ID, o->ping_seq, payload, sizeof(payload) - 1, ns.now) <
+            0)
+            return ns_fail(o, id, CapException_Type_failed, "ping: the request was not sent");
+        o->rd_call = id;
+        o->conn_start = ns.now;
     } else if (o->kind == K_LISTEN_AUTH && method == TcpListenAuthority_ports_METHOD) {
         TcpListenAuthority_ports_Results_b r = TcpListenAuthority_ports_Results_build_root(b);
         List_UInt16_b l = TcpListenAuthority_ports_Results_init_ports(r, o->nports);
@@ -543,6 +562,12 @@ static bool progress_one(struct ns_obj *o)
     }
     if (o->kind == K_UDP)
         return ns_udp_progress(o);
+    if (o->kind == K_MANAGER && o->rd_call && ns.now >= o->conn_start + NS_PING_MAX) {
+        uint32_t id = o->rd_call;
+        o->rd_call = 0;
+        ns_fail(o, id, CapException_Type_failed, "ping: no reply in %u ms", NS_PING_MAX);
+        return true;
+    }
     if (o->kind != K_SOCKET)
         return did;
     if (o->rd_call) {
@@ -579,6 +604,34 @@ static bool progress_one(struct ns_obj *o)
         }
     }
     return did;
+}
+
+void ns_ping_reply(uint32_t src, uint16_t id, uint16_t seq)
+{
+    for (int i = 0; i < NS_MAX_OBJS; i++) {
+        struct ns_obj *o = &ns.objs[i];
+        if (o->kind != K_MANAGER || !o->rd_call || id != NS_PING_ID || seq != o->ping_seq ||
+            src != ns.st.gateway)
+            continue;
+        struct capn_bld *b = ns_begin();
+        NetworkManager_ping_Results_set_rttMs(NetworkManager_ping_Results_build_root(b),
+                                              (uint32_t)(ns.now - o->conn_start));
+        uint32_t call = o->rd_call;
+        o->rd_call = 0;
+        ns_ret(o, call, b, 0);
+    }
+}
+
+uint64_t ns_deadline(uint64_t dl)
+{
+    for (int i = 0; i < NS_MAX_OBJS; i++) {
+        const struct ns_obj *o = &ns.objs[i];
+        if (o->conn_call && o->conn_start + NS_CONNECT_MAX < dl)
+            dl = o->conn_start + NS_CONNECT_MAX;
+        if (o->kind == K_MANAGER && o->rd_call && o->conn_start + NS_PING_MAX < dl)
+            dl = o->conn_start + NS_PING_MAX;
+    }
+    return dl;
 }
 
 bool ns_progress(void)
