@@ -160,6 +160,7 @@ struct net_counters {
     uint64_t tcp_in, tcp_bad, tcp_out, tcp_rst_out, tcp_rst_in, tcp_no_conn;
     uint64_t tcp_retrans, tcp_fast_retrans, tcp_timeouts, tcp_probes;
     uint64_t tcp_challenge_acks, tcp_challenge_limited, tcp_backlog_drops;
+    uint64_t tcp_syn_evicted; /* half-open children dropped for a newer SYN */
     uint64_t tcp_ooo_segs, tcp_ooo_drops, tcp_dup_segs, tcp_tw_recycled, tcp_delacks;
     uint64_t tcp_conn_drops; /* connections lost to a timeout */
 };
