@@ -634,9 +634,12 @@ interface NetworkManager @0xb8c1e5d0f1be6fda {
   # Configuration and counters of the stack.
   status @0 () -> (address :UInt32, netmask :UInt32, gateway :UInt32, dhcp :Bool,
                    rxFrames :UInt64, txFrames :UInt64, tcpIn :UInt64, tcpOut :UInt64,
-                   tcpRetransmits :UInt64, dropped :UInt64, sockets :UInt32);
+                   tcpRetransmits :UInt64, dropped :UInt64, sockets :UInt32,
+                   tcpSynEvicted :UInt64, tcpBacklogDrops :UInt64);
   # dhcp: the address came from a DHCP server (not the static fallback).
-  # dropped: frames the stack refused, by any reason.
+  # dropped: frames the stack refused, by any reason. tcpSynEvicted:
+  # half-open connections dropped for a newer SYN when a backlog was full;
+  # tcpBacklogDrops: SYNs dropped with nothing to evict.
   ping @1 (address :UInt32) -> (rttMs :UInt32);
   # One ICMP echo request to address, which must be the gateway (a holder
   # may check the link it sees configured, not probe the network:

@@ -319,6 +319,8 @@ static void call_scope(struct ns_obj *o, uint32_t id, uint16_t method, struct ca
                    c->ip_fragments + c->ip_not_ours + c->ip_bad_proto + c->icmp_bad + c->udp_bad +
                    c->udp_no_port + c->tcp_bad + c->tcp_no_conn);
         NetworkManager_status_Results_set_sockets(r, ns_sockets());
+        NetworkManager_status_Results_set_tcpSynEvicted(r, c->tcp_syn_evicted);
+        NetworkManager_status_Results_set_tcpBacklogDrops(r, c->tcp_backlog_drops);
         ns_ret(o, id, b, 0);
     } else if (o->kind == K_MANAGER && method == NetworkManager_ping_METHOD) {
         uint32_t addr =
