@@ -17,6 +17,7 @@
 #define NS_CONNS       16    /* TCP connections (lib/net pool) */
 #define NS_BUF         32768 /* each connection's send and receive ring */
 #define NS_RECV_BUF    65536 /* each endpoint's RECV buffer */
+#define NS_SIDE_BUF    512   /* a socket's RECV buffer while a write holds the other */
 #define NS_IO_MAX      60000 /* bytes per read or write call */
 #define NS_BACKLOG     8
 #define NS_CONNECT_MAX 30000  /* ms a connect may wait for its handshake */
@@ -35,7 +36,9 @@ struct ns_obj {
     bool owned_by_capset; /* the owner cap came from the CapSet (never released) */
     uint32_t owner;       /* the endpoint's owner side */
     uint64_t recv_ud;     /* the RECV in flight, 0 if none */
-    bool hold;            /* a deferred call holds buf: no RECV until it ends */
+    bool hold;            /* a deferred call holds buf: no RECV into it until it ends */
+    bool side_recv;       /* the RECV in flight is into side (a socket's, while held) */
+    bool side_blocked;    /* a call too large for side waits for buf */
     uint8_t *buf;         /* RECV buffer, NS_RECV_BUF bytes */
     int h;                /* lib/net handle (listener, socket, connect) */
     /* Scope (listen authority, connector). */
@@ -51,6 +54,11 @@ struct ns_obj {
     uint32_t conn_call;  /* connector: the connect in progress */
     uint64_t conn_start; /* ms */
     struct ns_udp *udp;  /* K_UDP: its port and queue */
+    /* While a write holds buf, a socket keeps receiving here: small calls
+     * (read, peer, close) and, above all, the kernel's clients-gone
+     * notification, so that a client that dies with a write waiting on a
+     * peer that never reads is still noticed. */
+    uint8_t side[NS_SIDE_BUF] __attribute__((aligned(8)));
 };
 
 struct ns {

@@ -223,7 +223,10 @@ void ns_post_recvs(void)
 {
     for (int i = 0; i < NS_MAX_OBJS; i++) {
         struct ns_obj *o = &ns.objs[i];
-        if (o->kind == K_FREE || o->recv_ud || o->hold)
+        if (o->kind == K_FREE || o->recv_ud)
+            continue;
+        bool side = o->hold;
+        if (side && (o->kind != K_SOCKET || o->side_blocked))
             continue;
         /* Listeners and sockets end when their last client reference
          * goes (released, or its holder died): the kernel completes this
@@ -232,12 +235,13 @@ void ns_post_recvs(void)
         struct capos_sqe sqe = {.opcode = CAPOS_OP_RECV,
                                 .flags = run_time ? CAPOS_SQE_F_CLIENTS_GONE : 0,
                                 .cap = o->owner,
-                                .result_addr = (uint64_t)o->buf,
-                                .result_len = NS_RECV_BUF,
+                                .result_addr = (uint64_t)(side ? o->side : o->buf),
+                                .result_len = side ? NS_SIDE_BUF : NS_RECV_BUF,
                                 .user_data = capos_ring_next_id()};
         if (!capos_ring_submit(&sqe))
             capos_panic("netstack: could not queue a RECV");
         o->recv_ud = sqe.user_data;
+        o->side_recv = side;
     }
 }
 
@@ -438,8 +442,16 @@ static void call_conn(struct ns_obj *o, uint32_t id, uint16_t method, struct cap
         if (d.len == 0 || d.len > NS_IO_MAX)
             return ns_fail(o, id, CapException_Type_invalidArgument,
                            "write: %u bytes; expected 1..%u", d.len, NS_IO_MAX);
-        /* d points into buf, which the RECV filled: hold it (no RECV on
-         * this endpoint) until the bytes are queued. */
+        if (o->wr_call)
+            return ns_fail(o, id, CapException_Type_overloaded, "write: another write is waiting");
+        /* d points into buf, which the RECV filled: hold it (RECVs go to
+         * side meanwhile) until the bytes are queued. A small write that
+         * came through side (the side RECV outlived the last write) moves
+         * to buf, which is free, since side takes the next RECV. */
+        if (o->side_recv) {
+            memcpy(o->buf, d.ptr, d.len);
+            d.ptr = (const void *)o->buf;
+        }
         (void)h;
         o->wr_call = id;
         o->wr_data = d.ptr;
@@ -478,19 +490,25 @@ bool ns_on_cqe(const struct capos_cqe *cqe)
         end_obj(o, "the capability was released");
         return true;
     }
+    if (cqe->result == CAPOS_E_RESULT_TOO_SMALL && o->side_recv) {
+        o->side_blocked = o->hold; /* the call stays queued for buf */
+        return true;
+    }
     if (cqe->result < 0) {
         capos_printf("netstack: RECV failed (%d); dropping the object\n", cqe->result);
         end_obj(o, "the endpoint failed");
         return true;
     }
-    const struct capos_recv_header *h = (const void *)o->buf;
-    const struct capos_cap_record *caps = (const void *)(o->buf + sizeof(*h));
+    uint8_t *buf = o->side_recv ? o->side : o->buf;
+    uint32_t cap = o->side_recv ? NS_SIDE_BUF : NS_RECV_BUF;
+    const struct capos_recv_header *h = (const void *)buf;
+    const struct capos_cap_record *caps = (const void *)(buf + sizeof(*h));
     for (uint32_t i = 0; i < h->cap_count && i < CAPOS_MAX_XFER; i++)
         capos_release(caps[i].cap); /* no method takes a capability */
     struct capn_seg segs[8];
     struct capn_msg m;
-    if (h->params_offset > NS_RECV_BUF || h->params_len > NS_RECV_BUF - h->params_offset ||
-        capn_msg_read(&m, segs, 8, o->buf + h->params_offset, h->params_len, 0) != CAPN_OK)
+    if (h->params_offset > cap || h->params_len > cap - h->params_offset ||
+        capn_msg_read(&m, segs, 8, buf + h->params_offset, h->params_len, 0) != CAPN_OK)
         return ns_fail(o, cqe->call_id, CapException_Type_invalidArgument,
                        "the params are not a well-formed message"),
                true;
@@ -594,6 +612,7 @@ static bool progress_one(struct ns_obj *o)
             uint32_t id = o->wr_call;
             o->wr_call = 0;
             o->hold = false;
+            o->side_blocked = false;
             did = true;
             if (n < 0)
                 ns_fail(o, id, CapException_Type_failed, "write: %s", sock_err((int)n));

@@ -12,6 +12,8 @@
  * - A client that dies mid-transfer: net-victim streams to the host and
  *   exits with a write in flight, still holding its socket; the host sees
  *   that stream end, the manager's count drops back, B still echoes.
+ *   Again with a host that never reads (granted as "stall"): the victim
+ *   dies with a write held by back-pressure, and its socket still goes.
  * - Shares: net-hog, with a TcpConnector of its own, connects until it is
  *   refused: it gets its capability's share (8: two TCP scopes split the
  *   pool of 16), is refused with overloaded, and while it holds them all
@@ -147,19 +149,20 @@ static void release_closes(uint32_t *b)
     CHECK(echoes(*b, "still B"), "B still echoes after A's double release");
 }
 
-static void victim(uint32_t spawner, uint32_t b)
+static void victim(uint32_t spawner, uint32_t b, const char *as, int32_t want)
 {
     uint32_t console = capos_capset_find("console", Console_INTERFACE_ID, 0);
-    struct capos_grant g[] = {{"connect", TcpConnector_INTERFACE_ID, conn},
+    struct capos_grant g[] = {{as, TcpConnector_INTERFACE_ID, conn},
                               {"console", Console_INTERFACE_ID, console}};
     uint32_t h = test_spawn_quota(spawner, "net-victim", g, 2, VICTIM_FRAMES, 0);
     int32_t code = h ? test_wait_exit(h) : INT32_MIN;
     capos_release(h);
-    CHECK(code == 3, "net-victim died mid-transfer holding its socket (exit %d%s%s)", code,
-          h ? "" : ": ", h ? "" : test_exception_message());
+    CHECK(code == want, "net-victim (%s) died mid-transfer holding its socket (exit %d%s%s)", as,
+          code, h ? "" : ": ", h ? "" : test_exception_message());
     int n = await_sockets(1);
     CHECK(n == 1, "its socket was closed for it: %d socket(s) left", n);
-    CHECK(echoes(b, "B again"), "B still echoes after the victim's death");
+    CHECK(echoes(b, want == 3 ? "B again" : "B after S"),
+          "B still echoes after the victim's death");
 }
 
 static void hog(uint32_t spawner, uint32_t b)
@@ -272,7 +275,8 @@ int main(void)
     uint32_t b = 0;
     release_closes(&b);
     if (b) {
-        victim(spawner, b);
+        victim(spawner, b, "connect", 3);
+        victim(spawner, b, "stall", 4);
         hog(spawner, b);
         udp_test();
         int32_t r = release_now(b);

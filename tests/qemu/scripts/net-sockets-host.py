@@ -17,7 +17,9 @@ net-hog's connections to 127.0.0.1:HOG_PORT are accepted and held.
 UDP on 127.0.0.1:UDP_PORT: each datagram is echoed to its sender, but
 "flood" is answered with FLOOD datagrams "flood 00", "flood 01", ... 5 ms
 apart (the guest's queue keeps 16 of them) and "after" with "last".
-Traffic stays on 127.0.0.1. Exits 0 only if the order is right.
+An "S" connection is never read after its first bytes (back-pressure for
+the guest's writer). Traffic stays on 127.0.0.1. Exits 0 only if the order
+is right.
 """
 import select
 import socket
@@ -45,6 +47,12 @@ def serve(c):
                 break
             if tag is None:
                 tag = chr(b[0])
+                if tag == "S":  # net-victim's stalled run: never read again
+                    c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                    log("data", tag, "")
+                    while index("end", "B") is None:
+                        time.sleep(0.2)
+                    break
             total += len(b)
             if tag != "V":
                 log("data", tag, b.decode("latin-1"))
