@@ -205,9 +205,11 @@ static void test_death(void)
     if (!test_create_endpoint(factory, EDGE_IFACE, &s, &k))
         return;
     struct capos_grant g[2] = {{"console", Console_INTERFACE_ID, console}, {"svc", EDGE_IFACE, k}};
-    uint32_t child = test_spawn(spawner, "ipc-call-exit", g, 2, 0);
-    release(k); /* the child holds the only client reference now */
+    /* Waiting before the child runs: its call comes here whether it dies
+     * before or after our release (its call was made first either way). */
     struct op r1 = recv_op(s, true);
+    uint32_t child = test_spawn(spawner, "ipc-call-exit", g, 2, 0);
+    release(k); /* the child holds the only client reference now, if any */
     struct capos_cqe c1 = op_wait(&r1);
     CHECK(child && c1.result == 0 && c1.call_id != 0, "e: the child's call is received (call %u)",
           c1.call_id);
