@@ -5,7 +5,21 @@
  */
 #include "testlib.h"
 
+#include <stdarg.h>
+
+#include "text/fmt.h"
+
 int failures;
+
+void test_check(bool ok, const char *fmt, ...)
+{
+    char line[480];
+    va_list ap;
+    va_start(ap, fmt);
+    fmt_vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    capos_printf("%s%s\n", ok ? "ok: " : "FAILED: ", line);
+}
 
 /* The calls' own buffers. */
 static uint8_t test_params[2048] __attribute__((aligned(8)));

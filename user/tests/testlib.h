@@ -19,15 +19,16 @@
 /* The checks that failed, which the program returns as its exit code. */
 extern int failures;
 
-/* The check line: "ok: ..." or "FAILED: ...", counted in `failures`. */
+/* The check line: "ok: ..." or "FAILED: ...", counted in `failures`.
+ * Written in one console write, so that another process's output cannot
+ * land between "ok: " and the rest. */
 #define CHECK(cond, ...)                                                                           \
     do {                                                                                           \
         bool ok_ = (cond);                                                                         \
-        capos_printf(ok_ ? "ok: " : "FAILED: ");                                                   \
-        capos_printf(__VA_ARGS__);                                                                 \
-        capos_printf("\n");                                                                        \
+        test_check(ok_, __VA_ARGS__);                                                              \
         failures += !ok_;                                                                          \
     } while (0)
+__attribute__((format(printf, 2, 3))) void test_check(bool ok, const char *fmt, ...);
 
 /* A new endpoint serving iface: both sides; false if create failed. */
 bool test_create_endpoint(uint32_t factory, uint64_t iface, uint32_t *server, uint32_t *client);
