@@ -3,6 +3,10 @@
 
 void kobject_unref(struct kobject *o)
 {
-    if (--o->refs == 0 && o->type->destroy)
-        o->type->destroy(o);
+    if (--o->refs == 0) {
+        if (o->type->destroy)
+            o->type->destroy(o);
+    } else if (o->refs == 1 && o->type->unshared) {
+        o->type->unshared(o);
+    }
 }

@@ -41,6 +41,10 @@ struct kobject_type {
     int (*ret)(struct kobject *obj, struct process *p, const struct cap_entry *e,
                const struct capos_sqe *sqe, struct capos_cqe *cqe);
     void (*destroy)(struct kobject *obj);
+    /* Optional: a reference was dropped and exactly one is left (an
+     * endpoint's client facet: only its owner's own reference, so every
+     * client is gone; objects/endpoint.c). */
+    void (*unshared)(struct kobject *obj);
 };
 
 /* Flags of a capability-table entry (struct cap_entry.flags). */

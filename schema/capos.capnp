@@ -591,8 +591,9 @@ interface TcpSocket @0xcecdc93fd4d788b4 {
   # The remote IPv4 address (host byte order) and port.
   close @4 () -> ();
   # End the connection (graceful; unread data resets it) and this
-  # capability. The kernel does not tell a server that the last client
-  # facet was released, so release alone cannot close (docs/network.md).
+  # capability at once. Releasing the last reference (or dying holding it)
+  # does the same: netstack learns it from the kernel (docs/ipc.md,
+  # "Clients gone").
 }
 
 interface TcpListener @0x9e277f25c72936e8 {
@@ -620,11 +621,34 @@ interface TcpConnector @0x9700c45dafb58f30 {
   # scope; failed if the peer refused or did not answer.
 }
 
+interface UdpSocket @0xbefd179a5074255e {
+  # One local UDP port served by netstack, scoped by the manifest to one
+  # remote address and a list of its ports (export name
+  # udp_LOCALPORT_A_B_C_D_PORT[_PORT...], docs/network.md): it sends only
+  # there and receives only from there.
+  send @0 (address :UInt32, port :UInt16, data :Data) -> ();
+  # One datagram of 1..1472 bytes; permissionDenied outside the scope,
+  # invalidArgument for a size, failed if no address is configured yet.
+  receive @1 () -> (address :UInt32, port :UInt16, data :Data, dropped :UInt32);
+  # The oldest datagram waiting, waiting until one arrives. dropped:
+  # datagrams refused since the previous receive because the socket's
+  # queue (16) was full. overloaded if another receive is already waiting.
+}
+
 interface NetworkManager @0xb8c1e5d0f1be6fda {
   # Configuration and counters of the stack.
   status @0 () -> (address :UInt32, netmask :UInt32, gateway :UInt32, dhcp :Bool,
                    rxFrames :UInt64, txFrames :UInt64, tcpIn :UInt64, tcpOut :UInt64,
-                   tcpRetransmits :UInt64, dropped :UInt64, sockets :UInt32);
+                   tcpRetransmits :UInt64, dropped :UInt64, sockets :UInt32,
+                   tcpSynEvicted :UInt64, tcpBacklogDrops :UInt64);
   # dhcp: the address came from a DHCP server (not the static fallback).
-  # dropped: frames the stack refused, by any reason.
+  # dropped: frames the stack refused, by any reason. tcpSynEvicted:
+  # half-open connections dropped for a newer SYN when a backlog was full;
+  # tcpBacklogDrops: SYNs dropped with nothing to evict.
+  ping @1 (address :UInt32) -> (rttMs :UInt32);
+  # One ICMP echo request to address, which must be the gateway (a holder
+  # may check the link it sees configured, not probe the network:
+  # permissionDenied otherwise), and the round trip in milliseconds; failed
+  # without a reply in 5 s or without a configured address; overloaded if
+  # another ping of this capability is waiting.
 }

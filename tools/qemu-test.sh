@@ -30,6 +30,10 @@ HOST_SCRIPT=""      # a host command run while QEMU runs (e.g. a python3 client
                     # of a forwarded port); it must exit 0, and its output is
                     # appended to the serial log for EXPECT
 ALSO_SMP=""         # CPU counts to run this test at too (make runs each as NAME@smpN)
+NETNS=""            # a /24 prefix such as 10.99.2: QEMU and HOST_SCRIPT run in a
+                    # network namespace made for the test, with a TAP device
+                    # captap0 at PREFIX.1 (the host side) that QEMU_EXTRA
+                    # names; deleted afterwards. Skipped without root.
 . "./$spec"
 if [ -n "$cpus" ]; then
     QEMU_EXTRA="$QEMU_EXTRA -smp $cpus"
@@ -79,13 +83,29 @@ else
     # Empty before the host script starts: one that reads the serial log
     # must not see the last run's.
     : >"$log"
+    in_ns=""
+    if [ -n "$NETNS" ]; then
+        ns="capos-qemu-$$"
+        if [ "$(id -u)" -ne 0 ] || ! ip netns add "$ns" 2>/dev/null; then
+            echo "ok - qemu $name # SKIP network namespaces unavailable" >"$out"
+            exit 0
+        fi
+        trap 'ip netns del "$ns" 2>/dev/null' EXIT INT TERM
+        in_ns="ip netns exec $ns"
+        $in_ns ip link set lo up
+        $in_ns sysctl -qw net.ipv6.conf.all.disable_ipv6=1 2>/dev/null
+        $in_ns sysctl -qw net.ipv6.conf.default.disable_ipv6=1 2>/dev/null
+        { $in_ns ip tuntap add dev captap0 mode tap &&
+            $in_ns ip addr add "$NETNS.1/24" dev captap0 &&
+            $in_ns ip link set captap0 up; } || fail "could not make captap0 in $ns"
+    fi
     if [ -n "$HOST_SCRIPT" ]; then
         # shellcheck disable=SC2086
-        timeout --kill-after=5 "$TIMEOUT" $HOST_SCRIPT </dev/null >"$work/host.out" 2>&1 &
+        timeout --kill-after=5 "$TIMEOUT" $in_ns $HOST_SCRIPT </dev/null >"$work/host.out" 2>&1 &
         host_pid=$!
     fi
     # shellcheck disable=SC2086
-    timeout --kill-after=5 "$TIMEOUT" qemu-system-x86_64 "$@" $QEMU_EXTRA </dev/null >"$work/qemu.out" 2>&1
+    timeout --kill-after=5 "$TIMEOUT" $in_ns qemu-system-x86_64 "$@" $QEMU_EXTRA </dev/null >"$work/qemu.out" 2>&1
     status=$?
     if [ -n "$host_pid" ]; then
         wait "$host_pid"

@@ -43,8 +43,13 @@ enum capos_op {
 #define CAPOS_SQE_F_NONE 0u
 /* RETURN: the params are a CapException, not results; the caller's CQE
  * gets CAPOS_CQE_F_EXCEPTION. */
-#define CAPOS_SQE_F_EXCEPTION  (1u << 0)
-#define CAPOS_SQE_F_VALID_MASK CAPOS_SQE_F_EXCEPTION
+#define CAPOS_SQE_F_EXCEPTION (1u << 0)
+/* RECV: this RECV may also complete, without a call, with
+ * CAPOS_CQE_F_CLIENTS_GONE once no client reference to the endpoint is
+ * left (docs/ipc.md, "Clients gone"). Opt-in, so that servers that do not
+ * know the notification never see it. */
+#define CAPOS_SQE_F_CLIENTS_GONE (1u << 1)
+#define CAPOS_SQE_F_VALID_MASK   (CAPOS_SQE_F_EXCEPTION | CAPOS_SQE_F_CLIENTS_GONE)
 
 /* Submission entry, 64 bytes. */
 struct capos_sqe {
@@ -83,6 +88,12 @@ struct capos_cqe {
  * CQE's result is then CAPOS_RESULT_EXCEPTION. */
 #define CAPOS_CQE_F_EXCEPTION  (1u << 0)
 #define CAPOS_RESULT_EXCEPTION 1
+/* A RECV that asked for it (CAPOS_SQE_F_CLIENTS_GONE) completed with no
+ * call: every client reference to the endpoint (capabilities, wrappers,
+ * capabilities in transit) is gone. result 0, call_id 0 (never a call's),
+ * result_len 0, nothing written to the buffer. Calls already received may
+ * still be answered. */
+#define CAPOS_CQE_F_CLIENTS_GONE (1u << 1)
 
 /*
  * A completed CALL's result buffer: the framed result message

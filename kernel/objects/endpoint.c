@@ -11,7 +11,10 @@
  * the server runs next). RETURN delivers the results into the caller's
  * result buffer and posts its CQE. When the last owner capability goes, the
  * endpoint closes and every caller still waiting gets a `disconnected`
- * CapException.
+ * CapException. When the last client reference goes (the owner's own
+ * reference to the client facet is then the only one), a RECV that asked
+ * for it completes with CAPOS_CQE_F_CLIENTS_GONE (docs/ipc.md, "Clients
+ * gone"): that is how a server learns that a capability was released.
  */
 #include "objects/endpoint.h"
 
@@ -58,6 +61,7 @@ struct recv_wait {
     struct pending_call token; /* first: the abandon hook gets this pointer */
     struct endpoint *ep;
     struct recv_wait *next;
+    bool clients_gone; /* CAPOS_SQE_F_CLIENTS_GONE: takes that notification */
 };
 
 struct endpoint {
@@ -68,6 +72,9 @@ struct endpoint {
     uint32_t queued;
     struct ipc_msg *inflight; /* received, waiting for RETURN */
     struct recv_wait *recvs, *recvs_tail;
+    /* Every client reference went while no RECV waited for the
+     * notification: the next one that asks gets it (after the queue). */
+    bool clients_gone;
     uint32_t next_call_id;
     /* Pays for the endpoint, both sides, and the spares: the process that
      * made it. Each message and RECV beyond the spares is paid by the
@@ -448,6 +455,18 @@ static int endpoint_recv(struct kobject *owner, struct process *p, const struct 
                          const struct capos_sqe *sqe, struct capos_cqe *cqe)
 {
     struct endpoint *ep = endpoint_of(owner);
+    bool wants_gone = sqe->flags & CAPOS_SQE_F_CLIENTS_GONE;
+    /* The calls that clients made before they went come first. A client
+     * made since (only the owner can make one: a wrapper of its owner
+     * side) withdraws the notification. */
+    if (wants_gone && ep->clients_gone && !ep->queue) {
+        ep->clients_gone = false;
+        if (ep->obj.refs == 1) {
+            cqe->result = 0;
+            cqe->flags = CAPOS_CQE_F_CLIENTS_GONE;
+            return RING_POST;
+        }
+    }
     struct pending_call t = {.caller = p,
                              .thread = thread_current(),
                              .user_data = sqe->user_data,
@@ -475,6 +494,7 @@ static int endpoint_recv(struct kobject *owner, struct process *p, const struct 
         return RING_POST;
     }
     r->ep = ep;
+    r->clients_gone = wants_gone;
     r->token.abandon = recv_abandon;
     pending_call_start(&r->token, p, sqe);
     r->next = 0;
@@ -603,6 +623,36 @@ static void owner_destroy(struct kobject *obj)
     kfree(o);
 }
 
+/*
+ * kobject_type.unshared of the client facet: one reference is left. While
+ * the endpoint is open that is its owner's (endpoint_create), so no client
+ * is left: no capability, wrapper or capability in transit. A RECV waiting
+ * for this notification gets it now (one waiting means the queue is
+ * empty); otherwise the next one that asks does.
+ */
+static void endpoint_unshared(struct kobject *obj)
+{
+    struct endpoint *ep = (struct endpoint *)obj;
+    if (!ep->open)
+        return; /* the owner's side is what is going */
+    struct recv_wait *prev = 0;
+    for (struct recv_wait *r = ep->recvs; r; prev = r, r = r->next) {
+        if (!r->clients_gone)
+            continue;
+        if (prev)
+            prev->next = r->next;
+        else
+            ep->recvs = r->next;
+        if (ep->recvs_tail == r)
+            ep->recvs_tail = prev;
+        struct capos_cqe cqe = {.result = 0, .flags = CAPOS_CQE_F_CLIENTS_GONE};
+        pending_call_post(&r->token, &cqe);
+        recv_wait_free(ep, r);
+        return;
+    }
+    ep->clients_gone = true;
+}
+
 static void endpoint_destroy(struct kobject *obj)
 {
     kfree(obj); /* closed already: the owner held a reference until then */
@@ -612,6 +662,7 @@ static const struct kobject_type endpoint_type = {
     .name = "Endpoint",
     .ring_call = endpoint_call,
     .destroy = endpoint_destroy,
+    .unshared = endpoint_unshared,
 };
 
 static const struct kobject_type owner_type = {

@@ -63,8 +63,10 @@ const struct ring_opdef ring_opdefs[] = {
                                 RING_F_RESULT | RING_F_XFER,
                             0, RING_F_INTERFACE, .name = "CALL"),
     /* Wait for a CALL on the endpoint cap owns; the call lands in the
-     * result buffer. */
-    [CAPOS_OP_RECV] = OPDEF(RING_F_CAP | RING_F_RESULT, 0, 0, .name = "RECV", .needs_owner = true),
+     * result buffer. With CAPOS_SQE_F_CLIENTS_GONE it may instead report
+     * that no client reference is left. */
+    [CAPOS_OP_RECV] = OPDEF(RING_F_CAP | RING_F_RESULT, CAPOS_SQE_F_CLIENTS_GONE, 0, .name = "RECV",
+                            .needs_owner = true),
     /* Answer call_id, received through the endpoint cap owns: the results
      * (or, with CAPOS_SQE_F_EXCEPTION, a CapException) are the params. */
     [CAPOS_OP_RETURN] =

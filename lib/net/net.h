@@ -160,6 +160,7 @@ struct net_counters {
     uint64_t tcp_in, tcp_bad, tcp_out, tcp_rst_out, tcp_rst_in, tcp_no_conn;
     uint64_t tcp_retrans, tcp_fast_retrans, tcp_timeouts, tcp_probes;
     uint64_t tcp_challenge_acks, tcp_challenge_limited, tcp_backlog_drops;
+    uint64_t tcp_syn_evicted; /* half-open children dropped for a newer SYN */
     uint64_t tcp_ooo_segs, tcp_ooo_drops, tcp_dup_segs, tcp_tw_recycled, tcp_delacks;
     uint64_t tcp_conn_drops; /* connections lost to a timeout */
 };
@@ -244,6 +245,14 @@ int tcp_listen(struct net_stack *s, uint16_t port, unsigned backlog);
 int tcp_connect(struct net_stack *s, uint32_t dst, uint16_t dport, uint64_t now);
 /* A child that completed its handshake, oldest first, or NET_EAGAIN. */
 int tcp_accept(struct net_stack *s, int listener);
+/* Change how many children a listener may have pending (0: none for now;
+ * those it has stay). Lets the caller share the pool among listeners as
+ * it fills. NET_EBADF if not a listener. */
+int tcp_set_backlog(struct net_stack *s, int listener, unsigned backlog);
+/* What pool slot h is to its users: NET_EBADF if it is free or in a
+ * TIME_WAIT that nobody holds (both reusable by any new connection);
+ * else the listener whose pending child it is, or h itself. */
+int tcp_slot_user(const struct net_stack *s, int h);
 /* Bytes read (> 0), 0 at the end of the peer's data, or an error. */
 long tcp_read(struct net_stack *s, int h, void *buf, size_t len, uint64_t now);
 /* Bytes queued, possibly fewer than len, NET_EAGAIN when the send buffer

@@ -369,6 +369,25 @@ int tcp_accept(struct net_stack *s, int listener)
     return tcp_index(s, best);
 }
 
+int tcp_set_backlog(struct net_stack *s, int listener, unsigned backlog)
+{
+    struct tcp_conn *l = handle(s, listener);
+    if (!l || l->state != TCP_LISTEN)
+        return NET_EBADF;
+    l->backlog = (uint16_t)(backlog > 0xffff ? 0xffff : backlog);
+    return 0;
+}
+
+int tcp_slot_user(const struct net_stack *s, int h)
+{
+    if (h < 0 || (size_t)h >= s->nconns)
+        return NET_EBADF;
+    const struct tcp_conn *c = &s->conns[h];
+    if (!c->user_open && (c->state == TCP_CLOSED || c->state == TCP_TIME_WAIT))
+        return NET_EBADF;
+    return c->parent >= 0 ? c->parent : h;
+}
+
 /* Tell the peer about a window that reading opened, if it grew enough to
  * matter (two segments or half the buffer). */
 static void window_update(struct net_stack *s, struct tcp_conn *c, uint64_t now)

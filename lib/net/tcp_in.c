@@ -38,6 +38,19 @@ static unsigned children(const struct net_stack *s, int listener)
     return n;
 }
 
+/* The listener's child in SYN_RECEIVED that arrived first, or NULL. */
+static struct tcp_conn *oldest_embryo(struct net_stack *s, int listener)
+{
+    struct tcp_conn *best = NULL;
+    for (size_t i = 0; i < s->nconns; i++) {
+        struct tcp_conn *c = &s->conns[i];
+        if (c->parent == listener && c->state == TCP_SYN_RECEIVED &&
+            (!best || c->accept_order < best->accept_order))
+            best = c;
+    }
+    return best;
+}
+
 /* Options of the peer's SYN: window scale only if both sides offered it
  * (we always offer on an active open, and answer on a passive one). */
 static void take_syn_options(struct tcp_conn *c, const struct tcp_hdr *t)
@@ -67,10 +80,21 @@ static void listen_input(struct net_stack *s, struct tcp_conn *l, const struct i
         return;
     int li = tcp_index(s, l);
     if (children(s, li) >= l->backlog) {
-        /* Dropped silently: the peer retries, and a flood only fills the
-         * backlog, never the rest of the pool. */
-        s->ctr.tcp_backlog_drops++;
-        return;
+        /* Full. The oldest child still in SYN_RECEIVED makes room: under
+         * a flood of spoofed SYNs the backlog holds half-open children
+         * whose SYN-ACKs nobody answers, and keeping them would refuse
+         * every real client until they time out (a minute). A real
+         * client whose child goes this way resends its SYN. Children
+         * that completed their handshake are never evicted; with none to
+         * evict the SYN is dropped silently (the peer retries), and a
+         * flood never takes more than the backlog. */
+        struct tcp_conn *old = oldest_embryo(s, li);
+        if (!old) {
+            s->ctr.tcp_backlog_drops++;
+            return;
+        }
+        s->ctr.tcp_syn_evicted++;
+        tcp_drop(s, old, 0);
     }
     struct tcp_conn *c = tcp_alloc(s);
     if (!c) {
@@ -79,6 +103,7 @@ static void listen_input(struct net_stack *s, struct tcp_conn *l, const struct i
     }
     tcp_setup(s, c, ip->dst, t->dport, ip->src, t->sport, now);
     c->parent = (int16_t)li;
+    c->accept_order = ++s->accept_clock; /* age, for eviction; reset when established */
     c->irs = t->seq;
     c->rcv_nxt = t->seq + 1;
     c->rcv_adv = c->rcv_nxt;

@@ -252,25 +252,105 @@ Test(tcp_open, backlog_bounds_children)
 {
     nh_init(&h, 0);
     int l = tcp_listen(&h.st, NH_PORT, 2);
-    for (uint16_t p = 0; p < 4; p++) {
-        struct nh_seg syn = nh_seg(6000 + p, NH_PORT, 7, 0, TCP_SYN, 65535);
+    struct nh_seg sa, sa0;
+    struct nh_seg syn0 = nh_seg(6000, NH_PORT, 7, 0, TCP_SYN, 65535);
+    nh_send(&h, &syn0);
+    cr_assert(nh_pop_seg(&h, &sa0));
+    struct nh_seg syn1 = nh_seg(6001, NH_PORT, 7, 0, TCP_SYN, 65535);
+    nh_send(&h, &syn1);
+    cr_assert(nh_pop_seg(&h, &sa));
+    struct nh_seg ack0 = nh_seg(6000, NH_PORT, 8, sa0.seq + 1, TCP_ACK, 65535);
+    nh_send(&h, &ack0);
+    /* Full: a third SYN evicts the half-open 6001, never the established
+     * 6000; a fourth evicts the third. Nothing is sent for them. */
+    for (uint16_t p = 6002; p <= 6003; p++) {
+        struct nh_seg syn = nh_seg(p, NH_PORT, 7, 0, TCP_SYN, 65535);
         nh_send(&h, &syn);
+        cr_assert(nh_pop_seg(&h, &sa));
+        cr_assert_eq(sa.dport, p);
+        cr_assert_eq(sa.flags, TCP_SYN | TCP_ACK);
+        cr_assert_eq(nh_pending(&h), 0);
     }
-    struct nh_seg sa;
+    cr_assert_eq(h.st.ctr.tcp_syn_evicted, 2);
+    int c = tcp_accept(&h.st, l);
+    cr_assert_geq(c, 0);
+    cr_assert_eq(h.st.conns[c].rport, 6000, "the established child survived");
+    /* Completing 6003 and one more leaves two established children: with
+     * no half-open one to evict, a further SYN is dropped. */
+    struct nh_seg ack3 = nh_seg(6003, NH_PORT, 8, sa.seq + 1, TCP_ACK, 65535);
+    nh_send(&h, &ack3);
+    struct nh_seg syn4 = nh_seg(6004, NH_PORT, 7, 0, TCP_SYN, 65535);
+    nh_send(&h, &syn4);
     cr_assert(nh_pop_seg(&h, &sa));
-    cr_assert_eq(sa.dport, 6000);
-    cr_assert(nh_pop_seg(&h, &sa));
-    cr_assert_eq(sa.dport, 6001);
-    cr_assert_eq(nh_pending(&h), 0, "third and fourth SYN dropped");
-    cr_assert_eq(h.st.ctr.tcp_backlog_drops, 2);
-    /* Completing and accepting one makes room again. */
-    struct nh_seg ack = nh_seg(6001, NH_PORT, 8, sa.seq + 1, TCP_ACK, 65535);
-    nh_send(&h, &ack);
-    cr_assert_geq(tcp_accept(&h.st, l), 0);
-    struct nh_seg syn = nh_seg(6003, NH_PORT, 7, 0, TCP_SYN, 65535);
+    struct nh_seg ack4 = nh_seg(6004, NH_PORT, 8, sa.seq + 1, TCP_ACK, 65535);
+    nh_send(&h, &ack4);
+    struct nh_seg syn5 = nh_seg(6005, NH_PORT, 7, 0, TCP_SYN, 65535);
+    nh_send(&h, &syn5);
+    cr_assert_eq(nh_pending(&h), 0, "the SYN is dropped");
+    cr_assert_eq(h.st.ctr.tcp_backlog_drops, 1);
+    cr_assert_eq(h.st.ctr.tcp_syn_evicted, 2);
+}
+
+Test(tcp_open, syn_flood_leaves_room_for_a_real_client)
+{
+    nh_init(&h, 0);
+    int l = tcp_listen(&h.st, NH_PORT, 4);
+    /* 1,000 SYNs nobody will complete, from as many ports. */
+    for (unsigned i = 0; i < 1000; i++) {
+        struct nh_seg syn = nh_seg((uint16_t)(10000 + i), NH_PORT, 7, 0, TCP_SYN, 65535);
+        nh_send(&h, &syn);
+        nh_clear(&h);
+    }
+    unsigned used = 0;
+    for (size_t i = 0; i < h.st.nconns; i++)
+        used += h.st.conns[i].state != TCP_CLOSED;
+    cr_assert_eq(used, 1 + 4, "the listener and a full backlog, nothing more");
+    /* A real client still gets through. */
+    struct nh_seg syn = nh_seg(5555, NH_PORT, 7, 0, TCP_SYN, 65535), sa;
     nh_send(&h, &syn);
     cr_assert(nh_pop_seg(&h, &sa));
-    cr_assert_eq(sa.dport, 6003);
+    struct nh_seg ack = nh_seg(5555, NH_PORT, 8, sa.seq + 1, TCP_ACK, 65535);
+    nh_send(&h, &ack);
+    int c = tcp_accept(&h.st, l);
+    cr_assert_geq(c, 0);
+    cr_assert_eq(h.st.conns[c].rport, 5555);
+    cr_assert_eq(tcp_get_state(&h.st, c), TCP_ESTABLISHED);
+}
+
+/* netstack shares the pool among listeners by moving their backlogs. */
+Test(tcp_open, backlog_changes_and_slot_users)
+{
+    nh_init(&h, 0);
+    int l = tcp_listen(&h.st, NH_PORT, 4);
+    cr_assert_eq(tcp_set_backlog(&h.st, l, 1), 0);
+    cr_assert_eq(tcp_slot_user(&h.st, l), l, "a listener is its own user");
+    struct nh_seg syn0 = nh_seg(6000, NH_PORT, 7, 0, TCP_SYN, 65535), sa;
+    nh_send(&h, &syn0);
+    cr_assert(nh_pop_seg(&h, &sa));
+    struct nh_seg ack0 = nh_seg(6000, NH_PORT, 8, sa.seq + 1, TCP_ACK, 65535);
+    nh_send(&h, &ack0);
+    struct nh_seg syn1 = nh_seg(6001, NH_PORT, 7, 0, TCP_SYN, 65535);
+    nh_send(&h, &syn1);
+    cr_assert_eq(nh_pending(&h), 0, "over the lowered backlog, nothing to evict: dropped");
+    int child = -1, users = 0;
+    for (int i = 0; i < (int)h.st.nconns; i++) {
+        if (i != l && tcp_slot_user(&h.st, i) == l)
+            child = i;
+        users += tcp_slot_user(&h.st, i) >= 0;
+    }
+    cr_assert_geq(child, 0, "the pending child is counted for its listener");
+    cr_assert_eq(users, 2, "every other slot is free");
+    cr_assert_eq(tcp_set_backlog(&h.st, l, 0), 0);
+    struct nh_seg syn2 = nh_seg(6002, NH_PORT, 7, 0, TCP_SYN, 65535);
+    nh_send(&h, &syn2);
+    cr_assert_eq(nh_pending(&h), 0, "backlog 0: no new child");
+    cr_assert_eq(tcp_set_backlog(&h.st, l, 2), 0);
+    nh_send(&h, &syn2);
+    cr_assert(nh_pop_seg(&h, &sa), "raised again: a child");
+    cr_assert_eq(sa.dport, 6002);
+    cr_assert_eq(tcp_set_backlog(&h.st, child, 3), NET_EBADF, "not a listener");
+    cr_assert_eq(tcp_slot_user(&h.st, -1), NET_EBADF);
+    cr_assert_eq(tcp_slot_user(&h.st, (int)h.st.nconns), NET_EBADF);
 }
 
 Test(tcp_open, accept_is_fifo)

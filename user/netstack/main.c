@@ -120,8 +120,10 @@ static void on_frame(const struct capos_cqe *cqe)
         capos_panic("netstack: NetworkInterface.receive failed (%d)", rc);
     NetworkInterface_receive_Results_r r = {root};
     struct capn_data d = NetworkInterface_receive_Results_get_frame(r);
-    if (d.ptr && d.len)
+    if (d.ptr && d.len) {
+        ns_share_backlogs(); /* SYNs find each listener's room as it is now */
         net_input(&ns.st, d.ptr, d.len, ns.now);
+    }
 }
 
 static const char *ip_str(uint32_t ip, char *b)
@@ -137,6 +139,10 @@ static void on_echo(void *ctx, uint32_t src, uint16_t id, uint16_t seq, const ui
 {
     (void)ctx;
     (void)data;
+    if (id == NS_PING_ID) {
+        ns_ping_reply(src, id, seq); /* a program's NetworkManager.ping */
+        return;
+    }
     char a[16];
     capos_printf("netstack: echo reply from %s: id %u sequence %u, %u bytes\n", ip_str(src, a), id,
                  seq, (unsigned)len);
@@ -150,7 +156,9 @@ static void report_address(void)
     char a[16], m[16], g[16];
     capos_printf("netstack: address %s netmask %s gateway %s (%s)\n", ip_str(ns.st.ip, a),
                  ip_str(ns.st.netmask, m), ip_str(ns.st.gateway, g),
-                 ns.st.dhcp.state == DHCP_FALLBACK ? "static fallback" : "DHCP");
+                 ns.st.dhcp.state == DHCP_FALLBACK ? "static fallback"
+                 : ns.st.dhcp.state == DHCP_OFF    ? "static, no DHCP"
+                                                   : "DHCP");
     static const char payload[] = "capOS netstack ping";
     if (ns.st.gateway)
         net_ping(&ns.st, ns.st.gateway, 0x6e73, 1, payload, sizeof(payload) - 1, ns.now);
@@ -166,6 +174,7 @@ static void setup(void)
     struct net_config cfg;
     memset(&cfg, 0, sizeof(cfg));
     net_config_qemu(&cfg);
+    ns_config_from_exports(&cfg);
     struct capnpc_call c;
     NetworkInterface_info_Results_r ir;
     capnpc_call_init(&c, params, 64, results, sizeof(results));
@@ -202,8 +211,14 @@ static void setup(void)
     ns.now = now_ms();
     net_init(&ns.st, &cfg, &mem, emit, 0, ns.now);
     net_set_echo_handler(&ns.st, on_echo, 0);
-    capos_printf("netstack: MAC %02x:%02x:%02x:%02x:%02x:%02x, DHCP (fallback 10.0.2.15/24)\n",
-                 cfg.mac[0], cfg.mac[1], cfg.mac[2], cfg.mac[3], cfg.mac[4], cfg.mac[5]);
+    char a[16], g[16];
+    unsigned prefix = 0;
+    for (uint32_t m = cfg.netmask; m; m <<= 1)
+        prefix++;
+    capos_printf("netstack: MAC %02x:%02x:%02x:%02x:%02x:%02x, %s %s/%u gateway %s\n", cfg.mac[0],
+                 cfg.mac[1], cfg.mac[2], cfg.mac[3], cfg.mac[4], cfg.mac[5],
+                 cfg.dhcp ? "DHCP, fallback" : "static (no DHCP)", ip_str(cfg.ip, a), prefix,
+                 cfg.gateway ? ip_str(cfg.gateway, g) : "none");
 }
 
 static void hold_lifetime(void)
@@ -230,9 +245,10 @@ static bool on_cqe(const struct capos_cqe *cqe)
     }
     if (life_ud && cqe->user_data == life_ud) {
         capos_printf("netstack: lifetime ended; %lu frames in, %lu out; the device was busy "
-                     "for %lu (queued), %lu dropped\n",
+                     "for %lu (queued), %lu dropped; %lu objects ended by their release\n",
                      (unsigned long)ns.st.ctr.rx_frames, (unsigned long)ns.st.ctr.tx_frames,
-                     (unsigned long)tx_refused, (unsigned long)tx_dropped);
+                     (unsigned long)tx_refused, (unsigned long)tx_dropped,
+                     (unsigned long)ns.released);
         return false;
     }
     ns_on_cqe(cqe);
@@ -243,6 +259,7 @@ int main(void)
 {
     setup();
     ns_objs_init();
+    ns_share_init();
     hold_lifetime();
     for (;;) {
         if (!rx_ud)
@@ -257,10 +274,7 @@ int main(void)
         report_address();
         while (ns_progress())
             ;
-        uint64_t dl = net_next_deadline(&ns.st);
-        for (int i = 0; i < NS_MAX_OBJS; i++)
-            if (ns.objs[i].conn_call && ns.objs[i].conn_start + NS_CONNECT_MAX < dl)
-                dl = ns.objs[i].conn_start + NS_CONNECT_MAX;
+        uint64_t dl = ns_deadline(net_next_deadline(&ns.st));
         uint64_t timeout = UINT64_MAX;
         if (dl != NET_NEVER)
             timeout = dl > ns.now ? (dl - ns.now) * 1000000u : 0;
