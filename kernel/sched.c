@@ -145,6 +145,21 @@ static void make_runnable(struct thread *t)
         arch_cpu_kick(c->arch.cpu);
 }
 
+/* Threads wait in this CPU's queue while another CPU idles (after a
+ * handoff pulled a thread here, or several were woken here by RETURNs):
+ * wake an idle CPU, whose idle loop steals one. An idle CPU halts, so it
+ * would not look by itself. */
+static void kick_an_idle_cpu(const struct percpu *self)
+{
+    for (uint32_t i = 0; i < ncpus; i++) {
+        struct percpu *c = &percpu_of[i];
+        if (c != self && cpu_idle(c)) {
+            arch_cpu_kick(c->arch.cpu);
+            return;
+        }
+    }
+}
+
 /* An idle CPU takes the newest thread of the longest other queue. */
 static struct thread *steal(struct percpu *self)
 {
@@ -208,6 +223,10 @@ static void schedule(void)
         prev->state = THREAD_RUNNING;
         return;
     }
+    /* Others still wait here: another CPU may be idle. (Not after the
+     * usual IPC handoff: its queue held only the thread handed to.) */
+    if (__builtin_expect(c->run_head != 0, 0) && ncpus > 1)
+        kick_an_idle_cpu(c);
     next->state = THREAD_RUNNING;
     next->cpu = c->arch.cpu;
     /* A handoff runs on the donor's slice; anyone else starts afresh (and

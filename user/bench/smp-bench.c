@@ -21,7 +21,7 @@
 #include "capos_threads.h"
 
 #define WORKERS      4
-#define WORK         20000ull /* iterations of 500 loop steps each */
+#define WORK         200000ull /* iterations of 500 loop steps each */
 #define PAIRS        2
 #define PAIR_RTS     20000ull
 #define WAKES        200

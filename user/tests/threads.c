@@ -230,8 +230,10 @@ static void test_mutex_kinds(void)
     mtx_lock(&m);
     CHECK(mtx_trylock(&m) == thrd_busy, "mtx_trylock on a held mutex: thrd_busy");
     struct timespec ts = {0, 0};
-    timespec_get(&ts, TIME_UTC);
+    /* t0 first: the deadline is 2 ms after a later reading, so the wait
+     * lasts at least 2 ms from t0. */
     uint64_t t0 = capos_clock_ns();
+    timespec_get(&ts, TIME_UTC);
     ts.tv_nsec += 2000000;
     if (ts.tv_nsec >= 1000000000L) {
         ts.tv_sec++;
