@@ -58,7 +58,10 @@ $(eval $(call user_program,netstack,$(wildcard user/netstack/*.c)))
 # The remote-session gateway (docs/remote.md): every file of
 # user/services/remote-gateway/, with lib/rpc and remote.capnp's code.
 $(eval $(call user_program,remote-gateway,$(wildcard user/services/remote-gateway/*.c)))
-$(BUILD)/obj/user/user/services/remote-gateway/%.o: | $(GEN_REMOTE_H) $(GEN_RPC_H)
+# Its objects need the generated headers first (explicit targets: a
+# pattern rule without a recipe would add nothing to the pattern above).
+REMOTE_GATEWAY_OBJS := $(addprefix $(BUILD)/obj/user/,$(addsuffix .o,$(basename $(wildcard user/services/remote-gateway/*.c))))
+$(REMOTE_GATEWAY_OBJS): | $(GEN_REMOTE_H) $(GEN_RPC_H)
 $(BUILD)/obj/user/$(GEN_DIR)/remote.capnp.o: | $(GEN_REMOTE_H)
 # The shell: every file of user/shell/ makes one program.
 $(if $(wildcard user/shell/*.c),$(eval $(call user_program,capos-shell,$(wildcard user/shell/*.c))))
