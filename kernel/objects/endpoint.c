@@ -223,6 +223,17 @@ static void call_abandon(struct pending_call *pc, struct process *caller)
     }
 }
 
+/* Take r, which follows prev (NULL: r is first), off the waiting RECVs. */
+static void recv_unlink(struct endpoint *ep, struct recv_wait *prev, struct recv_wait *r)
+{
+    if (prev)
+        prev->next = r->next;
+    else
+        ep->recvs = r->next;
+    if (ep->recvs_tail == r)
+        ep->recvs_tail = prev;
+}
+
 /* A RECV ended early: it leaves the endpoint's waiting RECVs. */
 static void recv_abandon(struct pending_call *pc, struct process *caller)
 {
@@ -232,12 +243,7 @@ static void recv_abandon(struct pending_call *pc, struct process *caller)
     for (struct recv_wait *q = ep->recvs; q; prev = q, q = q->next) {
         if (q != r)
             continue;
-        if (prev)
-            prev->next = r->next;
-        else
-            ep->recvs = r->next;
-        if (ep->recvs_tail == r)
-            ep->recvs_tail = prev;
+        recv_unlink(ep, prev, r);
         recv_wait_free(ep, r);
         return;
     }
@@ -639,12 +645,7 @@ static void endpoint_unshared(struct kobject *obj)
     for (struct recv_wait *r = ep->recvs; r; prev = r, r = r->next) {
         if (!r->clients_gone)
             continue;
-        if (prev)
-            prev->next = r->next;
-        else
-            ep->recvs = r->next;
-        if (ep->recvs_tail == r)
-            ep->recvs_tail = prev;
+        recv_unlink(ep, prev, r);
         struct capos_cqe cqe = {.result = 0, .flags = CAPOS_CQE_F_CLIENTS_GONE};
         pending_call_post(&r->token, &cqe);
         recv_wait_free(ep, r);

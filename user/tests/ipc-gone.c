@@ -30,37 +30,6 @@ static uint8_t results[1024] __attribute__((aligned(8)));
 static uint8_t rbuf[512] __attribute__((aligned(8)));
 static uint32_t factory, attenuator, spawner, console;
 
-struct op {
-    uint64_t ud;
-    bool done;
-    struct capos_cqe cqe;
-};
-
-static struct op op_submit(struct capos_sqe sqe)
-{
-    struct op o = {.ud = capos_ring_next_id()};
-    sqe.user_data = o.ud;
-    capos_ring_submit(&sqe);
-    return o;
-}
-
-/* Has it completed (without blocking)? The kernel consumes the SQ first. */
-static bool op_poll(struct op *o)
-{
-    if (!o->done) {
-        capos_cap_enter(0, 0);
-        o->done = capos_ring_try_take(o->ud, &o->cqe);
-    }
-    return o->done;
-}
-
-static struct capos_cqe op_wait(struct op *o)
-{
-    if (!o->done)
-        o->done = capos_ring_wait(o->ud, &o->cqe);
-    return o->cqe;
-}
-
 static int32_t run(struct capos_sqe sqe)
 {
     struct op o = op_submit(sqe);

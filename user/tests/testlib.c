@@ -149,3 +149,28 @@ void test_check(bool ok, const char *fmt, ...)
     capos_printf("%s%s\n", ok ? "ok: " : "FAILED: ", line);
     failures += !ok;
 }
+
+struct op op_submit(struct capos_sqe sqe)
+{
+    struct op o = {.ud = capos_ring_next_id()};
+    sqe.user_data = o.ud;
+    capos_ring_submit(&sqe);
+    return o;
+}
+
+/* Has it completed (without blocking)? The kernel consumes the SQ first. */
+bool op_poll(struct op *o)
+{
+    if (!o->done) {
+        capos_cap_enter(0, 0);
+        o->done = capos_ring_try_take(o->ud, &o->cqe);
+    }
+    return o->done;
+}
+
+struct capos_cqe op_wait(struct op *o)
+{
+    if (!o->done)
+        o->done = capos_ring_wait(o->ud, &o->cqe);
+    return o->cqe;
+}

@@ -66,4 +66,18 @@ bool test_map_same_va(uint32_t vm);
 /* The exit code of a child, or INT32_MIN if the wait failed. */
 int32_t test_wait_exit(uint32_t handle);
 
+/* A raw ring operation in flight, for tests that hold several at once
+ * (struct op: its user_data, whether its CQE was taken, the CQE). */
+struct op {
+    uint64_t ud;
+    bool done;
+    struct capos_cqe cqe;
+};
+/* Submit sqe under a fresh user_data. */
+struct op op_submit(struct capos_sqe sqe);
+/* Has it completed (without blocking)? The kernel consumes the SQ first. */
+bool op_poll(struct op *o);
+/* Its CQE, waited for. */
+struct capos_cqe op_wait(struct op *o);
+
 #endif
