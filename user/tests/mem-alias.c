@@ -25,6 +25,7 @@ static int result_of(int rc)
 
 int main(void)
 {
+    test_wait_go_ahead(); /* until init has looked at our reservation */
     uint32_t frames = capos_capset_find("frames", FrameAllocator_INTERFACE_ID, 0);
     uint32_t timer = capos_capset_find("timer", Timer_INTERFACE_ID, 0);
     struct test_usage u0, u1, u2;

@@ -31,15 +31,25 @@ int main(void)
           "kernel stacks",
           u0.held, u0.quota, u0.tables, u0.heap, u0.stacks);
 
+    /* The children wait for a go-ahead before they start, so that all
+     * three are surely alive (their quotas reserved) when init reads its
+     * account: on a second CPU one could otherwise run to its end first. */
+    uint32_t go_server, go;
+    if (!test_create_endpoint(endpoints, Timer_INTERFACE_ID, &go_server, &go)) {
+        CHECK(false, "mem-quota: the go-ahead endpoint made");
+        return failures;
+    }
     int rc;
     const struct capos_grant hog[] = {{"vm", VirtualMemory_INTERFACE_ID, vm},
                                       {"frames", FrameAllocator_INTERFACE_ID, frames},
                                       {"timer", Timer_INTERFACE_ID, timer},
-                                      {"console", Console_INTERFACE_ID, console}};
+                                      {"console", Console_INTERFACE_ID, console},
+                                      {TEST_GO_AHEAD, Timer_INTERFACE_ID, go}};
     const struct capos_grant victim[] = {{"frames", FrameAllocator_INTERFACE_ID, frames},
                                          {"endpoints", EndpointFactory_INTERFACE_ID, endpoints},
                                          {"timer", Timer_INTERFACE_ID, timer},
-                                         {"console", Console_INTERFACE_ID, console}};
+                                         {"console", Console_INTERFACE_ID, console},
+                                         {TEST_GO_AHEAD, Timer_INTERFACE_ID, go}};
 
     /* Refusals first: they must leave nothing behind. */
     uint32_t h = test_spawn_quota(spawner, "mem-victim", victim, 4, (uint32_t)(u0.quota + 1), &rc);
@@ -51,13 +61,14 @@ int main(void)
     test_usage(frames, &u1);
     CHECK(u1.children == 0, "mem-quota: refused children leave no reservation (%lu)", u1.children);
 
-    uint32_t tables = test_spawn_quota(spawner, "mem-tables", hog, 4, HOG_QUOTA, &rc);
-    uint32_t alias = test_spawn_quota(spawner, "mem-alias", hog + 1, 3, HOG_QUOTA, &rc);
-    uint32_t vic = test_spawn_quota(spawner, "mem-victim", victim, 4, VICTIM_QUOTA, &rc);
+    uint32_t tables = test_spawn_quota(spawner, "mem-tables", hog, 5, HOG_QUOTA, &rc);
+    uint32_t alias = test_spawn_quota(spawner, "mem-alias", hog + 1, 4, HOG_QUOTA, &rc);
+    uint32_t vic = test_spawn_quota(spawner, "mem-victim", victim, 5, VICTIM_QUOTA, &rc);
     test_usage(frames, &u1);
     CHECK(tables && alias && vic, "mem-quota: the three children started");
     CHECK(u1.children == 2 * HOG_QUOTA + VICTIM_QUOTA,
           "mem-quota: their quotas are carved out of init's: %lu frames reserved", u1.children);
+    CHECK(test_give_go_ahead(go_server, 3), "mem-quota: the three children given the go-ahead");
     CHECK(test_wait_exit(vic) == 0, "mem-quota: mem-victim got everything it asked for");
     CHECK(test_wait_exit(tables) == 0, "mem-quota: mem-tables stopped at its own quota");
     CHECK(test_wait_exit(alias) == 0, "mem-quota: mem-alias stopped at its own quota");

@@ -32,6 +32,7 @@ static int map_page(uint32_t vm, uint64_t va, bool map)
 
 int main(void)
 {
+    test_wait_go_ahead(); /* until init has looked at our reservation */
     uint32_t vm = capos_capset_find("vm", VirtualMemory_INTERFACE_ID, 0);
     uint32_t frames = capos_capset_find("frames", FrameAllocator_INTERFACE_ID, 0);
     uint32_t timer = capos_capset_find("timer", Timer_INTERFACE_ID, 0);

@@ -28,6 +28,7 @@ static uint32_t allocate(uint32_t frames, uint32_t pages, int *ex)
 
 int main(void)
 {
+    test_wait_go_ahead(); /* until init has looked at our reservation */
     uint32_t frames = capos_capset_find("frames", FrameAllocator_INTERFACE_ID, 0);
     uint32_t endpoints = capos_capset_find("endpoints", EndpointFactory_INTERFACE_ID, 0);
     uint32_t timer = capos_capset_find("timer", Timer_INTERFACE_ID, 0);

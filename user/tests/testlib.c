@@ -109,6 +109,39 @@ int32_t test_wait_exit(uint32_t handle)
     return ProcessHandle_wait_Results_get_exitCode(r);
 }
 
+void test_wait_go_ahead(void)
+{
+    uint32_t go = capos_capset_find(TEST_GO_AHEAD, Timer_INTERFACE_ID, 0);
+    if (!go)
+        return;
+    struct capnpc_call c;
+    Timer_now_Results_r r;
+    capnpc_call_init(&c, test_params, sizeof(test_params), test_results, sizeof(test_results));
+    Timer_now_call(&capos_transport, go, &c, &r);
+}
+
+static uint32_t go_ahead_left;
+
+static int go_ahead_answer(void *self, Timer_now_Params_r params, Timer_now_Results_b results,
+                           void *ctx)
+{
+    (void)self, (void)params;
+    Timer_now_Results_set_ns(results, 0);
+    if (--go_ahead_left == 0)
+        ((struct capos_call_ctx *)ctx)->server->stop = true;
+    return CAPNPC_OK;
+}
+
+bool test_give_go_ahead(uint32_t server, uint32_t n)
+{
+    static const struct Timer_ops ops = {.now = go_ahead_answer};
+    if (n == 0)
+        return true;
+    go_ahead_left = n;
+    struct capos_server srv = {.endpoint = server, .iface = &Timer_IFACE, .ops = &ops};
+    return capos_serve(&srv) == 0 && go_ahead_left == 0;
+}
+
 bool test_usage(uint32_t frames, struct test_usage *u)
 {
     struct capnpc_call c;

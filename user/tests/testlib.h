@@ -63,6 +63,17 @@ bool test_usage(uint32_t frames, struct test_usage *u);
 /* Map one writable page at TEST_SAME_VA through `vm`; false on failure. */
 bool test_map_same_va(uint32_t vm);
 
+/* A go-ahead for children whose parent must look at them before they end
+ * (e.g. read the quota they reserve while they are surely alive). The
+ * parent makes an endpoint of the Timer interface and grants its client as
+ * "go"; each child calls test_wait_go_ahead() first, and the parent answers
+ * them with test_give_go_ahead(server, n) once it has looked (false if the
+ * endpoint failed before n calls). Without a "go" capability the wait
+ * returns at once. */
+#define TEST_GO_AHEAD "go"
+void test_wait_go_ahead(void);
+bool test_give_go_ahead(uint32_t server, uint32_t n);
+
 /* The exit code of a child, or INT32_MIN if the wait failed. */
 int32_t test_wait_exit(uint32_t handle);
 
