@@ -52,7 +52,9 @@ int kcall_defer(struct kcall *kc, struct pending_call *pc)
     return CAPNPC_OK;
 }
 
-bool kcall_flat_params(struct process *p, const struct capos_sqe *sqe, uint64_t *words, uint32_t n)
+/* Always inlined (with LTO, across files): each caller is a hot path of
+ * its own, and GCC stops inlining these once there are a few callers. */
+inline __attribute__((always_inline)) bool kcall_flat_params(struct process *p, const struct capos_sqe *sqe, uint64_t *words, uint32_t n)
 {
     uint64_t buf[2 + KCALL_FLAT_MAX_WORDS];
     if (n > KCALL_FLAT_MAX_WORDS || sqe->xfer_count != 0 || sqe->params_len != 8 * (2 + n) ||
@@ -69,8 +71,10 @@ bool kcall_flat_params(struct process *p, const struct capos_sqe *sqe, uint64_t 
     return true;
 }
 
-void kcall_flat_results(struct process *p, const struct capos_sqe *sqe, struct capos_cqe *cqe,
-                        const uint64_t *words, uint32_t n)
+/* Inlined into both callers: Timer.now's answer is this and a copy. */
+static inline __attribute__((always_inline)) int write_flat(struct process *p, uint64_t addr,
+                                                            uint32_t cap, const uint64_t *words,
+                                                            uint32_t n, uint32_t *len_out)
 {
     uint64_t buf[2 + KCALL_FLAT_MAX_WORDS];
     uint32_t len = 8 * (2 + n);
@@ -78,11 +82,24 @@ void kcall_flat_results(struct process *p, const struct capos_sqe *sqe, struct c
     buf[1] = (uint64_t)n << 32;
     for (uint32_t i = 0; i < n; i++)
         buf[2 + i] = words[i];
-    int rc = len > sqe->result_len ? CAPOS_E_RESULT_TOO_SMALL
-                                   : copy_to_user(p, sqe->result_addr, buf, len);
+    int rc = len > cap ? CAPOS_E_RESULT_TOO_SMALL : copy_to_user(p, addr, buf, len);
+    *len_out = rc ? 0 : len;
+    return rc;
+}
+
+int kcall_write_flat(struct process *p, uint64_t addr, uint32_t cap, const uint64_t *words,
+                     uint32_t n, uint32_t *len_out)
+{
+    return write_flat(p, addr, cap, words, n, len_out);
+}
+
+inline __attribute__((always_inline)) void kcall_flat_results(struct process *p, const struct capos_sqe *sqe, struct capos_cqe *cqe,
+                        const uint64_t *words, uint32_t n)
+{
+    uint32_t len;
+    cqe->result = write_flat(p, sqe->result_addr, sqe->result_len, words, n, &len);
     cqe->flags = 0;
-    cqe->result = rc;
-    cqe->result_len = rc ? 0 : len;
+    cqe->result_len = len;
     cqe->cap_count = 0;
 }
 

@@ -85,6 +85,18 @@ bool kcall_execute(struct process *caller, struct kobject *obj, const struct cap
 bool kcall_flat_params(struct process *p, const struct capos_sqe *sqe, uint64_t *words, uint32_t n);
 void kcall_flat_results(struct process *p, const struct capos_sqe *sqe, struct capos_cqe *cqe,
                         const uint64_t *words, uint32_t n);
+/* The same framing into a process's buffer [addr, addr + cap), for a
+ * deferred answer: 0 and the length, or a CAPOS_E_*. */
+int kcall_write_flat(struct process *p, uint64_t addr, uint32_t cap, const uint64_t *words,
+                     uint32_t n, uint32_t *len_out);
+/* The generated reader and builder of struct type T over flat words, so
+ * that a flat handler reads and writes fields at the schema's offsets
+ * through the generated accessors (T##_get_x, T##_set_x), never by hand. */
+#define KCALL_FLAT_WORDS(T) T##_DATA_WORDS
+#define KCALL_FLAT_READER(T, words)                                                                \
+    ((T##_r){.s = {.data = (const uint8_t *)(words), .data_bytes = 8 * T##_DATA_WORDS}})
+#define KCALL_FLAT_BUILDER(T, words)                                                               \
+    ((T##_b){.s = {.data = (uint8_t *)(words), .data_bytes = 8 * T##_DATA_WORDS}})
 
 /* For handlers. */
 /* Answer with a CapException; returns CAPNPC_EXCEPTION for the handler to

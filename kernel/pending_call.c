@@ -113,3 +113,14 @@ void pending_call_complete_with(struct pending_call *pc, pending_build_fn build,
     cqe.result_len = len;
     pending_call_post(pc, &cqe);
 }
+
+void pending_call_complete_flat(struct pending_call *pc, const uint64_t *words, uint32_t n)
+{
+    if (!pc->caller)
+        return;
+    struct capos_cqe cqe = {0};
+    uint32_t len = 0;
+    cqe.result = kcall_write_flat(pc->caller, pc->result_addr, pc->result_len, words, n, &len);
+    cqe.result_len = len;
+    pending_call_post(pc, &cqe);
+}

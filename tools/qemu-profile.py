@@ -7,7 +7,9 @@ Boots ISO under -icount shift=0,sleep=off with -singlestep (one guest
 instruction per translation block), turns QEMU's exec log on through the
 monitor when the guest prints "prof: start" and off at "prof: end N", and
 prints executed instructions per symbol divided by N (user/bench/prof-now.c
-is an example target). The switch-over is not instruction-exact: keep the
+is an example target). The exec log is kept (its path is printed); with
+PROF_LOG=path N=ops the same log is read again without booting, e.g. for
+other LINES. The switch-over is not instruction-exact: keep the
 measured loop long and spin before and after it."""
 import os, re, socket, subprocess, sys, time, bisect, collections
 iso, *elves = sys.argv[1:]
@@ -17,22 +19,29 @@ log = os.path.join(tmp, 'exec.log')
 sock = os.path.join(tmp, 'mon.sock')
 for f in (log, sock):
     if os.path.exists(f): os.unlink(f)
-q = subprocess.Popen(['qemu-system-x86_64', '-M', 'q35', '-m', '256M', '-display', 'none', '-no-reboot',
-    '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04', '-cdrom', iso, '-accel', 'tcg', '-cpu', 'max',
-    '-icount', 'shift=0,sleep=off', '-singlestep', '-D', log, '-monitor', 'unix:%s,server,nowait' % sock,
-    '-serial', 'stdio'], stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-time.sleep(0.5)
-m = socket.socket(socket.AF_UNIX); m.connect(sock)
-def mon(cmd):
-    m.sendall((cmd + '\n').encode()); time.sleep(0.05)
-n = 1
-for raw in q.stdout:
-    line = raw.decode(errors='replace').rstrip()
-    if 'prof: start' in line: mon('log exec,nochain')
-    elif 'prof: end' in line:
-        mon('log none'); n = int(line.split()[-1]); break
-    elif 'panic' in line.lower(): print(line)
-q.kill()
+def boot():
+  q = subprocess.Popen(['qemu-system-x86_64', '-M', 'q35', '-m', '256M', '-display', 'none', '-no-reboot',
+      '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04', '-cdrom', iso, '-accel', 'tcg', '-cpu', 'max',
+      '-icount', 'shift=0,sleep=off', '-singlestep', '-D', log, '-monitor', 'unix:%s,server,nowait' % sock,
+      '-serial', 'stdio'], stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+  time.sleep(0.5)
+  m = socket.socket(socket.AF_UNIX); m.connect(sock)
+  def mon(cmd):
+      m.sendall((cmd + '\n').encode()); time.sleep(0.05)
+  n = 1
+  for raw in q.stdout:
+      line = raw.decode(errors='replace').rstrip()
+      if 'prof: start' in line: mon('log exec,nochain')
+      elif 'prof: end' in line:
+          mon('log none'); n = int(line.split()[-1]); break
+      elif 'panic' in line.lower(): print(line)
+  q.kill()
+  return n
+if os.environ.get('PROF_LOG'):
+    log = os.environ['PROF_LOG']; n = int(os.environ.get('N', '1'))
+else:
+    n = boot()
+    print('exec log kept: %s' % log)
 syms = []
 for e in elves:
     for l in subprocess.run(['nm', '-n', e], capture_output=True, text=True).stdout.splitlines():

@@ -49,16 +49,14 @@ static void untime(struct park_wait *pw)
     }
 }
 
-static void build_woken(struct capn_bld *b, void *arg)
-{
-    ParkSpace_wait_Results_set_woken(ParkSpace_wait_Results_build_root(b), *(bool *)arg);
-}
-
-/* Answer a wait that has left the table, and free it. */
+/* Answer a wait that has left the table, and free it. Its results are one
+ * data word (woken), answered flat whichever path decoded the call. */
 static void finish(struct park_wait *pw, bool woken)
 {
     untime(pw);
-    pending_call_complete_with(&pw->call, build_woken, &woken);
+    uint64_t word = 0;
+    ParkSpace_wait_Results_set_woken(KCALL_FLAT_BUILDER(ParkSpace_wait_Results, &word), woken);
+    pending_call_complete_flat(&pw->call, &word, KCALL_FLAT_WORDS(ParkSpace_wait_Results));
     kfree(pw);
 }
 
@@ -71,28 +69,23 @@ static void wait_abandon(struct pending_call *pc, struct process *caller)
     kfree(pw);
 }
 
-static int space_wait(void *self, ParkSpace_wait_Params_r params, ParkSpace_wait_Results_b results,
-                      void *ctx)
+/* A wait, decoded by either path: parked (*out, to be deferred by the
+ * caller), or why not. */
+enum wait_start { WAIT_PARKED, WAIT_VALUE_DIFFERS, WAIT_MISALIGNED, WAIT_UNREADABLE, WAIT_NO_MEMORY };
+
+static enum wait_start wait_start(struct process *p, uint64_t addr, uint32_t expected,
+                                  uint64_t timeout, struct park_wait **out)
 {
-    struct kcall *kc = ctx;
-    struct process *p = kc->caller;
-    uint64_t addr = ParkSpace_wait_Params_get_addr(params);
-    uint64_t timeout = ParkSpace_wait_Params_get_timeoutNs(params);
     if (addr & 3)
-        return kcall_fail(kc, CapException_Type_invalidArgument,
-                          "ParkSpace.wait: addr must be 4-byte aligned");
+        return WAIT_MISALIGNED;
     uint32_t now_value;
     if (copy_from_user(p, &now_value, addr, sizeof(now_value)) != 0)
-        return kcall_fail(kc, CapException_Type_invalidArgument,
-                          "ParkSpace.wait: addr is not readable memory of yours");
-    if (now_value != ParkSpace_wait_Params_get_expected(params)) {
-        ParkSpace_wait_Results_set_woken(results, false);
-        return CAPNPC_OK;
-    }
+        return WAIT_UNREADABLE;
+    if (now_value != expected)
+        return WAIT_VALUE_DIFFERS;
     struct park_wait *pw = kzalloc_in(p->account, sizeof(*pw));
     if (!pw)
-        return kcall_fail(kc, CapException_Type_overloaded,
-                          "ParkSpace.wait: your frame quota cannot pay for another waiter");
+        return WAIT_NO_MEMORY;
     pw->call.abandon = wait_abandon;
     pw->deadline_ns = UINT64_MAX;
     if (timeout) {
@@ -103,7 +96,34 @@ static int space_wait(void *self, ParkSpace_wait_Params_r params, ParkSpace_wait
         sched_deadline_added(pw->deadline_ns);
     }
     park_enqueue(&table, &pw->waiter, park_key(p->pid, addr));
-    return kcall_defer(kc, &pw->call);
+    *out = pw;
+    return WAIT_PARKED;
+}
+
+static int space_wait(void *self, ParkSpace_wait_Params_r params, ParkSpace_wait_Results_b results,
+                      void *ctx)
+{
+    struct kcall *kc = ctx;
+    struct park_wait *pw = 0;
+    switch (wait_start(kc->caller, ParkSpace_wait_Params_get_addr(params),
+                       ParkSpace_wait_Params_get_expected(params),
+                       ParkSpace_wait_Params_get_timeoutNs(params), &pw)) {
+    case WAIT_PARKED:
+        return kcall_defer(kc, &pw->call);
+    case WAIT_VALUE_DIFFERS:
+        ParkSpace_wait_Results_set_woken(results, false);
+        return CAPNPC_OK;
+    case WAIT_MISALIGNED:
+        return kcall_fail(kc, CapException_Type_invalidArgument,
+                          "ParkSpace.wait: addr must be 4-byte aligned");
+    case WAIT_UNREADABLE:
+        return kcall_fail(kc, CapException_Type_invalidArgument,
+                          "ParkSpace.wait: addr is not readable memory of yours");
+    case WAIT_NO_MEMORY:
+    default:
+        return kcall_fail(kc, CapException_Type_overloaded,
+                          "ParkSpace.wait: your frame quota cannot pay for another waiter");
+    }
 }
 
 static void woken(void *ctx, struct park_waiter *w)
@@ -151,7 +171,50 @@ static void park_expire(uint64_t now_ns)
 
 static const struct ParkSpace_ops park_ops = {.wait = space_wait, .wake = space_wake};
 
-KOBJECT_TYPE(park_type, ParkSpace, park_ops);
+/* wait and wake are the hot path of every contended lock: answered flat
+ * (kcall.h) when the params have the stubs' shape and nothing goes wrong;
+ * everything else, errors included, through the general path, which
+ * decodes any valid encoding and words each error. */
+static int park_ring_call(struct kobject *obj, struct process *p, const struct cap_entry *e,
+                          const struct capos_sqe *sqe, struct capos_cqe *cqe);
+
+KOBJECT_TYPE(park_type, ParkSpace, park_ops, .ring_call = park_ring_call);
+
+static int park_ring_call(struct kobject *obj, struct process *p, const struct cap_entry *e,
+                          const struct capos_sqe *sqe, struct capos_cqe *cqe)
+{
+    uint64_t w[KCALL_FLAT_MAX_WORDS], r = 0;
+    if (sqe->method == ParkSpace_wake_METHOD &&
+        kcall_flat_params(p, sqe, w, KCALL_FLAT_WORDS(ParkSpace_wake_Params))) {
+        ParkSpace_wake_Params_r params = KCALL_FLAT_READER(ParkSpace_wake_Params, w);
+        uint64_t addr = ParkSpace_wake_Params_get_addr(params);
+        if (!(addr & 3)) {
+            uint32_t n = park_wake(&table, park_key(p->pid, addr),
+                                   ParkSpace_wake_Params_get_count(params), woken, 0);
+            ParkSpace_wake_Results_set_woken(KCALL_FLAT_BUILDER(ParkSpace_wake_Results, &r), n);
+            kcall_flat_results(p, sqe, cqe, &r, KCALL_FLAT_WORDS(ParkSpace_wake_Results));
+            return RING_POST;
+        }
+    } else if (sqe->method == ParkSpace_wait_METHOD &&
+               kcall_flat_params(p, sqe, w, KCALL_FLAT_WORDS(ParkSpace_wait_Params))) {
+        ParkSpace_wait_Params_r params = KCALL_FLAT_READER(ParkSpace_wait_Params, w);
+        struct park_wait *pw = 0;
+        switch (wait_start(p, ParkSpace_wait_Params_get_addr(params),
+                           ParkSpace_wait_Params_get_expected(params),
+                           ParkSpace_wait_Params_get_timeoutNs(params), &pw)) {
+        case WAIT_PARKED:
+            pending_call_start(&pw->call, p, sqe);
+            return RING_DEFER;
+        case WAIT_VALUE_DIFFERS:
+            ParkSpace_wait_Results_set_woken(KCALL_FLAT_BUILDER(ParkSpace_wait_Results, &r), false);
+            kcall_flat_results(p, sqe, cqe, &r, KCALL_FLAT_WORDS(ParkSpace_wait_Results));
+            return RING_POST;
+        default:
+            break; /* the general path words the error */
+        }
+    }
+    return kcall_execute(p, obj, sqe, cqe) ? RING_POST : RING_DEFER;
+}
 
 KOBJECT_SINGLETON(park_space, park, ParkSpace, park_type, .tick = park_expire,
                   .next_deadline = park_next_deadline);

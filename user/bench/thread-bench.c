@@ -78,85 +78,24 @@ static uint64_t bench_pingpong(void)
 
 /* ---- the same, each side's wake and wait in one cap_enter ---- */
 
-struct side {
-    uint8_t wake_params[128], wait_params[128];
-    uint32_t wake_len, wait_len;
-    uint8_t wake_res[64], wait_res[64];
-};
-
-static uint32_t frame(struct capnpc_call *c, uint8_t *out)
-{
-    struct capnpc_request req;
-    if (!capnpc_call_frame(c, 0, 0, 0, &req))
-        capos_panic("thread-bench: params did not fit");
-    __builtin_memcpy(out, req.params, req.params_len);
-    return (uint32_t)req.params_len;
-}
-
-/* Prebuilt params: wake(turn, 1), and wait(turn, expected). */
-static void side_init(struct side *s, uint32_t expected)
-{
-    uint8_t p[128], r[64];
-    struct capnpc_call c;
-    capnpc_call_init(&c, p, sizeof(p), r, sizeof(r));
-    ParkSpace_wake_Params_b w = ParkSpace_wake_begin(&c);
-    ParkSpace_wake_Params_set_addr(w, (uint64_t)(uintptr_t)&turn);
-    ParkSpace_wake_Params_set_count(w, 1);
-    s->wake_len = frame(&c, s->wake_params);
-    capnpc_call_init(&c, p, sizeof(p), r, sizeof(r));
-    ParkSpace_wait_Params_b a = ParkSpace_wait_begin(&c);
-    ParkSpace_wait_Params_set_addr(a, (uint64_t)(uintptr_t)&turn);
-    ParkSpace_wait_Params_set_expected(a, expected);
-    s->wait_len = frame(&c, s->wait_params);
-}
-
 /* Hand the turn over (store `give`), wake the other side and wait while
- * the word is still `give`, as two SQEs in one cap_enter. */
-static void pass(struct side *s, uint32_t give)
+ * the word is still `give`: capos_park_wake_wait, one kernel entry. */
+static void pass(uint32_t give)
 {
-    volatile struct capos_ring *r = capos_ring();
-    uint32_t park = capos_park_cap();
     __atomic_store_n(&turn, give, __ATOMIC_RELEASE);
-    for (;;) {
-        uint32_t tail = r->sq_tail;
-        r->sq[tail & CAPOS_SQ_MASK] =
-            (struct capos_sqe){.opcode = CAPOS_OP_CALL,
-                               .cap = park,
-                               .interface_id = ParkSpace_INTERFACE_ID,
-                               .method = ParkSpace_wake_METHOD,
-                               .params_addr = (uint64_t)(uintptr_t)s->wake_params,
-                               .params_len = s->wake_len,
-                               .result_addr = (uint64_t)(uintptr_t)s->wake_res,
-                               .result_len = sizeof(s->wake_res),
-                               .user_data = 1};
-        r->sq[(tail + 1) & CAPOS_SQ_MASK] =
-            (struct capos_sqe){.opcode = CAPOS_OP_CALL,
-                               .cap = park,
-                               .interface_id = ParkSpace_INTERFACE_ID,
-                               .method = ParkSpace_wait_METHOD,
-                               .params_addr = (uint64_t)(uintptr_t)s->wait_params,
-                               .params_len = s->wait_len,
-                               .result_addr = (uint64_t)(uintptr_t)s->wait_res,
-                               .result_len = sizeof(s->wait_res),
-                               .user_data = 2};
-        __atomic_store_n(&r->sq_tail, tail + 2, __ATOMIC_RELEASE);
-        capos_cap_enter(2, UINT64_MAX);
-        __atomic_store_n(&r->cq_head, r->cq_head + 2, __ATOMIC_RELEASE);
-        if (__atomic_load_n(&turn, __ATOMIC_ACQUIRE) != give)
-            return;
-        /* Woken for nothing: go again (one more wake does no harm). */
-    }
+    /* Woken for nothing: go again (one more wake does no harm). */
+    while (capos_park_wake_wait(&turn, 1, &turn, give, 0) != CAPOS_PARK_ERROR &&
+           __atomic_load_n(&turn, __ATOMIC_ACQUIRE) == give)
+        ;
 }
 
-static struct side side_a, side_b;
 
 static int pong_batched(void *arg)
 {
-    side_init(&side_b, 0);
     while (__atomic_load_n(&turn, __ATOMIC_ACQUIRE) == 0)
         capos_park_wait(&turn, 0, 0);
     for (int i = 0; i < PINGS - 1; i++)
-        pass(&side_b, 0);
+        pass(0);
     /* The last hand-back, without waiting for a turn that never comes. */
     __atomic_store_n(&turn, 0, __ATOMIC_RELEASE);
     capos_park_wake(&turn, 1);
@@ -167,12 +106,11 @@ static uint64_t bench_pingpong_batched(void)
 {
     thrd_t t;
     turn = 0;
-    side_init(&side_a, 1);
     thrd_create(&t, pong_batched, 0);
-    pass(&side_a, 1); /* B starts, hands back */
+    pass(1); /* B starts, hands back */
     uint64_t t0 = rdtsc();
     for (int i = 0; i < PINGS - 1; i++)
-        pass(&side_a, 1);
+        pass(1);
     uint64_t per = (rdtsc() - t0) / (PINGS - 1);
     thrd_join(t, 0);
     return per;

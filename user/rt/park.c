@@ -49,6 +49,40 @@ uint32_t capos_park_wake(const volatile uint32_t *addr, uint32_t count)
     return ParkSpace_wake_Results_get_woken(r);
 }
 
+int capos_park_wake_wait(const volatile uint32_t *wake_addr, uint32_t count,
+                         const volatile uint32_t *wait_addr, uint32_t expected, uint64_t timeout_ns)
+{
+    uint32_t cap = capos_park_cap();
+    if (!cap)
+        return CAPOS_PARK_ERROR;
+    uint8_t wake_p[64], wake_r[64], wait_p[64], wait_r[64];
+    struct capnpc_call wake, wait;
+    capnpc_call_init(&wake, wake_p, sizeof(wake_p), wake_r, sizeof(wake_r));
+    ParkSpace_wake_Params_b w = ParkSpace_wake_begin(&wake);
+    ParkSpace_wake_Params_set_addr(w, (uint64_t)(uintptr_t)wake_addr);
+    ParkSpace_wake_Params_set_count(w, count);
+    capnpc_call_init(&wait, wait_p, sizeof(wait_p), wait_r, sizeof(wait_r));
+    ParkSpace_wait_Params_b a = ParkSpace_wait_begin(&wait);
+    ParkSpace_wait_Params_set_addr(a, (uint64_t)(uintptr_t)wait_addr);
+    ParkSpace_wait_Params_set_expected(a, expected);
+    ParkSpace_wait_Params_set_timeoutNs(a, timeout_ns);
+    uint64_t wake_id = capos_ring_next_id(), wait_id = capos_ring_next_id();
+    if (!capos_call_start(&wake, cap, ParkSpace_INTERFACE_ID, ParkSpace_wake_METHOD, wake_id))
+        return CAPOS_PARK_ERROR;
+    bool waiting = capos_call_start(&wait, cap, ParkSpace_INTERFACE_ID, ParkSpace_wait_METHOD, wait_id);
+    /* Both SQEs go in with this one entry: the wake completes at once,
+     * the wait when woken (or at once if the word has changed). */
+    capos_cap_enter(waiting ? 2 : 1, UINT64_MAX);
+    struct capos_cqe cqe;
+    if (!capos_ring_wait(wake_id, &cqe) || !waiting || !capos_ring_wait(wait_id, &cqe))
+        return CAPOS_PARK_ERROR;
+    struct capn_struct out;
+    if (capos_call_finish(&wait, &cqe, &out) != CAPNPC_OK)
+        return CAPOS_PARK_ERROR;
+    return ParkSpace_wait_Results_get_woken((ParkSpace_wait_Results_r){out}) ? CAPOS_PARK_WOKEN
+                                                                            : CAPOS_PARK_NOT_WOKEN;
+}
+
 /*
  * The runtime's lock: a three-state futex mutex (0 free, 1 held, 2 held
  * with waiters). Taking a free lock and giving back one nobody waits for

@@ -364,6 +364,50 @@ static void test_join_detach(void)
 
 /* ---- hostile arguments ---- */
 
+/* ---- Wake and wait in one kernel entry (capos_park_wake_wait) ---- */
+
+#define PASSES 2000
+static uint32_t baton;
+static unsigned passes_seen[2];
+
+/* Side `me` (0 or 1) runs while baton == me, then hands it over. */
+static int baton_side(void *arg)
+{
+    uint32_t me = (uint32_t)(uintptr_t)arg;
+    for (int i = 0; i < PASSES; i++) {
+        while (__atomic_load_n(&baton, __ATOMIC_ACQUIRE) != me)
+            capos_park_wait(&baton, 1 - me, 0);
+        passes_seen[me]++;
+        __atomic_store_n(&baton, 1 - me, __ATOMIC_RELEASE);
+        /* Wake the other side and wait for the baton back, in one entry;
+         * the last pass only wakes. */
+        if (i < PASSES - 1)
+            capos_park_wake_wait(&baton, 1, &baton, 1 - me, 0);
+        else
+            capos_park_wake(&baton, 1);
+    }
+    return 0;
+}
+
+static void test_wake_wait(void)
+{
+    uint32_t word = 5;
+    CHECK(capos_park_wake_wait(&word, 1, &word, 4, 0) == CAPOS_PARK_NOT_WOKEN,
+          "wake_wait on a word that no longer holds the expected value returns at once");
+    uint64_t t0 = capos_clock_ns();
+    CHECK(capos_park_wake_wait(&word, 1, &word, 5, 1000000) == CAPOS_PARK_NOT_WOKEN &&
+              capos_clock_ns() - t0 >= 1000000,
+          "wake_wait with nobody to wake it times out (not woken, after 1 ms)");
+    thrd_t a, b;
+    baton = 0;
+    bool started = thrd_create(&a, baton_side, (void *)0) == thrd_success &&
+                   thrd_create(&b, baton_side, (void *)1) == thrd_success;
+    bool joined = started && thrd_join(a, 0) == thrd_success && thrd_join(b, 0) == thrd_success;
+    CHECK(joined && passes_seen[0] == PASSES && passes_seen[1] == PASSES,
+          "two threads pass a baton %d times each through wake_wait (%u, %u)", PASSES,
+          passes_seen[0], passes_seen[1]);
+}
+
 static int spawn_raw(uint64_t entry, uint64_t stack, uint64_t tls, uint32_t *handle)
 {
     uint8_t p[256], r[256];
@@ -618,6 +662,7 @@ int main(void)
     test_tls();
     test_join_detach();
     test_hostile();
+    test_wake_wait();
     test_deaths();
     test_park_isolation();
     test_limits();
