@@ -56,18 +56,12 @@ int kcall_defer(struct kcall *kc, struct pending_call *pc)
  * its own, and GCC stops inlining these once there are a few callers. */
 inline __attribute__((always_inline)) bool kcall_flat_params(struct process *p, const struct capos_sqe *sqe, uint64_t *words, uint32_t n)
 {
-    uint64_t buf[2 + KCALL_FLAT_MAX_WORDS];
-    if (n > KCALL_FLAT_MAX_WORDS || sqe->xfer_count != 0 || sqe->params_len != 8 * (2 + n) ||
-        copy_from_user(p, buf, sqe->params_addr, sqe->params_len) != 0)
-        return false;
-    /* One segment of 1 + n words; the root a struct at offset 0 of n data
-     * words and no pointers (n == 0: null, or the empty struct at -1). */
-    uint64_t root = (uint64_t)n << 32;
-    if (buf[0] != (uint64_t)(1 + n) << 32 ||
-        (buf[1] != root && !(n == 0 && buf[1] == 0xfffffffcull)))
+    uint64_t buf[CAPN_FLAT_LEN(KCALL_FLAT_MAX_WORDS)];
+    if (n > KCALL_FLAT_MAX_WORDS || sqe->xfer_count != 0 || sqe->params_len != 8 * CAPN_FLAT_LEN(n) ||
+        copy_from_user(p, buf, sqe->params_addr, sqe->params_len) != 0 || !capn_flat_framed(buf, n))
         return false;
     for (uint32_t i = 0; i < n; i++)
-        words[i] = buf[2 + i];
+        words[i] = buf[CAPN_FLAT_DATA + i];
     return true;
 }
 
@@ -76,12 +70,11 @@ static inline __attribute__((always_inline)) int write_flat(struct process *p, u
                                                             uint32_t cap, const uint64_t *words,
                                                             uint32_t n, uint32_t *len_out)
 {
-    uint64_t buf[2 + KCALL_FLAT_MAX_WORDS];
-    uint32_t len = 8 * (2 + n);
-    buf[0] = (uint64_t)(1 + n) << 32;
-    buf[1] = (uint64_t)n << 32;
+    uint64_t buf[CAPN_FLAT_LEN(KCALL_FLAT_MAX_WORDS)];
+    uint32_t len = 8 * CAPN_FLAT_LEN(n);
+    capn_flat_frame(buf, n);
     for (uint32_t i = 0; i < n; i++)
-        buf[2 + i] = words[i];
+        buf[CAPN_FLAT_DATA + i] = words[i];
     int rc = len > cap ? CAPOS_E_RESULT_TOO_SMALL : copy_to_user(p, addr, buf, len);
     *len_out = rc ? 0 : len;
     return rc;

@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "capnp/capnp.h"
+#include "capnp/flat.h"
 #include "capos.capnp.h"
 #include "pending_call.h"
 #include "xfer.h"
@@ -79,9 +80,10 @@ bool kcall_execute(struct process *caller, struct kobject *obj, const struct cap
  * transfers; otherwise it returns false and the caller takes the general
  * path (kcall_execute), which accepts every valid encoding and reports
  * every error. kcall_flat_results answers with one struct of n data words,
- * framed exactly as the general builder frames it.
+ * framed exactly as the general builder frames it. The encoding, and the
+ * generated readers and builders over flat words, are lib/capnp/flat.h's.
  */
-#define KCALL_FLAT_MAX_WORDS 4
+#define KCALL_FLAT_MAX_WORDS CAPN_FLAT_MAX_DATA
 bool kcall_flat_params(struct process *p, const struct capos_sqe *sqe, uint64_t *words, uint32_t n);
 void kcall_flat_results(struct process *p, const struct capos_sqe *sqe, struct capos_cqe *cqe,
                         const uint64_t *words, uint32_t n);
@@ -89,14 +91,6 @@ void kcall_flat_results(struct process *p, const struct capos_sqe *sqe, struct c
  * deferred answer: 0 and the length, or a CAPOS_E_*. */
 int kcall_write_flat(struct process *p, uint64_t addr, uint32_t cap, const uint64_t *words,
                      uint32_t n, uint32_t *len_out);
-/* The generated reader and builder of struct type T over flat words, so
- * that a flat handler reads and writes fields at the schema's offsets
- * through the generated accessors (T##_get_x, T##_set_x), never by hand. */
-#define KCALL_FLAT_WORDS(T) T##_DATA_WORDS
-#define KCALL_FLAT_READER(T, words)                                                                \
-    ((T##_r){.s = {.data = (const uint8_t *)(words), .data_bytes = 8 * T##_DATA_WORDS}})
-#define KCALL_FLAT_BUILDER(T, words)                                                               \
-    ((T##_b){.s = {.data = (uint8_t *)(words), .data_bytes = 8 * T##_DATA_WORDS}})
 
 /* For handlers. */
 /* Answer with a CapException; returns CAPNPC_EXCEPTION for the handler to

@@ -32,6 +32,47 @@ static struct park_bucket buckets[PARK_BUCKETS];
 static struct park_table table = {.buckets = buckets, .mask = PARK_BUCKETS - 1};
 static struct park_wait *timed_waits; /* unsorted; few at a time */
 
+/* Per process: one waiter record kept for its next wait, so that a lock
+ * handed back and forth allocates nothing (the heap would work on every
+ * wait otherwise). Charged to the process like any waiter; freed when it
+ * exits. Only one is kept, so a process never holds more than it used. */
+struct park_process {
+    struct park_wait *spare;
+};
+static uint32_t park_state_offset;
+
+static struct park_process *park_of(struct process *p)
+{
+    return process_object_state(p, park_state_offset);
+}
+
+static struct park_wait *wait_alloc(struct process *p)
+{
+    struct park_process *pp = park_of(p);
+    struct park_wait *pw = pp->spare;
+    if (!pw)
+        return kzalloc_in(p->account, sizeof(*pw));
+    pp->spare = 0;
+    *pw = (struct park_wait){0};
+    return pw;
+}
+
+/* p: the process the wait was for (alive: its exit hook has not run). */
+static void wait_free(struct process *p, struct park_wait *pw)
+{
+    struct park_process *pp = park_of(p);
+    if (!pp->spare)
+        pp->spare = pw;
+    else
+        kfree(pw);
+}
+
+static void park_process_exit(struct process *p)
+{
+    kfree(park_of(p)->spare);
+    park_of(p)->spare = 0;
+}
+
 static struct park_wait *wait_of(struct park_waiter *w)
 {
     return (struct park_wait *)((char *)w - __builtin_offsetof(struct park_wait, waiter));
@@ -55,9 +96,12 @@ static void finish(struct park_wait *pw, bool woken)
 {
     untime(pw);
     uint64_t word = 0;
-    ParkSpace_wait_Results_set_woken(KCALL_FLAT_BUILDER(ParkSpace_wait_Results, &word), woken);
-    pending_call_complete_flat(&pw->call, &word, KCALL_FLAT_WORDS(ParkSpace_wait_Results));
-    kfree(pw);
+    ParkSpace_wait_Results_set_woken(CAPN_FLAT_BUILDER(ParkSpace_wait_Results, &word), woken);
+    /* Parked waits leave the table when their caller goes (wait_abandon),
+     * so the caller is alive here. */
+    struct process *p = pw->call.caller;
+    pending_call_complete_flat(&pw->call, &word, CAPN_FLAT_WORDS(ParkSpace_wait_Results));
+    wait_free(p, pw);
 }
 
 /* The waiting thread ended or cancelled: nobody reads the answer. */
@@ -66,7 +110,7 @@ static void wait_abandon(struct pending_call *pc, struct process *caller)
     struct park_wait *pw = (struct park_wait *)pc;
     park_remove(&table, &pw->waiter);
     untime(pw);
-    kfree(pw);
+    wait_free(caller, pw);
 }
 
 /* A wait, decoded by either path: parked (*out, to be deferred by the
@@ -83,7 +127,7 @@ static enum wait_start wait_start(struct process *p, uint64_t addr, uint32_t exp
         return WAIT_UNREADABLE;
     if (now_value != expected)
         return WAIT_VALUE_DIFFERS;
-    struct park_wait *pw = kzalloc_in(p->account, sizeof(*pw));
+    struct park_wait *pw = wait_alloc(p);
     if (!pw)
         return WAIT_NO_MEMORY;
     pw->call.abandon = wait_abandon;
@@ -185,19 +229,19 @@ static int park_ring_call(struct kobject *obj, struct process *p, const struct c
 {
     uint64_t w[KCALL_FLAT_MAX_WORDS], r = 0;
     if (sqe->method == ParkSpace_wake_METHOD &&
-        kcall_flat_params(p, sqe, w, KCALL_FLAT_WORDS(ParkSpace_wake_Params))) {
-        ParkSpace_wake_Params_r params = KCALL_FLAT_READER(ParkSpace_wake_Params, w);
+        kcall_flat_params(p, sqe, w, CAPN_FLAT_WORDS(ParkSpace_wake_Params))) {
+        ParkSpace_wake_Params_r params = CAPN_FLAT_READER(ParkSpace_wake_Params, w);
         uint64_t addr = ParkSpace_wake_Params_get_addr(params);
         if (!(addr & 3)) {
             uint32_t n = park_wake(&table, park_key(p->pid, addr),
                                    ParkSpace_wake_Params_get_count(params), woken, 0);
-            ParkSpace_wake_Results_set_woken(KCALL_FLAT_BUILDER(ParkSpace_wake_Results, &r), n);
-            kcall_flat_results(p, sqe, cqe, &r, KCALL_FLAT_WORDS(ParkSpace_wake_Results));
+            ParkSpace_wake_Results_set_woken(CAPN_FLAT_BUILDER(ParkSpace_wake_Results, &r), n);
+            kcall_flat_results(p, sqe, cqe, &r, CAPN_FLAT_WORDS(ParkSpace_wake_Results));
             return RING_POST;
         }
     } else if (sqe->method == ParkSpace_wait_METHOD &&
-               kcall_flat_params(p, sqe, w, KCALL_FLAT_WORDS(ParkSpace_wait_Params))) {
-        ParkSpace_wait_Params_r params = KCALL_FLAT_READER(ParkSpace_wait_Params, w);
+               kcall_flat_params(p, sqe, w, CAPN_FLAT_WORDS(ParkSpace_wait_Params))) {
+        ParkSpace_wait_Params_r params = CAPN_FLAT_READER(ParkSpace_wait_Params, w);
         struct park_wait *pw = 0;
         switch (wait_start(p, ParkSpace_wait_Params_get_addr(params),
                            ParkSpace_wait_Params_get_expected(params),
@@ -206,8 +250,8 @@ static int park_ring_call(struct kobject *obj, struct process *p, const struct c
             pending_call_start(&pw->call, p, sqe);
             return RING_DEFER;
         case WAIT_VALUE_DIFFERS:
-            ParkSpace_wait_Results_set_woken(KCALL_FLAT_BUILDER(ParkSpace_wait_Results, &r), false);
-            kcall_flat_results(p, sqe, cqe, &r, KCALL_FLAT_WORDS(ParkSpace_wait_Results));
+            ParkSpace_wait_Results_set_woken(CAPN_FLAT_BUILDER(ParkSpace_wait_Results, &r), false);
+            kcall_flat_results(p, sqe, cqe, &r, CAPN_FLAT_WORDS(ParkSpace_wait_Results));
             return RING_POST;
         default:
             break; /* the general path words the error */
@@ -217,4 +261,7 @@ static int park_ring_call(struct kobject *obj, struct process *p, const struct c
 }
 
 KOBJECT_SINGLETON(park_space, park, ParkSpace, park_type, .tick = park_expire,
-                  .next_deadline = park_next_deadline);
+                  .next_deadline = park_next_deadline,
+                  .process_state_size = sizeof(struct park_process),
+                  .process_state_offset = &park_state_offset,
+                  .process_exit = park_process_exit);

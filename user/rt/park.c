@@ -8,6 +8,7 @@
  */
 #include "capos_rt.h"
 
+#include "capnp/flat.h"
 #include "capos.capnp.h"
 #include "capos_threads.h"
 
@@ -19,68 +20,138 @@ uint32_t capos_park_cap(void)
     return cap;
 }
 
+/*
+ * A ParkSpace call: its params framed flat (lib/capnp/flat.h: the shape
+ * the kernel answers without its general reader and builder) and written
+ * in place in the SQ, room for the answer (flat results, or a
+ * CapException from the kernel's general path), and its user_data. Both
+ * methods' params and results are scalars only.
+ */
+struct park_call {
+    uint64_t params[CAPN_FLAT_LEN(CAPN_FLAT_MAX_DATA)];
+    uint64_t results[16];
+    uint64_t id;
+};
+_Static_assert(CAPN_FLAT_WORDS(ParkSpace_wait_Params) <= CAPN_FLAT_MAX_DATA &&
+                   CAPN_FLAT_WORDS(ParkSpace_wait_Results) == 1 &&
+                   CAPN_FLAT_WORDS(ParkSpace_wake_Results) == 1,
+               "ParkSpace's params fit a flat message, and each result is one word");
+
+static bool park_submit(struct park_call *c, uint32_t cap, uint16_t method, uint32_t words)
+{
+    c->id = capos_ring_next_id();
+    capn_flat_frame(c->params, words);
+    struct capos_sqe sqe = {
+        .opcode = CAPOS_OP_CALL,
+        .method = method,
+        .cap = cap,
+        .interface_id = ParkSpace_INTERFACE_ID,
+        .params_addr = (uint64_t)(uintptr_t)c->params,
+        .params_len = 8 * CAPN_FLAT_LEN(words),
+        .result_addr = (uint64_t)(uintptr_t)c->results,
+        .result_len = sizeof(c->results),
+        .user_data = c->id,
+    };
+    struct capos_sqe *slot = capos_ring_sqe_slot();
+    if (!slot)
+        return capos_ring_submit(&sqe);
+    *slot = sqe;
+    capos_ring_sqe_publish();
+    return true;
+}
+
+/* The call's one result word, waited for; false on a transport error or
+ * an exception (a bad address: the kernel words it, docs/threads.md). */
+static bool park_answer(struct park_call *c, uint64_t *word)
+{
+    struct capos_cqe cqe;
+    if (!capos_ring_take_first(c->id, &cqe) && !capos_ring_wait(c->id, &cqe))
+        return false;
+    if (cqe.result != 0 || (cqe.flags & CAPOS_CQE_F_EXCEPTION) ||
+        cqe.result_len != 8 * CAPN_FLAT_LEN(1) || !capn_flat_framed(c->results, 1))
+        return false;
+    *word = c->results[CAPN_FLAT_DATA];
+    return true;
+}
+
+static void wait_params(struct park_call *c, const volatile uint32_t *addr, uint32_t expected,
+                        uint64_t timeout_ns)
+{
+    ParkSpace_wait_Params_b p = CAPN_FLAT_BUILDER(ParkSpace_wait_Params, c->params + CAPN_FLAT_DATA);
+    for (uint32_t i = 0; i < CAPN_FLAT_WORDS(ParkSpace_wait_Params); i++)
+        c->params[CAPN_FLAT_DATA + i] = 0;
+    ParkSpace_wait_Params_set_addr(p, (uint64_t)(uintptr_t)addr);
+    ParkSpace_wait_Params_set_expected(p, expected);
+    ParkSpace_wait_Params_set_timeoutNs(p, timeout_ns);
+}
+
+static void wake_params(struct park_call *c, const volatile uint32_t *addr, uint32_t count)
+{
+    ParkSpace_wake_Params_b p = CAPN_FLAT_BUILDER(ParkSpace_wake_Params, c->params + CAPN_FLAT_DATA);
+    for (uint32_t i = 0; i < CAPN_FLAT_WORDS(ParkSpace_wake_Params); i++)
+        c->params[CAPN_FLAT_DATA + i] = 0;
+    ParkSpace_wake_Params_set_addr(p, (uint64_t)(uintptr_t)addr);
+    ParkSpace_wake_Params_set_count(p, count);
+}
+
+static int woken_of(struct park_call *c)
+{
+    uint64_t w;
+    if (!park_answer(c, &w))
+        return CAPOS_PARK_ERROR;
+    return ParkSpace_wait_Results_get_woken(CAPN_FLAT_READER(ParkSpace_wait_Results, &w))
+               ? CAPOS_PARK_WOKEN
+               : CAPOS_PARK_NOT_WOKEN;
+}
+
 int capos_park_wait(const volatile uint32_t *addr, uint32_t expected, uint64_t timeout_ns)
 {
     uint32_t cap = capos_park_cap();
-    if (!cap)
+    struct park_call c;
+    wait_params(&c, addr, expected, timeout_ns);
+    if (!cap || !park_submit(&c, cap, ParkSpace_wait_METHOD, CAPN_FLAT_WORDS(ParkSpace_wait_Params)))
         return CAPOS_PARK_ERROR;
-    uint8_t params[128], results[128];
-    struct capnpc_call c;
-    capnpc_call_init(&c, params, sizeof(params), results, sizeof(results));
-    ParkSpace_wait_Results_r r;
-    if (ParkSpace_wait_call(&capos_transport, cap, &c, (uint64_t)(uintptr_t)addr, expected,
-                            timeout_ns, &r) != CAPNPC_OK)
-        return CAPOS_PARK_ERROR;
-    return ParkSpace_wait_Results_get_woken(r) ? CAPOS_PARK_WOKEN : CAPOS_PARK_NOT_WOKEN;
+    capos_cap_enter(1, UINT64_MAX);
+    return woken_of(&c);
 }
 
 uint32_t capos_park_wake(const volatile uint32_t *addr, uint32_t count)
 {
     uint32_t cap = capos_park_cap();
-    if (!cap)
+    struct park_call c;
+    wake_params(&c, addr, count);
+    uint64_t w;
+    if (!cap || !park_submit(&c, cap, ParkSpace_wake_METHOD, CAPN_FLAT_WORDS(ParkSpace_wake_Params)))
         return 0;
-    uint8_t params[128], results[128];
-    struct capnpc_call c;
-    capnpc_call_init(&c, params, sizeof(params), results, sizeof(results));
-    ParkSpace_wake_Results_r r;
-    if (ParkSpace_wake_call(&capos_transport, cap, &c, (uint64_t)(uintptr_t)addr, count, &r) !=
-        CAPNPC_OK)
+    capos_cap_enter(1, UINT64_MAX);
+    if (!park_answer(&c, &w))
         return 0;
-    return ParkSpace_wake_Results_get_woken(r);
+    return ParkSpace_wake_Results_get_woken(CAPN_FLAT_READER(ParkSpace_wake_Results, &w));
 }
 
 int capos_park_wake_wait(const volatile uint32_t *wake_addr, uint32_t count,
                          const volatile uint32_t *wait_addr, uint32_t expected, uint64_t timeout_ns)
 {
     uint32_t cap = capos_park_cap();
-    if (!cap)
+    struct park_call wake, wait;
+    wake_params(&wake, wake_addr, count);
+    wait_params(&wait, wait_addr, expected, timeout_ns);
+    if (!cap ||
+        !park_submit(&wake, cap, ParkSpace_wake_METHOD, CAPN_FLAT_WORDS(ParkSpace_wake_Params)))
         return CAPOS_PARK_ERROR;
-    uint8_t wake_p[64], wake_r[64], wait_p[64], wait_r[64];
-    struct capnpc_call wake, wait;
-    capnpc_call_init(&wake, wake_p, sizeof(wake_p), wake_r, sizeof(wake_r));
-    ParkSpace_wake_Params_b w = ParkSpace_wake_begin(&wake);
-    ParkSpace_wake_Params_set_addr(w, (uint64_t)(uintptr_t)wake_addr);
-    ParkSpace_wake_Params_set_count(w, count);
-    capnpc_call_init(&wait, wait_p, sizeof(wait_p), wait_r, sizeof(wait_r));
-    ParkSpace_wait_Params_b a = ParkSpace_wait_begin(&wait);
-    ParkSpace_wait_Params_set_addr(a, (uint64_t)(uintptr_t)wait_addr);
-    ParkSpace_wait_Params_set_expected(a, expected);
-    ParkSpace_wait_Params_set_timeoutNs(a, timeout_ns);
-    uint64_t wake_id = capos_ring_next_id(), wait_id = capos_ring_next_id();
-    if (!capos_call_start(&wake, cap, ParkSpace_INTERFACE_ID, ParkSpace_wake_METHOD, wake_id))
-        return CAPOS_PARK_ERROR;
-    bool waiting = capos_call_start(&wait, cap, ParkSpace_INTERFACE_ID, ParkSpace_wait_METHOD, wait_id);
+    bool waiting =
+        park_submit(&wait, cap, ParkSpace_wait_METHOD, CAPN_FLAT_WORDS(ParkSpace_wait_Params));
     /* Both SQEs go in with this one entry: the wake completes at once,
      * the wait when woken (or at once if the word has changed). */
     capos_cap_enter(waiting ? 2 : 1, UINT64_MAX);
-    struct capos_cqe cqe;
-    if (!capos_ring_wait(wake_id, &cqe) || !waiting || !capos_ring_wait(wait_id, &cqe))
+    uint64_t w;
+    bool woke = park_answer(&wake, &w);
+    if (!waiting)
         return CAPOS_PARK_ERROR;
-    struct capn_struct out;
-    if (capos_call_finish(&wait, &cqe, &out) != CAPNPC_OK)
-        return CAPOS_PARK_ERROR;
-    return ParkSpace_wait_Results_get_woken((ParkSpace_wait_Results_r){out}) ? CAPOS_PARK_WOKEN
-                                                                            : CAPOS_PARK_NOT_WOKEN;
+    /* The wait's answer is taken whatever the wake's was: none is left
+     * behind in the ring. */
+    int r = woken_of(&wait);
+    return woke ? r : CAPOS_PARK_ERROR;
 }
 
 /*
