@@ -56,3 +56,4 @@ bench: deps $(BUILD)/bench/boot.iso $(BUILD)/user/ring-bench.elf $(BUILD)/bench/
 	@tools/bench-targets.sh $(BUILD)/bench
 	@tools/bench-remote.sh $(KERNEL) $(BUILD)/systems/remote.bin
 	@tools/bench-smp.sh $(KERNEL) $(BUILD)/bench/smp.bin
+	@sh bench/linux-smp/run.sh

@@ -18,7 +18,7 @@ run() {
 run 1
 run 2
 printf '== smp benchmarks (TSC cycles, multi-threaded TCG) %10s %14s %9s\n' "1 CPU" "2 CPUs" "speed-up"
-for name in smp-cpu4 smp-ipc2 smp-wake; do
+for name in smp-cpu4 smp-ipc2 smp-ipc2-load2 smp-clients8 smp-wake; do
     a=$(sed -n "s/^bench: $name //p" build/bench/smp-1.txt)
     b=$(sed -n "s/^bench: $name //p" build/bench/smp-2.txt)
     ratio=""

@@ -6,7 +6,7 @@ set -eu
 
 PACKAGES="make gcc g++ clang lld binutils qemu-system-x86 grub-pc-bin grub-efi-amd64-bin
 grub-common xorriso mtools ovmf capnproto libcapnp-dev libcriterion-dev
-libclang-rt-14-dev spin libargon2-dev"
+libclang-rt-14-dev spin libargon2-dev cpio"
 
 missing=""
 for p in $PACKAGES; do

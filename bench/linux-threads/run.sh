@@ -23,18 +23,8 @@ for tool in gcc cpio gzip qemu-system-x86_64; do
 done
 
 # Kernel: the vmlinuz from Debian's linux-image-6.1.0-*-amd64 package,
-# unpacked (not installed). Same package as the shared linux-baseline tool uses.
-if [ -z "${KERNEL:-}" ]; then
-	KERNEL=$(ls "$WORK"/kernel/boot/vmlinuz-* 2>/dev/null | head -1 || true)
-	if [ -z "$KERNEL" ]; then
-		pkg=${KPKG:-$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')}
-		(cd "$WORK" && apt-get download "$pkg")
-		mkdir -p "$WORK/kernel"
-		dpkg-deb --fsys-tarfile "$WORK"/"$pkg"_*.deb | tar -x -C "$WORK/kernel" ./boot
-		rm -f "$WORK"/"$pkg"_*.deb
-		KERNEL=$(ls "$WORK"/kernel/boot/vmlinuz-* | head -1)
-	fi
-fi
+# unpacked (not installed): the same one the shared linux-baseline tool uses.
+KERNEL=$(sh "$HERE/../linux-kernel.sh" "$WORK")
 
 gcc -static -O2 -pthread -Wall -o "$WORK/lthread" "$HERE/lthread.c"
 rm -rf "$WORK/rootfs"

@@ -74,6 +74,22 @@ uint32_t bench_ctl_recv(uint32_t owner, uint64_t *out, uint32_t nout);
 /* Owner: answer call_id with n words. */
 void bench_ctl_return(uint32_t owner, uint32_t call_id, const uint64_t *words, uint32_t n);
 
+/*
+ * CPU-bound neighbours (user/bench/ipc-spinner.c): bench_spinners_start
+ * spawns k of them with `quota` frames each and returns once every one is
+ * running (each has CALLed its "stop" endpoint); bench_spinners_stop
+ * answers them and waits for them to exit.
+ */
+#define BENCH_MAX_SPINNERS 4
+struct bench_spinners {
+    int k;
+    uint32_t stop_owner, stop_client;
+    uint32_t handles[BENCH_MAX_SPINNERS], calls[BENCH_MAX_SPINNERS];
+};
+void bench_spinners_start(struct bench_spinners *s, uint32_t spawner, uint32_t factory, int k,
+                          uint32_t quota);
+void bench_spinners_stop(struct bench_spinners *s);
+
 /* A framed message with an n-word struct root in buf (1 + 1 + n words);
  * its length in bytes. */
 uint32_t bench_frame(uint64_t *buf, const uint64_t *words, uint32_t n);

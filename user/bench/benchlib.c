@@ -234,3 +234,27 @@ void bench_print_failed(const char *name, const char *why)
     capos_printf("bench: %s failed\n", name);
     capos_printf("bench-why: %s %s\n", name, why);
 }
+
+void bench_spinners_start(struct bench_spinners *s, uint32_t spawner, uint32_t factory, int k,
+                          uint32_t quota)
+{
+    if (k > BENCH_MAX_SPINNERS)
+        capos_panic("bench: at most %d spinners", BENCH_MAX_SPINNERS);
+    s->k = k;
+    bench_endpoint(factory, &s->stop_owner, &s->stop_client);
+    struct capos_grant g = {"stop", Echo_INTERFACE_ID, s->stop_client};
+    for (int i = 0; i < k; i++)
+        s->handles[i] = bench_spawn(spawner, "ipc-spinner", &g, 1, quota, false, 0);
+    for (int i = 0; i < k; i++)
+        s->calls[i] = bench_ctl_recv(s->stop_owner, 0, 0);
+}
+
+void bench_spinners_stop(struct bench_spinners *s)
+{
+    for (int i = 0; i < s->k; i++)
+        bench_ctl_return(s->stop_owner, s->calls[i], 0, 0);
+    for (int i = 0; i < s->k; i++)
+        bench_wait_exit(s->handles[i]);
+    bench_release(s->stop_owner);
+    bench_release(s->stop_client);
+}

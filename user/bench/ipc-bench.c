@@ -34,7 +34,6 @@
 #include "text/fmt.h"
 
 #define ITERATIONS   1000
-#define MAX_SPINNERS 4
 #define MAX_CLIENTS  8
 #define MAX_COUNTERS 4
 /* Frames for each helper process (docs/memory.md): they need a few dozen. */
@@ -116,14 +115,8 @@ static uint32_t set_params(uint32_t bytes)
  * answer them and wait for them to exit. */
 static void loaded(uint32_t spawner, uint32_t factory, uint32_t svc, int k)
 {
-    uint32_t stop_s, stop_k;
-    bench_endpoint(factory, &stop_s, &stop_k);
-    uint32_t handles[MAX_SPINNERS], calls[MAX_SPINNERS];
-    struct capos_grant g = {"stop", Echo_INTERFACE_ID, stop_k};
-    for (int i = 0; i < k; i++)
-        handles[i] = bench_spawn(spawner, "ipc-spinner", &g, 1, HELPER_QUOTA, false, 0);
-    for (int i = 0; i < k; i++)
-        calls[i] = bench_ctl_recv(stop_s, 0, 0);
+    struct bench_spinners spinners;
+    bench_spinners_start(&spinners, spawner, factory, k, HELPER_QUOTA);
 
     /* Each round trip timed on its own; the mean over all of them. */
     uint64_t budget = LOADED_MIN_NS * (ticks_per_s / 1000000) / 1000;
@@ -137,12 +130,7 @@ static void loaded(uint32_t spawner, uint32_t factory, uint32_t svc, int k)
         samples[n++] = t - a;
     }
 
-    for (int i = 0; i < k; i++)
-        bench_ctl_return(stop_s, calls[i], 0, 0);
-    for (int i = 0; i < k; i++)
-        bench_wait_exit(handles[i]);
-    bench_release(stop_s);
-    bench_release(stop_k);
+    bench_spinners_stop(&spinners);
 
     static const char *const what[] = {"", "-median", "-p99", "-samples"};
     char name[4][40];
@@ -315,7 +303,7 @@ int main(void)
     bench_print("ipc-move-back", move);
     bench_print_signed("ipc-per-transfer", (int64_t)(move - empty) / 2);
 
-    for (int k = 1; k <= MAX_SPINNERS; k *= 2)
+    for (int k = 1; k <= BENCH_MAX_SPINNERS; k *= 2)
         loaded(spawner, factory, svc, k);
 
     uint64_t one = 0;

@@ -8,6 +8,9 @@
  *                TSC cycles from the first start to the last end
  *   smp-ipc2     2 client/server pairs, each making a fixed number of
  *                empty round trips: cycles from first start to last end
+ *   smp-ipc2-load2  the same beside 2 CPU-bound processes (ipc-spinner)
+ *   smp-clients8 8 clients of one server, PAIR_RTS / 4 round trips each:
+ *                cycles from the first start to the last end
  *   smp-wake     a thread parked on another CPU, woken: cycles from just
  *                before the wake call to the woken thread running again
  *                (median of 200; the 1-CPU run measures a switch instead)
@@ -21,6 +24,8 @@
 #include "capos_threads.h"
 
 #define WORKERS      4
+#define MAX_HELPERS  8
+#define CLIENTS      8
 #define WORK         200000ull /* iterations of 500 loop steps each */
 #define PAIRS        2
 #define PAIR_RTS     20000ull
@@ -34,7 +39,7 @@ static uint32_t spawner, factory;
  * earliest first to the latest second. 0 if any failed. */
 static uint64_t span_of(const char *binary, const uint32_t *svcs, int n, uint64_t arg)
 {
-    uint32_t ctl_s, ctl_c, handles[WORKERS], calls[WORKERS];
+    uint32_t ctl_s, ctl_c, handles[MAX_HELPERS], calls[MAX_HELPERS];
     bench_endpoint(factory, &ctl_s, &ctl_c);
     for (int i = 0; i < n; i++) {
         struct capos_grant g[2] = {{"ctl", Echo_INTERFACE_ID, ctl_c},
@@ -139,13 +144,30 @@ int main(void)
     uint64_t cpu = span_of("cpu-work", 0, WORKERS, WORK);
     cpu ? bench_print("smp-cpu4", cpu) : bench_print_failed("smp-cpu4", "a worker failed");
 
-    uint32_t svcs[PAIRS], servers[PAIRS];
+    /* Two pairs, each client with its own server; then the same beside
+     * two CPU-bound neighbours. */
+    uint32_t svcs[MAX_HELPERS], servers[PAIRS];
     for (int i = 0; i < PAIRS; i++)
         servers[i] = bench_spawn(spawner, "ipc-bench-server", 0, 0, 0, true, &svcs[i]);
     uint64_t ipc = span_of("ipc-client", svcs, PAIRS, PAIR_RTS);
     ipc ? bench_print("smp-ipc2", ipc) : bench_print_failed("smp-ipc2", "a round trip failed");
+    struct bench_spinners spinners;
+    bench_spinners_start(&spinners, spawner, factory, 2, HELPER_QUOTA);
+    ipc = span_of("ipc-client", svcs, PAIRS, PAIR_RTS);
+    bench_spinners_stop(&spinners);
+    ipc ? bench_print("smp-ipc2-load2", ipc)
+        : bench_print_failed("smp-ipc2-load2", "a round trip failed");
     for (int i = 0; i < PAIRS; i++)
         stop_server(svcs[i], servers[i]);
+
+    /* Many clients of one server. */
+    uint32_t server = bench_spawn(spawner, "ipc-bench-server", 0, 0, 0, true, &svcs[0]);
+    for (int i = 1; i < CLIENTS; i++)
+        svcs[i] = svcs[0];
+    ipc = span_of("ipc-client", svcs, CLIENTS, PAIR_RTS / 4);
+    ipc ? bench_print("smp-clients8", ipc)
+        : bench_print_failed("smp-clients8", "a round trip failed");
+    stop_server(svcs[0], server);
 
     uint64_t wake = wake_latency();
     wake ? bench_print("smp-wake", wake) : bench_print_failed("smp-wake", "no wake-up measured");
