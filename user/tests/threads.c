@@ -398,6 +398,21 @@ static void test_wake_wait(void)
     CHECK(capos_park_wake_wait(&word, 1, &word, 5, 1000000) == CAPOS_PARK_NOT_WOKEN &&
               capos_clock_ns() - t0 >= 1000000,
           "wake_wait with nobody to wake it times out (not woken, after 1 ms)");
+    /* Bad addresses take the kernel's general path, which refuses them
+     * with an exception: the runtime's flat calls report an error, and
+     * leave no answer behind in the ring for a later call to trip on. */
+    uint32_t words[2] = {0, 0};
+    const volatile uint32_t *odd = (const volatile uint32_t *)((uintptr_t)words + 1);
+    CHECK(capos_park_wait(odd, 0, 0) == CAPOS_PARK_ERROR && capos_park_wake(odd, 1) == 0,
+          "park wait and wake on a misaligned address: refused");
+    CHECK(capos_park_wake_wait(odd, 1, &words[0], 0, 1000) == CAPOS_PARK_ERROR &&
+              capos_park_wake_wait(&words[0], 1, odd, 0, 0) == CAPOS_PARK_ERROR,
+          "wake_wait with either address misaligned: refused");
+    const volatile uint32_t *unmapped = (const volatile uint32_t *)(uintptr_t)0x10000000ull;
+    CHECK(capos_park_wait(unmapped, 0, 0) == CAPOS_PARK_ERROR,
+          "park wait on an unmapped address: refused");
+    struct capos_cqe stray;
+    CHECK(!capos_ring_take_any(&stray), "the refused calls left no completion behind");
     thrd_t a, b;
     baton = 0;
     bool started = thrd_create(&a, baton_side, (void *)0) == thrd_success &&
