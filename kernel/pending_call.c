@@ -103,24 +103,28 @@ void pending_call_complete(struct pending_call *pc, int32_t result)
     pending_call_post(pc, &cqe);
 }
 
+/* Complete with what a writer put in the caller's result buffer: rc and
+ * the length written. */
+static void complete_written(struct pending_call *pc, int rc, uint32_t len)
+{
+    struct capos_cqe cqe = {.result = rc, .result_len = len};
+    pending_call_post(pc, &cqe);
+}
+
 void pending_call_complete_with(struct pending_call *pc, pending_build_fn build, void *arg)
 {
     if (!pc->caller)
         return;
-    struct capos_cqe cqe = {0};
     uint32_t len = 0;
-    cqe.result = kcall_write_results(pc->caller, pc->result_addr, pc->result_len, build, arg, &len);
-    cqe.result_len = len;
-    pending_call_post(pc, &cqe);
+    int rc = kcall_write_results(pc->caller, pc->result_addr, pc->result_len, build, arg, &len);
+    complete_written(pc, rc, len);
 }
 
 void pending_call_complete_flat(struct pending_call *pc, const uint64_t *words, uint32_t n)
 {
     if (!pc->caller)
         return;
-    struct capos_cqe cqe = {0};
     uint32_t len = 0;
-    cqe.result = kcall_write_flat(pc->caller, pc->result_addr, pc->result_len, words, n, &len);
-    cqe.result_len = len;
-    pending_call_post(pc, &cqe);
+    int rc = kcall_write_flat(pc->caller, pc->result_addr, pc->result_len, words, n, &len);
+    complete_written(pc, rc, len);
 }

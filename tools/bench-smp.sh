@@ -17,16 +17,6 @@ run() {
 }
 run 1
 run 2
-printf '== smp benchmarks (TSC cycles, multi-threaded TCG) %10s %14s %9s\n' "1 CPU" "2 CPUs" "speed-up"
-for name in smp-cpu4 smp-ipc2 smp-ipc2-load2 smp-clients8 smp-wake; do
-    a=$(sed -n "s/^bench: $name //p" build/bench/smp-1.txt)
-    b=$(sed -n "s/^bench: $name //p" build/bench/smp-2.txt)
-    ratio=""
-    case "$a$b" in
-    *[!0-9]* | "") ;;
-    *) ratio=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2fx", a / b }') ;;
-    esac
-    [ "$name" = smp-wake ] && ratio="(latency)"
-    printf '   %-48s %14s %14s %9s\n' "$name" "${a:-none}" "${b:-none}" "$ratio"
-done
+tools/smp-table.sh "smp benchmarks" bench: build/bench/smp-1.txt build/bench/smp-2.txt \
+    smp-cpu4 smp-ipc2 smp-ipc2-load2 smp-clients8 smp-wake
 grep -h -v '^bench:' build/bench/smp-1.txt build/bench/smp-2.txt | sed 's/^/   /' || true

@@ -30,16 +30,6 @@ run() {
 }
 run 1
 run 2
-printf '== Linux 6.1 smp (TSC cycles, multi-threaded TCG) %10s %14s %9s\n' "1 CPU" "2 CPUs" "speed-up"
-for name in smp-cpu4 smp-ipc2 smp-wake; do
-	a=$(sed -n "s/^LSMP $name //p" "$WORK/smp-1.txt")
-	b=$(sed -n "s/^LSMP $name //p" "$WORK/smp-2.txt")
-	ratio=""
-	case "$a$b" in
-	*[!0-9]* | "") ;;
-	*) ratio=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2fx", a / b }') ;;
-	esac
-	[ "$name" = smp-wake ] && ratio="(latency)"
-	printf '   %-48s %14s %14s %9s\n' "$name" "${a:-none}" "${b:-none}" "$ratio"
-done
+sh "$HERE/../../tools/smp-table.sh" "Linux 6.1 smp" LSMP "$WORK/smp-1.txt" "$WORK/smp-2.txt" \
+	smp-cpu4 smp-ipc2 smp-wake
 grep -h 'LSMP failed\|LSMP cpus' "$WORK/smp-1.txt" "$WORK/smp-2.txt" | sed 's/^/   /' || true
