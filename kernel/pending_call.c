@@ -105,10 +105,10 @@ void pending_call_complete(struct pending_call *pc, int32_t result)
 
 /* Complete with what a writer put in the caller's result buffer: rc and
  * the length written. */
-static void complete_written(struct pending_call *pc, int rc, uint32_t len)
+static void complete_written(struct pending_call *pc, int rc, uint32_t len, bool handoff)
 {
     struct capos_cqe cqe = {.result = rc, .result_len = len};
-    pending_call_post(pc, &cqe);
+    post(pc, &cqe, handoff);
 }
 
 void pending_call_complete_with(struct pending_call *pc, pending_build_fn build, void *arg)
@@ -117,14 +117,15 @@ void pending_call_complete_with(struct pending_call *pc, pending_build_fn build,
         return;
     uint32_t len = 0;
     int rc = kcall_write_results(pc->caller, pc->result_addr, pc->result_len, build, arg, &len);
-    complete_written(pc, rc, len);
+    complete_written(pc, rc, len, false);
 }
 
-void pending_call_complete_flat(struct pending_call *pc, const uint64_t *words, uint32_t n)
+void pending_call_complete_flat(struct pending_call *pc, const uint64_t *words, uint32_t n,
+                                bool handoff)
 {
     if (!pc->caller)
         return;
     uint32_t len = 0;
     int rc = kcall_write_flat(pc->caller, pc->result_addr, pc->result_len, words, n, &len);
-    complete_written(pc, rc, len);
+    complete_written(pc, rc, len, handoff);
 }

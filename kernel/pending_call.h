@@ -22,6 +22,7 @@
 #define CAPOS_PENDING_CALL_H
 
 #include <capos/ring.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 struct process;
@@ -63,8 +64,10 @@ void pending_call_complete(struct pending_call *pc, int32_t result);
 typedef void (*pending_build_fn)(struct capn_bld *results, void *arg);
 void pending_call_complete_with(struct pending_call *pc, pending_build_fn build, void *arg);
 /* Complete with one struct of n data words as the results, framed flat
- * (kcall.h: kcall_write_flat), without the general builder. */
-void pending_call_complete_flat(struct pending_call *pc, const uint64_t *words, uint32_t n);
+ * (kcall.h: kcall_write_flat), without the general builder; with handoff
+ * as pending_call_post_handoff. */
+void pending_call_complete_flat(struct pending_call *pc, const uint64_t *words, uint32_t n,
+                                bool handoff);
 
 /* Thread t of p is ending (alone, or with its process): every pending call
  * of it is abandoned. */

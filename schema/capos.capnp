@@ -226,6 +226,14 @@ interface ParkSpace @0x8cdaf879b18f2614 {
   wake @1 (addr :UInt64, count :UInt32) -> (woken :UInt32);
   # Wake at most count of the threads waiting on addr, oldest first; how
   # many were woken.
+  wakeWait @2 (wakeAddr :UInt64, count :UInt32, waitAddr :UInt64, expected :UInt32,
+               timeoutNs :UInt64) -> (wakes :UInt32, woken :Bool);
+  # wake(wakeAddr, count), then wait(waitAddr, expected, timeoutNs), as one
+  # call: the hand-over of a ping-pong or of a signal-then-wait. wakes is
+  # what wake answers, woken what wait answers. If the caller then waits,
+  # the first thread it woke runs next on this CPU, on the rest of the
+  # caller's time slice (a direct handoff, as an endpoint RETURN makes). An
+  # error in either half fails the whole call before anything is woken.
 }
 
 interface Attenuator @0xa7c0c8af74961e51 {

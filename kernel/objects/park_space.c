@@ -25,6 +25,10 @@ struct park_wait {
     struct park_waiter waiter;
     uint64_t deadline_ns;    /* UINT64_MAX: none */
     struct park_wait *timed; /* in `timed_waits` when it has a deadline */
+    /* The wait half of a wakeWait: its answer also carries how many the
+     * wake half woke. */
+    bool wake_wait;
+    uint32_t wakes;
 };
 
 #define PARK_BUCKETS 256
@@ -91,16 +95,25 @@ static void untime(struct park_wait *pw)
 }
 
 /* Answer a wait that has left the table, and free it. Its results are one
- * data word (woken), answered flat whichever path decoded the call. */
-static void finish(struct park_wait *pw, bool woken)
+ * data word, answered flat whichever path decoded the call; with handoff,
+ * the thread runs next on this CPU (pending_call.h). */
+static void finish(struct park_wait *pw, bool woken, bool handoff)
 {
     untime(pw);
     uint64_t word = 0;
-    ParkSpace_wait_Results_set_woken(CAPN_FLAT_BUILDER(ParkSpace_wait_Results, &word), woken);
+    uint32_t n = CAPN_FLAT_WORDS(ParkSpace_wait_Results);
+    if (pw->wake_wait) {
+        ParkSpace_wakeWait_Results_b r = CAPN_FLAT_BUILDER(ParkSpace_wakeWait_Results, &word);
+        ParkSpace_wakeWait_Results_set_wakes(r, pw->wakes);
+        ParkSpace_wakeWait_Results_set_woken(r, woken);
+        n = CAPN_FLAT_WORDS(ParkSpace_wakeWait_Results);
+    } else {
+        ParkSpace_wait_Results_set_woken(CAPN_FLAT_BUILDER(ParkSpace_wait_Results, &word), woken);
+    }
     /* Parked waits leave the table when their caller goes (wait_abandon),
      * so the caller is alive here. */
     struct process *p = pw->call.caller;
-    pending_call_complete_flat(&pw->call, &word, CAPN_FLAT_WORDS(ParkSpace_wait_Results));
+    pending_call_complete_flat(&pw->call, &word, n, handoff);
     wait_free(p, pw);
 }
 
@@ -113,12 +126,12 @@ static void wait_abandon(struct pending_call *pc, struct process *caller)
     wait_free(caller, pw);
 }
 
-/* A wait, decoded by either path: parked (*out, to be deferred by the
- * caller), or why not. */
+/* A wait, decoded by either path: ready to park (*out, its record, not
+ * yet in the table), or why not. Nothing has happened yet either way. */
 enum wait_start { WAIT_PARKED, WAIT_VALUE_DIFFERS, WAIT_MISALIGNED, WAIT_UNREADABLE, WAIT_NO_MEMORY };
 
-static enum wait_start wait_start(struct process *p, uint64_t addr, uint32_t expected,
-                                  uint64_t timeout, struct park_wait **out)
+static enum wait_start wait_prepare(struct process *p, uint64_t addr, uint32_t expected,
+                                    struct park_wait **out)
 {
     if (addr & 3)
         return WAIT_MISALIGNED;
@@ -131,6 +144,12 @@ static enum wait_start wait_start(struct process *p, uint64_t addr, uint32_t exp
     if (!pw)
         return WAIT_NO_MEMORY;
     pw->call.abandon = wait_abandon;
+    *out = pw;
+    return WAIT_PARKED;
+}
+
+static void wait_park(struct process *p, struct park_wait *pw, uint64_t addr, uint64_t timeout)
+{
     pw->deadline_ns = UINT64_MAX;
     if (timeout) {
         uint64_t now = arch_clock_ns();
@@ -140,8 +159,54 @@ static enum wait_start wait_start(struct process *p, uint64_t addr, uint32_t exp
         sched_deadline_added(pw->deadline_ns);
     }
     park_enqueue(&table, &pw->waiter, park_key(p->pid, addr));
-    *out = pw;
-    return WAIT_PARKED;
+}
+
+static enum wait_start wait_start(struct process *p, uint64_t addr, uint32_t expected,
+                                  uint64_t timeout, struct park_wait **out)
+{
+    enum wait_start st = wait_prepare(p, addr, expected, out);
+    if (st == WAIT_PARKED)
+        wait_park(p, *out, addr, timeout);
+    return st;
+}
+
+static void woken(void *ctx, struct park_waiter *w)
+{
+    finish(wait_of(w), true, false);
+}
+
+/* The first thread a wakeWait wakes runs next if the caller parks: *ctx
+ * says whether the handoff is still to be given. */
+static void woken_handoff(void *ctx, struct park_waiter *w)
+{
+    bool *first = ctx;
+    finish(wait_of(w), true, *first);
+    *first = false;
+}
+
+/* wakeWait, decoded by either path. Every check of both halves comes
+ * first (WAKE_MISALIGNED or the wait's refusal), so that a refused call
+ * wakes nobody; then the wake, then the wait. *wakes: how many woke. */
+#define WAKE_MISALIGNED (WAIT_NO_MEMORY + 1)
+
+static int wake_wait_start(struct process *p, uint64_t wake_addr, uint32_t count,
+                           uint64_t wait_addr, uint32_t expected, uint64_t timeout,
+                           uint32_t *wakes, struct park_wait **out)
+{
+    if (wake_addr & 3)
+        return WAKE_MISALIGNED;
+    enum wait_start st = wait_prepare(p, wait_addr, expected, out);
+    if (st != WAIT_PARKED && st != WAIT_VALUE_DIFFERS)
+        return st;
+    bool handoff = st == WAIT_PARKED;
+    *wakes = park_wake(&table, park_key(p->pid, wake_addr), count,
+                       handoff ? woken_handoff : woken, &handoff);
+    if (st == WAIT_PARKED) {
+        (*out)->wake_wait = true;
+        (*out)->wakes = *wakes;
+        wait_park(p, *out, wait_addr, timeout);
+    }
+    return st;
 }
 
 static int space_wait(void *self, ParkSpace_wait_Params_r params, ParkSpace_wait_Results_b results,
@@ -170,11 +235,6 @@ static int space_wait(void *self, ParkSpace_wait_Params_r params, ParkSpace_wait
     }
 }
 
-static void woken(void *ctx, struct park_waiter *w)
-{
-    finish(wait_of(w), true);
-}
-
 static int space_wake(void *self, ParkSpace_wake_Params_r params, ParkSpace_wake_Results_b results,
                       void *ctx)
 {
@@ -187,6 +247,39 @@ static int space_wake(void *self, ParkSpace_wake_Params_r params, ParkSpace_wake
                            ParkSpace_wake_Params_get_count(params), woken, 0);
     ParkSpace_wake_Results_set_woken(results, n);
     return CAPNPC_OK;
+}
+
+static int space_wake_wait(void *self, ParkSpace_wakeWait_Params_r params,
+                           ParkSpace_wakeWait_Results_b results, void *ctx)
+{
+    struct kcall *kc = ctx;
+    struct park_wait *pw = 0;
+    uint32_t wakes = 0;
+    switch (wake_wait_start(kc->caller, ParkSpace_wakeWait_Params_get_wakeAddr(params),
+                            ParkSpace_wakeWait_Params_get_count(params),
+                            ParkSpace_wakeWait_Params_get_waitAddr(params),
+                            ParkSpace_wakeWait_Params_get_expected(params),
+                            ParkSpace_wakeWait_Params_get_timeoutNs(params), &wakes, &pw)) {
+    case WAIT_PARKED:
+        return kcall_defer(kc, &pw->call);
+    case WAIT_VALUE_DIFFERS:
+        ParkSpace_wakeWait_Results_set_wakes(results, wakes);
+        ParkSpace_wakeWait_Results_set_woken(results, false);
+        return CAPNPC_OK;
+    case WAKE_MISALIGNED:
+        return kcall_fail(kc, CapException_Type_invalidArgument,
+                          "ParkSpace.wakeWait: wakeAddr must be 4-byte aligned");
+    case WAIT_MISALIGNED:
+        return kcall_fail(kc, CapException_Type_invalidArgument,
+                          "ParkSpace.wakeWait: waitAddr must be 4-byte aligned");
+    case WAIT_UNREADABLE:
+        return kcall_fail(kc, CapException_Type_invalidArgument,
+                          "ParkSpace.wakeWait: waitAddr is not readable memory of yours");
+    case WAIT_NO_MEMORY:
+    default:
+        return kcall_fail(kc, CapException_Type_overloaded,
+                          "ParkSpace.wakeWait: your frame quota cannot pay for another waiter");
+    }
 }
 
 static uint64_t park_next_deadline(void)
@@ -206,16 +299,17 @@ static void park_expire(uint64_t now_ns)
             *pp = pw->timed;
             pw->deadline_ns = UINT64_MAX; /* off the list already */
             park_remove(&table, &pw->waiter);
-            finish(pw, false);
+            finish(pw, false, false);
         } else {
             pp = &pw->timed;
         }
     }
 }
 
-static const struct ParkSpace_ops park_ops = {.wait = space_wait, .wake = space_wake};
+static const struct ParkSpace_ops park_ops = {
+    .wait = space_wait, .wake = space_wake, .wakeWait = space_wake_wait};
 
-/* wait and wake are the hot path of every contended lock: answered flat
+/* wait, wake and wakeWait are the hot path of every contended lock: answered flat
  * (kcall.h) when the params have the stubs' shape and nothing goes wrong;
  * everything else, errors included, through the general path, which
  * decodes any valid encoding and words each error. */
@@ -255,6 +349,29 @@ static int park_ring_call(struct kobject *obj, struct process *p, const struct c
             return RING_POST;
         default:
             break; /* the general path words the error */
+        }
+    } else if (sqe->method == ParkSpace_wakeWait_METHOD &&
+               kcall_flat_params(p, sqe, w, CAPN_FLAT_WORDS(ParkSpace_wakeWait_Params))) {
+        ParkSpace_wakeWait_Params_r params = CAPN_FLAT_READER(ParkSpace_wakeWait_Params, w);
+        struct park_wait *pw = 0;
+        uint32_t wakes = 0;
+        switch (wake_wait_start(p, ParkSpace_wakeWait_Params_get_wakeAddr(params),
+                                ParkSpace_wakeWait_Params_get_count(params),
+                                ParkSpace_wakeWait_Params_get_waitAddr(params),
+                                ParkSpace_wakeWait_Params_get_expected(params),
+                                ParkSpace_wakeWait_Params_get_timeoutNs(params), &wakes, &pw)) {
+        case WAIT_PARKED:
+            pending_call_start(&pw->call, p, sqe);
+            return RING_DEFER;
+        case WAIT_VALUE_DIFFERS: {
+            ParkSpace_wakeWait_Results_b b = CAPN_FLAT_BUILDER(ParkSpace_wakeWait_Results, &r);
+            ParkSpace_wakeWait_Results_set_wakes(b, wakes);
+            ParkSpace_wakeWait_Results_set_woken(b, false);
+            kcall_flat_results(p, sqe, cqe, &r, CAPN_FLAT_WORDS(ParkSpace_wakeWait_Results));
+            return RING_POST;
+        }
+        default:
+            break; /* nothing happened: the general path words the error */
         }
     }
     return kcall_execute(p, obj, sqe, cqe) ? RING_POST : RING_DEFER;

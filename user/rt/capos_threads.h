@@ -19,10 +19,12 @@ uint32_t capos_park_cap(void);
 int capos_park_wait(const volatile uint32_t *addr, uint32_t expected, uint64_t timeout_ns);
 /* Wake at most count waiters on addr; how many were woken. */
 uint32_t capos_park_wake(const volatile uint32_t *addr, uint32_t count);
-/* Both in one kernel entry: wake at most `count` waiters on wake_addr,
- * then wait while *wait_addr == expected, as capos_park_wait (its
- * result). The hand-over of a ping-pong or of a signal-then-wait: half
- * the kernel entries of the two calls one after the other. */
+/* Both as one call (ParkSpace.wakeWait): wake at most `count` waiters on
+ * wake_addr, then wait while *wait_addr == expected, as capos_park_wait
+ * (its result). The hand-over of a ping-pong or of a signal-then-wait:
+ * one kernel entry instead of two, and the thread it wakes runs next on
+ * this CPU. A bad address in either half refuses the whole call before
+ * anyone is woken. */
 int capos_park_wake_wait(const volatile uint32_t *wake_addr, uint32_t count,
                          const volatile uint32_t *wait_addr, uint32_t expected, uint64_t timeout_ns);
 

@@ -32,9 +32,10 @@ struct park_call {
     uint64_t results[16];
     uint64_t id;
 };
-_Static_assert(CAPN_FLAT_WORDS(ParkSpace_wait_Params) <= CAPN_FLAT_MAX_DATA &&
+_Static_assert(CAPN_FLAT_WORDS(ParkSpace_wakeWait_Params) <= CAPN_FLAT_MAX_DATA &&
                    CAPN_FLAT_WORDS(ParkSpace_wait_Results) == 1 &&
-                   CAPN_FLAT_WORDS(ParkSpace_wake_Results) == 1,
+                   CAPN_FLAT_WORDS(ParkSpace_wake_Results) == 1 &&
+                   CAPN_FLAT_WORDS(ParkSpace_wakeWait_Results) == 1,
                "ParkSpace's params fit a flat message, and each result is one word");
 
 static bool park_submit(struct park_call *c, uint32_t cap, uint16_t method, uint32_t words)
@@ -133,25 +134,26 @@ int capos_park_wake_wait(const volatile uint32_t *wake_addr, uint32_t count,
                          const volatile uint32_t *wait_addr, uint32_t expected, uint64_t timeout_ns)
 {
     uint32_t cap = capos_park_cap();
-    struct park_call wake, wait;
-    wake_params(&wake, wake_addr, count);
-    wait_params(&wait, wait_addr, expected, timeout_ns);
-    if (!cap ||
-        !park_submit(&wake, cap, ParkSpace_wake_METHOD, CAPN_FLAT_WORDS(ParkSpace_wake_Params)))
-        return CAPOS_PARK_ERROR;
-    bool waiting =
-        park_submit(&wait, cap, ParkSpace_wait_METHOD, CAPN_FLAT_WORDS(ParkSpace_wait_Params));
-    /* Both SQEs go in with this one entry: the wake completes at once,
-     * the wait when woken (or at once if the word has changed). */
-    capos_cap_enter(waiting ? 2 : 1, UINT64_MAX);
+    struct park_call c;
+    ParkSpace_wakeWait_Params_b p =
+        CAPN_FLAT_BUILDER(ParkSpace_wakeWait_Params, c.params + CAPN_FLAT_DATA);
+    for (uint32_t i = 0; i < CAPN_FLAT_WORDS(ParkSpace_wakeWait_Params); i++)
+        c.params[CAPN_FLAT_DATA + i] = 0;
+    ParkSpace_wakeWait_Params_set_wakeAddr(p, (uint64_t)(uintptr_t)wake_addr);
+    ParkSpace_wakeWait_Params_set_count(p, count);
+    ParkSpace_wakeWait_Params_set_waitAddr(p, (uint64_t)(uintptr_t)wait_addr);
+    ParkSpace_wakeWait_Params_set_expected(p, expected);
+    ParkSpace_wakeWait_Params_set_timeoutNs(p, timeout_ns);
     uint64_t w;
-    bool woke = park_answer(&wake, &w);
-    if (!waiting)
+    if (!cap || !park_submit(&c, cap, ParkSpace_wakeWait_METHOD,
+                             CAPN_FLAT_WORDS(ParkSpace_wakeWait_Params)))
         return CAPOS_PARK_ERROR;
-    /* The wait's answer is taken whatever the wake's was: none is left
-     * behind in the ring. */
-    int r = woken_of(&wait);
-    return woke ? r : CAPOS_PARK_ERROR;
+    capos_cap_enter(1, UINT64_MAX);
+    if (!park_answer(&c, &w))
+        return CAPOS_PARK_ERROR;
+    return ParkSpace_wakeWait_Results_get_woken(CAPN_FLAT_READER(ParkSpace_wakeWait_Results, &w))
+               ? CAPOS_PARK_WOKEN
+               : CAPOS_PARK_NOT_WOKEN;
 }
 
 /*

@@ -389,6 +389,14 @@ static int baton_side(void *arg)
     return 0;
 }
 
+static uint32_t refused_word;
+
+static int park_on_refused(void *arg)
+{
+    (void)arg;
+    return capos_park_wait(&refused_word, 0, 0);
+}
+
 static void test_wake_wait(void)
 {
     uint32_t word = 5;
@@ -411,6 +419,20 @@ static void test_wake_wait(void)
     const volatile uint32_t *unmapped = (const volatile uint32_t *)(uintptr_t)0x10000000ull;
     CHECK(capos_park_wait(unmapped, 0, 0) == CAPOS_PARK_ERROR,
           "park wait on an unmapped address: refused");
+    /* A refused wakeWait wakes nobody: a thread parked on the wake
+     * address is still there for the next wake. */
+    thrd_t sleeper;
+    refused_word = 0;
+    CHECK(thrd_create(&sleeper, park_on_refused, 0) == thrd_success, "a thread to park");
+    thrd_sleep(&(struct timespec){.tv_nsec = 5000000}, 0); /* until it has parked */
+    int refused = capos_park_wake_wait(&refused_word, 1, odd, 0, 0);
+    uint32_t woke = capos_park_wake(&refused_word, 1);
+    int parked_rc = -2;
+    thrd_join(sleeper, &parked_rc);
+    CHECK(refused == CAPOS_PARK_ERROR && woke == 1 && parked_rc == CAPOS_PARK_WOKEN,
+          "a wakeWait refused for its wait half woke nobody (the parked thread was there for the "
+          "next wake: %u woken, it saw %d)",
+          woke, parked_rc);
     struct capos_cqe stray;
     CHECK(!capos_ring_take_any(&stray), "the refused calls left no completion behind");
     thrd_t a, b;
