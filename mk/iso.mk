@@ -38,8 +38,10 @@ run-uefi: deps $(RUN_ISO)
 	KVM=$(KVM) tools/qemu-run.sh uefi $(RUN_ISO)
 
 .PHONY: bench
+$(shell mkdir -p $(BUILD)/bench)
 $(eval $(call manifest_rule,$(BUILD)/bench/ipc.bin,system-bench.cue))
 $(eval $(call manifest_rule,$(BUILD)/bench/smp.bin,system-bench-smp.cue))
+$(eval $(call manifest_rule,$(BUILD)/bench/net.bin,system-bench-net.cue))
 # Boot phases are measured on the init test system, which halts by itself
 # (the default system waits at the shell prompt).
 $(BUILD)/bench/boot.iso: $(KERNEL) $(BUILD)/systems/init.bin tools/mkiso.sh
