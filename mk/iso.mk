@@ -49,7 +49,7 @@ $(BUILD)/bench/boot.iso: $(KERNEL) $(BUILD)/systems/init.bin tools/mkiso.sh
 	$(Q)tools/mkiso.sh $@ $(KERNEL) "" $(BUILD)/systems/init.bin
 bench: deps $(BUILD)/bench/boot.iso $(BUILD)/user/ring-bench.elf $(BUILD)/bench/ipc.bin \
        $(BUILD)/user/thread-bench.elf $(BUILD)/systems/remote.bin $(CAPOS_REMOTE) \
-       $(BUILD)/bench/smp.bin
+       $(BUILD)/bench/smp.bin $(BUILD)/bench/net.bin
 	@mkdir -p $(BUILD)/bench
 	@tools/bench-boot.sh $(BUILD)/bench/boot.iso
 	@tools/bench-ring.sh $(KERNEL) $(BUILD)/user/ring-bench.elf ring
@@ -58,3 +58,4 @@ bench: deps $(BUILD)/bench/boot.iso $(BUILD)/user/ring-bench.elf $(BUILD)/bench/
 	@tools/bench-targets.sh $(BUILD)/bench
 	@tools/bench-remote.sh $(KERNEL) $(BUILD)/systems/remote.bin
 	@tools/bench-smp.sh $(KERNEL) $(BUILD)/bench/smp.bin
+	@tools/bench-net.sh $(KERNEL) $(BUILD)/bench/net.bin

@@ -32,6 +32,17 @@ def read_exact(conn, n):
     return data
 
 
+def drain(conn):
+    """End our stream and wait for the guest's end (a guest that powers off
+    at once may leave QEMU to reset it: the transfer was complete anyway)."""
+    try:
+        conn.shutdown(socket.SHUT_WR)
+        while conn.recv(65536):
+            pass
+    except OSError:
+        pass
+
+
 def serve(conn):
     head = read_exact(conn, 16)
     if len(head) != 16:
@@ -45,9 +56,7 @@ def serve(conn):
                 break
             got += len(chunk)
         conn.sendall(struct.pack("<Q", got))
-        conn.shutdown(socket.SHUT_WR)
-        while conn.recv(65536):
-            pass
+        drain(conn)
         err = "received %d of %d bytes" % (got, count) if got != count else None
         return err, "host: received %d bytes from the guest" % got
     if what == b"RECV":
@@ -57,9 +66,7 @@ def serve(conn):
             n = min(len(block), count - sent)
             conn.sendall(block[:n])
             sent += n
-        conn.shutdown(socket.SHUT_WR)
-        while conn.recv(65536):
-            pass
+        drain(conn)
         return None, "host: sent %d bytes to the guest" % sent
     return "unknown direction %r" % what, None
 

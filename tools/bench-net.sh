@@ -26,7 +26,13 @@ timeout 600 qemu-system-x86_64 -M q35 -m 256M -accel tcg -cpu max -icount shift=
     -display none -no-reboot -monitor none -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
     -cdrom "$iso" -netdev user,id=n0 -device virtio-net-pci,netdev=n0,disable-legacy=on \
     -serial "file:$log" </dev/null >/dev/null 2>&1 || true
-# A guest that failed before its last connection leaves the peer waiting.
+# A guest that failed before its last connection leaves the peer waiting
+# (a moment for it to see the last end of stream first).
+i=0
+while kill -0 "$host" 2>/dev/null && [ $i -lt 50 ]; do
+    sleep 0.1
+    i=$((i + 1))
+done
 kill "$host" 2>/dev/null || true
 wait "$host" || true
 tr -d '\r' <"$log" >"$dir/net-serial.clean"
@@ -34,11 +40,13 @@ tr -d '\r' <"$log" >"$dir/net-serial.clean"
 # Linux: live if its kernel is here, else the recorded figures (2026-12-07,
 # bench/linux-net/run.sh, -M q35 -cpu max, 8 MiB, second round).
 rm -f "$dir/linux-net.txt"
-linux_send=12900 linux_recv=5200 linux_how="recorded 2026-12-07 (sh bench/linux-net/run.sh measures it)"
+linux_send=11600 linux_recv=5100 linux_how="recorded 2026-12-07 (sh bench/linux-net/run.sh measures it)"
 if [ "${LINUX_NET:-1}" != 0 ] && ls bench/linux-net/work/kernel/boot/vmlinuz-* >/dev/null 2>&1; then
     sh bench/linux-net/run.sh >"$dir/linux-net.txt" 2>&1 || true
-    s=$(awk '$1 == "LNET" && $2 == "send" { v = $12 } END { print v }' "$dir/linux-net.txt")
-    r=$(awk '$1 == "LNET" && $2 == "recv" { v = $12 } END { print v }' "$dir/linux-net.txt")
+    # The per-kib field of the last LNET line of a direction.
+    lnet() { awk -v d="$1" '$1 == "LNET" && $2 == d { for (i = 3; i < NF; i++) if ($i == "per-kib") v = $(i + 1) } END { print v }' "$dir/linux-net.txt"; }
+    s=$(lnet send)
+    r=$(lnet recv)
     if [ -n "$s" ] && [ -n "$r" ]; then
         linux_send=$s linux_recv=$r linux_how="measured now (bench/linux-net/run.sh)"
     else

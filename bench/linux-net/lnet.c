@@ -174,9 +174,9 @@ static void link_up(int s, const char *ifname)
 
 static void configure(void)
 {
-    static const char *mods[] = {"virtio_ring",  "virtio",        "virtio_pci_modern_dev",
+    static const char *mods[] = {"virtio_ring",           "virtio",     "virtio_pci_modern_dev",
                                  "virtio_pci_legacy_dev", "virtio_pci", "failover",
-                                 "net_failover", "virtio_net"};
+                                 "net_failover",          "virtio_net"};
     for (size_t i = 0; i < sizeof(mods) / sizeof(mods[0]); i++)
         load_module(mods[i]);
     int s = socket(AF_INET, SOCK_DGRAM, 0);
@@ -297,8 +297,8 @@ static void measure(unsigned port, int send, uint64_t bytes, unsigned round)
     long hz = sysconf(_SC_CLK_TCK);
     printf("LNET %s round %u bytes %llu elapsed %llu idle %llu busy %llu per-kib %.0f "
            "tsc-per-ns %.4f stat-idle-ms %llu\n",
-           send ? "send" : "recv", round, (unsigned long long)bytes,
-           (unsigned long long)elapsed, (unsigned long long)idle, (unsigned long long)busy,
+           send ? "send" : "recv", round, (unsigned long long)bytes, (unsigned long long)elapsed,
+           (unsigned long long)idle, (unsigned long long)busy,
            (double)busy / ((double)bytes / 1024.0), per_ns,
            (unsigned long long)((st1 - st0) * 1000 / (unsigned long long)hz));
     fflush(stdout);

@@ -74,7 +74,13 @@ while [ $b -le "$BOOTS" ]; do
 	host=$!
 	# shellcheck disable=SC2086
 	timeout 600 $QEMU -append "$APPEND" </dev/null 2>&1 | sed -u 's/\r//' | grep -a '^L\(INFO\|NET\) ' || true
-	# A guest that failed before its last connection leaves the peer waiting.
+	# A guest that failed before its last connection leaves the peer waiting
+	# (a moment for it to see the last end of stream first).
+	i=0
+	while kill -0 $host 2>/dev/null && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
 	kill $host 2>/dev/null || true
 	wait $host || echo "LNET error: the host peer failed: $(tail -1 "$WORK/host.out")"
 	b=$((b + 1))
