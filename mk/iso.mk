@@ -42,6 +42,11 @@ $(shell mkdir -p $(BUILD)/bench)
 $(eval $(call manifest_rule,$(BUILD)/bench/ipc.bin,system-bench.cue))
 $(eval $(call manifest_rule,$(BUILD)/bench/smp.bin,system-bench-smp.cue))
 $(eval $(call manifest_rule,$(BUILD)/bench/net.bin,system-bench-net.cue))
+# Not part of make bench: the same system with prof-net (user/bench/
+# prof-net.c) in place of net-bench, for tools/qemu-profile.py.
+$(BUILD)/bench/prof-net.cue: system-bench-net.cue
+	$(Q)sed 's/"net-bench"/"prof-net"/g' $< >$@
+$(eval $(call manifest_rule,$(BUILD)/bench/prof-net.bin,$(BUILD)/bench/prof-net.cue))
 # Boot phases are measured on the init test system, which halts by itself
 # (the default system waits at the shell prompt).
 $(BUILD)/bench/boot.iso: $(KERNEL) $(BUILD)/systems/init.bin tools/mkiso.sh

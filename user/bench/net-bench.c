@@ -29,9 +29,16 @@
 
 #define HOST_PORT 47140
 #define GATEWAY   0x0a000202u
-#define BYTES     (8u << 20)
 #define ROUNDS    2
 #define CHUNK     32768
+/* user/bench/prof-net.c builds this file with NET_BENCH_PROFILE: 1 MiB
+ * transfers, the second round's each between tools/qemu-profile.py's
+ * markers. */
+#ifdef NET_BENCH_PROFILE
+#define BYTES (1u << 20)
+#else
+#define BYTES (8u << 20)
+#endif
 
 static uint8_t params[CHUNK + 1024] __attribute__((aligned(8)));
 static uint8_t results[CHUNK + 1024] __attribute__((aligned(8)));
@@ -160,9 +167,17 @@ static int64_t measure(uint32_t conn, uint32_t timer, bool send, unsigned round)
                      HOST_PORT);
         return -1;
     }
+#ifdef NET_BENCH_PROFILE
+    if (round == ROUNDS)
+        capos_printf("prof: start %s\n", what);
+#endif
     struct cpu_time a = cpu_time(timer);
     int64_t moved = transfer(s, send, &why);
     struct cpu_time b = cpu_time(timer);
+#ifdef NET_BENCH_PROFILE
+    if (round == ROUNDS)
+        capos_printf("prof: end %u\n", BYTES / 1024);
+#endif
     call_init();
     TcpSocket_close_call(&capos_transport, s, &c, 0);
     capos_release(s);
