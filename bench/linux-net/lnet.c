@@ -95,13 +95,23 @@ static size_t slurp(const char *path)
     return n;
 }
 
+/* Where `what` first appears in the file at path (read into text). */
+static const char *find_in(const char *path, const char *what)
+{
+    slurp(path);
+    const char *p = strstr(text, what);
+    if (!p) {
+        printf("LNET error: %s has no \"%s\"\n", path, what);
+        errno = ENOENT;
+        die(path);
+    }
+    return p;
+}
+
 /* cpu0's idle_sleeptime + iowait_sleeptime in /proc/timer_list, ns. */
 static uint64_t idle_ns(void)
 {
-    slurp("/proc/timer_list");
-    const char *cpu = strstr(text, "cpu: 0");
-    if (!cpu)
-        die("/proc/timer_list has no cpu: 0");
+    const char *cpu = find_in("/proc/timer_list", "cpu: 0");
     uint64_t sum = 0;
     const char *fields[] = {".idle_sleeptime", ".iowait_sleeptime"};
     for (int i = 0; i < 2; i++) {
@@ -117,10 +127,7 @@ static uint64_t idle_ns(void)
 /* /proc/stat's idle + iowait of cpu0, in USER_HZ ticks. */
 static uint64_t stat_idle_ticks(void)
 {
-    slurp("/proc/stat");
-    const char *l = strstr(text, "\ncpu0 ");
-    if (!l)
-        die("/proc/stat has no cpu0");
+    const char *l = find_in("/proc/stat", "\ncpu0 ");
     unsigned long long v[5];
     if (sscanf(l + 6, "%llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4]) != 5)
         die("/proc/stat: cpu0 line");
