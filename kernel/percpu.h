@@ -26,6 +26,13 @@ struct percpu {
     bool online;                        /* takes part in scheduling */
     struct thread *reap_pending;        /* a dead thread whose stack it still stood on */
     uint64_t armed;                     /* what its timer is armed for; UINT64_MAX: nothing */
+    /* Idle time (sched.c): cycles spent halted, and the cycle count when
+     * the halt in progress began (0: not halted). Only this CPU writes
+     * them, with interrupts off and without the kernel lock; `idle_seq` is
+     * odd while it does, for readers on other CPUs. */
+    uint64_t idle_cycles;
+    uint64_t halted_at;
+    uint32_t idle_seq;
     /* Lock checker (spinlock.c, test kernels): the locks this CPU holds. */
     uint32_t nheld;
     struct {

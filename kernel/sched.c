@@ -445,6 +445,60 @@ static bool others_queued(const struct percpu *self)
     return false;
 }
 
+/* Idle time: a halt is timed from just before `hlt` to the first thing
+ * after it, which is the interrupt that ended it (trap_dispatch calls
+ * sched_halt_end before anything else), so the handler's work counts as
+ * busy. rdtsc is read only here, never on the way to user mode. */
+static void idle_seq_bump(struct percpu *c)
+{
+    __atomic_store_n(&c->idle_seq, c->idle_seq + 1, __ATOMIC_RELEASE);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+static void halt_begin(struct percpu *c)
+{
+    idle_seq_bump(c);
+    __atomic_store_n(&c->halted_at, arch_cycles(), __ATOMIC_RELAXED);
+    idle_seq_bump(c);
+}
+
+void sched_halt_end(void)
+{
+    struct percpu *c = percpu_this();
+    if (!c->halted_at)
+        return;
+    uint64_t now = arch_cycles();
+    idle_seq_bump(c);
+    if (now > c->halted_at)
+        __atomic_store_n(&c->idle_cycles, c->idle_cycles + (now - c->halted_at), __ATOMIC_RELAXED);
+    __atomic_store_n(&c->halted_at, 0, __ATOMIC_RELAXED);
+    idle_seq_bump(c);
+}
+
+uint64_t sched_idle_cycles(uint64_t now, uint32_t *cpus)
+{
+    uint64_t total = 0;
+    uint32_t online = 0;
+    for (uint32_t i = 0; i < ncpus; i++) {
+        struct percpu *c = &percpu_of[i];
+        if (!c->online)
+            continue;
+        uint32_t seq;
+        uint64_t idle, since;
+        do {
+            while ((seq = __atomic_load_n(&c->idle_seq, __ATOMIC_ACQUIRE)) & 1)
+                cpu_pause();
+            idle = __atomic_load_n(&c->idle_cycles, __ATOMIC_RELAXED);
+            since = __atomic_load_n(&c->halted_at, __ATOMIC_RELAXED);
+            __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        } while (__atomic_load_n(&c->idle_seq, __ATOMIC_RELAXED) != seq);
+        total += idle + (since && now > since ? now - since : 0);
+        online++;
+    }
+    *cpus = online;
+    return total;
+}
+
 /* Run threads; with nothing to run, halt until an interrupt (the kernel
  * lock is let go for the halt). `until_no_threads`: return once no thread
  * is left (the boot CPU). */
@@ -459,8 +513,10 @@ static void idle_loop(bool until_no_threads)
             continue;
         }
         kernel_lock_leave();
+        halt_begin(c);
         arch_wait_for_interrupt();
         arch_interrupts_disable();
+        sched_halt_end(); /* if no interrupt handler ended it */
         kernel_lock_enter();
     }
 }

@@ -132,5 +132,8 @@ void sched_deadline_added(uint64_t deadline_ns);
 
 /* Run threads until none is left, then return (on the idle thread). */
 void sched_run_until_idle(void);
+/* The cycles every online CPU has spent halted, summed, with the halts in
+ * progress counted up to `now` (a cycle count); *cpus: how many CPUs. */
+uint64_t sched_idle_cycles(uint64_t now, uint32_t *cpus);
 
 #endif

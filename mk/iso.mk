@@ -38,8 +38,15 @@ run-uefi: deps $(RUN_ISO)
 	KVM=$(KVM) tools/qemu-run.sh uefi $(RUN_ISO)
 
 .PHONY: bench
+$(shell mkdir -p $(BUILD)/bench)
 $(eval $(call manifest_rule,$(BUILD)/bench/ipc.bin,system-bench.cue))
 $(eval $(call manifest_rule,$(BUILD)/bench/smp.bin,system-bench-smp.cue))
+$(eval $(call manifest_rule,$(BUILD)/bench/net.bin,system-bench-net.cue))
+# Not part of make bench: the same system with prof-net (user/bench/
+# prof-net.c) in place of net-bench, for tools/qemu-profile.py.
+$(BUILD)/bench/prof-net.cue: system-bench-net.cue
+	$(Q)sed 's/"net-bench"/"prof-net"/g' $< >$@
+$(eval $(call manifest_rule,$(BUILD)/bench/prof-net.bin,$(BUILD)/bench/prof-net.cue))
 # Boot phases are measured on the init test system, which halts by itself
 # (the default system waits at the shell prompt).
 $(BUILD)/bench/boot.iso: $(KERNEL) $(BUILD)/systems/init.bin tools/mkiso.sh
@@ -47,7 +54,7 @@ $(BUILD)/bench/boot.iso: $(KERNEL) $(BUILD)/systems/init.bin tools/mkiso.sh
 	$(Q)tools/mkiso.sh $@ $(KERNEL) "" $(BUILD)/systems/init.bin
 bench: deps $(BUILD)/bench/boot.iso $(BUILD)/user/ring-bench.elf $(BUILD)/bench/ipc.bin \
        $(BUILD)/user/thread-bench.elf $(BUILD)/systems/remote.bin $(CAPOS_REMOTE) \
-       $(BUILD)/bench/smp.bin
+       $(BUILD)/bench/smp.bin $(BUILD)/bench/net.bin
 	@mkdir -p $(BUILD)/bench
 	@tools/bench-boot.sh $(BUILD)/bench/boot.iso
 	@tools/bench-ring.sh $(KERNEL) $(BUILD)/user/ring-bench.elf ring
@@ -57,3 +64,4 @@ bench: deps $(BUILD)/bench/boot.iso $(BUILD)/user/ring-bench.elf $(BUILD)/bench/
 	@tools/bench-remote.sh $(KERNEL) $(BUILD)/systems/remote.bin
 	@tools/bench-smp.sh $(KERNEL) $(BUILD)/bench/smp.bin
 	@sh bench/linux-smp/run.sh
+	@tools/bench-net.sh $(KERNEL) $(BUILD)/bench/net.bin

@@ -49,6 +49,9 @@ user_folder = $(foreach t,$(basename $(notdir $(filter-out $(USER_SHARED_$(1)),$
 
 $(call user_folder,tests)
 $(call user_folder,bench)
+# Linked away from every other program's 0x400000, so that
+# tools/qemu-profile.py tells its instructions from netstack's.
+$(BUILD)/user/prof-net.elf: ULDFLAGS += -Wl,-Ttext-segment=0x20000000
 $(call user_folder,demos)
 $(call user_folder,init)
 # Session services (docs/sessions.md).

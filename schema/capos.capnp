@@ -51,6 +51,13 @@ interface Timer @0xa97e1d2f4d232b4a {
   # Monotonic nanoseconds since boot.
   sleep @1 (ns :UInt64) -> ();
   # Block the calling thread for at least ns nanoseconds.
+  cpuTime @2 () -> (cycles :UInt64, idleCycles :UInt64, cpus :UInt32);
+  # Where the machine's time went (docs/scheduling.md, "Idle time"):
+  # `cycles` is the cycle counter (rdtsc) now; `idleCycles` the cycles
+  # the `cpus` online CPUs have spent halted with nothing to run, summed,
+  # the halts in progress included. The busy cycles of an interval are
+  # cpus * (cycles' - cycles) - (idleCycles' - idleCycles); under QEMU's
+  # -icount shift=0,sleep=off they are the guest instructions executed.
 }
 
 interface EntropySource @0xc8a1165dad1844b9 {

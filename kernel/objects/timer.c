@@ -49,6 +49,17 @@ static int timer_now(void *self, Timer_now_Params_r params, Timer_now_Results_b 
     return CAPNPC_OK;
 }
 
+static int timer_cpu_time(void *self, Timer_cpuTime_Params_r params,
+                          Timer_cpuTime_Results_b results, void *ctx)
+{
+    uint32_t cpus;
+    uint64_t now = arch_cycles();
+    Timer_cpuTime_Results_set_idleCycles(results, sched_idle_cycles(now, &cpus));
+    Timer_cpuTime_Results_set_cycles(results, now);
+    Timer_cpuTime_Results_set_cpus(results, cpus);
+    return CAPNPC_OK;
+}
+
 static int timer_sleep(void *self, Timer_sleep_Params_r params, Timer_sleep_Results_b results,
                        void *ctx)
 {
@@ -93,6 +104,7 @@ static void timer_expire_sleeps(uint64_t now_ns)
 static const struct Timer_ops timer_ops = {
     .now = timer_now,
     .sleep = timer_sleep,
+    .cpuTime = timer_cpu_time,
 };
 
 /* Timer.now is the hottest kernel call there is: answered flat

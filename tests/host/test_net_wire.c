@@ -33,6 +33,53 @@ Test(csum, rfc1071_example)
     cr_assert_eq(csum_fold(csum_add(0, odd, 3)), (uint16_t) ~(0x1234 + 0x5600));
 }
 
+/* The checksum by byte pairs, as RFC 1071 writes it. */
+static uint32_t csum_pairs(uint32_t sum, const uint8_t *p, size_t len)
+{
+    uint64_t s = sum;
+    for (size_t i = 0; i + 1 < len; i += 2)
+        s += (uint32_t)p[i] << 8 | p[i + 1];
+    if (len % 2)
+        s += (uint32_t)p[len - 1] << 8;
+    while (s >> 16)
+        s = (s & 0xffff) + (s >> 16);
+    return (uint32_t)s;
+}
+
+/* The word-at-a-time sum equals the pairs' for every length, alignment and
+ * running sum, and in chains of even lengths; all-zero and all-0xff data
+ * (the 0 / 0xffff edge of one's complement) included. */
+Test(csum, words_equal_pairs)
+{
+    uint8_t buf[600];
+    uint32_t seed = 12345;
+    for (size_t i = 0; i < sizeof(buf); i++) {
+        seed = seed * 1103515245u + 12345u;
+        buf[i] = (uint8_t)(seed >> 16);
+    }
+    static const uint32_t sums[] = {0, 1, 0xffff, 0x1fffe, 0xfffffffeu, 0x12345678u};
+    for (int fill = 0; fill < 3; fill++) {
+        uint8_t *d = buf;
+        uint8_t flat[600];
+        if (fill) {
+            memset(flat, fill == 1 ? 0 : 0xff, sizeof(flat));
+            d = flat;
+        }
+        for (size_t off = 0; off < 8; off++)
+            for (size_t len = 0; len + off <= 560; len++)
+                for (size_t k = 0; k < sizeof(sums) / sizeof(sums[0]); k++) {
+                    uint16_t want = csum_fold(csum_pairs(sums[k], d + off, len));
+                    cr_assert_eq(csum_fold(csum_add(sums[k], d + off, len)), want,
+                                 "fill %d offset %zu length %zu sum %x", fill, off, len, sums[k]);
+                }
+        for (size_t cut = 0; cut <= 200; cut += 2) {
+            uint32_t chained = csum_add(csum_add(7, d + 1, cut), d + 1 + cut, 301 - cut);
+            cr_assert_eq(csum_fold(chained), csum_fold(csum_pairs(7, d + 1, 301)), "chain at %zu",
+                         cut);
+        }
+    }
+}
+
 /* ---- Ethernet ---- */
 
 Test(eth, roundtrip_and_truncation)

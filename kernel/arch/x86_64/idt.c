@@ -168,6 +168,8 @@ static void dispatch_locked(struct trap_frame *tf)
  */
 void trap_dispatch(struct trap_frame *tf)
 {
+    if (!trap_from_user(tf))
+        sched_halt_end();
     /* A page fault inside arch_user_copy is a bad user pointer, not a
      * kernel bug: resume at its fault exit, which reports the error. */
     if (tf->vector == TRAP_PAGE_FAULT && !trap_from_user(tf) &&

@@ -55,6 +55,9 @@ void user_fault(struct trap_frame *tf, uint64_t fault_addr, const char *what);
 /* The way out to user mode of every entry (and of a new thread's first
  * start): the running thread's safe point, then the kernel lock goes. */
 void kernel_return_to_user(void);
+/* Every entry from kernel mode, first thing: if it ended this CPU's idle
+ * halt, the halt's time is counted up to here (sched.c). */
+void sched_halt_end(void);
 
 /* Interrupt stack table slots (1-based, as the IDT encodes them). */
 #define IST_DOUBLE_FAULT 1
