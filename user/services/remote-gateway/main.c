@@ -4,10 +4,13 @@
  * One thread. It keeps one TcpListener.accept and one TcpSocket.read per
  * connection in flight, and the ring calls of logins and forwarded calls
  * (forward.c), and waits for whichever completes first with a single
- * cap_enter, whose timeout is the nearest idle or drain deadline. Bytes
- * read go to the connection's RPC engine (lib/rpc); what the engine sends
- * is written to the socket before the engine goes on (TcpSocket.write,
- * waited for: the engine needs the whole message taken).
+ * cap_enter, whose timeout is the nearest idle, write or drain deadline.
+ * Bytes read go to the connection's RPC engine (lib/rpc); what the engine
+ * sends goes into the connection's output queue (lib/rpc/outq.h), which
+ * one TcpSocket.write in flight per connection empties. A peer that does
+ * not read holds up only itself: its queue fills, then reading from it
+ * pauses (and the answers of its calls in flight wait), and after
+ * GW_WRITE_MS without its reading anything it is closed.
  *
  * Caps: "listen" (TcpListenAuthority for port 2327 alone), "sessions"
  * (SessionManager), "broker" (AuthorityBroker), "endpoints"
@@ -29,12 +32,13 @@ static uint8_t accept_params[64] __attribute__((aligned(8)));
 static uint8_t accept_results[256] __attribute__((aligned(8)));
 static uint32_t accept_cap[1];
 
-static uint8_t io_params[32768 + 256] __attribute__((aligned(8)));
+/* Synchronous calls (peer, shutdown, close, listen). */
+static uint8_t io_params[512] __attribute__((aligned(8)));
 static uint8_t io_results[1024] __attribute__((aligned(8)));
 
 uint64_t gw_now_ms(void)
 {
-    /* Buffers of its own: a write may be in flight in io_params/io_results. */
+    /* Buffers of its own: it is called between the others' calls. */
     static uint8_t p[64] __attribute__((aligned(8))), res[128] __attribute__((aligned(8)));
     struct capnpc_call c;
     Timer_now_Results_r r;
@@ -67,71 +71,72 @@ struct gw_conn *gw_conn_live(uint32_t index, uint32_t gen)
     return k->used && k->gen == gen && !k->draining && k->rpc.state == RPC_OPEN ? k : 0;
 }
 
-/* ---- Writing ---- */
-
-/* One TcpSocket.write, waited for at most GW_WRITE_MS: the bytes the
- * socket took, or -1 if the write failed or the peer has not read for that
- * long (then the write is cancelled). While it waits, other completions
- * are kept for the event loop; the bound is what keeps a peer that never
- * reads its answers from holding up every other connection for longer. */
-static long write_some(uint32_t sock, const uint8_t *p, uint32_t n)
+bool gw_conn_full(uint32_t index)
 {
-    struct capnpc_call c;
-    capnpc_call_init(&c, io_params, sizeof(io_params), io_results, sizeof(io_results));
-    TcpSocket_write_Params_b wp = TcpSocket_write_begin(&c);
-    TcpSocket_write_Params_set_data(wp, p, n);
-    uint64_t ud = capos_ring_next_id();
-    if (!capos_call_start(&c, sock, TcpSocket_INTERFACE_ID, TcpSocket_write_METHOD, ud))
-        return -1;
-    uint64_t deadline = gw_now_ms() + GW_WRITE_MS;
-    struct capos_cqe cqe;
-    while (!capos_ring_try_take(ud, &cqe)) {
-        if (gw_now_ms() >= deadline) {
-            struct capos_sqe sqe = {.opcode = CAPOS_OP_CANCEL, .target_user_data = ud};
-            capos_ring_submit(&sqe);
-            capos_ring_wait(ud, &cqe); /* cancelled, or it completed meanwhile */
-            if (cqe.result == CAPOS_E_CANCELLED) {
-                capos_printf("remote-gateway: a peer has read none of its answers for %u s; "
-                             "closing its connection\n",
-                             GW_WRITE_MS / 1000);
-                return -1;
-            }
-            break;
-        }
-        capos_cap_enter(1, 100000000u); /* 100 ms: the deadline is checked again */
-    }
-    struct capn_struct out;
-    if (capos_call_finish(&c, &cqe, &out) != CAPNPC_OK)
-        return -1;
-    uint32_t acc = TcpSocket_write_Results_get_accepted((TcpSocket_write_Results_r){out});
-    return acc == 0 || acc > n ? -1 : (long)acc;
+    return index < GW_CONNS && rpc_outq_full(&gw_conns[index].out);
 }
 
-/* The engine's host.send: the whole message onto the socket (the engine
- * has nowhere to keep it otherwise). */
-static int write_all(uint32_t sock, const void *buf, size_t len)
+/* ---- Writing ---- */
+
+/* The next TcpSocket.write of the queue's oldest bytes, if none is in
+ * flight. Its params buffer is the connection's own: the kernel reads it
+ * when it takes the SQE, which may be after this returns. False if the
+ * ring refused it (then nothing would ever empty the queue). */
+static bool start_write(struct gw_conn *k)
 {
-    const uint8_t *p = buf;
-    while (len > 0) {
-        uint32_t n = len > 32768 ? 32768 : (uint32_t)len;
-        long acc = write_some(sock, p, n);
-        if (acc < 0)
-            return -1;
-        p += acc;
-        len -= (size_t)acc;
+    uint32_t n;
+    const uint8_t *p = rpc_outq_peek(&k->out, GW_WRITE_MAX, &n);
+    if (k->write_pending || n == 0)
+        return true;
+    capnpc_call_init(&k->write, k->write_params, sizeof(k->write_params), k->write_results,
+                     sizeof(k->write_results));
+    TcpSocket_write_Params_b wp = TcpSocket_write_begin(&k->write);
+    TcpSocket_write_Params_set_data(wp, p, n);
+    k->write_pending =
+        capos_call_start(&k->write, k->sock, TcpSocket_INTERFACE_ID, TcpSocket_write_METHOD,
+                         gw_ud(GW_UD_WRITE, (uint32_t)(k - gw_conns), k->gen));
+    k->write_ms = gw_now_ms();
+    k->write_cancel = false;
+    return k->write_pending;
+}
+
+/* The engine's host.send: the whole message into the queue. A message
+ * that does not fit closes the connection: the peer has left far more
+ * unread than any reading client would (reading pauses at
+ * GW_OUTQ_PAUSE). */
+static int on_send(void *ctx, const void *buf, size_t len)
+{
+    struct gw_conn *k = ctx;
+    if (!rpc_outq_push(&k->out, buf, len)) {
+        fmt_snprintf(k->rpc.why, sizeof(k->rpc.why),
+                     "a message of %u bytes does not fit in the output queue (%u of %u bytes "
+                     "queued): the peer does not read its answers",
+                     (unsigned)len, k->out.len, k->out.cap);
+        k->overflow = true;
+        return -1;
+    }
+    if (!start_write(k)) {
+        fmt_snprintf(k->rpc.why, sizeof(k->rpc.why), "the gateway could not start a write");
+        return -1;
     }
     return 0;
 }
 
-static int on_send(void *ctx, const void *buf, size_t len)
-{
-    struct gw_conn *k = ctx;
-    return write_all(k->sock, buf, len);
-}
-
+/* The refusal of one connection too many: a short Abort on a socket whose
+ * send buffer is empty, so the write is taken at once. */
 static int refuser_send(void *ctx, const void *buf, size_t len)
 {
-    return write_all(*(uint32_t *)ctx, buf, len);
+    static uint8_t p[512] __attribute__((aligned(8)));
+    struct capnpc_call c;
+    struct capn_struct out;
+    if (len > sizeof(p) - 64)
+        return -1;
+    capnpc_call_init(&c, p, sizeof(p), io_results, sizeof(io_results));
+    TcpSocket_write_Params_set_data(TcpSocket_write_begin(&c), buf, (uint32_t)len);
+    return capnpc_call_send(&capos_transport, *(uint32_t *)ctx, TcpSocket_INTERFACE_ID,
+                            TcpSocket_write_METHOD, &c, &out) < 0
+               ? -1
+               : 0;
 }
 
 /* ---- The engine's host ---- */
@@ -145,14 +150,15 @@ static uint32_t on_bootstrap(void *ctx)
 static void on_call(void *ctx, struct rpc_conn *rpc, const struct rpc_call *call)
 {
     struct gw_conn *k = ctx;
-    struct gw_ref *r = call->target < GW_REFS ? &gw_refs[call->target] : 0;
-    if (!r || r->kind == GW_FREE || r->conn != (uint8_t)(k - gw_conns)) {
+    struct gw_ref *r = gw_ref_get(call->target);
+    if (!r || r->conn != (uint8_t)(k - gw_conns)) {
         /* The engine names only this connection's exports: a bug if not. */
         rpc_conn_throw(rpc, call->answer, RPC_EXC_FAILED, "no such capability");
         return;
     }
     if (r->kind == GW_REAL) {
-        if (r->sess && gw_sessions[r->sess - 1].logged_out) {
+        const struct gw_session *ss = gw_session_get(r->sess);
+        if (ss && ss->logged_out) {
             rpc_conn_throw(rpc, call->answer, RPC_EXC_DISCONNECTED,
                            "disconnected: the session was logged out; its capabilities are "
                            "revoked");
@@ -167,7 +173,8 @@ static void on_call(void *ctx, struct rpc_conn *rpc, const struct rpc_call *call
 static void on_release(void *ctx, uint32_t h)
 {
     (void)ctx;
-    gw_ref_release(h);
+    if (!gw_ref_release(h))
+        capos_printf("remote-gateway: release of handle %u, which is not held (a bug)\n", h);
 }
 
 /* ---- Connections ---- */
@@ -183,6 +190,13 @@ static void start_read(struct gw_conn *k)
                          gw_ud(GW_UD_READ, (uint32_t)(k - gw_conns), k->gen));
 }
 
+static void cancel(enum gw_ud kind, struct gw_conn *k)
+{
+    struct capos_sqe sqe = {.opcode = CAPOS_OP_CANCEL,
+                            .target_user_data = gw_ud(kind, (uint32_t)(k - gw_conns), k->gen)};
+    capos_ring_submit(&sqe);
+}
+
 static void sock_call(uint32_t sock, uint16_t method)
 {
     struct capnpc_call c;
@@ -193,22 +207,41 @@ static void sock_call(uint32_t sock, uint16_t method)
         return; /* the socket is gone already: nothing left to end */
 }
 
-/* Free the slot once its read has come back (its buffers are in it). */
+/* Free the slot once its read and write have come back (their buffers
+ * are in it). */
 static void conn_free_if_idle(struct gw_conn *k)
 {
-    if (k->read_pending)
+    if (k->read_pending || k->write_pending)
         return;
     sock_call(k->sock, TcpSocket_close_METHOD);
     capos_release(k->sock);
     k->used = false;
 }
 
+/* Stop now: what is in flight is cancelled, the slot is freed when it
+ * has come back, and the socket is closed (with a RST if the peer's
+ * bytes are left unread, which tells it they were not). */
+static void conn_close_now(struct gw_conn *k)
+{
+    if (k->read_pending)
+        cancel(GW_UD_READ, k);
+    if (k->write_pending && !k->write_cancel) {
+        cancel(GW_UD_WRITE, k);
+        k->write_cancel = true;
+    }
+    k->drain_until = gw_now_ms() + GW_DRAIN_MS;
+    conn_free_if_idle(k);
+}
+
 /* The connection is over for the engine: every handle goes back (the
- * sessions end), statistics are printed. When this side ended it (an
- * Abort), the write side is shut and what the peer still sends is read and
- * dropped until it closes, for at most GW_DRAIN_MS: closing with unread
- * input would reset the connection and the peer could lose the Abort. */
-static void conn_end(struct gw_conn *k, bool peer_gone)
+ * sessions end), statistics are printed, the answers parked for it are
+ * dropped. When this side ended it (an Abort), the queue (the Abort at
+ * its end) is still written, then the write side is shut, and what the
+ * peer sends is read and dropped until it closes, for at most
+ * GW_DRAIN_MS: closing with unread input would reset the connection and
+ * the peer could lose the Abort. When the peer is gone, or has read
+ * nothing for GW_WRITE_MS, or let the queue overflow, it is closed now. */
+static void conn_end(struct gw_conn *k, bool now)
 {
     struct rpc_stats *s = &k->rpc.stats;
     /* Sessions first, so that the log says why they end: the engine's
@@ -216,17 +249,44 @@ static void conn_end(struct gw_conn *k, bool peer_gone)
     gw_sessions_of_conn_end((uint32_t)(k - gw_conns));
     rpc_conn_close(&k->rpc);
     capos_printf("remote-gateway: conn %u from %s closed (%s): calls=%u pipelined=%u deferred=%u "
-                 "dependent=%u returns=%u exceptions=%u releases=%u exports_left=%u\n",
+                 "dependent=%u returns=%u exceptions=%u releases=%u exports_left=%u "
+                 "queue_peak=%u\n",
                  k->seq, k->peer, k->rpc.why[0] ? k->rpc.why : "no reason", s->calls, s->pipelined,
                  s->deferred, s->dependent, s->returns, s->exceptions, s->releases,
-                 rpc_conn_exports(&k->rpc));
+                 rpc_conn_exports(&k->rpc), k->out.peak);
     k->draining = true;
-    if (peer_gone) {
-        conn_free_if_idle(k);
+    k->in_left = 0;
+    gw_ops_unpark((uint32_t)(k - gw_conns)); /* no longer live: they clean up */
+    if (now || k->overflow) {
+        conn_close_now(k);
         return;
     }
-    sock_call(k->sock, TcpSocket_shutdown_METHOD);
     k->drain_until = gw_now_ms() + GW_DRAIN_MS;
+    if (!k->read_pending)
+        start_read(k);
+    if (!k->write_pending) {
+        sock_call(k->sock, TcpSocket_shutdown_METHOD);
+        k->shut = true;
+    }
+}
+
+/* Feed what was read to the engine, a step at a time, while the queue has
+ * room; then read more. What is left waits in the read buffer (no read is
+ * in flight meanwhile) until the queue drains below its pause mark. */
+static void pump(struct gw_conn *k)
+{
+    while (k->in_left > 0 && !rpc_outq_full(&k->out) && k->rpc.state == RPC_OPEN) {
+        uint32_t n = k->in_left < GW_FEED_STEP ? k->in_left : GW_FEED_STEP;
+        rpc_conn_feed(&k->rpc, k->in, n);
+        k->in += n;
+        k->in_left -= n;
+    }
+    if (k->rpc.state != RPC_OPEN) {
+        conn_end(k, false);
+        return;
+    }
+    if (k->in_left == 0 && !k->read_pending && !rpc_outq_full(&k->out))
+        start_read(k);
 }
 
 static void peer_name(uint32_t sock, char *out, size_t size)
@@ -274,6 +334,7 @@ static void accepted(uint32_t sock)
     k->sock = sock;
     k->last_ms = gw_now_ms();
     memcpy(k->peer, peer, sizeof(peer));
+    rpc_outq_init(&k->out, k->out_buf, sizeof(k->out_buf), GW_OUTQ_PAUSE);
     struct rpc_host h = {k, on_send, on_bootstrap, on_call, on_release};
     rpc_conn_init(&k->rpc, &h, &limits);
     capos_printf("remote-gateway: conn %u from %s\n", k->seq, k->peer);
@@ -317,7 +378,7 @@ static void on_read(uint32_t index, uint32_t gen, const struct capos_cqe *cqe)
     bool eof = rc != CAPNPC_OK || d.len == 0 || d.len > GW_READ_MAX;
     if (k->draining) {
         if (eof || gw_now_ms() > k->drain_until)
-            conn_free_if_idle(k);
+            conn_close_now(k);
         else
             start_read(k);
         return;
@@ -331,16 +392,63 @@ static void on_read(uint32_t index, uint32_t gen, const struct capos_cqe *cqe)
         return;
     }
     k->last_ms = gw_now_ms();
-    if (rpc_conn_feed(&k->rpc, d.ptr, d.len) != RPC_OPEN) {
-        conn_end(k, false);
-        start_read(k);
+    k->in = (const uint8_t *)d.ptr;
+    k->in_left = d.len;
+    pump(k);
+}
+
+static void on_write(uint32_t index, uint32_t gen, const struct capos_cqe *cqe)
+{
+    if (index >= GW_CONNS || !gw_conns[index].used || gw_conns[index].gen != gen)
+        return;
+    struct gw_conn *k = &gw_conns[index];
+    k->write_pending = false;
+    struct capn_struct out;
+    int rc = capos_call_finish(&k->write, cqe, &out);
+    uint32_t acc = rc == CAPNPC_OK ? TcpSocket_write_Results_get_accepted(
+                                         (TcpSocket_write_Results_r){out})
+                                   : 0;
+    bool stalled = k->write_cancel;
+    if (acc == 0 || acc > k->out.len) {
+        if (k->draining) {
+            conn_close_now(k);
+            return;
+        }
+        if (stalled)
+            capos_printf("remote-gateway: conn %u from %s has read none of its answers for %u s "
+                         "(%u bytes queued); closing it\n",
+                         k->seq, k->peer, GW_WRITE_MS / 1000, k->out.len);
+        fmt_snprintf(k->rpc.why, sizeof(k->rpc.why), "%s",
+                     stalled ? "the peer read none of its answers for 10 s"
+                             : "writing to the peer failed");
+        conn_end(k, true);
         return;
     }
-    start_read(k);
+    /* The peer read something: the write took what room it made. */
+    rpc_outq_consume(&k->out, acc);
+    k->last_ms = gw_now_ms();
+    if (!start_write(k) && !k->draining) {
+        fmt_snprintf(k->rpc.why, sizeof(k->rpc.why), "the gateway could not start a write");
+        conn_end(k, true);
+        return;
+    }
+    if (k->draining) {
+        if (!k->write_pending && !k->shut) {
+            sock_call(k->sock, TcpSocket_shutdown_METHOD);
+            k->shut = true;
+        }
+        return;
+    }
+    if (!rpc_outq_full(&k->out)) {
+        /* Room again: the answers that waited, then the input. */
+        gw_ops_unpark(index);
+        if (gw_conn_live(index, gen))
+            pump(k);
+    }
 }
 
 /* An answer sent from a completion (not from reading) can close a
- * connection too (its write failed): end those here. */
+ * connection too (the queue overflowed): end those here. */
 static void end_closed(void)
 {
     for (uint32_t i = 0; i < GW_CONNS; i++) {
@@ -350,8 +458,17 @@ static void end_closed(void)
     }
 }
 
-/* Idle connections are aborted; draining ones past their time closed.
- * Returns the time until the next deadline, in ms. */
+static uint64_t until(uint64_t now, uint64_t deadline, uint64_t next)
+{
+    if (deadline <= now)
+        return 1;
+    return deadline - now < next ? deadline - now : next;
+}
+
+/* Idle connections are aborted, writes that the peer has let stall for
+ * GW_WRITE_MS cancelled (the connection then closes), draining
+ * connections past their time closed. Returns the time until the next
+ * deadline, in ms. */
 static uint64_t check_deadlines(void)
 {
     uint64_t now = gw_now_ms(), next = 1000;
@@ -361,20 +478,21 @@ static uint64_t check_deadlines(void)
             continue;
         if (k->draining) {
             if (now >= k->drain_until) {
-                if (k->read_pending) {
-                    /* Stop waiting for the peer: cancelling the read
-                     * completes it, and then the slot is freed. */
-                    struct capos_sqe sqe = {.opcode = CAPOS_OP_CANCEL,
-                                            .target_user_data = gw_ud(GW_UD_READ, i, k->gen)};
-                    capos_ring_submit(&sqe);
-                    k->drain_until = now + 1000;
-                } else {
-                    conn_free_if_idle(k);
-                }
-            } else if (k->drain_until - now < next) {
-                next = k->drain_until - now;
+                /* Stop waiting for the peer: cancelling completes what is
+                 * in flight, and then the slot is freed. */
+                conn_close_now(k);
+                k->drain_until = now + 1000;
             }
+            next = until(now, k->drain_until, next);
             continue;
+        }
+        if (k->write_pending && !k->write_cancel) {
+            if (now - k->write_ms >= GW_WRITE_MS) {
+                cancel(GW_UD_WRITE, k); /* on_write closes it */
+                k->write_cancel = true;
+            } else {
+                next = until(now, k->write_ms + GW_WRITE_MS, next);
+            }
         }
         if (now - k->last_ms >= GW_IDLE_MS) {
             char why[64];
@@ -382,11 +500,11 @@ static uint64_t check_deadlines(void)
                          GW_IDLE_MS / 1000);
             rpc_conn_abort(&k->rpc, why);
             conn_end(k, false);
-        } else if (GW_IDLE_MS - (now - k->last_ms) < next) {
-            next = GW_IDLE_MS - (now - k->last_ms);
+        } else {
+            next = until(now, k->last_ms + GW_IDLE_MS, next);
         }
     }
-    return next ? next : 1;
+    return next;
 }
 
 static uint32_t need(const char *name, uint64_t iface)
@@ -446,6 +564,8 @@ int main(void)
                 goto done;
             if (kind == GW_UD_READ)
                 on_read(index, gen, &cqe);
+            else if (kind == GW_UD_WRITE)
+                on_write(index, gen, &cqe);
             else if (kind == GW_UD_OP)
                 gw_op_complete(index, gen, &cqe);
             end_closed();
