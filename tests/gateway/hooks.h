@@ -12,14 +12,14 @@
 #define HOOK_SLOTS 4096
 
 struct hooks {
-    uint32_t next_slot;          /* slots are 1, 2, ... */
-    uint8_t live[HOOK_SLOTS];    /* handed to the book and not yet released */
-    uint32_t double_release;     /* releases of a slot not live */
-    uint32_t logouts;            /* gw_hook_logout calls */
-    uint32_t logout_twice;       /* of a session already logged out */
-    uint32_t logout_unknown;     /* of a session no login named */
-    uint32_t next_serial;        /* sessions are 1, 2, ... (in their id) */
-    uint8_t out[HOOK_SLOTS];     /* serial: logged out */
+    uint32_t next_slot;       /* slots are 1, 2, ... */
+    uint8_t live[HOOK_SLOTS]; /* handed to the book and not yet released */
+    uint32_t double_release;  /* releases of a slot not live */
+    uint32_t logouts;         /* gw_hook_logout calls */
+    uint32_t logout_twice;    /* of a session already logged out */
+    uint32_t logout_unknown;  /* of a session no login named */
+    uint32_t next_serial;     /* sessions are 1, 2, ... (in their id) */
+    uint8_t out[HOOK_SLOTS];  /* serial: logged out */
 };
 extern struct hooks hk;
 

@@ -52,6 +52,16 @@ static uint32_t login(uint32_t conn, uint32_t n, uint32_t *sh)
     return sess;
 }
 
+/* A ready session with n capabilities, and the engine holding the first
+ * of them (capSet's reference) in *cap. */
+static uint32_t login_holding(uint32_t conn, uint32_t n, uint32_t *sh, uint32_t *cap)
+{
+    uint32_t sess = login(conn, n, sh);
+    *cap = gw_session_get(sess)->bundle[0];
+    cr_assert(gw_ref_retain(*cap));
+    return sess;
+}
+
 /* The engine ends the connection: sessions first, then every reference it
  * holds goes back (held[] lists them, one entry per reference). */
 static void conn_end(uint32_t conn, const uint32_t *held, uint32_t n)
@@ -149,10 +159,8 @@ Test(book, logout_then_the_client_releases)
 
 Test(book, releasing_the_remote_session_logs_out)
 {
-    uint32_t sh;
-    uint32_t sess = login(3, 2, &sh);
-    uint32_t cap = gw_session_get(sess)->bundle[0];
-    gw_ref_retain(cap);
+    uint32_t sh, cap;
+    login_holding(3, 2, &sh, &cap);
     cr_assert(gw_ref_release(sh));
     cr_assert_eq(hk.logouts, 1, "releasing the RemoteSession did not log out");
     cr_assert_eq(hooks_live(), 1, "the bundle slot the engine holds was released");
@@ -182,10 +190,8 @@ Test(book, connection_ends_during_a_login)
 
 Test(book, a_call_in_flight_pins_its_session)
 {
-    uint32_t sh;
-    uint32_t sess = login(0, 1, &sh);
-    uint32_t cap = gw_session_get(sess)->bundle[0];
-    gw_ref_retain(cap);
+    uint32_t sh, cap;
+    uint32_t sess = login_holding(0, 1, &sh, &cap);
     gw_session_pin(sess); /* a call on cap, in flight */
     conn_end(0, (uint32_t[]){sh, cap}, 2);
     cr_assert_not_null(gw_session_get(sess), "freed with a call of it in flight");

@@ -44,13 +44,13 @@
 #define SNDBUF     32768 /* the guest's sockets buffer 32 KiB */
 
 struct conn {
-    int fd;              /* -1: free */
-    int id;              /* sequence number, for the log */
-    int64_t last_ms;     /* last byte received, or last byte the peer read */
-    int64_t write_ms;    /* the queue's last progress */
-    int64_t drain_until; /* closing: writing the rest, reading and discarding until then */
-    bool overflow;       /* a message did not fit in the queue */
-    bool shut;           /* draining: the write side is shut */
+    int fd;                /* -1: free */
+    int id;                /* sequence number, for the log */
+    int64_t last_ms;       /* last byte received, or last byte the peer read */
+    int64_t write_ms;      /* the queue's last progress */
+    int64_t drain_until;   /* closing: writing the rest, reading and discarding until then */
+    bool overflow;         /* a message did not fit in the queue */
+    bool shut;             /* draining: the write side is shut */
     size_t in_off, in_len; /* read, not yet fed (the queue was full) */
     uint8_t in[16384];
     struct rpc_outq out;
@@ -425,7 +425,8 @@ int main(int argc, char **argv)
             if (conns[i].fd >= 0) {
                 /* Reading pauses while the answers wait (back-pressure). */
                 struct conn *k = &conns[i];
-                bool paused = k->drain_until == 0 && (k->in_off < k->in_len || rpc_outq_full(&k->out));
+                bool paused =
+                    k->drain_until == 0 && (k->in_off < k->in_len || rpc_outq_full(&k->out));
                 short ev = (short)((paused ? 0 : POLLIN) | (k->out.len ? POLLOUT : 0));
                 p[n] = (struct pollfd){k->fd, ev, 0};
                 idx[n++] = i;
@@ -433,8 +434,7 @@ int main(int argc, char **argv)
         if (poll(p, (nfds_t)n, 20) < 0 && errno != EINTR)
             break;
         for (int j = 0; j < n; j++) {
-            if (idx[j] >= 0 && conns[idx[j]].fd == p[j].fd &&
-                (p[j].revents & (POLLOUT | POLLERR)))
+            if (idx[j] >= 0 && conns[idx[j]].fd == p[j].fd && (p[j].revents & (POLLOUT | POLLERR)))
                 on_writable(&conns[idx[j]]);
             if (!(p[j].revents & (POLLIN | POLLHUP | POLLERR)) ||
                 (idx[j] >= 0 && (conns[idx[j]].fd != p[j].fd || !(p[j].events & POLLIN))))

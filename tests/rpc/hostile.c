@@ -14,7 +14,6 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +26,7 @@
 
 static int port, ntest, nfail;
 static double slow_limit_s = 2.0; /* slow_reader: the other connection's answers, at most */
-static bool guest_login; /* $HOSTILE_GUEST set: sessions by guest(), not login */
+static bool guest_login;          /* $HOSTILE_GUEST set: sessions by guest(), not login */
 static uint8_t buf[PEER_BUF + 8];
 static uint8_t rx[1 << 17];
 
@@ -392,7 +391,7 @@ static size_t unknown_big(uint8_t *out, uint32_t bytes)
 {
     uint32_t words = 3 + (bytes + 7) / 8;
     uint32_t hdr[2] = {0, words};
-    uint64_t root = (uint64_t)1 << 32 | (uint64_t)1 << 48;          /* struct: 1 data, 1 ptr */
+    uint64_t root = (uint64_t)1 << 32 | (uint64_t)1 << 48;         /* struct: 1 data, 1 ptr */
     uint64_t list = 1 | (uint64_t)2 << 32 | (uint64_t)bytes << 35; /* bytes, right after */
     uint64_t which = 77;
     memcpy(out, hdr, 8);
@@ -476,8 +475,8 @@ static void slow_reader(void)
     double took = now_s() - t0;
     struct tcp_info ti;
     socklen_t tl = sizeof(ti);
-    bool open = getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) == 0 &&
-                ti.tcpi_state == TCP_ESTABLISHED;
+    bool open =
+        getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) == 0 && ti.tcpi_state == TCP_ESTABLISHED;
     snprintf(why, sizeof(why), "answered in %.2f s (the limit is %.0f s); the stalled peer %s",
              took, slow_limit_s, open ? "is still connected" : "was already closed");
     tap(ok && took < slow_limit_s && open,

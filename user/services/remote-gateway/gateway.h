@@ -33,8 +33,9 @@
 
 _Static_assert(GW_NO_HANDLE == RPC_NO_CAP, "the book's no-handle is the engine's");
 
-#define GW_PORT     2327
-#define GW_IDLE_MS  60000u /* a connection silent (neither sending nor reading) this long is aborted */
+#define GW_PORT 2327
+#define GW_IDLE_MS                                                                                 \
+    60000u /* a connection silent (neither sending nor reading) this long is aborted */
 #define GW_DRAIN_MS 1000u  /* after our Abort: write the rest, read what the peer still sends */
 #define GW_WRITE_MS 10000u /* a write in flight this long: the peer read nothing; it is closed */
 #define GW_READ_MAX 16384u /* bytes asked of one TcpSocket.read */
@@ -80,7 +81,7 @@ struct gw_conn {
     uint64_t last_ms;   /* last byte from the peer, or last byte it read */
     uint64_t write_ms;  /* when the write in flight started */
     uint64_t drain_until;
-    char peer[24]; /* "10.0.2.2:40000" */
+    char peer[24];     /* "10.0.2.2:40000" */
     const uint8_t *in; /* read but not yet fed to the engine (the queue was full) */
     uint32_t in_left;
     struct rpc_outq out;

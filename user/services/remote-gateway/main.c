@@ -364,23 +364,39 @@ static bool on_accept(const struct capos_cqe *cqe)
     return start_accept();
 }
 
-static void on_read(uint32_t index, uint32_t gen, const struct capos_cqe *cqe)
+/* The connection a read or write completion is for, with the call's
+ * reply read (*rc, *out); NULL if the slot no longer holds it (the
+ * completion is stale: its connection was freed). */
+static struct gw_conn *io_done(uint32_t index, uint32_t gen, bool write,
+                               const struct capos_cqe *cqe, struct capn_struct *out, int *rc)
 {
     if (index >= GW_CONNS || !gw_conns[index].used || gw_conns[index].gen != gen)
-        return;
+        return 0;
     struct gw_conn *k = &gw_conns[index];
-    k->read_pending = false;
+    *(write ? &k->write_pending : &k->read_pending) = false;
+    *rc = capos_call_finish(write ? &k->write : &k->read, cqe, out);
+    return k;
+}
+
+static void on_read(uint32_t index, uint32_t gen, const struct capos_cqe *cqe)
+{
     struct capn_struct out;
-    int rc = capos_call_finish(&k->read, cqe, &out);
+    int rc;
+    struct gw_conn *k = io_done(index, gen, false, cqe, &out, &rc);
+    if (!k)
+        return;
     struct capn_data d = rc == CAPNPC_OK
                              ? TcpSocket_read_Results_get_data((TcpSocket_read_Results_r){out})
                              : (struct capn_data){0};
     bool eof = rc != CAPNPC_OK || d.len == 0 || d.len > GW_READ_MAX;
     if (k->draining) {
-        if (eof || gw_now_ms() > k->drain_until)
-            conn_close_now(k);
-        else
+        if (!eof && gw_now_ms() <= k->drain_until)
             start_read(k);
+        else if (!k->write_pending)
+            conn_close_now(k);
+        /* else the rest of the queue (the Abort) is still being written:
+         * a peer that closed its side may still read it; on_write or the
+         * drain deadline ends the connection. */
         return;
     }
     if (eof) {
@@ -399,15 +415,14 @@ static void on_read(uint32_t index, uint32_t gen, const struct capos_cqe *cqe)
 
 static void on_write(uint32_t index, uint32_t gen, const struct capos_cqe *cqe)
 {
-    if (index >= GW_CONNS || !gw_conns[index].used || gw_conns[index].gen != gen)
-        return;
-    struct gw_conn *k = &gw_conns[index];
-    k->write_pending = false;
     struct capn_struct out;
-    int rc = capos_call_finish(&k->write, cqe, &out);
-    uint32_t acc = rc == CAPNPC_OK ? TcpSocket_write_Results_get_accepted(
-                                         (TcpSocket_write_Results_r){out})
-                                   : 0;
+    int rc;
+    struct gw_conn *k = io_done(index, gen, true, cqe, &out, &rc);
+    if (!k)
+        return;
+    uint32_t acc = rc == CAPNPC_OK
+                       ? TcpSocket_write_Results_get_accepted((TcpSocket_write_Results_r){out})
+                       : 0;
     bool stalled = k->write_cancel;
     if (acc == 0 || acc > k->out.len) {
         if (k->draining) {
@@ -433,7 +448,11 @@ static void on_write(uint32_t index, uint32_t gen, const struct capos_cqe *cqe)
         return;
     }
     if (k->draining) {
-        if (!k->write_pending && !k->shut) {
+        if (k->write_pending)
+            return;
+        if (!k->read_pending) /* the peer closed its side already */
+            conn_close_now(k);
+        else if (!k->shut) {
             sock_call(k->sock, TcpSocket_shutdown_METHOD);
             k->shut = true;
         }

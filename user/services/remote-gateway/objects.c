@@ -85,9 +85,8 @@ static int start_login(struct local *x, struct capn_text user, struct capn_text 
     const char *why = 0;
     uint32_t sess = gw_session_new(conn, &why);
     if (!sess)
-        return fail(x, RPC_EXC_OVERLOADED,
-                    "overloaded: %s (%u per connection, %u in all)", why, GW_CONN_SESSIONS,
-                    GW_SESSIONS);
+        return fail(x, RPC_EXC_OVERLOADED, "overloaded: %s (%u per connection, %u in all)", why,
+                    GW_CONN_SESSIONS, GW_SESSIONS);
     struct gw_op *op = gw_op_get(GW_OP_LOGIN, x->k, x->call->answer);
     if (!op) {
         gw_session_abandon(sess);
