@@ -60,6 +60,7 @@ struct engine {
 struct fly {
     bool forward;
     uint32_t conn, gen, sess;
+    uint8_t id[16]; /* a call's session, as it was: its results must land there */
 };
 
 static struct engine eng[GW_CONNS];
@@ -137,6 +138,9 @@ static void call_done(uint32_t i, uint8_t x)
     fly_done(i);
     uint32_t made[2], n = 0;
     bool ok = live(&f);
+    /* Pinned: the session is still there, and still the same one. */
+    const struct gw_session *ss = gw_session_get(f.sess);
+    CHECK(ss && memcmp(ss->id, f.id, sizeof(f.id)) == 0);
     for (uint32_t k = 0; k < x % 3u; k++) {
         uint32_t slot = hooks_slot();
         uint32_t h = ok ? gw_ref_new(GW_REAL, f.conn, f.sess, slot) : GW_NO_HANDLE;
@@ -220,7 +224,7 @@ static void step(uint8_t op, uint8_t x)
             gw_session_abandon(sess);
             break;
         }
-        fly[nfly++] = (struct fly){false, c, eng[c].gen, sess};
+        fly[nfly++] = (struct fly){false, c, eng[c].gen, sess, {0}};
         break;
     }
     case 3:
@@ -255,7 +259,8 @@ static void step(uint8_t op, uint8_t x)
             if (!ss || ss->logged_out || !gw_op_charge(c))
                 break; /* refused: disconnected, or overloaded */
             gw_session_pin(sess);
-            fly[nfly++] = (struct fly){true, c, eng[c].gen, sess};
+            fly[nfly] = (struct fly){true, c, eng[c].gen, sess, {0}};
+            memcpy(fly[nfly++].id, ss->id, sizeof(ss->id));
         }
         break;
     case 7:
