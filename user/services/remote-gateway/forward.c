@@ -306,6 +306,7 @@ void gw_op_complete(uint32_t index, uint32_t gen, const struct capos_cqe *cqe)
         gw_conn_full(op->conn)) {
         op->cqe = *cqe;
         op->parked = true;
+        gw_conns[op->conn].parked++;
         return;
     }
     op_done(op, cqe);

@@ -9,6 +9,7 @@
  * What the files share:
  *   main.c     the event loop, the listener and the connections (sockets,
  *              each with its output queue and a write in flight)
+ *   start.c    the capabilities, the listener, the clock, small socket calls
  *   book.c     handles, sessions and each connection's share: pure logic
  *              (book.h), also built into host tests and a fuzz target
  *   objects.c  the book's effects, RemoteLogin, RemoteSession
@@ -36,9 +37,15 @@ _Static_assert(GW_NO_HANDLE == RPC_NO_CAP, "the book's no-handle is the engine's
 #define GW_PORT 2327
 #define GW_IDLE_MS                                                                                 \
     60000u /* a connection silent (neither sending nor reading) this long is aborted */
-#define GW_DRAIN_MS 1000u  /* after our Abort: write the rest, read what the peer still sends */
-#define GW_WRITE_MS 10000u /* a write in flight this long: the peer read nothing; it is closed */
-#define GW_READ_MAX 16384u /* bytes asked of one TcpSocket.read */
+#define GW_DRAIN_MS 1000u /* after our Abort: write the rest, read what the peer still sends */
+/* A peer with answers waiting must read the next GW_WRITE_MIN bytes of
+ * them (or all there are) within GW_WRITE_MS, or it is closed: one that
+ * reads nothing, or a trickle (a slowloris holding its queue, or a
+ * socket buffer that only opens by a few bytes), holds its resources
+ * no longer than that. */
+#define GW_WRITE_MS  10000u
+#define GW_WRITE_MIN 4096u
+#define GW_READ_MAX  16384u /* bytes asked of one TcpSocket.read */
 /* The output queue of a connection (docs/remote.md, "Sending"): reading
  * from the peer pauses at GW_OUTQ_PAUSE bytes queued; what one event can
  * add beyond that (a results message of up to 64 KiB, the answers to one
@@ -73,17 +80,19 @@ struct gw_conn {
     bool shut;          /* draining: the write side is shut */
     bool read_pending;  /* a TcpSocket.read in flight (its buffers below) */
     bool write_pending; /* a TcpSocket.write in flight (its buffers below) */
-    bool write_cancel;  /* that write is being cancelled: the peer read nothing */
+    bool write_cancel;  /* that write is being cancelled: the peer reads too little */
     bool overflow;      /* a message did not fit in the output queue */
     uint32_t gen;       /* bumped when the slot is taken */
     uint32_t seq;       /* connection number, for the log */
     uint32_t sock;      /* TcpSocket */
     uint64_t last_ms;   /* last byte from the peer, or last byte it read */
-    uint64_t write_ms;  /* when the write in flight started */
+    uint64_t write_ms;  /* answers waiting since, or the peer last read GW_WRITE_MIN bytes */
+    uint32_t written;   /* bytes the peer took since write_ms */
     uint64_t drain_until;
     char peer[24];     /* "10.0.2.2:40000" */
     const uint8_t *in; /* read but not yet fed to the engine (the queue was full) */
     uint32_t in_left;
+    uint32_t parked; /* answers that waited for room in the queue, for the log */
     struct rpc_outq out;
     struct capnpc_call read, write;
     uint8_t read_params[64] __attribute__((aligned(8)));
@@ -101,6 +110,18 @@ struct gw_conn *gw_conn_live(uint32_t index, uint32_t gen);
 /* Its output queue is full: answers for it wait (forward.c parks them). */
 bool gw_conn_full(uint32_t index);
 uint64_t gw_now_ms(void);
+
+/* ---- start.c ---- */
+
+/* The capability of this name and interface, or the gateway exits
+ * saying which is missing. */
+uint32_t gw_need(const char *name, uint64_t iface);
+/* A TcpListener on GW_PORT, or 0 (the reason printed). */
+uint32_t gw_listen(uint32_t auth);
+/* "a.b.c.d:port" of the socket's peer. */
+void gw_peer_name(uint32_t sock, char *out, size_t size);
+/* "remote-gateway: WHAT failed: TYPE: MESSAGE" for a synchronous call. */
+void gw_say_failure(const char *what, int rc, struct capnpc_call *c);
 
 /* ---- objects.c ---- */
 

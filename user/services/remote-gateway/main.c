@@ -32,36 +32,9 @@ static uint8_t accept_params[64] __attribute__((aligned(8)));
 static uint8_t accept_results[256] __attribute__((aligned(8)));
 static uint32_t accept_cap[1];
 
-/* Synchronous calls (peer, shutdown, close, listen). */
+/* Synchronous calls on sockets (shutdown, close, the refuser's write). */
 static uint8_t io_params[512] __attribute__((aligned(8)));
 static uint8_t io_results[1024] __attribute__((aligned(8)));
-
-uint64_t gw_now_ms(void)
-{
-    /* Buffers of its own: it is called between the others' calls. */
-    static uint8_t p[64] __attribute__((aligned(8))), res[128] __attribute__((aligned(8)));
-    struct capnpc_call c;
-    Timer_now_Results_r r;
-    capnpc_call_init(&c, p, sizeof(p), res, sizeof(res));
-    if (Timer_now_call(&capos_transport, gw.timer, &c, &r) != CAPNPC_OK)
-        capos_panic("remote-gateway: Timer.now failed");
-    return Timer_now_Results_get_ns(r) / 1000000u;
-}
-
-static void say_failure(const char *what, int rc, struct capnpc_call *c)
-{
-    struct capn_text m = {0};
-    int type = -1;
-    if (rc == CAPNPC_EXCEPTION) {
-        CapException_r ex = CapException_read_root(&c->msg);
-        type = CapException_get_type(ex);
-        m = CapException_get_message(ex);
-    }
-    capos_printf("remote-gateway: %s failed: %s%s%.*s\n", what,
-                 type >= 0 && type < CapException_Type_COUNT ? CapException_Type_NAMES[type]
-                                                             : "transport error",
-                 m.len ? ": " : "", (int)m.len, m.str ? m.str : "");
-}
 
 struct gw_conn *gw_conn_live(uint32_t index, uint32_t gen)
 {
@@ -86,17 +59,21 @@ static bool start_write(struct gw_conn *k)
 {
     uint32_t n;
     const uint8_t *p = rpc_outq_peek(&k->out, GW_WRITE_MAX, &n);
-    if (k->write_pending || n == 0)
-        return true;
+    if (k->write_pending || n == 0 || k->write_cancel)
+        return true; /* in flight, nothing to write, or being closed */
     capnpc_call_init(&k->write, k->write_params, sizeof(k->write_params), k->write_results,
                      sizeof(k->write_results));
     TcpSocket_write_Params_b wp = TcpSocket_write_begin(&k->write);
     TcpSocket_write_Params_set_data(wp, p, n);
+    if (k->write_ms == 0) {
+        /* The first answers after an empty queue: the reading peer's
+         * GW_WRITE_MS start now. */
+        k->write_ms = gw_now_ms();
+        k->written = 0;
+    }
     k->write_pending =
         capos_call_start(&k->write, k->sock, TcpSocket_INTERFACE_ID, TcpSocket_write_METHOD,
                          gw_ud(GW_UD_WRITE, (uint32_t)(k - gw_conns), k->gen));
-    k->write_ms = gw_now_ms();
-    k->write_cancel = false;
     return k->write_pending;
 }
 
@@ -190,11 +167,13 @@ static void start_read(struct gw_conn *k)
                          gw_ud(GW_UD_READ, (uint32_t)(k - gw_conns), k->gen));
 }
 
-static void cancel(enum gw_ud kind, struct gw_conn *k)
+/* False if the SQ had no room: the caller tries again at its next
+ * deadline, since a lost cancel would leave the operation waiting. */
+static bool cancel(enum gw_ud kind, struct gw_conn *k)
 {
     struct capos_sqe sqe = {.opcode = CAPOS_OP_CANCEL,
                             .target_user_data = gw_ud(kind, (uint32_t)(k - gw_conns), k->gen)};
-    capos_ring_submit(&sqe);
+    return capos_ring_submit(&sqe);
 }
 
 static void sock_call(uint32_t sock, uint16_t method)
@@ -225,10 +204,8 @@ static void conn_close_now(struct gw_conn *k)
 {
     if (k->read_pending)
         cancel(GW_UD_READ, k);
-    if (k->write_pending && !k->write_cancel) {
-        cancel(GW_UD_WRITE, k);
-        k->write_cancel = true;
-    }
+    if (k->write_pending && !k->write_cancel)
+        k->write_cancel = cancel(GW_UD_WRITE, k);
     k->drain_until = gw_now_ms() + GW_DRAIN_MS;
     conn_free_if_idle(k);
 }
@@ -250,10 +227,10 @@ static void conn_end(struct gw_conn *k, bool now)
     rpc_conn_close(&k->rpc);
     capos_printf("remote-gateway: conn %u from %s closed (%s): calls=%u pipelined=%u deferred=%u "
                  "dependent=%u returns=%u exceptions=%u releases=%u exports_left=%u "
-                 "queue_peak=%u\n",
+                 "queue_peak=%u parked=%u\n",
                  k->seq, k->peer, k->rpc.why[0] ? k->rpc.why : "no reason", s->calls, s->pipelined,
                  s->deferred, s->dependent, s->returns, s->exceptions, s->releases,
-                 rpc_conn_exports(&k->rpc), k->out.peak);
+                 rpc_conn_exports(&k->rpc), k->out.peak, k->parked);
     k->draining = true;
     k->in_left = 0;
     gw_ops_unpark((uint32_t)(k - gw_conns)); /* no longer live: they clean up */
@@ -289,20 +266,6 @@ static void pump(struct gw_conn *k)
         start_read(k);
 }
 
-static void peer_name(uint32_t sock, char *out, size_t size)
-{
-    struct capnpc_call c;
-    TcpSocket_peer_Results_r pr;
-    capnpc_call_init(&c, io_params, 64, io_results, sizeof(io_results));
-    if (TcpSocket_peer_call(&capos_transport, sock, &c, &pr) != CAPNPC_OK) {
-        fmt_snprintf(out, size, "(unknown)");
-        return;
-    }
-    uint32_t a = TcpSocket_peer_Results_get_address(pr);
-    fmt_snprintf(out, size, "%u.%u.%u.%u:%u", a >> 24, a >> 16 & 255, a >> 8 & 255, a & 255,
-                 TcpSocket_peer_Results_get_port(pr));
-}
-
 static void accepted(uint32_t sock)
 {
     struct gw_conn *k = 0;
@@ -310,7 +273,7 @@ static void accepted(uint32_t sock)
         if (!gw_conns[i].used)
             k = &gw_conns[i];
     char peer[24];
-    peer_name(sock, peer, sizeof(peer));
+    gw_peer_name(sock, peer, sizeof(peer));
     if (!k) {
         char why[64];
         uint32_t fd = sock;
@@ -357,7 +320,7 @@ static bool on_accept(const struct capos_cqe *cqe)
     struct capn_struct out;
     int rc = capos_call_finish(&accept_call, cqe, &out);
     if (rc != CAPNPC_OK || accept_call.reply.ncaps != 1) {
-        say_failure("accept", rc, &accept_call);
+        gw_say_failure("accept", rc, &accept_call);
         return false;
     }
     accepted(accept_cap[0]);
@@ -423,25 +386,40 @@ static void on_write(uint32_t index, uint32_t gen, const struct capos_cqe *cqe)
     uint32_t acc = rc == CAPNPC_OK
                        ? TcpSocket_write_Results_get_accepted((TcpSocket_write_Results_r){out})
                        : 0;
-    bool stalled = k->write_cancel;
-    if (acc == 0 || acc > k->out.len) {
+    if (acc > k->out.len)
+        acc = 0; /* more than was written: the socket's bug; a failure */
+    if (k->write_cancel && !k->draining) {
+        /* Too slow a reader (whether or not this write took a few bytes
+         * before the cancel). */
+        k->written += acc;
+        capos_printf("remote-gateway: conn %u from %s read %u bytes of its answers in %u s (at "
+                     "least %u are expected; %u bytes queued); closing it\n",
+                     k->seq, k->peer, k->written, GW_WRITE_MS / 1000, GW_WRITE_MIN, k->out.len);
+        fmt_snprintf(k->rpc.why, sizeof(k->rpc.why),
+                     "the peer read %u bytes of its answers in %u s; at least %u are expected",
+                     k->written, GW_WRITE_MS / 1000, GW_WRITE_MIN);
+        conn_end(k, true);
+        return;
+    }
+    if (acc == 0) {
         if (k->draining) {
             conn_close_now(k);
             return;
         }
-        if (stalled)
-            capos_printf("remote-gateway: conn %u from %s has read none of its answers for %u s "
-                         "(%u bytes queued); closing it\n",
-                         k->seq, k->peer, GW_WRITE_MS / 1000, k->out.len);
-        fmt_snprintf(k->rpc.why, sizeof(k->rpc.why), "%s",
-                     stalled ? "the peer read none of its answers for 10 s"
-                             : "writing to the peer failed");
+        fmt_snprintf(k->rpc.why, sizeof(k->rpc.why), "writing to the peer failed");
         conn_end(k, true);
         return;
     }
     /* The peer read something: the write took what room it made. */
     rpc_outq_consume(&k->out, acc);
     k->last_ms = gw_now_ms();
+    k->written += acc;
+    if (k->out.len == 0) {
+        k->write_ms = 0; /* nothing waits: no reading is expected */
+    } else if (k->written >= GW_WRITE_MIN) {
+        k->write_ms = k->last_ms; /* read enough: GW_WRITE_MS for the next GW_WRITE_MIN */
+        k->written = 0;
+    }
     if (!start_write(k) && !k->draining) {
         fmt_snprintf(k->rpc.why, sizeof(k->rpc.why), "the gateway could not start a write");
         conn_end(k, true);
@@ -505,12 +483,12 @@ static uint64_t check_deadlines(void)
             next = until(now, k->drain_until, next);
             continue;
         }
-        if (k->write_pending && !k->write_cancel) {
-            if (now - k->write_ms >= GW_WRITE_MS) {
-                cancel(GW_UD_WRITE, k); /* on_write closes it */
-                k->write_cancel = true;
-            } else {
+        if (k->write_pending && !k->write_cancel && k->write_ms) {
+            if (now - k->write_ms < GW_WRITE_MS) {
                 next = until(now, k->write_ms + GW_WRITE_MS, next);
+            } else {
+                k->write_cancel = cancel(GW_UD_WRITE, k); /* on_write closes it */
+                next = 100;
             }
         }
         if (now - k->last_ms >= GW_IDLE_MS) {
@@ -526,44 +504,17 @@ static uint64_t check_deadlines(void)
     return next;
 }
 
-static uint32_t need(const char *name, uint64_t iface)
-{
-    const char *why = 0;
-    uint32_t cap = capos_capset_find(name, iface, &why);
-    if (!cap) {
-        capos_printf("remote-gateway: no \"%s\" capability (%s): cannot start\n", name,
-                     why ? why : "missing");
-        capos_exit(1);
-    }
-    return cap;
-}
-
-static bool listen_on_port(uint32_t auth)
-{
-    struct capnpc_call c;
-    uint32_t rcap[1];
-    TcpListenAuthority_listen_Results_r lr;
-    capnpc_call_init(&c, io_params, 64, io_results, sizeof(io_results));
-    capnpc_call_caps(&c, 0, 0, rcap, 1);
-    int rc = TcpListenAuthority_listen_call(&capos_transport, auth, &c, GW_PORT, &lr);
-    if (rc != CAPNPC_OK || c.reply.ncaps != 1) {
-        say_failure("listen on port 2327", rc, &c);
-        return false;
-    }
-    listener = rcap[0];
-    return true;
-}
-
 int main(void)
 {
-    uint32_t auth = need("listen", TcpListenAuthority_INTERFACE_ID);
-    gw.sessions = need("sessions", SessionManager_INTERFACE_ID);
-    gw.broker = need("broker", AuthorityBroker_INTERFACE_ID);
-    gw.endpoints = need("endpoints", EndpointFactory_INTERFACE_ID);
-    gw.timer = need("timer", Timer_INTERFACE_ID);
+    uint32_t auth = gw_need("listen", TcpListenAuthority_INTERFACE_ID);
+    gw.sessions = gw_need("sessions", SessionManager_INTERFACE_ID);
+    gw.broker = gw_need("broker", AuthorityBroker_INTERFACE_ID);
+    gw.endpoints = gw_need("endpoints", EndpointFactory_INTERFACE_ID);
+    gw.timer = gw_need("timer", Timer_INTERFACE_ID);
     rpc_limits_default(&limits);
     gw_ops_init();
-    if (!listen_on_port(auth))
+    listener = gw_listen(auth);
+    if (!listener)
         return 0; /* no network (no device): nothing to serve */
     capos_release(auth);
     capos_printf("remote-gateway: listening on port %u (Cap'n Proto RPC; %u connections)\n",
@@ -573,9 +524,12 @@ int main(void)
     for (;;) {
         capos_flush_releases();
         struct capos_cqe cqe;
-        bool any = false;
-        while (capos_ring_take_any(&cqe)) {
-            any = true;
+        uint32_t taken = 0;
+        /* At most 32 completions between checks of the deadlines: a busy
+         * connection must not keep the others' idle and write deadlines
+         * from being seen. */
+        while (taken < 32 && capos_ring_take_any(&cqe)) {
+            taken++;
             uint32_t kind = (uint32_t)(cqe.user_data >> 56);
             uint32_t index = (uint32_t)(cqe.user_data >> 32) & 0xffff;
             uint32_t gen = (uint32_t)cqe.user_data;
@@ -591,7 +545,7 @@ int main(void)
             capos_flush_releases();
         }
         uint64_t wait_ms = check_deadlines();
-        if (!any)
+        if (!taken)
             capos_cap_enter(1, wait_ms * 1000000u);
     }
 done:
