@@ -44,7 +44,7 @@ GEN_CAPOS_C := $(GEN_DIR)/capos.capnp.c
 # generates for the official rpc.capnp (the rule is in mk/suite-rpc.mk).
 GEN_RPC_H := $(GEN_DIR)/rpc.capnp.h
 GEN_RPC_C := $(GEN_DIR)/rpc.capnp.c
-RPC_SRCS  := $(addprefix lib/rpc/,conn.c call.c tables.c send.c pipeline.c) lib/text/fmt.c \
+RPC_SRCS  := $(addprefix lib/rpc/,conn.c call.c tables.c send.c pipeline.c outq.c) lib/text/fmt.c \
              $(GEN_RPC_C)
 
 # SystemManifest validation (docs/manifest.md).

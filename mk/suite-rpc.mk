@@ -116,3 +116,15 @@ $(RPC_INTEROP): tests/rpc/interop.c++ $(GEN_CXX_SRCS)
 	@echo "  HOSTCXX $@"
 	$(Q)g++ $(REMOTE_CXXFLAGS) -o $@ tests/rpc/interop.c++ $(GEN_CXX_SRCS) $(REMOTE_LIBS)
 test-rpc-client: $(RPC_INTEROP)
+
+# The remote gateway's own bookkeeping (user/services/remote-gateway/book.c,
+# pure): unit tests and a fuzz target that checks its invariants.
+GW_BOOK_SRCS := user/services/remote-gateway/book.c tests/gateway/hooks.c
+GW_BOOK_HDRS := user/services/remote-gateway/book.h tests/gateway/hooks.h
+$(eval $(call host_test,gateway-book,tests/gateway/test_book.c $(GW_BOOK_SRCS)))
+$(BUILD)/host/gateway-book: HOST_CFLAGS += -Iuser/services/remote-gateway -Itests/gateway
+$(BUILD)/host/gateway-book: $(GW_BOOK_HDRS)
+
+$(eval $(call fuzz_target,gateway,tests/fuzz/fuzz_gateway.c $(GW_BOOK_SRCS)))
+$(BUILD)/fuzz/gateway: FUZZ_CFLAGS += -Iuser/services/remote-gateway -Itests/gateway
+$(BUILD)/fuzz/gateway: $(GW_BOOK_HDRS)

@@ -80,7 +80,9 @@ struct rpc_conn;
 
 struct rpc_host {
     void *ctx;
-    /* Write a whole framed message to the peer; < 0 closes the connection. */
+    /* Take a whole framed message for the peer (write it, or queue it:
+     * the buffer is reused once this returns); < 0 closes the connection,
+     * with the reason the host wrote into c->why, if any. */
     int (*send)(void *ctx, const void *buf, size_t len);
     /* The bootstrap capability (one reference), or RPC_NO_CAP. */
     uint32_t (*bootstrap)(void *ctx);

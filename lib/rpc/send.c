@@ -28,8 +28,11 @@ bool rpc_out_send(struct rpc_conn *c, struct rpc_out *o)
     uint32_t hdr[2] = {0, words};
     memcpy(c->out, hdr, 8);
     c->stats.msgs_out++;
+    /* why is empty while open (but for an Abort being sent): a reason
+     * there after a failure is the host's. */
     if (c->host.send(c->host.ctx, c->out, 8 + (size_t)words * 8) < 0) {
-        fmt_snprintf(c->why, sizeof(c->why), "sending to the peer failed");
+        if (c->why[0] == '\0')
+            fmt_snprintf(c->why, sizeof(c->why), "sending to the peer failed");
         c->state = RPC_CLOSED;
         return false;
     }

@@ -7,13 +7,18 @@
  *               [--lifetime SEC] [--answers N] [--login-delay MS]
  *
  * Prints "listening 127.0.0.1:PORT", audit records, and one line of
- * statistics per connection when it ends ("conn N closed: ..."). Exits
+ * statistics per connection when it ends ("conn N closed: ..."). As in
+ * the guest, each connection's answers wait in an output queue
+ * (lib/rpc/outq.h) that non-blocking sends empty as the peer reads;
+ * reading from a peer pauses while its queue is full, and a peer that
+ * does not read the next 4 KiB of its answers within 10 s is closed. Exits
  * after --lifetime seconds (default 120) so a broken test cannot leave it
  * running; on exit it checks that every reference was given back.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -25,17 +30,35 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rpc/outq.h"
 #include "rpc/rpc.h"
 #include "services.h"
 
 #define MAX_CONNS 16
 #define LATER     64
+/* The guest gateway's output queue and its limits (gateway.h there). */
+#define OUTQ       (128 * 1024)
+#define OUTQ_PAUSE (16 * 1024)
+#define FEED_STEP  1024
+/* Answers waiting: the peer must read the next WRITE_MIN bytes (or all)
+ * within WRITE_MS, or it is closed. */
+#define WRITE_MS  10000
+#define WRITE_MIN 4096
+#define SNDBUF    32768 /* the guest's sockets buffer 32 KiB */
 
 struct conn {
-    int fd;              /* -1: free */
-    int id;              /* sequence number, for the log */
-    int64_t last_ms;     /* last byte received */
-    int64_t drain_until; /* closing: reading and discarding until then */
+    int fd;                /* -1: free */
+    int id;                /* sequence number, for the log */
+    int64_t last_ms;       /* last byte received, or last byte the peer read */
+    int64_t write_ms;      /* answers waiting since, or the peer last read WRITE_MIN bytes */
+    uint32_t written;      /* bytes the peer took since write_ms */
+    int64_t drain_until;   /* closing: writing the rest, reading and discarding until then */
+    bool overflow;         /* a message did not fit in the queue */
+    bool shut;             /* draining: the write side is shut */
+    size_t in_off, in_len; /* read, not yet fed (the queue was full) */
+    uint8_t in[16384];
+    struct rpc_outq out;
+    uint8_t out_buf[OUTQ];
     struct rpc_conn rpc;
 };
 
@@ -65,8 +88,53 @@ static int64_t now_ms(void)
     return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-/* ctx is a struct conn, whose first member is the socket, or a bare fd. */
+/* Send what the queue holds, as much as the socket takes now. False if
+ * the connection failed. */
+static bool flush(struct conn *k)
+{
+    uint32_t n;
+    const uint8_t *p;
+    while ((p = rpc_outq_peek(&k->out, 65536, &n)), n > 0) {
+        ssize_t w = send(k->fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return true;
+        if (w <= 0)
+            return false;
+        rpc_outq_consume(&k->out, (uint32_t)w);
+        k->last_ms = now_ms();
+        k->written += (uint32_t)w;
+        if (k->written >= WRITE_MIN) { /* read enough: WRITE_MS for the next WRITE_MIN */
+            k->write_ms = k->last_ms;
+            k->written = 0;
+        }
+    }
+    return true;
+}
+
+/* The engine's host.send: the whole message into the queue, which is
+ * then sent as far as the socket takes it. */
 static int on_send(void *ctx, const void *buf, size_t len)
+{
+    struct conn *k = ctx;
+    if (k->out.len == 0) {
+        k->write_ms = now_ms();
+        k->written = 0;
+    }
+    if (!rpc_outq_push(&k->out, buf, len)) {
+        snprintf(k->rpc.why, sizeof(k->rpc.why),
+                 "a message of %zu bytes does not fit in the output queue (%u of %u bytes "
+                 "queued): the peer does not read its answers",
+                 len, k->out.len, k->out.cap);
+        k->overflow = true;
+        return -1;
+    }
+    return flush(k) ? 0 : -1;
+}
+
+/* The refusal of one connection too many: one short Abort, sent whole. */
+static int refuser_send(void *ctx, const void *buf, size_t len)
 {
     int fd = *(int *)ctx;
     const uint8_t *p = buf;
@@ -156,12 +224,16 @@ static void conn_close(struct conn *k, bool peer_gone)
     rpc_conn_close(&k->rpc);
     svc_conn_closed(k->id);
     fflush(stdout);
-    if (peer_gone) {
+    k->in_len = k->in_off = 0;
+    if (peer_gone || k->overflow) {
         close(k->fd);
         k->fd = -1;
     } else {
-        shutdown(k->fd, SHUT_WR);
+        /* The rest of the queue (the Abort) goes first. */
         k->drain_until = now_ms() + 1000;
+        k->shut = k->out.len == 0;
+        if (k->shut)
+            shutdown(k->fd, SHUT_WR);
     }
     for (int i = 0; i < LATER; i++) {
         struct later *l = &laters[i];
@@ -178,6 +250,54 @@ static void conn_free(struct conn *k)
     close(k->fd);
     k->fd = -1;
     k->drain_until = 0;
+}
+
+/* Feed what was read, a step at a time while the queue has room. */
+static void pump(struct conn *k)
+{
+    while (k->in_off < k->in_len && !rpc_outq_full(&k->out) && k->rpc.state == RPC_OPEN) {
+        size_t n = k->in_len - k->in_off < FEED_STEP ? k->in_len - k->in_off : FEED_STEP;
+        rpc_conn_feed(&k->rpc, k->in + k->in_off, n);
+        k->in_off += n;
+    }
+    if (k->rpc.state != RPC_OPEN)
+        conn_close(k, false);
+}
+
+/* The socket took more of the queue (or failed). */
+static void on_writable(struct conn *k)
+{
+    if (!flush(k)) {
+        if (k->drain_until != 0) {
+            conn_free(k);
+            return;
+        }
+        snprintf(k->rpc.why, sizeof(k->rpc.why), "the connection was lost");
+        conn_close(k, true);
+        return;
+    }
+    if (k->drain_until != 0) {
+        if (k->out.len == 0 && !k->shut) {
+            shutdown(k->fd, SHUT_WR);
+            k->shut = true;
+        }
+        return;
+    }
+    if (!rpc_outq_full(&k->out))
+        pump(k);
+}
+
+static void check_stalled(struct conn *k)
+{
+    if (k->fd < 0 || k->drain_until != 0 || k->out.len == 0 || now_ms() - k->write_ms < WRITE_MS)
+        return;
+    printf("conn %d read %u bytes of its answers in %d s (at least %d are expected; %u bytes "
+           "queued); closing it\n",
+           k->id, k->written, WRITE_MS / 1000, WRITE_MIN, k->out.len);
+    snprintf(k->rpc.why, sizeof(k->rpc.why),
+             "the peer read %u bytes of its answers in %d s; at least %d are expected", k->written,
+             WRITE_MS / 1000, WRITE_MIN);
+    conn_close(k, true);
 }
 
 static void accept_one(int lfd)
@@ -198,7 +318,7 @@ static void accept_one(int lfd)
             k = &conns[i];
     }
     if (used >= max_conns || k == NULL) {
-        struct rpc_host h = {&fd, on_send, NULL, NULL, NULL};
+        struct rpc_host h = {&fd, refuser_send, NULL, NULL, NULL};
         char why[80];
         rpc_conn_init(&refuser, &h, NULL);
         snprintf(why, sizeof(why), "too many connections; the limit is %d", max_conns);
@@ -207,8 +327,14 @@ static void accept_one(int lfd)
         close(fd);
         return;
     }
+    int sndbuf = SNDBUF;
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
     k->fd = fd;
     k->drain_until = 0;
+    k->overflow = k->shut = false;
+    k->in_off = k->in_len = 0;
+    rpc_outq_init(&k->out, k->out_buf, sizeof(k->out_buf), OUTQ_PAUSE);
     k->id = next_id++;
     k->last_ms = now_ms();
     struct rpc_host h = {k, on_send, on_bootstrap, on_call, on_release};
@@ -309,21 +435,30 @@ int main(int argc, char **argv)
         idx[n++] = -1;
         for (int i = 0; i < MAX_CONNS; i++)
             if (conns[i].fd >= 0) {
-                p[n] = (struct pollfd){conns[i].fd, POLLIN, 0};
+                /* Reading pauses while the answers wait (back-pressure). */
+                struct conn *k = &conns[i];
+                bool paused =
+                    k->drain_until == 0 && (k->in_off < k->in_len || rpc_outq_full(&k->out));
+                short ev = (short)((paused ? 0 : POLLIN) | (k->out.len ? POLLOUT : 0));
+                p[n] = (struct pollfd){k->fd, ev, 0};
                 idx[n++] = i;
             }
         if (poll(p, (nfds_t)n, 20) < 0 && errno != EINTR)
             break;
         for (int j = 0; j < n; j++) {
-            if (!(p[j].revents & (POLLIN | POLLHUP | POLLERR)))
+            if (idx[j] >= 0 && conns[idx[j]].fd == p[j].fd && (p[j].revents & (POLLOUT | POLLERR)))
+                on_writable(&conns[idx[j]]);
+            if (!(p[j].revents & (POLLIN | POLLHUP | POLLERR)) ||
+                (idx[j] >= 0 && (conns[idx[j]].fd != p[j].fd || !(p[j].events & POLLIN))))
                 continue;
             if (idx[j] < 0) {
                 accept_one(lfd);
                 continue;
             }
             struct conn *k = &conns[idx[j]];
-            uint8_t buf[16384];
-            ssize_t got = recv(k->fd, buf, sizeof(buf), 0);
+            ssize_t got = recv(k->fd, k->in, sizeof(k->in), 0);
+            if (got < 0 && (errno == EAGAIN || errno == EINTR))
+                continue;
             if (k->drain_until != 0) {
                 if (got <= 0)
                     conn_free(k);
@@ -336,12 +471,14 @@ int main(int argc, char **argv)
                 continue;
             }
             k->last_ms = now_ms();
-            if (rpc_conn_feed(&k->rpc, buf, (size_t)got) != RPC_OPEN)
-                conn_close(k, false);
+            k->in_off = 0;
+            k->in_len = (size_t)got;
+            pump(k);
         }
         fire_laters();
         for (int i = 0; i < MAX_CONNS; i++) {
             struct conn *k = &conns[i];
+            check_stalled(k);
             if (k->fd >= 0 && k->drain_until != 0 && now_ms() > k->drain_until) {
                 conn_free(k);
             } else if (k->fd >= 0 && k->drain_until == 0 &&

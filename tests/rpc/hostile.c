@@ -11,18 +11,22 @@
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "peer.h"
 
 static int port, ntest, nfail;
-static bool guest_login; /* $HOSTILE_GUEST set: sessions by guest(), not login */
+static double slow_limit_s = 2.0; /* slow_reader: the other connection's answers, at most */
+static bool guest_login;          /* $HOSTILE_GUEST set: sessions by guest(), not login */
 static uint8_t buf[PEER_BUF + 8];
 static uint8_t rx[1 << 17];
 
@@ -34,9 +38,13 @@ static void tap(bool ok, const char *what, const char *detail)
     fflush(stdout);
 }
 
-static int dial(void)
+/* rcvbuf > 0: the socket's receive buffer, set before connecting so
+ * that the window it offers stays that small. */
+static int dial_rcvbuf(int rcvbuf)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd >= 0 && rcvbuf > 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
@@ -44,6 +52,11 @@ static int dial(void)
         exit(1);
     }
     return fd;
+}
+
+static int dial(void)
+{
+    return dial_rcvbuf(0);
 }
 
 static bool put(int fd, const void *p, size_t n)
@@ -364,6 +377,165 @@ static void garbage(int fd, char *why, size_t size, bool *ok)
     *ok = expect_abort(fd, "", why, size);
 }
 
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* A message of an unknown type (77) carrying `bytes` of data: the gateway
+ * echoes it back whole in an Unimplemented, so its answers are as large
+ * as what is sent. */
+static size_t unknown_big(uint8_t *out, uint32_t bytes)
+{
+    uint32_t words = 3 + (bytes + 7) / 8;
+    uint32_t hdr[2] = {0, words};
+    uint64_t root = (uint64_t)1 << 32 | (uint64_t)1 << 48;         /* struct: 1 data, 1 ptr */
+    uint64_t list = 1 | (uint64_t)2 << 32 | (uint64_t)bytes << 35; /* bytes, right after */
+    uint64_t which = 77;
+    memcpy(out, hdr, 8);
+    memcpy(out + 8, &root, 8);
+    memcpy(out + 16, &which, 8);
+    memcpy(out + 24, &list, 8);
+    memset(out + 32, 'x', (size_t)words * 8 - 24);
+    return 8 + (size_t)words * 8;
+}
+
+/* Send what is queued in out[0..*len) without blocking; false once the
+ * gateway has taken nothing for `stall` seconds (it stopped reading). */
+static bool push(int fd, const uint8_t *out, size_t len, double stall)
+{
+    size_t off = 0;
+    while (off < len) {
+        ssize_t w = send(fd, out + off, len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (w > 0) {
+            off += (size_t)w;
+            continue;
+        }
+        struct pollfd pf = {fd, POLLOUT, 0};
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) &&
+            poll(&pf, 1, (int)(stall * 1000)) > 0)
+            continue;
+        return false;
+    }
+    return true;
+}
+
+/* Read whatever arrives until the connection ends (true) or `secs` pass
+ * with it still open (false). */
+static bool ends_within(int fd, double secs)
+{
+    double end = now_s() + secs;
+    while (now_s() < end) {
+        struct pollfd pf = {fd, POLLIN, 0};
+        if (poll(&pf, 1, 200) <= 0)
+            continue;
+        ssize_t r = recv(fd, rx, sizeof(rx), 0);
+        if (r <= 0)
+            return true; /* end of stream, or reset */
+    }
+    return false;
+}
+
+/* A peer that sends calls and never reads their answers (nor anything
+ * else): the gateway must stop reading from it once its output queue is
+ * full, keep serving the other connections meanwhile, and close it when
+ * it has read (almost) nothing for 10 s: less than the 4 KiB expected.
+ * The answers are made large (Unimplemented
+ * echoes of 16 KiB messages between the calls) so that every buffer on
+ * the way (the gateway's queue, the sockets, QEMU's user network) fills
+ * in seconds; the attacker's own receive buffer is kept small. */
+/* Calls (half of them on export `target`) and 16 KiB echoes, sent
+ * without reading until the gateway takes nothing for 3 s (true), or 64
+ * MiB went in (false: a gateway that kept reading that long would be
+ * queueing without bound). *why says which. */
+static bool flood(int fd, uint32_t target, char *why, size_t size)
+{
+    static uint8_t out[PEER_BUF + 17000];
+    size_t sent = 0, n = peer_bootstrap(out, 0);
+    uint32_t q = 1;
+    bool stalled = !push(fd, out, n, 3.0);
+    while (!stalled && sent < (64u << 20)) {
+        n = peer_call(out, q, q % 2 ? target : 0, 7, "");
+        n += peer_finish(out + n, q++, true);
+        n += unknown_big(out + n, 16384);
+        stalled = !push(fd, out, n, 3.0);
+        sent += n;
+    }
+    snprintf(why, size, "%s after %zu KiB and %u calls",
+             stalled ? "the gateway stopped reading" : "still reading", sent >> 10, q - 1);
+    return stalled;
+}
+
+/* A peer that reads, slowly: 4 KiB a second, well above the 4 KiB in 10 s
+ * the gateway expects while answers wait. Paused like the one that never
+ * reads, it must not be closed (the host harness only: its buffers make
+ * the rate the gateway sees the rate the peer reads). */
+static void slow_but_steady(void)
+{
+    int fd = dial_rcvbuf(4096);
+    char why[256];
+    bool ok = flood(fd, 0, why, sizeof(why));
+    double t0 = now_s();
+    size_t got = 0;
+    while (ok && now_s() - t0 < 15.0) {
+        usleep(1000000);
+        ssize_t r = recv(fd, rx, 4096, MSG_DONTWAIT);
+        if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
+            ok = false;
+        got += r > 0 ? (size_t)r : 0;
+    }
+    snprintf(why + strlen(why), sizeof(why) - strlen(why), "; then %s reading %zu bytes in %.0f s",
+             ok ? "still connected after" : "closed while", got, now_s() - t0);
+    tap(ok, "a peer reading its answers slowly (4 KiB a second) is not closed", why);
+    close(fd);
+}
+
+static void slow_reader(void)
+{
+    int bystander = dial();
+    int fd = dial_rcvbuf(4096);
+    char why[256];
+    /* Logged in (reading these answers), so that half of its calls go to
+     * a capability of the bundle (export 2) with an interface it lacks:
+     * in the guest each is a ring call the kernel refuses, whose answer
+     * arrives later and must wait while the queue is full. */
+    bool stalled = flood(fd, healthy(fd) ? 2 : 0, why, sizeof(why));
+    double t0 = now_s();
+    tap(stalled, "a peer that never reads its answers is paused (back-pressure)", why);
+    /* While it is stalled, another connection is served at once: a login
+     * with its bundle (three calls), in well under the 10 s a stalled
+     * write may last. (One login now and one after: a connection has two
+     * sessions at most in the guest.) */
+    bool ok = healthy(bystander);
+    double took = now_s() - t0;
+    struct tcp_info ti;
+    socklen_t tl = sizeof(ti);
+    bool open =
+        getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) == 0 && ti.tcpi_state == TCP_ESTABLISHED;
+    snprintf(why, sizeof(why), "answered in %.2f s (the limit is %.0f s); the stalled peer %s",
+             took, slow_limit_s, open ? "is still connected" : "was already closed");
+    tap(ok && took < slow_limit_s && open,
+        "meanwhile another connection logs in and gets its bundle promptly", why);
+    /* Then the stalled peer is closed for having read nothing for 10 s.
+     * Reading earlier would let the gateway's writes progress again, so
+     * it waits until that time has surely passed (the gateway's writes
+     * stalled before its reading paused, 3 s before t0; an emulated
+     * gateway on a loaded host has been seen to act on its deadlines
+     * seconds late, hence 10 s to spare), then reads what is buffered:
+     * the stream must end. */
+    while (now_s() - t0 < 20.0)
+        usleep(100000);
+    bool ended = ends_within(fd, 30.0);
+    snprintf(why, sizeof(why), "%s %.0f s after it stopped reading",
+             ended ? "its stream ended" : "still open", now_s() - t0 + 3.0);
+    tap(ended, "the peer that read (almost) nothing for 10 s is closed", why);
+    close(fd);
+    tap(healthy(bystander), "after it, the other connection still works", "");
+    close(bystander);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -372,6 +544,13 @@ int main(int argc, char **argv)
     }
     port = atoi(argv[1]);
     guest_login = getenv("HOSTILE_GUEST") != NULL;
+    if (guest_login)
+        slow_limit_s = 4.0;                    /* the gateway runs in an emulator */
+    if (getenv("HOSTILE_SLOW_ONLY") != NULL) { /* the slow reader alone, for debugging */
+        slow_reader();
+        printf("1..%d\n", ntest);
+        return nfail == 0 ? 0 : 1;
+    }
     attack("truncated frame", truncated);
     attack("segment table claiming 2^32 segments", seg_bomb);
     attack("message over 64 KiB", oversize);
@@ -385,6 +564,9 @@ int main(int argc, char **argv)
     attack("Disembargo for nothing", disembargo);
     attack("params nested 100 levels", deep_nesting);
     attack("random bytes", garbage);
+    slow_reader();
+    if (!guest_login)
+        slow_but_steady();
     printf("1..%d\n", ntest);
     return nfail == 0 ? 0 : 1;
 }

@@ -17,6 +17,8 @@ done <"$work/hostile.tap"
 [ -s "$work/hostile.tap" ]
 tap $? "rpc-hostile reported its tests"
 gw_stop
+grep -q "read [0-9]* bytes of its answers in 10 s" "$work/gateway.log"
+tap $? "the gateway's log says why it closed the peer that did not read"
 grep -q "exit: 0 objects still referenced" "$work/gateway.log"
 tap $? "the gateway ended with every reference given back (exit status $GW_RC)"
 echo "1..$n"

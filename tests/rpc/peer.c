@@ -8,8 +8,11 @@
 static int fake_send(void *ctx, const void *buf, size_t len)
 {
     struct fake *f = ctx;
-    if (f->fail_send)
+    if (f->fail_send) {
+        if (f->fail_why)
+            snprintf(f->c->why, sizeof(f->c->why), "%s", f->fail_why);
         return -1;
+    }
     if (f->out_len + len > FAKE_OUT || f->nmsgs >= FAKE_MSGS)
         abort(); /* a test producing this much output is broken */
     f->off[f->nmsgs++] = f->out_len;

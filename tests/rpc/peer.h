@@ -29,6 +29,7 @@ struct fake {
     uint32_t boot;
     bool defer;
     bool fail_send;
+    const char *fail_why; /* fail_send: the reason the host gives (in c->why) */
     uint32_t tokens[64];
     uint32_t targets[64];
     uint32_t ntokens;

@@ -142,3 +142,22 @@ Test(frame, send_failure_closes)
     cr_assert_eq(f->refs[1], 0, "bootstrap reference leaked");
     fake_free(f);
 }
+
+/* A host whose queue refused the message says why; an Abort being sent
+ * when sending fails keeps its reason unless the host gave one. */
+Test(frame, send_failure_keeps_the_hosts_reason)
+{
+    struct fake *f = fake_new(NULL);
+    uint8_t buf[PEER_BUF + 8];
+    f->fail_send = true;
+    f->fail_why = "the output queue is full";
+    cr_assert_eq(feed(f, buf, peer_bootstrap(buf, 1)), RPC_CLOSED);
+    cr_assert_str_eq(f->c->why, "the output queue is full");
+    rpc_conn_close(f->c);
+    fake_free(f);
+    f = fake_new(NULL);
+    f->fail_send = true;
+    rpc_conn_abort(f->c, "idle for 60 s");
+    cr_assert_str_eq(f->c->why, "idle for 60 s", "the Abort's reason became \"%s\"", f->c->why);
+    fake_free(f);
+}

@@ -24,6 +24,8 @@ struct gw_op *gw_op_get(enum gw_op_kind kind, struct gw_conn *k, uint32_t answer
         struct gw_op *op = &ops[i];
         if (op->used)
             continue;
+        if (!gw_op_charge(k ? (uint32_t)(k - gw_conns) : UINT32_MAX))
+            return 0; /* the connection has its share */
         uint8_t *buf = op->results;
         memset(op, 0, sizeof(*op));
         op->results = buf;
@@ -40,6 +42,9 @@ struct gw_op *gw_op_get(enum gw_op_kind kind, struct gw_conn *k, uint32_t answer
 
 void gw_op_put(struct gw_op *op)
 {
+    gw_op_uncharge(op->conn);
+    if (op->kind == GW_OP_FORWARD)
+        gw_session_unpin(op->sess);
     if (op->params)
         capos_free(op->params);
     op->params = 0;
@@ -148,7 +153,7 @@ void gw_forward(struct gw_conn *k, const struct rpc_call *call, const struct gw_
     }
     for (uint32_t i = 0; i < call->ncaps; i++) {
         const struct rpc_cap *c = &call->caps[i];
-        const struct gw_ref *cr = c->kind == RPC_CAP_LOCAL && c->id < GW_REFS ? &gw_refs[c->id] : 0;
+        const struct gw_ref *cr = c->kind == RPC_CAP_LOCAL ? gw_ref_get(c->id) : 0;
         if (c->kind == RPC_CAP_NONE) {
             rpc_conn_throw(rpc, call->answer, RPC_EXC_FAILED,
                            "a null capability in the params cannot be passed into capOS");
@@ -166,8 +171,12 @@ void gw_forward(struct gw_conn *k, const struct rpc_call *call, const struct gw_
     }
     struct gw_op *op = gw_op_get(GW_OP_FORWARD, k, call->answer);
     if (!op) {
-        rpc_conn_throw(rpc, call->answer, RPC_EXC_OVERLOADED,
-                       "overloaded: the gateway has 12 calls in flight; try again");
+        char why[RPC_REASON_MAX];
+        fmt_snprintf(why, sizeof(why),
+                     "overloaded: this connection has %u calls in flight, or the gateway %u; "
+                     "try again",
+                     GW_CONN_OPS, GW_OPS);
+        rpc_conn_throw(rpc, call->answer, RPC_EXC_OVERLOADED, why);
         return;
     }
     /* The kernel reads the params when it takes the SQE, which may be
@@ -182,6 +191,7 @@ void gw_forward(struct gw_conn *k, const struct rpc_call *call, const struct gw_
     }
     memcpy(op->params, call->params, call->params_len);
     op->sess = r->sess;
+    gw_session_pin(op->sess); /* its results will be handles of this session */
     struct capos_sqe sqe = {
         .opcode = CAPOS_OP_CALL,
         .method = call->method,
@@ -264,11 +274,8 @@ static void logout_done(struct gw_op *op, const struct capos_cqe *cqe)
     capos_release(op->link_client);
 }
 
-void gw_op_complete(uint32_t index, uint32_t gen, const struct capos_cqe *cqe)
+static void op_done(struct gw_op *op, const struct capos_cqe *cqe)
 {
-    if (index >= GW_OPS || !ops[index].used || ops[index].gen != gen)
-        return;
-    struct gw_op *op = &ops[index];
     switch (op->kind) {
     case GW_OP_FORWARD:
         forward_done(op, cqe);
@@ -284,6 +291,42 @@ void gw_op_complete(uint32_t index, uint32_t gen, const struct capos_cqe *cqe)
         break;
     }
     gw_op_put(op);
+}
+
+void gw_op_complete(uint32_t index, uint32_t gen, const struct capos_cqe *cqe)
+{
+    if (index >= GW_OPS || !ops[index].used || ops[index].gen != gen || ops[index].parked)
+        return;
+    struct gw_op *op = &ops[index];
+    /* An answer for a connection whose queue is full waits, with its
+     * results in the op: what the engine would send now is what the
+     * queue has no room for. The op stays charged to the connection, so
+     * a peer that does not read also cannot start more calls. */
+    if (op->kind != GW_OP_LOGOUT && gw_conn_live(op->conn, op->conn_gen) &&
+        gw_conn_full(op->conn)) {
+        op->cqe = *cqe;
+        op->parked = true;
+        gw_conns[op->conn].parked++;
+        return;
+    }
+    op_done(op, cqe);
+}
+
+void gw_ops_unpark(uint32_t conn)
+{
+    /* Oldest first would need an order; the ops are few and any order of
+     * Returns is valid (the peer matches them by question id). */
+    for (uint32_t i = 0; i < GW_OPS; i++) {
+        struct gw_op *op = &ops[i];
+        if (!op->used || !op->parked || op->conn != conn)
+            continue;
+        bool live = gw_conn_live(op->conn, op->conn_gen) != 0;
+        if (live && gw_conn_full(conn))
+            return;
+        op->parked = false;
+        struct capos_cqe cqe = op->cqe;
+        op_done(op, &cqe);
+    }
 }
 
 void gw_broker_logout(const uint8_t id[16], uint32_t link)

@@ -4,10 +4,13 @@
  * One thread. It keeps one TcpListener.accept and one TcpSocket.read per
  * connection in flight, and the ring calls of logins and forwarded calls
  * (forward.c), and waits for whichever completes first with a single
- * cap_enter, whose timeout is the nearest idle or drain deadline. Bytes
- * read go to the connection's RPC engine (lib/rpc); what the engine sends
- * is written to the socket before the engine goes on (TcpSocket.write,
- * waited for: the engine needs the whole message taken).
+ * cap_enter, whose timeout is the nearest idle, write or drain deadline.
+ * Bytes read go to the connection's RPC engine (lib/rpc); what the engine
+ * sends goes into the connection's output queue (lib/rpc/outq.h), which
+ * one TcpSocket.write in flight per connection empties. A peer that does
+ * not read holds up only itself: its queue fills, then reading from it
+ * pauses (and the answers of its calls in flight wait), and after
+ * GW_WRITE_MS without its reading anything it is closed.
  *
  * Caps: "listen" (TcpListenAuthority for port 2327 alone), "sessions"
  * (SessionManager), "broker" (AuthorityBroker), "endpoints"
@@ -29,35 +32,9 @@ static uint8_t accept_params[64] __attribute__((aligned(8)));
 static uint8_t accept_results[256] __attribute__((aligned(8)));
 static uint32_t accept_cap[1];
 
-static uint8_t io_params[32768 + 256] __attribute__((aligned(8)));
+/* Synchronous calls on sockets (shutdown, close, the refuser's write). */
+static uint8_t io_params[512] __attribute__((aligned(8)));
 static uint8_t io_results[1024] __attribute__((aligned(8)));
-
-uint64_t gw_now_ms(void)
-{
-    /* Buffers of its own: a write may be in flight in io_params/io_results. */
-    static uint8_t p[64] __attribute__((aligned(8))), res[128] __attribute__((aligned(8)));
-    struct capnpc_call c;
-    Timer_now_Results_r r;
-    capnpc_call_init(&c, p, sizeof(p), res, sizeof(res));
-    if (Timer_now_call(&capos_transport, gw.timer, &c, &r) != CAPNPC_OK)
-        capos_panic("remote-gateway: Timer.now failed");
-    return Timer_now_Results_get_ns(r) / 1000000u;
-}
-
-static void say_failure(const char *what, int rc, struct capnpc_call *c)
-{
-    struct capn_text m = {0};
-    int type = -1;
-    if (rc == CAPNPC_EXCEPTION) {
-        CapException_r ex = CapException_read_root(&c->msg);
-        type = CapException_get_type(ex);
-        m = CapException_get_message(ex);
-    }
-    capos_printf("remote-gateway: %s failed: %s%s%.*s\n", what,
-                 type >= 0 && type < CapException_Type_COUNT ? CapException_Type_NAMES[type]
-                                                             : "transport error",
-                 m.len ? ": " : "", (int)m.len, m.str ? m.str : "");
-}
 
 struct gw_conn *gw_conn_live(uint32_t index, uint32_t gen)
 {
@@ -67,71 +44,76 @@ struct gw_conn *gw_conn_live(uint32_t index, uint32_t gen)
     return k->used && k->gen == gen && !k->draining && k->rpc.state == RPC_OPEN ? k : 0;
 }
 
-/* ---- Writing ---- */
-
-/* One TcpSocket.write, waited for at most GW_WRITE_MS: the bytes the
- * socket took, or -1 if the write failed or the peer has not read for that
- * long (then the write is cancelled). While it waits, other completions
- * are kept for the event loop; the bound is what keeps a peer that never
- * reads its answers from holding up every other connection for longer. */
-static long write_some(uint32_t sock, const uint8_t *p, uint32_t n)
+bool gw_conn_full(uint32_t index)
 {
-    struct capnpc_call c;
-    capnpc_call_init(&c, io_params, sizeof(io_params), io_results, sizeof(io_results));
-    TcpSocket_write_Params_b wp = TcpSocket_write_begin(&c);
-    TcpSocket_write_Params_set_data(wp, p, n);
-    uint64_t ud = capos_ring_next_id();
-    if (!capos_call_start(&c, sock, TcpSocket_INTERFACE_ID, TcpSocket_write_METHOD, ud))
-        return -1;
-    uint64_t deadline = gw_now_ms() + GW_WRITE_MS;
-    struct capos_cqe cqe;
-    while (!capos_ring_try_take(ud, &cqe)) {
-        if (gw_now_ms() >= deadline) {
-            struct capos_sqe sqe = {.opcode = CAPOS_OP_CANCEL, .target_user_data = ud};
-            capos_ring_submit(&sqe);
-            capos_ring_wait(ud, &cqe); /* cancelled, or it completed meanwhile */
-            if (cqe.result == CAPOS_E_CANCELLED) {
-                capos_printf("remote-gateway: a peer has read none of its answers for %u s; "
-                             "closing its connection\n",
-                             GW_WRITE_MS / 1000);
-                return -1;
-            }
-            break;
-        }
-        capos_cap_enter(1, 100000000u); /* 100 ms: the deadline is checked again */
-    }
-    struct capn_struct out;
-    if (capos_call_finish(&c, &cqe, &out) != CAPNPC_OK)
-        return -1;
-    uint32_t acc = TcpSocket_write_Results_get_accepted((TcpSocket_write_Results_r){out});
-    return acc == 0 || acc > n ? -1 : (long)acc;
+    return index < GW_CONNS && rpc_outq_full(&gw_conns[index].out);
 }
 
-/* The engine's host.send: the whole message onto the socket (the engine
- * has nowhere to keep it otherwise). */
-static int write_all(uint32_t sock, const void *buf, size_t len)
+/* ---- Writing ---- */
+
+/* The next TcpSocket.write of the queue's oldest bytes, if none is in
+ * flight. Its params buffer is the connection's own: the kernel reads it
+ * when it takes the SQE, which may be after this returns. False if the
+ * ring refused it (then nothing would ever empty the queue). */
+static bool start_write(struct gw_conn *k)
 {
-    const uint8_t *p = buf;
-    while (len > 0) {
-        uint32_t n = len > 32768 ? 32768 : (uint32_t)len;
-        long acc = write_some(sock, p, n);
-        if (acc < 0)
-            return -1;
-        p += acc;
-        len -= (size_t)acc;
+    uint32_t n;
+    const uint8_t *p = rpc_outq_peek(&k->out, GW_WRITE_MAX, &n);
+    if (k->write_pending || n == 0 || k->write_cancel)
+        return true; /* in flight, nothing to write, or being closed */
+    capnpc_call_init(&k->write, k->write_params, sizeof(k->write_params), k->write_results,
+                     sizeof(k->write_results));
+    TcpSocket_write_Params_b wp = TcpSocket_write_begin(&k->write);
+    TcpSocket_write_Params_set_data(wp, p, n);
+    if (k->write_ms == 0) {
+        /* The first answers after an empty queue: the reading peer's
+         * GW_WRITE_MS start now. */
+        k->write_ms = gw_now_ms();
+        k->written = 0;
+    }
+    k->write_pending =
+        capos_call_start(&k->write, k->sock, TcpSocket_INTERFACE_ID, TcpSocket_write_METHOD,
+                         gw_ud(GW_UD_WRITE, (uint32_t)(k - gw_conns), k->gen));
+    return k->write_pending;
+}
+
+/* The engine's host.send: the whole message into the queue. A message
+ * that does not fit closes the connection: the peer has left far more
+ * unread than any reading client would (reading pauses at
+ * GW_OUTQ_PAUSE). */
+static int on_send(void *ctx, const void *buf, size_t len)
+{
+    struct gw_conn *k = ctx;
+    if (!rpc_outq_push(&k->out, buf, len)) {
+        fmt_snprintf(k->rpc.why, sizeof(k->rpc.why),
+                     "a message of %u bytes does not fit in the output queue (%u of %u bytes "
+                     "queued): the peer does not read its answers",
+                     (unsigned)len, k->out.len, k->out.cap);
+        k->overflow = true;
+        return -1;
+    }
+    if (!start_write(k)) {
+        fmt_snprintf(k->rpc.why, sizeof(k->rpc.why), "the gateway could not start a write");
+        return -1;
     }
     return 0;
 }
 
-static int on_send(void *ctx, const void *buf, size_t len)
-{
-    struct gw_conn *k = ctx;
-    return write_all(k->sock, buf, len);
-}
-
+/* The refusal of one connection too many: a short Abort on a socket whose
+ * send buffer is empty, so the write is taken at once. */
 static int refuser_send(void *ctx, const void *buf, size_t len)
 {
-    return write_all(*(uint32_t *)ctx, buf, len);
+    static uint8_t p[512] __attribute__((aligned(8)));
+    struct capnpc_call c;
+    struct capn_struct out;
+    if (len > sizeof(p) - 64)
+        return -1;
+    capnpc_call_init(&c, p, sizeof(p), io_results, sizeof(io_results));
+    TcpSocket_write_Params_set_data(TcpSocket_write_begin(&c), buf, (uint32_t)len);
+    return capnpc_call_send(&capos_transport, *(uint32_t *)ctx, TcpSocket_INTERFACE_ID,
+                            TcpSocket_write_METHOD, &c, &out) < 0
+               ? -1
+               : 0;
 }
 
 /* ---- The engine's host ---- */
@@ -145,14 +127,15 @@ static uint32_t on_bootstrap(void *ctx)
 static void on_call(void *ctx, struct rpc_conn *rpc, const struct rpc_call *call)
 {
     struct gw_conn *k = ctx;
-    struct gw_ref *r = call->target < GW_REFS ? &gw_refs[call->target] : 0;
-    if (!r || r->kind == GW_FREE || r->conn != (uint8_t)(k - gw_conns)) {
+    struct gw_ref *r = gw_ref_get(call->target);
+    if (!r || r->conn != (uint8_t)(k - gw_conns)) {
         /* The engine names only this connection's exports: a bug if not. */
         rpc_conn_throw(rpc, call->answer, RPC_EXC_FAILED, "no such capability");
         return;
     }
     if (r->kind == GW_REAL) {
-        if (r->sess && gw_sessions[r->sess - 1].logged_out) {
+        const struct gw_session *ss = gw_session_get(r->sess);
+        if (ss && ss->logged_out) {
             rpc_conn_throw(rpc, call->answer, RPC_EXC_DISCONNECTED,
                            "disconnected: the session was logged out; its capabilities are "
                            "revoked");
@@ -167,7 +150,8 @@ static void on_call(void *ctx, struct rpc_conn *rpc, const struct rpc_call *call
 static void on_release(void *ctx, uint32_t h)
 {
     (void)ctx;
-    gw_ref_release(h);
+    if (!gw_ref_release(h))
+        capos_printf("remote-gateway: release of handle %u, which is not held (a bug)\n", h);
 }
 
 /* ---- Connections ---- */
@@ -183,6 +167,15 @@ static void start_read(struct gw_conn *k)
                          gw_ud(GW_UD_READ, (uint32_t)(k - gw_conns), k->gen));
 }
 
+/* False if the SQ had no room: the caller tries again at its next
+ * deadline, since a lost cancel would leave the operation waiting. */
+static bool cancel(enum gw_ud kind, struct gw_conn *k)
+{
+    struct capos_sqe sqe = {.opcode = CAPOS_OP_CANCEL,
+                            .target_user_data = gw_ud(kind, (uint32_t)(k - gw_conns), k->gen)};
+    return capos_ring_submit(&sqe);
+}
+
 static void sock_call(uint32_t sock, uint16_t method)
 {
     struct capnpc_call c;
@@ -193,22 +186,39 @@ static void sock_call(uint32_t sock, uint16_t method)
         return; /* the socket is gone already: nothing left to end */
 }
 
-/* Free the slot once its read has come back (its buffers are in it). */
+/* Free the slot once its read and write have come back (their buffers
+ * are in it). */
 static void conn_free_if_idle(struct gw_conn *k)
 {
-    if (k->read_pending)
+    if (k->read_pending || k->write_pending)
         return;
     sock_call(k->sock, TcpSocket_close_METHOD);
     capos_release(k->sock);
     k->used = false;
 }
 
+/* Stop now: what is in flight is cancelled, the slot is freed when it
+ * has come back, and the socket is closed (with a RST if the peer's
+ * bytes are left unread, which tells it they were not). */
+static void conn_close_now(struct gw_conn *k)
+{
+    if (k->read_pending)
+        cancel(GW_UD_READ, k);
+    if (k->write_pending && !k->write_cancel)
+        k->write_cancel = cancel(GW_UD_WRITE, k);
+    k->drain_until = gw_now_ms() + GW_DRAIN_MS;
+    conn_free_if_idle(k);
+}
+
 /* The connection is over for the engine: every handle goes back (the
- * sessions end), statistics are printed. When this side ended it (an
- * Abort), the write side is shut and what the peer still sends is read and
- * dropped until it closes, for at most GW_DRAIN_MS: closing with unread
- * input would reset the connection and the peer could lose the Abort. */
-static void conn_end(struct gw_conn *k, bool peer_gone)
+ * sessions end), statistics are printed, the answers parked for it are
+ * dropped. When this side ended it (an Abort), the queue (the Abort at
+ * its end) is still written, then the write side is shut, and what the
+ * peer sends is read and dropped until it closes, for at most
+ * GW_DRAIN_MS: closing with unread input would reset the connection and
+ * the peer could lose the Abort. When the peer is gone, or has read
+ * nothing for GW_WRITE_MS, or let the queue overflow, it is closed now. */
+static void conn_end(struct gw_conn *k, bool now)
 {
     struct rpc_stats *s = &k->rpc.stats;
     /* Sessions first, so that the log says why they end: the engine's
@@ -216,31 +226,44 @@ static void conn_end(struct gw_conn *k, bool peer_gone)
     gw_sessions_of_conn_end((uint32_t)(k - gw_conns));
     rpc_conn_close(&k->rpc);
     capos_printf("remote-gateway: conn %u from %s closed (%s): calls=%u pipelined=%u deferred=%u "
-                 "dependent=%u returns=%u exceptions=%u releases=%u exports_left=%u\n",
+                 "dependent=%u returns=%u exceptions=%u releases=%u exports_left=%u "
+                 "queue_peak=%u parked=%u\n",
                  k->seq, k->peer, k->rpc.why[0] ? k->rpc.why : "no reason", s->calls, s->pipelined,
                  s->deferred, s->dependent, s->returns, s->exceptions, s->releases,
-                 rpc_conn_exports(&k->rpc));
+                 rpc_conn_exports(&k->rpc), k->out.peak, k->parked);
     k->draining = true;
-    if (peer_gone) {
-        conn_free_if_idle(k);
+    k->in_left = 0;
+    gw_ops_unpark((uint32_t)(k - gw_conns)); /* no longer live: they clean up */
+    if (now || k->overflow) {
+        conn_close_now(k);
         return;
     }
-    sock_call(k->sock, TcpSocket_shutdown_METHOD);
     k->drain_until = gw_now_ms() + GW_DRAIN_MS;
+    if (!k->read_pending)
+        start_read(k);
+    if (!k->write_pending) {
+        sock_call(k->sock, TcpSocket_shutdown_METHOD);
+        k->shut = true;
+    }
 }
 
-static void peer_name(uint32_t sock, char *out, size_t size)
+/* Feed what was read to the engine, a step at a time, while the queue has
+ * room; then read more. What is left waits in the read buffer (no read is
+ * in flight meanwhile) until the queue drains below its pause mark. */
+static void pump(struct gw_conn *k)
 {
-    struct capnpc_call c;
-    TcpSocket_peer_Results_r pr;
-    capnpc_call_init(&c, io_params, 64, io_results, sizeof(io_results));
-    if (TcpSocket_peer_call(&capos_transport, sock, &c, &pr) != CAPNPC_OK) {
-        fmt_snprintf(out, size, "(unknown)");
+    while (k->in_left > 0 && !rpc_outq_full(&k->out) && k->rpc.state == RPC_OPEN) {
+        uint32_t n = k->in_left < GW_FEED_STEP ? k->in_left : GW_FEED_STEP;
+        rpc_conn_feed(&k->rpc, k->in, n);
+        k->in += n;
+        k->in_left -= n;
+    }
+    if (k->rpc.state != RPC_OPEN) {
+        conn_end(k, false);
         return;
     }
-    uint32_t a = TcpSocket_peer_Results_get_address(pr);
-    fmt_snprintf(out, size, "%u.%u.%u.%u:%u", a >> 24, a >> 16 & 255, a >> 8 & 255, a & 255,
-                 TcpSocket_peer_Results_get_port(pr));
+    if (k->in_left == 0 && !k->read_pending && !rpc_outq_full(&k->out))
+        start_read(k);
 }
 
 static void accepted(uint32_t sock)
@@ -250,7 +273,7 @@ static void accepted(uint32_t sock)
         if (!gw_conns[i].used)
             k = &gw_conns[i];
     char peer[24];
-    peer_name(sock, peer, sizeof(peer));
+    gw_peer_name(sock, peer, sizeof(peer));
     if (!k) {
         char why[64];
         uint32_t fd = sock;
@@ -274,6 +297,7 @@ static void accepted(uint32_t sock)
     k->sock = sock;
     k->last_ms = gw_now_ms();
     memcpy(k->peer, peer, sizeof(peer));
+    rpc_outq_init(&k->out, k->out_buf, sizeof(k->out_buf), GW_OUTQ_PAUSE);
     struct rpc_host h = {k, on_send, on_bootstrap, on_call, on_release};
     rpc_conn_init(&k->rpc, &h, &limits);
     capos_printf("remote-gateway: conn %u from %s\n", k->seq, k->peer);
@@ -296,30 +320,46 @@ static bool on_accept(const struct capos_cqe *cqe)
     struct capn_struct out;
     int rc = capos_call_finish(&accept_call, cqe, &out);
     if (rc != CAPNPC_OK || accept_call.reply.ncaps != 1) {
-        say_failure("accept", rc, &accept_call);
+        gw_say_failure("accept", rc, &accept_call);
         return false;
     }
     accepted(accept_cap[0]);
     return start_accept();
 }
 
-static void on_read(uint32_t index, uint32_t gen, const struct capos_cqe *cqe)
+/* The connection a read or write completion is for, with the call's
+ * reply read (*rc, *out); NULL if the slot no longer holds it (the
+ * completion is stale: its connection was freed). */
+static struct gw_conn *io_done(uint32_t index, uint32_t gen, bool write,
+                               const struct capos_cqe *cqe, struct capn_struct *out, int *rc)
 {
     if (index >= GW_CONNS || !gw_conns[index].used || gw_conns[index].gen != gen)
-        return;
+        return 0;
     struct gw_conn *k = &gw_conns[index];
-    k->read_pending = false;
+    *(write ? &k->write_pending : &k->read_pending) = false;
+    *rc = capos_call_finish(write ? &k->write : &k->read, cqe, out);
+    return k;
+}
+
+static void on_read(uint32_t index, uint32_t gen, const struct capos_cqe *cqe)
+{
     struct capn_struct out;
-    int rc = capos_call_finish(&k->read, cqe, &out);
+    int rc;
+    struct gw_conn *k = io_done(index, gen, false, cqe, &out, &rc);
+    if (!k)
+        return;
     struct capn_data d = rc == CAPNPC_OK
                              ? TcpSocket_read_Results_get_data((TcpSocket_read_Results_r){out})
                              : (struct capn_data){0};
     bool eof = rc != CAPNPC_OK || d.len == 0 || d.len > GW_READ_MAX;
     if (k->draining) {
-        if (eof || gw_now_ms() > k->drain_until)
-            conn_free_if_idle(k);
-        else
+        if (!eof && gw_now_ms() <= k->drain_until)
             start_read(k);
+        else if (!k->write_pending)
+            conn_close_now(k);
+        /* else the rest of the queue (the Abort) is still being written:
+         * a peer that closed its side may still read it; on_write or the
+         * drain deadline ends the connection. */
         return;
     }
     if (eof) {
@@ -331,16 +371,81 @@ static void on_read(uint32_t index, uint32_t gen, const struct capos_cqe *cqe)
         return;
     }
     k->last_ms = gw_now_ms();
-    if (rpc_conn_feed(&k->rpc, d.ptr, d.len) != RPC_OPEN) {
-        conn_end(k, false);
-        start_read(k);
+    k->in = (const uint8_t *)d.ptr;
+    k->in_left = d.len;
+    pump(k);
+}
+
+static void on_write(uint32_t index, uint32_t gen, const struct capos_cqe *cqe)
+{
+    struct capn_struct out;
+    int rc;
+    struct gw_conn *k = io_done(index, gen, true, cqe, &out, &rc);
+    if (!k)
+        return;
+    uint32_t acc = rc == CAPNPC_OK
+                       ? TcpSocket_write_Results_get_accepted((TcpSocket_write_Results_r){out})
+                       : 0;
+    if (acc > k->out.len)
+        acc = 0; /* more than was written: the socket's bug; a failure */
+    if (k->write_cancel && !k->draining) {
+        /* Too slow a reader (whether or not this write took a few bytes
+         * before the cancel). */
+        k->written += acc;
+        capos_printf("remote-gateway: conn %u from %s read %u bytes of its answers in %u s (at "
+                     "least %u are expected; %u bytes queued); closing it\n",
+                     k->seq, k->peer, k->written, GW_WRITE_MS / 1000, GW_WRITE_MIN, k->out.len);
+        fmt_snprintf(k->rpc.why, sizeof(k->rpc.why),
+                     "the peer read %u bytes of its answers in %u s; at least %u are expected",
+                     k->written, GW_WRITE_MS / 1000, GW_WRITE_MIN);
+        conn_end(k, true);
         return;
     }
-    start_read(k);
+    if (acc == 0) {
+        if (k->draining) {
+            conn_close_now(k);
+            return;
+        }
+        fmt_snprintf(k->rpc.why, sizeof(k->rpc.why), "writing to the peer failed");
+        conn_end(k, true);
+        return;
+    }
+    /* The peer read something: the write took what room it made. */
+    rpc_outq_consume(&k->out, acc);
+    k->last_ms = gw_now_ms();
+    k->written += acc;
+    if (k->out.len == 0) {
+        k->write_ms = 0; /* nothing waits: no reading is expected */
+    } else if (k->written >= GW_WRITE_MIN) {
+        k->write_ms = k->last_ms; /* read enough: GW_WRITE_MS for the next GW_WRITE_MIN */
+        k->written = 0;
+    }
+    if (!start_write(k) && !k->draining) {
+        fmt_snprintf(k->rpc.why, sizeof(k->rpc.why), "the gateway could not start a write");
+        conn_end(k, true);
+        return;
+    }
+    if (k->draining) {
+        if (k->write_pending)
+            return;
+        if (!k->read_pending) /* the peer closed its side already */
+            conn_close_now(k);
+        else if (!k->shut) {
+            sock_call(k->sock, TcpSocket_shutdown_METHOD);
+            k->shut = true;
+        }
+        return;
+    }
+    if (!rpc_outq_full(&k->out)) {
+        /* Room again: the answers that waited, then the input. */
+        gw_ops_unpark(index);
+        if (gw_conn_live(index, gen))
+            pump(k);
+    }
 }
 
 /* An answer sent from a completion (not from reading) can close a
- * connection too (its write failed): end those here. */
+ * connection too (the queue overflowed): end those here. */
 static void end_closed(void)
 {
     for (uint32_t i = 0; i < GW_CONNS; i++) {
@@ -350,8 +455,17 @@ static void end_closed(void)
     }
 }
 
-/* Idle connections are aborted; draining ones past their time closed.
- * Returns the time until the next deadline, in ms. */
+static uint64_t until(uint64_t now, uint64_t deadline, uint64_t next)
+{
+    if (deadline <= now)
+        return 1;
+    return deadline - now < next ? deadline - now : next;
+}
+
+/* Idle connections are aborted, writes that the peer has let stall for
+ * GW_WRITE_MS cancelled (the connection then closes), draining
+ * connections past their time closed. Returns the time until the next
+ * deadline, in ms. */
 static uint64_t check_deadlines(void)
 {
     uint64_t now = gw_now_ms(), next = 1000;
@@ -361,20 +475,21 @@ static uint64_t check_deadlines(void)
             continue;
         if (k->draining) {
             if (now >= k->drain_until) {
-                if (k->read_pending) {
-                    /* Stop waiting for the peer: cancelling the read
-                     * completes it, and then the slot is freed. */
-                    struct capos_sqe sqe = {.opcode = CAPOS_OP_CANCEL,
-                                            .target_user_data = gw_ud(GW_UD_READ, i, k->gen)};
-                    capos_ring_submit(&sqe);
-                    k->drain_until = now + 1000;
-                } else {
-                    conn_free_if_idle(k);
-                }
-            } else if (k->drain_until - now < next) {
-                next = k->drain_until - now;
+                /* Stop waiting for the peer: cancelling completes what is
+                 * in flight, and then the slot is freed. */
+                conn_close_now(k);
+                k->drain_until = now + 1000;
             }
+            next = until(now, k->drain_until, next);
             continue;
+        }
+        if (k->write_pending && !k->write_cancel && k->write_ms) {
+            if (now - k->write_ms < GW_WRITE_MS) {
+                next = until(now, k->write_ms + GW_WRITE_MS, next);
+            } else {
+                k->write_cancel = cancel(GW_UD_WRITE, k); /* on_write closes it */
+                next = 100;
+            }
         }
         if (now - k->last_ms >= GW_IDLE_MS) {
             char why[64];
@@ -382,51 +497,24 @@ static uint64_t check_deadlines(void)
                          GW_IDLE_MS / 1000);
             rpc_conn_abort(&k->rpc, why);
             conn_end(k, false);
-        } else if (GW_IDLE_MS - (now - k->last_ms) < next) {
-            next = GW_IDLE_MS - (now - k->last_ms);
+        } else {
+            next = until(now, k->last_ms + GW_IDLE_MS, next);
         }
     }
-    return next ? next : 1;
-}
-
-static uint32_t need(const char *name, uint64_t iface)
-{
-    const char *why = 0;
-    uint32_t cap = capos_capset_find(name, iface, &why);
-    if (!cap) {
-        capos_printf("remote-gateway: no \"%s\" capability (%s): cannot start\n", name,
-                     why ? why : "missing");
-        capos_exit(1);
-    }
-    return cap;
-}
-
-static bool listen_on_port(uint32_t auth)
-{
-    struct capnpc_call c;
-    uint32_t rcap[1];
-    TcpListenAuthority_listen_Results_r lr;
-    capnpc_call_init(&c, io_params, 64, io_results, sizeof(io_results));
-    capnpc_call_caps(&c, 0, 0, rcap, 1);
-    int rc = TcpListenAuthority_listen_call(&capos_transport, auth, &c, GW_PORT, &lr);
-    if (rc != CAPNPC_OK || c.reply.ncaps != 1) {
-        say_failure("listen on port 2327", rc, &c);
-        return false;
-    }
-    listener = rcap[0];
-    return true;
+    return next;
 }
 
 int main(void)
 {
-    uint32_t auth = need("listen", TcpListenAuthority_INTERFACE_ID);
-    gw.sessions = need("sessions", SessionManager_INTERFACE_ID);
-    gw.broker = need("broker", AuthorityBroker_INTERFACE_ID);
-    gw.endpoints = need("endpoints", EndpointFactory_INTERFACE_ID);
-    gw.timer = need("timer", Timer_INTERFACE_ID);
+    uint32_t auth = gw_need("listen", TcpListenAuthority_INTERFACE_ID);
+    gw.sessions = gw_need("sessions", SessionManager_INTERFACE_ID);
+    gw.broker = gw_need("broker", AuthorityBroker_INTERFACE_ID);
+    gw.endpoints = gw_need("endpoints", EndpointFactory_INTERFACE_ID);
+    gw.timer = gw_need("timer", Timer_INTERFACE_ID);
     rpc_limits_default(&limits);
     gw_ops_init();
-    if (!listen_on_port(auth))
+    listener = gw_listen(auth);
+    if (!listener)
         return 0; /* no network (no device): nothing to serve */
     capos_release(auth);
     capos_printf("remote-gateway: listening on port %u (Cap'n Proto RPC; %u connections)\n",
@@ -436,9 +524,12 @@ int main(void)
     for (;;) {
         capos_flush_releases();
         struct capos_cqe cqe;
-        bool any = false;
-        while (capos_ring_take_any(&cqe)) {
-            any = true;
+        uint32_t taken = 0;
+        /* At most 32 completions between checks of the deadlines: a busy
+         * connection must not keep the others' idle and write deadlines
+         * from being seen. */
+        while (taken < 32 && capos_ring_take_any(&cqe)) {
+            taken++;
             uint32_t kind = (uint32_t)(cqe.user_data >> 56);
             uint32_t index = (uint32_t)(cqe.user_data >> 32) & 0xffff;
             uint32_t gen = (uint32_t)cqe.user_data;
@@ -446,13 +537,15 @@ int main(void)
                 goto done;
             if (kind == GW_UD_READ)
                 on_read(index, gen, &cqe);
+            else if (kind == GW_UD_WRITE)
+                on_write(index, gen, &cqe);
             else if (kind == GW_UD_OP)
                 gw_op_complete(index, gen, &cqe);
             end_closed();
             capos_flush_releases();
         }
         uint64_t wait_ms = check_deadlines();
-        if (!any)
+        if (!taken)
             capos_cap_enter(1, wait_ms * 1000000u);
     }
 done:

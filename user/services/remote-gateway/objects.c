@@ -18,79 +18,24 @@
 
 #define GW_LATER 2 /* a handler's answer comes later (not a CAPNPC_* code) */
 
-struct gw_ref gw_refs[GW_REFS];
-struct gw_session gw_sessions[GW_SESSIONS];
-
 static uint64_t results_buf[RPC_MSG_MAX / 8];
 
-uint32_t gw_ref_new(enum gw_ref_kind kind, uint32_t conn, uint32_t sess, uint32_t slot)
+/* ---- The book's effects (book.h) ---- */
+
+void gw_hook_release_slot(uint32_t slot)
 {
-    for (uint32_t i = 1; i < GW_REFS; i++) {
-        struct gw_ref *r = &gw_refs[i];
-        if (r->kind != GW_FREE)
-            continue;
-        *r = (struct gw_ref){(uint8_t)kind, (uint8_t)conn, (uint16_t)sess, 1, slot};
-        if (sess)
-            gw_sessions[sess - 1].deps++;
-        return i;
-    }
-    return RPC_NO_CAP;
+    capos_release(slot);
 }
 
-static void session_free(uint32_t s)
+/* The broker revokes the bundle and ends the session at the session
+ * manager (which audits the logout); the book then drops the session's
+ * own references to the bundle. */
+void gw_hook_logout(struct gw_session *ss, const char *why)
 {
-    memset(&gw_sessions[s], 0, sizeof(gw_sessions[s]));
-}
-
-/* The session ends: the broker revokes the bundle and ends it at the
- * session manager (which audits the logout); the gateway drops its own
- * references to the bundle. Handles the engine still holds stay, and
- * every call on them is refused, until the client releases them. */
-static void session_end(uint32_t s, const char *why)
-{
-    struct gw_session *ss = &gw_sessions[s];
-    if (!ss->used || ss->logged_out)
-        return;
-    ss->logged_out = true;
     capos_printf("remote-gateway: conn %u: %s logged out (%s)\n", gw_conns[ss->conn].seq,
                  ss->principal[0] ? ss->principal : "guest", why);
     gw_broker_logout(ss->id, ss->link);
     ss->link = 0;
-    ss->deps++; /* held while the bundle goes, so it is freed once, below */
-    for (uint32_t i = 0; i < ss->nbundle; i++)
-        gw_ref_release(ss->bundle[i]);
-    ss->nbundle = 0;
-    if (--ss->deps == 0)
-        session_free(s);
-}
-
-void gw_ref_release(uint32_t h)
-{
-    if (h == 0 || h >= GW_REFS || gw_refs[h].kind == GW_FREE || gw_refs[h].refs == 0) {
-        capos_printf("remote-gateway: release of handle %u, which is not held (a bug)\n", h);
-        return;
-    }
-    struct gw_ref *r = &gw_refs[h];
-    if (--r->refs > 0)
-        return;
-    uint32_t sess = r->sess;
-    if (r->kind == GW_REAL)
-        capos_release(r->slot);
-    else if (r->kind == GW_SESSION)
-        session_end(sess - 1, "the client released its RemoteSession");
-    memset(r, 0, sizeof(*r));
-    if (sess) {
-        struct gw_session *ss = &gw_sessions[sess - 1];
-        if (--ss->deps == 0 && ss->logged_out)
-            session_free(sess - 1);
-    }
-}
-
-void gw_sessions_of_conn_end(uint32_t conn)
-{
-    for (uint32_t s = 0; s < GW_SESSIONS; s++)
-        if (gw_sessions[s].used && gw_sessions[s].conn == conn && gw_sessions[s].ready)
-            session_end(s, "the connection closed");
 }
 
 size_t gw_frame_one_cap(void *buf, size_t size)
@@ -136,17 +81,19 @@ __attribute__((format(printf, 3, 4))) static int fail(struct local *x, enum rpc_
 
 static int start_login(struct local *x, struct capn_text user, struct capn_text pw, bool guest)
 {
-    uint32_t s = 0;
-    while (s < GW_SESSIONS && gw_sessions[s].used)
-        s++;
-    if (s == GW_SESSIONS)
-        return fail(x, RPC_EXC_OVERLOADED,
-                    "overloaded: %u remote sessions are live; the limit is %u", GW_SESSIONS,
-                    GW_SESSIONS);
+    uint32_t conn = (uint32_t)(x->k - gw_conns);
+    const char *why = 0;
+    uint32_t sess = gw_session_new(conn, &why);
+    if (!sess)
+        return fail(x, RPC_EXC_OVERLOADED, "overloaded: %s (%u per connection, %u in all)", why,
+                    GW_CONN_SESSIONS, GW_SESSIONS);
     struct gw_op *op = gw_op_get(GW_OP_LOGIN, x->k, x->call->answer);
-    if (!op)
-        return fail(x, RPC_EXC_OVERLOADED, "overloaded: the gateway has %u calls in flight",
-                    GW_OPS);
+    if (!op) {
+        gw_session_abandon(sess);
+        return fail(x, RPC_EXC_OVERLOADED,
+                    "overloaded: this connection has %u calls in flight, or the gateway %u",
+                    GW_CONN_OPS, GW_OPS);
+    }
     char origin[40];
     int on = fmt_snprintf(origin, sizeof(origin), "remote %s", x->k->peer);
     capnpc_call_init(&op->c, op->small, sizeof(op->small), op->results, GW_RESULT_BUF);
@@ -164,13 +111,10 @@ static int start_login(struct local *x, struct capn_text user, struct capn_text 
     }
     if (!capos_call_start(&op->c, gw.sessions, SessionManager_INTERFACE_ID, method, gw_op_ud(op))) {
         gw_op_put(op);
+        gw_session_abandon(sess);
         return fail(x, RPC_EXC_FAILED, "the login did not fit a call (user name too long?)");
     }
-    struct gw_session *ss = &gw_sessions[s];
-    memset(ss, 0, sizeof(*ss));
-    ss->used = true;
-    ss->conn = (uint8_t)(x->k - gw_conns);
-    op->sess = s + 1;
+    op->sess = sess;
     return GW_LATER;
 }
 
@@ -214,8 +158,7 @@ static bool make_link(uint32_t *server, uint32_t *client)
 /* The session manager answered a login or guest: on to the broker. */
 void gw_login_done(struct gw_op *op, const struct capos_cqe *cqe)
 {
-    uint32_t s = op->sess - 1;
-    struct gw_session *ss = &gw_sessions[s];
+    struct gw_session *ss = gw_session_get(op->sess);
     struct gw_conn *k = gw_conn_live(op->conn, op->conn_gen);
     struct capn_struct root;
     int rc = capos_call_finish(&op->c, cqe, &root);
@@ -223,7 +166,7 @@ void gw_login_done(struct gw_op *op, const struct capos_cqe *cqe)
         if (k)
             gw_throw_failure(&k->rpc, op->answer, rc == CAPNPC_EXCEPTION ? 0 : rc, op->results,
                              cqe->result_len);
-        session_free(s);
+        gw_session_abandon(op->sess);
         return;
     }
     /* login's and guest's results are the same struct: (session :UserSession). */
@@ -235,7 +178,7 @@ void gw_login_done(struct gw_op *op, const struct capos_cqe *cqe)
         if (k)
             rpc_conn_throw(&k->rpc, op->answer, RPC_EXC_FAILED,
                            "the session manager's answer is malformed");
-        session_free(s);
+        gw_session_abandon(op->sess);
         return;
     }
     memcpy(ss->id, id.ptr, id.len);
@@ -252,7 +195,7 @@ void gw_login_done(struct gw_op *op, const struct capos_cqe *cqe)
         if (b)
             gw_op_put(b);
         gw_broker_logout(ss->id, ss->link); /* ends it at the session manager too */
-        session_free(s);
+        gw_session_abandon(op->sess);
         return;
     }
     b->sess = op->sess;
@@ -271,15 +214,14 @@ void gw_login_done(struct gw_op *op, const struct capos_cqe *cqe)
         capos_release(client);
         gw_op_put(b);
         gw_broker_logout(ss->id, ss->link);
-        session_free(s);
+        gw_session_abandon(op->sess);
     }
 }
 
 /* The broker issued the bundle: the session is ready; answer the login. */
 void gw_bundle_done(struct gw_op *op, const struct capos_cqe *cqe)
 {
-    uint32_t s = op->sess - 1;
-    struct gw_session *ss = &gw_sessions[s];
+    struct gw_session *ss = gw_session_get(op->sess);
     struct gw_conn *k = gw_conn_live(op->conn, op->conn_gen);
     capos_release(op->link_client); /* the broker has its copy */
     struct capn_struct root;
@@ -296,20 +238,17 @@ void gw_bundle_done(struct gw_op *op, const struct capos_cqe *cqe)
             uint32_t idx = ProcessSpawner_Grant_get_cap(g);
             if (idx >= n || taken[idx] || name.len == 0 || name.len >= GW_NAME)
                 continue;
-            uint32_t h = gw_ref_new(GW_REAL, op->conn, op->sess, op->rcaps[idx]);
-            if (h == RPC_NO_CAP)
+            if (!gw_session_bundle_add(op->sess, name.str, name.len,
+                                       ProcessSpawner_Grant_get_interfaceId(g), op->rcaps[idx]))
                 break;
             taken[idx] = true;
-            memcpy(ss->names[ss->nbundle], name.str, name.len);
-            ss->ifaces[ss->nbundle] = ProcessSpawner_Grant_get_interfaceId(g);
-            ss->bundle[ss->nbundle++] = h;
         }
     }
     /* Capabilities the list did not name: not ours to keep. */
     for (uint32_t i = 0; i < n; i++)
         if (!taken[i])
             capos_release(op->rcaps[i]);
-    uint32_t sh = rc == CAPNPC_OK && k ? gw_ref_new(GW_SESSION, op->conn, op->sess, 0) : RPC_NO_CAP;
+    uint32_t sh = rc == CAPNPC_OK && k ? gw_session_ready(op->sess) : RPC_NO_CAP;
     if (sh == RPC_NO_CAP) {
         if (k && rc != CAPNPC_OK)
             gw_throw_failure(&k->rpc, op->answer, rc == CAPNPC_EXCEPTION ? 0 : rc, op->results,
@@ -318,10 +257,9 @@ void gw_bundle_done(struct gw_op *op, const struct capos_cqe *cqe)
             rpc_conn_throw(&k->rpc, op->answer, RPC_EXC_OVERLOADED,
                            "overloaded: the gateway has no room for another session");
         /* End it like any other: revoke, log out, drop what we took. */
-        session_end(s, "its login could not be completed");
+        gw_session_end(op->sess, "its login could not be completed");
         return;
     }
-    ss->ready = true;
     capos_printf("remote-gateway: conn %u from %s: %s logged in (%s), %u capabilities\n", k->seq,
                  k->peer, ss->principal[0] ? ss->principal : "guest",
                  ss->profile == UserSession_Profile_operator ? "operator" : "guest", ss->nbundle);
@@ -334,8 +272,8 @@ void gw_bundle_done(struct gw_op *op, const struct capos_cqe *cqe)
 
 static struct gw_session *live_session(struct local *x)
 {
-    struct gw_session *ss = &gw_sessions[x->self->sess - 1];
-    return ss->logged_out ? 0 : ss;
+    struct gw_session *ss = gw_session_get(x->self->sess);
+    return ss && !ss->logged_out ? ss : 0;
 }
 
 static int do_capset(void *self, RemoteSession_capSet_Params_r p, RemoteSession_capSet_Results_b r,
@@ -352,7 +290,7 @@ static int do_capset(void *self, RemoteSession_capSet_Params_r p, RemoteSession_
         NamedCap_set_name(nc, ss->names[i], (uint32_t)strlen(ss->names[i]));
         NamedCap_set_interfaceId(nc, ss->ifaces[i]);
         NamedCap_set_cap(nc, x->ncaps);
-        gw_refs[ss->bundle[i]].refs++; /* the engine's reference */
+        gw_ref_retain(ss->bundle[i]); /* the engine's reference */
         x->caps[x->ncaps++] = ss->bundle[i];
     }
     return CAPNPC_OK;
@@ -376,7 +314,7 @@ static int do_logout(void *self, RemoteSession_logout_Params_r p, RemoteSession_
 {
     (void)self, (void)p, (void)r;
     struct local *x = vx;
-    session_end(x->self->sess - 1, "logout");
+    gw_session_end(x->self->sess, "logout");
     return CAPNPC_OK;
 }
 
