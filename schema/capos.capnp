@@ -422,6 +422,9 @@ interface SystemInfo @0xf6910c8a16c6a137 {
   memory @3 () -> (accounts :List(FrameLedger.Account), more :UInt32);
   # FrameLedger.accounts: memory use per process, page tables and kernel
   # heap included.
+  cpuTime @4 () -> (cycles :UInt64, idleCycles :UInt64, cpus :UInt32);
+  # Timer.cpuTime: how busy the machine has been, for load figures (and
+  # the remote benchmark's guest instructions per call, docs/remote.md).
 }
 
 interface StdIO @0x8ee58c5307569067 {

@@ -20,7 +20,7 @@
  *              audit    = AuditLog [append]
  *   operator   launcher = spawner restricted to "hello", "chat-client",
  *                         "audit", "shutdown" [spawn]
- *              info     = SystemInfo [motd, guestEnabled, uptime, memory]
+ *              info     = SystemInfo [motd, guestEnabled, uptime, memory, cpuTime]
  *              chat     = Chat [post, recent]
  *              audit    = AuditLog [append, read]
  *              power    = Power [shutdown]
@@ -225,7 +225,8 @@ static const uint16_t spawn_only[] = {ProcessSpawner_spawn_METHOD};
 static const uint16_t append_only[] = {AuditLog_append_METHOD};
 static const uint16_t append_read[] = {AuditLog_append_METHOD, AuditLog_read_METHOD};
 static const uint16_t info_all[] = {SystemInfo_motd_METHOD, SystemInfo_guestEnabled_METHOD,
-                                    SystemInfo_uptime_METHOD, SystemInfo_memory_METHOD};
+                                    SystemInfo_uptime_METHOD, SystemInfo_memory_METHOD,
+                                    SystemInfo_cpuTime_METHOD};
 static const uint16_t chat_all[] = {Chat_post_METHOD, Chat_recent_METHOD};
 static const uint16_t power_all[] = {Power_shutdown_METHOD};
 

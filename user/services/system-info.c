@@ -6,7 +6,7 @@
  * and unmaps the copy again. Anything wrong with the manifest fails
  * closed: no MOTD and no guests.
  *
- * Caps: "boot" (BootPackage), "timer" (uptime), "vm" (VirtualMemory, for
+ * Caps: "boot" (BootPackage), "timer" (uptime, cpuTime), "vm" (VirtualMemory, for
  * the copy), "ledger" (FrameLedger, memory per process), "console"
  * (optional, messages).
  * Export: "info" (SystemInfo).
@@ -144,6 +144,22 @@ static int get_uptime(void *self, SystemInfo_uptime_Params_r params_,
     return CAPNPC_OK;
 }
 
+static int get_cpu_time(void *self, SystemInfo_cpuTime_Params_r params_,
+                        SystemInfo_cpuTime_Results_b res, void *ctx)
+{
+    (void)self, (void)params_;
+    uint8_t p[64] __attribute__((aligned(8))), r[64] __attribute__((aligned(8)));
+    struct capnpc_call c;
+    Timer_cpuTime_Results_r t;
+    capnpc_call_init(&c, p, sizeof(p), r, sizeof(r));
+    if (Timer_cpuTime_call(&capos_transport, timer, &c, &t) != CAPNPC_OK)
+        return svc_fail(ctx, CapException_Type_failed, "cpuTime: the timer did not answer");
+    SystemInfo_cpuTime_Results_set_cycles(res, Timer_cpuTime_Results_get_cycles(t));
+    SystemInfo_cpuTime_Results_set_idleCycles(res, Timer_cpuTime_Results_get_idleCycles(t));
+    SystemInfo_cpuTime_Results_set_cpus(res, Timer_cpuTime_Results_get_cpus(t));
+    return CAPNPC_OK;
+}
+
 /* FrameLedger.accounts, copied field by field into our own results. */
 static int get_memory(void *self, SystemInfo_memory_Params_r params_,
                       SystemInfo_memory_Results_b res, void *ctx)
@@ -180,8 +196,11 @@ static int get_memory(void *self, SystemInfo_memory_Params_r params_,
     return CAPNPC_OK;
 }
 
-static const struct SystemInfo_ops ops = {
-    .motd = get_motd, .guestEnabled = get_guest, .uptime = get_uptime, .memory = get_memory};
+static const struct SystemInfo_ops ops = {.motd = get_motd,
+                                          .guestEnabled = get_guest,
+                                          .uptime = get_uptime,
+                                          .memory = get_memory,
+                                          .cpuTime = get_cpu_time};
 
 int main(void)
 {

@@ -84,11 +84,12 @@ got=$(names "$work/guest.out")
 check $? "guest: caps equals the console's guest bundle ($got)"
 
 # 3. Calls, and a chat message that reaches the console's chat client.
-remote "$work/calls.out" login ops -c "call info.motd" -c "call info.uptime" \
+remote "$work/calls.out" login ops -c "call info.motd" -c "call info.uptime" -c "call info.cpuTime" \
     -c 'call chat.post "hello from afar"' -c "call chat.recent 4"
 has "$work/calls.out" '(text = "Welcome to capOS' && has "$work/calls.out" "(ns = [0-9]*)" &&
+    has "$work/calls.out" "(cycles = [1-9][0-9]*, idleCycles = [0-9]*, cpus = 1)" &&
     has "$work/calls.out" "(seq = [0-9]*)" && has "$work/calls.out" 'ops: hello from afar'
-check $? "info.motd, info.uptime, chat.post and chat.recent answer through the gateway"
+check $? "info.motd, info.uptime, info.cpuTime, chat.post and chat.recent answer through the gateway"
 await "remote-test: the console's chat client read" 60
 check $? "the message posted remotely reached the console's chat client"
 
