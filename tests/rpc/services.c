@@ -214,7 +214,13 @@ static int do_uptime(void *self, SystemInfo_uptime_Params_r p, SystemInfo_uptime
     return CAPNPC_OK;
 }
 
-static const struct SystemInfo_ops INFO_OPS = {do_motd, do_guest_enabled, do_uptime, NULL};
+/* memory and cpuTime are the guest's figures: unimplemented here (the
+ * generated dispatch answers a NULL method as unimplemented). */
+static const struct SystemInfo_ops INFO_OPS = {.motd = do_motd,
+                                               .guestEnabled = do_guest_enabled,
+                                               .uptime = do_uptime,
+                                               .memory = NULL,
+                                               .cpuTime = NULL};
 
 static int do_post(void *self, Chat_post_Params_r p, Chat_post_Results_b r, void *vx)
 {
