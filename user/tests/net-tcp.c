@@ -41,15 +41,10 @@ static uint8_t in_byte(uint32_t i)
     return (uint8_t)(i * 13u + (i >> 10) + 1u);
 }
 
+/* What call c's status rc says, exception type and message included. */
 static const char *ex_text(int rc, char *buf, size_t n)
 {
-    if (rc != CAPNPC_EXCEPTION)
-        return rc == CAPNPC_OK ? "no error" : "transport error";
-    CapException_r e = CapException_read_root(&c.msg);
-    struct capn_text m = CapException_get_message(e);
-    fmt_snprintf(buf, n, "%s: %.*s", CapException_Type_NAMES[CapException_get_type(e)], (int)m.len,
-                 m.str ? m.str : "");
-    return buf;
+    return test_status_text(&c, rc, buf, n);
 }
 
 static int ex_type(int rc)

@@ -109,6 +109,17 @@ int32_t test_wait_exit(uint32_t handle)
     return ProcessHandle_wait_Results_get_exitCode(r);
 }
 
+const char *test_status_text(struct capnpc_call *c, int rc, char *buf, size_t n)
+{
+    if (rc != CAPNPC_EXCEPTION)
+        return rc == CAPNPC_OK ? "no error" : "transport error";
+    CapException_r e = CapException_read_root(&c->msg);
+    struct capn_text m = CapException_get_message(e);
+    fmt_snprintf(buf, n, "%s: %.*s", CapException_Type_NAMES[CapException_get_type(e)], (int)m.len,
+                 m.str ? m.str : "");
+    return buf;
+}
+
 void test_wait_go_ahead(void)
 {
     uint32_t go = capos_capset_find(TEST_GO_AHEAD, Timer_INTERFACE_ID, 0);

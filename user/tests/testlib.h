@@ -50,6 +50,10 @@ const char *test_exception_message(void);
  * says there is one. */
 int test_note_exception(struct capnpc_call *c, int st);
 
+/* Call c's status rc (a stub's return) in words, into buf: "no error",
+ * "transport error", or the CapException's type and message. */
+const char *test_status_text(struct capnpc_call *c, int rc, char *buf, size_t n);
+
 /* The caller's own frame account (FrameAllocator.usage), in frames. */
 struct test_usage {
     uint64_t quota, held, pages, tables, heap, stacks, children;
