@@ -19,12 +19,14 @@
 #include "usercopy.h"
 
 static uint8_t params_buf[CAPOS_MAX_PARAMS_LEN] __attribute__((aligned(8)));
-static uint8_t results_arena[KCALL_RESULT_ARENA] __attribute__((aligned(8)));
-static uint8_t results_out[KCALL_RESULT_ARENA + 64] __attribute__((aligned(8)));
-/* Deferred completions build here, not in results_arena: a handler may
- * complete others' calls while its own results are being built
- * (ParkSpace.wake answers the waits it ends). */
-static uint8_t deferred_arena[KCALL_RESULT_ARENA] __attribute__((aligned(8)));
+/* Results are built framed in place (capn_bld_init_framed): the builder's
+ * segment starts 8 bytes into the buffer that is copied out, so framing
+ * writes the segment table and copies nothing. */
+static uint8_t results_out[KCALL_RESULT_ARENA + 8] __attribute__((aligned(8)));
+/* Deferred completions build in their own buffer: a handler may complete
+ * others' calls while its own results are being built (ParkSpace.wake
+ * answers the waits it ends). */
+static uint8_t deferred_out[KCALL_RESULT_ARENA + 8] __attribute__((aligned(8)));
 
 int kcall_fail(struct kcall *kc, enum CapException_Type type, const char *message)
 {
@@ -101,14 +103,14 @@ int kcall_write_results(struct process *p, uint64_t addr, uint32_t cap, pending_
 {
     static struct capn_seg seg;
     struct capn_bld b;
-    capn_bld_init(&b, &seg, 1, deferred_arena, sizeof(deferred_arena));
+    capn_bld_init_framed(&b, &seg, deferred_out, sizeof(deferred_out));
     build(&b, arg);
     size_t len = 0;
-    if (b.err != CAPN_OK || capn_bld_write(&b, results_out, sizeof(results_out), &len) != CAPN_OK)
+    if (b.err != CAPN_OK || capn_bld_write(&b, deferred_out, sizeof(deferred_out), &len) != CAPN_OK)
         return CAPOS_E_INTERNAL;
     if (len > cap)
         return CAPOS_E_RESULT_TOO_SMALL;
-    int rc = copy_to_user(p, addr, results_out, len);
+    int rc = copy_to_user(p, addr, deferred_out, len);
     if (rc == 0)
         *len_out = (uint32_t)len;
     return rc;
@@ -272,7 +274,7 @@ bool kcall_execute(struct process *caller, struct kobject *obj, const struct cap
     if (rc)
         goto done;
     kc.params.cap_count = kc.in.n;
-    capn_bld_init(&kc.results, &results_seg, 1, results_arena, sizeof(results_arena));
+    capn_bld_init_framed(&kc.results, &results_seg, results_out, sizeof(results_out));
 
     rc = run(obj, &kc, cqe);
     if (kc.deferred) {

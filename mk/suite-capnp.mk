@@ -8,7 +8,7 @@ $(eval $(call host_test,capnp-unit,$(CAPNP_TESTS) $(CAPNP_HOST_SRCS)))
 $(eval $(call fuzz_target,capnp_reader,tests/fuzz/fuzz_capnp_reader.c $(CAPNP_SRCS)))
 
 # Every runtime source must build with the kernel's flags and reference no
-# symbol outside the runtime (no libc, no compiler-inserted memcpy).
+# symbol outside the runtime (no libc; memcpy and memset only).
 TEST_SUITES += capnp-freestanding
 .PHONY: test-capnp-freestanding
 test-capnp-freestanding: | $(RESULTS)

@@ -59,8 +59,8 @@ syms = []
 for e in elves:
     for l in subprocess.run(['nm', '-n', e], capture_output=True, text=True).stdout.splitlines():
         p = l.split()
-        if len(p) == 3 and p[1] in 'tTwW': syms.append((int(p[0], 16), p[2]))
-syms.sort(); addrs = [a for a, _ in syms]
+        if len(p) == 3 and p[1] in 'tTwW': syms.append((int(p[0], 16), p[2], e))
+syms.sort(); addrs = [a for a, _, _ in syms]
 def report(label, log, n):
     cnt = collections.Counter()
     pat = re.compile(r'Trace \S+: \S+ \[[0-9a-f]+/([0-9a-f]+)/')
@@ -83,7 +83,10 @@ def report(label, log, n):
         rows.sort()
         if not rows: continue
         lines = collections.Counter()
-        r = subprocess.run(['addr2line', '-e', elves[0] if rows[0][0] > 0xffff000000000000 else elves[-1]] + ['%x' % a for a, _ in rows], capture_output=True, text=True).stdout.split('\n')
+        # Lines from the ELF the symbol came from (user programs may share
+        # addresses: the symbol's, as the per-symbol table reads them).
+        elf = syms[bisect.bisect_right(addrs, rows[0][0]) - 1][2]
+        r = subprocess.run(['addr2line', '-e', elf] + ['%x' % a for a, _ in rows], capture_output=True, text=True).stdout.split('\n')
         for (a, c), l in zip(rows, r): lines[l.split('/')[-1]] += c
         print('== %s' % w)
         for l, c in sorted(lines.items(), key=lambda x: -x[1])[:25]: print('%8.1f  %s' % (c / n, l))

@@ -260,8 +260,7 @@ static inline uint8_t *place_near(const struct capn_bptr *p, uint64_t words, uin
 static inline void copy_padded(uint8_t *dst, const uint8_t *src, size_t n, bool nul)
 {
     size_t full = n / 8;
-    for (size_t i = 0; i < full; i++)
-        capn_store64_(dst + i * 8, capn_load64_(src + i * 8));
+    capn_copy_bytes_(dst, src, full * 8);
     if (n % 8 == 0 && !nul)
         return;
     const uint8_t *t = src + full * 8;

@@ -77,6 +77,17 @@ static inline void capn_bld_init(struct capn_bld *b, struct capn_seg *segs, uint
         b->nsegs = 1;
     }
 }
+/* A one-segment builder for a message framed in place: the segment starts
+ * 8 bytes into buf, where capn_bld_write(b, buf, bytes, ...) puts the
+ * segment table, so framing writes that one word and copies nothing. */
+static inline void capn_bld_init_framed(struct capn_bld *b, struct capn_seg *seg, void *buf,
+                                        size_t bytes)
+{
+    if (bytes < 16)
+        capn_bld_init(b, seg, 1, NULL, 0);
+    else
+        capn_bld_init(b, seg, 1, (uint8_t *)buf + 8, bytes - 8);
+}
 /* Offer another buffer; used when earlier segments are full. */
 enum capn_err capn_bld_add_seg(struct capn_bld *b, void *buf, size_t bytes);
 /* Forget the message but keep every segment for reuse. */
@@ -139,9 +150,15 @@ capn_bld_write(const struct capn_bld *b, void *out, size_t cap, size_t *len)
         const uint8_t *d = b->segs[0].data;
         uint64_t words = b->segs[0].words, w = words << 32;
         __builtin_memcpy(o, &w, 8);
-        for (uint64_t i = 0; i < words; i++) {
-            w = capn_load64_(d + i * 8);
-            __builtin_memcpy(o + 8 + i * 8, &w, 8);
+        /* A builder over out + 8 (capn_bld_init_framed) built the message
+         * in place: only the table is written. */
+        if (d != o + 8 && words >= 8) {
+            __builtin_memcpy(o + 8, d, (size_t)words * 8);
+        } else if (d != o + 8) {
+            for (uint64_t i = 0; i < words; i++) {
+                w = capn_load64_(d + i * 8);
+                __builtin_memcpy(o + 8 + i * 8, &w, 8);
+            }
         }
         if (len != NULL)
             *len = 8 + (size_t)words * 8;

@@ -113,9 +113,22 @@ static inline uint64_t capn_list_words_(uint64_t w)
 /* Classify p; on CAPN_PT_INVALID *err says why. Records nothing. */
 enum capn_ptype capn_classify_(const struct capn_ptr *p, enum capn_err *err);
 
-/* Byte copies and clears; the kernel has no memcpy or memset to call. */
+/*
+ * Byte copies and clears. Long ones go to memcpy and memset (every binary
+ * that links the runtime has them: lib/freestanding/string.c or libc),
+ * which move 8 bytes per counted iteration: a loop of words here cost four
+ * instructions per word, most of netstack's and the kernel's work per
+ * byte of a frame (docs/benchmarks.md, "TCP through the netstack
+ * service"). Short ones stay inline, cheaper than the call.
+ */
+#define CAPN_COPY_CALL_MIN 64
+
 static inline void capn_copy_bytes_(uint8_t *dst, const uint8_t *src, size_t n)
 {
+    if (n >= CAPN_COPY_CALL_MIN) {
+        __builtin_memcpy(dst, src, n);
+        return;
+    }
     while (n >= 8) {
         uint64_t w;
         __builtin_memcpy(&w, src, 8);
@@ -130,6 +143,10 @@ static inline void capn_copy_bytes_(uint8_t *dst, const uint8_t *src, size_t n)
 
 static inline void capn_zero_bytes_(uint8_t *dst, size_t n)
 {
+    if (n >= CAPN_COPY_CALL_MIN) {
+        __builtin_memset(dst, 0, n);
+        return;
+    }
     static const uint64_t zero = 0;
     while (n >= 8) {
         __builtin_memcpy(dst, &zero, 8);

@@ -2,8 +2,9 @@
 # freestanding.sh OUT_DIR "CC FLAGS..." SOURCES...
 # TAP: compile each Cap'n Proto runtime source with the kernel's compiler and
 # flags, check the header on its own, and check that the objects together
-# need no symbol from outside (no libc, no memcpy/memset calls inserted by
-# the compiler).
+# need no symbol from outside but memcpy and memset, which the runtime
+# calls for long copies and clears (every binary linking it has them:
+# lib/freestanding/string.c or libc); no other libc function.
 set -u
 out=$1; cc=$2; shift 2
 mkdir -p "$out"
@@ -25,7 +26,11 @@ echo '#include "capnp/capnp.h"' | $cc -x c -fsyntax-only -MF /dev/null -
 tap $? "capnp.h compiles on its own"
 # shellcheck disable=SC2086
 ld -r -o "$out/capnp-all.o" $objs
-undef=$(nm -u "$out/capnp-all.o")
+# The symbols an object set needs beyond memcpy and memset.
+outside() {
+    nm -u "$1" | awk '{print $2}' | grep -v -x -e memcpy -e memset
+}
+undef=$(outside "$out/capnp-all.o")
 [ -z "$undef" ]
 tap $? "no external symbols${undef:+: $(echo $undef | tr '\n' ' ')}"
 # The same with clang, which inlines and transforms loops differently.
@@ -37,6 +42,6 @@ for src in "$@"; do
 done
 cobjs=$(for src in "$@"; do printf '%s ' "$out/clang-$(basename "$src" .c).o"; done)
 # shellcheck disable=SC2086
-ld -r -o "$out/clang-all.o" $cobjs && [ -z "$(nm -u "$out/clang-all.o")" ]
+ld -r -o "$out/clang-all.o" $cobjs && [ -z "$(outside "$out/clang-all.o")" ]
 tap $? "clang objects: no external symbols"
 echo "1..$n"

@@ -20,7 +20,6 @@
 #include "text/fmt.h"
 
 static uint8_t io[NS_IO_MAX] __attribute__((aligned(8)));
-static uint8_t arena[NS_IO_MAX + 1024] __attribute__((aligned(8)));
 static uint8_t reply[NS_IO_MAX + 1024] __attribute__((aligned(8)));
 static char msg[256];
 
@@ -56,7 +55,8 @@ __attribute__((format(printf, 4, 5))) void ns_fail(struct ns_obj *o, uint32_t ca
     ret_raw(o, call_id, reply, n, true, 0, 0);
 }
 
-/* Results built in arena by the caller, framed and returned. */
+/* Results built by the caller (ns_begin: in reply itself, so framing them
+ * copies nothing), framed and returned. */
 void ns_ret(struct ns_obj *o, uint32_t call_id, struct capn_bld *b, uint32_t cap)
 {
     size_t len = 0;
@@ -73,7 +73,7 @@ static struct capn_seg rseg;
 struct capn_bld *ns_begin(void)
 {
     static struct capn_bld b;
-    capn_bld_init(&b, &rseg, 1, arena, sizeof(arena));
+    capn_bld_init_framed(&b, &rseg, reply, sizeof(reply));
     return &b;
 }
 
