@@ -329,6 +329,11 @@ bool vnet_present(void)
     return net.up;
 }
 
+uint32_t vnet_frame_max(void)
+{
+    return net.up ? (uint32_t)net.mtu + VNET_ETH_HEADER : 0;
+}
+
 static void check_broken(void)
 {
     if (net.up && (net.rx.q.broken || net.tx.q.broken))
@@ -379,7 +384,7 @@ enum vnet_status vnet_send(const uint8_t *frame, uint32_t len)
     return VNET_QUEUE_FULL;
 }
 
-enum vnet_status vnet_receive(uint8_t *out, uint32_t *out_len)
+enum vnet_status vnet_rx_take(struct vnet_rx_frame *f)
 {
     if (!net.up)
         return VNET_NO_DEVICE;
@@ -396,24 +401,45 @@ enum vnet_status vnet_receive(uint8_t *out, uint32_t *out_len)
         }
         if (r == VIRTQ_SKIPPED)
             continue;
-        bool good = r == VIRTQ_GOT && len >= NET_HDR + VNET_ETH_HEADER &&
-                    len - NET_HDR <= (uint32_t)net.mtu + VNET_ETH_HEADER;
-        if (good) {
-            *out_len = len - NET_HDR;
-            memcpy(out, (uint8_t *)phys_to_virt(net.rx.buf_pa[id]) + NET_HDR, *out_len);
-        } else if (r == VIRTQ_GOT) {
-            net.stats.rx_dropped++;
-        }
-        /* The buffer goes back either way; it was just taken, so it is
-         * free to post. */
-        virtq_post(&net.rx.q, id, net.rx.buf_pa[id], BUF_SIZE, true);
-        kick(&net.rx, RX_QUEUE);
-        if (good) {
+        if (r == VIRTQ_GOT && len >= NET_HDR + VNET_ETH_HEADER &&
+            len - NET_HDR <= (uint32_t)net.mtu + VNET_ETH_HEADER) {
+            f->data = (const uint8_t *)phys_to_virt(net.rx.buf_pa[id]) + NET_HDR;
+            f->len = len - NET_HDR;
+            f->id = id;
             net.stats.rx_frames++;
-            net.stats.rx_bytes += *out_len;
+            net.stats.rx_bytes += f->len;
             return VNET_OK;
         }
+        if (r == VIRTQ_GOT)
+            net.stats.rx_dropped++;
+        /* A bad frame's buffer goes straight back; it was just taken, so
+         * it is free to post. */
+        virtq_post(&net.rx.q, id, net.rx.buf_pa[id], BUF_SIZE, true);
+        kick(&net.rx, RX_QUEUE);
     }
+}
+
+void vnet_rx_give_back(const struct vnet_rx_frame *f, uint32_t n)
+{
+    if (n == 0)
+        return;
+    /* Taken by vnet_rx_take and not posted since: free to post, unless
+     * the device was given up meanwhile (virtq_post then refuses). */
+    for (uint32_t i = 0; i < n; i++)
+        virtq_post(&net.rx.q, f[i].id, net.rx.buf_pa[f[i].id], BUF_SIZE, true);
+    kick(&net.rx, RX_QUEUE); /* one doorbell for the lot */
+}
+
+enum vnet_status vnet_receive(uint8_t *out, uint32_t *out_len)
+{
+    struct vnet_rx_frame f;
+    enum vnet_status st = vnet_rx_take(&f);
+    if (st != VNET_OK)
+        return st;
+    memcpy(out, f.data, f.len);
+    *out_len = f.len;
+    vnet_rx_give_back(&f, 1);
+    return VNET_OK;
 }
 
 static bool vnet_link_up_now(void)

@@ -42,12 +42,33 @@ void vnet_init(void);
 
 bool vnet_present(void);
 
+/* The largest frame the device receives (MTU + 14); 0 without a device. */
+uint32_t vnet_frame_max(void);
+
 /* Queue a frame for sending: VNET_ETH_HEADER..mtu + VNET_ETH_HEADER bytes. */
 enum vnet_status vnet_send(const uint8_t *frame, uint32_t len);
 
 /* Copy the next good received frame into buf (VNET_MAX_MTU +
  * VNET_ETH_HEADER bytes); its bounce buffer goes back to the device. */
 enum vnet_status vnet_receive(uint8_t *buf, uint32_t *len);
+
+/* A received frame lent in place: data points into its bounce buffer,
+ * which stays out of the device's hands until vnet_rx_give_back, so a
+ * caller copies it once, straight to where it goes. Frames too short or
+ * too long were dropped (and counted) before this. */
+struct vnet_rx_frame {
+    const uint8_t *data;
+    uint32_t len;
+    uint16_t id;
+};
+
+/* The next good received frame, lent. */
+enum vnet_status vnet_rx_take(struct vnet_rx_frame *f);
+
+/* Hand n lent frames' buffers back to the device (one doorbell). Every
+ * frame taken must be given back, once, before the next system call
+ * returns: the receive queue has no other buffers. */
+void vnet_rx_give_back(const struct vnet_rx_frame *f, uint32_t n);
 
 /* Fill *out; false (and zeros) without a working device. */
 bool vnet_get_info(struct vnet_info *out);

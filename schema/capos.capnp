@@ -570,6 +570,14 @@ interface NetworkInterface @0xadbbe0a5c58462ba {
   # arrives. Frames that arrive while nobody waits are kept in the receive
   # queue until it is full; later ones are dropped by the device.
   info @2 () -> (info :NetworkInfo);
+  receiveMany @3 () -> (frames :List(Data));
+  # Every frame received and not yet taken, oldest first, as one answer:
+  # at least one (waiting for it as receive does), at most 16 and at most
+  # as many full-size frames as the caller's result buffer holds (24 bytes,
+  # then 8 + the MTU + 14 rounded up to 8 for each). A result buffer too
+  # small for one full-size frame is refused with invalidArgument. One
+  # answer for a burst of frames is one kernel call and one wake-up
+  # instead of one per frame.
 }
 
 struct NetworkInfo {

@@ -1,8 +1,8 @@
 /*
  * netstack: the event loop. One thread owns the lib/net stack and waits,
- * with a single capos_cap_enter, for whichever comes first: the frame of
- * the NetworkInterface.receive it always keeps in flight (a deferred
- * completion), a call on one of its endpoints (objs.c), the end of the
+ * with a single capos_cap_enter, for whichever comes first: the frames of
+ * the NetworkInterface.receiveMany it always keeps in flight (a deferred
+ * completion, every frame waiting in one answer), a call on one of its endpoints (objs.c), the end of the
  * optional lifetime link, or the stack's next timer (net_next_deadline,
  * as the cap_enter timeout; the clock is Timer.now).
  *
@@ -21,7 +21,9 @@ struct ns ns;
 
 static uint8_t params[NS_IO_MAX + 1024] __attribute__((aligned(8)));
 static uint8_t results[4096] __attribute__((aligned(8)));
-static uint8_t rx_results[2048] __attribute__((aligned(8)));
+/* Room for 10 full-size frames per NetworkInterface.receiveMany answer,
+ * as many as the kernel's results arena holds. */
+static uint8_t rx_results[16384 + 8] __attribute__((aligned(8)));
 static struct capnpc_call rx_call, life_call;
 static uint64_t rx_ud, life_ud;
 static uint64_t tx_refused;
@@ -104,11 +106,11 @@ static void emit(void *ctx, const uint8_t *frame, size_t len)
 static void post_receive(void)
 {
     capnpc_call_init(&rx_call, params, 64, rx_results, sizeof(rx_results));
-    NetworkInterface_receive_begin(&rx_call);
+    NetworkInterface_receiveMany_begin(&rx_call);
     rx_ud = capos_ring_next_id();
     if (!capos_call_start(&rx_call, ns.nic, NetworkInterface_INTERFACE_ID,
-                          NetworkInterface_receive_METHOD, rx_ud))
-        capos_panic("netstack: could not queue NetworkInterface.receive");
+                          NetworkInterface_receiveMany_METHOD, rx_ud))
+        capos_panic("netstack: could not queue NetworkInterface.receiveMany");
 }
 
 static void on_frame(const struct capos_cqe *cqe)
@@ -117,12 +119,15 @@ static void on_frame(const struct capos_cqe *cqe)
     int rc = capos_call_finish(&rx_call, cqe, &root);
     rx_ud = 0;
     if (rc != CAPNPC_OK)
-        capos_panic("netstack: NetworkInterface.receive failed (%d)", rc);
-    NetworkInterface_receive_Results_r r = {root};
-    struct capn_data d = NetworkInterface_receive_Results_get_frame(r);
-    if (d.ptr && d.len) {
-        ns_share_backlogs(); /* SYNs find each listener's room as it is now */
-        net_input(&ns.st, d.ptr, d.len, ns.now);
+        capos_panic("netstack: NetworkInterface.receiveMany failed (%d)", rc);
+    NetworkInterface_receiveMany_Results_r r = {root};
+    List_Data_r frames = NetworkInterface_receiveMany_Results_get_frames(r);
+    for (uint32_t i = 0; i < List_Data_len(frames); i++) {
+        struct capn_data d = List_Data_get(frames, i);
+        if (d.ptr && d.len) {
+            ns_share_backlogs(); /* SYNs find each listener's room as it is now */
+            net_input(&ns.st, d.ptr, d.len, ns.now);
+        }
     }
 }
 

@@ -35,6 +35,10 @@ int main(void)
     NetworkInterface_receive_Results_r rr;
     capnpc_call_init(&c, params, sizeof(params), results, sizeof(results));
     expect_failed("receive", NetworkInterface_receive_call(&capos_transport, net, &c, &rr), &c);
+    NetworkInterface_receiveMany_Results_r rm;
+    capnpc_call_init(&c, params, sizeof(params), results, sizeof(results));
+    expect_failed("receiveMany", NetworkInterface_receiveMany_call(&capos_transport, net, &c, &rm),
+                  &c);
     capos_printf("net-nodev: %d failures\n", failures);
     return failures;
 }

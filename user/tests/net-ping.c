@@ -5,7 +5,10 @@
  * As 10.0.2.15: send an ARP request for 10.0.2.2 and check the reply (it
  * is for us, says 10.0.2.2 is at some MAC); then an ICMP echo request to
  * that MAC and check the echo reply (addresses, id, sequence, payload and
- * both checksums). Then the send lengths the kernel must refuse with
+ * both checksums). Then a burst of echo requests whose replies are read
+ * with receiveMany (every answer within what the result buffer holds,
+ * every reply once), and a result buffer too small for receiveMany. Then
+ * the send lengths the kernel must refuse with
  * typed errors (0, 13, MTU+15 and 60000 bytes), and info's counters.
  * Last, two receives are left waiting: one is cancelled (it completes
  * with CAPOS_E_CANCELLED), the other is abandoned by exiting (the kernel
@@ -119,10 +122,11 @@ static void arp(void)
     memcpy(gw_mac, r + 22, 6);
 }
 
-static void ping(void)
+enum { PAYLOAD = 32, IP_LEN = 20 + 8 + PAYLOAD, ECHO_LEN = 14 + IP_LEN };
+
+/* An ICMP echo request from us to 10.0.2.2, id 0xcafe, sequence seq. */
+static void build_echo(uint8_t *f, uint16_t seq)
 {
-    enum { PAYLOAD = 32, IP_LEN = 20 + 8 + PAYLOAD };
-    uint8_t f[14 + IP_LEN];
     memcpy(f, gw_mac, 6);
     memcpy(f + 6, my_mac, 6);
     put16(f + 12, ETH_IPV4);
@@ -141,22 +145,111 @@ static void ping(void)
     icmp[1] = 0;
     put16(icmp + 2, 0);
     put16(icmp + 4, 0xcafe);
-    put16(icmp + 6, 1);
+    put16(icmp + 6, seq);
     for (int i = 0; i < PAYLOAD; i++)
         icmp[8 + i] = (uint8_t)('a' + i % 26);
     put16(icmp + 2, inet_sum(icmp, 8 + PAYLOAD));
+}
+
+/* r (n bytes) is a good echo reply from 10.0.2.2 to us: its IPv4 header. */
+static bool echo_reply_ip_ok(const uint8_t *r, uint32_t n)
+{
+    const uint8_t *rip = r + 14;
+    return n >= ECHO_LEN && (rip[0] & 0xf) == 5 && get16(rip + 2) == IP_LEN &&
+           inet_sum(rip, 20) == 0 && memcmp(rip + 12, gw_ip, 4) == 0 &&
+           memcmp(rip + 16, my_ip, 4) == 0 && memcmp(r, my_mac, 6) == 0;
+}
+
+/* ... and its ICMP part: id 0xcafe, sequence seq, our payload back. */
+static bool echo_reply_icmp_ok(const uint8_t *r, uint16_t seq)
+{
+    const uint8_t *ricmp = r + 34;
+    uint8_t f[ECHO_LEN];
+    build_echo(f, seq);
+    return get16(ricmp + 4) == 0xcafe && get16(ricmp + 6) == seq &&
+           inet_sum(ricmp, 8 + PAYLOAD) == 0 && memcmp(ricmp + 8, f + 42, PAYLOAD) == 0;
+}
+
+static void ping(void)
+{
+    uint8_t f[ECHO_LEN];
+    build_echo(f, 1);
     CHECK(send_frame(f, sizeof(f)) == CAPNPC_OK, "ICMP echo request to 10.0.2.2 sent");
 
     uint8_t r[MAX_FRAME];
     uint32_t n = wait_frame(r, is_echo_reply);
-    const uint8_t *rip = r + 14, *ricmp = rip + 20;
-    bool ok = n >= sizeof(f) && (rip[0] & 0xf) == 5 && get16(rip + 2) == IP_LEN &&
-              inet_sum(rip, 20) == 0 && memcmp(rip + 12, gw_ip, 4) == 0 &&
-              memcmp(rip + 16, my_ip, 4) == 0 && memcmp(r, my_mac, 6) == 0;
+    bool ok = echo_reply_ip_ok(r, n);
     CHECK(ok, "echo reply: IPv4 header from 10.0.2.2 to 10.0.2.15, checksum good");
-    ok = ok && get16(ricmp + 4) == 0xcafe && get16(ricmp + 6) == 1 &&
-         inet_sum(ricmp, 8 + PAYLOAD) == 0 && memcmp(ricmp + 8, icmp + 8, PAYLOAD) == 0;
+    ok = ok && echo_reply_icmp_ok(r, 1);
     CHECK(ok, "echo reply: id 0xcafe, sequence 1, 32-byte payload back, checksum good");
+}
+
+/*
+ * receiveMany: BURST echo requests sent back to back, their replies read
+ * with a result buffer that holds exactly two full-size frames, so that
+ * every answer must hold one or two frames, and none may be lost or come
+ * twice. A buffer one byte smaller than one full-size frame needs is
+ * refused with invalidArgument.
+ */
+#define BURST 4
+static uint8_t many_results[16384 + 8] __attribute__((aligned(8)));
+
+static int receive_many(uint32_t result_size, NetworkInterface_receiveMany_Results_r *r,
+                        struct capnpc_call *c)
+{
+    capnpc_call_init(c, params, sizeof(params), many_results, result_size);
+    return NetworkInterface_receiveMany_call(&capos_transport, net, c, r);
+}
+
+static void ping_burst(uint16_t mtu)
+{
+    uint32_t full = 8 + ((uint32_t)mtu + 14 + 7) / 8 * 8;
+    struct capnpc_call c;
+    NetworkInterface_receiveMany_Results_r r;
+    int rc = receive_many(24 + full - 1, &r, &c);
+    CapException_r e = CapException_read_root(&c.msg);
+    CHECK(rc == CAPNPC_EXCEPTION && CapException_get_type(e) == CapException_Type_invalidArgument,
+          "receiveMany with a result buffer of %u bytes (one full frame needs %u) refused: %d",
+          24 + full - 1, 24 + full, rc);
+
+    for (uint16_t seq = 2; seq < 2 + BURST; seq++) {
+        uint8_t f[ECHO_LEN];
+        build_echo(f, seq);
+        CHECK(send_frame(f, sizeof(f)) == CAPNPC_OK, "echo request %u of the burst sent", seq);
+    }
+    unsigned seen[BURST] = {0}, got = 0, answers = 0, most = 0, bad = 0;
+    for (int calls = 0; got < BURST && calls < MAX_WAIT_FRAMES; calls++) {
+        rc = receive_many(24 + 2 * full, &r, &c);
+        List_Data_r frames = NetworkInterface_receiveMany_Results_get_frames(r);
+        uint32_t n = rc == CAPNPC_OK ? List_Data_len(frames) : 0;
+        CHECK(rc == CAPNPC_OK && n >= 1 && n <= 2,
+              "receiveMany answer %u: %u frames (1 or 2 fit the buffer), status %d", answers, n,
+              rc);
+        if (rc != CAPNPC_OK)
+            break;
+        answers++;
+        most = n > most ? n : most;
+        for (uint32_t i = 0; i < n; i++) {
+            struct capn_data d = List_Data_get(frames, i);
+            if (!is_echo_reply(d.ptr, d.len))
+                continue; /* something else slirp sent */
+            uint16_t seq = get16(d.ptr + 40);
+            if (seq < 2 || seq >= 2 + BURST || !echo_reply_ip_ok(d.ptr, d.len) ||
+                !echo_reply_icmp_ok(d.ptr, seq)) {
+                bad++;
+                continue;
+            }
+            seen[seq - 2]++;
+            got++;
+        }
+    }
+    bool once = true;
+    for (int i = 0; i < BURST; i++)
+        once = once && seen[i] == 1;
+    CHECK(once && bad == 0,
+          "receiveMany: each of the %d echo replies once, intact (%u answers, at most %u frames "
+          "in one, %u bad)",
+          BURST, answers, most, bad);
 }
 
 static void bad_lengths(uint16_t mtu)
@@ -231,12 +324,13 @@ int main(void)
 
     arp();
     ping();
+    ping_burst(mtu);
     bad_lengths(mtu);
 
     capnpc_call_init(&c, params, sizeof(params), results, sizeof(results));
     rc = NetworkInterface_info_call(&capos_transport, net, &c, &ir);
     info = NetworkInterface_info_Results_get_info(ir);
-    CHECK(rc == CAPNPC_OK && NetworkInfo_get_txFrames(info) == 2 &&
+    CHECK(rc == CAPNPC_OK && NetworkInfo_get_txFrames(info) == 2 + BURST &&
               NetworkInfo_get_rxFrames(info) >= 2 && NetworkInfo_get_deviceErrors(info) == 0,
           "info: %lu frames sent, %lu received, %lu device errors",
           (unsigned long)NetworkInfo_get_txFrames(info),
