@@ -20,9 +20,18 @@ XFER_HOT int xfer_take_any(struct process *p, const struct capos_sqe *sqe, uint3
     xfer_init(x);
     if (sqe->xfer_count == 0)
         return 0;
-    int rc = copy_from_user(p, d, sqe->xfer_addr, sqe->xfer_count * sizeof(d[0]));
-    if (rc)
-        return rc;
+    if (sqe->flags & CAPOS_SQE_F_XFER_INLINE) {
+        /* Validation saw to xfer_count == 1 (checked again: only d[0] is
+         * filled here). The word is the descriptor. */
+        if (sqe->xfer_count != 1)
+            return CAPOS_E_BAD_FLAGS;
+        d[0].cap = (uint32_t)sqe->xfer_addr;
+        d[0].mode = (uint32_t)(sqe->xfer_addr >> 32);
+    } else {
+        int rc = copy_from_user(p, d, sqe->xfer_addr, sqe->xfer_count * sizeof(d[0]));
+        if (rc)
+            return rc;
+    }
     for (uint32_t i = 0; i < sqe->xfer_count; i++) {
         struct cap_entry e;
         enum cap_status st;

@@ -47,6 +47,11 @@ $(eval $(call manifest_rule,$(BUILD)/bench/net.bin,system-bench-net.cue))
 $(BUILD)/bench/prof-net.cue: system-bench-net.cue
 	$(Q)sed 's/"net-bench"/"prof-net"/g' $< >$@
 $(eval $(call manifest_rule,$(BUILD)/bench/prof-net.bin,$(BUILD)/bench/prof-net.cue))
+# The same for the IPC profiling targets (user/bench/prof-ipc.c,
+# prof-move.c) in place of ipc-bench.
+$(BUILD)/bench/prof-ipc.cue $(BUILD)/bench/prof-move.cue: $(BUILD)/bench/%.cue: system-bench.cue
+	$(Q)sed 's/"ipc-bench"/"$*"/g' $< >$@
+$(foreach p,prof-ipc prof-move,$(eval $(call manifest_rule,$(BUILD)/bench/$(p).bin,$(BUILD)/bench/$(p).cue)))
 # Boot phases are measured on the init test system, which halts by itself
 # (the default system waits at the shell prompt).
 $(BUILD)/bench/boot.iso: $(KERNEL) $(BUILD)/systems/init.bin tools/mkiso.sh

@@ -10,6 +10,8 @@ prints executed instructions per symbol divided by N (user/bench/prof-now.c
 is an example target). The switch-over is not instruction-exact: keep the
 measured loop long and spin before and after it. A guest may mark several
 sections ("prof: start LABEL" ... "prof: end N"): each gets its own report.
+The run ends when the guest halts or prints "prof: done" (for systems
+that do not halt by themselves).
 QEMU_EXTRA adds QEMU arguments (e.g. a network device, for
 user/bench/prof-net.c). User programs all link at the same address: name
 only the ELFs whose code runs in the section, or read user symbols as
@@ -46,7 +48,7 @@ def boot():
         elif 'prof: end' in line:
             mon('log none'); sections.append((label, log, int(line.split()[-1])))
         elif 'panic' in line.lower(): print(line)
-        elif 'capOS: halting' in line: break
+        elif 'capOS: halting' in line or 'prof: done' in line: break
     q.kill()
     return sections
 if os.environ.get('PROF_LOG'):

@@ -49,7 +49,13 @@ enum capos_op {
  * left (docs/ipc.md, "Clients gone"). Opt-in, so that servers that do not
  * know the notification never see it. */
 #define CAPOS_SQE_F_CLIENTS_GONE (1u << 1)
-#define CAPOS_SQE_F_VALID_MASK   (CAPOS_SQE_F_EXCEPTION | CAPOS_SQE_F_CLIENTS_GONE)
+/* CALL, RETURN: one transfer descriptor carried in the entry itself:
+ * xfer_count is 1 and xfer_addr is the struct capos_xfer's 8 bytes
+ * (capos_xfer_inline), not its address. Most transfers move or copy one
+ * capability; this spares the kernel reading user memory for it. */
+#define CAPOS_SQE_F_XFER_INLINE (1u << 2)
+#define CAPOS_SQE_F_VALID_MASK                                                                     \
+    (CAPOS_SQE_F_EXCEPTION | CAPOS_SQE_F_CLIENTS_GONE | CAPOS_SQE_F_XFER_INLINE)
 
 /* Submission entry, 64 bytes. */
 struct capos_sqe {
@@ -121,6 +127,14 @@ struct capos_xfer {
 };
 #define CAPOS_XFER_COPY 1u
 #define CAPOS_XFER_MOVE 2u
+
+/* The xfer_addr word of an SQE with CAPOS_SQE_F_XFER_INLINE: the
+ * descriptor's two fields as the 8 bytes of struct capos_xfer (x86_64 is
+ * little-endian: cap in the low half, mode in the high). */
+static inline uint64_t capos_xfer_inline(uint32_t cap, uint32_t mode)
+{
+    return (uint64_t)mode << 32 | cap;
+}
 
 /*
  * What a completed RECV writes to its result buffer: this header, then

@@ -183,12 +183,19 @@ __attribute__((noinline, cold)) static int32_t check_exact(const union sqe_words
     if ((u->w[0] & z[0]) | (u->w[1] & z[1]) | (u->w[2] & z[2]) | (u->w[3] & z[3]) |
         (u->w[4] & z[4]) | (u->w[6] & z[6]) | (u->w[7] & z[7]))
         return CAPOS_E_BAD_FLAGS;
+    /* An inline descriptor is exactly one (the opcode took the flag, so it
+     * uses xfer_count). */
+    bool xfer_inline = s->flags & CAPOS_SQE_F_XFER_INLINE;
+    if (xfer_inline && s->xfer_count != 1)
+        return CAPOS_E_BAD_FLAGS;
     /* Unused lengths are 0 by now, so one test per field covers all opcodes. */
     if (s->params_len > CAPOS_MAX_PARAMS_LEN || s->result_len > CAPOS_MAX_RESULT_LEN ||
         s->xfer_count > CAPOS_MAX_XFER)
         return CAPOS_E_TOO_LARGE;
+    /* An inline descriptor's word is not an address. */
     if (bad_buffer(s->params_addr, s->params_len) || bad_buffer(s->result_addr, s->result_len) ||
-        bad_buffer(s->xfer_addr, (uint64_t)s->xfer_count * sizeof(struct capos_xfer)))
+        (!xfer_inline &&
+         bad_buffer(s->xfer_addr, (uint64_t)s->xfer_count * sizeof(struct capos_xfer))))
         return CAPOS_E_BAD_ADDRESS;
     /* Cap'n Proto interface ids are never 0; the kernel issues call ids from 1. */
     if ((d->required & RING_F_INTERFACE) && s->interface_id == 0)
@@ -215,7 +222,10 @@ static inline bool buffer_ok(uint64_t addr, uint64_t len, uint64_t end)
  * check_exact() to learn which error it gets. The words 2, 3, 4 and 7
  * (addresses and lengths) need no mask: the limits of an unused buffer
  * are 0. The order of the tests does not change the answer; this one
- * compiles to the fewest instructions on CALL (docs/benchmarks.md). Accepting exactly the SQEs
+ * compiles to the fewest instructions on CALL (docs/benchmarks.md). An
+ * inline transfer descriptor (CAPOS_SQE_F_XFER_INLINE) is not an address:
+ * only its count is tested (of the two ways to say so, the fewest
+ * instructions on the moved capability's round trip). Accepting exactly the SQEs
  * check_exact() accepts is tested (tests/host/test_ring.c:
  * random_entries_agree_with_ring_check_sqe, opdef_rows_decide_fields_and_flags).
  */
@@ -234,8 +244,10 @@ static inline int32_t check(const union sqe_words *u)
         s->xfer_count <= c->max_len[RING_BUF_XFER] &&
         buffer_ok(s->params_addr, s->params_len, c->end[RING_BUF_PARAMS]) &&
         buffer_ok(s->result_addr, s->result_len, c->end[RING_BUF_RESULT]) &&
-        buffer_ok(s->xfer_addr, (uint64_t)s->xfer_count * sizeof(struct capos_xfer),
-                  c->end[RING_BUF_XFER]))
+        (s->flags & CAPOS_SQE_F_XFER_INLINE
+             ? s->xfer_count == 1
+             : buffer_ok(s->xfer_addr, (uint64_t)s->xfer_count * sizeof(struct capos_xfer),
+                         c->end[RING_BUF_XFER])))
         return CAPOS_OK;
     return check_exact(u);
 }

@@ -61,7 +61,7 @@ const struct ring_opdef ring_opdefs[] = {
      * CapException) out, capabilities both ways. */
     [CAPOS_OP_CALL] = OPDEF(RING_F_METHOD | RING_F_CAP | RING_F_INTERFACE | RING_F_PARAMS |
                                 RING_F_RESULT | RING_F_XFER,
-                            0, RING_F_INTERFACE, .name = "CALL"),
+                            CAPOS_SQE_F_XFER_INLINE, RING_F_INTERFACE, .name = "CALL"),
     /* Wait for a CALL on the endpoint cap owns; the call lands in the
      * result buffer. With CAPOS_SQE_F_CLIENTS_GONE it may instead report
      * that no client reference is left. */
@@ -70,8 +70,9 @@ const struct ring_opdef ring_opdefs[] = {
     /* Answer call_id, received through the endpoint cap owns: the results
      * (or, with CAPOS_SQE_F_EXCEPTION, a CapException) are the params. */
     [CAPOS_OP_RETURN] =
-        OPDEF(RING_F_CAP | RING_F_PARAMS | RING_F_CALL_ID | RING_F_XFER, CAPOS_SQE_F_EXCEPTION,
-              RING_F_CALL_ID, .name = "RETURN", .needs_owner = true),
+        OPDEF(RING_F_CAP | RING_F_PARAMS | RING_F_CALL_ID | RING_F_XFER,
+              CAPOS_SQE_F_EXCEPTION | CAPOS_SQE_F_XFER_INLINE, RING_F_CALL_ID, .name = "RETURN",
+              .needs_owner = true),
     /* Drop the capability-table slot cap. Never blocks; freeing the object
      * it held is safe from the timer, which only interrupts user mode. */
     [CAPOS_OP_RELEASE] =

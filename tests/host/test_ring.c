@@ -723,6 +723,48 @@ Test(ring, opdef_rows_decide_fields_and_flags)
     }
 }
 
+/* CAPOS_SQE_F_XFER_INLINE: one descriptor in xfer_addr itself, on CALL and
+ * RETURN only, with xfer_count exactly 1; the word is never taken for an
+ * address. The fast path (process_one) must agree with the rules. */
+Test(ring, inline_transfer_descriptor)
+{
+    const uint64_t words[] = {capos_xfer_inline(5, CAPOS_XFER_MOVE),
+                              capos_xfer_inline(0xffffffffu, CAPOS_XFER_COPY), 0,
+                              0xffff800000000000ull, ~0ull};
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+        struct capos_sqe c = mk_from_row(CAPOS_OP_CALL);
+        c.flags = CAPOS_SQE_F_XFER_INLINE;
+        c.xfer_addr = words[i];
+        cr_assert_eq(ring_check_sqe(&c), CAPOS_OK, "CALL, inline word %#lx", (unsigned long)words[i]);
+        cr_assert_eq(process_one(c), CAPOS_OK, "CALL, inline word %#lx (fast path)",
+                     (unsigned long)words[i]);
+        struct capos_sqe r = mk_from_row(CAPOS_OP_RETURN);
+        r.flags = CAPOS_SQE_F_XFER_INLINE | CAPOS_SQE_F_EXCEPTION;
+        r.xfer_addr = words[i];
+        cr_assert_eq(process_one(r), CAPOS_OK, "RETURN, inline word %#lx", (unsigned long)words[i]);
+    }
+    /* Without the flag the same words are addresses: 0 with a count, and
+     * kernel or non-canonical ones, are refused. */
+    struct capos_sqe plain = WITH(mk_from_row(CAPOS_OP_CALL), x_.xfer_addr = 0xffff800000000000ull);
+    cr_assert_eq(process_one(plain), CAPOS_E_BAD_ADDRESS);
+    const uint16_t counts[] = {0, 2, 16, 17, 0xffff};
+    for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
+        struct capos_sqe c = mk_from_row(CAPOS_OP_CALL);
+        c.flags = CAPOS_SQE_F_XFER_INLINE;
+        c.xfer_count = counts[i];
+        c.xfer_addr = capos_xfer_inline(5, CAPOS_XFER_COPY);
+        cr_assert_eq(process_one(c), CAPOS_E_BAD_FLAGS, "inline with xfer_count %u",
+                     (unsigned)counts[i]);
+    }
+    const uint8_t others[] = {CAPOS_OP_NOP, CAPOS_OP_RECV, CAPOS_OP_RELEASE, CAPOS_OP_CANCEL};
+    for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+        struct capos_sqe e = mk_from_row(others[i]);
+        e.flags = CAPOS_SQE_F_XFER_INLINE;
+        cr_assert_eq(process_one(e), CAPOS_E_BAD_FLAGS, "%s refuses the inline flag",
+                     ring_opdefs[others[i]].name);
+    }
+}
+
 Test(ring, invalid_entries_mixed_with_valid_ones)
 {
     struct hctx h = {.action = RING_POST};
@@ -979,6 +1021,12 @@ static struct capos_sqe random_sqe(void)
     default:
         e = mk_nop(rnd());
         break;
+    }
+    /* Sometimes an inline descriptor (valid on CALL and RETURN with one). */
+    if (rnd() % 4 == 0) {
+        e.flags |= CAPOS_SQE_F_XFER_INLINE;
+        if (rnd() % 2)
+            e.xfer_count = 1;
     }
     int n = rnd() % 3;
     for (int i = 0; i < n; i++) {

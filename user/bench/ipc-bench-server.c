@@ -85,8 +85,10 @@ int main(void)
                                .params_addr = (uint64_t)result,
                                .params_len = sizeof(result),
                                .user_data = 2,
+                               /* In the entry, as the runtime sends one. */
+                               .flags = give_back ? CAPOS_SQE_F_XFER_INLINE : 0,
                                .xfer_count = give_back ? 1 : 0,
-                               .xfer_addr = give_back ? (uint64_t)&back : 0};
+                               .xfer_addr = give_back ? capos_xfer_inline(back.cap, back.mode) : 0};
         r->sq[tail++ & CAPOS_SQ_MASK] = (struct capos_sqe){.opcode = CAPOS_OP_RECV,
                                                            .cap = ep,
                                                            .result_addr = (uint64_t)recv_buf,

@@ -78,8 +78,10 @@ static uint64_t bench(uint32_t svc, uint32_t params_len, uint32_t cap, int itera
             .result_addr = (uint64_t)results,
             .result_len = sizeof(results),
             .user_data = 7,
+            /* One descriptor travels in the entry, as the runtime sends it. */
+            .flags = cap ? CAPOS_SQE_F_XFER_INLINE : 0,
             .xfer_count = cap ? 1 : 0,
-            .xfer_addr = cap ? (uint64_t)&x : 0,
+            .xfer_addr = cap ? capos_xfer_inline(x.cap, x.mode) : 0,
         };
         __atomic_store_n(&r->sq_tail, tail + 1, __ATOMIC_RELEASE);
         capos_cap_enter(1, UINT64_MAX);

@@ -20,13 +20,14 @@ int main(void)
     for (int i = 0; i < 100; i++)
         bench_rt(r, svc, empty_msg, sizeof(empty_msg), results, sizeof(results));
     capos_printf("prof: start\n");
-    for (volatile int spin = 0; spin < 2000000; spin++)
+    for (volatile int spin = 0; spin < 1000000; spin++)
         ;
     int bad = 0;
     for (int i = 0; i < N; i++)
         bad += !bench_rt(r, svc, empty_msg, sizeof(empty_msg), results, sizeof(results));
     capos_printf("prof: end %d\n", N);
-    for (volatile int spin = 0; spin < 2000000; spin++)
+    capos_printf("prof: done\n"); /* the benchmark system does not halt by itself */
+    for (volatile int spin = 0; spin < 1000000; spin++)
         ;
     capos_release(svc);
     capos_flush_releases();

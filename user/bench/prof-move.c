@@ -49,12 +49,13 @@ int main(void)
     for (int i = 0; i < 100; i++)
         timer = move_rt(r, svc, timer);
     capos_printf("prof: start\n");
-    for (volatile int spin = 0; spin < 2000000; spin++)
+    for (volatile int spin = 0; spin < 1000000; spin++)
         ;
     for (int i = 0; i < N; i++)
         timer = move_rt(r, svc, timer);
     capos_printf("prof: end %d\n", N);
-    for (volatile int spin = 0; spin < 2000000; spin++)
+    capos_printf("prof: done\n"); /* the benchmark system does not halt by itself */
+    for (volatile int spin = 0; spin < 1000000; spin++)
         ;
     return 0;
 }

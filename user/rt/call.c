@@ -30,6 +30,10 @@ static bool submit_request(const struct capnpc_request *req, struct capnpc_reply
         .xfer_count = (uint16_t)req->ncaps,
         .xfer_addr = req->ncaps ? (uint64_t)xfer : 0,
     };
+    if (req->ncaps == 1) { /* the descriptor in the entry itself */
+        sqe.flags = CAPOS_SQE_F_XFER_INLINE;
+        sqe.xfer_addr = capos_xfer_inline(xfer[0].cap, xfer[0].mode);
+    }
     return capos_ring_submit(&sqe);
 }
 

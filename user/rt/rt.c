@@ -119,7 +119,13 @@ static bool submit_one_xfer(const struct capos_sqe *sqe, const struct capos_xfer
      * memcpy (no builtins here) would be a call and a byte loop. */
     uint32_t slot = tail & CAPOS_SQ_MASK;
     *(struct capos_sqe *)&ring->sq[slot] = *sqe;
-    if (n) {
+    if (n == 1) {
+        /* One descriptor travels in the entry (the kernel reads no user
+         * memory for it). */
+        ring->sq[slot].flags |= CAPOS_SQE_F_XFER_INLINE;
+        ring->sq[slot].xfer_count = 1;
+        ring->sq[slot].xfer_addr = capos_xfer_inline(x[0].cap, x[0].mode);
+    } else if (n) {
         for (uint32_t i = 0; i < n; i++)
             xfer_store[slot][i] = x[i];
         ring->sq[slot].xfer_count = (uint16_t)n;

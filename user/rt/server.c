@@ -184,6 +184,10 @@ int capos_serve(struct capos_server *srv)
                                 .params_len = (uint32_t)len,
                                 .xfer_count = (uint16_t)ncaps,
                                 .xfer_addr = ncaps ? (uint64_t)ctx.result_caps : 0};
+        if (ncaps == 1) { /* the descriptor in the entry itself */
+            ret.flags |= CAPOS_SQE_F_XFER_INLINE;
+            ret.xfer_addr = capos_xfer_inline(ctx.result_caps[0].cap, ctx.result_caps[0].mode);
+        }
         struct capos_cqe retc;
         int32_t rr = submit_wait(&ret, &retc);
         /* A caller that went away meanwhile (CAPOS_E_DISCONNECTED) is not

@@ -327,6 +327,31 @@ static void test_owner_release(void)
                                                   .xfer_addr = (uint64_t)&x});
     CHECK(bad.result == CAPOS_E_BAD_TRANSFER,
           "a CALL carrying an endpoint's owner side is refused: %d", bad.result);
+    /* The same rules hold for a descriptor carried in the entry itself
+     * (CAPOS_SQE_F_XFER_INLINE): the owner side, the called capability
+     * moved, an unknown mode, a capability that does not exist. */
+    const struct {
+        uint64_t word;
+        int32_t want;
+        const char *what;
+    } inl[] = {
+        {capos_xfer_inline(s, CAPOS_XFER_COPY), CAPOS_E_BAD_TRANSFER, "the owner side"},
+        {capos_xfer_inline(k, CAPOS_XFER_MOVE), CAPOS_E_BAD_TRANSFER, "the called capability moved"},
+        {capos_xfer_inline(k, 7), CAPOS_E_BAD_TRANSFER, "mode 7"},
+        {capos_xfer_inline(0x7fff0, CAPOS_XFER_COPY), CAPOS_E_BAD_CAP, "no such capability"},
+    };
+    for (unsigned i = 0; i < sizeof(inl) / sizeof(inl[0]); i++) {
+        struct capos_cqe b = run((struct capos_sqe){.opcode = CAPOS_OP_CALL,
+                                                    .flags = CAPOS_SQE_F_XFER_INLINE,
+                                                    .cap = k,
+                                                    .interface_id = EDGE_IFACE,
+                                                    .result_addr = (uint64_t)cr[0],
+                                                    .result_len = 128,
+                                                    .xfer_count = 1,
+                                                    .xfer_addr = inl[i].word});
+        CHECK(b.result == inl[i].want, "an inline descriptor naming %s is refused: %d (want %d)",
+              inl[i].what, b.result, inl[i].want);
+    }
     calls[0] = call_async(k, cp, sizeof(cp), cr[0], 128);
     rc = run(recv_sqe(s, rb, sizeof(rb)));
     CHECK(rc.result == 0 && ret(s, rc.call_id, 0, 0, &x, 1) == 0,
