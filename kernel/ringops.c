@@ -65,6 +65,27 @@ static enum ring_action op_return(struct process *p, const struct capos_sqe *sqe
     return (enum ring_action)obj->type->ret(obj, p, owner, sqe, cqe);
 }
 
+/* RETURN, then RECV with the same entry. The RETURN's CQE is not posted:
+ * on success this entry goes on as the RECV (posted or deferred like
+ * one); on failure it completes with the RETURN's error and
+ * CAPOS_CQE_F_RETURN_FAILED, and no RECV is started, so that the server
+ * learns what its RETURN could not deliver (a capability it moved is still
+ * its own) exactly as from a RETURN. */
+static enum ring_action op_return_recv(struct process *p, const struct capos_sqe *sqe,
+                                       struct capos_cqe *cqe, const struct cap_entry *owner)
+{
+    struct kobject *obj = owner->object;
+    if (!obj->type->ret || !obj->type->recv)
+        return post(cqe, CAPOS_E_NOT_PERMITTED);
+    enum ring_action a = (enum ring_action)obj->type->ret(obj, p, owner, sqe, cqe);
+    if (a != RING_POST || cqe->result < 0) {
+        cqe->flags |= CAPOS_CQE_F_RETURN_FAILED;
+        return a;
+    }
+    *cqe = (struct capos_cqe){.user_data = cqe->user_data};
+    return (enum ring_action)obj->type->recv(obj, p, owner, sqe, cqe);
+}
+
 static enum ring_action op_release(struct process *p, const struct capos_sqe *sqe,
                                    struct capos_cqe *cqe, const struct cap_entry *owner)
 {
@@ -94,6 +115,7 @@ static const ring_issue_fn ring_issue[] = {
     [CAPOS_OP_RELEASE] = op_release,
     [CAPOS_OP_FINISH] = 0, /* reserved: refused by validation */
     [CAPOS_OP_CANCEL] = op_cancel,
+    [CAPOS_OP_RETURN_RECV] = op_return_recv,
 };
 _Static_assert(sizeof ring_issue / sizeof ring_issue[0] == CAPOS_OP_COUNT,
                "an issue function (or 0) for every opcode of include/capos/ring.h");

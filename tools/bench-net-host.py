@@ -13,8 +13,11 @@ count:
         guest's end of stream and close.
   RECV  we send COUNT bytes and end the stream, then wait for the guest's.
 
-Prints one line per connection; exits 1 if a connection went wrong or
-fewer than CONNECTIONS came within TIMEOUT seconds.
+Prints one line per connection, with its rate: the payload's bytes over
+the wall-clock time from the header to the end of the transfer (SEND: the
+last byte read; RECV: the guest's end of stream, after our last byte), in
+MB/s (10^6 bytes). Exits 1 if a connection went wrong or fewer than
+CONNECTIONS came within TIMEOUT seconds.
 """
 import socket
 import struct
@@ -48,6 +51,9 @@ def serve(conn):
     if len(head) != 16:
         return "short header (%d bytes)" % len(head), None
     what, count = head[:4], struct.unpack("<Q", head[4:12])[0]
+    t0 = time.monotonic()
+    rate = lambda n: "in %.3f s (%.2f MB/s)" % (time.monotonic() - t0,
+                                              n / 1e6 / max(time.monotonic() - t0, 1e-9))
     if what == b"SEND":
         got = 0
         while got < count:
@@ -55,10 +61,11 @@ def serve(conn):
             if not chunk:
                 break
             got += len(chunk)
+        took = rate(got)
         conn.sendall(struct.pack("<Q", got))
         drain(conn)
         err = "received %d of %d bytes" % (got, count) if got != count else None
-        return err, "host: received %d bytes from the guest" % got
+        return err, "host: received %d bytes from the guest %s" % (got, took)
     if what == b"RECV":
         block = bytes(range(256)) * 256
         sent = 0
@@ -67,7 +74,7 @@ def serve(conn):
             conn.sendall(block[:n])
             sent += n
         drain(conn)
-        return None, "host: sent %d bytes to the guest" % sent
+        return None, "host: sent %d bytes to the guest %s" % (sent, rate(sent))
     return "unknown direction %r" % what, None
 
 

@@ -11,6 +11,7 @@
 #   sh bench/linux-net/run.sh                # machine/CPU as capOS's make bench: -M q35 -cpu max
 #   PROFILE=baseline sh bench/linux-net/run.sh   # as ../shared/linux-baseline: -machine pc -cpu qemu64
 #   BYTES=8388608 ROUNDS=2 BOOTS=1           # the defaults
+#   ICOUNT=0 sh bench/linux-net/run.sh       # plain TCG: for the host's MB/s (LHOST lines)
 #   KERNEL=/path/vmlinuz MODULES=/path/lib/modules/VERSION   # another kernel
 #
 # Needs gcc (static glibc), python3, qemu-system-x86 (mkinitrd.py writes the
@@ -24,6 +25,7 @@ WORK=${WORK:-$HERE/work}
 PROFILE=${PROFILE:-capos}
 BOOTS=${BOOTS:-1}
 ROUNDS=${ROUNDS:-2}
+ICOUNT=${ICOUNT:-1}
 BYTES=${BYTES:-8388608}
 mkdir -p "$WORK"
 
@@ -65,7 +67,9 @@ esac
 b=1
 while [ $b -le "$BOOTS" ]; do
 	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-	QEMU="qemu-system-x86_64 $MC -accel tcg -icount shift=0,sleep=off -m 512 -smp 1 -nographic -no-reboot -kernel $KERNEL -initrd $WORK/initrd-lnet.gz -netdev user,id=n0 -device virtio-net-pci,netdev=n0,disable-legacy=on"
+	IC="-icount shift=0,sleep=off"
+	[ "$ICOUNT" = 1 ] || IC=""
+	QEMU="qemu-system-x86_64 $MC -accel tcg $IC -m 512 -smp 1 -nographic -no-reboot -kernel $KERNEL -initrd $WORK/initrd-lnet.gz -netdev user,id=n0 -device virtio-net-pci,netdev=n0,disable-legacy=on"
 	APPEND="console=ttyS0 quiet nokaslr mitigations=off panic=-1 lnet_port=$port lnet_bytes=$BYTES lnet_rounds=$ROUNDS"
 	echo "# kernel: $KERNEL"
 	echo "# qemu: $QEMU -append \"$APPEND\""
@@ -83,5 +87,7 @@ while [ $b -le "$BOOTS" ]; do
 	done
 	kill $host 2>/dev/null || true
 	wait $host || echo "LNET error: the host peer failed: $(tail -1 "$WORK/host.out")"
+	# The host's view, with its wall-clock rate per connection.
+	sed -n 's/^host: /LHOST /p' "$WORK/host.out"
 	b=$((b + 1))
 done

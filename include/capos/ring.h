@@ -32,6 +32,9 @@ enum capos_op {
     CAPOS_OP_RELEASE = 5, /* drop a capability-table slot */
     CAPOS_OP_FINISH = 6,  /* reserved: completes with CAPOS_E_RESERVED_OPCODE */
     CAPOS_OP_CANCEL = 7,  /* cancel this process's pending CALL or RECV (target_user_data) */
+    /* RETURN call_id, then RECV on the same endpoint, as one entry: a
+     * server's steady state in one ring operation instead of two. */
+    CAPOS_OP_RETURN_RECV = 8,
     /* Not an opcode: one past the last. Tables indexed by opcode have this
      * many rows and say so in a static assertion, so a new opcode cannot be
      * added without a row in each (lib/kcore/ring_opdef.c, kernel/ringops.c). */
@@ -41,15 +44,15 @@ enum capos_op {
 /* SQE flags. Any other bit set is an error (CAPOS_E_BAD_FLAGS), and so is
  * a flag on an opcode it does not apply to. */
 #define CAPOS_SQE_F_NONE 0u
-/* RETURN: the params are a CapException, not results; the caller's CQE
+/* RETURN, RETURN_RECV: the params are a CapException, not results; the caller's CQE
  * gets CAPOS_CQE_F_EXCEPTION. */
 #define CAPOS_SQE_F_EXCEPTION (1u << 0)
-/* RECV: this RECV may also complete, without a call, with
+/* RECV, RETURN_RECV: this RECV may also complete, without a call, with
  * CAPOS_CQE_F_CLIENTS_GONE once no client reference to the endpoint is
  * left (docs/ipc.md, "Clients gone"). Opt-in, so that servers that do not
  * know the notification never see it. */
 #define CAPOS_SQE_F_CLIENTS_GONE (1u << 1)
-/* CALL, RETURN: one transfer descriptor carried in the entry itself:
+/* CALL, RETURN, RETURN_RECV: one transfer descriptor carried in the entry itself:
  * xfer_count is 1 and xfer_addr is the struct capos_xfer's 8 bytes
  * (capos_xfer_inline), not its address. Most transfers move or copy one
  * capability; this spares the kernel reading user memory for it. */
@@ -94,6 +97,10 @@ struct capos_cqe {
  * CQE's result is then CAPOS_RESULT_EXCEPTION. */
 #define CAPOS_CQE_F_EXCEPTION  (1u << 0)
 #define CAPOS_RESULT_EXCEPTION 1
+/* RETURN_RECV: the RETURN failed (result is its error, as a RETURN's CQE
+ * would have it) and no RECV was started; the server's next RECV must be
+ * submitted anew. */
+#define CAPOS_CQE_F_RETURN_FAILED (1u << 2)
 /* A RECV that asked for it (CAPOS_SQE_F_CLIENTS_GONE) completed with no
  * call: every client reference to the endpoint (capabilities, wrappers,
  * capabilities in transit) is gone. result 0, call_id 0 (never a call's),

@@ -83,6 +83,14 @@ const struct ring_opdef ring_opdefs[] = {
      * target_user_data (the interface_id word) with CAPOS_E_CANCELLED. Any
      * value may be a user_data, 0 included, so the field is not required. */
     [CAPOS_OP_CANCEL] = OPDEF(RING_F_INTERFACE, 0, 0, .name = "CANCEL", .control = true),
+    /* RETURN call_id (params, transfers and flags as RETURN), then, if that
+     * succeeded, RECV into the result buffer (as RECV, CLIENTS_GONE
+     * included). One CQE: the RECV's, or the RETURN's error with
+     * CAPOS_CQE_F_RETURN_FAILED. */
+    [CAPOS_OP_RETURN_RECV] =
+        OPDEF(RING_F_CAP | RING_F_PARAMS | RING_F_RESULT | RING_F_CALL_ID | RING_F_XFER,
+              CAPOS_SQE_F_EXCEPTION | CAPOS_SQE_F_XFER_INLINE | CAPOS_SQE_F_CLIENTS_GONE,
+              RING_F_CALL_ID, .name = "RETURN_RECV", .needs_owner = true),
 };
 
 /* Sized by its last row: an opcode added to include/capos/ring.h without

@@ -2,8 +2,8 @@
  * The server side of the IPC benchmark (user/bench/ipc-bench.c): answers
  * every call on its exported endpoint "svc" with a 16-byte result, as
  * cheaply as the ring allows: the RETURN of one call and the RECV of the
- * next (and a RELEASE of whatever capability came with the call) go to the
- * kernel in one cap_enter. Method 1 means "last call": answer it and exit;
+ * next as one RETURN_RECV entry (and a RELEASE of whatever capability came
+ * with the call) go to the kernel in one cap_enter. Method 1 means "last call": answer it and exit;
  * method 2 means "give the capability back": the RETURN moves it to the
  * caller again instead of releasing it.
  */
@@ -30,13 +30,14 @@ int main(void)
                                                      .result_len = sizeof(recv_buf),
                                                      .user_data = 1};
     __atomic_store_n(&r->sq_tail, tail + 1, __ATOMIC_RELEASE);
-    /* Completions to wait for: the RELEASEs and the RETURN complete at
-     * once, the RECV when the next call comes; waiting for all of them
-     * makes one cap_enter per call. */
+    /* Completions to wait for: the RELEASEs complete at once, the
+     * RETURN_RECV when the next call comes; waiting for all of them makes
+     * one cap_enter per call. */
     uint32_t want = 1;
     for (;;) {
         capos_cap_enter(want, UINT64_MAX);
-        /* Reap: RECV completions (user_data 1) and the RETURNs' (2). */
+        /* Reap: the RECV or RETURN_RECV completions (user_data 1); the
+         * RELEASEs' need nothing. */
         bool got = false;
         struct capos_cqe c = {0};
         uint32_t head = r->cq_head;
@@ -44,6 +45,7 @@ int main(void)
             const volatile struct capos_cqe *q = &r->cq[head & CAPOS_CQ_MASK];
             if (q->user_data == 1) {
                 c.result = q->result;
+                c.flags = q->flags;
                 c.call_id = q->call_id;
                 got = true;
             }
@@ -52,6 +54,8 @@ int main(void)
         __atomic_store_n(&r->cq_head, head, __ATOMIC_RELEASE);
         if (!got)
             continue;
+        if (c.flags & CAPOS_CQE_F_RETURN_FAILED)
+            return 2; /* an answer the kernel refused: nothing to measure */
         if (c.result < 0)
             return 0; /* the endpoint closed: the benchmark is over */
         if (h->method == 1) {
@@ -74,26 +78,24 @@ int main(void)
             back = (struct capos_xfer){.cap = rec[0].cap, .mode = CAPOS_XFER_MOVE};
             caps = 0;
         }
-        want = 2;
+        want = 1;
         for (uint16_t i = 0; i < caps && i < 4; i++, want++)
             r->sq[tail++ & CAPOS_SQ_MASK] =
                 (struct capos_sqe){.opcode = CAPOS_OP_RELEASE, .cap = rec[i].cap};
+        /* The answer and the next RECV in one entry (RETURN_RECV). */
         r->sq[tail++ & CAPOS_SQ_MASK] =
-            (struct capos_sqe){.opcode = CAPOS_OP_RETURN,
+            (struct capos_sqe){.opcode = CAPOS_OP_RETURN_RECV,
                                .cap = ep,
                                .call_id = c.call_id,
                                .params_addr = (uint64_t)result,
                                .params_len = sizeof(result),
-                               .user_data = 2,
+                               .result_addr = (uint64_t)recv_buf,
+                               .result_len = sizeof(recv_buf),
+                               .user_data = 1,
                                /* In the entry, as the runtime sends one. */
                                .flags = give_back ? CAPOS_SQE_F_XFER_INLINE : 0,
                                .xfer_count = give_back ? 1 : 0,
                                .xfer_addr = give_back ? capos_xfer_inline(back.cap, back.mode) : 0};
-        r->sq[tail++ & CAPOS_SQ_MASK] = (struct capos_sqe){.opcode = CAPOS_OP_RECV,
-                                                           .cap = ep,
-                                                           .result_addr = (uint64_t)recv_buf,
-                                                           .result_len = sizeof(recv_buf),
-                                                           .user_data = 1};
         __atomic_store_n(&r->sq_tail, tail, __ATOMIC_RELEASE);
     }
 }

@@ -1,7 +1,9 @@
 /*
  * The server loop: RECV on an endpoint this process owns, decode the call,
  * run the handler through the generated dispatch tables, RETURN the
- * results (or a CapException), repeat until a handler asks to stop.
+ * results (or a CapException) and RECV the next call as one RETURN_RECV
+ * entry, repeat until a handler asks to stop (that answer is a plain
+ * RETURN).
  */
 #include "capos_rt.h"
 
@@ -31,14 +33,6 @@ static bool serve_bufs_ready(void)
     else
         bufs = capos_malloc(sizeof(*bufs));
     return bufs != 0;
-}
-
-static int32_t submit_wait(struct capos_sqe *sqe, struct capos_cqe *cqe)
-{
-    sqe->user_data = capos_ring_next_id();
-    if (!capos_ring_submit(sqe) || !capos_ring_wait(sqe->user_data, cqe))
-        return CAPOS_E_INTERNAL;
-    return cqe->result;
 }
 
 void capos_call_fail(struct capos_call_ctx *ctx, int type, const char *message)
@@ -141,21 +135,53 @@ static size_t dispatch_call(struct capos_server *srv, struct capos_call_ctx *ctx
     return build_exception(CapException_Type_invalidArgument, "the params do not match the method");
 }
 
+/* The RECV that starts serving, or that follows a failed RETURN_RECV; its
+ * user_data, or 0 if the ring refused it. */
+static uint64_t submit_recv(struct capos_server *srv)
+{
+    struct capos_sqe rs = {.opcode = CAPOS_OP_RECV,
+                           .cap = srv->endpoint,
+                           .result_addr = (uint64_t)bufs->recv_buf,
+                           .result_len = sizeof(bufs->recv_buf),
+                           .user_data = capos_ring_next_id()};
+    return capos_ring_submit(&rs) ? rs.user_data : 0;
+}
+
+/* What a RETURN could not give (it failed, or was an exception, which
+ * carries none) is still in our table: let the moved ones go. */
+static void release_moves(const struct capos_xfer *x, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (x[i].mode == CAPOS_XFER_MOVE)
+            capos_release(x[i].cap);
+}
+
 int capos_serve(struct capos_server *srv)
 {
     if (!serve_bufs_ready())
         return CAPOS_E_NO_MEMORY;
+    /* Each answer goes out with the next RECV as one RETURN_RECV entry;
+     * the moves it carried are kept until its CQE says the RETURN went
+     * through (CAPOS_CQE_F_RETURN_FAILED otherwise). */
+    struct capos_xfer sent[CAPOS_MAX_XFER];
+    uint32_t nsent = 0;
+    uint64_t ud = submit_recv(srv);
     for (;;) {
-        struct capos_sqe rs = {.opcode = CAPOS_OP_RECV,
-                               .cap = srv->endpoint,
-                               .result_addr = (uint64_t)bufs->recv_buf,
-                               .result_len = sizeof(bufs->recv_buf),
-                               .user_data = capos_ring_next_id()};
         struct capos_cqe rc;
-        if (!capos_ring_submit(&rs))
+        if (!ud)
             return CAPOS_E_INTERNAL;
-        if (!wait_recv(srv, rs.user_data, &rc))
+        if (!wait_recv(srv, ud, &rc))
             return 0;
+        if (rc.flags & CAPOS_CQE_F_RETURN_FAILED) {
+            /* A caller that went away meanwhile (CAPOS_E_DISCONNECTED) is
+             * not the server's problem; what it was to get is ours. */
+            release_moves(sent, nsent);
+            nsent = 0;
+            capos_flush_releases();
+            ud = submit_recv(srv);
+            continue;
+        }
+        nsent = 0;
         if (rc.result < 0)
             return rc.result; /* the endpoint is gone, or the ring is broken */
         const struct capos_recv_header *h = (const void *)bufs->recv_buf;
@@ -174,33 +200,9 @@ int capos_serve(struct capos_server *srv)
         for (uint32_t i = 0; i < h->cap_count && i < CAPOS_MAX_XFER; i++)
             if (!(ctx.adopted >> i & 1))
                 capos_release(ctx.caps[i].cap);
-        /* An exception carries no capabilities. */
-        uint32_t ncaps = exception ? 0 : ctx.nresult_caps;
-        struct capos_sqe ret = {.opcode = CAPOS_OP_RETURN,
-                                .cap = srv->endpoint,
-                                .flags = exception ? CAPOS_SQE_F_EXCEPTION : 0,
-                                .call_id = rc.call_id,
-                                .params_addr = (uint64_t)bufs->reply,
-                                .params_len = (uint32_t)len,
-                                .xfer_count = (uint16_t)ncaps,
-                                .xfer_addr = ncaps ? (uint64_t)ctx.result_caps : 0};
-        if (ncaps == 1) { /* the descriptor in the entry itself */
-            ret.flags |= CAPOS_SQE_F_XFER_INLINE;
-            ret.xfer_addr = capos_xfer_inline(ctx.result_caps[0].cap, ctx.result_caps[0].mode);
-        }
-        struct capos_cqe retc;
-        int32_t rr = submit_wait(&ret, &retc);
-        /* A caller that went away meanwhile (CAPOS_E_DISCONNECTED) is not
-         * the server's problem, but what the handler meant to give away
-         * and did not (the RETURN failed, or was an exception, which
-         * carries none) is still in our table: let it go. */
-        if (rr < 0 || exception)
-            for (uint32_t i = 0; i < ctx.nresult_caps; i++)
-                if (ctx.result_caps[i].mode == CAPOS_XFER_MOVE)
-                    capos_release(ctx.result_caps[i].cap);
-        capos_flush_releases();
         if (srv->wipe) {
-            /* Bounds were checked by dispatch_call; a bad header wipes all. */
+            /* Before the next RECV can write there. Bounds were checked by
+             * dispatch_call; a bad header wipes all. */
             size_t used = h->params_offset <= sizeof(bufs->recv_buf) &&
                                   h->params_len <= sizeof(bufs->recv_buf) - h->params_offset
                               ? h->params_offset + h->params_len
@@ -209,8 +211,42 @@ int capos_serve(struct capos_server *srv)
             for (size_t i = 0; i < used; i++)
                 v[i] = 0;
         }
+        /* An exception carries no capabilities. */
+        uint32_t ncaps = exception ? 0 : ctx.nresult_caps;
+        bool last = srv->stop; /* no RECV after the last answer */
+        struct capos_sqe ret = {.opcode = last ? CAPOS_OP_RETURN : CAPOS_OP_RETURN_RECV,
+                                .cap = srv->endpoint,
+                                .flags = exception ? CAPOS_SQE_F_EXCEPTION : 0,
+                                .call_id = rc.call_id,
+                                .params_addr = (uint64_t)bufs->reply,
+                                .params_len = (uint32_t)len,
+                                .result_addr = last ? 0 : (uint64_t)bufs->recv_buf,
+                                .result_len = last ? 0 : sizeof(bufs->recv_buf),
+                                .xfer_count = (uint16_t)ncaps,
+                                .xfer_addr = ncaps ? (uint64_t)ctx.result_caps : 0,
+                                .user_data = capos_ring_next_id()};
+        if (ncaps == 1) { /* the descriptor in the entry itself */
+            ret.flags |= CAPOS_SQE_F_XFER_INLINE;
+            ret.xfer_addr = capos_xfer_inline(ctx.result_caps[0].cap, ctx.result_caps[0].mode);
+        }
+        if (exception)
+            release_moves(ctx.result_caps, ctx.nresult_caps);
+        for (uint32_t i = 0; i < ncaps; i++)
+            sent[i] = ctx.result_caps[i];
+        nsent = ncaps;
         srv->served++;
-        if (srv->stop)
+        if (!capos_ring_submit(&ret))
+            return CAPOS_E_INTERNAL;
+        capos_flush_releases();
+        if (last) {
+            struct capos_cqe retc;
+            if (!capos_ring_wait(ret.user_data, &retc))
+                return CAPOS_E_INTERNAL;
+            if (retc.result < 0)
+                release_moves(sent, nsent);
+            capos_flush_releases();
             return 0;
+        }
+        ud = ret.user_data;
     }
 }

@@ -9,7 +9,10 @@
  *      waiting RECV (and the last owner is what counts);
  *   d. the endpoint queue limit, filled by five children (ipc-flood);
  *   e. a client that exits while its call is served, or while it is
- *      queued (ipc-call-exit).
+ *      queued (ipc-call-exit);
+ *   f. RETURN_RECV: an answer and the next call in one entry; a failed
+ *      RETURN part flagged, with no RECV started and a moved capability
+ *      kept; its waiting RECV cancelled.
  */
 #include "capos_rt.h"
 
@@ -573,6 +576,86 @@ static void test_client_exit(void)
 /* A CALL whose params could never fit a RECV (the header and the
  * capability records come first) is refused when it is made, instead of
  * blocking the queue for every later caller. */
+/* ---- f. RETURN_RECV: the answer and the next RECV as one entry ---- */
+
+static struct capos_sqe return_recv_sqe(uint32_t server, uint32_t call_id, const void *p,
+                                        uint32_t plen, void *buf, uint32_t len)
+{
+    return (struct capos_sqe){.opcode = CAPOS_OP_RETURN_RECV,
+                              .cap = server,
+                              .call_id = call_id,
+                              .params_addr = (uint64_t)p,
+                              .params_len = plen,
+                              .result_addr = (uint64_t)buf,
+                              .result_len = len};
+}
+
+static void test_return_recv(void)
+{
+    uint32_t s, k;
+    CHECK(test_create_endpoint(factory, EDGE_IFACE, &s, &k), "an endpoint for RETURN_RECV");
+    static const uint8_t cp[16] = "return_recv....";
+    static const uint8_t res[24] = "the answer to call A...";
+    static uint8_t ca[64], cb[64], cc[64], cd[8], rb[256];
+    struct op a = call_async(k, cp, sizeof(cp), ca, sizeof(ca));
+    struct capos_cqe rc = run(recv_sqe(s, rb, sizeof(rb)));
+    struct op b = call_async(k, cp, sizeof(cp), cb, sizeof(cb));
+    /* Answer A and take B, which is queued: one CQE, B's. */
+    struct capos_cqe rr = run(return_recv_sqe(s, rc.call_id, res, sizeof(res), rb, sizeof(rb)));
+    const struct capos_recv_header *h = (const void *)rb;
+    struct capos_cqe ac = op_wait(&a);
+    CHECK(rc.result == 0 && rr.result == 0 && rr.flags == 0 && rr.call_id != rc.call_id &&
+              h->call_id == rr.call_id && ac.result == 0 && ac.result_len == sizeof(res) &&
+              memcmp(ca, res, sizeof(res)) == 0 && !op_poll(&b),
+          "RETURN_RECV: A answered (%d, %u bytes) and B received (%d, call id %u) in one entry",
+          ac.result, ac.result_len, rr.result, rr.call_id);
+    /* A forged call id: the RETURN's error, flagged, and no RECV started
+     * (the next call stays queued until a RECV of our own takes it). */
+    uint32_t idb = rr.call_id;
+    struct op c = call_async(k, cp, sizeof(cp), cc, sizeof(cc));
+    rr = run(return_recv_sqe(s, idb + 1000, res, sizeof(res), rb, sizeof(rb)));
+    CHECK(rr.result == CAPOS_E_BAD_CALL_ID && (rr.flags & CAPOS_CQE_F_RETURN_FAILED) &&
+              !op_poll(&b) && !op_poll(&c),
+          "RETURN_RECV with a forged call id: CAPOS_E_BAD_CALL_ID and the RETURN-failed flag (%d, "
+          "flags 0x%x); B still in flight, C still queued",
+          rr.result, rr.flags);
+    /* A result buffer too small for B's answer: the RETURN part fails
+     * for the server too, and what it moved is still its own. */
+    uint32_t t = timer_copy();
+    struct capos_sqe mv = return_recv_sqe(s, idb, res, sizeof(res), rb, sizeof(rb));
+    mv.flags = CAPOS_SQE_F_XFER_INLINE;
+    mv.xfer_count = 1;
+    mv.xfer_addr = capos_xfer_inline(t, CAPOS_XFER_MOVE);
+    struct op d = call_async(k, cp, sizeof(cp), cd, sizeof(cd)); /* 8 bytes: too small */
+    struct capos_cqe rd = run(recv_sqe(s, rb, sizeof(rb)));      /* takes C */
+    struct capos_cqe re = run(recv_sqe(s, rb, sizeof(rb)));      /* takes D */
+    mv.call_id = re.call_id;
+    rr = run(mv);
+    CHECK(rd.result == 0 && re.result == 0 && rr.result == CAPOS_E_RESULT_TOO_SMALL &&
+              (rr.flags & CAPOS_CQE_F_RETURN_FAILED) && t && timer_works(t),
+          "RETURN_RECV moving a capability to a caller whose buffer is too small: %d, the "
+          "RETURN-failed flag, and the capability is still the server's",
+          rr.result);
+    struct capos_cqe dc = op_wait(&d);
+    CHECK(dc.result == CAPOS_E_RESULT_TOO_SMALL, "the caller got CAPOS_E_RESULT_TOO_SMALL (%d)",
+          dc.result);
+    /* Nothing queued: the RECV part waits, and can be cancelled. */
+    CHECK(ret(s, idb, res, sizeof(res), 0, 0) == 0, "B answered by a plain RETURN");
+    struct op w = op_submit(return_recv_sqe(s, rd.call_id, res, sizeof(res), rb, sizeof(rb)));
+    struct capos_cqe cdone = op_wait(&c);
+    CHECK(cdone.result == 0 && !op_poll(&w),
+          "RETURN_RECV with nothing queued: C answered, the RECV part waits");
+    struct capos_cqe cn =
+        run((struct capos_sqe){.opcode = CAPOS_OP_CANCEL, .target_user_data = w.ud});
+    struct capos_cqe wc = op_wait(&w);
+    CHECK(cn.result == 0 && wc.result == CAPOS_E_CANCELLED && !(wc.flags & CAPOS_CQE_F_RETURN_FAILED),
+          "its waiting RECV cancelled (%d, %d)", cn.result, wc.result);
+    op_wait(&b);
+    release(t);
+    release(s);
+    release(k);
+}
+
 static void test_oversized_call(void)
 {
     static uint8_t big[CAPOS_MAX_PARAMS_LEN] __attribute__((aligned(8)));
@@ -614,6 +697,7 @@ int main(void)
     test_queue_limit();
     test_client_exit();
     test_oversized_call();
+    test_return_recv();
     capos_printf("ipc-edge: %d failures\n", failures);
     return failures;
 }
