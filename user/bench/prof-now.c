@@ -19,7 +19,7 @@ int main(void)
         Timer_now_call(&capos_transport, timer, &c, &now);
     }
     capos_printf("prof: start\n");
-    for (volatile int spin = 0; spin < 2000000; spin++)
+    for (volatile int spin = 0; spin < 1000000; spin++)
         ;
     for (int i = 0; i < N; i++) {
         uint8_t p[64], r[64];
@@ -30,7 +30,7 @@ int main(void)
         sum += Timer_now_Results_get_ns(now);
     }
     capos_printf("prof: end %d\n", N);
-    for (volatile int spin = 0; spin < 2000000; spin++)
+    for (volatile int spin = 0; spin < 1000000; spin++)
         ;
     return sum == 0;
 }

@@ -14,8 +14,6 @@
 #define DEBUG_EXIT_FAILURE 0x11 /* QEMU exit status 35 */
 
 struct cpu_features cpu_features;
-/* Read by usercopy.S: stac/clac exist only with SMAP. */
-uint8_t smap_enabled;
 extern uint64_t boot_tsc;
 
 void cpu_detect(void)
@@ -63,7 +61,23 @@ void cpu_enable_protections(void)
     if (cpu_features.smap)
         cr4 |= CR4_SMAP;
     write_cr4(cr4);
-    smap_enabled = cpu_features.smap;
+}
+
+/*
+ * stac and clac raise #UD on a CPU without SMAP: there, overwrite each of
+ * their sites in usercopy.S with a 3-byte no-op, once, at boot. Runs
+ * under the boot page tables (the text is still writable; paging_init
+ * makes it read-only) and before any other CPU starts; the CPUID after
+ * the writes serializes, so no stale decoding of them survives.
+ */
+static void smap_patch_out(void)
+{
+    extern const uint64_t arch_smap_sites[], arch_smap_sites_end[];
+    static const uint8_t nop3[3] = {0x0f, 0x1f, 0x00}; /* nopl (%rax) */
+    for (const uint64_t *s = arch_smap_sites; s < arch_smap_sites_end; s++)
+        memcpy((void *)*s, nop3, sizeof(nop3));
+    uint32_t a, b, c, d;
+    cpuid(0, 0, &a, &b, &c, &d);
 }
 
 const char *arch_cpu_feature_string(void)
@@ -79,6 +93,8 @@ const char *arch_cpu_feature_string(void)
 void arch_cpu_init(void)
 {
     cpu_detect();
+    if (!cpu_features.smap)
+        smap_patch_out();
     arch_syscall_init_cpu();
     gdt_init();
     idt_init();

@@ -5,30 +5,39 @@
  * page-fault handler sees RIP inside this routine and resumes at
  * arch_user_copy_fault instead of reporting a kernel fault. SMAP is lifted
  * (stac) only for the copy itself.
+ *
+ * stac and clac exist only on CPUs with SMAP. Rather than test for it on
+ * every copy (two loads and branches each time), their sites are listed in
+ * arch_smap_sites and overwritten with a 3-byte no-op at boot on a CPU
+ * without it (cpu.c, before the kernel text becomes read-only).
  */
     .text
     .globl arch_user_copy, arch_user_copy_end, arch_user_copy_fault
 arch_user_copy:
-    testb $1, smap_enabled(%rip)
-    jz 1f
+.Lstac:
     stac
-1:  mov %rdx, %rcx
+    mov %rdx, %rcx
     shr $3, %rcx
     rep movsq
     mov %rdx, %rcx
     and $7, %rcx
     rep movsb
-    testb $1, smap_enabled(%rip)
-    jz 2f
+.Lclac_done:
     clac
-2:  xor %eax, %eax
+    xor %eax, %eax
     ret
 arch_user_copy_fault:
-    testb $1, smap_enabled(%rip)
-    jz 3f
+.Lclac_fault:
     clac
-3:  mov $1, %eax
+    mov $1, %eax
     ret
 arch_user_copy_end:
+
+    .section .rodata
+    .balign 8
+    .globl arch_smap_sites, arch_smap_sites_end
+arch_smap_sites:
+    .quad .Lstac, .Lclac_done, .Lclac_fault
+arch_smap_sites_end:
 
     .section .note.GNU-stack, "", @progbits
