@@ -7,7 +7,9 @@
  * that MAC and check the echo reply (addresses, id, sequence, payload and
  * both checksums). Then a burst of echo requests whose replies are read
  * with receiveMany (every answer within what the result buffer holds,
- * every reply once), and a result buffer too small for receiveMany. Then
+ * every reply once), a result buffer too small for receiveMany, and one
+ * that is not mapped, 40 times, after which the device's receive queue
+ * must still work (no buffer kept by a failed answer). Then
  * the send lengths the kernel must refuse with
  * typed errors (0, 13, MTU+15 and 60000 bytes), and info's counters.
  * Last, two receives are left waiting: one is cancelled (it completes
@@ -252,6 +254,51 @@ static void ping_burst(uint16_t mtu)
           BURST, answers, most, bad);
 }
 
+/*
+ * receiveMany into a result buffer that is not mapped, again and again,
+ * each time with an echo reply on its way: every answer fails to reach
+ * us, and every frame it took from the device must still go back to the
+ * receive queue (32 buffers). More rounds than the queue has buffers, then
+ * a ping that must still come back: a leaked buffer per failed answer
+ * would have emptied the queue.
+ */
+#define LOST_ROUNDS 40
+static void unmapped_results(void)
+{
+    static const uint64_t empty[2] = {(uint64_t)1 << 32, 0xfffffffcu};
+    int refused = 0;
+    for (uint16_t i = 0; i < LOST_ROUNDS; i++) {
+        uint8_t f[ECHO_LEN];
+        build_echo(f, (uint16_t)(100 + i));
+        if (send_frame(f, sizeof(f)) != CAPNPC_OK)
+            break;
+        struct capos_sqe sqe = {.opcode = CAPOS_OP_CALL,
+                                .method = NetworkInterface_receiveMany_METHOD,
+                                .cap = net,
+                                .interface_id = NetworkInterface_INTERFACE_ID,
+                                .params_addr = (uint64_t)empty,
+                                .params_len = sizeof(empty),
+                                .result_addr = 0x7fff00000000ull, /* nothing mapped there */
+                                .result_len = 16384 + 8,
+                                .user_data = capos_ring_next_id()};
+        struct capos_cqe c = {0};
+        if (!capos_ring_submit(&sqe) || !capos_ring_wait(sqe.user_data, &c))
+            break;
+        refused += c.result == CAPOS_E_BAD_ADDRESS;
+    }
+    CHECK(refused == LOST_ROUNDS,
+          "receiveMany into an unmapped result buffer: %d of %d answers refused with "
+          "CAPOS_E_BAD_ADDRESS",
+          refused, LOST_ROUNDS);
+    uint8_t f[ECHO_LEN];
+    build_echo(f, 7);
+    uint8_t r[MAX_FRAME];
+    uint32_t n = send_frame(f, sizeof(f)) == CAPNPC_OK ? wait_frame(r, is_echo_reply) : 0;
+    CHECK(n && echo_reply_ip_ok(r, n) && echo_reply_icmp_ok(r, 7),
+          "after %d lost answers the receive queue still works: echo reply, sequence 7",
+          LOST_ROUNDS);
+}
+
 static void bad_lengths(uint16_t mtu)
 {
     static uint8_t big[60000];
@@ -325,12 +372,13 @@ int main(void)
     arp();
     ping();
     ping_burst(mtu);
+    unmapped_results();
     bad_lengths(mtu);
 
     capnpc_call_init(&c, params, sizeof(params), results, sizeof(results));
     rc = NetworkInterface_info_call(&capos_transport, net, &c, &ir);
     info = NetworkInterface_info_Results_get_info(ir);
-    CHECK(rc == CAPNPC_OK && NetworkInfo_get_txFrames(info) == 2 + BURST &&
+    CHECK(rc == CAPNPC_OK && NetworkInfo_get_txFrames(info) == 3 + BURST + LOST_ROUNDS &&
               NetworkInfo_get_rxFrames(info) >= 2 && NetworkInfo_get_deviceErrors(info) == 0,
           "info: %lu frames sent, %lu received, %lu device errors",
           (unsigned long)NetworkInfo_get_txFrames(info),
