@@ -170,8 +170,13 @@ int capos_serve(struct capos_server *srv)
         struct capos_cqe rc;
         if (!ud)
             return CAPOS_E_INTERNAL;
-        if (!wait_recv(srv, ud, &rc))
+        if (!wait_recv(srv, ud, &rc)) {
+            /* Ending (srv->until): the last answer may still sit in the SQ
+             * if the end came first; let the kernel take it now, so that
+             * the caller is answered rather than disconnected. */
+            capos_cap_enter(0, 0);
             return 0;
+        }
         if (rc.flags & CAPOS_CQE_F_RETURN_FAILED) {
             /* A caller that went away meanwhile (CAPOS_E_DISCONNECTED) is
              * not the server's problem; what it was to get is ours. */
