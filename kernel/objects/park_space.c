@@ -57,7 +57,13 @@ static struct park_wait *wait_alloc(struct process *p)
     if (!pw)
         return kzalloc_in(p->account, sizeof(*pw));
     pp->spare = 0;
-    *pw = (struct park_wait){0};
+    /* Not cleared as a whole (a tenth of a park round trip): what is not
+     * set here is set before it is read, the call by pending_call_start
+     * (and abandon by wait_prepare), the waiter by park_enqueue, the
+     * deadline by wait_park. */
+    pw->timed = 0;
+    pw->wake_wait = false;
+    pw->wakes = 0;
     return pw;
 }
 

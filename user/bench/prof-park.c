@@ -40,12 +40,12 @@ int main(void)
     for (int i = 0; i < 100; i++)
         pass(1);
     capos_printf("prof: start\n");
-    for (volatile int spin = 0; spin < 2000000; spin++)
+    for (volatile int spin = 0; spin < 1000000; spin++)
         ;
     for (int i = 0; i < N; i++)
         pass(1);
     capos_printf("prof: end %d\n", N);
-    for (volatile int spin = 0; spin < 2000000; spin++)
+    for (volatile int spin = 0; spin < 1000000; spin++)
         ;
     thrd_join(t, 0);
     return 0;
