@@ -263,24 +263,35 @@ static void ping_burst(uint16_t mtu)
  * would have emptied the queue.
  */
 #define LOST_ROUNDS 40
+
+/* An empty struct as params: one segment of one word, the root pointer. */
+static const uint64_t empty_params[2] = {(uint64_t)1 << 32, 0xfffffffcu};
+
+/* A raw CALL of a NetworkInterface method without params. */
+static struct capos_sqe net_call_sqe(uint16_t method, uint64_t result_addr, uint32_t result_len)
+{
+    return (struct capos_sqe){.opcode = CAPOS_OP_CALL,
+                              .method = method,
+                              .cap = net,
+                              .interface_id = NetworkInterface_INTERFACE_ID,
+                              .params_addr = (uint64_t)empty_params,
+                              .params_len = sizeof(empty_params),
+                              .result_addr = result_addr,
+                              .result_len = result_len,
+                              .user_data = capos_ring_next_id()};
+}
+
 static void unmapped_results(void)
 {
-    static const uint64_t empty[2] = {(uint64_t)1 << 32, 0xfffffffcu};
     int refused = 0;
     for (uint16_t i = 0; i < LOST_ROUNDS; i++) {
         uint8_t f[ECHO_LEN];
         build_echo(f, (uint16_t)(100 + i));
         if (send_frame(f, sizeof(f)) != CAPNPC_OK)
             break;
-        struct capos_sqe sqe = {.opcode = CAPOS_OP_CALL,
-                                .method = NetworkInterface_receiveMany_METHOD,
-                                .cap = net,
-                                .interface_id = NetworkInterface_INTERFACE_ID,
-                                .params_addr = (uint64_t)empty,
-                                .params_len = sizeof(empty),
-                                .result_addr = 0x7fff00000000ull, /* nothing mapped there */
-                                .result_len = 16384 + 8,
-                                .user_data = capos_ring_next_id()};
+        struct capos_sqe sqe = net_call_sqe(NetworkInterface_receiveMany_METHOD,
+                                            0x7fff00000000ull, /* nothing mapped there */
+                                            16384 + 8);
         struct capos_cqe c = {0};
         if (!capos_ring_submit(&sqe) || !capos_ring_wait(sqe.user_data, &c))
             break;
@@ -316,21 +327,12 @@ static void bad_lengths(uint16_t mtu)
     }
 }
 
-/* An empty struct as params: one segment of one word, the root pointer. */
-static const uint64_t empty_params[2] = {(uint64_t)1 << 32, 0xfffffffcu};
 static uint8_t async_results[2][2048] __attribute__((aligned(8)));
 
 static uint64_t receive_async(int i)
 {
-    struct capos_sqe sqe = {.opcode = CAPOS_OP_CALL,
-                            .method = NetworkInterface_receive_METHOD,
-                            .cap = net,
-                            .interface_id = NetworkInterface_INTERFACE_ID,
-                            .params_addr = (uint64_t)empty_params,
-                            .params_len = sizeof(empty_params),
-                            .result_addr = (uint64_t)async_results[i],
-                            .result_len = sizeof(async_results[i]),
-                            .user_data = capos_ring_next_id()};
+    struct capos_sqe sqe = net_call_sqe(NetworkInterface_receive_METHOD,
+                                        (uint64_t)async_results[i], sizeof(async_results[i]));
     capos_ring_submit(&sqe);
     return sqe.user_data;
 }
