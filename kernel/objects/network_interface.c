@@ -9,7 +9,8 @@
  *
  * receive() waits like Timer.sleep: when no frame is there, its completion
  * is deferred and the caller goes on with other work. The driver polls:
- * while anyone waits, the timer is armed every POLL_NS and the tick hook
+ * while anyone waits, the timer is armed every poll period (1 ms, shorter
+ * while frames keep coming: POLL_MIN_NS) and the tick hook
  * hands arrived frames to waiters in the order they asked. Waiters are
  * charged to their caller's account and capped at MAX_WAITERS.
  * receiveMany() is the same with every frame waiting in one answer (up to
@@ -30,7 +31,13 @@
 #include "sched.h"
 #include "virtio_net.h"
 
-#define POLL_NS     1000000 /* 1 ms */
+/* The poll period: POLL_MAX_NS while the device is quiet, down to
+ * POLL_MIN_NS while frames keep coming (a poll that found some halves it,
+ * one that found none doubles it), so that a bulk transfer is not held to
+ * one burst per millisecond and an idle link costs no more than before. */
+#define POLL_MAX_NS 1000000 /* 1 ms */
+#define POLL_MIN_NS 125000
+static uint64_t poll_ns = POLL_MAX_NS;
 #define MAX_WAITERS 8
 #define BATCH_MAX   16 /* frames in one receiveMany answer */
 
@@ -181,7 +188,7 @@ static int wait_for_frames(struct kcall *kc, uint32_t batch)
         pp = &(*pp)->next;
     *pp = w;
     if (next_poll_ns == UINT64_MAX) {
-        next_poll_ns = arch_clock_ns() + POLL_NS;
+        next_poll_ns = arch_clock_ns() + poll_ns;
         sched_deadline_added(next_poll_ns);
     }
     return kcall_defer(kc, &w->call);
@@ -258,6 +265,7 @@ static void net_tick(uint64_t now_ns)
 {
     if (!waiters || now_ns < next_poll_ns)
         return;
+    bool delivered = false;
     while (waiters) {
         uint32_t len = 0;
         struct waiter *w = waiters;
@@ -270,6 +278,7 @@ static void net_tick(uint64_t now_ns)
         if (st == VNET_EMPTY && (!w->batch || b.n == 0))
             break;
         waiters = w->next;
+        delivered = true;
         if (w->batch && b.n > 0) {
             pending_call_complete_with(&w->call, build_frames, &b);
             vnet_rx_give_back(b.f, b.n); /* none left, unless the answer was not built */
@@ -283,7 +292,9 @@ static void net_tick(uint64_t now_ns)
         }
         kfree(w);
     }
-    next_poll_ns = waiters ? now_ns + POLL_NS : UINT64_MAX;
+    poll_ns = delivered ? (poll_ns / 2 > POLL_MIN_NS ? poll_ns / 2 : POLL_MIN_NS)
+                        : (poll_ns * 2 < POLL_MAX_NS ? poll_ns * 2 : POLL_MAX_NS);
+    next_poll_ns = waiters ? now_ns + poll_ns : UINT64_MAX;
 }
 
 static uint64_t net_next_deadline(void)
