@@ -56,16 +56,10 @@ void bench_wait_exit(uint32_t handle)
 void bench_endpoint(uint32_t factory, uint32_t *owner, uint32_t *client)
 {
     static uint8_t p[256] __attribute__((aligned(8))), res[256] __attribute__((aligned(8)));
-    uint32_t rcaps[2];
     struct capnpc_call c;
     capnpc_call_init(&c, p, sizeof(p), res, sizeof(res));
-    capnpc_call_caps(&c, 0, 0, rcaps, 2);
-    EndpointFactory_create_Results_r cr;
-    if (EndpointFactory_create_call(&capos_transport, factory, &c, Echo_INTERFACE_ID, &cr) !=
-        CAPNPC_OK)
+    if (capos_endpoint_create(factory, Echo_INTERFACE_ID, &c, owner, client) != CAPNPC_OK)
         capos_panic("bench: EndpointFactory.create failed");
-    *owner = rcaps[EndpointFactory_create_Results_get_server(cr) & 1];
-    *client = rcaps[EndpointFactory_create_Results_get_client(cr) & 1];
 }
 
 uint32_t bench_frame(uint64_t *buf, const uint64_t *words, uint32_t n)

@@ -30,11 +30,7 @@ static uint64_t tx_refused;
 
 static uint32_t need(const char *name, uint64_t iface)
 {
-    const char *why = 0;
-    uint32_t cap = capos_capset_find(name, iface, &why);
-    if (!cap)
-        capos_panic("netstack: capability \"%s\": %s", name, why ? why : "missing");
-    return cap;
+    return capos_capset_need("netstack", name, iface);
 }
 
 static uint64_t now_ms(void)

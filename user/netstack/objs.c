@@ -107,18 +107,12 @@ static struct ns_obj *make_obj(uint8_t kind, uint64_t iface, uint32_t *client, c
     }
     static uint8_t p[64] __attribute__((aligned(8))), r[128] __attribute__((aligned(8)));
     struct capnpc_call c;
-    uint32_t rcaps[2];
-    EndpointFactory_create_Results_r er;
     capnpc_call_init(&c, p, sizeof(p), r, sizeof(r));
-    capnpc_call_caps(&c, 0, 0, rcaps, 2);
-    if (EndpointFactory_create_call(&capos_transport, ns.endpoints, &c, iface, &er) != CAPNPC_OK ||
-        c.reply.ncaps != 2) {
+    if (capos_endpoint_create(ns.endpoints, iface, &c, &o->owner, client) != CAPNPC_OK) {
         o->kind = K_FREE;
         *why = "EndpointFactory.create failed (capability quota?)";
         return 0;
     }
-    o->owner = rcaps[EndpointFactory_create_Results_get_server(er) & 1];
-    *client = rcaps[EndpointFactory_create_Results_get_client(er) & 1];
     return o;
 }
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "capnp/capnpc_rt.h"
+#include "capos.capnp.h"
 
 /* Queue the CALL SQE of a request, its capabilities copied; the kernel
  * reads xfer[] when it takes the SQE, so it must live until then. */
@@ -120,4 +121,34 @@ bool capos_call_start(struct capnpc_call *c, uint32_t cap, uint64_t interface_id
 int capos_call_finish(struct capnpc_call *c, const struct capos_cqe *cqe, struct capn_struct *out)
 {
     return capnpc_call_complete(c, reply_from_cqe(cqe, &c->reply), out);
+}
+
+int capos_endpoint_create(uint32_t factory, uint64_t interface_id, struct capnpc_call *c,
+                          uint32_t *server, uint32_t *client)
+{
+    uint32_t rcaps[2];
+    EndpointFactory_create_Results_r r;
+    capnpc_call_caps(c, 0, 0, rcaps, 2);
+    int rc = EndpointFactory_create_call(&capos_transport, factory, c, interface_id, &r);
+    if (rc != CAPNPC_OK)
+        return rc;
+    /* The indices come from the answer: checked, not masked. */
+    uint32_t s = EndpointFactory_create_Results_get_server(r);
+    uint32_t k = EndpointFactory_create_Results_get_client(r);
+    if (s >= c->reply.ncaps || k >= c->reply.ncaps || s == k)
+        return CAPNPC_E_BAD_RESULTS;
+    *server = rcaps[s];
+    *client = rcaps[k];
+    return CAPNPC_OK;
+}
+
+uint32_t capos_capset_need(const char *who, const char *name, uint64_t interface_id)
+{
+    const char *why = "no such capability in the CapSet";
+    uint32_t cap = capos_capset_find(name, interface_id, &why);
+    if (!cap) {
+        capos_printf("%s: needs \"%s\" in its CapSet: %s; cannot start\n", who, name, why);
+        capos_exit(1);
+    }
+    return cap;
 }

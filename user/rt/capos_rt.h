@@ -91,6 +91,22 @@ int32_t capos_nop(void);
  */
 uint32_t capos_capset_find(const char *name, uint64_t interface_id, const char **why);
 const struct capos_capset *capos_capset(void);
+/* The same for a capability the program cannot start without: if it is
+ * missing, say so on the console ("WHO: needs ...") and exit with 1. */
+uint32_t capos_capset_need(const char *who, const char *name, uint64_t interface_id);
+
+/* ---- Endpoints ---- */
+
+/*
+ * EndpointFactory.create(interface_id) through `factory`: the owner side
+ * in *server, the client facet in *client. c (initialised by the caller
+ * with its buffers) keeps the reply, so that a failure's CapException can
+ * be read; returns the stub's status, or CAPNPC_E_BAD_RESULTS if the
+ * answer does not name two distinct returned capabilities.
+ */
+struct capnpc_call;
+int capos_endpoint_create(uint32_t factory, uint64_t interface_id, struct capnpc_call *c,
+                          uint32_t *server, uint32_t *client);
 
 /* ---- Handles and releases ---- */
 

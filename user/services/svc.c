@@ -27,24 +27,9 @@ bool svc_ct_eq(const void *a, const void *b, size_t n)
     return d == 0;
 }
 
-const char *svc_iface_name(uint64_t id)
-{
-    for (unsigned k = 0; k < capos_INTERFACE_COUNT; k++)
-        if (capos_INTERFACES[k]->id == id)
-            return capos_INTERFACES[k]->name;
-    return "?";
-}
-
 uint32_t svc_need(const char *name, uint64_t iface)
 {
-    const char *why = "no such capability in the CapSet";
-    uint32_t cap = capos_capset_find(name, iface, &why);
-    if (!cap) {
-        capos_printf("%s: needs \"%s\" (%s) in its CapSet: %s; exiting\n", svc_name, name,
-                     svc_iface_name(iface), why);
-        capos_exit(1);
-    }
-    return cap;
+    return capos_capset_need(svc_name, name, iface);
 }
 
 /* ---- Checks of what clients send ---- */

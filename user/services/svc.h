@@ -38,7 +38,6 @@ void svc_wipe(void *p, size_t n);
 bool svc_ct_eq(const void *a, const void *b, size_t n);
 
 /* The name of interface `id` ("?" if unknown). */
-const char *svc_iface_name(uint64_t id);
 
 /* The capability `name` of interface `iface`, or exit with a message that
  * says what was missing. */

@@ -35,13 +35,7 @@ static void add_cap(const char *name, size_t len, uint64_t iface, uint32_t cap,
 
 static uint32_t need(const char *name, uint64_t iface)
 {
-    const char *why = 0;
-    uint32_t cap = capos_capset_find(name, iface, &why);
-    if (!cap) {
-        capos_printf("capos-shell: no \"%s\" capability (%s): cannot start\n", name,
-                     why ? why : "missing");
-        capos_exit(1);
-    }
+    uint32_t cap = capos_capset_need("capos-shell", name, iface);
     add_cap(name, strlen(name), iface, cap, CAP_SHELL);
     return cap;
 }
@@ -121,16 +115,9 @@ const char *shell_endpoint(uint64_t iface, uint32_t *server, uint32_t *client)
 {
     static uint8_t p[64] __attribute__((aligned(8))), r[64] __attribute__((aligned(8)));
     struct capnpc_call c;
-    uint32_t rcaps[2];
-    EndpointFactory_create_Results_r er;
     capnpc_call_init(&c, p, sizeof(p), r, sizeof(r));
-    capnpc_call_caps(&c, 0, 0, rcaps, 2);
-    int rc = EndpointFactory_create_call(&capos_transport, sh.endpoints, &c, iface, &er);
-    if (rc != CAPNPC_OK || c.reply.ncaps != 2)
-        return call_error(rc, &c);
-    *server = rcaps[EndpointFactory_create_Results_get_server(er) & 1];
-    *client = rcaps[EndpointFactory_create_Results_get_client(er) & 1];
-    return 0;
+    int rc = capos_endpoint_create(sh.endpoints, iface, &c, server, client);
+    return rc == CAPNPC_OK ? 0 : call_error(rc, &c);
 }
 
 static uint32_t make_link(void)

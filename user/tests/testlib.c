@@ -17,20 +17,9 @@ static uint8_t test_results[1024] __attribute__((aligned(8)));
 
 bool test_create_endpoint(uint32_t factory, uint64_t iface, uint32_t *server, uint32_t *client)
 {
-    uint32_t rcaps[2];
     struct capnpc_call c;
-    EndpointFactory_create_Results_r r;
     capnpc_call_init(&c, test_params, sizeof(test_params), test_results, sizeof(test_results));
-    capnpc_call_caps(&c, 0, 0, rcaps, 2);
-    if (EndpointFactory_create_call(&capos_transport, factory, &c, iface, &r) != CAPNPC_OK)
-        return false;
-    uint32_t s = EndpointFactory_create_Results_get_server(r);
-    uint32_t k = EndpointFactory_create_Results_get_client(r);
-    if (s >= c.reply.ncaps || k >= c.reply.ncaps || s == k)
-        return false;
-    *server = rcaps[s];
-    *client = rcaps[k];
-    return true;
+    return capos_endpoint_create(factory, iface, &c, server, client) == CAPNPC_OK;
 }
 
 uint32_t test_spawn(uint32_t spawner, const char *binary, const struct capos_grant *g, uint32_t n,

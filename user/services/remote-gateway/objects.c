@@ -142,17 +142,9 @@ static bool make_link(uint32_t *server, uint32_t *client)
 {
     static uint8_t p[64] __attribute__((aligned(8))), r[64] __attribute__((aligned(8)));
     struct capnpc_call c;
-    uint32_t rcaps[2];
-    EndpointFactory_create_Results_r er;
     capnpc_call_init(&c, p, sizeof(p), r, sizeof(r));
-    capnpc_call_caps(&c, 0, 0, rcaps, 2);
-    int rc = EndpointFactory_create_call(&capos_transport, gw.endpoints, &c, ShellLink_INTERFACE_ID,
-                                         &er);
-    if (rc != CAPNPC_OK || c.reply.ncaps != 2)
-        return false;
-    *server = rcaps[EndpointFactory_create_Results_get_server(er) & 1];
-    *client = rcaps[EndpointFactory_create_Results_get_client(er) & 1];
-    return true;
+    return capos_endpoint_create(gw.endpoints, ShellLink_INTERFACE_ID, &c, server, client) ==
+           CAPNPC_OK;
 }
 
 /* The session manager answered a login or guest: on to the broker. */

@@ -34,14 +34,7 @@ void gw_say_failure(const char *what, int rc, struct capnpc_call *c)
 
 uint32_t gw_need(const char *name, uint64_t iface)
 {
-    const char *why = 0;
-    uint32_t cap = capos_capset_find(name, iface, &why);
-    if (!cap) {
-        capos_printf("remote-gateway: no \"%s\" capability (%s): cannot start\n", name,
-                     why ? why : "missing");
-        capos_exit(1);
-    }
-    return cap;
+    return capos_capset_need("remote-gateway", name, iface);
 }
 
 uint32_t gw_listen(uint32_t auth)
