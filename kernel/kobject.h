@@ -17,6 +17,7 @@ struct process;
 struct cap_entry;
 struct capos_sqe;
 struct capos_cqe;
+struct thread;
 
 struct kobject_type {
     const char *name; /* for logs and the debug tap */
@@ -40,6 +41,21 @@ struct kobject_type {
                 const struct capos_sqe *sqe, struct capos_cqe *cqe);
     int (*ret)(struct kobject *obj, struct process *p, const struct cap_entry *e,
                const struct capos_sqe *sqe, struct capos_cqe *cqe);
+    /*
+     * Optional, the fast path (docs/ipc.md, "Fast path"): the whole of a
+     * CALL on this object (fast_call), or of a RETURN_RECV on an owner side
+     * of it (fast_return_recv), in the shapes the object can finish by
+     * handing the CPU straight to the thread that waits for the result.
+     * Returns that thread, its completion posted but not woken (the
+     * running thread's cap_enter switches to it), the SQE's own
+     * completion to come later (deferred); or NULL having changed
+     * nothing, and ring_call / ret / recv run the SQE as usual. The SQE
+     * is valid; for fast_return_recv the capability is an owner side.
+     */
+    struct thread *(*fast_call)(struct kobject *obj, struct process *p,
+                                const struct capos_sqe *sqe);
+    struct thread *(*fast_return_recv)(struct kobject *obj, struct process *p,
+                                       const struct capos_sqe *sqe);
     void (*destroy)(struct kobject *obj);
     /* Optional: a reference was dropped and exactly one is left (an
      * endpoint's client facet: only its owner's own reference, so every

@@ -71,7 +71,7 @@ int pending_call_cancel(struct process *p, uint64_t user_data)
     return 0;
 }
 
-static void post(struct pending_call *pc, struct capos_cqe *cqe, bool handoff)
+struct thread *pending_call_post_quiet(struct pending_call *pc, struct capos_cqe *cqe)
 {
     struct process *p = pc->caller;
     struct thread *t = pc->thread;
@@ -82,7 +82,12 @@ static void post(struct pending_call *pc, struct capos_cqe *cqe, bool handoff)
     ring_post_reserved(t->ring, &t->ring_state, cqe);
     if (tap_enabled)
         tap_cqe(p, cqe);
-    thread_notify_completion(t, handoff);
+    return t;
+}
+
+static void post(struct pending_call *pc, struct capos_cqe *cqe, bool handoff)
+{
+    thread_notify_completion(pending_call_post_quiet(pc, cqe), handoff);
 }
 
 void pending_call_post(struct pending_call *pc, struct capos_cqe *cqe)

@@ -57,6 +57,11 @@ void pending_call_post(struct pending_call *pc, struct capos_cqe *cqe);
  * thread's slice (IPC's direct handoff, docs/scheduling.md). */
 void pending_call_post_handoff(struct pending_call *pc, struct capos_cqe *cqe);
 
+/* The same without waking anyone: returns the caller's thread, whose
+ * cap_enter the running thread is about to switch to (the fast path,
+ * sched_block_handoff). */
+struct thread *pending_call_post_quiet(struct pending_call *pc, struct capos_cqe *cqe);
+
 /* Complete with a bare result; nothing happens if the caller is gone. */
 void pending_call_complete(struct pending_call *pc, int32_t result);
 

@@ -180,6 +180,42 @@ void ring_dispatch(struct thread *t)
 }
 
 /*
+ * The fast path (docs/ipc.md, "Fast path"): one SQE waiting, a CALL or a
+ * RETURN_RECV, which the object finishes by handing the CPU to the thread
+ * waiting for the result (its fast_call / fast_return_recv hook). The
+ * capability rules are issue()'s: a CALL looks the capability up typed,
+ * a RETURN_RECV needs an owner side. Anything else, and whatever a hook
+ * declines, goes to ring_dispatch unchanged: the SQE is still queued.
+ */
+struct thread *ring_dispatch_fast(struct thread *t)
+{
+    struct capos_sqe sqe;
+    if (tap_enabled ||
+        !ring_peek_single(t->ring, &t->ring_state,
+                         1u << CAPOS_OP_CALL | 1u << CAPOS_OP_RETURN_RECV, &sqe))
+        return 0;
+    struct process *p = t->process;
+    struct cap_entry e;
+    struct thread *next = 0;
+    if (sqe.opcode == CAPOS_OP_CALL) {
+        if (cap_table_lookup_typed(&p->caps, sqe.cap, sqe.interface_id, &e) == CAP_OK) {
+            struct kobject *obj = e.object;
+            if (obj->type->fast_call)
+                next = obj->type->fast_call(obj, p, &sqe);
+        }
+    } else if (sqe.opcode == CAPOS_OP_RETURN_RECV) {
+        if (cap_table_lookup(&p->caps, sqe.cap, &e) == CAP_OK && (e.flags & CAPF_OWNER)) {
+            struct kobject *obj = e.object;
+            if (obj->type->fast_return_recv)
+                next = obj->type->fast_return_recv(obj, p, &sqe);
+        }
+    }
+    if (next)
+        ring_consume_deferred(t->ring, &t->ring_state);
+    return next;
+}
+
+/*
  * From the timer: only opcodes whose row says irq_safe (NOPs complete
  * inside ring_process); anything else stops the batch (SQEs are consumed
  * in order) and waits for cap_enter. The timer only polls a process it

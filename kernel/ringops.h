@@ -7,6 +7,11 @@ struct thread;
 /* Consume the thread's pending SQEs (at most CAPOS_SQ_ENTRIES), for its
  * process. */
 void ring_dispatch(struct thread *t);
+/* The fast path (docs/ipc.md): if the thread's only pending SQE is a CALL
+ * or RETURN_RECV whose object can finish it by handing over the CPU, do
+ * it, consume the SQE (its completion deferred) and return the thread to
+ * switch to; else NULL, nothing changed. */
+struct thread *ring_dispatch_fast(struct thread *t);
 /* From the timer interrupt: only opcodes the table marks irq_safe (NOP,
  * RELEASE). */
 void ring_poll_irq(struct thread *t);

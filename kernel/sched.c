@@ -207,22 +207,10 @@ static inline void reap(void)
         reap_slow(c);
 }
 
-/* Switch to the next runnable thread: this CPU's queue first, then one
- * stolen from another, else the idle thread. The caller has already put
- * the running thread where it belongs (queue, blocked, dead). */
-static void schedule(void)
+/* Run next (off every queue, not prev) in place of prev on this CPU. */
+__attribute__((always_inline)) static inline void switch_to(struct percpu *c, struct thread *prev,
+                                                            struct thread *next)
 {
-    struct percpu *c = percpu_this();
-    struct thread *prev = c->arch.current;
-    struct thread *next = c->run_head;
-    if (next)
-        run_unlink(next);
-    else if (!(next = steal(c)))
-        next = c->idle;
-    if (next == prev) {
-        prev->state = THREAD_RUNNING;
-        return;
-    }
     /* Others still wait here: another CPU may be idle. (Not after the
      * usual IPC handoff: its queue held only the thread handed to.) */
     if (__builtin_expect(c->run_head != 0, 0) && ncpus > 1)
@@ -243,6 +231,25 @@ static void schedule(void)
     /* Back on prev's stack, maybe on another CPU: whoever switched to us
      * may have left a dead thread behind. */
     reap();
+}
+
+/* Switch to the next runnable thread: this CPU's queue first, then one
+ * stolen from another, else the idle thread. The caller has already put
+ * the running thread where it belongs (queue, blocked, dead). */
+static void schedule(void)
+{
+    struct percpu *c = percpu_this();
+    struct thread *prev = c->arch.current;
+    struct thread *next = c->run_head;
+    if (next)
+        run_unlink(next);
+    else if (!(next = steal(c)))
+        next = c->idle;
+    if (next == prev) {
+        prev->state = THREAD_RUNNING;
+        return;
+    }
+    switch_to(c, prev, next);
 }
 
 struct thread *thread_create_user(struct process *p, uint64_t entry, uint64_t user_rsp,
@@ -352,6 +359,22 @@ void sched_wake_next(struct thread *t)
         t->slice_end_ns = donor->slice_end_ns;
         t->donated = true;
     }
+}
+
+void sched_block_handoff(struct thread *next)
+{
+    lockcheck_blocking_point(LOCK_SITE);
+    struct thread *t = thread_current();
+    t->state = THREAD_BLOCKED;
+    t->wake_reason = WAKE_NONE;
+    t->deadline_ns = UINT64_MAX;
+    if (!unblock(next, WAKE_SIGNALLED))
+        panic("sched: handoff to thread %p, which is not blocked", (void *)next);
+    /* sched_wake_next's donation (the running thread is never idle here:
+     * it is in cap_enter). */
+    next->slice_end_ns = t->slice_end_ns;
+    next->donated = true;
+    switch_to(percpu_this(), t, next);
 }
 
 void sched_yield(void)

@@ -119,6 +119,13 @@ void sched_wake(struct thread *t);
  * forth shares one slice and cannot starve anyone else (docs/scheduling.md).
  */
 void sched_wake_next(struct thread *t);
+/*
+ * Block the running thread (no deadline) and switch straight to `next`,
+ * which must be blocked: exactly sched_wake_next(next) then
+ * sched_block(UINT64_MAX), without passing through the run queue (the
+ * fast path, docs/ipc.md). Returns when the running thread is woken.
+ */
+void sched_block_handoff(struct thread *next);
 void sched_yield(void);
 /* The running thread is finished: never scheduled again; its stack is
  * reclaimed later, by someone else. */

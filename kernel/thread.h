@@ -71,4 +71,12 @@ void thread_wake_all(struct process *p);
  * with handoff, it runs next (sched_wake_next). */
 void thread_notify_completion(struct thread *t, bool handoff);
 
+/* Whether t is blocked in cap_enter for a single completion, so that
+ * posting one and switching to it (sched_block_handoff) is what
+ * thread_notify_completion with handoff, then the switch, would do. */
+static inline bool thread_waits_for_one(const struct thread *t)
+{
+    return t->state == THREAD_BLOCKED && t->cap_enter_waiting && t->cap_enter_min <= 1;
+}
+
 #endif

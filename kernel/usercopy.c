@@ -31,6 +31,13 @@ int copy_from_user_any(struct process *p, void *dst, uint64_t uaddr, size_t len)
     return 0;
 }
 
+void *user_span_writable(struct process *p, uint64_t uaddr, size_t len)
+{
+    if (!user_range_ok(uaddr, len) || len > PAGE_SIZE - (uaddr & (PAGE_SIZE - 1)))
+        return 0;
+    return vmspace_user_page(&p->vm, uaddr, true);
+}
+
 int copy_to_user_any(struct process *p, uint64_t uaddr, const void *src, size_t len)
 {
     if (!user_range_ok(uaddr, len))
@@ -41,7 +48,7 @@ int copy_to_user_any(struct process *p, uint64_t uaddr, const void *src, size_t 
      * walk. */
     size_t first = PAGE_SIZE - (uaddr & (PAGE_SIZE - 1));
     if (len <= first) {
-        uint8_t *d = vmspace_user_page(&p->vm, uaddr, true);
+        uint8_t *d = user_span_writable(p, uaddr, len);
         if (!d)
             return CAPOS_E_BAD_ADDRESS;
         memcpy(d, src, len);

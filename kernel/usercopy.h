@@ -40,6 +40,11 @@ int copy_to_user_any(struct process *p, uint64_t uaddr, const void *src, size_t 
  * fixup), after having written part of the destination.
  */
 bool user_writable_range(struct process *p, uint64_t dst, size_t len);
+
+/* Where p's bytes [uaddr, uaddr + len) are, through the direct map, when
+ * they lie within one page that p may write; else NULL. Valid until p's
+ * mappings next change: use it at once, under the kernel lock. */
+void *user_span_writable(struct process *p, uint64_t uaddr, size_t len);
 int copy_user_across(struct process *p, uint64_t dst, uint64_t src, size_t len);
 
 static inline bool user_range_ok(uint64_t uaddr, size_t len)

@@ -31,6 +31,7 @@
 #include "registry.h"
 #include "sched.h"
 #include "string.h"
+#include "thread.h"
 #include "usercopy.h"
 #include "xfer.h"
 
@@ -97,6 +98,8 @@ _Static_assert(HEAP_IS_SLAB_CLASS(SMALL_MSG_CLASS), "small messages use one heap
 #define SMALL_MSG_BLOCK (SMALL_MSG_CLASS - HEAP_BLOCK_HEADER)
 /* Params from this size on go straight into a waiting RECV's buffer. */
 #define DIRECT_MIN 1024
+/* A message block: the struct, then its wire image (8-aligned). */
+#define MSG_HEAD ((sizeof(struct ipc_msg) + 7) & ~(size_t)7)
 
 struct endpoint_owner {
     struct kobject obj;
@@ -271,6 +274,44 @@ static void make_session_ref(struct endpoint *ep, struct ipc_state *st, uint8_t 
 static bool deliver(struct endpoint *ep, struct ipc_msg *m, struct pending_call *recv,
                     struct capos_cqe *cqe);
 
+/* A message block's fields before the params go in. Field by field, not a
+ * memset of the whole block: the transfer set's arrays are read only up to
+ * its counts. */
+/* Inlined, like msg_start, msg_header and msg_delivered: shared by the
+ * general and the fast path, and each path pays for a call otherwise. */
+__attribute__((always_inline)) static inline void msg_init(struct ipc_msg *m, bool small,
+                                                           bool params_placed)
+{
+    m->inflight = false;
+    m->next = 0;
+    xfer_init(&m->caps);
+    m->small = small;
+    m->params_placed = params_placed;
+    m->wire = (uint8_t *)m + MSG_HEAD;
+}
+
+/* The rest of a CALL's message, its params (and capabilities) taken:
+ * from here on it is p's call in flight, its CQE deferred. */
+__attribute__((always_inline)) static inline void msg_start(struct endpoint *ep, struct ipc_msg *m,
+                                                            struct process *p,
+                                                            struct ipc_state *ipc,
+                                                            const struct capos_sqe *sqe,
+                                                            uint32_t params_at)
+{
+    m->params_at = params_at;
+    m->params_len = sqe->params_len;
+    m->method = sqe->method;
+    m->interface_id = sqe->interface_id;
+    make_session_ref(ep, ipc, m->session);
+    if (++ep->next_call_id == 0)
+        ep->next_call_id = 1; /* 0 is never a call id */
+    m->call_id = ep->next_call_id;
+    m->ep = ep;
+    m->token.abandon = call_abandon;
+    pending_call_start(&m->token, p, sqe);
+    ipc->outstanding++;
+}
+
 static int endpoint_call(struct kobject *obj, struct process *p, const struct cap_entry *e,
                          const struct capos_sqe *sqe, struct capos_cqe *cqe)
 {
@@ -308,9 +349,7 @@ static int endpoint_call(struct kobject *obj, struct process *p, const struct ca
         recv_need <= ep->recvs->token.result_len &&
         user_writable_range(ep->recvs->token.caller, ep->recvs->token.result_addr, recv_need))
         direct = ep->recvs;
-    /* One block: the message, then its wire image (8-aligned). */
-    size_t head = (sizeof(struct ipc_msg) + 7) & ~(size_t)7;
-    size_t size = head + params_at + (direct ? 0 : sqe->params_len);
+    size_t size = MSG_HEAD + params_at + (direct ? 0 : sqe->params_len);
     bool small = size <= SMALL_MSG_BLOCK;
     struct ipc_msg *m = small && ep->spare_msg
                             ? ep->spare_msg
@@ -321,14 +360,7 @@ static int endpoint_call(struct kobject *obj, struct process *p, const struct ca
     }
     if (m == ep->spare_msg)
         ep->spare_msg = 0;
-    /* Field by field, not a memset of the whole block: the transfer set's
-     * arrays are read only up to its counts. */
-    m->inflight = false;
-    m->next = 0;
-    xfer_init(&m->caps);
-    m->small = small;
-    m->params_placed = direct != 0;
-    m->wire = (uint8_t *)m + head;
+    msg_init(m, small, direct != 0);
     int rc = direct ? copy_user_across(direct->token.caller, direct->token.result_addr + params_at,
                                        sqe->params_addr, sqe->params_len)
                     : copy_from_user(p, m->wire + params_at, sqe->params_addr, sqe->params_len);
@@ -345,18 +377,7 @@ static int endpoint_call(struct kobject *obj, struct process *p, const struct ca
         cqe->result = rc;
         return RING_POST;
     }
-    m->params_at = params_at;
-    m->params_len = sqe->params_len;
-    m->method = sqe->method;
-    m->interface_id = sqe->interface_id;
-    make_session_ref(ep, ipc, m->session);
-    if (++ep->next_call_id == 0)
-        ep->next_call_id = 1; /* 0 is never a call id */
-    m->call_id = ep->next_call_id;
-    m->ep = ep;
-    m->token.abandon = call_abandon;
-    pending_call_start(&m->token, p, sqe);
-    ipc->outstanding++;
+    msg_start(ep, m, p, ipc, sqe, params_at);
 
     if (!ep->open) {
         fail_caller(m, CapException_Type_disconnected, "the endpoint's server is gone");
@@ -366,9 +387,7 @@ static int endpoint_call(struct kobject *obj, struct process *p, const struct ca
     /* A RECV already waiting takes it now, and its server runs next. */
     while (ep->recvs) {
         struct recv_wait *r = ep->recvs;
-        ep->recvs = r->next;
-        if (!ep->recvs)
-            ep->recvs_tail = 0;
+        recv_unlink(ep, 0, r);
         struct capos_cqe rcqe = {0};
         bool taken = deliver(ep, m, &r->token, &rcqe);
         pending_call_post_handoff(&r->token, &rcqe); /* the server runs next */
@@ -396,6 +415,40 @@ static int endpoint_call(struct kobject *obj, struct process *p, const struct ca
 }
 
 /* ---- RECV ---- */
+
+/* m's RECV header, at the start of its wire image. */
+__attribute__((always_inline)) static inline void msg_header(struct ipc_msg *m)
+{
+    struct capos_recv_header h = {
+        .call_id = m->call_id,
+        .method = m->method,
+        .cap_count = (uint16_t)m->caps.n,
+        .interface_id = m->interface_id,
+        .session_epoch = SESSION_EPOCH,
+        .params_len = m->params_len,
+        .params_offset = m->params_at,
+    };
+    /* Built-in copies of known size, inlined (the kernel is built with
+     * -fno-builtin, so memcpy itself would be a call). */
+    __builtin_memcpy(h.session, m->session, sizeof(h.session));
+    __builtin_memcpy(m->wire, &h, sizeof(h));
+}
+
+/* m is in a RECV's buffer (need bytes): the caller's moves happen now, m
+ * waits in flight for its RETURN, and the RECV's CQE says what came. */
+__attribute__((always_inline)) static inline void msg_delivered(struct endpoint *ep,
+                                                                struct ipc_msg *m,
+                                                                struct capos_cqe *cqe, uint32_t need)
+{
+    xfer_settle(m->token.caller, &m->caps, true);
+    m->next = ep->inflight;
+    ep->inflight = m;
+    m->inflight = true;
+    cqe->result = 0;
+    cqe->call_id = m->call_id;
+    cqe->result_len = need;
+    cqe->cap_count = (uint16_t)m->caps.n;
+}
 
 /*
  * Write message m into the RECV of `recv` (header, capability records,
@@ -427,19 +480,7 @@ static bool deliver(struct endpoint *ep, struct ipc_msg *m, struct pending_call 
         cqe->result = CAPOS_E_NO_SPACE;
         return true;
     }
-    struct capos_recv_header h = {
-        .call_id = m->call_id,
-        .method = m->method,
-        .cap_count = (uint16_t)m->caps.n,
-        .interface_id = m->interface_id,
-        .session_epoch = SESSION_EPOCH,
-        .params_len = m->params_len,
-        .params_offset = params_at,
-    };
-    /* Built-in copies of known size, inlined (the kernel is built with
-     * -fno-builtin, so memcpy itself would be a call). */
-    __builtin_memcpy(h.session, m->session, sizeof(h.session));
-    __builtin_memcpy(m->wire, &h, sizeof(h));
+    msg_header(m);
     /* Params placed at CALL time: only the header and records go out. */
     int rc = copy_to_user(server, recv->result_addr, m->wire, m->params_placed ? params_at : need);
     if (rc) {
@@ -447,16 +488,24 @@ static bool deliver(struct endpoint *ep, struct ipc_msg *m, struct pending_call 
         cqe->result = rc;
         return false;
     }
-    /* Delivered: the caller's moves happen now. */
-    xfer_settle(m->token.caller, &m->caps, true);
-    m->next = ep->inflight;
-    ep->inflight = m;
-    m->inflight = true;
-    cqe->result = 0;
-    cqe->call_id = m->call_id;
-    cqe->result_len = (uint32_t)need;
-    cqe->cap_count = (uint16_t)h.cap_count;
+    msg_delivered(ep, m, cqe, (uint32_t)need);
     return true;
+}
+
+/* p's RECV waits in r, at the back of the endpoint's waiting RECVs. */
+static void recv_wait_start(struct endpoint *ep, struct recv_wait *r, struct process *p,
+                            const struct capos_sqe *sqe, bool wants_gone)
+{
+    r->ep = ep;
+    r->clients_gone = wants_gone;
+    r->token.abandon = recv_abandon;
+    pending_call_start(&r->token, p, sqe);
+    r->next = 0;
+    if (ep->recvs_tail)
+        ep->recvs_tail->next = r;
+    else
+        ep->recvs = r;
+    ep->recvs_tail = r;
 }
 
 /* RECV on an owner capability (kobject_type.recv). */
@@ -502,16 +551,7 @@ static int endpoint_recv(struct kobject *owner, struct process *p, const struct 
         cqe->result = CAPOS_E_NO_MEMORY;
         return RING_POST;
     }
-    r->ep = ep;
-    r->clients_gone = wants_gone;
-    r->token.abandon = recv_abandon;
-    pending_call_start(&r->token, p, sqe);
-    r->next = 0;
-    if (ep->recvs_tail)
-        ep->recvs_tail->next = r;
-    else
-        ep->recvs = r;
-    ep->recvs_tail = r;
+    recv_wait_start(ep, r, p, sqe, wants_gone);
     return RING_DEFER;
 }
 
@@ -591,6 +631,132 @@ static int endpoint_return(struct kobject *owner, struct process *p, const struc
     return RING_POST;
 }
 
+/* ---- The fast path (docs/ipc.md, "Fast path") ----
+ *
+ * The two shapes of nearly every round trip, done without the general
+ * ring consumer, the run queue or a second copy: a CALL that meets a
+ * waiting RECV, and a RETURN_RECV that answers the call just received.
+ * Each does exactly what the general path does for that SQE (CALL, then
+ * deliver; RETURN, then RECV), but only where nothing can fail once it
+ * starts changing things: every condition that the general path would
+ * handle some other way (capabilities to move, buffers too small or
+ * across pages, a queue, a thread that is not simply waiting for this
+ * completion) declines, having changed nothing, and the general path
+ * runs the SQE.
+ */
+
+/* Results (and their capability records) up to this many bytes are copied
+ * through the kernel stack. */
+#define FAST_RESULTS_MAX 256
+
+/* A CALL whose message (header, records, params) fits the spare block,
+ * when a RECV waits whose buffer holds it within one writable page and
+ * whose thread waits in cap_enter for it: the message goes straight into
+ * the RECV's buffer, and that thread runs next. Capabilities are taken
+ * and given as deliver() does, in the same order; if either fails, what
+ * was taken is rolled back and the general path runs the CALL (and fails
+ * it the same way). A waiting RECV means an empty queue and an open
+ * endpoint: closing it completes every RECV and frees the spare. */
+static struct thread *endpoint_fast_call(struct kobject *obj, struct process *p,
+                                         const struct capos_sqe *sqe)
+{
+    struct endpoint *ep = endpoint_of(obj);
+    struct recv_wait *r = ep->recvs;
+    struct ipc_msg *m = ep->spare_msg;
+    struct ipc_state *ipc = ipc_of(p);
+    uint32_t params_at = sizeof(struct capos_recv_header) +
+                         sqe->xfer_count * (uint32_t)sizeof(struct capos_cap_record);
+    uint32_t need = params_at + sqe->params_len;
+    if (!r || !m || need > SMALL_MSG_BLOCK - MSG_HEAD || need > r->token.result_len ||
+        ipc->outstanding >= PROCESS_MAX_OUTSTANDING)
+        return 0;
+    struct thread *server = r->token.thread;
+    if (server == thread_current() || !thread_waits_for_one(server))
+        return 0;
+    uint8_t *dst = user_span_writable(r->token.caller, r->token.result_addr, need);
+    if (!dst)
+        return 0;
+    /* The spare is free: writing it changes nothing until it is taken. */
+    msg_init(m, true, false);
+    if (copy_from_user(p, m->wire + params_at, sqe->params_addr, sqe->params_len) ||
+        xfer_take(p, sqe, sqe->cap, CAPF_OWNER, &m->caps))
+        return 0;
+    struct capos_cap_record *rec =
+        (struct capos_cap_record *)(m->wire + sizeof(struct capos_recv_header));
+    if (xfer_give(r->token.caller, &m->caps, rec)) {
+        xfer_settle(p, &m->caps, false);
+        return 0;
+    }
+    /* Nothing fails from here on. */
+    ep->spare_msg = 0;
+    msg_start(ep, m, p, ipc, sqe, params_at);
+    msg_header(m);
+    memcpy(dst, m->wire, need);
+    recv_unlink(ep, 0, r);
+    struct capos_cqe rcqe = {0};
+    msg_delivered(ep, m, &rcqe, need);
+    server = pending_call_post_quiet(&r->token, &rcqe);
+    recv_wait_free(ep, r);
+    return server;
+}
+
+/* A RETURN_RECV answering the newest call in flight, its results and their
+ * records within FAST_RESULTS_MAX and within one writable page of the
+ * caller's buffer, when the caller's thread waits in cap_enter for the
+ * answer and no call is queued (the RECV part then waits, in the spare
+ * record, as a RECV with nothing queued does): the caller runs next.
+ * Capabilities go as in endpoint_return(); if taking or giving them
+ * fails, the general path runs the entry. */
+static struct thread *endpoint_fast_return_recv(struct kobject *owner, struct process *p,
+                                                const struct capos_sqe *sqe)
+{
+    struct endpoint *ep = endpoint_of(owner);
+    struct ipc_msg *m = ep->inflight;
+    struct recv_wait *r = ep->spare_recv;
+    uint32_t len = sqe->params_len;
+    uint32_t records_at = CAPOS_CAP_RECORDS_OFFSET(len);
+    uint32_t need = sqe->xfer_count
+                        ? records_at + sqe->xfer_count * (uint32_t)sizeof(struct capos_cap_record)
+                        : len;
+    if (!m || m->call_id != sqe->call_id || !r || ep->queue ||
+        (sqe->flags & CAPOS_SQE_F_CLIENTS_GONE) || need > FAST_RESULTS_MAX || !m->token.caller ||
+        need > m->token.result_len)
+        return 0;
+    struct thread *caller = m->token.thread;
+    if (caller == thread_current() || !thread_waits_for_one(caller))
+        return 0;
+    struct process *to = m->token.caller;
+    uint8_t *dst = user_span_writable(to, m->token.result_addr, need);
+    uint64_t results[FAST_RESULTS_MAX / 8];
+    struct xfer_set caps;
+    if (!dst || copy_from_user(p, results, sqe->params_addr, len) ||
+        xfer_take(p, sqe, 0, 0, &caps))
+        return 0;
+    struct capos_cap_record *rec = (struct capos_cap_record *)((uint8_t *)results + records_at);
+    if (xfer_give(to, &caps, rec)) {
+        xfer_settle(p, &caps, false);
+        return 0;
+    }
+    /* Nothing fails from here on. */
+    if (caps.n && records_at != len) /* a call only for padding */
+        memset((uint8_t *)results + len, 0, records_at - len);
+    memcpy(dst, results, need);
+    uint16_t ncaps = (uint16_t)caps.n;
+    xfer_settle(p, &caps, true); /* the server's moves happen: the caller has them */
+    ep->inflight = m->next;
+    ipc_of(to)->outstanding--;
+    bool ex = sqe->flags & CAPOS_SQE_F_EXCEPTION;
+    struct capos_cqe ccqe = {.result = ex ? CAPOS_RESULT_EXCEPTION : 0,
+                             .flags = ex ? CAPOS_CQE_F_EXCEPTION : 0,
+                             .result_len = len,
+                             .cap_count = ncaps};
+    caller = pending_call_post_quiet(&m->token, &ccqe);
+    free_msg(ep, m, false);
+    ep->spare_recv = 0;
+    recv_wait_start(ep, r, p, sqe, false);
+    return caller;
+}
+
 /* ---- Lifetime ---- */
 
 static void close_endpoint(struct endpoint *ep)
@@ -665,6 +831,7 @@ static void endpoint_destroy(struct kobject *obj)
 static const struct kobject_type endpoint_type = {
     .name = "Endpoint",
     .ring_call = endpoint_call,
+    .fast_call = endpoint_fast_call,
     .destroy = endpoint_destroy,
     .unshared = endpoint_unshared,
 };
@@ -674,6 +841,8 @@ static const struct kobject_type owner_type = {
     .ring_call = endpoint_call,
     .recv = endpoint_recv,
     .ret = endpoint_return,
+    .fast_call = endpoint_fast_call,
+    .fast_return_recv = endpoint_fast_return_recv,
     .destroy = owner_destroy,
 };
 

@@ -229,7 +229,7 @@ static inline bool buffer_ok(uint64_t addr, uint64_t len, uint64_t end)
  * check_exact() accepts is tested (tests/host/test_ring.c:
  * random_entries_agree_with_ring_check_sqe, opdef_rows_decide_fields_and_flags).
  */
-static inline int32_t check(const union sqe_words *u)
+__attribute__((always_inline)) static inline int32_t check(const union sqe_words *u)
 {
     const struct capos_sqe *s = &u->s;
     if (s->opcode >= CAPOS_OP_COUNT)
@@ -344,6 +344,55 @@ __attribute__((noinline, cold)) static bool cq_room_for(volatile struct capos_ri
         return true;
     uint8_t opcode = (uint8_t)load_word(&slot[0]);
     return free > 0 && opcode < CAPOS_OP_COUNT && ring_opdefs[opcode].control;
+}
+
+/*
+ * The fast path's view of the SQ (docs/ipc.md, "Fast path"): the one SQE
+ * ring_process would hand its handler next, when it is the only one
+ * waiting, one of `opcodes`, valid, and allowed a CQ slot by ring_process's rule (a non-control opcode leaves
+ * RING_CONTROL_SLOTS free). Judged on the last accepted cq_head alone: a
+ * CQ that only looks nearly full goes to the general path, which reads
+ * the page again. The opcode is read first, so that another costs
+ * little before the general path takes it. Nothing is consumed; the copy is the kernel's, each word read
+ * once, like ring_process's, so what userspace writes later changes
+ * nothing.
+ */
+bool ring_peek_single(volatile struct capos_ring *r, struct ring_state *st, uint32_t opcodes,
+                     struct capos_sqe *out)
+{
+    /* Acquire: as in ring_sq_pending. A corrupt tail is not 1 ahead: the
+     * general path finds and reports it. */
+    uint32_t tail = __atomic_load_n(&r->sq_tail, __ATOMIC_ACQUIRE);
+    if (tail - st->sq_head != 1 ||
+        st->cq_tail - st->cq_head + st->cq_reserved >= CQ_N - RING_CONTROL_SLOTS)
+        return false;
+    const volatile uint64_t *slot = (const volatile uint64_t *)&r->sq[st->sq_head & CAPOS_SQ_MASK];
+    union sqe_words u;
+    u.w[0] = load_word(&slot[0]);
+    /* NOP is never taken: ring_process completes it itself. */
+    if (u.s.opcode >= 32 || !((opcodes & ~(1u << CAPOS_OP_NOP)) >> u.s.opcode & 1))
+        return false;
+    u.w[1] = load_word(&slot[1]);
+    u.w[2] = load_word(&slot[2]);
+    u.w[3] = load_word(&slot[3]);
+    u.w[4] = load_word(&slot[4]);
+    u.w[5] = load_word(&slot[5]);
+    u.w[6] = load_word(&slot[6]);
+    u.w[7] = load_word(&slot[7]);
+    if (check(&u) != CAPOS_OK)
+        return false;
+    *out = u.s;
+    return true;
+}
+
+void ring_consume_deferred(volatile struct capos_ring *r, struct ring_state *st)
+{
+    /* What ring_process does for a handler's RING_DEFER: the CQ slot stays
+     * reserved for the completion, and the slot is released to userspace
+     * (release: after the copy ring_peek_single made). */
+    st->cq_reserved++;
+    st->sq_head++;
+    __atomic_store_n(&r->sq_head, st->sq_head, __ATOMIC_RELEASE);
 }
 
 struct ring_counts ring_process(volatile struct capos_ring *r, struct ring_state *st, uint32_t max,

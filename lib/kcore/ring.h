@@ -127,4 +127,21 @@ void ring_cancel_reserved(struct ring_state *st);
 struct ring_counts ring_process(volatile struct capos_ring *r, struct ring_state *st, uint32_t max,
                                 ring_handler handler, void *ctx);
 
+/*
+ * The fast path (docs/ipc.md, "Fast path"): true, with a copy of the SQE
+ * in *out, when exactly one SQE waits, its opcode is one of `opcodes` (a
+ * mask of 1 << CAPOS_OP_*; never NOP, which ring_process completes
+ * itself), it is valid, and ring_process
+ * would give it a CQ slot; nothing is consumed. The caller either hands
+ * it to ring_consume_deferred, having done its work with a completion
+ * that comes later, or leaves it for ring_process. false means only "not
+ * this way": the SQE may be invalid, the CQ full, or more waiting.
+ */
+bool ring_peek_single(volatile struct capos_ring *r, struct ring_state *st, uint32_t opcodes,
+                     struct capos_sqe *out);
+/* Consume the SQE ring_peek_single returned, its CQ slot reserved for a
+ * deferred completion: the same state ring_process leaves after a handler
+ * answered RING_DEFER. */
+void ring_consume_deferred(volatile struct capos_ring *r, struct ring_state *st);
+
 #endif

@@ -1121,3 +1121,100 @@ Test(ring, hostile_producer_randomized)
         cr_assert_leq(ring_sq_pending(R, &st, &(uint32_t){0}), CAPOS_SQ_ENTRIES);
     }
 }
+
+/* ---- The fast path's view (ring_peek_single, ring_consume_deferred) ---- */
+
+static enum ring_action defer_record(void *ctx, const struct capos_sqe *sqe, struct capos_cqe *cqe)
+{
+    *(struct capos_sqe *)ctx = *sqe;
+    return RING_DEFER;
+}
+
+/* Whatever the ring holds, the fast path takes an SQE exactly when it is
+ * the only one waiting, one of the opcodes asked for (never a NOP),
+ * valid, and ring_process would give it a CQ slot
+ * by the kernel's own record; and taking it leaves the page and the
+ * kernel state exactly as ring_process does when its handler defers that
+ * SQE. */
+Test(ring, peek_single_agrees_with_ring_process)
+{
+    rng = 0xfa57;
+    int taken = 0, refused = 0;
+    static struct capos_ring copy_page;
+    struct capos_ring *copy = &copy_page;
+    for (int i = 0; i < 20000; i++) {
+        start_at((uint32_t)rnd());
+        /* Fill the CQ partly: posted (some reaped) and reserved. */
+        uint32_t posted = rnd() % (CAPOS_CQ_ENTRIES + 1);
+        for (uint32_t k = 0; k < posted; k++)
+            ring_post_cqe(R, &st, &(struct capos_cqe){.user_data = k});
+        for (uint32_t k = rnd() % 4; k; k--)
+            reap(&(struct capos_cqe){0});
+        st.cq_reserved = (uint32_t)(rnd() % 3);
+        if (st.cq_tail - st.cq_head + st.cq_reserved > CAPOS_CQ_ENTRIES)
+            st.cq_reserved = 0;
+        uint32_t n = rnd() % 4 == 0 ? 0 : rnd() % 3 == 0 ? 2 : 1;
+        for (uint32_t k = 0; k < n; k++)
+            submit(random_sqe());
+        struct ring_state st0 = st;
+        memcpy(copy, R, sizeof(*R));
+
+        struct capos_sqe peeked;
+        uint32_t mask = (uint32_t)rnd() | 1u << CAPOS_OP_CALL;
+        bool fast = ring_peek_single(R, &st, mask, &peeked);
+        bool room = st0.cq_tail - st0.cq_head + st0.cq_reserved <
+                    CAPOS_CQ_ENTRIES - RING_CONTROL_SLOTS;
+        struct capos_sqe first = copy->sq[st0.sq_head & CAPOS_SQ_MASK];
+        bool want = n == 1 && room && first.opcode != CAPOS_OP_NOP && first.opcode < 32 &&
+                    (mask >> first.opcode & 1) && ring_check_sqe(&first) == CAPOS_OK;
+        cr_assert_eq(fast, want, "iteration %d: pending %u, room %d, check %d", i, n, room,
+                     ring_check_sqe(&first));
+        cr_assert(memcmp(&st, &st0, sizeof(st)) == 0, "peeking changed the kernel state");
+        cr_assert(memcmp(R, copy, sizeof(*R)) == 0, "peeking changed the page");
+        if (!fast) {
+            refused++;
+            continue;
+        }
+        taken++;
+        cr_assert(memcmp(&peeked, &first, sizeof(first)) == 0, "not the SQE in the slot");
+        ring_consume_deferred(R, &st);
+        struct ring_state st_fast = st;
+
+        /* The same ring through ring_process, its handler deferring. */
+        st = st0;
+        memcpy(R, copy, sizeof(*R));
+        struct capos_sqe seen = {0};
+        struct ring_counts c = ring_process(R, &st, CAPOS_SQ_ENTRIES, defer_record, &seen);
+        cr_assert_eq(c.consumed, 1);
+        cr_assert_eq(c.deferred, 1);
+        cr_assert(memcmp(&seen, &peeked, sizeof(seen)) == 0, "ring_process saw another SQE");
+        cr_assert(memcmp(&st, &st_fast, sizeof(st)) == 0, "kernel states differ");
+        cr_assert_eq(R->sq_head, st_fast.sq_head);
+    }
+    /* Both outcomes were exercised, not one of them only. */
+    cr_assert_gt(taken, 1000);
+    cr_assert_gt(refused, 1000);
+}
+
+/* A hostile process rewrites its only SQE after the kernel peeked: the
+ * kernel keeps working on its copy, and consuming it moves sq_head by one
+ * whatever the page says. */
+Test(ring, peek_single_works_on_a_private_copy)
+{
+    struct capos_sqe e = mk_call(5);
+    submit(e);
+    struct capos_sqe peeked;
+    cr_assert(ring_peek_single(R, &st, 1u << CAPOS_OP_CALL, &peeked));
+    memset(&R->sq[0], 0xff, sizeof(R->sq[0]));
+    cr_assert_eq(peeked.params_len, 64);
+    cr_assert_eq(peeked.user_data, 5);
+    R->sq_tail = 0xdeadbeef;
+    ring_consume_deferred(R, &st);
+    cr_assert_eq(st.sq_head, 1);
+    cr_assert_eq(R->sq_head, 1);
+    cr_assert_eq(st.cq_reserved, 1);
+    /* The corrupt tail is the general path's to report. */
+    cr_assert(!ring_peek_single(R, &st, 1u << CAPOS_OP_CALL, &peeked));
+    cr_assert_eq(ring_sq_pending(R, &st, &(uint32_t){0}), 0);
+    cr_assert(R->status & CAPOS_RING_SQ_CORRUPT);
+}
