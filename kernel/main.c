@@ -28,6 +28,7 @@
 #include "pci.h"
 #include "percpu.h"
 #include "process.h"
+#include "ringops.h"
 #include "registry.h"
 #include "sched.h"
 #include "smp.h"
@@ -232,6 +233,11 @@ static _Noreturn void kmain_on_kernel_stack(void)
         tap_enabled = true;
         kprintf("tap: debug tap on\n");
     }
+    if (CAPOS_TEST_HOOKS && cmdline_value("ipcfast", &fault, &flen) && flen == 1 &&
+        fault[0] == '0') {
+        ring_fast_off = true;
+        kprintf("ipc: fast path off\n");
+    }
     if (CAPOS_TEST_HOOKS && cmdline_value("fault", &fault, &flen)) {
         char kind[8] = {0};
         memcpy(kind, fault, flen < sizeof(kind) - 1 ? flen : sizeof(kind) - 1);
@@ -284,5 +290,7 @@ static _Noreturn void kmain_on_kernel_stack(void)
     kprintf("capOS: all processes have exited; process accounts left: %u, frames they hold: "
             "%lu\n",
             account_ledger.accounts - 2, account_machine()->frames.held);
+    if (CAPOS_TEST_HOOKS)
+        kprintf("ipc: the fast path took %lu ring entries\n", ring_fast_taken);
     arch_halt(HALT_SUCCESS);
 }

@@ -17,6 +17,10 @@
 #include "sched.h"
 #include "tap.h"
 
+#ifndef CAPOS_TEST_HOOKS
+#define CAPOS_TEST_HOOKS 0
+#endif
+
 /*
  * One opcode's work on a valid SQE. owner is the capability-table entry cap
  * names when the opcode's row says needs_owner (looked up and checked in
@@ -187,10 +191,13 @@ void ring_dispatch(struct thread *t)
  * a RETURN_RECV needs an owner side. Anything else, and whatever a hook
  * declines, goes to ring_dispatch unchanged: the SQE is still queued.
  */
+bool ring_fast_off;
+uint64_t ring_fast_taken;
+
 struct thread *ring_dispatch_fast(struct thread *t)
 {
     struct capos_sqe sqe;
-    if (tap_enabled ||
+    if (tap_enabled || (CAPOS_TEST_HOOKS && ring_fast_off) ||
         !ring_peek_single(t->ring, &t->ring_state,
                          1u << CAPOS_OP_CALL | 1u << CAPOS_OP_RETURN_RECV, &sqe))
         return 0;
@@ -210,8 +217,11 @@ struct thread *ring_dispatch_fast(struct thread *t)
                 next = obj->type->fast_return_recv(obj, p, &sqe);
         }
     }
-    if (next)
+    if (next) {
         ring_consume_deferred(t->ring, &t->ring_state);
+        if (CAPOS_TEST_HOOKS)
+            ring_fast_taken++;
+    }
     return next;
 }
 

@@ -185,6 +185,12 @@ void thread_wake_all(struct process *p)
     }
 }
 
+bool thread_cap_enter_needs_more(struct thread *t)
+{
+    uint32_t events = 0;
+    return ring_cq_ready(t->ring, &t->ring_state, &events) + 1 < t->cap_enter_min;
+}
+
 void thread_notify_completion(struct thread *t, bool handoff)
 {
     if (!t->cap_enter_waiting)

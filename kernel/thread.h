@@ -71,12 +71,14 @@ void thread_wake_all(struct process *p);
  * with handoff, it runs next (sched_wake_next). */
 void thread_notify_completion(struct thread *t, bool handoff);
 
-/* Whether t is blocked in cap_enter for a single completion, so that
- * posting one and switching to it (sched_block_handoff) is what
+/* Whether one more completion posted to t ends the cap_enter it is blocked
+ * in, so that posting it and switching to t (sched_block_handoff) is what
  * thread_notify_completion with handoff, then the switch, would do. */
-static inline bool thread_waits_for_one(const struct thread *t)
+bool thread_cap_enter_needs_more(struct thread *t);
+static inline bool thread_waits_for_one(struct thread *t)
 {
-    return t->state == THREAD_BLOCKED && t->cap_enter_waiting && t->cap_enter_min <= 1;
+    return t->state == THREAD_BLOCKED && t->cap_enter_waiting &&
+           (t->cap_enter_min <= 1 || !thread_cap_enter_needs_more(t));
 }
 
 #endif

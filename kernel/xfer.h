@@ -49,8 +49,10 @@ int xfer_take_any(struct process *p, const struct capos_sqe *sqe, uint32_t targe
                   struct xfer_set *x);
 /* `refuse`: table flags (CAPF_*) that make a capability untransferable
  * here, besides CAPF_NO_TRANSFER. */
-static inline int xfer_take(struct process *p, const struct capos_sqe *sqe, uint32_t target,
-                            uint32_t refuse, struct xfer_set *x)
+__attribute__((always_inline)) static inline int xfer_take(struct process *p,
+                                                           const struct capos_sqe *sqe,
+                                                           uint32_t target, uint32_t refuse,
+                                                           struct xfer_set *x)
 {
     /* Most calls carry no capability: no call at all for them. */
     if (sqe->xfer_count == 0) {

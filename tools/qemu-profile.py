@@ -91,7 +91,7 @@ def report(label, log, n):
         r = subprocess.run(['addr2line', '-e', elf] + ['%x' % a for a, _ in rows], capture_output=True, text=True).stdout.split('\n')
         for (a, c), l in zip(rows, r): lines[l.split('/')[-1]] += c
         print('== %s' % w)
-        for l, c in sorted(lines.items(), key=lambda x: -x[1])[:25]: print('%8.1f  %s' % (c / n, l))
+        for l, c in sorted(lines.items(), key=lambda x: -x[1])[:int(os.environ.get("TOP", "25"))]: print('%8.1f  %s' % (c / n, l))
 
 
 for sec in sections:

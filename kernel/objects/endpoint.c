@@ -255,19 +255,29 @@ static void recv_abandon(struct pending_call *pc, struct process *caller)
 
 /* ---- CALL ---- */
 
-static void make_session_ref(struct endpoint *ep, struct ipc_state *st, uint8_t out[16])
+/* The keyed hash, when the client calls another endpoint than last time
+ * (and the key, the first time). */
+__attribute__((noinline)) static void session_ref_compute(struct endpoint *ep, struct ipc_state *st)
 {
     if (!session_key_ready) {
         entropy_fill(session_key, sizeof(session_key));
         session_key_ready = true;
     }
-    if (st->ref_ep != ep->id) {
-        while (!st->session_id)
-            entropy_fill(&st->session_id, sizeof(st->session_id));
-        uint64_t in[2] = {ep->id, st->session_id};
-        siphash24_128(session_key, in, sizeof(in), st->ref);
-        st->ref_ep = ep->id;
-    }
+    while (!st->session_id)
+        entropy_fill(&st->session_id, sizeof(st->session_id));
+    uint64_t in[2] = {ep->id, st->session_id};
+    siphash24_128(session_key, in, sizeof(in), st->ref);
+    st->ref_ep = ep->id;
+}
+
+/* Endpoint ids start at 1, and ref_ep starts at 0: the first call always
+ * computes. */
+__attribute__((always_inline)) static inline void make_session_ref(struct endpoint *ep,
+                                                                  struct ipc_state *st,
+                                                                  uint8_t out[16])
+{
+    if (__builtin_expect(st->ref_ep != ep->id, 0))
+        session_ref_compute(ep, st);
     __builtin_memcpy(out, st->ref, 16); /* inline: the kernel's memcpy is a call */
 }
 
@@ -440,6 +450,7 @@ __attribute__((always_inline)) static inline void msg_delivered(struct endpoint 
                                                                 struct ipc_msg *m,
                                                                 struct capos_cqe *cqe, uint32_t need)
 {
+    cqe->cap_count = (uint16_t)m->caps.n; /* before settling, which empties the set */
     xfer_settle(m->token.caller, &m->caps, true);
     m->next = ep->inflight;
     ep->inflight = m;
@@ -447,7 +458,6 @@ __attribute__((always_inline)) static inline void msg_delivered(struct endpoint 
     cqe->result = 0;
     cqe->call_id = m->call_id;
     cqe->result_len = need;
-    cqe->cap_count = (uint16_t)m->caps.n;
 }
 
 /*

@@ -367,22 +367,21 @@ bool ring_peek_single(volatile struct capos_ring *r, struct ring_state *st, uint
         st->cq_tail - st->cq_head + st->cq_reserved >= CQ_N - RING_CONTROL_SLOTS)
         return false;
     const volatile uint64_t *slot = (const volatile uint64_t *)&r->sq[st->sq_head & CAPOS_SQ_MASK];
-    union sqe_words u;
-    u.w[0] = load_word(&slot[0]);
+    /* Straight into *out (a union member's type may alias the union):
+     * no second copy. */
+    union sqe_words *u = (union sqe_words *)out;
+    u->w[0] = load_word(&slot[0]);
     /* NOP is never taken: ring_process completes it itself. */
-    if (u.s.opcode >= 32 || !((opcodes & ~(1u << CAPOS_OP_NOP)) >> u.s.opcode & 1))
+    if (u->s.opcode >= 32 || !((opcodes & ~(1u << CAPOS_OP_NOP)) >> u->s.opcode & 1))
         return false;
-    u.w[1] = load_word(&slot[1]);
-    u.w[2] = load_word(&slot[2]);
-    u.w[3] = load_word(&slot[3]);
-    u.w[4] = load_word(&slot[4]);
-    u.w[5] = load_word(&slot[5]);
-    u.w[6] = load_word(&slot[6]);
-    u.w[7] = load_word(&slot[7]);
-    if (check(&u) != CAPOS_OK)
-        return false;
-    *out = u.s;
-    return true;
+    u->w[1] = load_word(&slot[1]);
+    u->w[2] = load_word(&slot[2]);
+    u->w[3] = load_word(&slot[3]);
+    u->w[4] = load_word(&slot[4]);
+    u->w[5] = load_word(&slot[5]);
+    u->w[6] = load_word(&slot[6]);
+    u->w[7] = load_word(&slot[7]);
+    return check(u) == CAPOS_OK;
 }
 
 void ring_consume_deferred(volatile struct capos_ring *r, struct ring_state *st)
