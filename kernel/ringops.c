@@ -36,6 +36,16 @@ static enum ring_action post(struct capos_cqe *cqe, int32_t result)
     return RING_POST;
 }
 
+/* A CALL on the capability e, found by a typed lookup. */
+static enum ring_action call_found(struct process *p, const struct cap_entry *e,
+                                   const struct capos_sqe *sqe, struct capos_cqe *cqe)
+{
+    struct kobject *obj = e->object;
+    if (obj->type->ring_call)
+        return (enum ring_action)obj->type->ring_call(obj, p, e, sqe, cqe);
+    return kcall_execute(p, obj, sqe, cqe) ? RING_POST : RING_DEFER;
+}
+
 static enum ring_action op_call(struct process *p, const struct capos_sqe *sqe,
                                 struct capos_cqe *cqe, const struct cap_entry *owner)
 {
@@ -43,10 +53,7 @@ static enum ring_action op_call(struct process *p, const struct capos_sqe *sqe,
     enum cap_status st = cap_table_lookup_typed(&p->caps, sqe->cap, sqe->interface_id, &e);
     if (st != CAP_OK)
         return post(cqe, cap_status_to_capos(st));
-    struct kobject *obj = e.object;
-    if (obj->type->ring_call)
-        return (enum ring_action)obj->type->ring_call(obj, p, &e, sqe, cqe);
-    return kcall_execute(p, obj, sqe, cqe) ? RING_POST : RING_DEFER;
+    return call_found(p, &e, sqe, cqe);
 }
 
 /* RECV and RETURN go to the object's hook; an object without one does not
@@ -185,43 +192,74 @@ void ring_dispatch(struct thread *t)
 
 /*
  * The fast path (docs/ipc.md, "Fast path"): one SQE waiting, a CALL or a
- * RETURN_RECV, which the object finishes by handing the CPU to the thread
- * waiting for the result (its fast_call / fast_return_recv hook). The
- * capability rules are issue()'s: a CALL looks the capability up typed,
- * a RETURN_RECV needs an owner side. Anything else, and whatever a hook
- * declines, goes to ring_dispatch unchanged: the SQE is still queued.
+ * RETURN_RECV, copied and checked once (ring_peek_single). Its capability
+ * is looked up as issue() would (typed for a CALL, an owner side for
+ * RETURN_RECV); the object's fast hook either does the whole entry, or
+ * changes nothing and the entry is issued as ring_process would
+ * (ring_issue_peeked), with the entry already found. Anything else goes
+ * through ring_dispatch.
  */
 bool ring_fast_off;
 uint64_t ring_fast_taken;
 
-struct thread *ring_dispatch_fast(struct thread *t)
+/* The entry the fast path peeked, and its capability once found. */
+struct peeked {
+    struct process *p;
+    struct cap_entry e;
+};
+
+static enum ring_action issue_call_found(void *ctx, const struct capos_sqe *sqe,
+                                         struct capos_cqe *cqe)
+{
+    struct peeked *k = ctx;
+    return call_found(k->p, &k->e, sqe, cqe);
+}
+
+static enum ring_action issue_return_recv_found(void *ctx, const struct capos_sqe *sqe,
+                                                struct capos_cqe *cqe)
+{
+    struct peeked *k = ctx;
+    return op_return_recv(k->p, sqe, cqe, &k->e);
+}
+
+struct thread *ring_dispatch_or_handoff(struct thread *t)
 {
     struct capos_sqe sqe;
     if (tap_enabled || (CAPOS_TEST_HOOKS && ring_fast_off) ||
         !ring_peek_single(t->ring, &t->ring_state,
-                         1u << CAPOS_OP_CALL | 1u << CAPOS_OP_RETURN_RECV, &sqe))
+                          1u << CAPOS_OP_CALL | 1u << CAPOS_OP_RETURN_RECV, &sqe)) {
+        ring_dispatch(t);
         return 0;
-    struct process *p = t->process;
-    struct cap_entry e;
+    }
+    struct peeked k = {.p = t->process};
+    struct process *p = k.p;
+    ring_handler h = issue; /* a failed lookup: issue() gives its error */
+    void *ctx = p;
     struct thread *next = 0;
     if (sqe.opcode == CAPOS_OP_CALL) {
-        if (cap_table_lookup_typed(&p->caps, sqe.cap, sqe.interface_id, &e) == CAP_OK) {
-            struct kobject *obj = e.object;
-            if (obj->type->fast_call)
-                next = obj->type->fast_call(obj, p, &sqe);
+        if (cap_table_lookup_typed(&p->caps, sqe.cap, sqe.interface_id, &k.e) == CAP_OK) {
+            struct kobject *obj = k.e.object;
+            if (!obj->type->fast_call || !(next = obj->type->fast_call(obj, p, &sqe))) {
+                h = issue_call_found;
+                ctx = &k;
+            }
         }
-    } else if (sqe.opcode == CAPOS_OP_RETURN_RECV) {
-        if (cap_table_lookup(&p->caps, sqe.cap, &e) == CAP_OK && (e.flags & CAPF_OWNER)) {
-            struct kobject *obj = e.object;
-            if (obj->type->fast_return_recv)
-                next = obj->type->fast_return_recv(obj, p, &sqe);
+    } else if (cap_table_lookup(&p->caps, sqe.cap, &k.e) == CAP_OK &&
+               (k.e.flags & CAPF_OWNER)) {
+        struct kobject *obj = k.e.object;
+        if (!obj->type->fast_return_recv || !(next = obj->type->fast_return_recv(obj, p, &sqe))) {
+            h = issue_return_recv_found;
+            ctx = &k;
         }
     }
-    if (next) {
-        ring_consume_deferred(t->ring, &t->ring_state);
-        if (CAPOS_TEST_HOOKS)
-            ring_fast_taken++;
+    if (!next) {
+        ring_issue_peeked(t->ring, &t->ring_state, &sqe, h, ctx);
+        return 0;
     }
+    /* The hook did the entry; its completion comes later. */
+    ring_consume_deferred(t->ring, &t->ring_state);
+    if (CAPOS_TEST_HOOKS)
+        ring_fast_taken++;
     return next;
 }
 

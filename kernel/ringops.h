@@ -10,11 +10,13 @@ struct thread;
 /* Consume the thread's pending SQEs (at most CAPOS_SQ_ENTRIES), for its
  * process. */
 void ring_dispatch(struct thread *t);
-/* The fast path (docs/ipc.md): if the thread's only pending SQE is a CALL
- * or RETURN_RECV whose object can finish it by handing over the CPU, do
- * it, consume the SQE (its completion deferred) and return the thread to
- * switch to; else NULL, nothing changed. */
-struct thread *ring_dispatch_fast(struct thread *t);
+/* ring_dispatch, for a cap_enter that will wait for a completion: if
+ * the only pending SQE is a CALL or RETURN_RECV its object finishes by
+ * handing over the CPU (docs/ipc.md, "Fast path"), it is done that way
+ * and the thread to switch to is returned (the SQE consumed, its
+ * completion deferred); else NULL, every SQE issued as ring_dispatch
+ * does. */
+struct thread *ring_dispatch_or_handoff(struct thread *t);
 /* Test kernels: `ipcfast=0` on the command line sets ring_fast_off, so
  * that one program can be run both ways and its transcripts compared
  * (tests/qemu/ipc-fast.test, ipc-fast-off.test); ring_fast_taken counts

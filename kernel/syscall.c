@@ -34,8 +34,11 @@ static int64_t cap_enter(uint64_t min_complete, uint64_t timeout_ns)
      * at least one completion, with no exit to take first. (It posts
      * nothing to this thread's own ring.) */
     struct thread *next = 0;
-    if (timeout_ns == UINT64_MAX && min_complete && !t->exit_pending &&
-        (next = ring_dispatch_fast(t))) {
+    if (timeout_ns == UINT64_MAX && min_complete && !t->exit_pending)
+        next = ring_dispatch_or_handoff(t);
+    else
+        ring_dispatch(t);
+    if (next) {
         ready = ring_cq_ready(t->ring, &t->ring_state, &events);
         if (ready >= min_complete) {
             /* Completions were waiting already: no wait after all. What
@@ -45,7 +48,6 @@ static int64_t cap_enter(uint64_t min_complete, uint64_t timeout_ns)
             return ready;
         }
     } else {
-        ring_dispatch(t);
         thread_exit_if_pending(t);
         ready = ring_cq_ready(t->ring, &t->ring_state, &events);
         /* The common case returns here, without reading the clock. */

@@ -8,7 +8,7 @@
 set -eu
 kernel=$1; program=$2; name=${3:-ring}
 iso=build/bench/$name-bench.iso
-tools/mkiso.sh "$iso" "$kernel" "" "$program"
+tools/mkiso.sh "$iso" "$kernel" "${CMDLINE:-}" "$program"
 flags="-M q35 -m 256M -display none -no-reboot -monitor none -device isa-debug-exit,iobase=0xf4,iosize=0x04 -cdrom $iso"
 # run OUT QEMU-ARGS...: the values in OUT; reasons and panics on stdout.
 run() {

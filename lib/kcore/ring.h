@@ -132,16 +132,20 @@ struct ring_counts ring_process(volatile struct capos_ring *r, struct ring_state
  * in *out, when exactly one SQE waits, its opcode is one of `opcodes` (a
  * mask of 1 << CAPOS_OP_*; never NOP, which ring_process completes
  * itself), it is valid, and ring_process
- * would give it a CQ slot; nothing is consumed. The caller either hands
- * it to ring_consume_deferred, having done its work with a completion
- * that comes later, or leaves it for ring_process. false means only "not
+ * would give it a CQ slot; nothing is consumed. The caller issues it with
+ * ring_issue_peeked (or leaves it for ring_process). false means only "not
  * this way": the SQE may be invalid, the CQ full, or more waiting.
  */
 bool ring_peek_single(volatile struct capos_ring *r, struct ring_state *st, uint32_t opcodes,
                      struct capos_sqe *out);
-/* Consume the SQE ring_peek_single returned, its CQ slot reserved for a
- * deferred completion: the same state ring_process leaves after a handler
- * answered RING_DEFER. */
+/* Issue the SQE ring_peek_single returned through handler, exactly as
+ * ring_process would (its CQ slot reserved while the handler runs; then
+ * posted, kept for a deferred completion, or, for RING_STOP, the entry
+ * left queued); returns what the handler answered. */
+enum ring_action ring_issue_peeked(volatile struct capos_ring *r, struct ring_state *st,
+                                   const struct capos_sqe *sqe, ring_handler handler, void *ctx);
+/* The same for an entry whose work is done and whose completion comes
+ * later (what a handler answering RING_DEFER leaves), without a handler. */
 void ring_consume_deferred(volatile struct capos_ring *r, struct ring_state *st);
 
 #endif

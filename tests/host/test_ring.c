@@ -1122,12 +1122,16 @@ Test(ring, hostile_producer_randomized)
     }
 }
 
-/* ---- The fast path's view (ring_peek_single, ring_consume_deferred) ---- */
+/* ---- The fast path's view (ring_peek_single, ring_issue_peeked) ---- */
 
-static enum ring_action defer_record(void *ctx, const struct capos_sqe *sqe, struct capos_cqe *cqe)
+/* Records the SQE; posts (with a result of its own), defers or stops by
+ * its user_data, so that both ways of issuing it see the same answer. */
+static enum ring_action act_record(void *ctx, const struct capos_sqe *sqe, struct capos_cqe *cqe)
 {
     *(struct capos_sqe *)ctx = *sqe;
-    return RING_DEFER;
+    cqe->result = 77;
+    cqe->user_data = 0; /* the echo is the ring's, whatever the handler writes */
+    return sqe->user_data % 3 == 0 ? RING_POST : sqe->user_data % 3 == 1 ? RING_DEFER : RING_STOP;
 }
 
 /* Whatever the ring holds, the fast path takes an SQE exactly when it is
@@ -1177,19 +1181,31 @@ Test(ring, peek_single_agrees_with_ring_process)
         }
         taken++;
         cr_assert(memcmp(&peeked, &first, sizeof(first)) == 0, "not the SQE in the slot");
-        ring_consume_deferred(R, &st);
+        struct capos_sqe seen_fast = {0};
+        enum ring_action a = ring_issue_peeked(R, &st, &peeked, act_record, &seen_fast);
         struct ring_state st_fast = st;
+        static struct capos_ring page_fast;
+        memcpy(&page_fast, R, sizeof(*R));
+        cr_assert(memcmp(&seen_fast, &peeked, sizeof(peeked)) == 0, "the handler got another SQE");
 
-        /* The same ring through ring_process, its handler deferring. */
+        /* The same ring through ring_process. */
         st = st0;
         memcpy(R, copy, sizeof(*R));
         struct capos_sqe seen = {0};
-        struct ring_counts c = ring_process(R, &st, CAPOS_SQ_ENTRIES, defer_record, &seen);
-        cr_assert_eq(c.consumed, 1);
-        cr_assert_eq(c.deferred, 1);
+        struct ring_counts c = ring_process(R, &st, CAPOS_SQ_ENTRIES, act_record, &seen);
+        cr_assert_eq(c.consumed, a == RING_STOP ? 0 : 1);
+        cr_assert_eq(c.deferred, a == RING_DEFER);
         cr_assert(memcmp(&seen, &peeked, sizeof(seen)) == 0, "ring_process saw another SQE");
-        cr_assert(memcmp(&st, &st_fast, sizeof(st)) == 0, "kernel states differ");
-        cr_assert_eq(R->sq_head, st_fast.sq_head);
+        cr_assert(memcmp(&st, &st_fast, sizeof(st)) == 0, "kernel states differ (action %d)", a);
+        cr_assert(memcmp(R, &page_fast, sizeof(*R)) == 0, "pages differ (action %d)", a);
+        if (a == RING_DEFER) {
+            /* And consuming it without a handler is the same. */
+            st = st0;
+            memcpy(R, copy, sizeof(*R));
+            ring_consume_deferred(R, &st);
+            cr_assert(memcmp(&st, &st_fast, sizeof(st)) == 0, "ring_consume_deferred's state");
+            cr_assert(memcmp(R, &page_fast, sizeof(*R)) == 0, "ring_consume_deferred's page");
+        }
     }
     /* Both outcomes were exercised, not one of them only. */
     cr_assert_gt(taken, 1000);
@@ -1197,7 +1213,7 @@ Test(ring, peek_single_agrees_with_ring_process)
 }
 
 /* A hostile process rewrites its only SQE after the kernel peeked: the
- * kernel keeps working on its copy, and consuming it moves sq_head by one
+ * kernel keeps working on its copy, and issuing it moves sq_head by one
  * whatever the page says. */
 Test(ring, peek_single_works_on_a_private_copy)
 {
@@ -1209,7 +1225,10 @@ Test(ring, peek_single_works_on_a_private_copy)
     cr_assert_eq(peeked.params_len, 64);
     cr_assert_eq(peeked.user_data, 5);
     R->sq_tail = 0xdeadbeef;
-    ring_consume_deferred(R, &st);
+    struct capos_sqe seen;
+    peeked.user_data = 1; /* act_record defers it */
+    cr_assert_eq(ring_issue_peeked(R, &st, &peeked, act_record, &seen), RING_DEFER);
+    cr_assert_eq(seen.params_len, 64);
     cr_assert_eq(st.sq_head, 1);
     cr_assert_eq(R->sq_head, 1);
     cr_assert_eq(st.cq_reserved, 1);
