@@ -229,12 +229,10 @@ static inline bool buffer_ok(uint64_t addr, uint64_t len, uint64_t end)
  * check_exact() accepts is tested (tests/host/test_ring.c:
  * random_entries_agree_with_ring_check_sqe, opdef_rows_decide_fields_and_flags).
  */
-__attribute__((always_inline)) static inline int32_t check(const union sqe_words *u)
+__attribute__((always_inline)) static inline int32_t check_row(const union sqe_words *u,
+                                                              const struct ring_opdef *d)
 {
     const struct capos_sqe *s = &u->s;
-    if (s->opcode >= CAPOS_OP_COUNT)
-        return CAPOS_E_BAD_OPCODE;
-    const struct ring_opdef *d = &ring_opdefs[s->opcode];
     const struct ring_opcheck *c = &d->check;
     if (d->valid &&
         ((u->w[0] & c->zero[0]) | (u->w[1] & c->zero[1]) | (u->w[6] & c->zero[6])) == 0 &&
@@ -250,6 +248,13 @@ __attribute__((always_inline)) static inline int32_t check(const union sqe_words
                          c->end[RING_BUF_XFER])))
         return CAPOS_OK;
     return check_exact(u);
+}
+
+__attribute__((always_inline)) static inline int32_t check(const union sqe_words *u)
+{
+    if (u->s.opcode >= CAPOS_OP_COUNT)
+        return CAPOS_E_BAD_OPCODE;
+    return check_row(u, &ring_opdefs[u->s.opcode]);
 }
 
 int32_t ring_check_sqe(const struct capos_sqe *sqe)
@@ -381,7 +386,17 @@ bool ring_peek_single(volatile struct capos_ring *r, struct ring_state *st, uint
     u->w[5] = load_word(&slot[5]);
     u->w[6] = load_word(&slot[6]);
     u->w[7] = load_word(&slot[7]);
-    return check(u) == CAPOS_OK;
+    /* The rows of the fast path's two opcodes by their constant index, so
+     * that link-time optimisation folds their limits into the code: about
+     * 20 instructions fewer per entry than loading them. */
+    switch (u->s.opcode) {
+    case CAPOS_OP_CALL:
+        return check_row(u, &ring_opdefs[CAPOS_OP_CALL]) == CAPOS_OK;
+    case CAPOS_OP_RETURN_RECV:
+        return check_row(u, &ring_opdefs[CAPOS_OP_RETURN_RECV]) == CAPOS_OK;
+    default:
+        return check(u) == CAPOS_OK;
+    }
 }
 
 void ring_consume_deferred(volatile struct capos_ring *r, struct ring_state *st)

@@ -1005,9 +1005,15 @@ static uint64_t rnd(void)
 static struct capos_sqe random_sqe(void)
 {
     struct capos_sqe e;
-    switch (rnd() % 6) {
+    switch (rnd() % 7) {
     case 0:
         e = mk_call(rnd());
+        break;
+    case 4:
+        e = mk_ret(rnd());
+        e.opcode = CAPOS_OP_RETURN_RECV;
+        e.result_addr = UBUF + 0x2000;
+        e.result_len = 512;
         break;
     case 1:
         e = mk_recv(rnd());
