@@ -125,12 +125,19 @@ void pending_call_complete_with(struct pending_call *pc, pending_build_fn build,
     complete_written(pc, rc, len, false);
 }
 
+struct thread *pending_call_complete_flat_quiet(struct pending_call *pc, const uint64_t *words,
+                                                uint32_t n)
+{
+    uint32_t len = 0;
+    int rc = kcall_write_flat(pc->caller, pc->result_addr, pc->result_len, words, n, &len);
+    struct capos_cqe cqe = {.result = rc, .result_len = len};
+    return pending_call_post_quiet(pc, &cqe);
+}
+
 void pending_call_complete_flat(struct pending_call *pc, const uint64_t *words, uint32_t n,
                                 bool handoff)
 {
     if (!pc->caller)
         return;
-    uint32_t len = 0;
-    int rc = kcall_write_flat(pc->caller, pc->result_addr, pc->result_len, words, n, &len);
-    complete_written(pc, rc, len, handoff);
+    thread_notify_completion(pending_call_complete_flat_quiet(pc, words, n), handoff);
 }

@@ -73,6 +73,10 @@ void pending_call_complete_with(struct pending_call *pc, pending_build_fn build,
  * as pending_call_post_handoff. */
 void pending_call_complete_flat(struct pending_call *pc, const uint64_t *words, uint32_t n,
                                 bool handoff);
+/* The same without waking anyone (pc's caller must be alive): returns the
+ * caller's thread, as pending_call_post_quiet. */
+struct thread *pending_call_complete_flat_quiet(struct pending_call *pc, const uint64_t *words,
+                                                uint32_t n);
 
 /* Thread t of p is ending (alone, or with its process): every pending call
  * of it is abandoned. */

@@ -18,6 +18,7 @@
 #include "process.h"
 #include "registry.h"
 #include "sched.h"
+#include "thread.h"
 #include "usercopy.h"
 
 struct park_wait {
@@ -100,27 +101,45 @@ static void untime(struct park_wait *pw)
     }
 }
 
-/* Answer a wait that has left the table, and free it. Its results are one
- * data word, answered flat whichever path decoded the call; with handoff,
- * the thread runs next on this CPU (pending_call.h). */
+/* A finished wait's results: one data word, answered flat whichever path
+ * decoded the call. Returns the word count. */
+static uint32_t wait_results(const struct park_wait *pw, bool woken, uint64_t *word)
+{
+    *word = 0;
+    if (pw->wake_wait) {
+        ParkSpace_wakeWait_Results_b r = CAPN_FLAT_BUILDER(ParkSpace_wakeWait_Results, word);
+        ParkSpace_wakeWait_Results_set_wakes(r, pw->wakes);
+        ParkSpace_wakeWait_Results_set_woken(r, woken);
+        return CAPN_FLAT_WORDS(ParkSpace_wakeWait_Results);
+    }
+    ParkSpace_wait_Results_set_woken(CAPN_FLAT_BUILDER(ParkSpace_wait_Results, word), woken);
+    return CAPN_FLAT_WORDS(ParkSpace_wait_Results);
+}
+
+/* Answer a wait that has left the table, and free it; with handoff, the
+ * thread runs next on this CPU (pending_call.h). Parked waits leave the
+ * table when their caller goes (wait_abandon), so the caller is alive. */
 static void finish(struct park_wait *pw, bool woken, bool handoff)
 {
     untime(pw);
-    uint64_t word = 0;
-    uint32_t n = CAPN_FLAT_WORDS(ParkSpace_wait_Results);
-    if (pw->wake_wait) {
-        ParkSpace_wakeWait_Results_b r = CAPN_FLAT_BUILDER(ParkSpace_wakeWait_Results, &word);
-        ParkSpace_wakeWait_Results_set_wakes(r, pw->wakes);
-        ParkSpace_wakeWait_Results_set_woken(r, woken);
-        n = CAPN_FLAT_WORDS(ParkSpace_wakeWait_Results);
-    } else {
-        ParkSpace_wait_Results_set_woken(CAPN_FLAT_BUILDER(ParkSpace_wait_Results, &word), woken);
-    }
-    /* Parked waits leave the table when their caller goes (wait_abandon),
-     * so the caller is alive here. */
+    uint64_t word;
+    uint32_t n = wait_results(pw, woken, &word);
     struct process *p = pw->call.caller;
     pending_call_complete_flat(&pw->call, &word, n, handoff);
     wait_free(p, pw);
+}
+
+/* finish() of a woken wait without waking its thread: returns it (the
+ * fast path switches to it). */
+static struct thread *finish_quiet(struct park_wait *pw)
+{
+    untime(pw);
+    uint64_t word;
+    uint32_t n = wait_results(pw, true, &word);
+    struct process *p = pw->call.caller;
+    struct thread *t = pending_call_complete_flat_quiet(&pw->call, &word, n);
+    wait_free(p, pw);
+    return t;
 }
 
 /* The waiting thread ended or cancelled: nobody reads the answer. */
@@ -188,6 +207,17 @@ static void woken_handoff(void *ctx, struct park_waiter *w)
     bool *first = ctx;
     finish(wait_of(w), true, *first);
     *first = false;
+}
+
+/* The fast path's wake: the first thread woken is answered quietly and
+ * kept in *ctx (the caller switches to it), the rest as usual. */
+static void woken_quiet_first(void *ctx, struct park_waiter *w)
+{
+    struct thread **first = ctx;
+    if (!*first)
+        *first = finish_quiet(wait_of(w));
+    else
+        finish(wait_of(w), true, false);
 }
 
 /* wakeWait, decoded by either path. Every check of both halves comes
@@ -322,7 +352,49 @@ static const struct ParkSpace_ops park_ops = {
 static int park_ring_call(struct kobject *obj, struct process *p, const struct cap_entry *e,
                           const struct capos_sqe *sqe, struct capos_cqe *cqe);
 
-KOBJECT_TYPE(park_type, ParkSpace, park_ops, .ring_call = park_ring_call);
+static struct thread *park_fast_call(struct kobject *obj, struct process *p,
+                                     const struct capos_sqe *sqe);
+
+KOBJECT_TYPE(park_type, ParkSpace, park_ops, .ring_call = park_ring_call,
+             .fast_call = park_fast_call);
+
+/*
+ * The fast path (docs/ipc.md, "Fast path"; docs/threads.md): a wakeWait
+ * in the stubs' flat shape whose first woken thread waits in cap_enter
+ * for just that answer, while the caller parks: what wake_wait_start does,
+ * in its order (both halves checked, the wake, the park), with that
+ * thread's answer posted without waking it, so that the caller switches
+ * straight to it. Anything else (a refused call, no waiter, a waiter that
+ * is not simply waiting, a value that differs) changes nothing and goes
+ * to park_ring_call.
+ */
+static struct thread *park_fast_call(struct kobject *obj, struct process *p,
+                                     const struct capos_sqe *sqe)
+{
+    uint64_t w[KCALL_FLAT_MAX_WORDS];
+    if (sqe->method != ParkSpace_wakeWait_METHOD ||
+        !kcall_flat_params(p, sqe, w, CAPN_FLAT_WORDS(ParkSpace_wakeWait_Params)))
+        return 0;
+    ParkSpace_wakeWait_Params_r params = CAPN_FLAT_READER(ParkSpace_wakeWait_Params, w);
+    uint64_t wake_addr = ParkSpace_wakeWait_Params_get_wakeAddr(params);
+    uint64_t wait_addr = ParkSpace_wakeWait_Params_get_waitAddr(params);
+    uint32_t count = ParkSpace_wakeWait_Params_get_count(params);
+    struct park_key key = park_key(p->pid, wake_addr);
+    struct park_waiter *first = (wake_addr & 3) || !count ? 0 : park_first(&table, key);
+    if (!first || !thread_waits_for_one(wait_of(first)->call.thread))
+        return 0;
+    struct park_wait *pw = 0;
+    if (wait_prepare(p, wait_addr, ParkSpace_wakeWait_Params_get_expected(params), &pw) !=
+        WAIT_PARKED)
+        return 0;
+    /* Nothing fails from here on. */
+    struct thread *next = 0;
+    pw->wake_wait = true;
+    pw->wakes = park_wake(&table, key, count, woken_quiet_first, &next);
+    wait_park(p, pw, wait_addr, ParkSpace_wakeWait_Params_get_timeoutNs(params));
+    pending_call_start(&pw->call, p, sqe);
+    return next;
+}
 
 static int park_ring_call(struct kobject *obj, struct process *p, const struct cap_entry *e,
                           const struct capos_sqe *sqe, struct capos_cqe *cqe)

@@ -86,6 +86,15 @@ uint32_t park_wake(struct park_table *t, struct park_key key, uint32_t count,
     return n;
 }
 
+struct park_waiter *park_first(const struct park_table *t, struct park_key key)
+{
+    /* park_wake's scan, stopped at its first match. */
+    for (struct park_waiter *w = bucket_of(t, key)->head; w; w = w->next)
+        if (key_eq(w->key, key))
+            return w;
+    return 0;
+}
+
 uint32_t park_count(const struct park_table *t, struct park_key key)
 {
     uint32_t n = 0;

@@ -67,6 +67,9 @@ bool park_remove(struct park_table *t, struct park_waiter *w);
 uint32_t park_wake(struct park_table *t, struct park_key key, uint32_t count,
                    void (*woken)(void *ctx, struct park_waiter *w), void *ctx);
 
+/* The waiter park_wake(key) would wake first, or NULL: it stays parked. */
+struct park_waiter *park_first(const struct park_table *t, struct park_key key);
+
 /* Waiters parked under key (for tests and debug checks). */
 uint32_t park_count(const struct park_table *t, struct park_key key);
 

@@ -211,3 +211,27 @@ Test(park, random_ops_match_model)
         }
     }
 }
+
+/* park_first names exactly the waiter park_wake wakes first, whatever
+ * else shares its bucket, and leaves it parked. */
+Test(park, first_is_what_wake_wakes_first)
+{
+    struct park_key a = park_key(1, 0x1000), b = park_key(1, 0x1000 + 8 * 4), c = park_key(2, 0x1000);
+    cr_assert_null(park_first(&t, a));
+    park_enqueue(&t, &w[0], b);
+    park_enqueue(&t, &w[1], c);
+    cr_assert_null(park_first(&t, a), "other keys in the bucket are not a's");
+    park_enqueue(&t, &w[2], a);
+    park_enqueue(&t, &w[3], a);
+    for (int round = 0; round < 2; round++) {
+        struct park_waiter *f = park_first(&t, a);
+        cr_assert_not_null(f);
+        cr_assert(f->parked);
+        norder = 0;
+        cr_assert_eq(park_wake(&t, a, 1, record, 0), 1);
+        cr_assert_eq(&w[order[0]], f);
+    }
+    cr_assert_null(park_first(&t, a));
+    cr_assert_eq(park_first(&t, b), &w[0]);
+    cr_assert_eq(park_first(&t, c), &w[1]);
+}

@@ -15,6 +15,7 @@
  */
 #include <threads.h>
 
+#include "capos_threads.h"
 #include "testlib.h"
 
 #define PAGE 4096
@@ -298,6 +299,89 @@ static void client_step(int round, unsigned i, const struct step *s)
     capos_flush_releases();
 }
 
+/* ---- ParkSpace.wakeWait: the same two paths (docs/threads.md) ---- */
+
+#define PINGS 300
+static volatile uint32_t word_a, word_b; /* A waits while word_a == 0; B while word_b == 0 */
+
+static void note_int(int v)
+{
+    note(&v, sizeof(v));
+}
+
+/* B: wait for its turn, hand it back with one wakeWait, PINGS times. */
+static int pong(void *arg)
+{
+    int r = capos_park_wait(&word_b, 0, 0);
+    for (int i = 0;; i++) {
+        note_int(r);
+        __atomic_store_n(&word_b, 0, __ATOMIC_RELEASE);
+        __atomic_store_n(&word_a, 1, __ATOMIC_RELEASE);
+        if (i == PINGS - 1)
+            return capos_park_wake(&word_a, 1) == 1 ? 0 : 1;
+        r = capos_park_wake_wait(&word_a, 1, &word_b, 0, 0);
+    }
+}
+
+static volatile uint32_t waiter_done;
+
+static int one_wait(void *arg)
+{
+    int r = capos_park_wait(&word_b, 0, 0);
+    __atomic_store_n(&waiter_done, 1, __ATOMIC_RELEASE);
+    return r;
+}
+
+static void park_rounds(void)
+{
+    word_a = word_b = 0;
+    thrd_t t;
+    if (thrd_create(&t, pong, 0) != thrd_success) {
+        CHECK(false, "thrd_create (pong)");
+        return;
+    }
+    int woken = 0;
+    for (int i = 0; i < PINGS; i++) {
+        __atomic_store_n(&word_b, 1, __ATOMIC_RELEASE);
+        int r = capos_park_wake_wait(&word_b, 1, &word_a, 0, 0);
+        note_int(r);
+        woken += r == CAPOS_PARK_WOKEN;
+        /* A turn came back: woken, or already there when A parked. */
+        if (__atomic_load_n(&word_a, __ATOMIC_ACQUIRE) != 1)
+            CHECK(false, "ping %d: the turn did not come back (%d)", i, r);
+        __atomic_store_n(&word_a, 0, __ATOMIC_RELEASE);
+    }
+    int rc = -1;
+    thrd_join(t, &rc);
+    CHECK(rc == 0, "ping-pong: %d turns each way, %d of them woken; pong ended %d", PINGS, woken,
+          rc);
+
+    /* Refused calls wake nobody, with a waiter there for the fast path
+     * to find (and decline: each is refused, or its wait cannot park). */
+    word_a = word_b = 0;
+    if (thrd_create(&t, one_wait, 0) != thrd_success) {
+        CHECK(false, "thrd_create (one_wait)");
+        return;
+    }
+    thrd_yield(); /* it runs until it parks on word_b */
+    int r1 = capos_park_wake_wait(&word_b, 1, (const volatile uint32_t *)((uintptr_t)&word_a + 1),
+                                  0, 0);
+    int r2 = capos_park_wake_wait(&word_b, 0, &word_a, 0, 1000);
+    bool still = !__atomic_load_n(&waiter_done, __ATOMIC_ACQUIRE);
+    int r3 = capos_park_wake_wait(&word_b, 1, &word_a, 5, 0);
+    thrd_join(t, &rc);
+    note_int(r1);
+    note_int(r2);
+    note_int(r3);
+    note_int(rc);
+    CHECK(r1 == CAPOS_PARK_ERROR, "wakeWait with a misaligned wait address is refused (%d)", r1);
+    CHECK(r2 == CAPOS_PARK_NOT_WOKEN, "wakeWait of 0 waiters, then a 1 us wait: not woken (%d)",
+          r2);
+    CHECK(still, "neither woke the waiter");
+    CHECK(r3 == CAPOS_PARK_NOT_WOKEN && rc == CAPOS_PARK_WOKEN,
+          "wakeWait waking one, its own wait value differing: %d, the waiter %d", r3, rc);
+}
+
 int main(void)
 {
     factory = capos_capset_need("ipc-fast", "endpoints", EndpointFactory_INTERFACE_ID);
@@ -329,6 +413,7 @@ int main(void)
         capos_release(ep_client);
         capos_flush_releases();
     }
+    park_rounds();
     capos_printf("ipc-fast: transcript %016lx\n", digest);
     capos_printf("ipc-fast: %d failures\n", failures);
     return failures;
