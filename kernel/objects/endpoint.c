@@ -426,8 +426,9 @@ static int endpoint_call(struct kobject *obj, struct process *p, const struct ca
 
 /* ---- RECV ---- */
 
-/* m's RECV header, at the start of its wire image. */
-__attribute__((always_inline)) static inline void msg_header(struct ipc_msg *m)
+/* m's RECV header, at `to` (the start of its wire image, or of the RECV's
+ * buffer itself). */
+__attribute__((always_inline)) static inline void msg_header(struct ipc_msg *m, void *to)
 {
     struct capos_recv_header h = {
         .call_id = m->call_id,
@@ -441,7 +442,7 @@ __attribute__((always_inline)) static inline void msg_header(struct ipc_msg *m)
     /* Built-in copies of known size, inlined (the kernel is built with
      * -fno-builtin, so memcpy itself would be a call). */
     __builtin_memcpy(h.session, m->session, sizeof(h.session));
-    __builtin_memcpy(m->wire, &h, sizeof(h));
+    __builtin_memcpy(to, &h, sizeof(h));
 }
 
 /* m is in a RECV's buffer (need bytes): the caller's moves happen now, m
@@ -490,7 +491,7 @@ static bool deliver(struct endpoint *ep, struct ipc_msg *m, struct pending_call 
         cqe->result = CAPOS_E_NO_SPACE;
         return true;
     }
-    msg_header(m);
+    msg_header(m, m->wire);
     /* Params placed at CALL time: only the header and records go out. */
     int rc = copy_to_user(server, recv->result_addr, m->wire, m->params_placed ? params_at : need);
     if (rc) {
@@ -655,18 +656,19 @@ static int endpoint_return(struct kobject *owner, struct process *p, const struc
  * runs the SQE.
  */
 
-/* Results (and their capability records) up to this many bytes are copied
- * through the kernel stack. */
-#define FAST_RESULTS_MAX 256
-
-/* A CALL whose message (header, records, params) fits the spare block,
- * when a RECV waits whose buffer holds it within one writable page and
- * whose thread waits in cap_enter for it: the message goes straight into
- * the RECV's buffer, and that thread runs next. Capabilities are taken
+/* A CALL whose message (header, records, params) fits within one page the
+ * waiting RECV's server may write, and within that RECV's buffer, when the
+ * server's thread waits in cap_enter for it: the message is written
+ * straight into the RECV's buffer (one copy of the params, no staging in
+ * the message block), and that thread runs next. Capabilities are taken
  * and given as deliver() does, in the same order; if either fails, what
  * was taken is rolled back and the general path runs the CALL (and fails
- * it the same way). A waiting RECV means an empty queue and an open
- * endpoint: closing it completes every RECV and frees the spare. */
+ * it the same way). Like the general path's direct placement (DIRECT_MIN),
+ * a CALL that fails after writing part of the buffer (its params fault,
+ * its capabilities do not go) leaves those bytes there: a RECV's buffer
+ * holds nothing until its completion says so. A waiting RECV means an
+ * empty queue and an open endpoint: closing it completes every RECV and
+ * frees the spare. */
 static struct thread *endpoint_fast_call(struct kobject *obj, struct process *p,
                                          const struct capos_sqe *sqe)
 {
@@ -677,8 +679,7 @@ static struct thread *endpoint_fast_call(struct kobject *obj, struct process *p,
     uint32_t params_at = sizeof(struct capos_recv_header) +
                          sqe->xfer_count * (uint32_t)sizeof(struct capos_cap_record);
     uint32_t need = params_at + sqe->params_len;
-    if (!r || !m || need > SMALL_MSG_BLOCK - MSG_HEAD || need > r->token.result_len ||
-        ipc->outstanding >= PROCESS_MAX_OUTSTANDING)
+    if (!r || !m || need > r->token.result_len || ipc->outstanding >= PROCESS_MAX_OUTSTANDING)
         return 0;
     struct thread *server = r->token.thread;
     if (server == thread_current() || !thread_waits_for_one(server))
@@ -687,12 +688,12 @@ static struct thread *endpoint_fast_call(struct kobject *obj, struct process *p,
     if (!dst)
         return 0;
     /* The spare is free: writing it changes nothing until it is taken. */
-    msg_init(m, true, false);
-    if (copy_from_user(p, m->wire + params_at, sqe->params_addr, sqe->params_len) ||
+    msg_init(m, true, true);
+    if (copy_from_user(p, dst + params_at, sqe->params_addr, sqe->params_len) ||
         xfer_take(p, sqe, sqe->cap, CAPF_OWNER, &m->caps))
         return 0;
     struct capos_cap_record *rec =
-        (struct capos_cap_record *)(m->wire + sizeof(struct capos_recv_header));
+        (struct capos_cap_record *)(dst + sizeof(struct capos_recv_header));
     if (xfer_give(r->token.caller, &m->caps, rec)) {
         xfer_settle(p, &m->caps, false);
         return 0;
@@ -700,8 +701,7 @@ static struct thread *endpoint_fast_call(struct kobject *obj, struct process *p,
     /* Nothing fails from here on. */
     ep->spare_msg = 0;
     msg_start(ep, m, p, ipc, sqe, params_at);
-    msg_header(m);
-    memcpy(dst, m->wire, need);
+    msg_header(m, dst);
     recv_unlink(ep, 0, r);
     struct capos_cqe rcqe = {0};
     msg_delivered(ep, m, &rcqe, need);
@@ -711,12 +711,14 @@ static struct thread *endpoint_fast_call(struct kobject *obj, struct process *p,
 }
 
 /* A RETURN_RECV answering the newest call in flight, its results and their
- * records within FAST_RESULTS_MAX and within one writable page of the
- * caller's buffer, when the caller's thread waits in cap_enter for the
- * answer and no call is queued (the RECV part then waits, in the spare
- * record, as a RECV with nothing queued does): the caller runs next.
- * Capabilities go as in endpoint_return(); if taking or giving them
- * fails, the general path runs the entry. */
+ * records within one writable page of the caller's buffer, when the
+ * caller's thread waits in cap_enter for the answer and no call is queued
+ * (the RECV part then waits, in the spare record, as a RECV with nothing
+ * queued does): the results go straight into the caller's buffer, and the
+ * caller runs next. Capabilities go as in endpoint_return(); if taking or
+ * giving them fails (or the results fault), the general path runs the
+ * entry, and the bytes already written stay, as for a failed RETURN whose
+ * call stays in flight. */
 static struct thread *endpoint_fast_return_recv(struct kobject *owner, struct process *p,
                                                 const struct capos_sqe *sqe)
 {
@@ -729,28 +731,24 @@ static struct thread *endpoint_fast_return_recv(struct kobject *owner, struct pr
                         ? records_at + sqe->xfer_count * (uint32_t)sizeof(struct capos_cap_record)
                         : len;
     if (!m || m->call_id != sqe->call_id || !r || ep->queue ||
-        (sqe->flags & CAPOS_SQE_F_CLIENTS_GONE) || need > FAST_RESULTS_MAX || !m->token.caller ||
-        need > m->token.result_len)
+        (sqe->flags & CAPOS_SQE_F_CLIENTS_GONE) || !m->token.caller || need > m->token.result_len)
         return 0;
     struct thread *caller = m->token.thread;
     if (caller == thread_current() || !thread_waits_for_one(caller))
         return 0;
     struct process *to = m->token.caller;
     uint8_t *dst = user_span_writable(to, m->token.result_addr, need);
-    uint64_t results[FAST_RESULTS_MAX / 8];
     struct xfer_set caps;
-    if (!dst || copy_from_user(p, results, sqe->params_addr, len) ||
-        xfer_take(p, sqe, 0, 0, &caps))
+    if (!dst || copy_from_user(p, dst, sqe->params_addr, len) || xfer_take(p, sqe, 0, 0, &caps))
         return 0;
-    struct capos_cap_record *rec = (struct capos_cap_record *)((uint8_t *)results + records_at);
+    struct capos_cap_record *rec = (struct capos_cap_record *)(dst + records_at);
     if (xfer_give(to, &caps, rec)) {
         xfer_settle(p, &caps, false);
         return 0;
     }
     /* Nothing fails from here on. */
     if (caps.n && records_at != len) /* a call only for padding */
-        memset((uint8_t *)results + len, 0, records_at - len);
-    memcpy(dst, results, need);
+        memset(dst + len, 0, records_at - len);
     uint16_t ncaps = (uint16_t)caps.n;
     xfer_settle(p, &caps, true); /* the server's moves happen: the caller has them */
     ep->inflight = m->next;
