@@ -231,8 +231,8 @@ struct thread *ring_dispatch_or_handoff(struct thread *t)
         ring_dispatch(t);
         return 0;
     }
-    struct peeked k = {.p = t->process};
-    struct process *p = k.p;
+    struct peeked k; /* not zeroed: the lookups fill e, and only a found one is read */
+    struct process *p = k.p = t->process;
     ring_handler h = issue; /* a failed lookup: issue() gives its error */
     void *ctx = p;
     struct thread *next = 0;
