@@ -132,12 +132,11 @@ static inline uint64_t load_word(const volatile uint64_t *p)
     return __atomic_load_n(p, __ATOMIC_RELAXED);
 }
 
-/* Copy SQ slot (index & mask), each word read once. Unrolled by hand: the
- * compiler will not unroll a loop of atomic loads. */
-static inline void fetch(const volatile struct capos_ring *r, uint32_t index, union sqe_words *u)
+/* Copy words 1-7 of an SQ slot, each read once (word 0, the opcode's, is
+ * read by the caller, which may decide on it first). Unrolled by hand:
+ * the compiler will not unroll a loop of atomic loads. */
+static inline void fetch_rest(const volatile uint64_t *slot, union sqe_words *u)
 {
-    const volatile uint64_t *slot = (const volatile uint64_t *)&r->sq[index & CAPOS_SQ_MASK];
-    u->w[0] = load_word(&slot[0]);
     u->w[1] = load_word(&slot[1]);
     u->w[2] = load_word(&slot[2]);
     u->w[3] = load_word(&slot[3]);
@@ -145,6 +144,14 @@ static inline void fetch(const volatile struct capos_ring *r, uint32_t index, un
     u->w[5] = load_word(&slot[5]);
     u->w[6] = load_word(&slot[6]);
     u->w[7] = load_word(&slot[7]);
+}
+
+/* Copy SQ slot (index & mask), each word read once. */
+static inline void fetch(const volatile struct capos_ring *r, uint32_t index, union sqe_words *u)
+{
+    const volatile uint64_t *slot = (const volatile uint64_t *)&r->sq[index & CAPOS_SQ_MASK];
+    u->w[0] = load_word(&slot[0]);
+    fetch_rest(slot, u);
 }
 
 void ring_fetch_sqe(const volatile struct capos_ring *r, uint32_t index, struct capos_sqe *out)
@@ -358,9 +365,9 @@ __attribute__((noinline, cold)) static bool cq_room_for(volatile struct capos_ri
  * RING_CONTROL_SLOTS free). Judged on the last accepted cq_head alone: a
  * CQ that only looks nearly full goes to the general path, which reads
  * the page again. The opcode is read first, so that another costs
- * little before the general path takes it. Nothing is consumed; the copy is the kernel's, each word read
- * once, like ring_process's, so what userspace writes later changes
- * nothing.
+ * little before the general path takes it. Nothing is consumed; the copy
+ * is the kernel's, each word read once, like ring_process's, so what
+ * userspace writes later changes nothing.
  */
 bool ring_peek_single(volatile struct capos_ring *r, struct ring_state *st, uint32_t opcodes,
                      struct capos_sqe *out)
@@ -379,13 +386,7 @@ bool ring_peek_single(volatile struct capos_ring *r, struct ring_state *st, uint
     /* NOP is never taken: ring_process completes it itself. */
     if (u->s.opcode >= 32 || !((opcodes & ~(1u << CAPOS_OP_NOP)) >> u->s.opcode & 1))
         return false;
-    u->w[1] = load_word(&slot[1]);
-    u->w[2] = load_word(&slot[2]);
-    u->w[3] = load_word(&slot[3]);
-    u->w[4] = load_word(&slot[4]);
-    u->w[5] = load_word(&slot[5]);
-    u->w[6] = load_word(&slot[6]);
-    u->w[7] = load_word(&slot[7]);
+    fetch_rest(slot, u);
     /* The rows of the fast path's two opcodes by their constant index, so
      * that link-time optimisation folds their limits into the code: about
      * 20 instructions fewer per entry than loading them. */
