@@ -226,8 +226,8 @@ struct thread *ring_dispatch_or_handoff(struct thread *t)
 {
     struct capos_sqe sqe;
     if (tap_enabled || (CAPOS_TEST_HOOKS && ring_fast_off) ||
-        !ring_peek_single(t->ring, &t->ring_state,
-                          1u << CAPOS_OP_CALL | 1u << CAPOS_OP_RETURN_RECV, &sqe)) {
+        !ring_peek_single(t->ring, &t->ring_state, 1u << CAPOS_OP_CALL | 1u << CAPOS_OP_RETURN_RECV,
+                          &sqe)) {
         ring_dispatch(t);
         return 0;
     }
@@ -244,8 +244,7 @@ struct thread *ring_dispatch_or_handoff(struct thread *t)
                 ctx = &k;
             }
         }
-    } else if (cap_table_lookup(&p->caps, sqe.cap, &k.e) == CAP_OK &&
-               (k.e.flags & CAPF_OWNER)) {
+    } else if (cap_table_lookup(&p->caps, sqe.cap, &k.e) == CAP_OK && (k.e.flags & CAPF_OWNER)) {
         struct kobject *obj = k.e.object;
         if (!obj->type->fast_return_recv || !(next = obj->type->fast_return_recv(obj, p, &sqe))) {
             h = issue_return_recv_found;

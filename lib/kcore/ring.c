@@ -237,7 +237,7 @@ static inline bool buffer_ok(uint64_t addr, uint64_t len, uint64_t end)
  * random_entries_agree_with_ring_check_sqe, opdef_rows_decide_fields_and_flags).
  */
 __attribute__((always_inline)) static inline int32_t check_row(const union sqe_words *u,
-                                                              const struct ring_opdef *d)
+                                                               const struct ring_opdef *d)
 {
     const struct capos_sqe *s = &u->s;
     const struct ring_opcheck *c = &d->check;
@@ -361,16 +361,15 @@ __attribute__((noinline, cold)) static bool cq_room_for(volatile struct capos_ri
 /*
  * The fast path's view of the SQ (docs/ipc.md, "Fast path"): the one SQE
  * ring_process would hand its handler next, when it is the only one
- * waiting, one of `opcodes`, valid, and allowed a CQ slot by ring_process's rule (a non-control opcode leaves
- * RING_CONTROL_SLOTS free). Judged on the last accepted cq_head alone: a
- * CQ that only looks nearly full goes to the general path, which reads
- * the page again. The opcode is read first, so that another costs
- * little before the general path takes it. Nothing is consumed; the copy
- * is the kernel's, each word read once, like ring_process's, so what
- * userspace writes later changes nothing.
+ * waiting, one of `opcodes`, valid, and allowed a CQ slot by ring_process's rule (a non-control
+ * opcode leaves RING_CONTROL_SLOTS free). Judged on the last accepted cq_head alone: a CQ that only
+ * looks nearly full goes to the general path, which reads the page again. The opcode is read first,
+ * so that another costs little before the general path takes it. Nothing is consumed; the copy is
+ * the kernel's, each word read once, like ring_process's, so what userspace writes later changes
+ * nothing.
  */
 bool ring_peek_single(volatile struct capos_ring *r, struct ring_state *st, uint32_t opcodes,
-                     struct capos_sqe *out)
+                      struct capos_sqe *out)
 {
     /* Acquire: as in ring_sq_pending. A corrupt tail is not 1 ahead: the
      * general path finds and reports it. */

@@ -137,7 +137,7 @@ struct ring_counts ring_process(volatile struct capos_ring *r, struct ring_state
  * this way": the SQE may be invalid, the CQ full, or more waiting.
  */
 bool ring_peek_single(volatile struct capos_ring *r, struct ring_state *st, uint32_t opcodes,
-                     struct capos_sqe *out);
+                      struct capos_sqe *out);
 /* Issue the SQE ring_peek_single returned through handler, exactly as
  * ring_process would (its CQ slot reserved while the handler runs; then
  * posted, kept for a deferred completion, or, for RING_STOP, the entry

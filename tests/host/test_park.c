@@ -216,7 +216,8 @@ Test(park, random_ops_match_model)
  * else shares its bucket, and leaves it parked. */
 Test(park, first_is_what_wake_wakes_first)
 {
-    struct park_key a = park_key(1, 0x1000), b = park_key(1, 0x1000 + 8 * 4), c = park_key(2, 0x1000);
+    struct park_key a = park_key(1, 0x1000), b = park_key(1, 0x1000 + 8 * 4),
+                    c = park_key(2, 0x1000);
     cr_assert_null(park_first(&t, a));
     park_enqueue(&t, &w[0], b);
     park_enqueue(&t, &w[1], c);

@@ -100,9 +100,11 @@ static int server_main(void *arg)
         note(p, h->params_len);
         if (c.cap_count != h->cap_count || c.call_id != h->call_id ||
             c.result_len != h->params_offset + h->params_len)
-            CHECK(false, "call %d: the RECV's CQE (%u caps, id %u, %u bytes) disagrees with its "
-                  "header (%u, %u, %u + %u)", n, c.cap_count, c.call_id, c.result_len,
-                  h->cap_count, h->call_id, h->params_offset, h->params_len);
+            CHECK(false,
+                  "call %d: the RECV's CQE (%u caps, id %u, %u bytes) disagrees with its "
+                  "header (%u, %u, %u + %u)",
+                  n, c.cap_count, c.call_id, c.result_len, h->cap_count, h->call_id,
+                  h->params_offset, h->params_len);
         if (memcmp(p, params, h->params_len) != 0)
             CHECK(false, "call %d: the server got other params than were sent", n);
         served++;
@@ -153,8 +155,8 @@ static int server_main(void *arg)
             struct capos_cqe b = ring_op(bad);
             note_cqe(&b);
             CHECK(b.result < 0 && (b.flags & CAPOS_CQE_F_RETURN_FAILED),
-                  "call %d: a RETURN moving a capability the server lacks fails, no RECV (%d)",
-                  n, b.result);
+                  "call %d: a RETURN moving a capability the server lacks fails, no RECV (%d)", n,
+                  b.result);
             ret.params_len = 8;
             break;
         }
@@ -187,11 +189,12 @@ static int server_main(void *arg)
 struct step {
     uint16_t method;
     uint32_t params_len;
-    uint32_t result_len;  /* 0: 256 */
-    bool result_across;   /* the result buffer across a page boundary */
-    bool bad_params;      /* params at an unmapped address */
-    uint8_t xfer;         /* 0 none, 1 copy the timer, 2 move a fresh copy, 3 a capability that does not exist */
-    int32_t want;         /* the CQE's result */
+    uint32_t result_len; /* 0: 256 */
+    bool result_across;  /* the result buffer across a page boundary */
+    bool bad_params;     /* params at an unmapped address */
+    uint8_t xfer; /* 0 none, 1 copy the timer, 2 move a fresh copy, 3 a capability that does not
+                     exist */
+    int32_t want; /* the CQE's result */
 };
 
 static const struct step script[] = {
@@ -287,8 +290,8 @@ static void client_step(int round, unsigned i, const struct step *s)
             capos_release(rec->cap);
     }
     if (s->method == M_EXCEPTION)
-        CHECK(c.flags & CAPOS_CQE_F_EXCEPTION, "round %d step %u: the exception is flagged",
-              round, i);
+        CHECK(c.flags & CAPOS_CQE_F_EXCEPTION, "round %d step %u: the exception is flagged", round,
+              i);
     if (s->method == M_BAD_RETURN)
         CHECK(c.result == 0 && c.result_len == 8,
               "round %d step %u: after a failed RETURN, the call is answered once", round, i);
@@ -364,8 +367,8 @@ static void park_rounds(void)
         return;
     }
     thrd_yield(); /* it runs until it parks on word_b */
-    int r1 = capos_park_wake_wait(&word_b, 1, (const volatile uint32_t *)((uintptr_t)&word_a + 1),
-                                  0, 0);
+    int r1 =
+        capos_park_wake_wait(&word_b, 1, (const volatile uint32_t *)((uintptr_t)&word_a + 1), 0, 0);
     int r2 = capos_park_wake_wait(&word_b, 0, &word_a, 0, 1000);
     bool still = !__atomic_load_n(&waiter_done, __ATOMIC_ACQUIRE);
     int r3 = capos_park_wake_wait(&word_b, 1, &word_a, 5, 0);
