@@ -300,6 +300,24 @@ static void check_stalled(struct conn *k)
     conn_close(k, true);
 }
 
+/* Close a connection the peer may still be writing to, after our last
+ * message: closing with its bytes unread would send a reset, and a reset
+ * can reach the peer before it has read that message (it then sees
+ * "connection reset" instead of why). Stop sending, read and drop what
+ * comes for at most 500 ms or until the peer closes, then close. */
+static void close_lingering(int fd)
+{
+    shutdown(fd, SHUT_WR);
+    int64_t deadline = now_ms() + 500;
+    char sink[4096];
+    for (int64_t left; (left = deadline - now_ms()) > 0;) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, (int)left) <= 0 || read(fd, sink, sizeof(sink)) <= 0)
+            break;
+    }
+    close(fd);
+}
+
 static void accept_one(int lfd)
 {
     struct sockaddr_in a;
@@ -324,7 +342,7 @@ static void accept_one(int lfd)
         snprintf(why, sizeof(why), "too many connections; the limit is %d", max_conns);
         rpc_conn_abort(&refuser, why);
         printf("refused a connection: %s\n", why);
-        close(fd);
+        close_lingering(fd);
         return;
     }
     int sndbuf = SNDBUF;
