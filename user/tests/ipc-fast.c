@@ -302,6 +302,40 @@ static void client_step(int round, unsigned i, const struct step *s)
     capos_flush_releases();
 }
 
+/* A call made by a cap_enter that already has what it waits for: a NOP's
+ * completion left in the CQ. The fast path still takes the call, but the
+ * caller does not block; the server must run next all the same (as the
+ * general path's handoff leaves it), and the answer must come. */
+static void call_with_a_completion_waiting(int round)
+{
+    struct capos_sqe nop = {.opcode = CAPOS_OP_NOP, .user_data = capos_ring_next_id()};
+    capos_ring_submit(&nop);
+    capos_cap_enter(0, 0); /* the NOP completes; its CQE stays unread */
+    struct capos_sqe call = {.opcode = CAPOS_OP_CALL,
+                             .cap = ep_client,
+                             .interface_id = Echo_INTERFACE_ID,
+                             .method = M_ECHO,
+                             .params_addr = (uint64_t)params,
+                             .params_len = 24,
+                             .result_addr = (uint64_t)(result_pages + PAGE),
+                             .result_len = 256,
+                             .user_data = capos_ring_next_id()};
+    capos_ring_submit(&call);
+    int64_t ready = capos_cap_enter(1, UINT64_MAX);
+    struct capos_cqe c = {.result = CAPOS_E_INTERNAL}, n = {.result = CAPOS_E_INTERNAL};
+    bool answered = capos_ring_wait(call.user_data, &c);
+    capos_ring_wait(nop.user_data, &n);
+    note_cqe(&c);
+    note(result_pages + PAGE, c.result_len <= 256 ? c.result_len : 256);
+    CHECK(ready == 1 && n.result == 0,
+          "round %d: cap_enter(1) with a completion already there returns at once (%ld)", round,
+          (long)ready);
+    CHECK(answered && c.result == 0 && c.result_len == 24 &&
+              memcmp(result_pages + PAGE, params, 24) == 0,
+          "round %d: and the call it made is answered (%d, %u bytes)", round, c.result,
+          c.result_len);
+}
+
 /* ---- ParkSpace.wakeWait: the same two paths (docs/threads.md) ---- */
 
 #define PINGS 300
@@ -404,13 +438,16 @@ int main(void)
         }
         for (int k = 0; k < round; k++)
             client_step(round, STEPS + k, &script[1]);
-        for (unsigned i = 0; i < STEPS; i++)
+        for (unsigned i = 0; i < STEPS; i++) {
+            if (i == STEPS - 1) /* before the stop */
+                call_with_a_completion_waiting(round);
             client_step(round, i, &script[i]);
+        }
         int got = -1;
         thrd_join(t, &got);
         /* Every call but the two refused at CALL time (bad params, a
          * capability that does not exist) reaches the server. */
-        int want = (int)STEPS - 2 + round;
+        int want = (int)STEPS - 2 + round + 1;
         CHECK(got == want, "round %d: the server served %d calls (%d expected)", round, got, want);
         capos_release(ep_server);
         capos_release(ep_client);
