@@ -91,43 +91,95 @@ trap_return:
 
 /*
  * System call entry (LSTAR). The CPU has put the user RIP in RCX and
- * RFLAGS in R11, cleared IF (SFMASK), and left RSP on the user stack. Build
- * the same struct trap_frame an interrupt from user mode would, so that
- * blocking, switching and returning work one way for both.
+ * RFLAGS in R11, cleared IF (SFMASK), and left RSP on the user stack.
+ *
+ * Only what the way back needs goes into the struct trap_frame: RIP,
+ * RFLAGS and RSP for sysretq, RAX, RDI and RSI (the number and the
+ * arguments, which syscall_dispatch reads; RDI and RSI are given back).
+ * RBX, RBP and R12-R15 stay in their registers: the C code preserves them
+ * (a thread that blocks keeps them on its kernel stack, context.S). RCX,
+ * R11, RDX and R8-R10 are the caller's to lose (docs/abi.md); RDX and
+ * R8-R10 go back zeroed, so no kernel value leaves in them. The frame's
+ * other slots hold whatever the stack held: nothing reads them, and the
+ * one way out through them, trap_return, fills them first.
  */
 #define PERCPU_KERNEL_RSP 0
-#define PERCPU_USER_RSP 8
 #define SYSCALL_VECTOR 256
+#define TF_R15 0
+#define TF_R14 8
+#define TF_R13 16
+#define TF_R12 24
+#define TF_R11 32
+#define TF_R10 40
+#define TF_R9 48
+#define TF_R8 56
+#define TF_RBP 64
+#define TF_RDI 72
+#define TF_RSI 80
+#define TF_RDX 88
+#define TF_RCX 96
+#define TF_RBX 104
+#define TF_RAX 112
+#define TF_VECTOR 120
+#define TF_ERROR 128
+#define TF_RIP 136
+#define TF_CS 144
+#define TF_RFLAGS 152
+#define TF_RSP 160
+#define TF_SS 168
+#define TF_SIZE 176
     .globl syscall_entry
 syscall_entry:
     swapgs
-    mov %rsp, %gs:PERCPU_USER_RSP
+    mov %rsp, %rdx              /* RDX is the caller's to lose */
     mov %gs:PERCPU_KERNEL_RSP, %rsp
-    pushq $0x1b                 /* user SS: GDT_USER_DATA | 3 */
-    pushq %gs:PERCPU_USER_RSP
-    pushq %r11
-    pushq $0x23                 /* user CS: GDT_USER_CODE | 3 */
-    pushq %rcx
-    pushq $0
-    pushq $SYSCALL_VECTOR
-    push_regs
+    sub $TF_SIZE, %rsp
+    mov %rdx, TF_RSP(%rsp)
+    mov %rcx, TF_RIP(%rsp)
+    mov %r11, TF_RFLAGS(%rsp)
+    mov %rax, TF_RAX(%rsp)
+    mov %rdi, TF_RDI(%rsp)
+    mov %rsi, TF_RSI(%rsp)
     cld
     mov %rsp, %rdi
     call syscall_dispatch
 
     /* Return with sysretq, unless the return address is not a canonical
      * user address (sysretq would fault in ring 0 on it): then iretq. */
-    movq 17*8(%rsp), %rcx
-    movq %rcx, %r11
-    shrq $47, %r11
-    jnz trap_return
-    pop_regs
-    add $16, %rsp           /* vector and error code */
-    movq (%rsp), %rcx       /* RIP */
-    movq 16(%rsp), %r11     /* RFLAGS */
-    movq 24(%rsp), %rsp     /* the user stack; IF is still clear */
+    mov TF_RIP(%rsp), %rcx
+    mov %rcx, %r11
+    shr $47, %r11
+    jnz 1f
+    mov TF_RAX(%rsp), %rax
+    mov TF_RDI(%rsp), %rdi
+    mov TF_RSI(%rsp), %rsi
+    mov TF_RFLAGS(%rsp), %r11
+    xor %edx, %edx
+    xor %r8d, %r8d
+    xor %r9d, %r9d
+    xor %r10d, %r10d
+    mov TF_RSP(%rsp), %rsp      /* the user stack; IF is still clear */
     swapgs
     sysretq
+
+    /* The iretq way: trap_return pops a whole frame, so fill in what
+     * the entry left out (the preserved registers are still the user's). */
+1:  mov %r15, TF_R15(%rsp)
+    mov %r14, TF_R14(%rsp)
+    mov %r13, TF_R13(%rsp)
+    mov %r12, TF_R12(%rsp)
+    mov %rbp, TF_RBP(%rsp)
+    mov %rbx, TF_RBX(%rsp)
+    xor %eax, %eax
+    mov %rax, TF_R11(%rsp)
+    mov %rax, TF_R10(%rsp)
+    mov %rax, TF_R9(%rsp)
+    mov %rax, TF_R8(%rsp)
+    mov %rax, TF_RDX(%rsp)
+    mov %rax, TF_RCX(%rsp)
+    movq $0x23, TF_CS(%rsp)     /* user CS: GDT_USER_CODE | 3 */
+    movq $0x1b, TF_SS(%rsp)     /* user SS: GDT_USER_DATA | 3 */
+    jmp trap_return
 
 /* A new thread's first return (arch_thread_init_user): it leaves the
  * kernel as every thread does, through kernel_return_to_user, and then

@@ -18,15 +18,18 @@ struct vmspace;
 
 struct arch_percpu {
     uint64_t kernel_rsp;      /* 0: the running thread's kernel stack top (isr.S) */
-    uint64_t user_rsp;        /* 8: scratch for syscall_entry (isr.S) */
-    struct arch_percpu *self; /* 16: the area's own address, for arch_percpu_self */
-    void *current;            /* 24: the running thread (generic code's struct thread) */
+    struct arch_percpu *self; /* 8: the area's own address, for arch_percpu_self */
+    void *current;            /* 16: the running thread (generic code's struct thread) */
     struct vmspace *loaded;   /* the user address space in CR3; NULL: the kernel's */
     uint32_t cpu;             /* index: 0 is the boot CPU */
 };
 
-#define ARCH_PERCPU_SELF    16
-#define ARCH_PERCPU_CURRENT 24
+#define ARCH_PERCPU_SELF    8
+#define ARCH_PERCPU_CURRENT 16
+_Static_assert(__builtin_offsetof(struct arch_percpu, kernel_rsp) == 0 &&
+                   __builtin_offsetof(struct arch_percpu, self) == ARCH_PERCPU_SELF &&
+                   __builtin_offsetof(struct arch_percpu, current) == ARCH_PERCPU_CURRENT,
+               "isr.S and the GS-relative loads depend on these offsets");
 
 /* The running CPU's area. volatile: a thread may move to another CPU
  * across any switch, so the load must never be reused from before one. */

@@ -1,9 +1,10 @@
 /*
  * Per-thread architecture state and the context switch. Each thread has its
  * own kernel stack; a thread that is not running is suspended inside
- * arch_switch() with its callee-saved registers on that stack. A thread in
- * user mode always has a full struct trap_frame at the top of its kernel
- * stack (built by the interrupt or system call entry).
+ * arch_switch() with its callee-saved registers on that stack. A thread
+ * that entered the kernel has a struct trap_frame at the top of its kernel
+ * stack: a whole one from an interrupt or exception, and from a system call
+ * only RIP, RFLAGS, RSP, RAX, RDI and RSI (isr.S says why).
  */
 #ifndef CAPOS_ARCH_THREAD_H
 #define CAPOS_ARCH_THREAD_H

@@ -1,4 +1,6 @@
-/* The register frame built by isr.S for every interrupt and exception. */
+/* The register frame built by isr.S for every interrupt and exception,
+ * and in part for a system call (RIP, RFLAGS, RSP, RAX, RDI, RSI: only
+ * those may be read or written in a system call's frame). */
 #ifndef CAPOS_ARCH_TRAP_H
 #define CAPOS_ARCH_TRAP_H
 
