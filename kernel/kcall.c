@@ -56,10 +56,12 @@ int kcall_defer(struct kcall *kc, struct pending_call *pc)
 
 /* Always inlined (with LTO, across files): each caller is a hot path of
  * its own, and GCC stops inlining these once there are a few callers. */
-inline __attribute__((always_inline)) bool kcall_flat_params(struct process *p, const struct capos_sqe *sqe, uint64_t *words, uint32_t n)
+inline __attribute__((always_inline)) bool
+kcall_flat_params(struct process *p, const struct capos_sqe *sqe, uint64_t *words, uint32_t n)
 {
     uint64_t buf[CAPN_FLAT_LEN(KCALL_FLAT_MAX_WORDS)];
-    if (n > KCALL_FLAT_MAX_WORDS || sqe->xfer_count != 0 || sqe->params_len != 8 * CAPN_FLAT_LEN(n) ||
+    if (n > KCALL_FLAT_MAX_WORDS || sqe->xfer_count != 0 ||
+        sqe->params_len != 8 * CAPN_FLAT_LEN(n) ||
         copy_from_user(p, buf, sqe->params_addr, sqe->params_len) != 0 || !capn_flat_framed(buf, n))
         return false;
     for (uint32_t i = 0; i < n; i++)
@@ -82,14 +84,18 @@ static inline __attribute__((always_inline)) int write_flat(struct process *p, u
     return rc;
 }
 
-int kcall_write_flat(struct process *p, uint64_t addr, uint32_t cap, const uint64_t *words,
-                     uint32_t n, uint32_t *len_out)
+/* Inlined too (link-time): the park fast path's answer is this. */
+inline __attribute__((always_inline)) int kcall_write_flat(struct process *p, uint64_t addr,
+                                                           uint32_t cap, const uint64_t *words,
+                                                           uint32_t n, uint32_t *len_out)
 {
     return write_flat(p, addr, cap, words, n, len_out);
 }
 
-inline __attribute__((always_inline)) void kcall_flat_results(struct process *p, const struct capos_sqe *sqe, struct capos_cqe *cqe,
-                        const uint64_t *words, uint32_t n)
+inline __attribute__((always_inline)) void kcall_flat_results(struct process *p,
+                                                              const struct capos_sqe *sqe,
+                                                              struct capos_cqe *cqe,
+                                                              const uint64_t *words, uint32_t n)
 {
     uint32_t len;
     cqe->result = write_flat(p, sqe->result_addr, sqe->result_len, words, n, &len);

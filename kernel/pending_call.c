@@ -125,8 +125,9 @@ void pending_call_complete_with(struct pending_call *pc, pending_build_fn build,
     complete_written(pc, rc, len, false);
 }
 
-struct thread *pending_call_complete_flat_quiet(struct pending_call *pc, const uint64_t *words,
-                                                uint32_t n)
+/* Inlined (link-time) into the park fast path, as its other steps are. */
+inline __attribute__((always_inline)) struct thread *
+pending_call_complete_flat_quiet(struct pending_call *pc, const uint64_t *words, uint32_t n)
 {
     uint32_t len = 0;
     int rc = kcall_write_flat(pc->caller, pc->result_addr, pc->result_len, words, n, &len);

@@ -51,7 +51,7 @@ static struct park_process *park_of(struct process *p)
     return process_object_state(p, park_state_offset);
 }
 
-static struct park_wait *wait_alloc(struct process *p)
+__attribute__((always_inline)) static inline struct park_wait *wait_alloc(struct process *p)
 {
     struct park_process *pp = park_of(p);
     struct park_wait *pw = pp->spare;
@@ -69,7 +69,7 @@ static struct park_wait *wait_alloc(struct process *p)
 }
 
 /* p: the process the wait was for (alive: its exit hook has not run). */
-static void wait_free(struct process *p, struct park_wait *pw)
+__attribute__((always_inline)) static inline void wait_free(struct process *p, struct park_wait *pw)
 {
     struct park_process *pp = park_of(p);
     if (!pp->spare)
@@ -89,7 +89,7 @@ static struct park_wait *wait_of(struct park_waiter *w)
     return (struct park_wait *)((char *)w - __builtin_offsetof(struct park_wait, waiter));
 }
 
-static void untime(struct park_wait *pw)
+__attribute__((always_inline)) static inline void untime(struct park_wait *pw)
 {
     if (pw->deadline_ns == UINT64_MAX)
         return;
@@ -103,7 +103,8 @@ static void untime(struct park_wait *pw)
 
 /* A finished wait's results: one data word, answered flat whichever path
  * decoded the call. Returns the word count. */
-static uint32_t wait_results(const struct park_wait *pw, bool woken, uint64_t *word)
+__attribute__((always_inline)) static inline uint32_t wait_results(const struct park_wait *pw,
+                                                                   bool woken, uint64_t *word)
 {
     *word = 0;
     if (pw->wake_wait) {
@@ -131,7 +132,7 @@ static void finish(struct park_wait *pw, bool woken, bool handoff)
 
 /* finish() of a woken wait without waking its thread: returns it (the
  * fast path switches to it). */
-static struct thread *finish_quiet(struct park_wait *pw)
+__attribute__((always_inline)) static inline struct thread *finish_quiet(struct park_wait *pw)
 {
     untime(pw);
     uint64_t word;
@@ -153,10 +154,16 @@ static void wait_abandon(struct pending_call *pc, struct process *caller)
 
 /* A wait, decoded by either path: ready to park (*out, its record, not
  * yet in the table), or why not. Nothing has happened yet either way. */
-enum wait_start { WAIT_PARKED, WAIT_VALUE_DIFFERS, WAIT_MISALIGNED, WAIT_UNREADABLE, WAIT_NO_MEMORY };
+enum wait_start {
+    WAIT_PARKED,
+    WAIT_VALUE_DIFFERS,
+    WAIT_MISALIGNED,
+    WAIT_UNREADABLE,
+    WAIT_NO_MEMORY
+};
 
-static enum wait_start wait_prepare(struct process *p, uint64_t addr, uint32_t expected,
-                                    struct park_wait **out)
+__attribute__((always_inline)) static inline enum wait_start
+wait_prepare(struct process *p, uint64_t addr, uint32_t expected, struct park_wait **out)
 {
     if (addr & 3)
         return WAIT_MISALIGNED;
@@ -173,7 +180,8 @@ static enum wait_start wait_prepare(struct process *p, uint64_t addr, uint32_t e
     return WAIT_PARKED;
 }
 
-static void wait_park(struct process *p, struct park_wait *pw, uint64_t addr, uint64_t timeout)
+__attribute__((always_inline)) static inline void wait_park(struct process *p, struct park_wait *pw,
+                                                            uint64_t addr, uint64_t timeout)
 {
     pw->deadline_ns = UINT64_MAX;
     if (timeout) {
@@ -209,25 +217,14 @@ static void woken_handoff(void *ctx, struct park_waiter *w)
     *first = false;
 }
 
-/* The fast path's wake: the first thread woken is answered quietly and
- * kept in *ctx (the caller switches to it), the rest as usual. */
-static void woken_quiet_first(void *ctx, struct park_waiter *w)
-{
-    struct thread **first = ctx;
-    if (!*first)
-        *first = finish_quiet(wait_of(w));
-    else
-        finish(wait_of(w), true, false);
-}
-
 /* wakeWait, decoded by either path. Every check of both halves comes
  * first (WAKE_MISALIGNED or the wait's refusal), so that a refused call
  * wakes nobody; then the wake, then the wait. *wakes: how many woke. */
 #define WAKE_MISALIGNED (WAIT_NO_MEMORY + 1)
 
 static int wake_wait_start(struct process *p, uint64_t wake_addr, uint32_t count,
-                           uint64_t wait_addr, uint32_t expected, uint64_t timeout,
-                           uint32_t *wakes, struct park_wait **out)
+                           uint64_t wait_addr, uint32_t expected, uint64_t timeout, uint32_t *wakes,
+                           struct park_wait **out)
 {
     if (wake_addr & 3)
         return WAKE_MISALIGNED;
@@ -235,8 +232,8 @@ static int wake_wait_start(struct process *p, uint64_t wake_addr, uint32_t count
     if (st != WAIT_PARKED && st != WAIT_VALUE_DIFFERS)
         return st;
     bool handoff = st == WAIT_PARKED;
-    *wakes = park_wake(&table, park_key(p->pid, wake_addr), count,
-                       handoff ? woken_handoff : woken, &handoff);
+    *wakes = park_wake(&table, park_key(p->pid, wake_addr), count, handoff ? woken_handoff : woken,
+                       &handoff);
     if (st == WAIT_PARKED) {
         (*out)->wake_wait = true;
         (*out)->wakes = *wakes;
@@ -380,17 +377,22 @@ static struct thread *park_fast_call(struct kobject *obj, struct process *p,
     uint64_t wait_addr = ParkSpace_wakeWait_Params_get_waitAddr(params);
     uint32_t count = ParkSpace_wakeWait_Params_get_count(params);
     struct park_key key = park_key(p->pid, wake_addr);
-    struct park_waiter *first = (wake_addr & 3) || !count ? 0 : park_first(&table, key);
+    struct park_bucket *bucket;
+    struct park_waiter *first = (wake_addr & 3) || !count ? 0 : park_first(&table, key, &bucket);
     if (!first || !thread_waits_for_one(wait_of(first)->call.thread))
         return 0;
     struct park_wait *pw = 0;
     if (wait_prepare(p, wait_addr, ParkSpace_wakeWait_Params_get_expected(params), &pw) !=
         WAIT_PARKED)
         return 0;
-    /* Nothing fails from here on. */
-    struct thread *next = 0;
+    /* Nothing fails from here on. The wake, as park_wake would do it:
+     * the first waiter (answered without waking its thread, which runs
+     * next), then the rest of count (lib/kcore/park.h, park_first; tested
+     * as first_then_unlink_wakes_as_wake_does). */
+    park_unlink(&table, bucket, first);
+    struct thread *next = finish_quiet(wait_of(first));
     pw->wake_wait = true;
-    pw->wakes = park_wake(&table, key, count, woken_quiet_first, &next);
+    pw->wakes = 1 + (count > 1 ? park_wake(&table, key, count - 1, woken, 0) : 0);
     wait_park(p, pw, wait_addr, ParkSpace_wakeWait_Params_get_timeoutNs(params));
     pending_call_start(&pw->call, p, sqe);
     return next;
@@ -458,5 +460,4 @@ static int park_ring_call(struct kobject *obj, struct process *p, const struct c
 KOBJECT_SINGLETON(park_space, park, ParkSpace, park_type, .tick = park_expire,
                   .next_deadline = park_next_deadline,
                   .process_state_size = sizeof(struct park_process),
-                  .process_state_offset = &park_state_offset,
-                  .process_exit = park_process_exit);
+                  .process_state_offset = &park_state_offset, .process_exit = park_process_exit);

@@ -54,8 +54,55 @@ static inline struct park_key park_key(uint64_t space, uint64_t uaddr)
     return (struct park_key){.space = space, .addr = uaddr};
 }
 
+/* The bucket of key. Only spreads keys over buckets; matching compares
+ * the key whole. */
+static inline struct park_bucket *park_bucket_of(const struct park_table *t, struct park_key key)
+{
+    uint64_t h = (key.addr >> 2) ^ (key.space * 0x9e3779b97f4a7c15ull);
+    h ^= h >> 29;
+    return &t->buckets[h & t->mask];
+}
+
+static inline bool park_key_eq(struct park_key a, struct park_key b)
+{
+    return a.space == b.space && a.addr == b.addr;
+}
+
+/* The small steps are inline: the kernel's fast path (ParkSpace.wakeWait)
+ * is a find, a check, an unlink and an enqueue, and a call for each
+ * costs more than the step. */
+
 /* Queue w under key (w must not be parked). */
-void park_enqueue(struct park_table *t, struct park_waiter *w, struct park_key key);
+static inline void park_enqueue(struct park_table *t, struct park_waiter *w, struct park_key key)
+{
+    struct park_bucket *b = park_bucket_of(t, key);
+    w->key = key;
+    w->next = NULL;
+    w->prev = b->tail;
+    if (b->tail)
+        b->tail->next = w;
+    else
+        b->head = w;
+    b->tail = w;
+    w->parked = true;
+    t->waiters++;
+}
+
+/* Take w, parked in bucket b, out of it. */
+static inline void park_unlink(struct park_table *t, struct park_bucket *b, struct park_waiter *w)
+{
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        b->head = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    else
+        b->tail = w->prev;
+    w->next = w->prev = NULL;
+    w->parked = false;
+    t->waiters--;
+}
 
 /* Take w out of its queue (a timeout, or its thread died); false if it
  * was not parked (already woken). */
@@ -67,8 +114,19 @@ bool park_remove(struct park_table *t, struct park_waiter *w);
 uint32_t park_wake(struct park_table *t, struct park_key key, uint32_t count,
                    void (*woken)(void *ctx, struct park_waiter *w), void *ctx);
 
-/* The waiter park_wake(key) would wake first, or NULL: it stays parked. */
-struct park_waiter *park_first(const struct park_table *t, struct park_key key);
+/* The waiter park_wake(key) would wake first, or NULL: it stays parked.
+ * *bucket: where it is (for park_unlink, which then wakes it as park_wake
+ * would: park_wake(key, n - 1) after it wakes the rest of n). */
+static inline struct park_waiter *park_first(const struct park_table *t, struct park_key key,
+                                             struct park_bucket **bucket)
+{
+    /* park_wake's scan, stopped at its first match. */
+    *bucket = park_bucket_of(t, key);
+    for (struct park_waiter *w = (*bucket)->head; w; w = w->next)
+        if (park_key_eq(w->key, key))
+            return w;
+    return NULL;
+}
 
 /* Waiters parked under key (for tests and debug checks). */
 uint32_t park_count(const struct park_table *t, struct park_key key);

@@ -213,26 +213,90 @@ Test(park, random_ops_match_model)
 }
 
 /* park_first names exactly the waiter park_wake wakes first, whatever
- * else shares its bucket, and leaves it parked. */
+ * else shares its bucket, and leaves it parked; *bucket is its bucket. */
 Test(park, first_is_what_wake_wakes_first)
 {
     struct park_key a = park_key(1, 0x1000), b = park_key(1, 0x1000 + 8 * 4),
                     c = park_key(2, 0x1000);
-    cr_assert_null(park_first(&t, a));
+    struct park_bucket *in;
+    cr_assert_null(park_first(&t, a, &in));
     park_enqueue(&t, &w[0], b);
     park_enqueue(&t, &w[1], c);
-    cr_assert_null(park_first(&t, a), "other keys in the bucket are not a's");
+    cr_assert_null(park_first(&t, a, &in), "other keys in the bucket are not a's");
     park_enqueue(&t, &w[2], a);
     park_enqueue(&t, &w[3], a);
     for (int round = 0; round < 2; round++) {
-        struct park_waiter *f = park_first(&t, a);
+        struct park_waiter *f = park_first(&t, a, &in);
         cr_assert_not_null(f);
         cr_assert(f->parked);
+        cr_assert_eq(in, park_bucket_of(&t, a));
         norder = 0;
         cr_assert_eq(park_wake(&t, a, 1, record, 0), 1);
         cr_assert_eq(&w[order[0]], f);
     }
-    cr_assert_null(park_first(&t, a));
-    cr_assert_eq(park_first(&t, b), &w[0]);
-    cr_assert_eq(park_first(&t, c), &w[1]);
+    cr_assert_null(park_first(&t, a, &in));
+    cr_assert_eq(park_first(&t, b, &in), &w[0]);
+    cr_assert_eq(park_first(&t, c, &in), &w[1]);
+}
+
+/* The kernel's fast wake (park_space.c): park_first, park_unlink of what
+ * it found, then park_wake(key, n - 1), wakes the same waiters in the
+ * same order as park_wake(key, n), and leaves the same table. Two tables
+ * built alike, random keys sharing few buckets, random n. */
+static struct park_bucket buckets2[8];
+static struct park_table t2;
+static struct park_waiter w2[64];
+static int order2[64], norder2;
+
+static void record2(void *ctx, struct park_waiter *x)
+{
+    (void)ctx;
+    order2[norder2++] = (int)(x - w2);
+}
+
+Test(park, first_then_unlink_wakes_as_wake_does)
+{
+    rng = 0x9a4c;
+    for (int iter = 0; iter < 2000; iter++) {
+        memset(w, 0, sizeof w);
+        memset(w2, 0, sizeof w2);
+        cr_assert(park_table_init(&t, buckets, 8));
+        cr_assert(park_table_init(&t2, buckets2, 8));
+        int n = (int)rnd(24);
+        for (int i = 0; i < n; i++) {
+            struct park_key k = park_key(1 + rnd(2), 0x1000 + 4 * rnd(20));
+            park_enqueue(&t, &w[i], k);
+            park_enqueue(&t2, &w2[i], k);
+        }
+        struct park_key k = park_key(1 + rnd(2), 0x1000 + 4 * rnd(20));
+        uint32_t count = 1 + (uint32_t)rnd(6);
+        if (rnd(8) == 0)
+            count = UINT32_MAX;
+        norder = norder2 = 0;
+        uint32_t woke = park_wake(&t, k, count, record, 0);
+        struct park_bucket *in;
+        struct park_waiter *f = park_first(&t2, k, &in);
+        uint32_t woke2 = 0;
+        if (f) {
+            park_unlink(&t2, in, f);
+            record2(0, f);
+            woke2 = 1 + park_wake(&t2, k, count - 1, record2, 0);
+        }
+        cr_assert_eq(woke, woke2, "iteration %d: %u woken, against %u", iter, woke, woke2);
+        cr_assert_eq(norder, norder2);
+        for (int i = 0; i < norder; i++)
+            cr_assert_eq(order[i], order2[i], "iteration %d: wake %d differs", iter, i);
+        cr_assert_eq(t.waiters, t2.waiters);
+        for (int i = 0; i < n; i++) {
+            cr_assert_eq(w[i].parked, w2[i].parked);
+            cr_assert_eq(w[i].next ? w[i].next - w : -1, w2[i].next ? w2[i].next - w2 : -1);
+            cr_assert_eq(w[i].prev ? w[i].prev - w : -1, w2[i].prev ? w2[i].prev - w2 : -1);
+        }
+        for (int b = 0; b < 8; b++) {
+            cr_assert_eq(buckets[b].head ? buckets[b].head - w : -1,
+                         buckets2[b].head ? buckets2[b].head - w2 : -1);
+            cr_assert_eq(buckets[b].tail ? buckets[b].tail - w : -1,
+                         buckets2[b].tail ? buckets2[b].tail - w2 : -1);
+        }
+    }
 }

@@ -419,6 +419,62 @@ static void park_rounds(void)
           "wakeWait waking one, its own wait value differing: %d, the waiter %d", r3, rc);
 }
 
+/* A wakeWait that wakes two of three waiters: the first woken runs next
+ * (the fast path answers it quietly), the second is queued, the third
+ * stays parked until woken on its own. Each records the order it ran in;
+ * the one that runs second hands the turn back to A. */
+#define CROWD 3
+static volatile uint32_t word_c, crowd_parked, crowd_seq;
+static int crowd_order[CROWD], crowd_result[CROWD];
+
+static int crowd_wait(void *arg)
+{
+    int i = (int)(intptr_t)arg;
+    __atomic_fetch_add(&crowd_parked, 1, __ATOMIC_ACQ_REL);
+    int r = capos_park_wait(&word_c, 0, 0);
+    int seq = (int)__atomic_add_fetch(&crowd_seq, 1, __ATOMIC_ACQ_REL);
+    crowd_order[i] = seq;
+    crowd_result[i] = r;
+    if (seq == 2) {
+        __atomic_store_n(&word_a, 1, __ATOMIC_RELEASE);
+        capos_park_wake(&word_a, 1);
+    }
+    return 0;
+}
+
+static void park_crowd(void)
+{
+    word_a = word_c = 0;
+    thrd_t t[CROWD];
+    for (int i = 0; i < CROWD; i++) {
+        if (thrd_create(&t[i], crowd_wait, (void *)(intptr_t)i) != thrd_success) {
+            CHECK(false, "thrd_create (crowd %d)", i);
+            return;
+        }
+        /* Each parks in turn, so they park in this order. */
+        while (__atomic_load_n(&crowd_parked, __ATOMIC_ACQUIRE) != (uint32_t)i + 1)
+            thrd_yield();
+        capos_park_wait(&word_a, 0, 1000000); /* 1 ms: time for it to park */
+    }
+    int r = capos_park_wake_wait(&word_c, 2, &word_a, 0, 0);
+    note_int(r);
+    int woke_before = (int)__atomic_load_n(&crowd_seq, __ATOMIC_ACQUIRE);
+    uint32_t last = capos_park_wake(&word_c, 5);
+    for (int i = 0; i < CROWD; i++) {
+        thrd_join(t[i], 0);
+        note_int(crowd_order[i]);
+        note_int(crowd_result[i]);
+    }
+    note_int(woke_before);
+    note_int((int)last);
+    CHECK(woke_before == 2 && last == 1,
+          "wakeWait(2) of 3 waiters woke %d before A went on, the last wake %u", woke_before, last);
+    CHECK(crowd_order[0] == 1 && crowd_order[1] == 2 && crowd_order[2] == 3,
+          "the waiters ran in the order they parked: %d %d %d", crowd_order[0], crowd_order[1],
+          crowd_order[2]);
+    CHECK(r == CAPOS_PARK_WOKEN, "A was woken by the second waiter (%d)", r);
+}
+
 int main(void)
 {
     factory = capos_capset_need("ipc-fast", "endpoints", EndpointFactory_INTERFACE_ID);
@@ -454,6 +510,7 @@ int main(void)
         capos_flush_releases();
     }
     park_rounds();
+    park_crowd();
     capos_printf("ipc-fast: transcript %016lx\n", digest);
     capos_printf("ipc-fast: %d failures\n", failures);
     return failures;
