@@ -94,21 +94,13 @@ uint32_t ring_sq_pending(volatile struct capos_ring *r, struct ring_state *st, u
     return 0;
 }
 
-uint32_t ring_cq_ready(volatile struct capos_ring *r, struct ring_state *st, uint32_t *events)
+/* ring_cq_ready's other way: userspace's head is outside what it may
+ * have consumed. */
+uint32_t ring_cq_corrupt(volatile struct capos_ring *r, struct ring_state *st, uint32_t head,
+                         uint32_t *events)
 {
-    /* Acquire: pairs with userspace's release store of cq_head; its reads of
-     * the CQEs it consumed happen before we overwrite those slots. */
-    uint32_t head = __atomic_load_n(&r->cq_head, __ATOMIC_ACQUIRE);
-    /* Userspace can only consume what we posted and cannot un-consume:
-     * head must lie in [last accepted head, our tail]. This keeps the
-     * outstanding count from ever growing behind our back, which is what
-     * makes a reserved slot a guaranteed slot. */
-    if (head - st->cq_head <= st->cq_tail - st->cq_head) {
-        st->cq_head = head;
-        return st->cq_tail - head;
-    }
-    /* Corrupt: treat the CQ as empty by moving our tail to its head. We
-     * write only our own index, never the one userspace owns. */
+    /* Treat the CQ as empty by moving our tail to its head. We write only
+     * our own index, never the one userspace owns. */
     st->cq_head = head;
     st->cq_tail = head;
     /* Release: nothing new is published, but cq_tail is always released. */

@@ -93,7 +93,26 @@ uint32_t ring_sq_pending(volatile struct capos_ring *r, struct ring_state *st, u
  * (the kernel's tail moves to userspace's head), CAPOS_RING_CQ_CORRUPT is
  * set in the page and in *events. This is what cap_enter returns.
  */
-uint32_t ring_cq_ready(volatile struct capos_ring *r, struct ring_state *st, uint32_t *events);
+uint32_t ring_cq_corrupt(volatile struct capos_ring *r, struct ring_state *st, uint32_t head,
+                         uint32_t *events);
+/* Inline: cap_enter asks twice per round trip (before it waits, after it
+ * wakes), and the call costs as much as the check. */
+static inline uint32_t ring_cq_ready(volatile struct capos_ring *r, struct ring_state *st,
+                                     uint32_t *events)
+{
+    /* Acquire: pairs with userspace's release store of cq_head; its reads of
+     * the CQEs it consumed happen before we overwrite those slots. */
+    uint32_t head = __atomic_load_n(&r->cq_head, __ATOMIC_ACQUIRE);
+    /* Userspace can only consume what we posted and cannot un-consume:
+     * head must lie in [last accepted head, our tail]. This keeps the
+     * outstanding count from ever growing behind our back, which is what
+     * makes a reserved slot a guaranteed slot. */
+    if (__builtin_expect(head - st->cq_head <= st->cq_tail - st->cq_head, 1)) {
+        st->cq_head = head;
+        return st->cq_tail - head;
+    }
+    return ring_cq_corrupt(r, st, head, events);
+}
 
 /* CQ slots free for new completions (excluding reserved ones). */
 uint32_t ring_cq_space(volatile struct capos_ring *r, struct ring_state *st, uint32_t *events);
