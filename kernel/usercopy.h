@@ -61,6 +61,15 @@ static inline int copy_from_user(struct process *p, void *dst, uint64_t uaddr, s
     return copy_from_user_any(p, dst, uaddr, len);
 }
 
+/* One 4-byte word at a 4-byte aligned uaddr (a futex word): as
+ * copy_from_user, in a few instructions for the running process. */
+static inline int copy_u32_from_user(struct process *p, uint32_t *dst, uint64_t uaddr)
+{
+    if (p == process_current() && user_range_ok(uaddr, 4))
+        return arch_user_load32(dst, (const void *)uaddr) ? CAPOS_E_BAD_ADDRESS : 0;
+    return copy_from_user_any(p, dst, uaddr, 4);
+}
+
 static inline int copy_to_user(struct process *p, uint64_t uaddr, const void *src, size_t len)
 {
     if (p == process_current() && user_range_ok(uaddr, len))

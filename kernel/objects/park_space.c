@@ -168,7 +168,7 @@ wait_prepare(struct process *p, uint64_t addr, uint32_t expected, struct park_wa
     if (addr & 3)
         return WAIT_MISALIGNED;
     uint32_t now_value;
-    if (copy_from_user(p, &now_value, addr, sizeof(now_value)) != 0)
+    if (copy_u32_from_user(p, &now_value, addr) != 0)
         return WAIT_UNREADABLE;
     if (now_value != expected)
         return WAIT_VALUE_DIFFERS;

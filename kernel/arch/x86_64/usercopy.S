@@ -26,6 +26,20 @@ arch_user_copy:
     clac
     xor %eax, %eax
     ret
+
+/* arch_user_load32(dst, src): the 4-byte word at src (user memory, range
+ * checked, 4-byte aligned) to dst; 0, or 1 on a fault, as above. A futex
+ * word's check (ParkSpace) in 5 instructions rather than a copy's 14. */
+    .globl arch_user_load32
+arch_user_load32:
+.Lstac32:
+    stac
+    mov (%rsi), %eax
+    mov %eax, (%rdi)
+.Lclac32:
+    clac
+    xor %eax, %eax
+    ret
 arch_user_copy_fault:
 .Lclac_fault:
     clac
@@ -37,7 +51,7 @@ arch_user_copy_end:
     .balign 8
     .globl arch_smap_sites, arch_smap_sites_end
 arch_smap_sites:
-    .quad .Lstac, .Lclac_done, .Lclac_fault
+    .quad .Lstac, .Lclac_done, .Lclac_fault, .Lstac32, .Lclac32
 arch_smap_sites_end:
 
     .section .note.GNU-stack, "", @progbits

@@ -50,6 +50,8 @@ bool paging_translate(uint64_t va, uint64_t *pa_out, uint32_t *vm_flags_out);
 /* Copy between kernel memory and the current address space's user memory
  * (range-checked by the caller); 0, or nonzero after a page fault. */
 int arch_user_copy(void *dst, const void *src, size_t n);
+/* The same for one aligned 4-byte word, read from user memory. */
+int arch_user_load32(uint32_t *dst, const void *src);
 
 /*
  * User address spaces: a private lower half and the shared kernel half.
