@@ -49,6 +49,10 @@ int copy_user_across(struct process *p, uint64_t dst, uint64_t src, size_t len);
 
 static inline bool user_range_ok(uint64_t uaddr, size_t len)
 {
+    /* A length known at compile time (a futex word, a flat answer): one
+     * compare, the same answer (for len 0, uaddr < CAPOS_USER_LIMIT). */
+    if (__builtin_constant_p(len) && len <= CAPOS_USER_LIMIT)
+        return uaddr < CAPOS_USER_LIMIT - len + (len != 0);
     return uaddr < CAPOS_USER_LIMIT && len <= CAPOS_USER_LIMIT - uaddr;
 }
 

@@ -8,13 +8,14 @@ KERNEL_LD  := kernel/arch/x86_64/kernel.ld
 KERNEL      := $(BUILD)/kernel.elf
 TEST_KERNEL := $(BUILD)/test/kernel.elf
 
-# $(call kernel_build,OUTPUT,OBJDIR,EXTRA_CFLAGS)
+# $(call kernel_build,OUTPUT,OBJDIR,EXTRA_CFLAGS). Objects depend on
+# mk/config.mk: a change of the kernel's flags rebuilds it.
 define kernel_build
-$(2)/%.o: %.c | $(GEN_CAPOS_H)
+$(2)/%.o: %.c mk/config.mk | $(GEN_CAPOS_H)
 	@mkdir -p $$(dir $$@)
 	@echo "  CC      $$@"
 	$$(Q)$$(KCC) $$(KCFLAGS) $(3) -c $$< -o $$@
-$(2)/%.o: %.S
+$(2)/%.o: %.S mk/config.mk
 	@mkdir -p $$(dir $$@)
 	@echo "  AS      $$@"
 	$$(Q)$$(KCC) $$(KASFLAGS) $(3) -c $$< -o $$@
