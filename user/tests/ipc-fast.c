@@ -509,7 +509,9 @@ int main(void)
         capos_release(ep_client);
         capos_flush_releases();
     }
+    capos_printf("ipc-fast: phase endpoint %016lx\n", digest);
     park_rounds();
+    capos_printf("ipc-fast: phase park %016lx\n", digest);
     park_crowd();
     capos_printf("ipc-fast: transcript %016lx\n", digest);
     capos_printf("ipc-fast: %d failures\n", failures);
