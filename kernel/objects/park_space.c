@@ -60,7 +60,7 @@ __attribute__((always_inline)) static inline struct park_wait *wait_alloc(struct
     pp->spare = 0;
     /* Not cleared as a whole (a tenth of a park round trip): what is not
      * set here is set before it is read, the call by pending_call_start
-     * (and abandon by wait_prepare), the waiter by park_enqueue, the
+     * (and abandon by wait_new), the waiter by park_enqueue, the
      * deadline by wait_park. */
     pw->timed = 0;
     pw->wake_wait = false;
@@ -117,30 +117,34 @@ __attribute__((always_inline)) static inline uint32_t wait_results(const struct 
     return CAPN_FLAT_WORDS(ParkSpace_wait_Results);
 }
 
-/* Answer a wait that has left the table, and free it; with handoff, the
- * thread runs next on this CPU (pending_call.h). Parked waits leave the
- * table when their caller goes (wait_abandon), so the caller is alive. */
-static void finish(struct park_wait *pw, bool woken, bool handoff)
+/* Answer a wait that has left the table; with handoff, the thread runs
+ * next on this CPU (pending_call.h). Parked waits leave the table when
+ * their caller goes (wait_abandon), so the caller is alive. The record
+ * stays: finish() frees it, a wakeWait parks its caller in it. */
+static void answer(struct park_wait *pw, bool woken, bool handoff)
 {
     untime(pw);
     uint64_t word;
     uint32_t n = wait_results(pw, woken, &word);
-    struct process *p = pw->call.caller;
     pending_call_complete_flat(&pw->call, &word, n, handoff);
+}
+
+static void finish(struct park_wait *pw, bool woken, bool handoff)
+{
+    struct process *p = pw->call.caller; /* answering forgets it */
+    answer(pw, woken, handoff);
     wait_free(p, pw);
 }
 
-/* finish() of a woken wait without waking its thread: returns it (the
- * fast path switches to it). */
-__attribute__((always_inline)) static inline struct thread *finish_quiet(struct park_wait *pw)
+/* finish() of a woken wait without waking its thread, and without
+ * freeing its record (the fast path parks its caller in it): returns the
+ * thread (the fast path switches to it). */
+__attribute__((always_inline)) static inline struct thread *answer_quiet(struct park_wait *pw)
 {
     untime(pw);
     uint64_t word;
     uint32_t n = wait_results(pw, true, &word);
-    struct process *p = pw->call.caller;
-    struct thread *t = pending_call_complete_flat_quiet(&pw->call, &word, n);
-    wait_free(p, pw);
-    return t;
+    return pending_call_complete_flat_quiet(&pw->call, &word, n);
 }
 
 /* The waiting thread ended or cancelled: nobody reads the answer. */
@@ -162,22 +166,26 @@ enum wait_start {
     WAIT_NO_MEMORY
 };
 
+/* Whether a wait on the word at addr would park (WAIT_PARKED) or why
+ * not; allocates nothing. */
 __attribute__((always_inline)) static inline enum wait_start
-wait_prepare(struct process *p, uint64_t addr, uint32_t expected, struct park_wait **out)
+wait_check(struct process *p, uint64_t addr, uint32_t expected)
 {
     if (addr & 3)
         return WAIT_MISALIGNED;
     uint32_t now_value;
     if (copy_u32_from_user(p, &now_value, addr) != 0)
         return WAIT_UNREADABLE;
-    if (now_value != expected)
-        return WAIT_VALUE_DIFFERS;
+    return now_value == expected ? WAIT_PARKED : WAIT_VALUE_DIFFERS;
+}
+
+/* A new record for a wait that will park. */
+__attribute__((always_inline)) static inline struct park_wait *wait_new(struct process *p)
+{
     struct park_wait *pw = wait_alloc(p);
-    if (!pw)
-        return WAIT_NO_MEMORY;
-    pw->call.abandon = wait_abandon;
-    *out = pw;
-    return WAIT_PARKED;
+    if (pw)
+        pw->call.abandon = wait_abandon;
+    return pw;
 }
 
 __attribute__((always_inline)) static inline void wait_park(struct process *p, struct park_wait *pw,
@@ -197,9 +205,12 @@ __attribute__((always_inline)) static inline void wait_park(struct process *p, s
 static enum wait_start wait_start(struct process *p, uint64_t addr, uint32_t expected,
                                   uint64_t timeout, struct park_wait **out)
 {
-    enum wait_start st = wait_prepare(p, addr, expected, out);
-    if (st == WAIT_PARKED)
-        wait_park(p, *out, addr, timeout);
+    enum wait_start st = wait_check(p, addr, expected);
+    if (st != WAIT_PARKED)
+        return st;
+    if (!(*out = wait_new(p)))
+        return WAIT_NO_MEMORY;
+    wait_park(p, *out, addr, timeout);
     return st;
 }
 
@@ -208,18 +219,16 @@ static void woken(void *ctx, struct park_waiter *w)
     finish(wait_of(w), true, false);
 }
 
-/* The first thread a wakeWait wakes runs next if the caller parks: *ctx
- * says whether the handoff is still to be given. */
-static void woken_handoff(void *ctx, struct park_waiter *w)
-{
-    bool *first = ctx;
-    finish(wait_of(w), true, *first);
-    *first = false;
-}
-
 /* wakeWait, decoded by either path. Every check of both halves comes
  * first (WAKE_MISALIGNED or the wait's refusal), so that a refused call
- * wakes nobody; then the wake, then the wait. *wakes: how many woke. */
+ * wakes nobody; then the wake, then the wait. *wakes: how many woke.
+ *
+ * When the caller parks, the first waiter woken runs next (a handoff),
+ * and the caller parks in that waiter's record, answered: the record is
+ * p's (keys are per process) and charged to p, so a wakeWait that wakes
+ * anyone allocates nothing and cannot run out of memory; only one that
+ * wakes nobody takes a new record (which may fail, before anything
+ * happened). The fast path does exactly this (park_fast_call). */
 #define WAKE_MISALIGNED (WAIT_NO_MEMORY + 1)
 
 static int wake_wait_start(struct process *p, uint64_t wake_addr, uint32_t count,
@@ -228,17 +237,32 @@ static int wake_wait_start(struct process *p, uint64_t wake_addr, uint32_t count
 {
     if (wake_addr & 3)
         return WAKE_MISALIGNED;
-    enum wait_start st = wait_prepare(p, wait_addr, expected, out);
+    enum wait_start st = wait_check(p, wait_addr, expected);
     if (st != WAIT_PARKED && st != WAIT_VALUE_DIFFERS)
         return st;
-    bool handoff = st == WAIT_PARKED;
-    *wakes = park_wake(&table, park_key(p->pid, wake_addr), count, handoff ? woken_handoff : woken,
-                       &handoff);
-    if (st == WAIT_PARKED) {
-        (*out)->wake_wait = true;
-        (*out)->wakes = *wakes;
-        wait_park(p, *out, wait_addr, timeout);
+    struct park_key key = park_key(p->pid, wake_addr);
+    if (st == WAIT_VALUE_DIFFERS) {
+        *wakes = park_wake(&table, key, count, woken, 0);
+        return st;
     }
+    struct park_bucket *bucket;
+    struct park_waiter *first = count ? park_first(&table, key, &bucket) : 0;
+    struct park_wait *pw;
+    if (first) {
+        park_unlink(&table, bucket, first);
+        pw = wait_of(first);
+        answer(pw, true, true);
+        pw->timed = 0;
+        *wakes = 1 + (count > 1 ? park_wake(&table, key, count - 1, woken, 0) : 0);
+    } else {
+        if (!(pw = wait_new(p)))
+            return WAIT_NO_MEMORY;
+        *wakes = 0;
+    }
+    pw->wake_wait = true;
+    pw->wakes = *wakes;
+    wait_park(p, pw, wait_addr, timeout);
+    *out = pw;
     return st;
 }
 
@@ -381,16 +405,15 @@ static struct thread *park_fast_call(struct kobject *obj, struct process *p,
     struct park_waiter *first = (wake_addr & 3) || !count ? 0 : park_first(&table, key, &bucket);
     if (!first || !thread_waits_for_one(wait_of(first)->call.thread))
         return 0;
-    struct park_wait *pw = 0;
-    if (wait_prepare(p, wait_addr, ParkSpace_wakeWait_Params_get_expected(params), &pw) !=
-        WAIT_PARKED)
+    if (wait_check(p, wait_addr, ParkSpace_wakeWait_Params_get_expected(params)) != WAIT_PARKED)
         return 0;
-    /* Nothing fails from here on. The wake, as park_wake would do it:
-     * the first waiter (answered without waking its thread, which runs
-     * next), then the rest of count (lib/kcore/park.h, park_first; tested
-     * as first_then_unlink_wakes_as_wake_does). */
+    /* Nothing fails from here on: wake_wait_start's wake and park, with
+     * the first waiter answered without waking its thread (the caller
+     * switches to it) and its record the caller's wait. */
     park_unlink(&table, bucket, first);
-    struct thread *next = finish_quiet(wait_of(first));
+    struct park_wait *pw = wait_of(first);
+    struct thread *next = answer_quiet(pw);
+    pw->timed = 0;
     pw->wake_wait = true;
     pw->wakes = 1 + (count > 1 ? park_wake(&table, key, count - 1, woken, 0) : 0);
     wait_park(p, pw, wait_addr, ParkSpace_wakeWait_Params_get_timeoutNs(params));

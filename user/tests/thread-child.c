@@ -121,7 +121,9 @@ static void wait_forever(void)
         capos_cap_enter(1, UINT64_MAX);
 }
 
-static int quota(void)
+/* Raw threads until the quota refuses one: 0, or why not (1 the quota
+ * never ran out, 2 refused for another reason, 3 a transport error). */
+static int spawn_until_refused(void)
 {
     uint32_t spawner = capos_capset_find("threads", ThreadSpawner_INTERFACE_ID, 0);
     static uint8_t stacks[CAPOS_MAX_THREADS][512] __attribute__((aligned(16)));
@@ -146,6 +148,99 @@ static int quota(void)
             return 3;
     }
     return 1; /* the quota never ran out */
+}
+
+static int quota(void)
+{
+    return spawn_until_refused();
+}
+
+/*
+ * park-quota: a wakeWait that wakes a waiter parks its caller in that
+ * waiter's record, so it needs no memory (docs/threads.md). B parks while
+ * there is quota. Then raw threads use up the frames, and waits left in
+ * flight (CALLs not waited for) take waiter records until one is refused:
+ * no record is left, not even the spare. Then a wakeWait that wakes
+ * nobody needs a new record and is refused, while one that wakes B goes
+ * through in B's record, and B hands the turn back. The waits in flight
+ * are still parked when the process ends. Exit code 0, or which step
+ * failed.
+ */
+#define PQ_FILL 24
+static uint32_t pq_b_word, pq_main_word, pq_none_word, pq_fill_words[PQ_FILL];
+
+static int pq_b(void *arg)
+{
+    int r = capos_park_wait(&pq_b_word, 0, 0);
+    __atomic_store_n(&pq_main_word, 1, __ATOMIC_RELEASE);
+    capos_park_wake(&pq_main_word, 1);
+    return r;
+}
+
+/* Waits in flight until one is refused: how many parked, or -1. */
+static int pq_fill(void)
+{
+    static uint8_t p[PQ_FILL][64], r[PQ_FILL][256] __attribute__((aligned(8)));
+    static struct capnpc_call c[PQ_FILL];
+    for (int i = 0; i < PQ_FILL; i++) {
+        capnpc_call_init(&c[i], p[i], sizeof(p[i]), r[i], sizeof(r[i]));
+        ParkSpace_wait_Params_b w = ParkSpace_wait_begin(&c[i]);
+        ParkSpace_wait_Params_set_addr(w, (uint64_t)(uintptr_t)&pq_fill_words[i]);
+        ParkSpace_wait_Params_set_expected(w, 0);
+        ParkSpace_wait_Params_set_timeoutNs(w, 0);
+        uint64_t id = capos_ring_next_id();
+        if (!capos_call_start(&c[i], park, ParkSpace_INTERFACE_ID, ParkSpace_wait_METHOD, id))
+            return -1;
+        capos_cap_enter(0, 0);
+        struct capos_cqe cqe;
+        if (capos_ring_try_take(id, &cqe)) { /* answered at once: refused */
+            if (cqe.flags & CAPOS_CQE_F_EXCEPTION)
+                return i;
+            capos_printf("thread-child: wait %d answered %d, flags %u\n", i, cqe.result, cqe.flags);
+            return -1;
+        }
+    }
+    capos_printf("thread-child: %d waits in flight, none refused\n", PQ_FILL);
+    return -1;
+}
+
+static int park_quota(void)
+{
+    thrd_t b;
+    if (thrd_create(&b, pq_b, 0) != thrd_success)
+        return 10;
+    struct timespec ms10 = {0, 10000000};
+    thrd_sleep(&ms10, 0); /* B parks (a Timer sleep: no waiter record) */
+    int rc = spawn_until_refused();
+    if (rc != 0)
+        return 20 + rc;
+    /* A thread needs several frames: the last few go one page at a time. */
+    uint32_t vm = capos_capset_find("vm", VirtualMemory_INTERFACE_ID, 0);
+    int pages = 0;
+    for (;; pages++) {
+        uint8_t p[128], r[128];
+        struct capnpc_call c;
+        capnpc_call_init(&c, p, sizeof(p), r, sizeof(r));
+        VirtualMemory_map_Results_r res;
+        if (VirtualMemory_map_call(&capos_transport, vm, &c, 0x200000000ull + 4096ull * pages, 1,
+                                   true, false, &res) != CAPNPC_OK)
+            break;
+        if (pages == 64)
+            return 25; /* the quota never ran out */
+    }
+    int parked = pq_fill();
+    if (parked < 0)
+        return 30;
+    if (capos_park_wake_wait(&pq_none_word, 1, &pq_main_word, 0, 0) != CAPOS_PARK_ERROR)
+        return 40;
+    int r = capos_park_wake_wait(&pq_b_word, 1, &pq_main_word, 0, 0);
+    if (r != CAPOS_PARK_WOKEN || __atomic_load_n(&pq_main_word, __ATOMIC_ACQUIRE) != 1)
+        return 50;
+    capos_printf("thread-child: no waiter record left (%d waits in flight took the last): a "
+                 "wakeWait that wakes nobody is refused, one that wakes a waiter parks in its "
+                 "record\n",
+                 parked);
+    return 0;
 }
 
 int main(void)
@@ -200,6 +295,8 @@ int main(void)
     }
     if (strcmp(mode, "quota") == 0)
         return quota();
+    if (strcmp(mode, "park-quota") == 0)
+        return park_quota();
     capos_printf("thread-child: unknown mode \"%s\"\n", mode);
     return 100;
 }

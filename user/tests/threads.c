@@ -680,6 +680,11 @@ static void test_deaths(void)
     int32_t code = run_child("quota", 200, 0);
     CHECK(code == 0, "threads beyond a 200-frame quota are refused: overloaded, no leak (%d)",
           code);
+    code = run_child("park-quota", 200, 0);
+    CHECK(code == 0,
+          "quota used up: a wakeWait that wakes a waiter parks in its record, one that wakes "
+          "nobody is refused (child exit %d)",
+          code);
 }
 
 int main(void)
