@@ -54,8 +54,32 @@ bool capos_ring_wait(uint64_t user_data, struct capos_cqe *out);
  * arrived yet. */
 bool capos_ring_try_take(uint64_t user_data, struct capos_cqe *out);
 /* Take the CQE at the head of the CQ if it is user_data's and nothing is
- * stashed (the common case of one call at a time); false otherwise. */
-bool capos_ring_take_first(uint64_t user_data, struct capos_cqe *out);
+ * stashed (the common case of one call at a time); false otherwise.
+ * Inline: every blocking call ends here, and the call cost as much as
+ * the take. capos_rt_ring and capos_rt_stashed are rt.c's (the thread's
+ * ring, and how many CQEs it has put aside for later). */
+extern _Thread_local volatile struct capos_ring *capos_rt_ring;
+extern _Thread_local unsigned capos_rt_stashed;
+static inline bool capos_ring_take_first(uint64_t user_data, struct capos_cqe *out)
+{
+    volatile struct capos_ring *r = capos_rt_ring;
+    uint32_t head = r->cq_head;
+    if (capos_rt_stashed || head == __atomic_load_n(&r->cq_tail, __ATOMIC_ACQUIRE))
+        return false;
+    const volatile struct capos_cqe *c = &r->cq[head & CAPOS_CQ_MASK];
+    if (c->user_data != user_data)
+        return false;
+    out->user_data = user_data;
+    out->result = c->result;
+    out->flags = c->flags;
+    out->call_id = c->call_id;
+    out->result_len = c->result_len;
+    out->cap_count = c->cap_count;
+    /* Release: our reads of the entry happen before the kernel may reuse
+     * its slot. */
+    __atomic_store_n(&r->cq_head, head + 1, __ATOMIC_RELEASE);
+    return true;
+}
 /*
  * Block until a completion arrives that the caller has not yet had a
  * chance to look for: for loops that look for several user_data values

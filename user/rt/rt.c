@@ -8,7 +8,7 @@
 
 /* Each thread has its own ring (docs/threads.md), so everything about the
  * ring is thread-local and the ring code needs no lock. */
-static _Thread_local volatile struct capos_ring *ring;
+_Thread_local volatile struct capos_ring *capos_rt_ring;
 static const struct capos_capset *capset;
 static uint32_t pid;
 
@@ -16,7 +16,7 @@ static uint32_t pid;
  * most 32, so 32 stashed entries always suffice. */
 static _Thread_local struct capos_cqe stash[CAPOS_CQ_ENTRIES];
 static _Thread_local bool stash_used[CAPOS_CQ_ENTRIES];
-static _Thread_local unsigned stashed; /* in use: lets the common case skip the scan */
+_Thread_local unsigned capos_rt_stashed; /* in use: lets the common case skip the scan */
 /* Entries ever stashed, and the count at the last capos_ring_wait_new. */
 static _Thread_local unsigned stash_adds, stash_adds_seen;
 
@@ -32,7 +32,7 @@ void capos_rt_threads_init(void);
 _Noreturn void capos_rt_start(volatile struct capos_ring *r, uint32_t p,
                               const struct capos_capset *cs)
 {
-    ring = r;
+    capos_rt_ring = r;
     pid = p;
     capset = cs && cs->magic == CAPOS_CAPSET_MAGIC ? cs : 0;
     capos_rt_threads_init();
@@ -70,7 +70,7 @@ uint32_t capos_pid(void)
 
 volatile struct capos_ring *capos_ring(void)
 {
-    return ring;
+    return capos_rt_ring;
 }
 
 uint64_t capos_ring_next_id(void)
@@ -82,7 +82,7 @@ uint64_t capos_ring_next_id(void)
 
 void capos_rt_set_ring(volatile struct capos_ring *r)
 {
-    ring = r;
+    capos_rt_ring = r;
 }
 
 static bool reap(uint64_t user_data, struct capos_cqe *out);
@@ -102,8 +102,8 @@ static bool submit_one(const struct capos_sqe *sqe)
 static bool submit_one_xfer(const struct capos_sqe *sqe, const struct capos_xfer *x, uint32_t n)
 {
     /* We own sq_tail; the kernel publishes sq_head with release order. */
-    uint32_t tail = ring->sq_tail;
-    uint32_t head = __atomic_load_n(&ring->sq_head, __ATOMIC_ACQUIRE);
+    uint32_t tail = capos_rt_ring->sq_tail;
+    uint32_t head = __atomic_load_n(&capos_rt_ring->sq_head, __ATOMIC_ACQUIRE);
     if (tail - head >= CAPOS_SQ_ENTRIES) {
         /* Full: make room in the CQ first (completions are kept for their
          * waiters; those of RELEASEs are dropped), so that the kernel can
@@ -111,28 +111,28 @@ static bool submit_one_xfer(const struct capos_sqe *sqe, const struct capos_xfer
         struct capos_cqe none;
         reap(0, &none);
         capos_cap_enter(0, 0);
-        head = __atomic_load_n(&ring->sq_head, __ATOMIC_ACQUIRE);
+        head = __atomic_load_n(&capos_rt_ring->sq_head, __ATOMIC_ACQUIRE);
         if (tail - head >= CAPOS_SQ_ENTRIES)
             return false;
     }
     /* Whole-struct copy: the compiler does it in registers, where
      * memcpy (no builtins here) would be a call and a byte loop. */
     uint32_t slot = tail & CAPOS_SQ_MASK;
-    *(struct capos_sqe *)&ring->sq[slot] = *sqe;
+    *(struct capos_sqe *)&capos_rt_ring->sq[slot] = *sqe;
     if (n == 1) {
         /* One descriptor travels in the entry (the kernel reads no user
          * memory for it). */
-        ring->sq[slot].flags |= CAPOS_SQE_F_XFER_INLINE;
-        ring->sq[slot].xfer_count = 1;
-        ring->sq[slot].xfer_addr = capos_xfer_inline(x[0].cap, x[0].mode);
+        capos_rt_ring->sq[slot].flags |= CAPOS_SQE_F_XFER_INLINE;
+        capos_rt_ring->sq[slot].xfer_count = 1;
+        capos_rt_ring->sq[slot].xfer_addr = capos_xfer_inline(x[0].cap, x[0].mode);
     } else if (n) {
         for (uint32_t i = 0; i < n; i++)
             xfer_store[slot][i] = x[i];
-        ring->sq[slot].xfer_count = (uint16_t)n;
-        ring->sq[slot].xfer_addr = (uint64_t)xfer_store[slot];
+        capos_rt_ring->sq[slot].xfer_count = (uint16_t)n;
+        capos_rt_ring->sq[slot].xfer_addr = (uint64_t)xfer_store[slot];
     }
     /* Publish the entry before the tail that makes it visible. */
-    __atomic_store_n(&ring->sq_tail, tail + 1, __ATOMIC_RELEASE);
+    __atomic_store_n(&capos_rt_ring->sq_tail, tail + 1, __ATOMIC_RELEASE);
     return true;
 }
 
@@ -140,16 +140,16 @@ struct capos_sqe *capos_ring_sqe_slot(void)
 {
     if (npending_release)
         return 0;
-    uint32_t tail = ring->sq_tail;
-    if (tail - __atomic_load_n(&ring->sq_head, __ATOMIC_ACQUIRE) >= CAPOS_SQ_ENTRIES)
+    uint32_t tail = capos_rt_ring->sq_tail;
+    if (tail - __atomic_load_n(&capos_rt_ring->sq_head, __ATOMIC_ACQUIRE) >= CAPOS_SQ_ENTRIES)
         return 0;
-    return (struct capos_sqe *)&ring->sq[tail & CAPOS_SQ_MASK];
+    return (struct capos_sqe *)&capos_rt_ring->sq[tail & CAPOS_SQ_MASK];
 }
 
 void capos_ring_sqe_publish(void)
 {
     /* Publish the entry written in place before the tail that shows it. */
-    __atomic_store_n(&ring->sq_tail, ring->sq_tail + 1, __ATOMIC_RELEASE);
+    __atomic_store_n(&capos_rt_ring->sq_tail, capos_rt_ring->sq_tail + 1, __ATOMIC_RELEASE);
 }
 
 void capos_flush_releases(void)
@@ -201,10 +201,10 @@ bool capos_ring_submit(const struct capos_sqe *sqe)
 static bool reap(uint64_t user_data, struct capos_cqe *out)
 {
     bool found = false;
-    uint32_t head = ring->cq_head;
-    uint32_t tail = __atomic_load_n(&ring->cq_tail, __ATOMIC_ACQUIRE);
+    uint32_t head = capos_rt_ring->cq_head;
+    uint32_t tail = __atomic_load_n(&capos_rt_ring->cq_tail, __ATOMIC_ACQUIRE);
     for (; head != tail; head++) {
-        struct capos_cqe c = *(const struct capos_cqe *)&ring->cq[head & CAPOS_CQ_MASK];
+        struct capos_cqe c = *(const struct capos_cqe *)&capos_rt_ring->cq[head & CAPOS_CQ_MASK];
         if (c.user_data == 0)
             continue; /* completion of a fire-and-forget RELEASE */
         if (!found && c.user_data == user_data) {
@@ -219,60 +219,42 @@ static bool reap(uint64_t user_data, struct capos_cqe *out)
             break; /* stash full: leave the rest in the CQ, never drop one */
         stash[i] = c;
         stash_used[i] = true;
-        stashed++;
+        capos_rt_stashed++;
         stash_adds++;
     }
     /* Hand the slots back to the kernel once read. */
-    __atomic_store_n(&ring->cq_head, head, __ATOMIC_RELEASE);
+    __atomic_store_n(&capos_rt_ring->cq_head, head, __ATOMIC_RELEASE);
     return found;
-}
-
-bool capos_ring_take_first(uint64_t user_data, struct capos_cqe *out)
-{
-    uint32_t head = ring->cq_head;
-    if (stashed || head == __atomic_load_n(&ring->cq_tail, __ATOMIC_ACQUIRE))
-        return false;
-    const volatile struct capos_cqe *c = &ring->cq[head & CAPOS_CQ_MASK];
-    if (c->user_data != user_data)
-        return false;
-    out->user_data = user_data;
-    out->result = c->result;
-    out->flags = c->flags;
-    out->call_id = c->call_id;
-    out->result_len = c->result_len;
-    out->cap_count = c->cap_count;
-    __atomic_store_n(&ring->cq_head, head + 1, __ATOMIC_RELEASE);
-    return true;
 }
 
 bool capos_ring_take_any(struct capos_cqe *out)
 {
-    for (unsigned i = 0; stashed && i < CAPOS_CQ_ENTRIES; i++) {
+    for (unsigned i = 0; capos_rt_stashed && i < CAPOS_CQ_ENTRIES; i++) {
         if (stash_used[i]) {
             *out = stash[i];
             stash_used[i] = false;
-            stashed--;
+            capos_rt_stashed--;
             return true;
         }
     }
-    uint32_t head = ring->cq_head;
-    uint32_t tail = __atomic_load_n(&ring->cq_tail, __ATOMIC_ACQUIRE);
+    uint32_t head = capos_rt_ring->cq_head;
+    uint32_t tail = __atomic_load_n(&capos_rt_ring->cq_tail, __ATOMIC_ACQUIRE);
     bool found = false;
     for (; head != tail && !found; head++) {
-        *out = *(const struct capos_cqe *)&ring->cq[head & CAPOS_CQ_MASK];
+        *out = *(const struct capos_cqe *)&capos_rt_ring->cq[head & CAPOS_CQ_MASK];
         found = out->user_data != 0; /* 0: a fire-and-forget RELEASE */
     }
-    __atomic_store_n(&ring->cq_head, head, __ATOMIC_RELEASE);
+    __atomic_store_n(&capos_rt_ring->cq_head, head, __ATOMIC_RELEASE);
     return found;
 }
 
 bool capos_ring_try_take(uint64_t user_data, struct capos_cqe *out)
 {
-    for (unsigned i = 0; stashed && i < CAPOS_CQ_ENTRIES; i++) {
+    for (unsigned i = 0; capos_rt_stashed && i < CAPOS_CQ_ENTRIES; i++) {
         if (stash_used[i] && stash[i].user_data == user_data) {
             *out = stash[i];
             stash_used[i] = false;
-            stashed--;
+            capos_rt_stashed--;
             return true;
         }
     }
