@@ -30,10 +30,13 @@ uint64_t tcp_deadline(const struct net_stack *s);
 void tcp_output(struct net_stack *s, struct tcp_conn *c, uint64_t now);
 void tcp_send_ack(struct net_stack *s, struct tcp_conn *c, uint64_t now);
 void tcp_send_challenge_ack(struct net_stack *s, struct tcp_conn *c, uint64_t now);
-/* A segment at seq (SYN, data and FIN as they fall there) without moving
- * snd_nxt: retransmissions and probes. */
+/* A retransmission at seq (SYN, data and FIN as they fall there) without
+ * moving snd_nxt; it never reaches past snd_max. */
 void tcp_send_at(struct net_stack *s, struct tcp_conn *c, uint32_t seq, size_t max_len,
                  uint64_t now);
+/* A window probe: up to max_len bytes at snd_una, new ones included;
+ * snd_nxt and snd_max move past what it carried. */
+void tcp_send_probe(struct net_stack *s, struct tcp_conn *c, size_t max_len, uint64_t now);
 /* RST in answer to a segment that has no connection (RFC 9293 3.10.7.1). */
 void tcp_reply_rst(struct net_stack *s, const struct ipv4_hdr *ip, const struct tcp_hdr *t,
                    uint64_t now);

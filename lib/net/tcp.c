@@ -224,20 +224,7 @@ static void persist_timeout(struct net_stack *s, struct tcp_conn *c, uint64_t no
     s->ctr.tcp_probes++;
     /* One byte into a closed window (the peer answers with its window); if
      * the window is open but too small for SWS avoidance, what fits. */
-    size_t n = c->snd_wnd ? c->snd_wnd : 1;
-    tcp_send_at(s, c, c->snd_una, n, now);
-    s->ctr.tcp_retrans--; /* a probe is not a retransmission */
-    size_t off = c->snd_una - c->data_seq;
-    size_t left = off < c->snd.len ? c->snd.len - off : 0;
-    if (n > left)
-        n = left;
-    if (n > c->smss)
-        n = c->smss;
-    uint32_t end = c->snd_una + (uint32_t)n;
-    if (SEQ_GT(end, c->snd_nxt))
-        c->snd_nxt = end;
-    if (SEQ_GT(end, c->snd_max))
-        c->snd_max = end;
+    tcp_send_probe(s, c, c->snd_wnd ? c->snd_wnd : 1, now);
     if (c->probes < 16)
         c->probes++;
     uint64_t wait = (uint64_t)c->rto << c->probes;

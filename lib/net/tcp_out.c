@@ -217,12 +217,36 @@ static size_t send_from(struct net_stack *s, struct tcp_conn *c, uint32_t seq, s
 void tcp_send_at(struct net_stack *s, struct tcp_conn *c, uint32_t seq, size_t max_len,
                  uint64_t now)
 {
+    /* A retransmission repeats what was sent, never more. Its segment is
+     * cut afresh, and SACK blocks take payload room only while we hold
+     * data out of order: resent with fewer blocks than it first had, the
+     * last segment in flight could reach past snd_max. The peer would then
+     * acknowledge bytes we count as never sent, an ACK that must be
+     * dropped with its segment (RFC 5961 5.2), and no later ACK could be
+     * lower: neither direction would move again. */
+    if (!SEQ_LT(seq, c->snd_max))
+        return;
+    if (max_len > c->snd_max - seq)
+        max_len = c->snd_max - seq;
     /* A FIN is repeated only if it was sent before (snd_max is past it). */
     bool fin_sent = fin_seq_valid(c) && SEQ_GT(c->snd_max, fin_seq(c));
     s->ctr.tcp_retrans++;
     /* Karn: a retransmitted segment cannot be timed. */
     c->rtt_timing = false;
     send_from(s, c, seq, max_len, fin_sent, now);
+}
+
+void tcp_send_probe(struct net_stack *s, struct tcp_conn *c, size_t max_len, uint64_t now)
+{
+    bool fin_sent = fin_seq_valid(c) && SEQ_GT(c->snd_max, fin_seq(c));
+    /* Karn: the probe may repeat bytes sent before. */
+    c->rtt_timing = false;
+    /* What actually went out (SACK blocks may have taken room) is sent. */
+    uint32_t end = c->snd_una + (uint32_t)send_from(s, c, c->snd_una, max_len, fin_sent, now);
+    if (SEQ_GT(end, c->snd_nxt))
+        c->snd_nxt = end;
+    if (SEQ_GT(end, c->snd_max))
+        c->snd_max = end;
 }
 
 /* How many bytes tcp_output may send now, Nagle and SWS included. */

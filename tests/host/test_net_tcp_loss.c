@@ -322,6 +322,87 @@ Test(tcp_newreno, sack_marks_duplicates_despite_window_growth)
     cr_assert_eq(conn(c.h)->cwnd, cwnd);
 }
 
+/* A passive connection with MSS 1000 whose peer offered SACK. */
+static struct nh_conn sack_passive(void)
+{
+    int l = tcp_listen(&h.st, NH_PORT, 4);
+    struct nh_seg syn = nh_seg(NH_PEER_PORT, NH_PORT, 99, 0, TCP_SYN, 65535);
+    syn.mss = 1000;
+    syn.sack_ok = true;
+    nh_send(&h, &syn);
+    struct nh_seg sa;
+    cr_assert(nh_pop_seg(&h, &sa));
+    cr_assert(sa.sack_ok);
+    struct nh_conn c = {0};
+    c.lport = NH_PORT;
+    c.rport = NH_PEER_PORT;
+    c.pseq = 100;
+    c.our_nxt = sa.seq + 1;
+    nh_csend(&h, &c, NULL, 0);
+    c.h = tcp_accept(&h.st, l);
+    cr_assert_geq(c.h, 0);
+    return c;
+}
+
+/* Found by net-interop (a connection stalled for good in both directions):
+ * the last segment in flight went out while we held the peer's data out of
+ * order, 12 bytes shorter for the SACK block on it. The gap filled, and the
+ * partial ACK's retransmission, cut afresh without SACK blocks, took 12
+ * bytes past snd_max. The peer acknowledged them; that ACK (and every later
+ * one, with all the peer's data) was dropped as acknowledging data never
+ * sent. */
+Test(tcp_newreno, retransmission_never_reaches_past_what_was_sent)
+{
+    nh_init(&h, 0);
+    fill();
+    struct nh_conn c = sack_passive();
+    struct tcp_conn *t = conn(c.h);
+    /* The peer's data arrives with a 100-byte gap: our ACKs carry a SACK
+     * block, and our segments 988 bytes instead of 1000. */
+    struct nh_seg d = nh_cseg(&c, TCP_ACK, data, 100);
+    d.seq += 100;
+    nh_send(&h, &d);
+    drain(NULL);
+    uint32_t una = c.our_nxt;
+    tcp_write(&h.st, c.h, data, 4000, h.now);
+    struct nh_seg s;
+    for (int i = 0; i < 4; i++) {
+        cr_assert(nh_pop_seg(&h, &s));
+        cr_assert_eq(s.nsack, 1);
+        cr_assert_eq(s.len, 988);
+    }
+    cr_assert_eq(nh_pending(&h), 0, "cwnd holds the last 48 bytes");
+    cr_assert_eq(t->snd_max, una + 4 * 988);
+    /* The gap fills: no more SACK blocks. */
+    nh_csend(&h, &c, data, 100);
+    c.pseq += 100;
+    drain(NULL);
+    cr_assert_eq(t->ooo_n, 0);
+    /* The first and last segments were lost: fast retransmit of the first,
+     * then a partial ACK up to the last, which is resent. */
+    for (int i = 0; i < 3; i++)
+        peer_ack(&c, una, 65535);
+    cr_assert(t->in_recovery);
+    drain(NULL);
+    peer_ack(&c, una + 3 * 988, 65535);
+    cr_assert(nh_pop_seg(&h, &s));
+    cr_assert_eq(s.seq, una + 3 * 988);
+    cr_assert_eq(s.nsack, 0);
+    cr_assert_leq(s.seq + (uint32_t)s.len, t->snd_max, "retransmission past snd_max: %u > %u",
+                  s.seq + (uint32_t)s.len, t->snd_max);
+    cr_assert_eq(s.len, 988);
+    drain(NULL);
+    /* The peer acknowledges all it has: the ACK counts, recovery ends and
+     * the rest follows. */
+    peer_ack(&c, s.seq + (uint32_t)s.len, 65535);
+    cr_assert_eq(t->snd_una, una + 4 * 988);
+    cr_assert_not(t->in_recovery);
+    cr_assert_eq(h.st.ctr.tcp_challenge_acks, 0);
+    cr_assert(nh_pop_seg(&h, &s));
+    cr_assert_eq(s.seq, una + 4 * 988);
+    cr_assert_eq(s.len, 48);
+}
+
 Test(tcp_cwnd, slow_start_then_avoidance)
 {
     nh_init(&h, 0);

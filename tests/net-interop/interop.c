@@ -276,6 +276,25 @@ static void pump(struct conn *c, uint64_t now)
     }
 }
 
+/* One line of a connection's sending and receiving state, for a status
+ * report or a failure. */
+static void tcp_dump(const char *name, int h, uint64_t now)
+{
+    if (h < 0)
+        return;
+    const struct tcp_conn *c = &st.conns[h];
+    fprintf(stderr,
+            "  %s %s: una +%u nxt +%u max +%u wnd %u cwnd %u ssthresh %u rto %u rexmits %u "
+            "recovery %d dupacks %u persist %d rexmit_in %lld persist_in %lld; rcv +%u adv %d "
+            "len %zu ooo %u\n",
+            name, tcp_state_name(c->state), c->snd_una - c->iss, c->snd_nxt - c->iss,
+            c->snd_max - c->iss, c->snd_wnd, c->cwnd, c->ssthresh, c->rto, c->rexmits,
+            c->in_recovery, c->dupacks, c->persisting,
+            c->t_rexmit == NET_NEVER ? -1LL : (long long)(c->t_rexmit - now),
+            c->t_persist == NET_NEVER ? -1LL : (long long)(c->t_persist - now), c->rcv_nxt - c->irs,
+            (int)(c->rcv_adv - c->rcv_nxt), c->rcv.len, c->ooo_n);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 5 && argc != 8) {
@@ -334,6 +353,8 @@ int main(int argc, char **argv)
             fprintf(stderr, "failed: %s (c1 %zu/%zu rx %zu, c2 %zu/%zu rx %zu)\n",
                     now > deadline ? "timeout" : "stream error", c1.tx.done, size, c1.rx,
                     c2.tx.done, size, c2.rx);
+            tcp_dump(c1.name, c1.h, now);
+            tcp_dump(c2.name, c2.h, now);
             return 1;
         }
         /* The Linux server may not listen yet: retry a refused connect. */
@@ -364,6 +385,8 @@ int main(int argc, char **argv)
                     (unsigned long long)st.ctr.tcp_in, (unsigned long long)st.ctr.tcp_out,
                     (unsigned long long)st.ctr.tcp_rst_in, (unsigned long long)st.ctr.tcp_rst_out,
                     (unsigned long long)st.ctr.tcp_no_conn);
+            tcp_dump(c1.name, c1.h, now);
+            tcp_dump(c2.name, c2.h, now);
         }
         uint64_t t = net_next_deadline(&st);
         uint64_t r = next_release(&to_stack), w = next_release(&to_tap);
@@ -401,13 +424,15 @@ int main(int argc, char **argv)
         printf("RESULT %s sent=%zu sha=%s received=%zu sha=%s\n", cs[i]->name, cs[i]->tx.done, tx,
                cs[i]->rx, rx);
     }
-    printf("STATS frames in %lu (dropped %lu dup %lu reordered %lu) out %lu (dropped %lu dup %lu "
-           "reordered %lu); retrans %llu fast %llu timeouts %llu ooo %llu rst_out %llu\n",
-           to_stack.in, to_stack.dropped, to_stack.duplicated, to_stack.reordered, to_tap.in,
-           to_tap.dropped, to_tap.duplicated, to_tap.reordered,
-           (unsigned long long)st.ctr.tcp_retrans, (unsigned long long)st.ctr.tcp_fast_retrans,
-           (unsigned long long)st.ctr.tcp_timeouts, (unsigned long long)st.ctr.tcp_ooo_segs,
-           (unsigned long long)st.ctr.tcp_rst_out);
+    printf("STATS frames in %lu (dropped %lu dup %lu reordered %lu overflow %lu) out %lu (dropped "
+           "%lu dup %lu reordered %lu overflow %lu); retrans %llu fast %llu timeouts %llu ooo %llu "
+           "rst_out %llu challenge_acks %llu\n",
+           to_stack.in, to_stack.dropped, to_stack.duplicated, to_stack.reordered,
+           to_stack.overflow, to_tap.in, to_tap.dropped, to_tap.duplicated, to_tap.reordered,
+           to_tap.overflow, (unsigned long long)st.ctr.tcp_retrans,
+           (unsigned long long)st.ctr.tcp_fast_retrans, (unsigned long long)st.ctr.tcp_timeouts,
+           (unsigned long long)st.ctr.tcp_ooo_segs, (unsigned long long)st.ctr.tcp_rst_out,
+           (unsigned long long)st.ctr.tcp_challenge_acks);
     fflush(stdout);
     for (int i = 0; i < 2; i++) {
         free(cs[i]->tx.pat);

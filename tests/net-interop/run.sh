@@ -3,10 +3,12 @@
 # TAP: lib/net (tests/net-interop/interop.c on a TAP device) against the
 # Linux kernel's TCP, in a network namespace created here and deleted on
 # exit; the only addresses are 10.99.0.1 (Linux) and 10.99.0.2 (lib/net).
+# NET_INTEROP_SEED (default 0x5eed) seeds the impairment's PRNG.
 # Skips only when network namespaces cannot be created. Every process runs
 # under timeout(1), so a stuck transfer fails instead of hanging.
 set -u
 bin=$1; size=${2:-20971520}; limit=${3:-150}; impair=${4:-5 2 5}
+seed=${NET_INTEROP_SEED:-0x5eed}
 dir=$(dirname "$0")
 ns="capos-interop-$$"
 n=0
@@ -39,7 +41,7 @@ x timeout "$limit" python3 "$dir/linux_peer.py" server "$size" "$limit" >"$out/s
 ps=$!
 # The harness's own deadline comes first, so it can still report.
 # shellcheck disable=SC2086
-x timeout "$limit" "$bin" captap0 "$size" 0x5eed $((limit - 10)) $impair >"$out/stack" 2>&1 &
+x timeout "$limit" "$bin" captap0 "$size" "$seed" $((limit - 10)) $impair >"$out/stack" 2>&1 &
 pst=$!
 x timeout "$limit" python3 "$dir/linux_peer.py" client "$size" "$limit" >"$out/client" 2>&1 &
 pc=$!
