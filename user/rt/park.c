@@ -38,7 +38,11 @@ _Static_assert(CAPN_FLAT_WORDS(ParkSpace_wakeWait_Params) <= CAPN_FLAT_MAX_DATA 
                    CAPN_FLAT_WORDS(ParkSpace_wakeWait_Results) == 1,
                "ParkSpace's params fit a flat message, and each result is one word");
 
-static bool park_submit(struct park_call *c, uint32_t cap, uint16_t method, uint32_t words)
+/* park_submit and park_answer are inlined into each of the three calls:
+ * a lock hand-over is one of them, and the calls cost as much as the
+ * steps (park-pingpong-batched 1,517 -> 1,463, docs/benchmarks.md). */
+__attribute__((always_inline)) static inline bool park_submit(struct park_call *c, uint32_t cap,
+                                                              uint16_t method, uint32_t words)
 {
     c->id = capos_ring_next_id();
     capn_flat_frame(c->params, words);
@@ -63,7 +67,7 @@ static bool park_submit(struct park_call *c, uint32_t cap, uint16_t method, uint
 
 /* The call's one result word, waited for; false on a transport error or
  * an exception (a bad address: the kernel words it, docs/threads.md). */
-static bool park_answer(struct park_call *c, uint64_t *word)
+__attribute__((always_inline)) static inline bool park_answer(struct park_call *c, uint64_t *word)
 {
     struct capos_cqe cqe;
     if (!capos_ring_take_first(c->id, &cqe) && !capos_ring_wait(c->id, &cqe))
@@ -78,7 +82,8 @@ static bool park_answer(struct park_call *c, uint64_t *word)
 static void wait_params(struct park_call *c, const volatile uint32_t *addr, uint32_t expected,
                         uint64_t timeout_ns)
 {
-    ParkSpace_wait_Params_b p = CAPN_FLAT_BUILDER(ParkSpace_wait_Params, c->params + CAPN_FLAT_DATA);
+    ParkSpace_wait_Params_b p =
+        CAPN_FLAT_BUILDER(ParkSpace_wait_Params, c->params + CAPN_FLAT_DATA);
     for (uint32_t i = 0; i < CAPN_FLAT_WORDS(ParkSpace_wait_Params); i++)
         c->params[CAPN_FLAT_DATA + i] = 0;
     ParkSpace_wait_Params_set_addr(p, (uint64_t)(uintptr_t)addr);
@@ -88,7 +93,8 @@ static void wait_params(struct park_call *c, const volatile uint32_t *addr, uint
 
 static void wake_params(struct park_call *c, const volatile uint32_t *addr, uint32_t count)
 {
-    ParkSpace_wake_Params_b p = CAPN_FLAT_BUILDER(ParkSpace_wake_Params, c->params + CAPN_FLAT_DATA);
+    ParkSpace_wake_Params_b p =
+        CAPN_FLAT_BUILDER(ParkSpace_wake_Params, c->params + CAPN_FLAT_DATA);
     for (uint32_t i = 0; i < CAPN_FLAT_WORDS(ParkSpace_wake_Params); i++)
         c->params[CAPN_FLAT_DATA + i] = 0;
     ParkSpace_wake_Params_set_addr(p, (uint64_t)(uintptr_t)addr);
@@ -110,7 +116,8 @@ int capos_park_wait(const volatile uint32_t *addr, uint32_t expected, uint64_t t
     uint32_t cap = capos_park_cap();
     struct park_call c;
     wait_params(&c, addr, expected, timeout_ns);
-    if (!cap || !park_submit(&c, cap, ParkSpace_wait_METHOD, CAPN_FLAT_WORDS(ParkSpace_wait_Params)))
+    if (!cap ||
+        !park_submit(&c, cap, ParkSpace_wait_METHOD, CAPN_FLAT_WORDS(ParkSpace_wait_Params)))
         return CAPOS_PARK_ERROR;
     capos_cap_enter(1, UINT64_MAX);
     return woken_of(&c);
@@ -122,7 +129,8 @@ uint32_t capos_park_wake(const volatile uint32_t *addr, uint32_t count)
     struct park_call c;
     wake_params(&c, addr, count);
     uint64_t w;
-    if (!cap || !park_submit(&c, cap, ParkSpace_wake_METHOD, CAPN_FLAT_WORDS(ParkSpace_wake_Params)))
+    if (!cap ||
+        !park_submit(&c, cap, ParkSpace_wake_METHOD, CAPN_FLAT_WORDS(ParkSpace_wake_Params)))
         return 0;
     capos_cap_enter(1, UINT64_MAX);
     if (!park_answer(&c, &w))
