@@ -94,8 +94,11 @@ int mtx_trylock(mtx_t *m)
     return thrd_success;
 }
 
-int mtx_unlock(mtx_t *m)
+/* mtx_unlock but for its wake: *wake says whether a waiter must be
+ * woken (one, on m->state). */
+static int release(mtx_t *m, bool *wake)
 {
+    *wake = false;
     if (__atomic_load_n(&m->owner, __ATOMIC_RELAXED) != thrd_current())
         return thrd_error;
     if (--m->count > 0)
@@ -103,9 +106,18 @@ int mtx_unlock(mtx_t *m)
     __atomic_store_n(&m->owner, (thrd_t)0, __ATOMIC_RELAXED);
     if (__atomic_fetch_sub(&m->state, 1, __ATOMIC_RELEASE) != 1) {
         __atomic_store_n(&m->state, 0, __ATOMIC_RELEASE);
-        capos_park_wake(&m->state, 1);
+        *wake = true;
     }
     return thrd_success;
+}
+
+int mtx_unlock(mtx_t *m)
+{
+    bool wake;
+    int rc = release(m, &wake);
+    if (wake)
+        capos_park_wake(&m->state, 1);
+    return rc;
 }
 
 void mtx_destroy(mtx_t *m)
@@ -150,15 +162,24 @@ static int wait_until(cnd_t *c, mtx_t *m, uint64_t deadline)
     uint32_t count = m->count;
     __atomic_fetch_add(&c->waiters, 1, __ATOMIC_ACQ_REL);
     m->count = 1;
-    if (mtx_unlock(m) != thrd_success) {
+    bool wake;
+    if (release(m, &wake) != thrd_success) {
         __atomic_fetch_sub(&c->waiters, 1, __ATOMIC_RELEASE);
         return thrd_error;
     }
     int rc = thrd_success;
     uint64_t left = time_left(deadline);
+    /* A locker to wake: the unlock's wake and this wait are one kernel
+     * entry (ParkSpace.wakeWait), and the locker runs next. A refused
+     * wakeWait woke nobody: the wake is then made on its own. */
+    int r = left == UINT64_MAX ? CAPOS_PARK_NOT_WOKEN
+            : wake             ? capos_park_wake_wait(&m->state, 1, &c->seq, seq, left)
+                               : capos_park_wait(&c->seq, seq, left);
+    if (wake && (left == UINT64_MAX || r == CAPOS_PARK_ERROR))
+        capos_park_wake(&m->state, 1);
     if (left == UINT64_MAX)
         rc = thrd_timedout;
-    else if (capos_park_wait(&c->seq, seq, left) == CAPOS_PARK_ERROR)
+    else if (r == CAPOS_PARK_ERROR)
         rc = thrd_error;
     else if (deadline && __atomic_load_n(&c->seq, __ATOMIC_ACQUIRE) == seq &&
              time_left(deadline) == UINT64_MAX)

@@ -216,6 +216,51 @@ static int count_up(void *arg)
     return 0;
 }
 
+/* cnd_wait of a mutex someone waits for: the unlock's wake and the wait
+ * are one wakeWait (user/rt/sync.c), and the locker gets the mutex while
+ * the waiter waits. */
+static mtx_t handed;
+static cnd_t handed_cv;
+static volatile uint32_t handed_got;
+
+static int take_handed(void *arg)
+{
+    mtx_lock(&handed);
+    handed_got = 1;
+    cnd_signal(&handed_cv);
+    mtx_unlock(&handed);
+    return 0;
+}
+
+static void test_cnd_hands_over(void)
+{
+    mtx_init(&handed, mtx_timed);
+    cnd_init(&handed_cv);
+    mtx_lock(&handed);
+    thrd_t t;
+    if (thrd_create(&t, take_handed, 0) != thrd_success) {
+        CHECK(false, "thrd_create (take_handed)");
+        return;
+    }
+    /* It finds the mutex held and parks (state 2). */
+    while (__atomic_load_n(&handed.state, __ATOMIC_ACQUIRE) != 2)
+        thrd_yield();
+    struct timespec ms10 = {0, 10000000};
+    thrd_sleep(&ms10, 0);
+    struct timespec until;
+    timespec_get(&until, TIME_UTC);
+    until.tv_sec += 2;
+    int rc = thrd_success;
+    while (!handed_got && rc == thrd_success)
+        rc = cnd_timedwait(&handed_cv, &handed, &until);
+    mtx_unlock(&handed);
+    CHECK(rc == thrd_success && handed_got,
+          "cnd_wait hands the mutex to the thread parked on it, which signals back (%d, %u)", rc,
+          handed_got);
+    if (handed_got)
+        thrd_join(t, 0);
+}
+
 static void test_mutex_kinds(void)
 {
     mtx_init(&rec, mtx_recursive | mtx_timed);
@@ -701,6 +746,7 @@ int main(void)
     test_many_calls();
     test_producer_consumer();
     test_mutex_kinds();
+    test_cnd_hands_over();
     test_tls();
     test_join_detach();
     test_hostile();
