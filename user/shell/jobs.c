@@ -288,14 +288,16 @@ static void point_at(const char *line, uint32_t off, uint32_t len, const char *m
         n = sizeof(e.message) - 1;
     memcpy(e.message, msg, n);
     e.message[n] = 0;
-    char out[512];
-    size_t w = shell_render_error(line, strlen(line), &e, out, sizeof(out));
+    char out[512], crlf[2 * sizeof(out)];
+    size_t w = shell_render_error(line, strlen(line), &e, out, sizeof(out)), n_crlf = 0;
     for (size_t i = 0; i < w; i++) {
         if (out[i] == '\n')
-            term_write("\r\n", 2);
-        else
-            term_write(&out[i], 1);
+            crlf[n_crlf++] = '\r';
+        crlf[n_crlf++] = out[i];
     }
+    /* One write: a terminal call per byte was slow, and let other output
+     * (init's reports) land inside the message. */
+    term_write(crlf, n_crlf);
 }
 
 static const struct shell_cap *launcher(void)
