@@ -79,8 +79,8 @@ fair-4-max-share|4 counters: largest share %|-|-|
 fair-4-pair-rts|4 counters: pair round trips|-|-|
 -- 10. threads (instructions; Linux: bench/linux-threads, glibc, same QEMU, -cpu qemu64)
 thread-create-join|thread create + join|le 20000|50000|pthread_create + pthread_join (72,000 with -cpu max)
-park-pingpong|park/wake round trip, 2 threads|le 1500|9924|private futex round trip, 2 threads
-park-pingpong-batched|the same, wake+wait in one cap_enter|le 1500|9924|private futex round trip, 2 threads
+park-pingpong-batched|park/wake round trip, 2 threads (wakeWait)|le 1500|9924|private futex round trip, 2 threads
+park-pingpong|the same as wake, then wait: 4 entries|-|9924|private futex round trip, 2 threads
 mtx-uncontended|uncontended mtx_lock + mtx_unlock|-|63|pthread_mutex_lock + unlock
 mtx-uncontended-kernel-entries|kernel entries in those|le 0|0|system calls in those
 ROWS
