@@ -76,7 +76,11 @@ static void fail_caller(struct ipc_msg *m, enum CapException_Type type, const ch
     pending_call_post(t, &cqe);
 }
 
-void endpoint_msg_free(struct endpoint *ep, struct ipc_msg *m, bool commit_moves)
+/* endpoint_msg_free, endpoint_recv_free and endpoint_recv_start are
+ * inlined (at link time) into the fast path too, which calls each once per
+ * round trip: the call cost as much as the step. */
+inline __attribute__((always_inline)) void endpoint_msg_free(struct endpoint *ep, struct ipc_msg *m,
+                                                             bool commit_moves)
 {
     xfer_settle(m->token.caller, &m->caps, commit_moves);
     if (m == ep->own_msg && ep->open)
@@ -96,7 +100,8 @@ static struct recv_wait *recv_wait_new(struct endpoint *ep, struct process *p)
     return r;
 }
 
-void endpoint_recv_free(struct endpoint *ep, struct recv_wait *r)
+inline __attribute__((always_inline)) void endpoint_recv_free(struct endpoint *ep,
+                                                              struct recv_wait *r)
 {
     if (r == ep->own_recv && ep->open)
         ep->spare_recv = r;
@@ -317,8 +322,9 @@ static bool deliver(struct endpoint *ep, struct ipc_msg *m, struct pending_call 
 }
 
 /* p's RECV waits in r, at the back of the endpoint's waiting RECVs. */
-void endpoint_recv_start(struct endpoint *ep, struct recv_wait *r, struct process *p,
-                         const struct capos_sqe *sqe, bool wants_gone)
+inline __attribute__((always_inline)) void
+endpoint_recv_start(struct endpoint *ep, struct recv_wait *r, struct process *p,
+                    const struct capos_sqe *sqe, bool wants_gone)
 {
     r->ep = ep;
     r->clients_gone = wants_gone;
