@@ -156,8 +156,8 @@ static void wait_abandon(struct pending_call *pc, struct process *caller)
     wait_free(caller, pw);
 }
 
-/* A wait, decoded by either path: ready to park (*out, its record, not
- * yet in the table), or why not. Nothing has happened yet either way. */
+/* How a wait, decoded by either path, went: parked (or, from wait_check,
+ * would park), or why not; nothing has happened when it did not park. */
 enum wait_start {
     WAIT_PARKED,
     WAIT_VALUE_DIFFERS,
