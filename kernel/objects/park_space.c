@@ -117,34 +117,17 @@ __attribute__((always_inline)) static inline uint32_t wait_results(const struct 
     return CAPN_FLAT_WORDS(ParkSpace_wait_Results);
 }
 
-/* Answer a wait that has left the table; with handoff, the thread runs
- * next on this CPU (pending_call.h). Parked waits leave the table when
- * their caller goes (wait_abandon), so the caller is alive. The record
- * stays: finish() frees it, a wakeWait parks its caller in it. */
-static void answer(struct park_wait *pw, bool woken, bool handoff)
+/* Answer a wait that has left the table, and free it; with handoff, the
+ * thread runs next on this CPU (pending_call.h). Parked waits leave the
+ * table when their caller goes (wait_abandon), so the caller is alive. */
+static void finish(struct park_wait *pw, bool woken, bool handoff)
 {
     untime(pw);
     uint64_t word;
     uint32_t n = wait_results(pw, woken, &word);
-    pending_call_complete_flat(&pw->call, &word, n, handoff);
-}
-
-static void finish(struct park_wait *pw, bool woken, bool handoff)
-{
     struct process *p = pw->call.caller; /* answering forgets it */
-    answer(pw, woken, handoff);
+    pending_call_complete_flat(&pw->call, &word, n, handoff);
     wait_free(p, pw);
-}
-
-/* finish() of a woken wait without waking its thread, and without
- * freeing its record (the fast path parks its caller in it): returns the
- * thread (the fast path switches to it). */
-__attribute__((always_inline)) static inline struct thread *answer_quiet(struct park_wait *pw)
-{
-    untime(pw);
-    uint64_t word;
-    uint32_t n = wait_results(pw, true, &word);
-    return pending_call_complete_flat_quiet(&pw->call, &word, n);
 }
 
 /* The waiting thread ended or cancelled: nobody reads the answer. */
@@ -231,6 +214,32 @@ static void woken(void *ctx, struct park_waiter *w)
  * happened). The fast path does exactly this (park_fast_call). */
 #define WAKE_MISALIGNED (WAIT_NO_MEMORY + 1)
 
+/* A wakeWait's wake and park once a waiter is found (first, in bucket,
+ * from park_first; checks all done, nothing fails from here): first is
+ * woken, then the rest of count, and the caller parks in first's record,
+ * answered. quiet (the fast path): first's answer is posted without
+ * waking its thread, which *quiet returns for the caller to switch to;
+ * otherwise first gets the handoff. */
+__attribute__((always_inline)) static inline struct park_wait *
+hand_over(struct process *p, struct park_key key, uint32_t count, struct park_bucket *bucket,
+          struct park_waiter *first, uint64_t wait_addr, uint64_t timeout, struct thread **quiet)
+{
+    park_unlink(&table, bucket, first);
+    struct park_wait *pw = wait_of(first);
+    untime(pw);
+    uint64_t word;
+    uint32_t n = wait_results(pw, true, &word);
+    if (quiet)
+        *quiet = pending_call_complete_flat_quiet(&pw->call, &word, n);
+    else
+        pending_call_complete_flat(&pw->call, &word, n, true);
+    pw->timed = 0;
+    pw->wake_wait = true;
+    pw->wakes = 1 + (count > 1 ? park_wake(&table, key, count - 1, woken, 0) : 0);
+    wait_park(p, pw, wait_addr, timeout);
+    return pw;
+}
+
 static int wake_wait_start(struct process *p, uint64_t wake_addr, uint32_t count,
                            uint64_t wait_addr, uint32_t expected, uint64_t timeout, uint32_t *wakes,
                            struct park_wait **out)
@@ -249,19 +258,14 @@ static int wake_wait_start(struct process *p, uint64_t wake_addr, uint32_t count
     struct park_waiter *first = count ? park_first(&table, key, &bucket) : 0;
     struct park_wait *pw;
     if (first) {
-        park_unlink(&table, bucket, first);
-        pw = wait_of(first);
-        answer(pw, true, true);
-        pw->timed = 0;
-        *wakes = 1 + (count > 1 ? park_wake(&table, key, count - 1, woken, 0) : 0);
+        pw = hand_over(p, key, count, bucket, first, wait_addr, timeout, 0);
     } else {
         if (!(pw = wait_new(p)))
             return WAIT_NO_MEMORY;
-        *wakes = 0;
+        pw->wake_wait = true; /* wakes 0: wait_new cleared it */
+        wait_park(p, pw, wait_addr, timeout);
     }
-    pw->wake_wait = true;
-    pw->wakes = *wakes;
-    wait_park(p, pw, wait_addr, timeout);
+    *wakes = pw->wakes;
     *out = pw;
     return st;
 }
@@ -409,14 +413,10 @@ static struct thread *park_fast_call(struct kobject *obj, struct process *p,
         return 0;
     /* Nothing fails from here on: wake_wait_start's wake and park, with
      * the first waiter answered without waking its thread (the caller
-     * switches to it) and its record the caller's wait. */
-    park_unlink(&table, bucket, first);
-    struct park_wait *pw = wait_of(first);
-    struct thread *next = answer_quiet(pw);
-    pw->timed = 0;
-    pw->wake_wait = true;
-    pw->wakes = 1 + (count > 1 ? park_wake(&table, key, count - 1, woken, 0) : 0);
-    wait_park(p, pw, wait_addr, ParkSpace_wakeWait_Params_get_timeoutNs(params));
+     * switches to it). */
+    struct thread *next;
+    struct park_wait *pw = hand_over(p, key, count, bucket, first, wait_addr,
+                                     ParkSpace_wakeWait_Params_get_timeoutNs(params), &next);
     pending_call_start(&pw->call, p, sqe);
     return next;
 }

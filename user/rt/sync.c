@@ -172,9 +172,10 @@ static int wait_until(cnd_t *c, mtx_t *m, uint64_t deadline)
     /* A locker to wake: the unlock's wake and this wait are one kernel
      * entry (ParkSpace.wakeWait), and the locker runs next. A refused
      * wakeWait woke nobody: the wake is then made on its own. */
-    int r = left == UINT64_MAX ? CAPOS_PARK_NOT_WOKEN
-            : wake             ? capos_park_wake_wait(&m->state, 1, &c->seq, seq, left)
-                               : capos_park_wait(&c->seq, seq, left);
+    int r = CAPOS_PARK_NOT_WOKEN;
+    if (left != UINT64_MAX)
+        r = wake ? capos_park_wake_wait(&m->state, 1, &c->seq, seq, left)
+                 : capos_park_wait(&c->seq, seq, left);
     if (wake && (left == UINT64_MAX || r == CAPOS_PARK_ERROR))
         capos_park_wake(&m->state, 1);
     if (left == UINT64_MAX)

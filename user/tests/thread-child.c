@@ -150,11 +150,6 @@ static int spawn_until_refused(void)
     return 1; /* the quota never ran out */
 }
 
-static int quota(void)
-{
-    return spawn_until_refused();
-}
-
 /*
  * park-quota: a wakeWait that wakes a waiter parks its caller in that
  * waiter's record, so it needs no memory (docs/threads.md). B parks while
@@ -294,7 +289,7 @@ int main(void)
         return r == CAPOS_PARK_NOT_WOKEN ? 0 : r == CAPOS_PARK_WOKEN ? 1 : 3;
     }
     if (strcmp(mode, "quota") == 0)
-        return quota();
+        return spawn_until_refused();
     if (strcmp(mode, "park-quota") == 0)
         return park_quota();
     capos_printf("thread-child: unknown mode \"%s\"\n", mode);
