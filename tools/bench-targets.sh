@@ -81,6 +81,8 @@ fair-4-pair-rts|4 counters: pair round trips|-|-|
 thread-create-join|thread create + join|le 20000|50000|pthread_create + pthread_join (72,000 with -cpu max)
 park-pingpong-batched|park/wake round trip, 2 threads (wakeWait)|le 1500|9924|private futex round trip, 2 threads
 park-pingpong|the same as wake, then wait: 4 entries|-|9924|private futex round trip, 2 threads
+park-pingpong-batched-load2|wakeWait beside 2 busy threads: mean|-|-|
+park-pingpong-batched-load2-median|wakeWait beside 2 busy threads: median|rel 1.2 park-pingpong-batched|-|
 mtx-uncontended|uncontended mtx_lock + mtx_unlock|-|63|pthread_mutex_lock + unlock
 mtx-uncontended-kernel-entries|kernel entries in those|le 0|0|system calls in those
 ROWS

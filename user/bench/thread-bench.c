@@ -10,6 +10,11 @@
  *   park-pingpong-batched
  *                       the same with each side's wake and wait as two
  *                       prebuilt CALL SQEs in one cap_enter
+ *   park-pingpong-batched-load2, -load2-median
+ *                       the same beside two CPU-bound threads of the same
+ *                       process: the mean per round trip (set by fair
+ *                       shares: the pair shares one slice by handoff) and
+ *                       the median round trip (the handoff itself)
  *   mtx-uncontended     mtx_lock + mtx_unlock with nobody else
  *   mtx-uncontended-kernel-entries
  *                       cap_enter calls made during those (must be 0)
@@ -89,12 +94,13 @@ static void pass(uint32_t give)
         ;
 }
 
-
+/* B of n hand-overs (arg; 0: PINGS). */
 static int pong_batched(void *arg)
 {
+    int n = arg ? (int)(intptr_t)arg : PINGS;
     while (__atomic_load_n(&turn, __ATOMIC_ACQUIRE) == 0)
         capos_park_wait(&turn, 0, 0);
-    for (int i = 0; i < PINGS - 1; i++)
+    for (int i = 0; i < n - 1; i++)
         pass(0);
     /* The last hand-back, without waiting for a turn that never comes. */
     __atomic_store_n(&turn, 0, __ATOMIC_RELEASE);
@@ -114,6 +120,77 @@ static uint64_t bench_pingpong_batched(void)
     uint64_t per = (rdtsc() - t0) / (PINGS - 1);
     thrd_join(t, 0);
     return per;
+}
+
+/* ---- the same beside CPU-bound threads ---- */
+
+static volatile uint32_t spin_stop;
+
+static int spinner(void *arg)
+{
+    while (!__atomic_load_n(&spin_stop, __ATOMIC_RELAXED))
+        ;
+    return 0;
+}
+
+/* Long enough for the scheduler's shares to show (the pair's work is
+ * several 10 ms slices), unlike a run of PINGS. */
+#define LOADED_PINGS 40000
+static uint64_t samples[LOADED_PINGS];
+
+/* The k-th smallest of a[0..n) (quickselect; reorders a). */
+static uint64_t kth_smallest(uint64_t *a, int n, int k)
+{
+    int lo = 0, hi = n - 1;
+    while (lo < hi) {
+        uint64_t pivot = a[(lo + hi) / 2];
+        int i = lo, j = hi;
+        while (i <= j) {
+            while (a[i] < pivot)
+                i++;
+            while (a[j] > pivot)
+                j--;
+            if (i <= j) {
+                uint64_t x = a[i];
+                a[i++] = a[j];
+                a[j--] = x;
+            }
+        }
+        if (k <= j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
+            break;
+    }
+    return a[k];
+}
+
+/* Round trips of the batched ping-pong beside `busy` spinning threads:
+ * the mean, and in *median the median of single round trips. */
+static uint64_t bench_pingpong_loaded(int busy, uint64_t *median)
+{
+    thrd_t s[2], t;
+    spin_stop = 0;
+    for (int i = 0; i < busy; i++)
+        thrd_create(&s[i], spinner, 0);
+    turn = 0;
+    thrd_create(&t, pong_batched, (void *)(intptr_t)(LOADED_PINGS + 1));
+    pass(1);
+    uint64_t t0 = rdtsc(), prev = t0;
+    for (int i = 0; i < LOADED_PINGS; i++) {
+        pass(1);
+        uint64_t now = rdtsc();
+        samples[i] = now - prev;
+        prev = now;
+    }
+    uint64_t mean = (prev - t0) / LOADED_PINGS;
+    thrd_join(t, 0);
+    spin_stop = 1;
+    for (int i = 0; i < busy; i++)
+        thrd_join(s[i], 0);
+    *median = kth_smallest(samples, LOADED_PINGS, LOADED_PINGS / 2);
+    return mean;
 }
 
 /* ---- uncontended mutex ---- */
@@ -141,11 +218,15 @@ int main(void)
     uint64_t cj = bench_create_join();
     uint64_t pp = bench_pingpong();
     uint64_t ppb = bench_pingpong_batched();
+    uint64_t ppl_median = 0;
+    uint64_t ppl = bench_pingpong_loaded(2, &ppl_median);
     uint64_t entries = 0;
     uint64_t mx = bench_mutex(&entries);
     capos_printf("bench: thread-create-join %lu\n", cj);
     capos_printf("bench: park-pingpong %lu\n", pp);
     capos_printf("bench: park-pingpong-batched %lu\n", ppb);
+    capos_printf("bench: park-pingpong-batched-load2 %lu\n", ppl);
+    capos_printf("bench: park-pingpong-batched-load2-median %lu\n", ppl_median);
     capos_printf("bench: mtx-uncontended %lu\n", mx);
     capos_printf("bench: mtx-uncontended-kernel-entries %lu\n", entries);
     return 0;
