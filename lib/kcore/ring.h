@@ -93,10 +93,10 @@ uint32_t ring_sq_pending(volatile struct capos_ring *r, struct ring_state *st, u
  * (the kernel's tail moves to userspace's head), CAPOS_RING_CQ_CORRUPT is
  * set in the page and in *events. This is what cap_enter returns.
  */
-uint32_t ring_cq_corrupt(volatile struct capos_ring *r, struct ring_state *st, uint32_t head,
-                         uint32_t *events);
 /* Inline: cap_enter asks twice per round trip (before it waits, after it
  * wakes), and the call costs as much as the check. */
+uint32_t ring_cq_corrupt(volatile struct capos_ring *r, struct ring_state *st, uint32_t head,
+                         uint32_t *events); /* the corrupt case, out of line */
 static inline uint32_t ring_cq_ready(volatile struct capos_ring *r, struct ring_state *st,
                                      uint32_t *events)
 {
