@@ -1,5 +1,6 @@
 /* Pending calls (pending_call.h). */
 #include "pending_call.h"
+#include "hotpath.h"
 
 #include <capos/errors.h>
 
@@ -71,7 +72,7 @@ int pending_call_cancel(struct process *p, uint64_t user_data)
     return 0;
 }
 
-struct thread *pending_call_post_quiet(struct pending_call *pc, struct capos_cqe *cqe)
+FAST_PATH struct thread *pending_call_post_quiet(struct pending_call *pc, struct capos_cqe *cqe)
 {
     struct process *p = pc->caller;
     struct thread *t = pc->thread;

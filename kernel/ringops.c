@@ -6,6 +6,7 @@
  * (capabilities, interfaces, mappings) is checked here and by the objects.
  */
 #include "ringops.h"
+#include "hotpath.h"
 
 #include <capos/errors.h>
 
@@ -222,7 +223,7 @@ static enum ring_action issue_return_recv_found(void *ctx, const struct capos_sq
     return op_return_recv(k->p, sqe, cqe, &k->e);
 }
 
-struct thread *ring_dispatch_or_handoff(struct thread *t)
+FAST_PATH struct thread *ring_dispatch_or_handoff(struct thread *t)
 {
     struct capos_sqe sqe;
     if (tap_enabled || (CAPOS_TEST_HOOKS && ring_fast_off) ||

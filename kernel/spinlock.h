@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <arch/paging.h>
+
 struct spinlock {
     uint32_t next;    /* the ticket the next CPU to ask gets */
     uint32_t serving; /* the ticket that holds the lock */
@@ -65,10 +67,15 @@ static inline bool kernel_lock_enter(void)
 {
     return kernel_lock_elided || kernel_lock_enter_slow();
 }
+/* Every way out of the kernel lock (to user mode, to an idle halt) comes
+ * here, so this is also where CR3 catches up with the last switch
+ * (vmspace_sync): after the unlock, so that the other CPUs need not wait
+ * for the TLB refill a CR3 write brings. */
 static inline void kernel_lock_leave(void)
 {
     if (!kernel_lock_elided)
         spin_unlock(&kernel_lock);
+    vmspace_sync();
 }
 /* Called once, before the scheduler starts: `alone` says no other CPU
  * was started, so the lock may be skipped (never in test kernels). */

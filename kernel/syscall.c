@@ -11,6 +11,7 @@
 #include <capos/errors.h>
 #include <capos/syscall.h>
 
+#include "hotpath.h"
 #include "kprintf.h"
 #include "process.h"
 #include "ringops.h"
@@ -74,7 +75,7 @@ static int64_t cap_enter(uint64_t min_complete, uint64_t timeout_ns)
     }
 }
 
-void syscall_dispatch(struct trap_frame *tf)
+FAST_PATH void syscall_dispatch(struct trap_frame *tf)
 {
     kernel_lock_enter();
     switch (tf->rax) {

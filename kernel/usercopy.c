@@ -1,5 +1,6 @@
 /* User memory access through page-table lookups (see usercopy.h). */
 #include "usercopy.h"
+#include "hotpath.h"
 
 #include <arch/paging.h>
 #include <capos/errors.h>
@@ -31,7 +32,7 @@ int copy_from_user_any(struct process *p, void *dst, uint64_t uaddr, size_t len)
     return 0;
 }
 
-void *user_span_writable(struct process *p, uint64_t uaddr, size_t len)
+FAST_PATH void *user_span_writable(struct process *p, uint64_t uaddr, size_t len)
 {
     if (!user_range_ok(uaddr, len) || len > PAGE_SIZE - (uaddr & (PAGE_SIZE - 1)))
         return 0;

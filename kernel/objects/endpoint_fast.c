@@ -15,6 +15,7 @@
 
 #include <capos/errors.h>
 
+#include "hotpath.h"
 #include "string.h"
 #include "thread.h"
 #include "usercopy.h"
@@ -32,8 +33,8 @@
  * holds nothing until its completion says so. A waiting RECV means an
  * empty queue and an open endpoint: closing it completes every RECV and
  * frees the spare. */
-struct thread *endpoint_fast_call(struct kobject *obj, struct process *p,
-                                  const struct capos_sqe *sqe)
+FAST_PATH struct thread *endpoint_fast_call(struct kobject *obj, struct process *p,
+                                            const struct capos_sqe *sqe)
 {
     struct endpoint *ep = endpoint_of(obj);
     struct recv_wait *r = ep->recvs;
@@ -82,8 +83,8 @@ struct thread *endpoint_fast_call(struct kobject *obj, struct process *p,
  * giving them fails (or the results fault), the general path runs the
  * entry, and the bytes already written stay, as for a failed RETURN whose
  * call stays in flight. */
-struct thread *endpoint_fast_return_recv(struct kobject *owner, struct process *p,
-                                         const struct capos_sqe *sqe)
+FAST_PATH struct thread *endpoint_fast_return_recv(struct kobject *owner, struct process *p,
+                                                   const struct capos_sqe *sqe)
 {
     struct endpoint *ep = endpoint_of(owner);
     struct ipc_msg *m = ep->inflight;

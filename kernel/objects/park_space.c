@@ -12,6 +12,7 @@
 #include <capos/errors.h>
 
 #include "heap.h"
+#include "hotpath.h"
 #include "kcall.h"
 #include "kcore/park.h"
 #include "kobject.h"
@@ -393,8 +394,8 @@ KOBJECT_TYPE(park_type, ParkSpace, park_ops, .ring_call = park_ring_call,
  * is not simply waiting, a value that differs) changes nothing and goes
  * to park_ring_call.
  */
-static struct thread *park_fast_call(struct kobject *obj, struct process *p,
-                                     const struct capos_sqe *sqe)
+FAST_PATH static struct thread *park_fast_call(struct kobject *obj, struct process *p,
+                                               const struct capos_sqe *sqe)
 {
     uint64_t w[KCALL_FLAT_MAX_WORDS];
     if (sqe->method != ParkSpace_wakeWait_METHOD ||

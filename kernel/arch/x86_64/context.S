@@ -4,7 +4,7 @@
  * RSP and pop its registers. A new thread's stack is prepared so that the
  * first "return" lands in thread_first_entry.
  */
-    .text
+    .section .text.hot, "ax" /* kernel/hotpath.h */
     .globl context_switch
 context_switch:
     pushq %rbp

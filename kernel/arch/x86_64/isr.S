@@ -128,6 +128,7 @@ trap_return:
 #define TF_RSP 160
 #define TF_SS 168
 #define TF_SIZE 176
+    .section .text.hot, "ax" /* kernel/hotpath.h */
     .globl syscall_entry
 syscall_entry:
     swapgs
@@ -181,6 +182,7 @@ syscall_entry:
     movq $0x1b, TF_SS(%rsp)     /* user SS: GDT_USER_DATA | 3 */
     jmp trap_return
 
+    .text
 /* A new thread's first return (arch_thread_init_user): it leaves the
  * kernel as every thread does, through kernel_return_to_user, and then
  * pops the frame it was created with. */

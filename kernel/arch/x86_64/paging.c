@@ -9,9 +9,11 @@
 #include <arch/cpu.h>
 #include <arch/paging.h>
 #include <arch/percpu.h>
+#include <arch/platform.h>
 #include <capos/layout.h>
 
 #include "account.h"
+#include "hotpath.h"
 #include "kprintf.h"
 #include "memory.h"
 #include "string.h"
@@ -319,7 +321,7 @@ bool vmspace_translate(const struct vmspace *vs, uint64_t va, uint64_t *pa_out, 
     return translate_in(root_of(vs), va, pa_out, flags_out);
 }
 
-void *vmspace_user_page(struct vmspace *vs, uint64_t va, bool write)
+FAST_PATH void *vmspace_user_page(struct vmspace *vs, uint64_t va, bool write)
 {
     /* The hot path of every cross-process IPC copy. First the page found
      * last time: only unmap and protect can take it away, and both drop
@@ -353,24 +355,46 @@ void *vmspace_user_page(struct vmspace *vs, uint64_t va, bool write)
 }
 
 /*
- * The CPU's CR3 changes; vs->cpus follows it, so that a shootdown reaches
- * exactly the CPUs that may cache vs's translations (loading CR3 drops
- * every non-global one, so a CPU that left vs holds none). Callers hold
- * the kernel lock, like every shootdown sender, so the mask and the
- * senders cannot cross.
+ * A switch names the address space the next thread needs (`loaded`); CR3
+ * itself is written later, by vmspace_sync, when the kernel lock has been
+ * let go on the way out (or before the first access to user memory,
+ * arch_user_copy). Why: under TCG a CR3 write drops the whole software
+ * TLB, and every page touched after it is walked again; done under the
+ * lock, that refill held up every other CPU (docs/smp.md). A switch
+ * there and back before the way out writes nothing.
+ *
+ * vs->cpus holds every CPU whose CR3 may hold vs or whose TLB may keep
+ * its translations, the targets of a shootdown:
+ * - the space a switch names gets this CPU's bit at once, under the
+ *   kernel lock, before any user access can cache a translation;
+ * - the space CR3 still holds keeps its bit until vmspace_sync has
+ *   replaced it (a CR3 load drops every non-global translation);
+ * - a space named and left again before any sync was never in CR3 and
+ *   loses its bit at once.
+ * Senders read the mask under the kernel lock; a bit cleared by a sync
+ * outside it only spares that CPU a needless flush.
  */
-static void load_space(struct vmspace *vs)
+FAST_PATH static void load_space(struct vmspace *vs)
 {
     struct arch_percpu *pc = arch_percpu_self();
     if (pc->loaded == vs)
         return;
     uint32_t me = 1u << pc->cpu;
-    if (pc->loaded)
+    if (pc->loaded && pc->loaded != pc->in_cr3)
         __atomic_fetch_and(&pc->loaded->cpus, ~me, __ATOMIC_RELEASE);
     if (vs)
-        __atomic_fetch_or(&vs->cpus, me, __ATOMIC_RELEASE);
+        __atomic_fetch_or(&vs->cpus, me, __ATOMIC_SEQ_CST);
     pc->loaded = vs;
+}
+
+FAST_PATH void vmspace_sync_slow(void)
+{
+    struct arch_percpu *pc = arch_percpu_self();
+    struct vmspace *old = pc->in_cr3, *vs = pc->loaded;
     write_cr3(vs ? vs->pml4_phys : kernel_pml4_phys);
+    pc->in_cr3 = vs;
+    if (old)
+        __atomic_fetch_and(&old->cpus, ~(1u << pc->cpu), __ATOMIC_RELEASE);
 }
 
 void vmspace_activate(struct vmspace *vs)
@@ -415,11 +439,23 @@ static uint64_t free_level(uint64_t *table, int level, uint64_t *tables)
 uint64_t vmspace_destroy(struct vmspace *vs)
 {
     uint64_t *pml4 = root_of(vs);
-    if (arch_percpu_self()->loaded == vs)
+    struct arch_percpu *pc = arch_percpu_self();
+    if (pc->loaded == vs)
         vmspace_activate_kernel();
-    /* Its last thread has stopped: no CPU can have it loaded any more. */
-    if (__atomic_load_n(&vs->cpus, __ATOMIC_ACQUIRE))
-        panic("vmspace: destroying an address space still loaded on CPUs %#x", vs->cpus);
+    if (pc->in_cr3 == vs)
+        vmspace_sync();
+    /* Its last thread has stopped, so no CPU names it any more; one that
+     * switched away from it may still be on its way out of the kernel,
+     * past the kernel lock and about to replace CR3 (interrupts off, a
+     * few instructions): wait for that. Its tables must not be freed
+     * while a CR3 holds them. */
+    uint64_t give_up = arch_clock_ns() + 1000000000ull;
+    while (__atomic_load_n(&vs->cpus, __ATOMIC_ACQUIRE)) {
+        if (arch_clock_ns() > give_up)
+            panic("vmspace: CPUs %#x still hold a dead address space in CR3 after 1 s",
+                  __atomic_load_n(&vs->cpus, __ATOMIC_RELAXED));
+        cpu_pause();
+    }
     uint64_t owned = 0, tables = 1; /* the PML4 */
     for (int i = 0; i < 256; i++) {
         if (pml4[i] & PTE_P) {

@@ -5,6 +5,7 @@
 #include <arch/thread.h>
 #include <arch/trap.h>
 
+#include "hotpath.h"
 #include "string.h"
 
 #define MSR_STAR           0xc0000081
@@ -83,7 +84,7 @@ void arch_thread_set_tls(struct arch_thread *t, uint64_t base, int running)
         wrmsr(MSR_FS_BASE, base);
 }
 
-void arch_switch(struct arch_thread *from, struct arch_thread *to, struct vmspace *space)
+FAST_PATH void arch_switch(struct arch_thread *from, struct arch_thread *to, struct vmspace *space)
 {
     /* Load the next thread's FPU state now rather than after the switch:
      * a new thread never returns through here, and the kernel itself never

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include <arch/layout.h>
+#include <arch/percpu.h>
 
 #define VM_READ     0u /* every mapping is readable */
 #define VM_WRITE    (1u << 0)
@@ -89,6 +90,16 @@ bool vmspace_translate(const struct vmspace *vs, uint64_t va, uint64_t *pa_out,
 void *vmspace_user_page(struct vmspace *vs, uint64_t va, bool write);
 void vmspace_activate(struct vmspace *vs);
 void vmspace_activate_kernel(void);
+/* Make CR3 hold the space the last activate named (paging.c says why
+ * the write waits): on every way out of the kernel lock, and before the
+ * first access to user memory after a switch (arch_user_copy). */
+void vmspace_sync_slow(void);
+static inline void vmspace_sync(void)
+{
+    const struct arch_percpu *pc = arch_percpu_self();
+    if (pc->loaded != pc->in_cr3)
+        vmspace_sync_slow();
+}
 /* Load the kernel's page tables without the per-CPU bookkeeping: a
  * starting CPU, before its per-CPU area exists. */
 void paging_load_kernel_tables(void);

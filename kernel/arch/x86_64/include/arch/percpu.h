@@ -20,15 +20,20 @@ struct arch_percpu {
     uint64_t kernel_rsp;      /* 0: the running thread's kernel stack top (isr.S) */
     struct arch_percpu *self; /* 8: the area's own address, for arch_percpu_self */
     void *current;            /* 16: the running thread (generic code's struct thread) */
-    struct vmspace *loaded;   /* the user address space in CR3; NULL: the kernel's */
+    struct vmspace *loaded;   /* 24: the running thread's address space; NULL: the kernel's */
+    struct vmspace *in_cr3;   /* 32: the one CR3 holds: `loaded` from vmspace_sync on */
     uint32_t cpu;             /* index: 0 is the boot CPU */
 };
 
 #define ARCH_PERCPU_SELF    8
 #define ARCH_PERCPU_CURRENT 16
+#define ARCH_PERCPU_LOADED  24
+#define ARCH_PERCPU_IN_CR3  32
 _Static_assert(__builtin_offsetof(struct arch_percpu, kernel_rsp) == 0 &&
                    __builtin_offsetof(struct arch_percpu, self) == ARCH_PERCPU_SELF &&
-                   __builtin_offsetof(struct arch_percpu, current) == ARCH_PERCPU_CURRENT,
+                   __builtin_offsetof(struct arch_percpu, current) == ARCH_PERCPU_CURRENT &&
+                   __builtin_offsetof(struct arch_percpu, loaded) == ARCH_PERCPU_LOADED &&
+                   __builtin_offsetof(struct arch_percpu, in_cr3) == ARCH_PERCPU_IN_CR3,
                "isr.S and the GS-relative loads depend on these offsets");
 
 /* The running CPU's area. volatile: a thread may move to another CPU
