@@ -13,8 +13,8 @@ int copy_from_user_any(struct process *p, void *dst, uint64_t uaddr, size_t len)
 {
     if (!user_range_ok(uaddr, len))
         return CAPOS_E_BAD_ADDRESS;
-    /* The caller's own memory: copy through its mapping, faults caught. */
-    if (p == process_current())
+    /* The space CR3 holds: copy through its mapping, faults caught. */
+    if (space_in_cr3(p))
         return arch_user_copy(dst, (const void *)uaddr, len) ? CAPOS_E_BAD_ADDRESS : 0;
     uint8_t *d = dst;
     while (len) {
@@ -43,7 +43,7 @@ int copy_to_user_any(struct process *p, uint64_t uaddr, const void *src, size_t 
 {
     if (!user_range_ok(uaddr, len))
         return CAPOS_E_BAD_ADDRESS;
-    if (p == process_current())
+    if (space_in_cr3(p))
         return arch_user_copy((void *)uaddr, src, len) ? CAPOS_E_BAD_ADDRESS : 0;
     /* Within one page, the common case (a message and its header): one
      * walk. */
@@ -97,6 +97,9 @@ int copy_user_across(struct process *p, uint64_t dst, uint64_t src, size_t len)
 {
     if (!user_range_ok(src, len))
         return CAPOS_E_BAD_ADDRESS;
+    /* src is the running process's: CR3 must hold its space, not (after a
+     * switch) the previous thread's. */
+    vmspace_sync();
     while (len) {
         size_t chunk = PAGE_SIZE - (dst & (PAGE_SIZE - 1));
         if (chunk > len)

@@ -379,11 +379,10 @@ FAST_PATH static void load_space(struct vmspace *vs)
     struct arch_percpu *pc = arch_percpu_self();
     if (pc->loaded == vs)
         return;
-    uint32_t me = 1u << pc->cpu;
     if (pc->loaded && pc->loaded != pc->in_cr3)
-        __atomic_fetch_and(&pc->loaded->cpus, ~me, __ATOMIC_RELEASE);
+        __atomic_fetch_and(&pc->loaded->cpus, ~pc->cpu_bit, __ATOMIC_RELEASE);
     if (vs)
-        __atomic_fetch_or(&vs->cpus, me, __ATOMIC_SEQ_CST);
+        __atomic_fetch_or(&vs->cpus, pc->cpu_bit, __ATOMIC_SEQ_CST);
     pc->loaded = vs;
 }
 
@@ -394,7 +393,7 @@ FAST_PATH void vmspace_sync_slow(void)
     write_cr3(vs ? vs->pml4_phys : kernel_pml4_phys);
     pc->in_cr3 = vs;
     if (old)
-        __atomic_fetch_and(&old->cpus, ~(1u << pc->cpu), __ATOMIC_RELEASE);
+        __atomic_fetch_and(&old->cpus, ~pc->cpu_bit, __ATOMIC_RELEASE);
 }
 
 void vmspace_activate(struct vmspace *vs)

@@ -25,6 +25,7 @@ void arch_percpu_install(struct arch_percpu *area, uint32_t cpu)
 {
     area->self = area;
     area->cpu = cpu;
+    area->cpu_bit = 1u << cpu;
     wrmsr(MSR_GS_BASE, (uint64_t)area);
     wrmsr(MSR_KERNEL_GS_BASE, 0);
 }

@@ -11,33 +11,14 @@
  * arch_smap_sites and overwritten with a 3-byte no-op at boot on a CPU
  * without it (cpu.c, before the kernel text becomes read-only).
  *
- * "The current address space" is the one CR3 holds; after a switch CR3 is
- * written only on the way out of the kernel (paging.c), so each routine
- * first makes sure it holds the running thread's (vmspace_sync). The
- * fields are struct arch_percpu's, at the offsets percpu.h asserts.
+ * "The current address space" is the one CR3 holds, which for a moment
+ * after a switch is still the previous thread's (paging.c): callers ask
+ * vmspace_in_cr3 first (usercopy.h), not process_current().
  */
-#define PERCPU_LOADED 24
-#define PERCPU_IN_CR3 32
-
-/* CR3 behind the running thread's space: sync, keeping the arguments. */
-.macro sync_space
-    mov %gs:PERCPU_LOADED, %rax
-    cmp %gs:PERCPU_IN_CR3, %rax
-    je 1f
-    push %rdi
-    push %rsi
-    push %rdx
-    call vmspace_sync_slow
-    pop %rdx
-    pop %rsi
-    pop %rdi
-1:
-.endm
 
     .section .text.hot, "ax" /* kernel/hotpath.h */
     .globl arch_user_copy, arch_user_copy_end, arch_user_copy_fault
 arch_user_copy:
-    sync_space
 .Lstac:
     stac
     mov %rdx, %rcx
@@ -56,7 +37,6 @@ arch_user_copy:
  * word's check (ParkSpace) in 5 instructions rather than a copy's 14. */
     .globl arch_user_load32
 arch_user_load32:
-    sync_space
 .Lstac32:
     stac
     mov (%rsi), %eax

@@ -90,15 +90,33 @@ bool vmspace_translate(const struct vmspace *vs, uint64_t va, uint64_t *pa_out,
 void *vmspace_user_page(struct vmspace *vs, uint64_t va, bool write);
 void vmspace_activate(struct vmspace *vs);
 void vmspace_activate_kernel(void);
+/* Whether this CPU's CR3 holds vs now (NULL: the kernel's tables), so
+ * that vs's user addresses reach vs's memory (arch_user_copy). After a
+ * switch, until vmspace_sync, it holds the previous thread's. */
+static inline bool vmspace_in_cr3(const struct vmspace *vs)
+{
+    const struct vmspace *in;
+    __asm__ volatile("mov %%gs:%c1, %0" : "=r"(in) : "i"(ARCH_PERCPU_IN_CR3));
+    return in == vs;
+}
 /* Make CR3 hold the space the last activate named (paging.c says why
- * the write waits): on every way out of the kernel lock, and before the
- * first access to user memory after a switch (arch_user_copy). */
+ * the write waits): on every way out of the kernel lock. Before that, a
+ * copy through CR3 asks vmspace_in_cr3 first (usercopy.h). */
 void vmspace_sync_slow(void);
 static inline void vmspace_sync(void)
 {
-    const struct arch_percpu *pc = arch_percpu_self();
-    if (pc->loaded != pc->in_cr3)
-        vmspace_sync_slow();
+    /* Three instructions when CR3 is up to date: this is on every way out
+     * of the kernel. */
+    __asm__ goto("mov %%gs:%c0, %%rax\n\t"
+                 "cmp %%gs:%c1, %%rax\n\t"
+                 "jne %l2"
+                 :
+                 : "i"(ARCH_PERCPU_LOADED), "i"(ARCH_PERCPU_IN_CR3)
+                 : "rax", "cc"
+                 : behind);
+    return;
+behind:
+    vmspace_sync_slow();
 }
 /* Load the kernel's page tables without the per-CPU bookkeeping: a
  * starting CPU, before its per-CPU area exists. */

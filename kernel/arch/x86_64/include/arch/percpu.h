@@ -23,6 +23,7 @@ struct arch_percpu {
     struct vmspace *loaded;   /* 24: the running thread's address space; NULL: the kernel's */
     struct vmspace *in_cr3;   /* 32: the one CR3 holds: `loaded` from vmspace_sync on */
     uint32_t cpu;             /* index: 0 is the boot CPU */
+    uint32_t cpu_bit;         /* 1 << cpu: this CPU in a CPU set (vmspace.cpus) */
 };
 
 #define ARCH_PERCPU_SELF    8
