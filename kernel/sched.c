@@ -9,6 +9,7 @@
  * nowhere yet (new).
  */
 #include "sched.h"
+#include "hotpath.h"
 
 #include <arch/cpu.h>
 #include <arch/platform.h>
@@ -27,14 +28,14 @@
 #include "smp.h"
 #include "spinlock.h"
 
-struct percpu percpu_of[SMP_MAX_CPUS];
+HOT_DATA struct percpu percpu_of[SMP_MAX_CPUS];
 static struct thread idle_of[SMP_MAX_CPUS];
 /* Threads blocked with a deadline, on any CPU: whichever CPU's timer
  * fires first wakes them (each CPU arms its timer for the earliest). */
 static struct thread *sleepers;
 static unsigned live_threads;
 /* CPUs that take part, as indices 0 .. ncpus-1 (set once each joins). */
-static uint32_t ncpus = 1;
+HOT_DATA static uint32_t ncpus = 1;
 /* The timer interrupts only when armed (per CPU: percpu.armed). */
 static bool deadline_mode;
 /* Set by the boot CPU once it holds the kernel lock: the others may join. */

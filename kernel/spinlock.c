@@ -1,5 +1,6 @@
 /* Ticket spinlocks, the big kernel lock, and the lock checker. */
 #include "spinlock.h"
+#include "hotpath.h"
 
 #include <arch/cpu.h>
 #include <arch/tlb.h>
@@ -14,7 +15,7 @@
 #define CAPOS_TEST_HOOKS 0
 #endif
 
-struct spinlock kernel_lock = SPINLOCK_INIT("kernel", LOCK_RANK_KERNEL);
+HOT_DATA struct spinlock kernel_lock = SPINLOCK_INIT("kernel", LOCK_RANK_KERNEL);
 
 /* The checker's record of what this CPU holds. Checked before spinning, so
  * that an order violation is reported even when it would not deadlock this
@@ -91,7 +92,7 @@ bool spin_held(const struct spinlock *l)
  * Release kernels then skip it, which keeps the single-CPU paths as short
  * as before SMP (docs/smp.md); test kernels always take it, so that the
  * checker sees every path. */
-bool kernel_lock_elided;
+HOT_DATA bool kernel_lock_elided;
 
 void kernel_lock_elide_if_alone(bool alone)
 {

@@ -16,6 +16,7 @@
  * for it completes with CAPOS_CQE_F_CLIENTS_GONE (docs/ipc.md, "Clients
  * gone"): that is how a server learns that a capability was released.
  */
+#include "hotpath.h"
 #include "objects/endpoint_impl.h"
 
 #include <capos/errors.h>
@@ -40,7 +41,7 @@ static uint8_t session_key[SIPHASH_KEY_SIZE];
 static bool session_key_ready;
 static uint64_t next_endpoint_id = 1;
 
-uint32_t endpoint_ipc_state_offset;
+HOT_DATA uint32_t endpoint_ipc_state_offset;
 
 bool endpoint_is_owner(const struct kobject *obj)
 {

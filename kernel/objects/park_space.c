@@ -45,7 +45,7 @@ static struct park_wait *timed_waits; /* unsorted; few at a time */
 struct park_process {
     struct park_wait *spare;
 };
-static uint32_t park_state_offset;
+HOT_DATA static uint32_t park_state_offset;
 
 static struct park_process *park_of(struct process *p)
 {

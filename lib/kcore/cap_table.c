@@ -152,7 +152,10 @@ static inline CAP_HOT enum cap_status resolve_in(const struct cap_table *t, uint
     return CAP_OK;
 }
 
-enum cap_status cap_table_lookup(const struct cap_table *t, uint32_t id, struct cap_entry *out)
+/* On every system call's path: hot, so that the kernel links it beside
+ * the rest of that path (kernel/hotpath.h). */
+__attribute__((hot)) enum cap_status cap_table_lookup(const struct cap_table *t, uint32_t id,
+                                                      struct cap_entry *out)
 {
     struct cap_slot *s;
     enum cap_status st = resolve_in(t, id, CAP_SLOT_LIVE, &s);

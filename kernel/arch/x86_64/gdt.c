@@ -11,6 +11,8 @@
 #include <arch/trap.h>
 #include <stdint.h>
 
+#include "hotpath.h"
+
 struct __attribute__((packed)) tss {
     uint32_t reserved0;
     uint64_t rsp[3];
@@ -25,7 +27,7 @@ _Static_assert(sizeof(struct tss) == 104, "TSS layout");
 /* One TSS and GDT per CPU: a TSS holds its CPU's stacks, and loading it
  * marks its descriptor busy, so no two CPUs can share one. tss_set_rsp0
  * and tss_set_ist change the running CPU's. */
-static struct tss tss_of[SMP_MAX_CPUS];
+HOT_DATA static struct tss tss_of[SMP_MAX_CPUS];
 
 /* null, kernel code, kernel data, user data, user code, TSS (two slots).
  * User data precedes user code because sysret derives both from one MSR. */

@@ -33,7 +33,7 @@
 #define LARGE_PAGE (2ull << 20)
 
 static uint64_t *kernel_pml4;
-static uint64_t kernel_pml4_phys;
+HOT_DATA static uint64_t kernel_pml4_phys;
 /* NX is a reserved bit (faults) when EFER.NXE is off. */
 static uint64_t pte_nx;
 
