@@ -223,12 +223,17 @@ static enum ring_action issue_return_recv_found(void *ctx, const struct capos_sq
     return op_return_recv(k->p, sqe, cqe, &k->e);
 }
 
-FAST_PATH struct thread *ring_dispatch_or_handoff(struct thread *t)
+FAST_PATH bool ring_peek_fast(struct thread *t, struct capos_sqe *sqe)
 {
-    struct capos_sqe sqe;
-    if (tap_enabled || (CAPOS_TEST_HOOKS && ring_fast_off) ||
-        !ring_peek_single(t->ring, &t->ring_state, 1u << CAPOS_OP_CALL | 1u << CAPOS_OP_RETURN_RECV,
-                          &sqe)) {
+    return ring_peek_sq(t->ring, &t->ring_state, 1u << CAPOS_OP_CALL | 1u << CAPOS_OP_RETURN_RECV,
+                        sqe);
+}
+
+FAST_PATH struct thread *ring_dispatch_or_handoff(struct thread *t, const struct capos_sqe *sqe)
+{
+    /* The CQ's state is read here, under the lock: other CPUs post to it.
+     * (ring_peek_single is ring_cq_has_room and ring_peek_sq.) */
+    if (tap_enabled || (CAPOS_TEST_HOOKS && ring_fast_off) || !ring_cq_has_room(&t->ring_state)) {
         ring_dispatch(t);
         return 0;
     }
@@ -237,23 +242,23 @@ FAST_PATH struct thread *ring_dispatch_or_handoff(struct thread *t)
     ring_handler h = issue; /* a failed lookup: issue() gives its error */
     void *ctx = p;
     struct thread *next = 0;
-    if (sqe.opcode == CAPOS_OP_CALL) {
-        if (cap_table_lookup_typed(&p->caps, sqe.cap, sqe.interface_id, &k.e) == CAP_OK) {
+    if (sqe->opcode == CAPOS_OP_CALL) {
+        if (cap_table_lookup_typed(&p->caps, sqe->cap, sqe->interface_id, &k.e) == CAP_OK) {
             struct kobject *obj = k.e.object;
-            if (!obj->type->fast_call || !(next = obj->type->fast_call(obj, p, &sqe))) {
+            if (!obj->type->fast_call || !(next = obj->type->fast_call(obj, p, sqe))) {
                 h = issue_call_found;
                 ctx = &k;
             }
         }
-    } else if (cap_table_lookup(&p->caps, sqe.cap, &k.e) == CAP_OK && (k.e.flags & CAPF_OWNER)) {
+    } else if (cap_table_lookup(&p->caps, sqe->cap, &k.e) == CAP_OK && (k.e.flags & CAPF_OWNER)) {
         struct kobject *obj = k.e.object;
-        if (!obj->type->fast_return_recv || !(next = obj->type->fast_return_recv(obj, p, &sqe))) {
+        if (!obj->type->fast_return_recv || !(next = obj->type->fast_return_recv(obj, p, sqe))) {
             h = issue_return_recv_found;
             ctx = &k;
         }
     }
     if (!next) {
-        ring_issue_peeked(t->ring, &t->ring_state, &sqe, h, ctx);
+        ring_issue_peeked(t->ring, &t->ring_state, sqe, h, ctx);
         return 0;
     }
     /* The hook did the entry; its completion comes later. */

@@ -23,20 +23,26 @@ static int64_t cap_enter(uint64_t min_complete, uint64_t timeout_ns)
 {
     struct thread *t = thread_current();
     struct process *p = t->process;
+    /* The fast path (docs/ipc.md): a call, or an answer and the next
+     * receive, that hands the CPU straight to the thread waiting for it.
+     * Only when this cap_enter would wait for it: without a deadline, for
+     * at least one completion, with no exit to take first. (It posts
+     * nothing to this thread's own ring.) Its entry is copied and checked
+     * before the kernel lock is taken: the SQ is this thread's alone, and
+     * under TCG that copy is where the ring's page and the thread's are
+     * walked again after the last CR3 write (docs/smp.md). */
+    struct capos_sqe sqe;
+    bool peeked = timeout_ns == UINT64_MAX && min_complete && ring_peek_fast(t, &sqe);
+    kernel_lock_enter();
     process_exit_if_killed(p);
     if (min_complete > CAPOS_CQ_ENTRIES)
         min_complete = CAPOS_CQ_ENTRIES;
     uint32_t events = 0;
     uint32_t ready;
     uint64_t deadline = UINT64_MAX;
-    /* The fast path (docs/ipc.md): a call, or an answer and the next
-     * receive, that hands the CPU straight to the thread waiting for it.
-     * Only when this cap_enter would wait for it: without a deadline, for
-     * at least one completion, with no exit to take first. (It posts
-     * nothing to this thread's own ring.) */
     struct thread *next = 0;
-    if (timeout_ns == UINT64_MAX && min_complete && !t->exit_pending)
-        next = ring_dispatch_or_handoff(t);
+    if (peeked && !t->exit_pending)
+        next = ring_dispatch_or_handoff(t, &sqe);
     else
         ring_dispatch(t);
     if (next) {
@@ -77,14 +83,16 @@ static int64_t cap_enter(uint64_t min_complete, uint64_t timeout_ns)
 
 FAST_PATH void syscall_dispatch(struct trap_frame *tf)
 {
-    kernel_lock_enter();
     switch (tf->rax) {
     case CAPOS_SYS_CAP_ENTER:
+        /* Takes the kernel lock itself, after its unlocked first step. */
         tf->rax = (uint64_t)cap_enter(tf->rdi, tf->rsi);
         break;
     case CAPOS_SYS_EXIT:
+        kernel_lock_enter();
         process_exit_current((int)tf->rdi);
     default:
+        kernel_lock_enter();
         tf->rax = (uint64_t)(int64_t)CAPOS_E_NO_SYSCALL;
     }
     /* cap_enter has its own safe points (a kill before its SQEs, a

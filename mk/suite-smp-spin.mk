@@ -12,7 +12,8 @@ SPIN_SMP_DIR   := $(BUILD)/spin-smp
 
 # $(call spin_smp_run,RUN,SPIN_FLAGS,PAN_CFLAGS,PAN_FLAGS,WHAT) prints one
 # TAP line: the property must hold (mk/spin.mk). (WHAT must not contain
-# commas.)
+# commas.) A -m in PAN_FLAGS overrides the default depth (the TLB model's
+# searches reach about 1.8 million steps deep).
 spin_smp_run = $(call spin_check,spin smp $(1),$(SPIN_SMP_MODEL),$(SPIN_SMP_DIR)/$(1),$(2),$(3),-m1000000 $(4),$(5))
 
 # $(call spin_smp_mutant,RUN,SPIN_FLAGS,PAN_CFLAGS,PAN_FLAGS,MODEL,ERROR,WHAT,KIND)
@@ -36,7 +37,8 @@ SPIN_SMP_SAFE := -DSAFETY -DNOCLAIM
 # Every search runs as its own background job (they are independent); the
 # lines are collected in this order.
 SPIN_SMP_RUNS := wake-safety wake-liveness wake-no-ipi wake-split-sti-hlt \
-                 tlb-safety tlb-liveness tlb-no-spin-flush tlb-no-wait tlb-ipi-first
+                 tlb-safety tlb-liveness tlb-no-spin-flush tlb-no-wait tlb-ipi-first \
+                 tlb-no-defer-mask
 
 .PHONY: test-spin-smp
 test-spin-smp: | $(RESULTS)
@@ -46,10 +48,11 @@ test-spin-smp: | $(RESULTS)
 	 ( $(call spin_smp_run,wake-liveness,,,-a -f -N nolost,under weak fairness every queued thread runs and no CPU stays halted with a non-empty run queue) ) >$$o/wake-liveness.tap 2>&1 & \
 	 ( $(call spin_smp_mutant,wake-no-ipi,-DNO_IPI,-O0,-a -f -N nolost,wake,the lost wake-up,the reschedule IPI to an idle target,acceptance cycle) ) >$$o/wake-no-ipi.tap 2>&1 & \
 	 ( $(call spin_smp_mutant,wake-split-sti-hlt,-DSPLIT_STI_HLT,-O0,-a -f -N nolost,wake,the lost wake-up,the atomicity of sti and hlt,acceptance cycle) ) >$$o/wake-split-sti-hlt.tap 2>&1 & \
-	 ( $(call spin_smp_run,tlb-safety,-DTLB,$(SPIN_SMP_SAFE),,3 CPUs: BKL mutual exclusion; no CPU holds the translation when the shootdown returns; no translation used after its frame is freed; no deadlock) ) >$$o/tlb-safety.tap 2>&1 & \
-	 ( $(call spin_smp_run,tlb-liveness,-DTLB,,-a -f -N done,under weak fairness every shootdown sender finishes) ) >$$o/tlb-liveness.tap 2>&1 & \
+	 ( $(call spin_smp_run,tlb-safety,-DTLB,$(SPIN_SMP_SAFE),-m3000000,3 CPUs: BKL mutual exclusion; no CPU holds the translation when the shootdown returns; no translation used after its frame is freed; no deadlock) ) >$$o/tlb-safety.tap 2>&1 & \
+	 ( $(call spin_smp_run,tlb-liveness,-DTLB,,-m3000000 -a -f -N done,under weak fairness every shootdown sender finishes) ) >$$o/tlb-liveness.tap 2>&1 & \
 	 ( $(call spin_smp_mutant,tlb-no-spin-flush,-DTLB -DNO_SPIN_FLUSH,-O0 $(SPIN_SMP_SAFE),,tlb,the deadlock,the shootdown service in the BKL spin loop,invalid end state) ) >$$o/tlb-no-spin-flush.tap 2>&1 & \
 	 ( $(call spin_smp_mutant,tlb-no-wait,-DTLB -DNO_WAIT,-O0 $(SPIN_SMP_SAFE),,tlb,the stale translation,the sender's wait for the pending bits,assertion violated) ) >$$o/tlb-no-wait.tap 2>&1 & \
+	 ( $(call spin_smp_mutant,tlb-no-defer-mask,-DTLB -DNO_DEFER_MASK,-O0 $(SPIN_SMP_SAFE),,tlb,the stale translation,the CPU-set bit kept until the deferred CR3 write,assertion violated) ) >$$o/tlb-no-defer-mask.tap 2>&1 & \
 	 ( $(call spin_smp_mutant,tlb-ipi-first,-DTLB -DIPI_FIRST,-O0,-a -f -N done,tlb,the hung sender,the ordering of the pending bit before the IPI,acceptance cycle) ) >$$o/tlb-ipi-first.tap 2>&1 & \
 	 wait; \
 	 for r in $(SPIN_SMP_RUNS); do \

@@ -363,11 +363,16 @@ __attribute__((noinline, cold)) static bool cq_room_for(volatile struct capos_ri
 bool ring_peek_single(volatile struct capos_ring *r, struct ring_state *st, uint32_t opcodes,
                       struct capos_sqe *out)
 {
+    return ring_cq_has_room(st) && ring_peek_sq(r, st, opcodes, out);
+}
+
+bool ring_peek_sq(volatile struct capos_ring *r, const struct ring_state *st, uint32_t opcodes,
+                  struct capos_sqe *out)
+{
     /* Acquire: as in ring_sq_pending. A corrupt tail is not 1 ahead: the
      * general path finds and reports it. */
     uint32_t tail = __atomic_load_n(&r->sq_tail, __ATOMIC_ACQUIRE);
-    if (tail - st->sq_head != 1 ||
-        st->cq_tail - st->cq_head + st->cq_reserved >= CQ_N - RING_CONTROL_SLOTS)
+    if (tail - st->sq_head != 1)
         return false;
     const volatile uint64_t *slot = (const volatile uint64_t *)&r->sq[st->sq_head & CAPOS_SQ_MASK];
     /* Straight into *out (a union member's type may alias the union):

@@ -157,6 +157,20 @@ struct ring_counts ring_process(volatile struct capos_ring *r, struct ring_state
  */
 bool ring_peek_single(volatile struct capos_ring *r, struct ring_state *st, uint32_t opcodes,
                       struct capos_sqe *out);
+/*
+ * ring_peek_single in its two halves, for a caller that must copy the
+ * entry before it may read the CQ's state: the kernel peeks at a thread's
+ * SQ (its own: only that thread's system calls consume it) before taking
+ * the kernel lock, and asks about CQ room (other CPUs post completions
+ * under that lock) after. ring_peek_single(...) is exactly
+ * ring_cq_has_room(st) && ring_peek_sq(...).
+ */
+bool ring_peek_sq(volatile struct capos_ring *r, const struct ring_state *st, uint32_t opcodes,
+                  struct capos_sqe *out);
+static inline bool ring_cq_has_room(const struct ring_state *st)
+{
+    return st->cq_tail - st->cq_head + st->cq_reserved < CAPOS_CQ_ENTRIES - RING_CONTROL_SLOTS;
+}
 /* Issue the SQE ring_peek_single returned through handler, exactly as
  * ring_process would (its CQ slot reserved while the handler runs; then
  * posted, kept for a deferred completion, or, for RING_STOP, the entry

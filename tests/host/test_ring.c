@@ -735,7 +735,8 @@ Test(ring, inline_transfer_descriptor)
         struct capos_sqe c = mk_from_row(CAPOS_OP_CALL);
         c.flags = CAPOS_SQE_F_XFER_INLINE;
         c.xfer_addr = words[i];
-        cr_assert_eq(ring_check_sqe(&c), CAPOS_OK, "CALL, inline word %#lx", (unsigned long)words[i]);
+        cr_assert_eq(ring_check_sqe(&c), CAPOS_OK, "CALL, inline word %#lx",
+                     (unsigned long)words[i]);
         cr_assert_eq(process_one(c), CAPOS_OK, "CALL, inline word %#lx (fast path)",
                      (unsigned long)words[i]);
         struct capos_sqe r = mk_from_row(CAPOS_OP_RETURN);
@@ -1128,7 +1129,7 @@ Test(ring, hostile_producer_randomized)
     }
 }
 
-/* ---- The fast path's view (ring_peek_single, ring_issue_peeked) ---- */
+/* ---- The fast path's view (ring_peek_single and its halves, ring_issue_peeked) ---- */
 
 /* Records the SQE; posts (with a result of its own), defers or stops by
  * its user_data, so that both ways of issuing it see the same answer. */
@@ -1172,8 +1173,8 @@ Test(ring, peek_single_agrees_with_ring_process)
         struct capos_sqe peeked;
         uint32_t mask = (uint32_t)rnd() | 1u << CAPOS_OP_CALL;
         bool fast = ring_peek_single(R, &st, mask, &peeked);
-        bool room = st0.cq_tail - st0.cq_head + st0.cq_reserved <
-                    CAPOS_CQ_ENTRIES - RING_CONTROL_SLOTS;
+        bool room =
+            st0.cq_tail - st0.cq_head + st0.cq_reserved < CAPOS_CQ_ENTRIES - RING_CONTROL_SLOTS;
         struct capos_sqe first = copy->sq[st0.sq_head & CAPOS_SQ_MASK];
         bool want = n == 1 && room && first.opcode != CAPOS_OP_NOP && first.opcode < 32 &&
                     (mask >> first.opcode & 1) && ring_check_sqe(&first) == CAPOS_OK;
@@ -1181,6 +1182,19 @@ Test(ring, peek_single_agrees_with_ring_process)
                      ring_check_sqe(&first));
         cr_assert(memcmp(&st, &st0, sizeof(st)) == 0, "peeking changed the kernel state");
         cr_assert(memcmp(R, copy, sizeof(*R)) == 0, "peeking changed the page");
+        /* The kernel's two halves (the SQ's before the kernel lock, the
+         * CQ's room after): the SQ half answers without the room, and
+         * both together are the whole. */
+        struct capos_sqe sq_only;
+        bool sq = ring_peek_sq(R, &st, mask, &sq_only);
+        cr_assert_eq(sq,
+                     want ||
+                         (!room && n == 1 && first.opcode != CAPOS_OP_NOP && first.opcode < 32 &&
+                          (mask >> first.opcode & 1) && ring_check_sqe(&first) == CAPOS_OK),
+                     "iteration %d: the SQ half, room %d", i, room);
+        cr_assert_eq(ring_cq_has_room(&st), room, "iteration %d: the CQ half", i);
+        cr_assert(!sq || memcmp(&sq_only, &first, sizeof(first)) == 0, "the SQ half's copy");
+        cr_assert(memcmp(&st, &st0, sizeof(st)) == 0, "the SQ half changed the kernel state");
         if (!fast) {
             refused++;
             continue;

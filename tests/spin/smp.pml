@@ -10,7 +10,8 @@
  *              local APIC.
  *   -DTLB      TLB shootdown. Three CPUs, one page of one address space
  *              (A), a TLB entry per CPU, the active-CPU mask, pending bits,
- *              shootdown IPIs, the lock's spin loop servicing shootdowns.
+ *              shootdown IPIs, the lock's spin loop servicing shootdowns,
+ *              the CR3 write deferred from the switch to the way out.
  *
  * Common to both:
  *
@@ -40,6 +41,9 @@
  *                           to clear before it frees the frame
  *         -DIPI_FIRST       the sender sends the IPI before setting the
  *                           pending bit (instead of after)
+ *         -DNO_DEFER_MASK   a switch away from A clears A's CPU-set bit at
+ *                           once, while CR3 (written only on the way out)
+ *                           still holds A
  */
 
 #define NONE 255
@@ -163,6 +167,47 @@ inline rsched_irq()
     unlock()
 }
 
+/* A switch, holding the BKL (load_space): it names the next thread's
+ * space; CR3 is written later (sync). */
+inline switch_spaces()
+{
+    d_step {
+        if
+        :: named[me] ->
+            named[me] = 0;
+#ifdef NO_DEFER_MASK
+            mask[me] = 0
+#else
+            /* ESSENTIAL STEP (mutation NO_DEFER_MASK clears the bit at
+             * once): the bit stays while CR3 still holds A, which it does
+             * until the sync; only a space named and left again before
+             * any sync (never in CR3) loses it here. */
+            if
+            :: !cr3[me] -> mask[me] = 0
+            :: else
+            fi
+#endif
+        :: else -> named[me] = 1; mask[me] = 1
+        fi
+    }
+}
+
+/* The way out, after the unlock (IF = 0; vmspace_sync): CR3 catches up
+ * with the named space (the write drops every translation), then the
+ * bit of a space CR3 no longer holds is cleared. */
+inline sync()
+{
+    if
+    :: cr3[me] != named[me] ->
+        d_step { cr3[me] = named[me]; tlb[me] = 0 };
+        if
+        :: !cr3[me] -> mask[me] = 0
+        :: else
+        fi
+    :: else
+    fi
+}
+
 active [NCPU] proctype cpu()
 {
     byte me = _pid;
@@ -274,8 +319,11 @@ active proctype watchdog()
 
 #define NCPU 3
 
-bit mask[NCPU] = 1; /* A's active-CPU mask: CPU c has A's page tables loaded
-                    * (everyone starts in A) */
+bit mask[NCPU] = 1; /* A's CPU set (vmspace.cpus): CPU c names A or its CR3
+                    * still holds A (everyone starts in A) */
+bit named[NCPU] = 1; /* CPU c's running thread is in A (arch_percpu.loaded) */
+bit cr3[NCPU] = 1;   /* CPU c's CR3 holds A (arch_percpu.in_cr3): it follows
+                      * `named` only on the way out of the kernel */
 bit tlb[NCPU];   /* CPU c's TLB holds the page's translation */
 bit pend[NCPU];  /* shootdown request pending for CPU c */
 bit ipi[NCPU];   /* shootdown IPI latched in CPU c's local APIC */
@@ -357,6 +405,47 @@ inline unmap()
     }
 }
 
+/* A switch, holding the BKL (load_space): it names the next thread's
+ * space; CR3 is written later (sync). */
+inline switch_spaces()
+{
+    d_step {
+        if
+        :: named[me] ->
+            named[me] = 0;
+#ifdef NO_DEFER_MASK
+            mask[me] = 0
+#else
+            /* ESSENTIAL STEP (mutation NO_DEFER_MASK clears the bit at
+             * once): the bit stays while CR3 still holds A, which it does
+             * until the sync; only a space named and left again before
+             * any sync (never in CR3) loses it here. */
+            if
+            :: !cr3[me] -> mask[me] = 0
+            :: else
+            fi
+#endif
+        :: else -> named[me] = 1; mask[me] = 1
+        fi
+    }
+}
+
+/* The way out, after the unlock (IF = 0; vmspace_sync): CR3 catches up
+ * with the named space (the write drops every translation), then the
+ * bit of a space CR3 no longer holds is cleared. */
+inline sync()
+{
+    if
+    :: cr3[me] != named[me] ->
+        d_step { cr3[me] = named[me]; tlb[me] = 0 };
+        if
+        :: !cr3[me] -> mask[me] = 0
+        :: else
+        fi
+    :: else
+    fi
+}
+
 active [NCPU] proctype cpu()
 {
     byte me = _pid;
@@ -368,7 +457,7 @@ user: /* IF = 1 */
     do
     :: ipi[me] -> shootdown_irq()
     :: !ipi[me] && tlb[me] -> assert(!freed) /* use the translation */
-    :: !ipi[me] && mask[me] && mapped && !tlb[me] -> tlb[me] = 1 /* page walk */
+    :: !ipi[me] && cr3[me] && mapped && !tlb[me] -> tlb[me] = 1 /* page walk */
     :: !ipi[me] -> break /* system call, or another interrupt */
     od;
 
@@ -377,10 +466,14 @@ kernel: /* IF = 0 */
     if
     :: mapped -> unmap()
     :: !mapped -> d_step { mapped = 1; freed = 0 } /* map a new frame */
-    :: d_step { mask[me] = 1 - mask[me]; tlb[me] = 0 } /* switch spaces */
+    :: switch_spaces()
+    /* a speculative page walk: through whatever CR3 holds, even after a
+     * switch has named another space */
+    :: cr3[me] && mapped && !tlb[me] -> tlb[me] = 1
     :: skip
     fi;
     unlock();
+    sync();
     if
     :: goto user /* the window back to user mode (IF = 0) */
     :: skip
