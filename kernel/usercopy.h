@@ -31,9 +31,10 @@ struct process;
 /*
  * 0, or CAPOS_E_BAD_ADDRESS when any byte is not mapped for user access
  * (or, for copy_to_user, not writable). For the process in CR3 (the
- * running one, nearly always) the copy goes through its own mapping and a fault ends it (fast; a
- * failed copy_to_user may have written the bytes before the bad page). For any other process every
- * page is looked up first and nothing is written on failure.
+ * running one, nearly always) the copy goes through its own mapping and
+ * a fault ends it (fast; a failed copy_to_user may have written the
+ * bytes before the bad page). For any other process every page is
+ * looked up first and nothing is written on failure.
  */
 int copy_from_user_any(struct process *p, void *dst, uint64_t uaddr, size_t len);
 int copy_to_user_any(struct process *p, uint64_t uaddr, const void *src, size_t len);

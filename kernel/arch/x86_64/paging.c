@@ -357,11 +357,12 @@ FAST_PATH void *vmspace_user_page(struct vmspace *vs, uint64_t va, bool write)
 /*
  * A switch names the address space the next thread needs (`loaded`); CR3
  * itself is written later, by vmspace_sync, when the kernel lock has been
- * let go on the way out (or before the first access to user memory,
- * arch_user_copy). Why: under TCG a CR3 write drops the whole software
- * TLB, and every page touched after it is walked again; done under the
- * lock, that refill held up every other CPU (docs/smp.md). A switch
- * there and back before the way out writes nothing.
+ * let go on the way out (a copy through CR3 before that asks
+ * vmspace_in_cr3 first: usercopy.h). Why: under TCG a CR3 write drops
+ * the whole software TLB, and every page touched after it is walked
+ * again; done under the lock, that refill held up every other CPU
+ * (docs/smp.md). A switch there and back before the way out writes
+ * nothing.
  *
  * vs->cpus holds every CPU whose CR3 may hold vs or whose TLB may keep
  * its translations, the targets of a shootdown:
