@@ -83,16 +83,13 @@ static int64_t cap_enter(uint64_t min_complete, uint64_t timeout_ns)
 
 FAST_PATH void syscall_dispatch(struct trap_frame *tf)
 {
-    switch (tf->rax) {
-    case CAPOS_SYS_CAP_ENTER:
+    if (tf->rax == CAPOS_SYS_CAP_ENTER) {
         /* Takes the kernel lock itself, after its unlocked first step. */
         tf->rax = (uint64_t)cap_enter(tf->rdi, tf->rsi);
-        break;
-    case CAPOS_SYS_EXIT:
+    } else {
         kernel_lock_enter();
-        process_exit_current((int)tf->rdi);
-    default:
-        kernel_lock_enter();
+        if (tf->rax == CAPOS_SYS_EXIT)
+            process_exit_current((int)tf->rdi);
         tf->rax = (uint64_t)(int64_t)CAPOS_E_NO_SYSCALL;
     }
     /* cap_enter has its own safe points (a kill before its SQEs, a
