@@ -29,13 +29,17 @@ void *kzalloc_in(struct account *a, size_t size);
 /* The slab classes: block sizes, header included, smallest first (2016
  * fits two per page). X(class, arg) is applied to each; heap.c builds its
  * table from this list. */
+#define HEAP_SLAB_LARGEST 2016u
 #define HEAP_SLAB_CLASSES(X, arg)                                                                  \
-    X(32, arg) X(64, arg) X(128, arg) X(256, arg) X(512, arg) X(1024, arg) X(2016, arg)
+    X(32, arg) X(64, arg) X(128, arg) X(256, arg) X(512, arg) X(1024, arg) X(HEAP_SLAB_LARGEST, arg)
 #define HEAP_CLASS_EQ_(c, n) || (c) == (n)
 /* Whether n is a slab class: requests of up to n - HEAP_BLOCK_HEADER bytes
  * above the next smaller class then get blocks of one size, so that a
  * freed block can serve any of them. */
 #define HEAP_IS_SLAB_CLASS(n) (0 HEAP_SLAB_CLASSES(HEAP_CLASS_EQ_, n))
+/* The largest request a slab block takes: a block of it never crosses a
+ * page. */
+#define HEAP_SLAB_MAX_REQUEST (HEAP_SLAB_LARGEST - HEAP_BLOCK_HEADER)
 void *kzalloc(size_t size);
 #define HEAP_COUNT_(c, arg) +1
 #define HEAP_NCLASSES       (0 HEAP_SLAB_CLASSES(HEAP_COUNT_, 0))

@@ -168,7 +168,10 @@ struct process *process_create(const char *name, const void *elf, size_t elf_len
         kprintf("process %s: %s\n", name, *why);
         return 0;
     }
-    struct process *p = kzalloc_in(acct, sizeof(*p) + registry_process_state_size());
+    size_t slots_at =
+        (sizeof(struct process) + registry_process_state_size() + _Alignof(struct cap_slot) - 1) &
+        ~(_Alignof(struct cap_slot) - 1);
+    struct process *p = kzalloc_in(acct, slots_at + PROCESS_CAP_SLOTS * sizeof(struct cap_slot));
     if (!p) {
         *why = "its frame quota is too small for the process itself";
         kprintf("process %s: %s\n", name, *why);
@@ -178,7 +181,8 @@ struct process *process_create(const char *name, const void *elf, size_t elf_len
     p->account = acct;
     size_t nlen = strlen(name);
     memcpy(p->name, name, nlen < PROCESS_NAME_MAX - 1 ? nlen : PROCESS_NAME_MAX - 1);
-    cap_table_init(&p->caps, p->cap_slots, PROCESS_CAP_SLOTS, PROCESS_CAP_SLOTS);
+    cap_table_init(&p->caps, (struct cap_slot *)((uint8_t *)p + slots_at), PROCESS_CAP_SLOTS,
+                   PROCESS_CAP_SLOTS);
     *why = "its frame quota is too small to load it";
     if (!vmspace_create(&p->vm, acct))
         goto fail;

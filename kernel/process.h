@@ -24,8 +24,11 @@ struct process {
     uint32_t pid;
     char name[PROCESS_NAME_MAX];
     struct vmspace vm;
+    /* Its slots follow object_state in the same block (process_create):
+     * the table's header, the low slots and the per-class state (IPC's
+     * calls in flight among them) then share the struct's first page, the
+     * one page of the process a round trip touches (docs/smp.md). */
     struct cap_table caps;
-    struct cap_slot cap_slots[PROCESS_CAP_SLOTS];
     /* Pays for everything the process makes the kernel allocate,
      * this struct included (account.h). */
     struct account *account;

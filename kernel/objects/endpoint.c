@@ -84,10 +84,7 @@ inline __attribute__((always_inline)) void endpoint_msg_free(struct endpoint *ep
                                                              bool commit_moves)
 {
     xfer_settle(m->token.caller, &m->caps, commit_moves);
-    if (m == ep->own_msg && ep->open)
-        ep->spare_msg = m;
-    else
-        kfree(m); /* wire[] is part of the same block */
+    msg_block_free(ep, m);
 }
 
 static struct recv_wait *recv_wait_new(struct endpoint *ep, struct process *p)
@@ -104,10 +101,10 @@ static struct recv_wait *recv_wait_new(struct endpoint *ep, struct process *p)
 inline __attribute__((always_inline)) void endpoint_recv_free(struct endpoint *ep,
                                                               struct recv_wait *r)
 {
-    if (r == ep->own_recv && ep->open)
-        ep->spare_recv = r;
-    else
+    if (r != ep->own_recv)
         kfree(r);
+    else if (ep->open)
+        ep->spare_recv = r; /* closed: it goes with the endpoint's block */
 }
 
 /* ---- Ending early: the caller exits, or cancels ---- */
@@ -237,7 +234,7 @@ static int endpoint_call(struct kobject *obj, struct process *p, const struct ca
         rc = xfer_take(p, sqe, sqe->cap, CAPF_OWNER, &m->caps);
     if (rc) {
         xfer_settle(p, &m->caps, false);
-        kfree(m);
+        msg_block_free(ep, m);
         cqe->result = rc;
         return RING_POST;
     }
@@ -485,22 +482,22 @@ static void close_endpoint(struct endpoint *ep)
         struct recv_wait *r = ep->recvs;
         ep->recvs = r->next;
         pending_call_complete(&r->token, CAPOS_E_DISCONNECTED);
-        kfree(r);
+        endpoint_recv_free(ep, r);
     }
     ep->recvs_tail = 0;
-    /* Closed for good: nothing more is queued, so nothing is kept. */
-    kfree(ep->spare_recv);
-    kfree(ep->spare_msg);
+    /* Closed for good: nothing more is queued, so nothing is kept (the
+     * spares are part of the endpoint's block, freed with it). */
     ep->spare_recv = 0;
     ep->spare_msg = 0;
 }
 
 static void owner_destroy(struct kobject *obj)
 {
-    struct endpoint_owner *o = (struct endpoint_owner *)obj;
-    close_endpoint(o->ep);
-    kobject_unref(&o->ep->obj);
-    kfree(o);
+    /* o is part of its endpoint's block (endpoint_create), which may go
+     * with this last reference: o is not touched after it. */
+    struct endpoint *ep = ((struct endpoint_owner *)obj)->ep;
+    close_endpoint(ep);
+    kobject_unref(&ep->obj);
 }
 
 /*
@@ -530,7 +527,10 @@ static void endpoint_unshared(struct kobject *obj)
 
 static void endpoint_destroy(struct kobject *obj)
 {
-    kfree(obj); /* closed already: the owner held a reference until then */
+    /* Closed already (the owner held a reference until then): with it
+     * went every message and RECV, so nothing uses the block's own ones
+     * or its owner side. */
+    kfree(obj);
 }
 
 static const struct kobject_type endpoint_type = {
@@ -553,20 +553,14 @@ const struct kobject_type endpoint_owner_type = {
 
 bool endpoint_create(struct account *a, struct kobject **owner, struct kobject **client)
 {
-    struct endpoint *ep = kzalloc_in(a, sizeof(*ep));
-    struct endpoint_owner *o = kzalloc_in(a, sizeof(*o));
-    struct ipc_msg *m = kmalloc_in(a, SMALL_MSG_BLOCK);
-    struct recv_wait *r = kmalloc_in(a, sizeof(*r));
-    if (!ep || !o || !m || !r) {
-        kfree(ep);
-        kfree(o);
-        kfree(m);
-        kfree(r);
+    struct endpoint_block *b = kzalloc_in(a, sizeof(*b));
+    if (!b)
         return false;
-    }
+    struct endpoint *ep = &b->ep;
+    struct endpoint_owner *o = &b->owner;
     ep->account = a;
-    ep->own_msg = ep->spare_msg = m;
-    ep->own_recv = ep->spare_recv = r;
+    ep->own_msg = ep->spare_msg = (struct ipc_msg *)b->msg;
+    ep->own_recv = ep->spare_recv = &b->recv;
     kobject_init(&ep->obj, &endpoint_type);
     ep->open = true;
     ep->id = next_endpoint_id++;

@@ -65,7 +65,8 @@ struct endpoint {
      * stream of calls then allocates nothing (the heap would work for
      * every message otherwise). Only these two are ever kept, so a caller
      * never leaves the endpoint holding its memory. spare_* is own_* while
-     * it is free, NULL while in use. */
+     * it is free, NULL while in use. Both are part of the endpoint's own
+     * block (struct endpoint_block): never freed by themselves. */
     struct recv_wait *own_recv, *spare_recv;
     struct ipc_msg *own_msg, *spare_msg; /* a SMALL_MSG_BLOCK block */
 };
@@ -85,6 +86,24 @@ struct endpoint_owner {
     struct kobject obj;
     struct endpoint *ep;
 };
+
+/*
+ * An endpoint, its owner side, its own RECV record and its own message
+ * block, in one heap block of at most one page: a round trip touches all
+ * four, and under TCG each page touched after a CR3 write is walked again,
+ * under the kernel lock (docs/smp.md). The block is freed with the
+ * endpoint (its last reference: the owner side holds one until it has
+ * closed it, and closing ends every message and RECV).
+ */
+struct endpoint_block {
+    struct endpoint ep; /* first: the block is freed through it */
+    struct endpoint_owner owner;
+    struct recv_wait recv;
+    uint64_t msg[SMALL_MSG_BLOCK / 8]; /* the own message (an ipc_msg and its wire) */
+};
+_Static_assert(SMALL_MSG_BLOCK % 8 == 0, "a message block is whole words");
+_Static_assert(sizeof(struct endpoint_block) <= HEAP_SLAB_MAX_REQUEST,
+               "an endpoint's block is one slab block, within one page");
 
 #define SESSION_EPOCH 1 /* bumped when references must all change (reboot) */
 
@@ -207,6 +226,16 @@ msg_delivered(struct endpoint *ep, struct ipc_msg *m, struct capos_cqe *cqe, uin
     cqe->result = 0;
     cqe->call_id = m->call_id;
     cqe->result_len = need;
+}
+
+/* Give back a message's block: the endpoint's own one becomes its spare
+ * again (or, closed, waits to go with the endpoint), any other is freed. */
+static inline void msg_block_free(struct endpoint *ep, struct ipc_msg *m)
+{
+    if (m != ep->own_msg)
+        kfree(m); /* wire[] is part of the same block */
+    else if (ep->open)
+        ep->spare_msg = m;
 }
 
 /* Free a message (the spare goes back to the endpoint), its caller's moves
