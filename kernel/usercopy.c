@@ -32,13 +32,6 @@ int copy_from_user_any(struct process *p, void *dst, uint64_t uaddr, size_t len)
     return 0;
 }
 
-FAST_PATH void *user_span_writable(struct process *p, uint64_t uaddr, size_t len)
-{
-    if (!user_range_ok(uaddr, len) || len > PAGE_SIZE - (uaddr & (PAGE_SIZE - 1)))
-        return 0;
-    return vmspace_user_page(&p->vm, uaddr, true);
-}
-
 int copy_to_user_any(struct process *p, uint64_t uaddr, const void *src, size_t len)
 {
     if (!user_range_ok(uaddr, len))

@@ -48,10 +48,6 @@ int copy_to_user_any(struct process *p, uint64_t uaddr, const void *src, size_t 
  */
 bool user_writable_range(struct process *p, uint64_t dst, size_t len);
 
-/* Where p's bytes [uaddr, uaddr + len) are, through the direct map, when
- * they lie within one page that p may write; else NULL. Valid until p's
- * mappings next change: use it at once, under the kernel lock. */
-void *user_span_writable(struct process *p, uint64_t uaddr, size_t len);
 int copy_user_across(struct process *p, uint64_t dst, uint64_t src, size_t len);
 
 static inline bool space_in_cr3(struct process *p)
@@ -66,6 +62,18 @@ static inline bool user_range_ok(uint64_t uaddr, size_t len)
     if (__builtin_constant_p(len) && len <= CAPOS_USER_LIMIT)
         return uaddr < CAPOS_USER_LIMIT - len + (len != 0);
     return uaddr < CAPOS_USER_LIMIT && len <= CAPOS_USER_LIMIT - uaddr;
+}
+
+/* Where p's bytes [uaddr, uaddr + len) are, through the direct map, when
+ * they lie within one page that p may write; else NULL. Valid until p's
+ * mappings next change: use it at once, under the kernel lock. Inline,
+ * like vmspace_user_page's first step: the fast path's hooks ask it once
+ * each. */
+static inline void *user_span_writable(struct process *p, uint64_t uaddr, size_t len)
+{
+    if (!user_range_ok(uaddr, len) || len > PAGE_SIZE - (uaddr & (PAGE_SIZE - 1)))
+        return 0;
+    return vmspace_user_page(&p->vm, uaddr, true);
 }
 
 /* The common case inline (every CALL copies its params in and its results

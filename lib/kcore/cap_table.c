@@ -152,10 +152,12 @@ static inline CAP_HOT enum cap_status resolve_in(const struct cap_table *t, uint
     return CAP_OK;
 }
 
-/* On every system call's path: hot, so that the kernel links it beside
- * the rest of that path (kernel/hotpath.h). */
-__attribute__((hot)) enum cap_status cap_table_lookup(const struct cap_table *t, uint32_t id,
-                                                      struct cap_entry *out)
+/* On every system call's path: inlined into each caller (at link time in
+ * the kernel), which saves the fast path a call and, under TCG, the
+ * lookup of its return after every CR3 write (docs/benchmarks.md,
+ * session 12); hot where a copy stays out of line. */
+inline __attribute__((hot, always_inline)) enum cap_status
+cap_table_lookup(const struct cap_table *t, uint32_t id, struct cap_entry *out)
 {
     struct cap_slot *s;
     enum cap_status st = resolve_in(t, id, CAP_SLOT_LIVE, &s);

@@ -321,17 +321,12 @@ bool vmspace_translate(const struct vmspace *vs, uint64_t va, uint64_t *pa_out, 
     return translate_in(root_of(vs), va, pa_out, flags_out);
 }
 
-FAST_PATH void *vmspace_user_page(struct vmspace *vs, uint64_t va, bool write)
+void *vmspace_user_page_walk(struct vmspace *vs, uint64_t va, bool write)
 {
-    /* The hot path of every cross-process IPC copy. First the page found
-     * last time: only unmap and protect can take it away, and both drop
-     * it. */
+    /* Not among the pages found last (vmspace_user_page): the walk, four
+     * loads and one test each, the CPU's own rule: U (and W, to write) at
+     * every level. */
     uint64_t page = va & ~0xfffull;
-    for (int i = 0; i < 2; i++)
-        if (page == vs->seen[i].va && (vs->seen[i].writable || !write))
-            return vs->seen[i].page + (va & 0xfff);
-    /* Else the walk: four loads and one test each, the CPU's own rule: U
-     * (and W, to write) at every level. */
     uint64_t need = PTE_P | PTE_U | (write ? PTE_W : 0);
     if (va >= CAPOS_USER_LIMIT)
         return 0;
@@ -375,7 +370,7 @@ FAST_PATH void *vmspace_user_page(struct vmspace *vs, uint64_t va, bool write)
  * Senders read the mask under the kernel lock; a bit cleared by a sync
  * outside it only spares that CPU a needless flush.
  */
-FAST_PATH static void load_space(struct vmspace *vs)
+__attribute__((always_inline)) static inline void load_space(struct vmspace *vs)
 {
     struct arch_percpu *pc = arch_percpu_self();
     if (pc->loaded == vs)
@@ -397,7 +392,9 @@ FAST_PATH void vmspace_sync_slow(void)
         __atomic_fetch_and(&old->cpus, ~pc->cpu_bit, __ATOMIC_RELEASE);
 }
 
-void vmspace_activate(struct vmspace *vs)
+/* Inlined (at link time) into arch_switch, its one caller, for the
+ * reason given there. */
+inline __attribute__((always_inline)) void vmspace_activate(struct vmspace *vs)
 {
     load_space(vs);
 }

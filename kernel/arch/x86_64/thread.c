@@ -85,7 +85,10 @@ void arch_thread_set_tls(struct arch_thread *t, uint64_t base, int running)
         wrmsr(MSR_FS_BASE, base);
 }
 
-FAST_PATH void arch_switch(struct arch_thread *from, struct arch_thread *to, struct vmspace *space)
+/* Inlined (at link time) into the scheduler's one switch: a call's return
+ * is an indirect jump, which TCG looks up again after every CR3 write. */
+inline __attribute__((always_inline)) void
+arch_switch(struct arch_thread *from, struct arch_thread *to, struct vmspace *space)
 {
     /* Load the next thread's FPU state now rather than after the switch:
      * a new thread never returns through here, and the kernel itself never

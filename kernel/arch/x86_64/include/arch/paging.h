@@ -86,8 +86,21 @@ bool vmspace_protect(struct vmspace *vs, uint64_t va, uint32_t vm_flags);
 bool vmspace_translate(const struct vmspace *vs, uint64_t va, uint64_t *pa_out,
                        uint32_t *flags_out);
 /* The kernel's (direct-map) address of user byte va, if the CPU would let
- * user code read it (write: and write it); NULL otherwise. */
-void *vmspace_user_page(struct vmspace *vs, uint64_t va, bool write);
+ * user code read it (write: and write it); NULL otherwise. The two pages
+ * found last are asked first, inline: each fast-path IPC hook asks once,
+ * and under TCG a call's return is an indirect jump looked up again after
+ * every CR3 write (docs/smp.md). The walk is out of line. */
+void *vmspace_user_page_walk(struct vmspace *vs, uint64_t va, bool write);
+static inline void *vmspace_user_page(struct vmspace *vs, uint64_t va, bool write)
+{
+    /* Only unmap and protect can take a page found away, and both drop
+     * it. */
+    uint64_t page = va & ~0xfffull;
+    for (int i = 0; i < 2; i++)
+        if (page == vs->seen[i].va && (vs->seen[i].writable || !write))
+            return vs->seen[i].page + (va & 0xfff);
+    return vmspace_user_page_walk(vs, va, write);
+}
 void vmspace_activate(struct vmspace *vs);
 void vmspace_activate_kernel(void);
 /* Whether this CPU's CR3 holds vs now (NULL: the kernel's tables), so
