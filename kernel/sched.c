@@ -208,9 +208,11 @@ static inline void reap(void)
         reap_slow(c);
 }
 
-/* Run next (off every queue, not prev) in place of prev on this CPU. */
+/* Run next (off every queue, not prev) in place of prev on this CPU.
+ * handoff (a constant): prev is a thread handing its slice to next
+ * (sched_block_handoff), so neither is idle and next's slice is set. */
 __attribute__((always_inline)) static inline void switch_to(struct percpu *c, struct thread *prev,
-                                                            struct thread *next)
+                                                            struct thread *next, bool handoff)
 {
     /* Others still wait here: another CPU may be idle. (Not after the
      * usual IPC handoff: its queue held only the thread handed to.) */
@@ -218,11 +220,17 @@ __attribute__((always_inline)) static inline void switch_to(struct percpu *c, st
         kick_an_idle_cpu(c);
     next->state = THREAD_RUNNING;
     next->cpu = c->arch.cpu;
-    /* A handoff runs on the donor's slice; anyone else starts afresh (and
-     * leaving idle, makes sure a tick is coming). */
-    if (!next->donated) {
+    /* A handoff runs on the donor's slice; anyone else starts afresh. And
+     * leaving idle makes sure a tick is coming, whoever runs: an idle CPU
+     * may have let its timer go (rearm), and a thread with a donated
+     * slice gets here from idle too when this CPU stole it from the
+     * donor's queue. Without the tick nothing would ever preempt it: the
+     * SMP benchmark hung under host load with one CPU running a spinner,
+     * another thread in its queue and its timer disarmed. */
+    if (!handoff && (!next->donated || prev == c->idle)) {
         uint64_t now = arch_clock_ns();
-        next->slice_end_ns = now + SCHED_SLICE_NS;
+        if (!next->donated)
+            next->slice_end_ns = now + SCHED_SLICE_NS;
         if (prev == c->idle && c->armed > now + SCHED_TICK_NS)
             sched_deadline_added(now + SCHED_TICK_NS);
     }
@@ -250,7 +258,7 @@ static void schedule(void)
         prev->state = THREAD_RUNNING;
         return;
     }
-    switch_to(c, prev, next);
+    switch_to(c, prev, next, false);
 }
 
 struct thread *thread_create_user(struct process *p, uint64_t entry, uint64_t user_rsp,
@@ -375,7 +383,7 @@ void sched_block_handoff(struct thread *next)
      * it is in cap_enter). */
     next->slice_end_ns = t->slice_end_ns;
     next->donated = true;
-    switch_to(percpu_this(), t, next);
+    switch_to(percpu_this(), t, next, true);
 }
 
 void sched_yield(void)
