@@ -28,6 +28,10 @@
 #include "smp.h"
 #include "spinlock.h"
 
+#ifndef CAPOS_TEST_HOOKS
+#define CAPOS_TEST_HOOKS 0
+#endif
+
 HOT_DATA struct percpu percpu_of[SMP_MAX_CPUS];
 static struct thread idle_of[SMP_MAX_CPUS];
 /* Threads blocked with a deadline, on any CPU: whichever CPU's timer
@@ -234,6 +238,13 @@ __attribute__((always_inline)) static inline void switch_to(struct percpu *c, st
         if (prev == c->idle && c->armed > now + SCHED_TICK_NS)
             sched_deadline_added(now + SCHED_TICK_NS);
     }
+    /* Test kernels: a CPU that runs a thread has a tick coming, or
+     * nothing would ever preempt it (the check that found the steal above
+     * missing its tick). */
+    if (CAPOS_TEST_HOOKS && deadline_mode && next != c->idle && c->armed == UINT64_MAX)
+        panic("sched: CPU %u switches to thread %p with its timer disarmed: nothing would "
+              "preempt it",
+              c->arch.cpu, (void *)next);
     next->donated = false;
     c->arch.current = next;
     arch_switch(&prev->arch, &next->arch, next->process ? process_vmspace(next->process) : 0);
