@@ -39,9 +39,7 @@
 
 /* Test kernels (build/test/) honour fault=pf|ud|gp|stack on the command
  * line; the shipped kernel compiles that path away. */
-#ifndef CAPOS_TEST_HOOKS
-#define CAPOS_TEST_HOOKS 0
-#endif
+#include "test_hooks.h"
 
 #define KERNEL_STACK_PAGES 8
 #define IST_STACK_PAGES    2

@@ -18,9 +18,7 @@
 #include "sched.h"
 #include "tap.h"
 
-#ifndef CAPOS_TEST_HOOKS
-#define CAPOS_TEST_HOOKS 0
-#endif
+#include "test_hooks.h"
 
 /*
  * One opcode's work on a valid SQE. owner is the capability-table entry cap

@@ -28,9 +28,7 @@
 #include "smp.h"
 #include "spinlock.h"
 
-#ifndef CAPOS_TEST_HOOKS
-#define CAPOS_TEST_HOOKS 0
-#endif
+#include "test_hooks.h"
 
 HOT_DATA struct percpu percpu_of[SMP_MAX_CPUS];
 static struct thread idle_of[SMP_MAX_CPUS];
@@ -239,8 +237,8 @@ __attribute__((always_inline)) static inline void switch_to(struct percpu *c, st
             sched_deadline_added(now + SCHED_TICK_NS);
     }
     /* Test kernels: a CPU that runs a thread has a tick coming, or
-     * nothing would ever preempt it (the check that found the steal above
-     * missing its tick). */
+     * nothing would ever preempt it (with the steal above missing its
+     * tick, qemu-smp-stress stops here). */
     if (CAPOS_TEST_HOOKS && deadline_mode && next != c->idle && c->armed == UINT64_MAX)
         panic("sched: CPU %u switches to thread %p with its timer disarmed: nothing would "
               "preempt it",

@@ -11,9 +11,7 @@
 #include "string.h"
 #include <arch/platform.h>
 
-#ifndef CAPOS_TEST_HOOKS
-#define CAPOS_TEST_HOOKS 0
-#endif
+#include "test_hooks.h"
 
 HOT_DATA struct spinlock kernel_lock = SPINLOCK_INIT("kernel", LOCK_RANK_KERNEL);
 
