@@ -121,10 +121,10 @@ int main(void)
               strstr(last_error, "frame quota is too small to load it"),
           "a program larger than the frame quota refused: %s", last_error);
 
-    /* kill: a child blocked in the kernel (a 1.5 s sleep) and one
+    /* kill: a child blocked in the kernel (a 60 s sleep) and one
      * spinning in user mode both end at once with killedExitCode; a
      * second kill, and a kill after the exit, do nothing. */
-    struct capos_grant tim = {"timer", Timer_INTERFACE_ID, timer};
+    struct capos_grant tim = {"timer-long", Timer_INTERFACE_ID, timer};
     uint32_t sleeping = spawn("sleeper", "sleeper", &tim, 1, 0);
     uint32_t spinning = spawn("spin", "spin-forever", &con, 1, 0);
     CHECK(sleeping && spinning, "a sleeper and a spinner started");

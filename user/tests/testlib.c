@@ -9,6 +9,8 @@
 
 #include "text/fmt.h"
 
+#include <threads.h>
+
 int failures;
 
 /* The calls' own buffers. */
@@ -181,6 +183,26 @@ void test_check(bool ok, const char *fmt, ...)
     va_end(ap);
     capos_printf("%s%s\n", ok ? "ok: " : "FAILED: ", line);
     failures += !ok;
+}
+
+void test_waiter_note(struct test_waiter *w)
+{
+    volatile struct capos_ring *r = capos_ring();
+    w->entry = r->sq_tail;
+    __atomic_store_n(&w->ring, r, __ATOMIC_RELEASE);
+}
+
+bool test_waiter_wait(struct test_waiter *w, uint64_t timeout_ns)
+{
+    /* Naps of at least 1 ms each: at least timeout_ns in all. */
+    for (uint64_t napped = 0;; napped += 1000000) {
+        volatile struct capos_ring *r = __atomic_load_n(&w->ring, __ATOMIC_ACQUIRE);
+        if (r && (int32_t)(__atomic_load_n(&r->sq_head, __ATOMIC_ACQUIRE) - w->entry) > 0)
+            return true;
+        if (napped >= timeout_ns)
+            return false;
+        thrd_sleep(&(struct timespec){.tv_nsec = 1000000}, 0);
+    }
 }
 
 struct op op_submit(struct capos_sqe sqe)

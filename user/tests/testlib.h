@@ -74,6 +74,23 @@ bool test_map_same_va(uint32_t vm);
  * them with test_give_go_ahead(server, n) once it has looked (false if the
  * endpoint failed before n calls). Without a "go" capability the wait
  * returns at once. */
+/* Whether a thread has reached its wait, seen from another thread of
+ * the process. On two CPUs a thread just made may not have parked yet
+ * when its maker goes on, and yields or sleeps only make that rarer (a
+ * loaded host stalls a virtual CPU for milliseconds). The waiter notes
+ * its ring just before the call it waits in (test_waiter_note: that
+ * call's entry is the next in its SQ); test_waiter_wait then waits until
+ * the kernel has consumed that entry. The kernel consumes an entry and
+ * parks its thread in one step under its lock, so the caller's next
+ * system call finds the waiter parked. Only for a waiter that submits
+ * nothing else meanwhile; false after timeout_ns of waiting. */
+struct test_waiter {
+    volatile struct capos_ring *ring; /* set last: the note is complete */
+    uint32_t entry;                   /* the SQ index of the wait's entry */
+};
+void test_waiter_note(struct test_waiter *w);
+bool test_waiter_wait(struct test_waiter *w, uint64_t timeout_ns);
+
 #define TEST_GO_AHEAD "go"
 void test_wait_go_ahead(void);
 bool test_give_go_ahead(uint32_t server, uint32_t n);

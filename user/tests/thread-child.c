@@ -63,10 +63,20 @@ static int exit_process(void *arg)
     capos_exit(11);
 }
 
+static volatile struct capos_ring *main_ring;
+
+/* Ends after the main thread, however the CPUs run the two (a sleep
+ * only made that likely): the main thread's ring page goes with it, and
+ * a park on a word of that page is then refused. The word is never read
+ * here, only named. */
 static int last_one(void *arg)
 {
-    struct timespec ms = {0, 20000000};
-    thrd_sleep(&ms, 0);
+    (void)arg;
+    const volatile uint32_t *word = &main_ring->sq_head;
+    struct timespec ms = {0, 1000000};
+    for (int i = 0; i < 10000 && capos_park_wait(word, 0xffffffffu, 1000000) != CAPOS_PARK_ERROR;
+         i++)
+        thrd_sleep(&ms, 0);
     thrd_exit(9);
 }
 
@@ -166,6 +176,7 @@ static uint32_t pq_b_word, pq_main_word, pq_none_word, pq_fill_words[PQ_FILL];
 
 static int pq_b(void *arg)
 {
+    test_waiter_note(arg);
     int r = capos_park_wait(&pq_b_word, 0, 0);
     __atomic_store_n(&pq_main_word, 1, __ATOMIC_RELEASE);
     capos_park_wake(&pq_main_word, 1);
@@ -202,10 +213,13 @@ static int pq_fill(void)
 static int park_quota(void)
 {
     thrd_t b;
-    if (thrd_create(&b, pq_b, 0) != thrd_success)
+    static struct test_waiter b_parked;
+    if (thrd_create(&b, pq_b, &b_parked) != thrd_success)
         return 10;
-    struct timespec ms10 = {0, 10000000};
-    thrd_sleep(&ms10, 0); /* B parks (a Timer sleep: no waiter record) */
+    /* B parks before the quota is used up (waiting with Timer sleeps: no
+     * waiter record). */
+    if (!test_waiter_wait(&b_parked, 10000000000ull))
+        return 15;
     int rc = spawn_until_refused();
     if (rc != 0)
         return 20 + rc;
@@ -253,6 +267,7 @@ int main(void)
         return 7;
     }
     if (strcmp(mode, "main-exits") == 0) {
+        main_ring = capos_ring();
         start(last_one);
         thrd_exit(5);
     }

@@ -5,7 +5,7 @@
  * A writer thread keeps incrementing a counter in page V. On a machine
  * with several CPUs it runs on another CPU than main, in user mode, so
  * that CPU's TLB holds V's translation. Each round, main stops the writer
- * (it then only polls a flag in .bss, never entering the kernel), unmaps
+ * (it then only polls flags in .bss, never entering the kernel), unmaps
  * V, maps a decoy page first (it gets the frame V just gave back, if the
  * allocator hands that out again) and then V again (a new frame), and
  * lets the writer go on. Its writes must land in the new V: with a stale
@@ -33,7 +33,14 @@ static uint8_t params[256], results[256];
 static struct capnpc_call c;
 static uint32_t vm;
 
-static volatile uint32_t go, stopped, quit;
+/* The stop handshake. main asks by clearing go and then bumping
+ * stop_asked; the writer answers a request by copying it to stop_seen,
+ * in an iteration that found go clear. All sequentially consistent: a
+ * writer that has seen the new request reads go after main cleared it,
+ * so it increments no more until main sets go again. (A plain "stopped"
+ * flag could still hold the previous round's 1 while the writer, having
+ * just read go set, was about to write the page main then unmapped.) */
+static uint32_t go, quit, stop_asked, stop_seen;
 
 static bool vm_call(int which, uint64_t va)
 {
@@ -47,13 +54,12 @@ static int writer(void *arg)
 {
     (void)arg;
     volatile uint64_t *v = (volatile uint64_t *)V;
-    while (!quit) {
-        if (go) {
+    while (!__atomic_load_n(&quit, __ATOMIC_SEQ_CST)) {
+        uint32_t asked = __atomic_load_n(&stop_asked, __ATOMIC_SEQ_CST);
+        if (__atomic_load_n(&go, __ATOMIC_SEQ_CST))
             (*v)++;
-            stopped = 0;
-        } else {
-            stopped = 1;
-        }
+        else
+            __atomic_store_n(&stop_seen, asked, __ATOMIC_SEQ_CST);
     }
     return 0;
 }
@@ -70,11 +76,14 @@ static bool wait_count(volatile uint64_t *p, uint64_t n)
     return false;
 }
 
-static bool wait_stopped(void)
+/* Stop the writer: true once it writes no more. */
+static bool stop_writer(void)
 {
+    __atomic_store_n(&go, 0, __ATOMIC_SEQ_CST);
+    uint32_t asked = __atomic_add_fetch(&stop_asked, 1, __ATOMIC_SEQ_CST);
     for (unsigned nap = 0; nap < WAIT_NAPS; nap++) {
         for (unsigned i = 0; i < SPIN_BATCH; i++)
-            if (stopped)
+            if (__atomic_load_n(&stop_seen, __ATOMIC_SEQ_CST) == asked)
                 return true;
         capos_cap_enter(1, 50000);
     }
@@ -90,14 +99,15 @@ int main(void)
     CHECK(thrd_create(&w, writer, 0) == thrd_success, "writer thread started");
     volatile uint64_t *v = (volatile uint64_t *)V, *decoy = (volatile uint64_t *)DECOY;
     unsigned good = 0, stale = 0, stuck = 0;
-    go = 1;
+    __atomic_store_n(&go, 1, __ATOMIC_SEQ_CST);
     for (unsigned r = 0; r < ROUNDS; r++) {
-        if (!wait_count(v, WRITES)) {
+        /* Fresh writes, so that the writer's CPU has V's translation now
+         * (V holds the last round's count already). */
+        if (!wait_count(v, *v + WRITES)) {
             stuck++;
             break;
         }
-        go = 0;
-        if (!wait_stopped()) {
+        if (!stop_writer()) {
             stuck++;
             break;
         }
@@ -105,7 +115,7 @@ int main(void)
             stuck++;
             break;
         }
-        go = 1;
+        __atomic_store_n(&go, 1, __ATOMIC_SEQ_CST);
         /* The writer's increments must show in the new V, and none may
          * reach the decoy (which may hold V's old frame). */
         bool seen = wait_count(v, WRITES);
@@ -113,14 +123,13 @@ int main(void)
             good++;
         else
             stale++;
-        go = 0;
-        if (!wait_stopped() || !vm_call(0, DECOY)) {
+        if (!stop_writer() || !vm_call(0, DECOY)) {
             stuck++;
             break;
         }
-        go = 1;
+        __atomic_store_n(&go, 1, __ATOMIC_SEQ_CST);
     }
-    quit = 1;
+    __atomic_store_n(&quit, 1, __ATOMIC_SEQ_CST);
     thrd_join(w, 0);
     CHECK(stuck == 0, "every round ran (%u stuck)", stuck);
     CHECK(stale == 0 && good == ROUNDS,
