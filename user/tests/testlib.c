@@ -192,14 +192,14 @@ void test_waiter_note(struct test_waiter *w)
     __atomic_store_n(&w->ring, r, __ATOMIC_RELEASE);
 }
 
-bool test_waiter_wait(struct test_waiter *w, uint64_t timeout_ns)
+bool test_waiter_wait(struct test_waiter *w)
 {
-    /* Naps of at least 1 ms each: at least timeout_ns in all. */
+    /* Naps of at least 1 ms each: at least the patience in all. */
     for (uint64_t napped = 0;; napped += 1000000) {
         volatile struct capos_ring *r = __atomic_load_n(&w->ring, __ATOMIC_ACQUIRE);
         if (r && (int32_t)(__atomic_load_n(&r->sq_head, __ATOMIC_ACQUIRE) - w->entry) > 0)
             return true;
-        if (napped >= timeout_ns)
+        if (napped >= TEST_WAITER_PATIENCE_NS)
             return false;
         thrd_sleep(&(struct timespec){.tv_nsec = 1000000}, 0);
     }

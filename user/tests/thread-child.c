@@ -218,7 +218,7 @@ static int park_quota(void)
         return 10;
     /* B parks before the quota is used up (waiting with Timer sleeps: no
      * waiter record). */
-    if (!test_waiter_wait(&b_parked, 10000000000ull))
+    if (!test_waiter_wait(&b_parked))
         return 15;
     int rc = spawn_until_refused();
     if (rc != 0)
